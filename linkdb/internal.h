@@ -1,0 +1,88 @@
+/* linkdb internals shared by its .c files; nothing outside linkdb/ includes this. */
+#ifndef PYWELD_LINKDB_INTERNAL_H
+#define PYWELD_LINKDB_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdio.h>
+
+#include "linkdb.h"
+#include "util.h"
+
+/* Prepared statements, one per use, prepared lazily once per handle. */
+enum stmt {
+	ST_BEGIN_IMMEDIATE,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_OBJECT_EXISTS,
+	ST_OBJECT_INSERT,
+	ST_SYMBOL_INSERT,
+	ST_BUILD_INSERT,
+	ST_COMPILE_INSERT,
+	ST_SOURCE_INSERT,
+	ST_LINK_INSERT,
+	ST_INPUT_INSERT,
+	ST_INIT_INSERT,
+	ST_INIT_FIND,
+	ST_ARCHIVE_INSERT,
+	ST_ARCHIVE_FIND,
+	ST__COUNT
+};
+
+struct linkdb {
+	sqlite3 *sql;
+	char *path;                     /* absolute database path */
+	char *store;                    /* absolute store directory */
+	char *tmpdir;                   /* store/tmp */
+	unsigned flags;
+	int version;
+	sqlite3_stmt *stmts[ST__COUNT];
+	char errmsg[1024];
+};
+
+/* Sets the handle's message; returns -1 so callers can `return seterr(...)`. */
+int linkdb__seterr(struct linkdb *db, const char *fmt, ...) UTIL_PRINTF(2, 3);
+/* Same, appending ": " and SQLite's message. */
+int linkdb__sqlerr(struct linkdb *db, const char *what);
+/* The prepared statement for id, reset and unbound; NULL on error. */
+sqlite3_stmt *linkdb__stmt(struct linkdb *db, enum stmt id);
+/* Runs a statement to completion (SQLITE_DONE); 0 or -1. */
+int linkdb__step_done(struct linkdb *db, sqlite3_stmt *st, const char *what);
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK through the statement table. */
+int linkdb__begin(struct linkdb *db);
+int linkdb__commit(struct linkdb *db);
+void linkdb__rollback(struct linkdb *db);
+
+/* Global symbols of one ELF file (object, archive or shared object). */
+struct linkdb__syms {
+	struct strvec defined, weak, undefined;
+	const char *kind;               /* "object", "archive", "shared", "other" */
+	bool lto;                       /* only LTO bytecode, no machine code */
+};
+/*
+ * Scans the file's symbol tables (the bytes are given; path only names it).
+ * A file that is not ELF comes back as kind "other" with no symbols.
+ * -1 only when out of memory or libelf fails on a file that is ELF.
+ */
+int linkdb__scan_symbols(const void *data, size_t len, struct linkdb__syms *out,
+                         char *err, size_t errlen);
+void linkdb__syms_free(struct linkdb__syms *s);
+
+/*
+ * Puts a file into the store (temporary + rename) and fills hex; *size gets
+ * its length.  When scan is given and the object is new to the database,
+ * its symbols are scanned into *scan (and *scanned set true).  Does not
+ * touch the database beyond a read of the object table.
+ */
+int linkdb__store_put(struct linkdb *db, const char *path,
+                      char hex[LINKDB_HASH_HEX + 1], int64_t *size,
+                      struct linkdb__syms *scan, bool *scanned);
+/* Inserts the object row and, if it is new, its symbols (inside a txn). */
+int linkdb__object_insert(struct linkdb *db, const char *hex, int64_t size,
+                          const struct linkdb__syms *syms);
+/* true when the object table already has hex. */
+int linkdb__object_known(struct linkdb *db, const char *hex);
+
+/* Encodes argv as the NUL-separated blob stored in argv columns. */
+char *linkdb__argv_blob(int argc, char *const *argv, size_t *len);
+
+#endif

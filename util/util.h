@@ -1,0 +1,146 @@
+/*
+ * util: the small helpers every pyweld program shares.
+ *
+ * Messages, dying allocators for programs (x*), and non-dying building
+ * blocks for libraries (strbuf, strvec, files, paths, processes).  util
+ * depends on the C library only; it is not one of DESIGN.md's rooms but
+ * the floor they all stand on (see docs/architecture.md).
+ */
+#ifndef PYWELD_UTIL_H
+#define PYWELD_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#if defined(__GNUC__)
+#define UTIL_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define UTIL_NORETURN __attribute__((noreturn))
+#else
+#define UTIL_PRINTF(f, a)
+#define UTIL_NORETURN
+#endif
+
+/* --- messages (programs only; libraries keep messages on their handle) --- */
+
+/* Set the name that prefixes every message ("pyweld"); the string is kept. */
+void util_set_progname(const char *name);
+const char *util_progname(void);
+
+/*
+ * "<prog>: warning: <msg>" / "<prog>: error: <msg>" / "hint: <msg>" on
+ * stderr.  A format that ends in ':' appends ' ' and strerror(errno).
+ */
+void util_warn(const char *fmt, ...) UTIL_PRINTF(1, 2);
+void util_error(const char *fmt, ...) UTIL_PRINTF(1, 2);
+void util_hint(const char *fmt, ...) UTIL_PRINTF(1, 2);
+/* util_error() then exit(1). */
+void util_fatal(const char *fmt, ...) UTIL_PRINTF(1, 2) UTIL_NORETURN;
+/* "<prog>: error: <msg>" then exit(2): command-line usage errors. */
+void util_usage_error(const char *fmt, ...) UTIL_PRINTF(1, 2) UTIL_NORETURN;
+void util_vmessage(const char *kind, const char *fmt, va_list ap);
+
+/* --- dying allocators: programs only ------------------------------------ */
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xreallocarray(void *p, size_t nmemb, size_t size);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) UTIL_PRINTF(1, 2);
+
+/* --- growable string: non-dying, failure is sticky ---------------------- */
+
+struct strbuf {
+	char *s;        /* always NUL-terminated once anything was added */
+	size_t len, cap;
+	bool failed;    /* an allocation failed; contents are incomplete */
+};
+
+void strbuf_add(struct strbuf *sb, const void *p, size_t n);
+void strbuf_adds(struct strbuf *sb, const char *s);
+void strbuf_addc(struct strbuf *sb, char c);
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...) UTIL_PRINTF(2, 3);
+void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
+/* Returns the string (never NULL: "" when empty) or NULL after a failure. */
+const char *strbuf_str(struct strbuf *sb);
+/* Hands the buffer to the caller (free()); NULL after a failure. */
+char *strbuf_detach(struct strbuf *sb);
+void strbuf_reset(struct strbuf *sb);
+void strbuf_free(struct strbuf *sb);
+
+/* --- vector of owned strings: non-dying, failure is sticky -------------- */
+
+struct strvec {
+	char **v;       /* NULL-terminated once anything was added */
+	size_t n, cap;
+	bool failed;
+};
+
+void strvec_push(struct strvec *sv, const char *s);   /* copies s */
+void strvec_push_owned(struct strvec *sv, char *s);   /* consumes s */
+void strvec_pushf(struct strvec *sv, const char *fmt, ...) UTIL_PRINTF(2, 3);
+void strvec_free(struct strvec *sv);
+/* NULL-terminated array (a static empty one when nothing was pushed). */
+char **strvec_argv(struct strvec *sv);
+
+/* --- files and paths (return 0 / -1 with errno) ------------------------- */
+
+/* Reads a whole file; *buf is NUL-terminated and owned by the caller. */
+int util_read_file(const char *path, char **buf, size_t *len);
+/* Writes to a temporary beside path, fsyncs if asked, renames into place. */
+int util_write_atomic(const char *path, const void *buf, size_t len,
+                      mode_t mode, bool sync);
+/* mkdir -p; existing directories are fine. */
+int util_mkdir_p(const char *path, mode_t mode);
+/* rm -rf; a missing path is fine. */
+int util_remove_tree(const char *path);
+/* "a/b" (no doubled slash); malloc'd, NULL on ENOMEM. */
+char *util_path_join(const char *a, const char *b);
+/*
+ * Absolute, lexically normalised path ("." and ".." folded, no symlink
+ * resolution, so it works for files that do not exist yet).
+ */
+char *util_abspath(const char *path);
+/* Pointer to the last component of path (inside path). */
+const char *util_basename(const char *path);
+/* Directory part of path, malloc'd ("." when there is none). */
+char *util_dirname(const char *path);
+bool util_is_dir(const char *path);
+bool util_is_file(const char *path);
+/* Absolute path of the running executable (malloc'd), NULL on failure. */
+char *util_self_exe(void);
+/* Finds name on PATH (or the given search path); skips files whose
+ * device/inode equal *skip when skip is not NULL.  malloc'd or NULL. */
+struct stat;
+char *util_which(const char *name, const char *path, const struct stat *skip);
+
+/* --- processes ---------------------------------------------------------- */
+
+/*
+ * Runs argv (argv[0] a path, or a name looked up on PATH) with envp (NULL:
+ * the current environment) and waits.  Returns the exit status as the
+ * shell would report it (128+signal for a signal), or -1 with errno when
+ * the program could not be started.  No shell is involved.
+ */
+int util_run(char *const argv[], char *const envp[]);
+/* Like util_run, but collects stdout into *out (NUL-terminated, caller
+ * frees); stderr passes through.  Returns the exit status or -1. */
+int util_run_capture(char *const argv[], char *const envp[], char **out,
+                     size_t *outlen);
+/* Exit status of a wait() status in shell terms. */
+int util_wait_status(int status);
+
+/* --- text helpers -------------------------------------------------------- */
+
+bool util_starts_with(const char *s, const char *prefix);
+bool util_ends_with(const char *s, const char *suffix);
+/* Monotonic clock in seconds. */
+double util_now(void);
+/* Wall-clock time in seconds since the epoch. */
+double util_wall(void);
+/* Parses a whole decimal int64; false on junk or overflow. */
+bool util_parse_i64(const char *s, int64_t *out);
+
+#endif

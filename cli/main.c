@@ -9,7 +9,8 @@ static const struct command {
 	cli_cmd_fn fn;
 	const char *summary;
 } commands[] = {
-	{ "db", cli_cmd_db, "read and maintain a link database (pyweld db --help)" },
+	{ "env", cli_cmd_env, "turn the wrapper compilers on for a build" },
+	{ "db", cli_cmd_db, "read and maintain a link database" },
 };
 
 static void

@@ -1,0 +1,185 @@
+/*
+ * ccshim: the wrapper compilers.
+ *
+ * One program (pyweld-cc) answers as cc, gcc, c++, g++, ld, ar and ranlib
+ * (and their x86_64-linux-gnu- names).  It runs the real tool exactly as
+ * asked, then records what an extension build did in the link database:
+ * compiles, shared links with their ordered inputs, archives made with ar.
+ * This header is what the front end and the tests use: argv classification,
+ * the shim directory and its configuration.
+ */
+#ifndef PYWELD_CCSHIM_H
+#define PYWELD_CCSHIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* --- roles ---------------------------------------------------------------- */
+
+enum ccshim_tool {
+	CCSHIM_TOOL_CC,
+	CCSHIM_TOOL_CXX,
+	CCSHIM_TOOL_LD,
+	CCSHIM_TOOL_AR,
+	CCSHIM_TOOL_RANLIB,
+	CCSHIM_TOOL__COUNT
+};
+
+/* The configuration key of a role: "cc", "cxx", "ld", "ar", "ranlib". */
+const char *ccshim_tool_key(enum ccshim_tool t);
+/*
+ * The role of a program name (basename of argv[0]): cc, gcc, c89, c99 → CC;
+ * c++, g++ → CXX; ld, ld.bfd, ld.gold → LD; ar, gcc-ar → AR; ranlib → RANLIB;
+ * with or without a "x86_64-linux-gnu-" style prefix and a "-12" suffix.
+ * Returns -1 for a name that is not one of ours.
+ */
+int ccshim_tool_from_name(const char *name);
+
+/* The names the shim directory holds (NULL-terminated). */
+extern const char *const ccshim_shim_names[];
+
+/* --- argv classification -------------------------------------------------- */
+
+enum ccshim_action {
+	CCSHIM_ACT_INFO,          /* --version, -dumpmachine, -print-*, no inputs */
+	CCSHIM_ACT_PREPROCESS,    /* -E, or -M/-MM without -MD */
+	CCSHIM_ACT_ASSEMBLY,      /* -S: stops at assembly */
+	CCSHIM_ACT_SYNTAX_ONLY,   /* -fsyntax-only: no output */
+	CCSHIM_ACT_COMPILE,       /* -c: sources to objects */
+	CCSHIM_ACT_SHARED_LINK,   /* -shared (cc, c++) or ld -shared */
+	CCSHIM_ACT_RELOCATABLE,   /* -r: partial link */
+	CCSHIM_ACT_EXEC_LINK,     /* an executable: programs, configure checks */
+	CCSHIM_ACT_ARCHIVE,       /* ar r/q, ranlib: an archive was written */
+	CCSHIM_ACT_OTHER,         /* ar t/x/p/d/m: nothing to record */
+};
+const char *ccshim_action_name(enum ccshim_action a);
+
+enum ccshim_arg {
+	CCSHIM_ARG_SOURCE,        /* a file the compiler compiles */
+	CCSHIM_ARG_OBJECT,        /* a linker input file that is not .a/.so */
+	CCSHIM_ARG_ARCHIVE,       /* a .a file */
+	CCSHIM_ARG_SHARED,        /* a .so / .so.N file */
+	CCSHIM_ARG_LIB,           /* -lNAME, -l NAME, -l:FILE (value: NAME or :FILE) */
+	CCSHIM_ARG_LIBDIR,        /* -LDIR, -L DIR (value: DIR) */
+	CCSHIM_ARG_LINKFLAG,      /* -Wl,..., -Xlinker X, -pthread, -static, ... */
+};
+const char *ccshim_arg_name(enum ccshim_arg a);
+
+struct ccshim_input {
+	enum ccshim_arg kind;
+	const char *value;        /* path, library name, directory or the flag text */
+	const char *lang;         /* SOURCE: "c", "c++", "assembler", ... */
+	int argi;                 /* first index in the expanded argv */
+	int argn;                 /* number of argv entries it spans (1 or 2) */
+};
+
+struct ccshim_cmd {
+	enum ccshim_tool tool;
+	enum ccshim_action action;
+	int argc;                 /* the expanded argv: response files inlined */
+	char **argv;
+	const char *output;       /* -o / --output value, or NULL */
+	const char *depfile;      /* -MF value, or NULL */
+	size_t ninputs;
+	struct ccshim_input *inputs; /* in command-line order */
+	size_t nsources;          /* how many inputs are sources */
+	bool cxx;                 /* C++ driver, C++ source, or -lstdc++ */
+	bool lto;                 /* -flto without -ffat-lto-objects */
+	bool response_files;      /* an @file was expanded */
+	bool unreadable_response; /* an @file could not be read (kept literally) */
+	char *unreadable;         /* the first such @file argument */
+};
+
+/*
+ * Classifies a command line the way the real tool will read it.  argv[0]
+ * is the tool as invoked (only its role matters, given by tool).  @file
+ * arguments are expanded with GCC's quoting rules and rescanned; one that
+ * cannot be read is kept literally, as GCC does, and flagged.  Returns 0,
+ * or -1 when memory runs out or response files nest too deep (message in
+ * err).  The result owns copies of everything; free with ccshim_cmd_free.
+ */
+int ccshim_classify(enum ccshim_tool tool, int argc, char *const *argv,
+                    struct ccshim_cmd *out, char *err, size_t errlen);
+void ccshim_cmd_free(struct ccshim_cmd *cmd);
+
+/* The object file GCC writes for a source under -c without -o ("x.o"). */
+char *ccshim_default_object(const char *source);
+
+/*
+ * Splits a response file's text into arguments with GCC's rules (libiberty
+ * buildargv): whitespace separates; '...' and "..." quote; a backslash
+ * escapes the next character, inside quotes too.  Appends to *out.
+ */
+int ccshim_split_response(const char *text, size_t len, char ***out,
+                          size_t *n, size_t *cap);
+
+/* The option tables, exposed so a test can check that they stay sorted. */
+struct ccshim_opt {
+	const char *name;
+	unsigned flags;
+};
+enum {
+	CCSHIM_O_SEPARATE = 1 << 0,   /* "-x ARG": the next argv entry is the value */
+	CCSHIM_O_PREFIX   = 1 << 1,   /* matches any argument starting with name */
+	CCSHIM_O_LINK     = 1 << 2,   /* matters to the link: recorded as a link flag */
+	CCSHIM_O_EQUALS   = 1 << 3,   /* "--name=VALUE" also accepted */
+};
+extern const struct ccshim_opt ccshim_gcc_options[];
+extern const size_t ccshim_gcc_noptions;
+extern const struct ccshim_opt ccshim_ld_options[];
+extern const size_t ccshim_ld_noptions;
+
+/* --- the shim directory --------------------------------------------------- */
+
+/*
+ * A shim directory holds symlinks named ccshim_shim_names to pyweld-cc and
+ * "pyweld-shim.conf":
+ *
+ *     # pyweld shim configuration, written by `pyweld env`
+ *     db=/abs/app.linkdb
+ *     build=3
+ *     cc=/usr/bin/gcc
+ *     cxx=/usr/bin/ccache<TAB>/usr/bin/g++
+ *     ld=/usr/bin/ld
+ *     ar=/usr/bin/ar
+ *     ranlib=/usr/bin/ranlib
+ *
+ * A tool's value is the real command, words separated by TABs: a launcher
+ * (ccache, distcc) and the compiler, each resolved to an absolute path once.
+ */
+#define CCSHIM_CONF_NAME "pyweld-shim.conf"
+
+struct ccshim_conf {
+	char *db;                         /* absolute database path */
+	int64_t build;                    /* build id records belong to (0: none) */
+	char **tool[CCSHIM_TOOL__COUNT];  /* NULL-terminated argv prefix, or NULL */
+};
+
+/* Reads dir/pyweld-shim.conf; -1 with a message in err. */
+int ccshim_conf_read(const char *dir, struct ccshim_conf *conf, char *err,
+                     size_t errlen);
+/* Writes dir/pyweld-shim.conf atomically; -1 + errno. */
+int ccshim_conf_write(const char *dir, const struct ccshim_conf *conf);
+void ccshim_conf_free(struct ccshim_conf *conf);
+
+/*
+ * Resolves a real tool for the shim configuration.  spec is what the user
+ * had ($CC, "ccache gcc", "gcc -m64") or NULL for the default name of the
+ * role; each word that names a program is made absolute by a PATH search
+ * that skips the shim binary self (device and inode).  Returns a
+ * NULL-terminated argv (caller frees with ccshim_strv_free) or NULL with a
+ * message in err.
+ */
+char **ccshim_resolve_tool(enum ccshim_tool t, const char *spec,
+                           const char *self, char *err, size_t errlen);
+void ccshim_strv_free(char **v);
+
+/*
+ * Creates (or refreshes) a shim directory: the symlinks to shim_exe and the
+ * configuration.  -1 with a message in err.
+ */
+int ccshim_dir_setup(const char *dir, const char *shim_exe,
+                     const struct ccshim_conf *conf, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,244 @@
+/* cmd_env.c: `pyweld env`, turning the wrapper compilers on for a build. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ccshim.h"
+
+static const char env_usage[] =
+	"usage: pyweld env [--db FILE] [--shim-dir DIR] [--note TEXT] [--json]\n"
+	"\n"
+	"Sets up pyweld's wrapper compilers for a build and prints the shell lines\n"
+	"that turn them on:\n"
+	"\n"
+	"    eval \"$(pyweld env --db app.linkdb)\"\n"
+	"    pip install --no-binary :all: markupsafe   # or setup.py, meson, make...\n"
+	"    pyweld db links --db app.linkdb\n"
+	"\n"
+	"It creates the link database if needed, starts a new build record in it,\n"
+	"creates the shim directory (links named cc gcc c++ g++ ld ar ranlib and\n"
+	"x86_64-linux-gnu-* to pyweld-cc), and resolves the real tools once to\n"
+	"absolute paths: from $CC, $CXX, $LD, $AR and $RANLIB when set (a launcher\n"
+	"such as 'ccache gcc' is kept), otherwise cc, c++, ld, ar and ranlib on\n"
+	"PATH.  It prints exports of PYWELD_DB, PYWELD_BUILD, PYWELD_SHIM_DIR,\n"
+	"CC, CXX, LDSHARED, LDCXXSHARED, AR, RANLIB and PATH (shim directory\n"
+	"first).  The build itself runs exactly as without pyweld; compiles,\n"
+	"shared links and archives are recorded afterwards.\n"
+	"\n"
+	"options:\n"
+	"  --db FILE        the link database (default: $PYWELD_DB)\n"
+	"  --shim-dir DIR   where the shims go (default: FILE.shims)\n"
+	"  --note TEXT      a note stored with the build record\n"
+	"  --json           print the settings as JSON instead of shell lines\n"
+	"  -h, --help       this help\n"
+	"\n"
+	"environment read by the shims at build time:\n"
+	"  PYWELD_STRICT=1  a recording failure fails the command (for tests);\n"
+	"                   otherwise it is a warning and the build goes on\n";
+
+/* Prints NAME='value' with the value quoted for any POSIX shell. */
+static void
+print_export(const char *name, const char *value)
+{
+	printf("export %s='", name);
+	for (const char *p = value; *p; p++) {
+		if (*p == '\'')
+			fputs("'\\''", stdout);
+		else
+			fputc(*p, stdout);
+	}
+	fputs("'\n", stdout);
+}
+
+/* PATH with dir first and any other copy of dir removed. */
+static char *
+path_with(const char *dir)
+{
+	const char *path = getenv("PATH");
+	struct strbuf sb = { 0 };
+	const char *p, *end;
+
+	strbuf_adds(&sb, dir);
+	for (p = path ? path : ""; *p; p = *end ? end + 1 : end) {
+		end = strchr(p, ':');
+		if (!end)
+			end = p + strlen(p);
+		if ((size_t)(end - p) == strlen(dir) && !strncmp(p, dir, (size_t)(end - p)))
+			continue;
+		strbuf_addc(&sb, ':');
+		strbuf_add(&sb, p, (size_t)(end - p));
+	}
+	char *s = strbuf_detach(&sb);
+	if (!s)
+		util_fatal("out of memory");
+	return s;
+}
+
+/* The environment value for a role, unless it points at a shim already. */
+static const char *
+user_spec(enum ccshim_tool t, const struct stat *shim)
+{
+	static const char *const vars[] = { "CC", "CXX", "LD", "AR", "RANLIB" };
+	const char *v = getenv(vars[t]);
+	char **words = NULL;
+	size_t n = 0, cap = 0;
+	bool ours = false;
+
+	if (!v || !*v)
+		return NULL;
+	if (ccshim_split_response(v, strlen(v), &words, &n, &cap) == 0) {
+		for (size_t i = 0; i < n && !ours; i++) {
+			char *abs = words[i][0] == '-' ? NULL : util_which(words[i], NULL, NULL);
+			struct stat st;
+			if (abs && stat(abs, &st) == 0 && st.st_dev == shim->st_dev &&
+			    st.st_ino == shim->st_ino)
+				ours = true;
+			free(abs);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(words[i]);
+	free(words);
+	if (ours) {
+		util_warn("$%s points at pyweld's shims already; using '%s' on PATH "
+		          "as the real tool", vars[t], t == CCSHIM_TOOL_CXX ? "c++" :
+		          t == CCSHIM_TOOL_CC ? "cc" : ccshim_tool_key(t));
+		return NULL;
+	}
+	return v;
+}
+
+static char *
+find_shim_exe(void)
+{
+	const char *env = getenv("PYWELD_SHIM_EXE");
+	char *self, *dir, *exe;
+
+	if (env && *env)
+		return xstrdup(env);
+	self = util_self_exe();
+	if (!self)
+		util_fatal("cannot find pyweld's own executable:");
+	dir = util_dirname(self);
+	exe = util_path_join(dir, "pyweld-cc");
+	free(self);
+	free(dir);
+	if (!exe || access(exe, X_OK) < 0)
+		util_fatal("cannot find the wrapper compiler '%s':", exe ? exe : "pyweld-cc");
+	return exe;
+}
+
+int
+cli_cmd_env(int argc, char **argv)
+{
+	enum { OPT_DB = 256, OPT_SHIM_DIR, OPT_NOTE, OPT_JSON };
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "shim-dir", required_argument, NULL, OPT_SHIM_DIR },
+		{ "note", required_argument, NULL, OPT_NOTE },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dbopt = NULL, *diropt = NULL, *note = NULL;
+	bool json = false;
+	struct ccshim_conf conf = { 0 };
+	struct linkdb *db;
+	struct stat shim_st;
+	char err[1024], *shim_exe, *dir, *cwd, *path;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_DB: dbopt = optarg; break;
+		case OPT_SHIM_DIR: diropt = optarg; break;
+		case OPT_NOTE: note = optarg; break;
+		case OPT_JSON: json = true; break;
+		case 'h': fputs(env_usage, stdout); return 0;
+		default:
+			fputs("hint: see 'pyweld env --help'\n", stderr);
+			return 2;
+		}
+	}
+	if (optind < argc)
+		util_usage_error("'env' takes no argument '%s'", argv[optind]);
+
+	shim_exe = find_shim_exe();
+	if (stat(shim_exe, &shim_st) < 0)
+		util_fatal("cannot use the wrapper compiler '%s':", shim_exe);
+	if (linkdb_open(&db, cli_db_path(dbopt), LINKDB_CREATE) < 0)
+		util_fatal("%s", linkdb_errmsg(db));
+	cwd = getcwd(NULL, 0);
+	if (linkdb_begin_build(db, "env", cwd, note, &conf.build) < 0)
+		util_fatal("%s", linkdb_errmsg(db));
+	conf.db = xstrdup(linkdb_path(db));
+	dir = diropt ? util_abspath(diropt) : xasprintf("%s.shims", linkdb_path(db));
+	if (!dir)
+		util_fatal("out of memory");
+	if (strpbrk(dir, " \t'\"\\$")) {
+		util_warn("the shim directory '%s' contains spaces or quotes; makefiles "
+		          "that use $(CC) unquoted will break", dir);
+		util_hint("put it elsewhere with --shim-dir");
+	}
+
+	for (int t = 0; t < CCSHIM_TOOL__COUNT; t++) {
+		const char *spec = user_spec((enum ccshim_tool)t, &shim_st);
+		conf.tool[t] = ccshim_resolve_tool((enum ccshim_tool)t, spec, shim_exe,
+		                                   err, sizeof(err));
+		if (!conf.tool[t]) {
+			util_error("%s", err);
+			util_hint("install it, or set $%s to the real program",
+			          t == CCSHIM_TOOL_CXX ? "CXX" :
+			          t == CCSHIM_TOOL_CC ? "CC" : t == CCSHIM_TOOL_LD ? "LD" :
+			          t == CCSHIM_TOOL_AR ? "AR" : "RANLIB");
+			exit(1);
+		}
+	}
+	if (ccshim_dir_setup(dir, shim_exe, &conf, err, sizeof(err)) < 0)
+		util_fatal("%s", err);
+
+	char *cc = xasprintf("%s/cc", dir), *cxx = xasprintf("%s/c++", dir);
+	char *ldshared = xasprintf("%s -shared", cc);
+	char *ldcxxshared = xasprintf("%s -shared", cxx);
+	char *ar = xasprintf("%s/ar", dir), *ranlib = xasprintf("%s/ranlib", dir);
+	char *build = xasprintf("%lld", (long long)conf.build);
+	path = path_with(dir);
+	if (json) {
+		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+		                      "PYWELD_DB", conf.db, "PYWELD_BUILD", build,
+		                      "PYWELD_SHIM_DIR", dir, "CC", cc, "CXX", cxx,
+		                      "LDSHARED", ldshared, "LDCXXSHARED", ldcxxshared,
+		                      "AR", ar, "RANLIB", ranlib, "PATH", path);
+		json_t *real = json_object();
+		for (int t = 0; t < CCSHIM_TOOL__COUNT; t++) {
+			json_t *a = json_array();
+			for (size_t i = 0; conf.tool[t][i]; i++)
+				json_array_append_new(a, json_string(conf.tool[t][i]));
+			json_object_set_new(real, ccshim_tool_key((enum ccshim_tool)t), a);
+		}
+		json_object_set_new(j, "real_tools", real);
+		cli_json_print(j);
+	} else {
+		printf("# pyweld: wrapper compilers for build %s of '%s'\n", build, conf.db);
+		print_export("PYWELD_DB", conf.db);
+		print_export("PYWELD_BUILD", build);
+		print_export("PYWELD_SHIM_DIR", dir);
+		print_export("CC", cc);
+		print_export("CXX", cxx);
+		print_export("LDSHARED", ldshared);
+		print_export("LDCXXSHARED", ldcxxshared);
+		print_export("AR", ar);
+		print_export("RANLIB", ranlib);
+		print_export("PATH", path);
+	}
+	free(cc); free(cxx); free(ldshared); free(ldcxxshared); free(ar); free(ranlib);
+	free(build); free(path); free(dir); free(cwd); free(shim_exe);
+	ccshim_conf_free(&conf);
+	linkdb_close(db);
+	return 0;
+}

@@ -176,6 +176,16 @@ char **ccshim_resolve_tool(enum ccshim_tool t, const char *spec,
 void ccshim_strv_free(char **v);
 
 /*
+ * The user's command for a role from the environment ($CC, $CXX, $LD, $AR,
+ * $RANLIB), or NULL when unset or when it already points at the shim
+ * program shim_exe (then *was_shim is set, so the caller can say so).
+ */
+const char *ccshim_env_spec(enum ccshim_tool t, const char *shim_exe,
+                            bool *was_shim);
+/* The environment variable that names a role's command ("CC", "CXX", ...). */
+const char *ccshim_tool_envvar(enum ccshim_tool t);
+
+/*
  * Creates (or refreshes) a shim directory: the symlinks to shim_exe and the
  * configuration.  -1 with a message in err.
  */

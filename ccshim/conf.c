@@ -272,3 +272,43 @@ ccshim_dir_setup(const char *dir, const char *shim_exe,
 	}
 	return 0;
 }
+
+const char *
+ccshim_tool_envvar(enum ccshim_tool t)
+{
+	static const char *const vars[] = { "CC", "CXX", "LD", "AR", "RANLIB" };
+	return (unsigned)t < CCSHIM_TOOL__COUNT ? vars[t] : "?";
+}
+
+const char *
+ccshim_env_spec(enum ccshim_tool t, const char *shim_exe, bool *was_shim)
+{
+	const char *v = getenv(ccshim_tool_envvar(t));
+	struct stat shim;
+	char **words = NULL;
+	size_t n = 0, cap = 0;
+	bool ours = false;
+
+	*was_shim = false;
+	if (!v || !*v)
+		return NULL;
+	if (stat(shim_exe, &shim) == 0 &&
+	    ccshim_split_response(v, strlen(v), &words, &n, &cap) == 0) {
+		for (size_t i = 0; i < n && !ours; i++) {
+			char *abs = words[i][0] == '-' ? NULL : util_which(words[i], NULL, NULL);
+			struct stat st;
+			if (abs && stat(abs, &st) == 0 && st.st_dev == shim.st_dev &&
+			    st.st_ino == shim.st_ino)
+				ours = true;
+			free(abs);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(words[i]);
+	free(words);
+	if (ours) {
+		*was_shim = true;
+		return NULL;
+	}
+	return v;
+}

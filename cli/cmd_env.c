@@ -78,40 +78,6 @@ path_with(const char *dir)
 	return s;
 }
 
-/* The environment value for a role, unless it points at a shim already. */
-static const char *
-user_spec(enum ccshim_tool t, const struct stat *shim)
-{
-	static const char *const vars[] = { "CC", "CXX", "LD", "AR", "RANLIB" };
-	const char *v = getenv(vars[t]);
-	char **words = NULL;
-	size_t n = 0, cap = 0;
-	bool ours = false;
-
-	if (!v || !*v)
-		return NULL;
-	if (ccshim_split_response(v, strlen(v), &words, &n, &cap) == 0) {
-		for (size_t i = 0; i < n && !ours; i++) {
-			char *abs = words[i][0] == '-' ? NULL : util_which(words[i], NULL, NULL);
-			struct stat st;
-			if (abs && stat(abs, &st) == 0 && st.st_dev == shim->st_dev &&
-			    st.st_ino == shim->st_ino)
-				ours = true;
-			free(abs);
-		}
-	}
-	for (size_t i = 0; i < n; i++)
-		free(words[i]);
-	free(words);
-	if (ours) {
-		util_warn("$%s points at pyweld's shims already; using '%s' on PATH "
-		          "as the real tool", vars[t], t == CCSHIM_TOOL_CXX ? "c++" :
-		          t == CCSHIM_TOOL_CC ? "cc" : ccshim_tool_key(t));
-		return NULL;
-	}
-	return v;
-}
-
 static char *
 find_shim_exe(void)
 {
@@ -187,15 +153,18 @@ cli_cmd_env(int argc, char **argv)
 	}
 
 	for (int t = 0; t < CCSHIM_TOOL__COUNT; t++) {
-		const char *spec = user_spec((enum ccshim_tool)t, &shim_st);
+		bool was_shim;
+		const char *spec = ccshim_env_spec((enum ccshim_tool)t, shim_exe, &was_shim);
+		if (was_shim)
+			util_warn("$%s points at pyweld's shims already; using the usual "
+			          "program on PATH as the real tool",
+			          ccshim_tool_envvar((enum ccshim_tool)t));
 		conf.tool[t] = ccshim_resolve_tool((enum ccshim_tool)t, spec, shim_exe,
 		                                   err, sizeof(err));
 		if (!conf.tool[t]) {
 			util_error("%s", err);
 			util_hint("install it, or set $%s to the real program",
-			          t == CCSHIM_TOOL_CXX ? "CXX" :
-			          t == CCSHIM_TOOL_CC ? "CC" : t == CCSHIM_TOOL_LD ? "LD" :
-			          t == CCSHIM_TOOL_AR ? "AR" : "RANLIB");
+			          ccshim_tool_envvar((enum ccshim_tool)t));
 			exit(1);
 		}
 	}

@@ -11,6 +11,7 @@ static const struct command {
 } commands[] = {
 	{ "env", cli_cmd_env, "turn the wrapper compilers on for a build" },
 	{ "db", cli_cmd_db, "read and maintain a link database" },
+	{ "python", cli_cmd_python, "build and inspect the CPython distribution pyweld embeds" },
 };
 
 static void

@@ -226,4 +226,22 @@ struct linkdb_gc_stats {
 int linkdb_gc(struct linkdb *db, bool dry_run, double min_age,
               struct linkdb_gc_stats *out);
 
+/* --- distributions and lookups for the weld ------------------------------- */
+
+struct linkdb_distribution {
+	const char *python_version;     /* "3.11.2" */
+	const char *abi;                /* SOABI: "cpython-311-x86_64-linux-gnu" */
+	const char *ext_suffix;         /* ".cpython-311-x86_64-linux-gnu.so" */
+	const char *prefix;             /* where it is installed */
+	const char *libpython;          /* interpreter archive to store, or NULL */
+	const char *data;               /* JSON describing it (modules, libraries) */
+};
+/* Records a distribution (storing its interpreter archive). One transaction. */
+int linkdb_add_distribution(struct linkdb *db, const struct linkdb_distribution *d,
+                            int64_t *id);
+/* The newest link whose output has this content hash: 1 (and *link), 0, -1. */
+int linkdb_find_link_by_output(struct linkdb *db, const char *hex, int64_t *link);
+/* The PyInit_* symbols a link's inputs define, sorted; caller frees with free(). */
+int linkdb_link_inits(struct linkdb *db, int64_t link, char ***names, size_t *n);
+
 #endif

@@ -683,6 +683,65 @@ util_run_capture(char *const argv[], char *const envp[], char **out,
 	return rc;
 }
 
+int
+util_run_logged(char *const argv[], char *const envp[], const char *cwd,
+                int logfd, void (*line)(void *ctx, const char *text), void *ctx)
+{
+	posix_spawn_file_actions_t fa;
+	struct strbuf pending = { 0 };
+	char chunk[16384];
+	int fds[2], rc, err;
+	pid_t pid;
+	ssize_t n;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (cwd)
+		posix_spawn_file_actions_addchdir_np(&fa, cwd);
+	rc = spawn(argv, envp, &fa, &pid);
+	err = errno;
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[1]);
+	if (rc < 0) {
+		close(fds[0]);
+		errno = err;
+		return -1;
+	}
+	for (;;) {
+		n = read(fds[0], chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (logfd >= 0)
+			(void)!write(logfd, chunk, (size_t)n);
+		if (!line)
+			continue;
+		strbuf_add(&pending, chunk, (size_t)n);
+		char *start = pending.s, *nl;
+		while (start && (nl = memchr(start, '\n', pending.len - (size_t)(start - pending.s)))) {
+			*nl = '\0';
+			line(ctx, start);
+			start = nl + 1;
+		}
+		if (start && start != pending.s) {
+			size_t rest = pending.len - (size_t)(start - pending.s);
+			memmove(pending.s, start, rest);
+			pending.len = rest;
+			pending.s[rest] = '\0';
+		}
+	}
+	if (line && pending.len && !pending.failed)
+		line(ctx, pending.s);
+	strbuf_free(&pending);
+	close(fds[0]);
+	return reap(pid);
+}
+
 /* --- text ---------------------------------------------------------------- */
 
 bool

@@ -129,6 +129,15 @@ int util_run(char *const argv[], char *const envp[]);
  * frees); stderr passes through.  Returns the exit status or -1. */
 int util_run_capture(char *const argv[], char *const envp[], char **out,
                      size_t *outlen);
+/*
+ * Runs argv in cwd (NULL: here) with envp, stdout and stderr both going to
+ * a pipe whose lines are appended to logfd (if >= 0) and handed to line()
+ * (if not NULL) one at a time, without the newline.  Returns the exit
+ * status as util_run does, or -1 with errno.
+ */
+int util_run_logged(char *const argv[], char *const envp[], const char *cwd,
+                    int logfd, void (*line)(void *ctx, const char *text),
+                    void *ctx);
 /* Exit status of a wait() status in shell terms. */
 int util_wait_status(int status);
 

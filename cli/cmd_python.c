@@ -1,0 +1,325 @@
+/* cmd_python.c: `pyweld python`, the CPython distribution pyweld embeds. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pydist.h"
+
+static const char python_usage[] =
+	"usage: pyweld python build [--source PATH] [--cache DIR] [--jobs N]\n"
+	"                           [--gnu-readline] [--keep-build] [--force] [-v]\n"
+	"       pyweld python info [--dist DIR] [--cache DIR] [--json]\n"
+	"       pyweld python path [--dist DIR] [--cache DIR]\n"
+	"\n"
+	"build: builds CPython 3.11 through pyweld's wrapper compilers, so that its\n"
+	"interpreter archive and every standard-library extension module are\n"
+	"recorded for welding, and installs it (with pip) into a cache directory\n"
+	"keyed by the source's content and the options.  A second call with the\n"
+	"same inputs finds the cache and returns in seconds.  Without --source it\n"
+	"downloads Debian's python3.11 source package (apt-get source; needs a\n"
+	"deb-src entry, which pyweld's .ci/setup adds) and builds it with Debian's\n"
+	"security patches applied.\n"
+	"\n"
+	"  --source PATH   a python3.11 .dsc, a Python-3.11.x tarball or a source tree\n"
+	"  --cache DIR     cache root (default: $PYWELD_CACHE or ~/.cache/pyweld)\n"
+	"  --jobs N        parallel make jobs (default: the number of CPUs)\n"
+	"  --gnu-readline  link readline against GNU readline (GPL-3.0: every welded\n"
+	"                  binary would then be GPL-3.0); the default is libedit (BSD)\n"
+	"  --keep-build    keep the source and build trees in the cache\n"
+	"  --force         build again even when the cache has this distribution\n"
+	"  -v              show the build's output as it runs\n"
+	"\n"
+	"info: the distribution: version, ABI, extension suffix, and each\n"
+	"standard-library extension module with its objects, init symbol and\n"
+	"libraries (static archive or not, licence).\n"
+	"path: prints the distribution's directory (for scripts).\n"
+	"\n"
+	"  --dist DIR      a distribution directory (default: the last one built)\n"
+	"  --json          machine-readable output\n";
+
+struct progress {
+	bool tty, verbose;
+	double start, phase_start, last;
+	int phase;
+};
+
+static void
+on_phase(void *ctx, enum pydist_phase p, const char *detail)
+{
+	struct progress *pr = ctx;
+	double now = util_now();
+
+	if (pr->tty && !pr->verbose)
+		fputc('\n', stderr);
+	if (pr->phase >= 0 && !pr->tty)
+		fprintf(stderr, "pyweld:   (%.0f s)\n", now - pr->phase_start);
+	pr->phase = (int)p;
+	pr->phase_start = now;
+	fprintf(stderr, "pyweld: [%d/%d] %s%s%s", (int)p + 1, (int)PYDIST__PHASES,
+	        pydist_phase_name(p), detail ? ": " : "", detail ? detail : "");
+	if (!pr->tty || pr->verbose)
+		fputc('\n', stderr);
+}
+
+static void
+on_count(void *ctx, enum pydist_phase p, int compiles, int links)
+{
+	struct progress *pr = ctx;
+	double now = util_now();
+
+	if (pr->verbose)
+		return;
+	if (pr->tty) {
+		if (now - pr->last < 0.2)
+			return;
+		fprintf(stderr, "\rpyweld: [%d/%d] %s: %d compiles, %d modules linked (%.0f s)",
+		        (int)p + 1, (int)PYDIST__PHASES, pydist_phase_name(p), compiles, links,
+		        now - pr->phase_start);
+	} else {
+		if (now - pr->last < 15)
+			return;
+		fprintf(stderr, "pyweld:   %d compiles, %d modules linked (%.0f s)\n",
+		        compiles, links, now - pr->phase_start);
+	}
+	pr->last = now;
+}
+
+static void
+on_line(void *ctx, const char *text)
+{
+	struct progress *pr = ctx;
+
+	if (pr->verbose)
+		fprintf(stderr, "%s\n", text);
+}
+
+static char *
+shim_exe(void)
+{
+	const char *env = getenv("PYWELD_SHIM_EXE");
+	char *self, *dir, *exe;
+
+	if (env && *env)
+		return xstrdup(env);
+	self = util_self_exe();
+	dir = self ? util_dirname(self) : NULL;
+	exe = dir ? util_path_join(dir, "pyweld-cc") : NULL;
+	free(self);
+	free(dir);
+	if (!exe || access(exe, X_OK) < 0)
+		util_fatal("cannot find the wrapper compiler '%s':", exe ? exe : "pyweld-cc");
+	return exe;
+}
+
+static int
+do_build(int argc, char **argv)
+{
+	enum { OPT_SOURCE = 256, OPT_CACHE, OPT_JOBS, OPT_GNU, OPT_KEEP, OPT_FORCE };
+	static const struct option longopts[] = {
+		{ "source", required_argument, NULL, OPT_SOURCE },
+		{ "cache", required_argument, NULL, OPT_CACHE },
+		{ "jobs", required_argument, NULL, OPT_JOBS },
+		{ "gnu-readline", no_argument, NULL, OPT_GNU },
+		{ "keep-build", no_argument, NULL, OPT_KEEP },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct pydist_options o = { 0 };
+	struct progress pr = { .tty = isatty(2), .phase = -1 };
+	struct pydist_progress p = { on_phase, on_count, on_line, &pr };
+	struct pydist_result res;
+	char err[2048];
+	int c;
+	int64_t jobs;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "hvj:", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_SOURCE: o.source = optarg; break;
+		case OPT_CACHE: o.cache = optarg; break;
+		case 'j':
+		case OPT_JOBS:
+			if (!util_parse_i64(optarg, &jobs) || jobs < 1 || jobs > 1024)
+				util_usage_error("--jobs wants a number from 1 to 1024, not '%s'", optarg);
+			o.jobs = (int)jobs;
+			break;
+		case OPT_GNU: o.gnu_readline = true; break;
+		case OPT_KEEP: o.keep_build = true; break;
+		case OPT_FORCE: o.force = true; break;
+		case 'v': pr.verbose = true; break;
+		case 'h': fputs(python_usage, stdout); return 0;
+		default:
+			fputs("hint: see 'pyweld python --help'\n", stderr);
+			return 2;
+		}
+	}
+	if (optind < argc)
+		util_usage_error("'python build' takes no argument '%s'", argv[optind]);
+	char *exe = shim_exe();
+	o.shim_exe = exe;
+	pr.start = util_now();
+	if (pydist_build(&o, &p, &res, err, sizeof(err)) < 0) {
+		if (pr.tty)
+			fputc('\n', stderr);
+		util_error("%s", err);
+		if (res.log)
+			util_hint("the full log is '%s'", res.log);
+		pydist_result_free(&res);
+		free(exe);
+		return 1;
+	}
+	if (pr.tty && !res.cached)
+		fputc('\n', stderr);
+	if (res.cached)
+		fprintf(stderr, "pyweld: using the cached distribution (%.1f s)\n", res.seconds);
+	else
+		fprintf(stderr, "pyweld: built CPython in %.0f s\n", res.seconds);
+	printf("%s\n", res.dir);
+	pydist_result_free(&res);
+	free(exe);
+	return 0;
+}
+
+/* Loads DIR/distribution.json or exits with a message. */
+static json_t *
+load_dist(const char *dir)
+{
+	char *path = util_path_join(dir, "distribution.json");
+	json_error_t jerr;
+	json_t *j = json_load_file(path, 0, &jerr);
+
+	if (!j)
+		util_fatal("cannot read '%s': %s", path, jerr.text);
+	free(path);
+	return j;
+}
+
+static int
+do_info_or_path(int argc, char **argv, bool path_only)
+{
+	enum { OPT_DIST = 256, OPT_CACHE, OPT_JSON };
+	static const struct option longopts[] = {
+		{ "dist", required_argument, NULL, OPT_DIST },
+		{ "cache", required_argument, NULL, OPT_CACHE },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dist = NULL, *cache = NULL;
+	bool json = false;
+	char err[1024], *dir;
+	json_t *d;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_DIST: dist = optarg; break;
+		case OPT_CACHE: cache = optarg; break;
+		case OPT_JSON: json = true; break;
+		case 'h': fputs(python_usage, stdout); return 0;
+		default:
+			fputs("hint: see 'pyweld python --help'\n", stderr);
+			return 2;
+		}
+	}
+	dir = pydist_find(dist, cache, err, sizeof(err));
+	if (!dir) {
+		util_error("%s", err);
+		util_hint("build one with 'pyweld python build'");
+		return 1;
+	}
+	if (path_only) {
+		printf("%s\n", dir);
+		free(dir);
+		return 0;
+	}
+	d = load_dist(dir);
+	json_object_set_new(d, "dir", json_string(dir));
+	if (json) {
+		cli_json_print(d);
+		free(dir);
+		return 0;
+	}
+	json_t *src = json_object_get(d, "source");
+	printf("distribution:   %s\n", dir);
+	printf("python:         %s (%s)\n", json_string_value(json_object_get(d, "python_version")),
+	       json_string_value(json_object_get(d, "soabi")));
+	printf("ext suffix:     %s\n", json_string_value(json_object_get(d, "ext_suffix")));
+	printf("source:         %s %s%s%s\n", json_string_value(json_object_get(src, "kind")),
+	       json_string_value(json_object_get(src, "path")),
+	       json_object_get(src, "debian_version") ? ", Debian " : "",
+	       json_object_get(src, "debian_version") ?
+	       json_string_value(json_object_get(src, "debian_version")) : "");
+	printf("readline:       %s\n", json_string_value(json_object_get(d, "readline")));
+	printf("pip:            %s\n", json_string_value(json_object_get(d, "pip")));
+	printf("built-in:       %zu modules in libpython3.11.a\n",
+	       json_array_size(json_object_get(d, "builtins")));
+
+	struct cli_table t;
+	const char *headers[] = { "module", "init", "objects", "libraries" };
+	cli_table_init(&t, 4, headers);
+	size_t i;
+	json_t *m;
+	json_array_foreach(json_object_get(d, "modules"), i, m) {
+		struct strbuf libs = { 0 };
+		size_t k;
+		json_t *l;
+		json_array_foreach(json_object_get(m, "libs"), k, l) {
+			const char *name = json_string_value(json_object_get(l, "name"));
+			bool libc = json_is_true(json_object_get(l, "libc"));
+			bool archive = json_is_string(json_object_get(l, "archive"));
+			strbuf_addf(&libs, "%s%s%s%s", libs.len ? " " : "", name,
+			            libc ? "(libc)" : archive ? "" : "(NO STATIC ARCHIVE)",
+			            json_is_true(json_object_get(l, "copyleft")) ? "[copyleft]" : "");
+		}
+		char objs[32];
+		snprintf(objs, sizeof(objs), "%zu", json_array_size(json_object_get(m, "objects")));
+		const char *cells[] = { json_string_value(json_object_get(m, "name")),
+		                        json_string_value(json_object_get(m, "init")), objs,
+		                        libs.len ? libs.s : "-" };
+		cli_table_row(&t, cells);
+		strbuf_free(&libs);
+	}
+	printf("extension modules: %zu\n\n", json_array_size(json_object_get(d, "modules")));
+	cli_table_print(&t, stdout);
+	cli_table_free(&t);
+	json_t *missing = json_object_get(d, "missing_static");
+	if (json_array_size(missing)) {
+		printf("\nno static archive (these would stay dynamic or be left out):\n");
+		json_array_foreach(missing, i, m)
+			printf("  %s: lib%s\n", json_string_value(json_object_get(m, "module")),
+			       json_string_value(json_object_get(m, "library")));
+	}
+	json_decref(d);
+	free(dir);
+	return 0;
+}
+
+int
+cli_cmd_python(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(python_usage, stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		fputs(python_usage, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "build"))
+		return do_build(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "info"))
+		return do_info_or_path(argc - 1, argv + 1, false);
+	if (!strcmp(argv[1], "path"))
+		return do_info_or_path(argc - 1, argv + 1, true);
+	util_error("unknown python command '%s'", argv[1]);
+	util_hint("see 'pyweld python --help'");
+	return 2;
+}

@@ -1,0 +1,1288 @@
+/*
+ * pydist.c: building CPython through pyweld's wrapper compilers.
+ *
+ * The recipe (docs/distribution.md says why for each step):
+ *   1. source: Debian's python3.11 source package (apt-get source
+ *      --download-only, falling back to older versions the archive lists),
+ *      or the .dsc, tarball or tree the user gives;
+ *   2. unpack: dpkg-source -x (Debian's security patches applied), tar, or a
+ *      copy of the tree; then three adjustments to Debian's tree (its
+ *      install-layout and ensurepip policy for the system python) and a
+ *      build guard for Modules/pyexpat.c (CVE-2026-4224's patch needs it);
+ *   3. configure --disable-shared --with-readline=editline CFLAGS=-fPIC,
+ *      with the shim directory first on PATH so that gcc and ar are ours;
+ *   4. make -jN: every shared standard-library module is linked by setup.py
+ *      with "gcc -shared" and recorded; setup.py's "Failed to build" is an
+ *      error even though make exits 0;
+ *   5. make install into a DESTDIR, moved into the work directory;
+ *   6. record: every lib-dynload module matched to its link by content hash,
+ *      its libraries resolved to static archives, libpython3.11.a stored,
+ *      every module imported and pip run by the new interpreter.
+ */
+#include "pydist.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ccshim.h"
+#include "itg.h"
+#include "linkdb.h"
+#include "util.h"
+
+extern char **environ;
+
+const char *
+pydist_phase_name(enum pydist_phase p)
+{
+	static const char *const n[] = {
+		"fetch source", "unpack", "configure", "make", "make install", "record",
+	};
+	return (unsigned)p < PYDIST__PHASES ? n[p] : "?";
+}
+
+char *
+pydist_default_cache(void)
+{
+	const char *c = getenv("PYWELD_CACHE"), *x = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+
+	if (c && *c)
+		return util_abspath(c);
+	if (x && *x)
+		return util_path_join(x, "pyweld");
+	return xasprintf("%s/.cache/pyweld", home && *home ? home : "/tmp");
+}
+
+/* --- one build ------------------------------------------------------------ */
+
+enum source_kind { SRC_DEBIAN, SRC_DSC, SRC_TARBALL, SRC_TREE };
+
+struct job {
+	const struct pydist_options *o;
+	const struct pydist_progress *p;
+	char *err;
+	size_t errlen;
+
+	char *cache;            /* cache root */
+	char *pydir;            /* cache/python */
+	enum source_kind kind;
+	char *source;           /* absolute path of the .dsc, tarball or tree */
+	char identity[LINKDB_HASH_HEX + 1];
+	char key[17];
+	char *final;            /* pydir/<key> */
+	char *work;             /* pydir/.work-<key>-<pid> */
+	char *src, *build, *destdir, *prefix;
+	int logfd;
+	char *log;
+	enum pydist_phase phase;
+
+	char *py_version;       /* "3.11.2" */
+	char *deb_version;      /* "3.11.2-6+deb12u8" or NULL */
+	int deb_patches;
+	struct strvec adjustments;
+	struct strvec configure_args;
+	int compiles, links;
+};
+
+static int
+fail(struct job *j, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(j->err, j->errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Appends a line to the log. */
+static void
+logf_(struct job *j, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (j->logfd < 0)
+		return;
+	va_start(ap, fmt);
+	vdprintf(j->logfd, fmt, ap);
+	va_end(ap);
+	(void)!write(j->logfd, "\n", 1);
+}
+
+static void
+phase(struct job *j, enum pydist_phase p, const char *detail)
+{
+	j->phase = p;
+	logf_(j, "\n=== pyweld: %s%s%s", pydist_phase_name(p), detail ? ": " : "",
+	      detail ? detail : "");
+	if (j->p && j->p->phase)
+		j->p->phase(j->p->ctx, p, detail);
+}
+
+/* Counts compiles and shared links in make's output for the progress line. */
+static void
+on_line(void *ctx, const char *text)
+{
+	struct job *j = ctx;
+	const char *s = text;
+
+	while (*s == ' ')
+		s++;
+	if (j->phase == PYDIST_MAKE && (util_starts_with(s, "gcc ") || util_starts_with(s, "cc "))) {
+		if (strstr(s, " -shared"))
+			j->links++;
+		else if (strstr(s, " -c "))
+			j->compiles++;
+		if (j->p && j->p->count)
+			j->p->count(j->p->ctx, j->phase, j->compiles, j->links);
+	}
+	if (j->p && j->p->line)
+		j->p->line(j->p->ctx, text);
+}
+
+/* Runs a command of the recipe with its output in the log. */
+static int
+step(struct job *j, char *const argv[], char *const envp[], const char *cwd)
+{
+	struct strbuf sb = { 0 };
+	int rc;
+
+	for (size_t i = 0; argv[i]; i++)
+		strbuf_addf(&sb, "%s%s", i ? " " : "", argv[i]);
+	logf_(j, "+ %s%s%s", cwd ? "(cd " : "", cwd ? cwd : "", cwd ? ") " : "");
+	logf_(j, "+ %s", sb.s ? sb.s : "");
+	strbuf_free(&sb);
+	rc = util_run_logged(argv, envp, cwd, j->logfd, on_line, j);
+	if (rc < 0)
+		return fail(j, "%s failed: cannot run '%s': %s", pydist_phase_name(j->phase),
+		            argv[0], strerror(errno));
+	if (rc != 0)
+		return fail(j, "%s failed: '%s' exited with status %d", pydist_phase_name(j->phase),
+		            argv[0], rc);
+	return 0;
+}
+
+#define ARGV(...) ((char *const[]){ __VA_ARGS__, NULL })
+
+/* --- the source ----------------------------------------------------------- */
+
+/* "python3.11_3.11.2-6+deb12u8.dsc" → "3.11.2-6+deb12u8"; versions as they are. */
+static char *
+version_of(const char *s)
+{
+	const char *u = strchr(s, '_');
+	if (u && util_ends_with(s, ".dsc"))
+		return strndup(u + 1, strlen(u + 1) - 4);
+	return xstrdup(s);
+}
+
+/* Sorts Debian versions (or .dsc names) newest first, in dpkg's order. */
+static int
+newest_first(const void *a, const void *b)
+{
+	char *x = version_of(*(char *const *)a), *y = version_of(*(char *const *)b);
+	int rc;
+	char *argv[] = { (char *)(uintptr_t)"dpkg", (char *)(uintptr_t)"--compare-versions",
+	                 (char *)(uintptr_t)x, (char *)(uintptr_t)"gt", (char *)(uintptr_t)y, NULL };
+	rc = !strcmp(x, y) ? 0 : util_run(argv, NULL) == 0 ? -1 : 1;
+	free(x);
+	free(y);
+	return rc;
+}
+
+/* The newest python3.11_*.dsc already in dir (malloc'd path) or NULL. */
+static char *
+find_dsc(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char *best = NULL;
+	struct strvec versions = { 0 };
+
+	if (!d)
+		return NULL;
+	while ((e = readdir(d)))
+		if (util_starts_with(e->d_name, "python3.11_") && util_ends_with(e->d_name, ".dsc"))
+			strvec_push(&versions, e->d_name);
+	closedir(d);
+	if (versions.n) {
+		qsort(versions.v, versions.n, sizeof(char *), newest_first);
+		best = util_path_join(dir, versions.v[0]);
+	}
+	strvec_free(&versions);
+	return best;
+}
+
+/* Fetches Debian's python3.11 source package into cache/downloads/debian. */
+static int
+fetch_debian(struct job *j)
+{
+	char *dir = util_path_join(j->cache, "downloads/debian"), *out = NULL;
+	struct strvec versions = { 0 };
+	char *save = NULL, *line;
+	int rc;
+
+	phase(j, PYDIST_FETCH, "Debian's python3.11 source package");
+	if (util_mkdir_p(dir, 0755) < 0) {
+		fail(j, "fetch source failed: cannot create '%s': %s", dir, strerror(errno));
+		goto out;
+	}
+	if ((j->source = find_dsc(dir))) {
+		logf_(j, "using the source package already downloaded: %s", j->source);
+		rc = 0;
+		goto done;
+	}
+	if (!util_which("apt-get", NULL, NULL)) {
+		fail(j, "fetch source failed: no apt-get on this machine to fetch CPython's "
+		     "source; give one with --source (a python3.11 .dsc, a Python-3.11.x "
+		     "tarball or a source tree)");
+		goto out;
+	}
+	rc = util_run_capture(ARGV((char *)(uintptr_t)"apt-cache", (char *)(uintptr_t)"showsrc",
+	                           (char *)(uintptr_t)"python3.11"), NULL, &out, NULL);
+	for (line = out ? strtok_r(out, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save))
+		if (util_starts_with(line, "Version: "))
+			strvec_push(&versions, line + 9);
+	if (rc != 0 || versions.n == 0) {
+		fail(j, "fetch source failed: apt knows no source package python3.11; add a "
+		     "deb-src entry for bookworm (pyweld's .ci/setup does) and run apt-get "
+		     "update, or give a source with --source");
+		goto out;
+	}
+	qsort(versions.v, versions.n, sizeof(char *), newest_first);
+	/* The newest may be listed but not downloadable (a security mirror that
+	 * moved on): try each in turn. */
+	for (size_t i = 0; i < versions.n; i++) {
+		char *spec = xasprintf("python3.11=%s", versions.v[i]);
+		logf_(j, "trying %s", spec);
+		rc = util_run_logged(ARGV((char *)(uintptr_t)"apt-get", (char *)(uintptr_t)"source",
+		                          (char *)(uintptr_t)"--download-only", spec),
+		                     NULL, dir, j->logfd, NULL, NULL);
+		free(spec);
+		if (rc == 0 && (j->source = find_dsc(dir)))
+			break;
+	}
+	if (!j->source) {
+		fail(j, "fetch source failed: apt-get source could not download any version of "
+		     "python3.11 (see '%s'); give a source with --source", j->log);
+		goto out;
+	}
+done:
+	rc = 0;
+	free(dir);
+	free(out);
+	strvec_free(&versions);
+	return rc;
+out:
+	free(dir);
+	free(out);
+	strvec_free(&versions);
+	return -1;
+}
+
+/* Hash of a tree: every regular file's path and content, in sorted order. */
+static int
+hash_tree(const char *root, const char *rel, struct strbuf *acc)
+{
+	char *dir = rel[0] ? util_path_join(root, rel) : xstrdup(root);
+	struct dirent **names = NULL;
+	int n = scandir(dir, &names, NULL, alphasort);
+
+	if (n < 0) {
+		free(dir);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *name = names[i]->d_name;
+		char *r = rel[0] ? xasprintf("%s/%s", rel, name) : xstrdup(name);
+		char *full = util_path_join(root, r);
+		struct stat st;
+		char hex[LINKDB_HASH_HEX + 1];
+
+		if (!strcmp(name, ".") || !strcmp(name, "..") || !strcmp(name, ".git") ||
+		    !strcmp(name, "__pycache__") || lstat(full, &st) < 0) {
+			/* skip */
+		} else if (S_ISDIR(st.st_mode)) {
+			hash_tree(root, r, acc);
+		} else if (S_ISREG(st.st_mode) && linkdb_hash_file(full, hex) == 0) {
+			strbuf_addf(acc, "%s %s\n", hex, r);
+		}
+		free(r);
+		free(full);
+		free(names[i]);
+	}
+	free(names);
+	free(dir);
+	return 0;
+}
+
+/* Decides what the source is and hashes it. */
+static int
+identify(struct job *j)
+{
+	struct stat st;
+
+	if (!j->o->source) {
+		j->kind = SRC_DEBIAN;
+		if (fetch_debian(j) < 0)
+			return -1;
+	} else {
+		j->source = util_abspath(j->o->source);
+		phase(j, PYDIST_FETCH, j->source);
+		if (stat(j->source, &st) < 0)
+			return fail(j, "cannot use the source '%s': %s", j->o->source, strerror(errno));
+		if (S_ISDIR(st.st_mode))
+			j->kind = SRC_TREE;
+		else if (util_ends_with(j->source, ".dsc"))
+			j->kind = SRC_DSC;
+		else
+			j->kind = SRC_TARBALL;
+	}
+	if (j->kind == SRC_DEBIAN)
+		j->kind = SRC_DSC;
+	if (j->kind == SRC_TREE) {
+		struct strbuf acc = { 0 };
+		char *p = util_path_join(j->source, "Include/patchlevel.h");
+		bool ok = util_is_file(p);
+		free(p);
+		if (!ok)
+			return fail(j, "cannot use the source '%s': not a CPython source tree (no "
+			            "Include/patchlevel.h)", j->o->source);
+		hash_tree(j->source, "", &acc);
+		if (acc.failed)
+			return fail(j, "out of memory");
+		linkdb_hash_buffer(acc.s ? acc.s : "", acc.len, j->identity);
+		strbuf_free(&acc);
+	} else if (linkdb_hash_file(j->source, j->identity) < 0) {
+		return fail(j, "cannot read the source '%s': %s", j->source, strerror(errno));
+	}
+	return 0;
+}
+
+/* The cache key: recipe, source content and the options that change the result. */
+static void
+make_key(struct job *j)
+{
+	char hex[LINKDB_HASH_HEX + 1];
+	char *s = xasprintf("%s\n%s\nreadline=%s\n", PYDIST_RECIPE, j->identity,
+	                    j->o->gnu_readline ? "gnu" : "editline");
+
+	linkdb_hash_buffer(s, strlen(s), hex);
+	free(s);
+	memcpy(j->key, hex, 16);
+	j->key[16] = '\0';
+}
+
+/* Checks a tarball's listing before unpacking it: CPython, and readable. */
+static int
+check_tarball(struct job *j)
+{
+	char *out = NULL;
+	size_t len = 0;
+	int rc = util_run_capture(ARGV((char *)(uintptr_t)"tar", (char *)(uintptr_t)"-tf",
+	                               j->source), NULL, &out, &len);
+	bool patchlevel = out && strstr(out, "/Include/patchlevel.h\n");
+	bool configure = out && strstr(out, "/configure\n");
+
+	free(out);
+	if (rc != 0)
+		return fail(j, "cannot unpack '%s': tar cannot read it (truncated, damaged or "
+		            "not a tarball)", j->source);
+	if (!patchlevel || !configure)
+		return fail(j, "cannot use '%s': not a CPython source tarball (it has no "
+		            "Include/patchlevel.h and configure)", j->source);
+	return 0;
+}
+
+/* The single directory a tarball unpacked to. */
+static char *
+only_subdir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char *found = NULL;
+	int n = 0;
+
+	if (!d)
+		return NULL;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		n++;
+		free(found);
+		found = util_path_join(dir, e->d_name);
+	}
+	closedir(d);
+	if (n != 1 || !util_is_dir(found)) {
+		free(found);
+		return NULL;
+	}
+	return found;
+}
+
+static int
+unpack(struct job *j)
+{
+	phase(j, PYDIST_UNPACK, j->source);
+	switch (j->kind) {
+	case SRC_DSC:
+	case SRC_DEBIAN: {
+		int rc = step(j, ARGV((char *)(uintptr_t)"dpkg-source", (char *)(uintptr_t)"--no-check",
+		                      (char *)(uintptr_t)"-x", j->source, j->src), NULL, j->work);
+		/* dpkg-source leaves the upstream tarball beside what it extracted. */
+		DIR *d = opendir(j->work);
+		struct dirent *e;
+		while (d && (e = readdir(d))) {
+			if (strstr(e->d_name, ".orig.tar.")) {
+				char *p = util_path_join(j->work, e->d_name);
+				if (p)
+					unlink(p);
+				free(p);
+			}
+		}
+		if (d)
+			closedir(d);
+		return rc;
+	}
+	case SRC_TARBALL: {
+		char *tmp = util_path_join(j->work, "unpack"), *top;
+		if (check_tarball(j) < 0 || util_mkdir_p(tmp, 0755) < 0 ||
+		    step(j, ARGV((char *)(uintptr_t)"tar", (char *)(uintptr_t)"-xf", j->source,
+		                 (char *)(uintptr_t)"-C", tmp), NULL, NULL) < 0) {
+			free(tmp);
+			if (!j->err[0])
+				fail(j, "cannot unpack '%s': %s", j->source, strerror(errno));
+			return -1;
+		}
+		top = only_subdir(tmp);
+		if (!top || rename(top, j->src) < 0) {
+			free(tmp);
+			free(top);
+			return fail(j, "cannot use '%s': it does not unpack to one directory",
+			            j->source);
+		}
+		free(top);
+		rmdir(tmp);
+		free(tmp);
+		return 0;
+	}
+	case SRC_TREE: {
+		/* A copy: the build writes into its source tree (Lib/__pycache__),
+		 * and the user's tree stays as it was. */
+		char *from = xasprintf("%s/.", j->source);
+		int rc = util_mkdir_p(j->src, 0755) < 0 ? -1 :
+		         step(j, ARGV((char *)(uintptr_t)"cp", (char *)(uintptr_t)"-a", from, j->src),
+		              NULL, NULL);
+		free(from);
+		return rc;
+	}
+	}
+	return -1;
+}
+
+/* --- preparing the tree ------------------------------------------------- */
+
+static char *
+read_define(const char *file, const char *name)
+{
+	char *text, *p, *q;
+	char pat[128];
+
+	if (util_read_file(file, &text, NULL) < 0)
+		return NULL;
+	snprintf(pat, sizeof(pat), "#define %s", name);
+	p = strstr(text, pat);
+	p = p ? strchr(p, '"') : NULL;
+	q = p ? strchr(p + 1, '"') : NULL;
+	char *v = p && q ? strndup(p + 1, (size_t)(q - p - 1)) : NULL;
+	free(text);
+	return v;
+}
+
+/* Extracts the part of a patch that touches one file. */
+static char *
+patch_part(const char *patch, const char *file)
+{
+	char *text, *save = NULL, *line;
+	struct strbuf out = { 0 };
+	bool in = false;
+	char header[256];
+
+	if (util_read_file(patch, &text, NULL) < 0)
+		return NULL;
+	snprintf(header, sizeof(header), "--- a/%s", file);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (util_starts_with(line, "--- "))
+			in = util_starts_with(line, header);
+		else if (util_starts_with(line, "Index: ") || util_starts_with(line, "diff "))
+			in = false;
+		if (in) {
+			strbuf_adds(&out, line);
+			strbuf_addc(&out, '\n');
+		}
+	}
+	free(text);
+	return strbuf_detach(&out);
+}
+
+/* Reverses a patch (or a part of it) if it is applied; records what it did. */
+static int
+reverse_patch(struct job *j, const char *patch_file, const char *why)
+{
+	if (util_run_logged(ARGV((char *)(uintptr_t)"patch", (char *)(uintptr_t)"-R",
+	                         (char *)(uintptr_t)"-p1", (char *)(uintptr_t)"--dry-run",
+	                         (char *)(uintptr_t)"-s", (char *)(uintptr_t)"-f",
+	                         (char *)(uintptr_t)"-i", (char *)(uintptr_t)patch_file),
+	                    NULL, j->src, j->logfd, NULL, NULL) != 0) {
+		logf_(j, "pyweld: %s does not reverse cleanly; left as it is", patch_file);
+		return 0;
+	}
+	if (step(j, ARGV((char *)(uintptr_t)"patch", (char *)(uintptr_t)"-R", (char *)(uintptr_t)"-p1",
+	                 (char *)(uintptr_t)"-s", (char *)(uintptr_t)"-f",
+	                 (char *)(uintptr_t)"-i", (char *)(uintptr_t)patch_file), NULL, j->src) < 0)
+		return -1;
+	strvec_push(&j->adjustments, why);
+	return 0;
+}
+
+static int
+prepare(struct job *j)
+{
+	char *p = util_path_join(j->src, "Include/patchlevel.h");
+	char *changelog = util_path_join(j->src, "debian/changelog");
+	char *series = util_path_join(j->src, "debian/patches/series");
+	char *text = NULL;
+
+	j->py_version = read_define(p, "PY_VERSION");
+	free(p);
+	if (!j->py_version) {
+		free(changelog);
+		free(series);
+		return fail(j, "cannot use '%s': no PY_VERSION in Include/patchlevel.h", j->source);
+	}
+	if (!util_starts_with(j->py_version, "3.11.")) {
+		free(changelog);
+		free(series);
+		return fail(j, "cannot use '%s': it is CPython %s; pyweld embeds CPython 3.11",
+		            j->source, j->py_version);
+	}
+	if (util_read_file(changelog, &text, NULL) == 0) {
+		char *open = strchr(text, '('), *close = open ? strchr(open, ')') : NULL;
+		if (open && close)
+			j->deb_version = strndup(open + 1, (size_t)(close - open - 1));
+		free(text);
+		text = NULL;
+	}
+	if (util_read_file(series, &text, NULL) == 0) {
+		char *save = NULL, *line;
+		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			if (line[0] && line[0] != '#')
+				j->deb_patches++;
+		free(text);
+	}
+	free(changelog);
+	free(series);
+
+	if (j->deb_version) {
+		/* Debian's policy for its system python, not security fixes: site.py's
+		 * dist-packages layout (frozen into the interpreter, so it must be
+		 * undone before the build), sysconfig's posix_local scheme, and the
+		 * disabled ensurepip.  Undone so that the distribution installs into
+		 * lib/python3.11/site-packages and gets pip offline. */
+		char *dir = util_path_join(j->src, "debian/patches");
+		char *layout = util_path_join(dir, "distutils-install-layout.diff");
+		char *site = patch_part(layout, "Lib/site.py");
+		char *sitefile = util_path_join(j->work, "site-layout.diff");
+		char *schemes = util_path_join(dir, "sysconfig-debian-schemes.diff");
+		char *ensurepip = util_path_join(dir, "ensurepip-disabled.diff");
+		int rc = 0;
+
+		if (site && *site && util_write_atomic(sitefile, site, strlen(site), 0644, false) == 0)
+			rc = reverse_patch(j, sitefile, "reversed Lib/site.py part of "
+			                   "distutils-install-layout.diff (dist-packages layout)");
+		if (rc == 0 && util_is_file(schemes))
+			rc = reverse_patch(j, schemes, "reversed sysconfig-debian-schemes.diff "
+			                   "(posix_local install scheme)");
+		if (rc == 0 && util_is_file(ensurepip))
+			rc = reverse_patch(j, ensurepip, "reversed ensurepip-disabled.diff "
+			                   "(ensurepip disabled for the system python)");
+		free(dir); free(layout); free(site); free(sitefile); free(schemes); free(ensurepip);
+		if (rc < 0)
+			return -1;
+	}
+
+	/* Modules/pyexpat.c may include an internal header (Debian's fix for
+	 * CVE-2026-4224) that needs Py_BUILD_CORE_MODULE when pyexpat is a
+	 * shared module; give it the guard _json.c and others carry. */
+	char *pyexpat = util_path_join(j->src, "Modules/pyexpat.c");
+	if (util_read_file(pyexpat, &text, NULL) == 0) {
+		if (strstr(text, "pycore_") && !strstr(text, "Py_BUILD_CORE_MODULE")) {
+			char *fixed = xasprintf("#ifndef Py_BUILD_CORE_BUILTIN\n"
+			                        "#  define Py_BUILD_CORE_MODULE 1\n"
+			                        "#endif\n%s", text);
+			if (util_write_atomic(pyexpat, fixed, strlen(fixed), 0644, false) < 0) {
+				fail(j, "unpack failed: cannot write '%s': %s", pyexpat, strerror(errno));
+				free(fixed);
+				free(text);
+				free(pyexpat);
+				return -1;
+			}
+			free(fixed);
+			strvec_push(&j->adjustments, "Modules/pyexpat.c: Py_BUILD_CORE_MODULE "
+			            "guard (it includes an internal header)");
+		}
+		free(text);
+	}
+	free(pyexpat);
+	return 0;
+}
+
+/* --- configure, make, install --------------------------------------------- */
+
+/* The environment of the build: ours minus what would steer it elsewhere. */
+static char **
+build_env(struct job *j, const char *shimdir, const char *db, int64_t build)
+{
+	static const char *const drop[] = {
+		"CC=", "CXX=", "LD=", "AR=", "RANLIB=", "LDSHARED=", "LDCXXSHARED=", "CPP=",
+		"PATH=", "PYWELD_", "PYTHONPATH=", "PYTHONHOME=", "PYTHONSTARTUP=",
+		"PYTHONUSERBASE=", "MAKEFLAGS=", "MFLAGS=", "CONFIG_SITE=", NULL,
+	};
+	struct strvec env = { 0 };
+	const char *path = getenv("PATH");
+
+	for (size_t i = 0; environ[i]; i++) {
+		bool skip = false;
+		for (size_t k = 0; drop[k] && !skip; k++)
+			skip = util_starts_with(environ[i], drop[k]);
+		if (!skip)
+			strvec_push(&env, environ[i]);
+	}
+	strvec_pushf(&env, "PATH=%s:%s", shimdir, path ? path : "/usr/bin:/bin");
+	strvec_pushf(&env, "PYWELD_DB=%s", db);
+	strvec_pushf(&env, "PYWELD_BUILD=%lld", (long long)build);
+	strvec_pushf(&env, "PYWELD_SHIM_DIR=%s", shimdir);
+	if (env.failed)
+		util_fatal("out of memory");
+	(void)j;
+	return env.v;
+}
+
+static int
+setup_shims(struct job *j, char **shimdir, char **db, int64_t *build)
+{
+	struct ccshim_conf conf = { 0 };
+	struct linkdb *ldb;
+	char err[1024];
+
+	*db = util_path_join(j->work, "dist.linkdb");
+	*shimdir = util_path_join(j->work, "shims");
+	if (linkdb_open(&ldb, *db, LINKDB_CREATE) < 0) {
+		fail(j, "configure failed: %s", linkdb_errmsg(ldb));
+		linkdb_close(ldb);
+		return -1;
+	}
+	if (linkdb_begin_build(ldb, "python build", j->work, j->source, build) < 0) {
+		fail(j, "configure failed: %s", linkdb_errmsg(ldb));
+		linkdb_close(ldb);
+		return -1;
+	}
+	linkdb_close(ldb);
+	conf.db = xstrdup(*db);
+	conf.build = *build;
+	for (int t = 0; t < CCSHIM_TOOL__COUNT; t++) {
+		bool was_shim;
+		const char *spec = ccshim_env_spec((enum ccshim_tool)t, j->o->shim_exe, &was_shim);
+		conf.tool[t] = ccshim_resolve_tool((enum ccshim_tool)t, spec, j->o->shim_exe,
+		                                   err, sizeof(err));
+		if (!conf.tool[t]) {
+			ccshim_conf_free(&conf);
+			return fail(j, "configure failed: %s", err);
+		}
+	}
+	if (ccshim_dir_setup(*shimdir, j->o->shim_exe, &conf, err, sizeof(err)) < 0) {
+		ccshim_conf_free(&conf);
+		return fail(j, "configure failed: %s", err);
+	}
+	ccshim_conf_free(&conf);
+	return 0;
+}
+
+/* setup.py reports modules it could not build on stdout, and make exits 0. */
+static int
+check_make_log(struct job *j)
+{
+	char *text = NULL;
+	const char *bad[] = { "Failed to build these modules:",
+	                      "could not be imported:", NULL };
+
+	if (util_read_file(j->log, &text, NULL) < 0)
+		return 0;
+	for (size_t i = 0; bad[i]; i++) {
+		char *p = strstr(text, bad[i]);
+		if (p) {
+			char *eol = strchr(p, '\n');
+			char *next = eol ? strchr(eol + 1, '\n') : NULL;
+			fail(j, "make failed: setup.py says \"%.*s\" (see '%s')",
+			     (int)((next ? next : eol ? eol : p + strlen(p)) - p), p, j->log);
+			for (char *c = j->err; *c; c++)
+				if (*c == '\n')
+					*c = ' ';
+			free(text);
+			return -1;
+		}
+	}
+	free(text);
+	return 0;
+}
+
+static int
+configure_make_install(struct job *j)
+{
+	char *shimdir = NULL, *db = NULL, **env = NULL;
+	char *final_prefix = util_path_join(j->final, "prefix");
+	int64_t build = 0;
+	int rc = -1;
+	char jobs[32];
+
+	if (setup_shims(j, &shimdir, &db, &build) < 0)
+		goto out;
+	env = build_env(j, shimdir, db, build);
+	if (util_mkdir_p(j->build, 0755) < 0) {
+		fail(j, "configure failed: cannot create '%s': %s", j->build, strerror(errno));
+		goto out;
+	}
+
+	strvec_pushf(&j->configure_args, "%s/configure", j->src);
+	strvec_pushf(&j->configure_args, "--prefix=%s", final_prefix);
+	strvec_push(&j->configure_args, "--disable-shared");
+	strvec_push(&j->configure_args, j->o->gnu_readline ? "--with-readline=readline"
+	                                                    : "--with-readline=editline");
+	strvec_push(&j->configure_args, "--with-system-expat");
+	strvec_push(&j->configure_args, "--with-system-ffi");
+	strvec_push(&j->configure_args, "--with-dbmliborder=bdb:gdbm");
+	strvec_push(&j->configure_args, "--with-ensurepip=install");
+	strvec_push(&j->configure_args, "CC=gcc");
+	strvec_push(&j->configure_args, "CFLAGS=-fPIC");
+	phase(j, PYDIST_CONFIGURE, j->src);
+	if (step(j, strvec_argv(&j->configure_args), env, j->build) < 0)
+		goto out;
+
+	snprintf(jobs, sizeof(jobs), "-j%d", j->o->jobs > 0 ? j->o->jobs
+	         : (int)sysconf(_SC_NPROCESSORS_ONLN));
+	phase(j, PYDIST_MAKE, jobs);
+	if (step(j, ARGV((char *)(uintptr_t)"make", jobs), env, j->build) < 0 ||
+	    check_make_log(j) < 0)
+		goto out;
+
+	phase(j, PYDIST_INSTALL, final_prefix);
+	{
+		char *destdir = xasprintf("DESTDIR=%s", j->destdir);
+		char *inst = xasprintf("%s%s", j->destdir, final_prefix);
+		rc = step(j, ARGV((char *)(uintptr_t)"make", (char *)(uintptr_t)"install", destdir,
+		                  (char *)(uintptr_t)"LN=ln -sf"), env, j->build);
+		if (rc == 0 && rename(inst, j->prefix) < 0)
+			rc = fail(j, "make install failed: cannot move '%s' to '%s': %s", inst,
+			          j->prefix, strerror(errno));
+		free(destdir);
+		free(inst);
+	}
+out:
+	free(final_prefix);
+	free(shimdir);
+	free(db);
+	if (env) {
+		for (size_t i = 0; env[i]; i++)
+			free(env[i]);
+		free(env);
+	}
+	return rc;
+}
+
+/* --- recording -------------------------------------------------------------- */
+
+/* Runs the new interpreter to describe itself and import every module. */
+static const char describe_py[] =
+	"import importlib, json, os, subprocess, sys, sysconfig\n"
+	"suffix = sysconfig.get_config_var('EXT_SUFFIX')\n"
+	"dynload = os.path.join(sys.prefix, 'lib', 'python3.11', 'lib-dynload')\n"
+	"mods, failed = [], {}\n"
+	"for f in sorted(os.listdir(dynload)):\n"
+	"    if not f.endswith(suffix):\n"
+	"        continue\n"
+	"    name = f[:-len(suffix)]\n"
+	"    mods.append([name, f])\n"
+	"    try:\n"
+	"        importlib.import_module(name)\n"
+	"    except Exception as e:\n"
+	"        failed[name] = '%s: %s' % (type(e).__name__, e)\n"
+	"pip = subprocess.run([sys.executable, '-m', 'pip', '--version'],\n"
+	"                     capture_output=True, text=True)\n"
+	"print(json.dumps({'version': sys.version.split()[0],\n"
+	"    'soabi': sysconfig.get_config_var('SOABI'), 'ext_suffix': suffix,\n"
+	"    'builtins': sorted(sys.builtin_module_names),\n"
+	"    'sysconfigdata': sysconfig._get_sysconfigdata_name(),\n"
+	"    'purelib': sysconfig.get_paths()['purelib'],\n"
+	"    'dynload': dynload, 'modules': mods, 'import_failed': failed,\n"
+	"    'pip': pip.stdout.strip(), 'pip_status': pip.returncode,\n"
+	"    'pip_error': pip.stderr.strip()[-2000:]}))\n";
+
+/* Collects one link's inputs from `show`. */
+struct inputs {
+	struct strvec libs, libdirs, archives, objects;
+};
+
+static const struct linkdb_value *
+col(const struct linkdb_row *row, const char *name)
+{
+	for (size_t i = 0; i < row->n; i++)
+		if (!strcmp(row->names[i], name))
+			return &row->values[i];
+	return NULL;
+}
+
+static int
+collect_input(void *ctx, const struct linkdb_row *row)
+{
+	struct inputs *in = ctx;
+	const struct linkdb_value *kind = col(row, "kind"), *value = col(row, "value");
+	const struct linkdb_value *object = col(row, "object");
+
+	if (strcmp(row->section, "input") != 0 || !kind || kind->type != LINKDB_TEXT)
+		return 0;
+	if (!strcmp(kind->s, "lib"))
+		strvec_push(&in->libs, value->s);
+	else if (!strcmp(kind->s, "libdir"))
+		strvec_push(&in->libdirs, value->s);
+	else if (!strcmp(kind->s, "archive") && object && object->type == LINKDB_TEXT)
+		strvec_push(&in->archives, value->s);
+	else if (!strcmp(kind->s, "object"))
+		strvec_push(&in->objects, value->s);
+	return 0;
+}
+
+static json_t *
+strvec_json(const struct strvec *sv)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < sv->n; i++)
+		json_array_append_new(a, json_string(sv->v[i]));
+	return a;
+}
+
+static int
+record(struct job *j)
+{
+	char *python = util_path_join(j->prefix, "bin/python3.11");
+	char *db = util_path_join(j->work, "dist.linkdb");
+	char *out = NULL, *data = NULL;
+	json_t *desc = NULL, *modules = json_array(), *missing = json_array(), *doc = NULL;
+	json_error_t jerr;
+	struct linkdb *ldb = NULL;
+	int rc = -1;
+
+	phase(j, PYDIST_RECORD, j->prefix);
+	/* The interpreter runs from the work directory: CPython finds its
+	 * prefix from its own location, so it works before the final rename. */
+	int st = util_run_capture(ARGV(python, (char *)(uintptr_t)"-I", (char *)(uintptr_t)"-c",
+	                               (char *)(uintptr_t)describe_py), NULL, &out, NULL);
+	if (st != 0 || !(desc = json_loads(out ? out : "", 0, &jerr))) {
+		fail(j, "record failed: the new interpreter '%s' did not run (status %d)", python, st);
+		goto out;
+	}
+	logf_(j, "%s", out);
+	json_t *failed = json_object_get(desc, "import_failed");
+	if (json_object_size(failed) > 0) {
+		const char *name;
+		json_t *why;
+		json_object_foreach(failed, name, why) {
+			fail(j, "record failed: the new interpreter cannot import '%s': %s", name,
+			     json_string_value(why));
+			goto out;
+		}
+	}
+	if (json_integer_value(json_object_get(desc, "pip_status")) != 0) {
+		fail(j, "record failed: the new interpreter cannot run pip: %s",
+		     json_string_value(json_object_get(desc, "pip_error")));
+		goto out;
+	}
+	if (linkdb_open(&ldb, db, 0) < 0) {
+		fail(j, "record failed: %s", linkdb_errmsg(ldb));
+		goto out;
+	}
+	{
+		const char *pip = json_string_value(json_object_get(desc, "pip"));
+		char *at = pip ? strstr(pip, j->work) : NULL;
+		if (at) {
+			char *fixed = xasprintf("%.*s%s%s", (int)(at - pip), pip, j->final,
+			                        at + strlen(j->work));
+			json_object_set_new(desc, "pip", json_string(fixed));
+			free(fixed);
+		}
+	}
+
+	size_t i;
+	json_t *m;
+	const char *dynload = json_string_value(json_object_get(desc, "dynload"));
+	json_array_foreach(json_object_get(desc, "modules"), i, m) {
+		const char *name = json_string_value(json_array_get(m, 0));
+		const char *file = json_string_value(json_array_get(m, 1));
+		char *path = util_path_join(dynload, file);
+		char hex[LINKDB_HASH_HEX + 1], want[256], **inits = NULL, *linkspec;
+		int64_t link = 0;
+		size_t ninits = 0;
+		struct inputs in = { 0 };
+		struct itg_libset libs;
+		bool have_init = false, copyleft = false;
+		char err[256];
+
+		if (linkdb_hash_file(path, hex) < 0 || linkdb_find_link_by_output(ldb, hex, &link) != 1) {
+			fail(j, "record failed: no recorded link produced '%s' (was it built "
+			     "through the wrappers?)", path);
+			free(path);
+			goto out;
+		}
+		free(path);
+		snprintf(want, sizeof(want), "PyInit_%s", name);
+		if (linkdb_link_inits(ldb, link, &inits, &ninits) < 0) {
+			fail(j, "record failed: %s", linkdb_errmsg(ldb));
+			goto out;
+		}
+		for (size_t k = 0; k < ninits; k++) {
+			have_init |= !strcmp(inits[k], want);
+			free(inits[k]);
+		}
+		free(inits);
+		if (!have_init) {
+			fail(j, "record failed: the objects of '%s' do not define %s", file, want);
+			goto out;
+		}
+		linkspec = xasprintf("link:%lld", (long long)link);
+		if (linkdb_show(ldb, linkspec, collect_input, &in) < 0) {
+			free(linkspec);
+			fail(j, "record failed: %s", linkdb_errmsg(ldb));
+			goto out;
+		}
+		free(linkspec);
+		if (itg_resolve_libs((const char *const *)strvec_argv(&in.libs), in.libs.n,
+		                     (const char *const *)strvec_argv(&in.libdirs), in.libdirs.n,
+		                     &libs, err, sizeof(err)) < 0) {
+			fail(j, "record failed: %s", err);
+			goto out;
+		}
+		json_t *jl = json_array(), *dyn = json_array();
+		for (size_t k = 0; k < libs.n; k++) {
+			const struct itg_lib *l = &libs.libs[k];
+			json_array_append_new(jl, json_pack("{s:s, s:s?, s:s, s:b, s:b}",
+			                      "name", l->name, "archive", l->archive,
+			                      "licence", l->licence, "copyleft", l->copyleft,
+			                      "libc", l->libc));
+			copyleft |= l->copyleft;
+			if (!l->archive && !l->libc) {
+				json_array_append_new(dyn, json_string(l->name));
+				json_array_append_new(missing, json_pack("{s:s, s:s}", "module", name,
+				                      "library", l->name));
+			}
+		}
+		json_array_append_new(modules, json_pack(
+			"{s:s, s:s, s:I, s:s, s:s, s:o, s:o, s:o, s:b}",
+			"name", name, "file", file, "link", (json_int_t)link, "init", want,
+			"so_sha256", hex, "objects", strvec_json(&in.objects),
+			"libs", jl, "dynamic_libs", dyn, "copyleft", copyleft));
+		itg_libset_free(&libs);
+		strvec_free(&in.libs);
+		strvec_free(&in.libdirs);
+		strvec_free(&in.archives);
+		strvec_free(&in.objects);
+	}
+
+	char *final_prefix = util_path_join(j->final, "prefix");
+	char *libpython = util_path_join(j->prefix, "lib/libpython3.11.a");
+	char libhex[LINKDB_HASH_HEX + 1] = "";
+	linkdb_hash_file(libpython, libhex);
+	json_t *src = json_pack("{s:s, s:s, s:s, s:s?, s:i, s:o}",
+	                        "kind", j->kind == SRC_TREE ? "tree" : j->kind == SRC_TARBALL
+	                        ? "tarball" : "debian-source-package",
+	                        "path", j->source, "sha256", j->identity,
+	                        "debian_version", j->deb_version, "debian_patches", j->deb_patches,
+	                        "pyweld_adjustments", strvec_json(&j->adjustments));
+	doc = json_pack("{s:s, s:s, s:O, s:O, s:s, s:s, s:O, s:O, s:O, s:O, s:o, s:o, s:{s:s, s:s}, s:o, s:o}",
+	                "recipe", PYDIST_RECIPE,
+	                "key", j->key,
+	                "python_version", json_object_get(desc, "version"),
+	                "soabi", json_object_get(desc, "soabi"),
+	                "prefix", final_prefix,
+	                "readline", j->o->gnu_readline ? "GNU readline (GPL-3.0)" : "libedit (BSD-3-Clause)",
+	                "ext_suffix", json_object_get(desc, "ext_suffix"),
+	                "sysconfigdata", json_object_get(desc, "sysconfigdata"),
+	                "builtins", json_object_get(desc, "builtins"),
+	                "pip", json_object_get(desc, "pip"),
+	                "source", src,
+	                "configure", strvec_json(&j->configure_args),
+	                "libpython", "path", "lib/libpython3.11.a", "sha256", libhex,
+	                "modules", modules,
+	                "missing_static", missing);
+	modules = missing = NULL;
+	data = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	struct linkdb_distribution d = {
+		.python_version = json_string_value(json_object_get(desc, "version")),
+		.abi = json_string_value(json_object_get(desc, "soabi")),
+		.ext_suffix = json_string_value(json_object_get(desc, "ext_suffix")),
+		.prefix = final_prefix,
+		.libpython = libpython,
+		.data = data,
+	};
+	if (linkdb_add_distribution(ldb, &d, NULL) < 0) {
+		fail(j, "record failed: %s", linkdb_errmsg(ldb));
+	} else {
+		char *path = util_path_join(j->work, "distribution.json");
+		if (util_write_atomic(path, data, strlen(data), 0644, true) < 0)
+			fail(j, "record failed: cannot write '%s': %s", path, strerror(errno));
+		else
+			rc = 0;
+		free(path);
+	}
+	free(final_prefix);
+	free(libpython);
+out:
+	linkdb_close(ldb);
+	json_decref(desc);
+	json_decref(doc);
+	json_decref(modules);
+	json_decref(missing);
+	free(data);
+	free(out);
+	free(python);
+	free(db);
+	return rc;
+}
+
+/* --- the cache ------------------------------------------------------------ */
+
+static bool
+complete(const char *dir)
+{
+	char *p = util_path_join(dir, "COMPLETE");
+	bool yes = p && util_is_file(p);
+	free(p);
+	return yes;
+}
+
+/* Removes work directories of builds whose process is gone. */
+static void
+sweep_stale(struct job *j)
+{
+	DIR *d = opendir(j->pydir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		const char *dash;
+		long pid;
+		if (!util_starts_with(e->d_name, ".work-"))
+			continue;
+		dash = strrchr(e->d_name, '-');
+		pid = dash ? strtol(dash + 1, NULL, 10) : 0;
+		if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue;
+		char *p = util_path_join(j->pydir, e->d_name);
+		if (p)
+			util_remove_tree(p);
+		free(p);
+	}
+	closedir(d);
+}
+
+static void
+set_current(struct job *j)
+{
+	char *link = util_path_join(j->pydir, "current");
+	char *tmp = util_path_join(j->pydir, ".current.tmp");
+
+	unlink(tmp);
+	if (symlink(j->key, tmp) == 0 && rename(tmp, link) < 0)
+		unlink(tmp);
+	free(link);
+	free(tmp);
+}
+
+static void
+fill_result(struct job *j, struct pydist_result *res, const char *dir)
+{
+	res->dir = xstrdup(dir);
+	res->prefix = util_path_join(dir, "prefix");
+	res->python = util_path_join(dir, "prefix/bin/python3.11");
+	res->db = util_path_join(dir, "dist.linkdb");
+	res->log = util_path_join(dir, "build.log");
+	(void)j;
+}
+
+int
+pydist_build(const struct pydist_options *o, const struct pydist_progress *p,
+             struct pydist_result *res, char *err, size_t errlen)
+{
+	struct job j = { .o = o, .p = p, .err = err, .errlen = errlen, .logfd = -1 };
+	double t0 = util_now();
+	int rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	err[0] = '\0';
+	j.cache = o->cache ? util_abspath(o->cache) : pydist_default_cache();
+	j.pydir = util_path_join(j.cache, "python");
+	if (util_mkdir_p(j.pydir, 0755) < 0) {
+		fail(&j, "cannot create the cache '%s': %s", j.pydir, strerror(errno));
+		goto out;
+	}
+	/* A log for the fetch, before the key (and work directory) is known. */
+	j.log = util_path_join(j.pydir, "fetch.log");
+	j.logfd = open(j.log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (identify(&j) < 0)
+		goto out;
+	make_key(&j);
+	j.final = util_path_join(j.pydir, j.key);
+	if (!o->force && complete(j.final)) {
+		fill_result(&j, res, j.final);
+		res->cached = true;
+		res->seconds = util_now() - t0;
+		set_current(&j);
+		rc = 0;
+		goto out;
+	}
+	sweep_stale(&j);
+	j.work = xasprintf("%s/.work-%s-%ld", j.pydir, j.key, (long)getpid());
+	util_remove_tree(j.work);
+	if (util_mkdir_p(j.work, 0755) < 0) {
+		fail(&j, "cannot create '%s': %s", j.work, strerror(errno));
+		goto out;
+	}
+	/* From here the log lives in the work directory. */
+	if (j.logfd >= 0)
+		close(j.logfd);
+	free(j.log);
+	j.log = util_path_join(j.work, "build.log");
+	j.logfd = open(j.log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (j.logfd < 0) {
+		fail(&j, "cannot write the log '%s': %s", j.log, strerror(errno));
+		goto out;
+	}
+	logf_(&j, "pyweld: building CPython from %s (key %s)", j.source, j.key);
+	j.src = util_path_join(j.work, "src");
+	j.build = util_path_join(j.work, "build");
+	j.destdir = util_path_join(j.work, "destdir");
+	j.prefix = util_path_join(j.work, "prefix");
+
+	if (unpack(&j) < 0 || prepare(&j) < 0 || configure_make_install(&j) < 0 ||
+	    record(&j) < 0)
+		goto failed;
+
+	if (!o->keep_build) {
+		util_remove_tree(j.src);
+		util_remove_tree(j.build);
+	}
+	util_remove_tree(j.destdir);
+	logf_(&j, "pyweld: built in %.0f s", util_now() - t0);
+	{
+		char *marker = util_path_join(j.work, "COMPLETE");
+		if (util_write_atomic(marker, j.key, strlen(j.key), 0644, true) < 0) {
+			fail(&j, "cannot write '%s': %s", marker, strerror(errno));
+			free(marker);
+			goto failed;
+		}
+		free(marker);
+	}
+	if (rename(j.work, j.final) < 0) {
+		if (complete(j.final)) {
+			/* Another build of the same inputs finished first: use it. */
+			util_remove_tree(j.work);
+		} else {
+			util_remove_tree(j.final);
+			if (rename(j.work, j.final) < 0) {
+				fail(&j, "cannot move '%s' to '%s': %s", j.work, j.final, strerror(errno));
+				goto failed;
+			}
+		}
+	}
+	set_current(&j);
+	fill_result(&j, res, j.final);
+	res->seconds = util_now() - t0;
+	rc = 0;
+	goto out;
+
+failed:
+	/* Keep the log where the user can read it; drop the half-built tree. */
+	if (j.work && j.log) {
+		char *kept = xasprintf("%s/%s.failed.log", j.pydir, j.key);
+		char *text = NULL;
+		size_t len = 0;
+		if (util_read_file(j.log, &text, &len) == 0 &&
+		    util_write_atomic(kept, text, len, 0644, false) == 0) {
+			free(j.log);
+			j.log = kept;
+			kept = NULL;
+		}
+		free(text);
+		free(kept);
+		if (!o->keep_build)
+			util_remove_tree(j.work);
+	}
+	res->log = j.log ? xstrdup(j.log) : NULL;
+out:
+	if (j.logfd >= 0)
+		close(j.logfd);
+	free(j.cache); free(j.pydir); free(j.source); free(j.final); free(j.work);
+	free(j.src); free(j.build); free(j.destdir); free(j.prefix); free(j.log);
+	free(j.py_version); free(j.deb_version);
+	strvec_free(&j.adjustments);
+	strvec_free(&j.configure_args);
+	return rc;
+}
+
+void
+pydist_result_free(struct pydist_result *res)
+{
+	free(res->dir);
+	free(res->prefix);
+	free(res->python);
+	free(res->db);
+	free(res->log);
+	memset(res, 0, sizeof(*res));
+}
+
+char *
+pydist_find(const char *dir, const char *cache, char *err, size_t errlen)
+{
+	char *root = NULL, *d;
+
+	if (dir) {
+		d = util_abspath(dir);
+	} else {
+		root = cache ? util_abspath(cache) : pydist_default_cache();
+		char *link = xasprintf("%s/python/current", root);
+		d = realpath(link, NULL);
+		free(link);
+		if (!d) {
+			snprintf(err, errlen, "no distribution built yet in '%s/python'", root);
+			free(root);
+			return NULL;
+		}
+	}
+	if (!complete(d)) {
+		snprintf(err, errlen, "'%s' is not a complete pyweld distribution (no COMPLETE "
+		         "marker)", d);
+		free(d);
+		free(root);
+		return NULL;
+	}
+	free(root);
+	return d;
+}

@@ -13,6 +13,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
 
 struct itg_lib {
 	char *name;             /* "ssl", or ":libfoo.a" for -l:FILE */
@@ -43,5 +46,71 @@ const char *itg_licence(const char *name, bool *copyleft);
 
 /* true for c, m, dl, pthread, rt, util, resolv, ...: glibc's own libraries. */
 bool itg_is_libc(const char *name);
+
+/* --- the weld ------------------------------------------------------------ */
+
+struct linkdb;
+
+/* One extension module to weld in. */
+struct itg_ext {
+	char *name;             /* dotted module name: "markupsafe._speedups" */
+	char *package;          /* distribution name, or "python" for the stdlib */
+	char *version;
+	char *file;             /* the installed .so (absolute) */
+	struct linkdb *db;      /* the database holding its link (not owned) */
+	int64_t link;
+	char *init;             /* PyInit_<leaf> as its objects define it */
+	char *renamed;          /* the unique symbol it gets in the weld */
+	struct strvec objects;  /* stored objects, in link order */
+	struct strvec archives; /* stored private archives, in link order */
+	struct strvec libs;     /* -l names */
+	struct strvec libdirs;  /* -L directories */
+	bool cxx, lto;
+	char *isolated;         /* the partially linked object (itg_isolate) */
+};
+void itg_ext_free(struct itg_ext *e);
+
+/*
+ * Fills e from a recorded link: its objects and private archives (as store
+ * paths), -l and -L, language, and the init symbol for e->name, which must
+ * be set.  -1 with a message in err (no PyInit_<leaf>: err says so).
+ */
+int itg_ext_from_link(struct linkdb *db, int64_t link, struct itg_ext *e,
+                      char *err, size_t errlen);
+
+/*
+ * The dotted module name of an installed extension file, from its path
+ * relative to site-packages and the known suffixes (EXT_SUFFIX, .abi3.so,
+ * .so).  NULL when the file is not an extension module name.
+ */
+char *itg_module_name(const char *relpath, const char *ext_suffix);
+
+/*
+ * Partially links an extension's objects and private archives into one
+ * object in dir, renames its init function to e->renamed and makes every
+ * other defined global local (ld -r, objcopy).  Sets e->isolated.
+ */
+int itg_isolate(struct itg_ext *e, const char *dir, char *err, size_t errlen);
+
+/*
+ * Checks that no two of the given objects define the same global symbol.
+ * owners[i] names objects[i] in messages.  Returns the number of clashes,
+ * each reported through report(), or -1 with a message in err.
+ */
+int itg_check_collisions(const char *const *objects, const char *const *owners,
+                         size_t n, void (*report)(void *ctx, const char *symbol,
+                         const char *a, const char *b), void *ctx,
+                         char *err, size_t errlen);
+
+/* Entry points of a welded binary (runtime/rt.h's enum, by value). */
+enum itg_entry { ITG_ENTRY_NONE = 0, ITG_ENTRY_CODE = 1, ITG_ENTRY_MODULE = 2 };
+
+/*
+ * Writes inittab.c: the rt_app table of the runtime with one line per
+ * extension, sorted by name; deterministic (no time, no absolute paths).
+ */
+int itg_write_inittab(const char *path, struct itg_ext *const *exts, size_t n,
+                      enum itg_entry entry, const char *module, char *err,
+                      size_t errlen);
 
 #endif

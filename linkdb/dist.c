@@ -100,3 +100,39 @@ linkdb_link_inits(struct linkdb *db, int64_t link, char ***names, size_t *n)
 	*n = sv.n;
 	return 0;
 }
+
+int
+linkdb_add_extension(struct linkdb *db, const struct linkdb_extension *e,
+                     int64_t *id)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (linkdb__begin(db) < 0)
+		return -1;
+	if (sqlite3_prepare_v2(db->sql,
+	                       "INSERT INTO extension(name, package, version, link,"
+	                       " init_symbol, renamed_symbol, file) VALUES"
+	                       " (?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1, &st, NULL) != SQLITE_OK) {
+		linkdb__sqlerr(db, "cannot prepare an extension record");
+		goto fail;
+	}
+	sqlite3_bind_text(st, 1, e->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, e->package, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, e->version, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, e->link);
+	sqlite3_bind_text(st, 5, e->init_symbol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, e->renamed_symbol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, e->file, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		linkdb__sqlerr(db, "cannot record an extension");
+		goto fail;
+	}
+	if (id)
+		*id = sqlite3_last_insert_rowid(db->sql);
+	sqlite3_finalize(st);
+	return linkdb__commit(db);
+fail:
+	sqlite3_finalize(st);
+	linkdb__rollback(db);
+	return -1;
+}

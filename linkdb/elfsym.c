@@ -12,6 +12,7 @@
  */
 #include "internal.h"
 
+#include <errno.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdlib.h>
@@ -206,4 +207,42 @@ linkdb__syms_free(struct linkdb__syms *s)
 	strvec_free(&s->defined);
 	strvec_free(&s->weak);
 	strvec_free(&s->undefined);
+}
+
+int
+linkdb_file_defined_symbols(const char *path, char ***names, size_t *n, char *err,
+                            size_t errlen)
+{
+	struct linkdb__syms syms;
+	char *data;
+	size_t len;
+
+	*names = NULL;
+	*n = 0;
+	if (util_read_file(path, &data, &len) < 0) {
+		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	if (linkdb__scan_symbols(data, len, &syms, err, errlen) < 0) {
+		free(data);
+		return -1;
+	}
+	free(data);
+	for (size_t i = 0; i < syms.weak.n; i++) {
+		strvec_push_owned(&syms.defined, syms.weak.v[i]);
+		syms.weak.v[i] = NULL;
+	}
+	syms.weak.n = 0;
+	sort_unique(&syms.defined);
+	if (syms.defined.failed) {
+		linkdb__syms_free(&syms);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	*names = syms.defined.v;
+	*n = syms.defined.n;
+	syms.defined.v = NULL;
+	syms.defined.n = 0;
+	linkdb__syms_free(&syms);
+	return 0;
 }

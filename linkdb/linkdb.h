@@ -239,8 +239,27 @@ struct linkdb_distribution {
 /* Records a distribution (storing its interpreter archive). One transaction. */
 int linkdb_add_distribution(struct linkdb *db, const struct linkdb_distribution *d,
                             int64_t *id);
+struct linkdb_extension {
+	const char *name;               /* dotted module name */
+	const char *package, *version;  /* its distribution */
+	int64_t link;                   /* the link that made it */
+	const char *init_symbol;        /* as its objects define it */
+	const char *renamed_symbol;     /* as the weld calls it */
+	const char *file;               /* the installed file */
+};
+/* Records an extension module collected for welding. One transaction. */
+int linkdb_add_extension(struct linkdb *db, const struct linkdb_extension *e,
+                         int64_t *id);
 /* The newest link whose output has this content hash: 1 (and *link), 0, -1. */
 int linkdb_find_link_by_output(struct linkdb *db, const char *hex, int64_t *link);
+/*
+ * The global symbols a file (object, archive, shared object) defines, weak
+ * ones included, sorted; *names is NULL-terminated and the caller frees each
+ * string and the array.  -1 with a message in err (not ELF is not an error:
+ * no symbols).
+ */
+int linkdb_file_defined_symbols(const char *path, char ***names, size_t *n,
+                                char *err, size_t errlen);
 /* The PyInit_* symbols a link's inputs define, sorted; caller frees with free(). */
 int linkdb_link_inits(struct linkdb *db, int64_t link, char ***names, size_t *n);
 

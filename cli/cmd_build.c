@@ -1,0 +1,1147 @@
+/*
+ * cmd_build.c: `pyweld build`, from packages to one executable.
+ *
+ *   1. distribution: the cached CPython built by `pyweld python build`
+ *      (built now if there is none);
+ *   2. install: a venv of the distribution's interpreter; pip installs the
+ *      application's packages from source with the wrapper compilers set,
+ *      so that every extension's objects and link line are recorded;
+ *      build tools come as wheels and are never welded in;
+ *   3. collect: every extension file pip installed is matched to its
+ *      recorded link by content hash and named from its installed path;
+ *   4. isolate: each extension (the standard library's too) is partially
+ *      linked alone, its init function renamed, every other global made
+ *      local; collisions that remain are errors;
+ *   5. generate: inittab.c (the extension table and the entry point);
+ *   6. pack: the standard library and the installed packages' Python
+ *      files, compiled by the distribution's interpreter, as a zip;
+ *   7. link: runtime + inittab + extensions + libpython3.11.a + static
+ *      libraries, once each; the zip appended; DT_NEEDED checked.
+ */
+#include "cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ccshim.h"
+#include "embed.h"
+#include "itg.h"
+#include "pydist.h"
+
+static const char build_usage[] =
+	"usage: pyweld build -o APP [--pip-install SPEC]... [-r FILE]... [--setup-py DIR]...\n"
+	"                    [--python-code CODE | -m MODULE | --script FILE]\n"
+	"                    [--dist DIR] [--cache DIR] [--static] [--stdlib-tests]\n"
+	"                    [--with-module NAME]... [--without-module NAME]...\n"
+	"                    [--env NAME=VALUE]... [--work-dir DIR] [--keep-work] [-v]\n"
+	"\n"
+	"Builds ONE executable holding CPython, its standard library, the given\n"
+	"packages and every C extension they have, linked in statically.  The\n"
+	"packages are built from source through pyweld's wrapper compilers; build\n"
+	"tools (setuptools, Cython, meson, ...) come as wheels and stay out of the\n"
+	"binary unless the application itself depends on them.\n"
+	"\n"
+	"what goes in:\n"
+	"  --pip-install SPEC  a pip requirement (repeatable): 'markupsafe==2.1.5'\n"
+	"  -r FILE             a requirements file (repeatable)\n"
+	"  --setup-py DIR      a local project directory (repeatable)\n"
+	"  --env NAME=VALUE    set for the package builds (e.g. REQUIRE_SPEEDUPS=1)\n"
+	"  --with-module NAME  weld in a standard-library module left out by default\n"
+	"                      (_tkinter, nis, _dbm, _gdbm, _crypt, the test modules)\n"
+	"  --without-module NAME  leave a standard-library extension module out\n"
+	"  --stdlib-tests      include the standard library's test package and test\n"
+	"                      modules (to run CPython's own tests in the binary)\n"
+	"\n"
+	"what it runs (at most one; without any, APP behaves like `python`):\n"
+	"  --python-code CODE  Python code run as __main__\n"
+	"  -m MODULE           a module run as __main__, like python -m\n"
+	"  --script FILE       a script run as __main__\n"
+	"\n"
+	"how:\n"
+	"  -o APP              the executable to write (replaced atomically)\n"
+	"  --dist DIR          the CPython distribution (default: the last one\n"
+	"                      `pyweld python build` made; built now if none)\n"
+	"  --cache DIR         pyweld's cache (default: $PYWELD_CACHE, ~/.cache/pyweld)\n"
+	"  --static            link the C library statically too (glibc: no NSS\n"
+	"                      user/group lookups, no dlopen; see docs/weld.md)\n"
+	"  --work-dir DIR      where to build (default: a new temporary directory)\n"
+	"  --keep-work         keep the work directory (the link database, objects)\n"
+	"  -v                  show the commands run and their output\n";
+
+/* Standard-library modules left out unless asked for, and why. */
+static const struct {
+	const char *name, *why;
+} default_out[] = {
+	{ "_tkinter", "needs the X11 libraries, which exist only as shared objects" },
+	{ "nis", "needs Kerberos (libgssapi_krb5), which has no static archive; deprecated" },
+	{ "_dbm", "Berkeley DB is Sleepycat-licensed: it would reach the whole binary" },
+	{ "_gdbm", "GNU dbm is GPL-3.0: it would make the whole binary GPL-3.0" },
+	{ "_crypt", "libxcrypt is LGPL: static use obliges relinkable objects; deprecated" },
+	{ "ossaudiodev", NULL }, { "spwd", NULL },
+	{ "_testbuffer", NULL }, { "_testcapi", NULL }, { "_testclinic", NULL },
+	{ "_testimportmultiple", NULL }, { "_testinternalcapi", NULL },
+	{ "_testmultiphase", NULL }, { "_xxtestfuzz", NULL }, { "_ctypes_test", NULL },
+	{ "xxlimited", NULL }, { "xxlimited_35", NULL }, { "_xxsubinterpreters", NULL },
+};
+
+static bool
+is_test_module(const char *name)
+{
+	return util_starts_with(name, "_test") || util_starts_with(name, "xxlimited") ||
+	       !strcmp(name, "_xxtestfuzz") || !strcmp(name, "_ctypes_test") ||
+	       !strcmp(name, "_xxsubinterpreters");
+}
+
+/* Build tools installed as wheels into pip's isolated build environments. */
+static const char build_tools[] =
+	"setuptools,wheel,Cython,meson,meson-python,ninja,cmake,scikit-build-core,"
+	"scikit-build,setuptools-scm,setuptools_scm,flit-core,flit_core,hatchling,"
+	"hatch-vcs,hatch-fancy-pypi-readme,poetry-core,pdm-backend,pybind11,cppy,"
+	"packaging,pyproject-metadata,pathspec,pluggy,trove-classifiers,tomli,"
+	"editables,calver,distro,extension-helpers,jinja2,markupsafe-buildtime-none,"
+	"pkgconfig,expandvars,typing-extensions,pycparser,setuptools-rust,"
+	"semantic-version,versioneer,incremental";
+
+struct build {
+	/* options */
+	struct strvec pip_specs, requirements, setup_dirs, env, with, without;
+	const char *output, *dist_opt, *cache, *work_opt, *code, *module, *script;
+	bool static_link, stdlib_tests, keep_work, verbose;
+
+	/* state */
+	char *out_abs;
+	char *dist, *prefix, *python, *distdb_path;
+	json_t *distjson;
+	char *work, *appdb_path, *shimdir, *venv, *site, *log;
+	int logfd;
+	struct linkdb *appdb, *distdb;
+	int64_t build_id;
+	struct strvec new_dists;
+	struct itg_ext **exts;
+	size_t nexts, cap;
+	int step, steps;
+	double t0, step_t0;
+};
+
+/* --- messages and running things ------------------------------------------- */
+
+static void
+begin_step(struct build *b, const char *fmt, ...)
+{
+	va_list ap;
+	double now = util_now();
+
+	if (b->step > 0 && !b->verbose)
+		fprintf(stderr, " (%.1f s)\n", now - b->step_t0);
+	else if (b->step > 0)
+		fprintf(stderr, "pyweld:   (%.1f s)\n", now - b->step_t0);
+	b->step++;
+	b->step_t0 = now;
+	fprintf(stderr, "pyweld: [%d/%d] ", b->step, b->steps);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (b->verbose)
+		fputc('\n', stderr);
+	if (b->logfd >= 0) {
+		dprintf(b->logfd, "\n=== pyweld: ");
+		va_start(ap, fmt);
+		vdprintf(b->logfd, fmt, ap);
+		va_end(ap);
+		dprintf(b->logfd, "\n");
+	}
+}
+
+static void
+end_steps(struct build *b)
+{
+	if (!b->verbose)
+		fprintf(stderr, " (%.1f s)\n", util_now() - b->step_t0);
+}
+
+static void
+show_line(void *ctx, const char *text)
+{
+	struct build *b = ctx;
+
+	if (b->verbose)
+		fprintf(stderr, "  | %s\n", text);
+}
+
+/* Runs a command with its output in the log (and on stderr with -v). */
+static int
+run(struct build *b, char *const argv[], char *const envp[], const char *cwd)
+{
+	struct strbuf sb = { 0 };
+	int rc;
+
+	for (size_t i = 0; argv[i]; i++)
+		strbuf_addf(&sb, "%s%s", i ? " " : "", argv[i]);
+	if (b->logfd >= 0)
+		dprintf(b->logfd, "+ %s\n", sb.s ? sb.s : "");
+	if (b->verbose)
+		fprintf(stderr, "  + %s\n", sb.s ? sb.s : "");
+	strbuf_free(&sb);
+	rc = util_run_logged(argv, envp, cwd, b->logfd, show_line, b);
+	if (rc < 0)
+		util_error("cannot run '%s':", argv[0]);
+	return rc;
+}
+
+/* Fails the build: the message, the log, and no APP. */
+static void __attribute__((noreturn, format(printf, 2, 3)))
+die(struct build *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (b->step > 0)
+		fputc('\n', stderr);
+	va_start(ap, fmt);
+	util_vmessage("error", fmt, ap);
+	va_end(ap);
+	if (b->log)
+		util_hint("the full log is '%s'", b->log);
+	if (b->work && !b->keep_work && !b->work_opt)
+		fprintf(stderr, "hint: the work directory '%s' is kept for inspection\n", b->work);
+	exit(1);
+}
+
+/* --- options ----------------------------------------------------------------- */
+
+static void
+parse_options(struct build *b, int argc, char **argv)
+{
+	enum { OPT_PIP = 256, OPT_SETUP, OPT_CODE, OPT_SCRIPT, OPT_DIST, OPT_CACHE,
+	       OPT_STATIC, OPT_TESTS, OPT_WITH, OPT_WITHOUT, OPT_ENV, OPT_WORK, OPT_KEEP };
+	static const struct option longopts[] = {
+		{ "pip-install", required_argument, NULL, OPT_PIP },
+		{ "requirements", required_argument, NULL, 'r' },
+		{ "setup-py", required_argument, NULL, OPT_SETUP },
+		{ "python-code", required_argument, NULL, OPT_CODE },
+		{ "module", required_argument, NULL, 'm' },
+		{ "script", required_argument, NULL, OPT_SCRIPT },
+		{ "output", required_argument, NULL, 'o' },
+		{ "dist", required_argument, NULL, OPT_DIST },
+		{ "cache", required_argument, NULL, OPT_CACHE },
+		{ "static", no_argument, NULL, OPT_STATIC },
+		{ "stdlib-tests", no_argument, NULL, OPT_TESTS },
+		{ "with-module", required_argument, NULL, OPT_WITH },
+		{ "without-module", required_argument, NULL, OPT_WITHOUT },
+		{ "env", required_argument, NULL, OPT_ENV },
+		{ "work-dir", required_argument, NULL, OPT_WORK },
+		{ "keep-work", no_argument, NULL, OPT_KEEP },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, entries = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "hvr:m:o:", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_PIP: strvec_push(&b->pip_specs, optarg); break;
+		case 'r': strvec_push(&b->requirements, optarg); break;
+		case OPT_SETUP: strvec_push(&b->setup_dirs, optarg); break;
+		case OPT_CODE: b->code = optarg; entries++; break;
+		case 'm': b->module = optarg; entries++; break;
+		case OPT_SCRIPT: b->script = optarg; entries++; break;
+		case 'o': b->output = optarg; break;
+		case OPT_DIST: b->dist_opt = optarg; break;
+		case OPT_CACHE: b->cache = optarg; break;
+		case OPT_STATIC: b->static_link = true; break;
+		case OPT_TESTS: b->stdlib_tests = true; break;
+		case OPT_WITH: strvec_push(&b->with, optarg); break;
+		case OPT_WITHOUT: strvec_push(&b->without, optarg); break;
+		case OPT_ENV:
+			if (!strchr(optarg, '=') || optarg[0] == '=')
+				util_usage_error("--env wants NAME=VALUE, not '%s'", optarg);
+			strvec_push(&b->env, optarg);
+			break;
+		case OPT_WORK: b->work_opt = optarg; break;
+		case OPT_KEEP: b->keep_work = true; break;
+		case 'v': b->verbose = true; break;
+		case 'h': fputs(build_usage, stdout); exit(0);
+		default:
+			fputs("hint: see 'pyweld build --help'\n", stderr);
+			exit(2);
+		}
+	}
+	if (optind < argc)
+		util_usage_error("'build' takes no argument '%s' (packages go after --pip-install)",
+		                 argv[optind]);
+	if (!b->output)
+		util_usage_error("no output given: pass -o APP");
+	if (entries > 1)
+		util_usage_error("give at most one of --python-code, -m and --script");
+	if (b->module) {
+		for (const char *p = b->module; *p; p++)
+			if (!(*p == '.' || *p == '_' || (*p >= 'a' && *p <= 'z') ||
+			      (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+				util_usage_error("-m wants a module name, not '%s'", b->module);
+	}
+}
+
+/* --- the distribution ---------------------------------------------------------- */
+
+static void
+on_dist_phase(void *ctx, enum pydist_phase p, const char *detail)
+{
+	fprintf(stderr, "pyweld:   python build [%d/%d] %s\n", (int)p + 1, (int)PYDIST__PHASES,
+	        pydist_phase_name(p));
+	(void)ctx;
+	(void)detail;
+}
+
+static char *
+shim_exe(void)
+{
+	const char *env = getenv("PYWELD_SHIM_EXE");
+	char *self = util_self_exe(), *dir = self ? util_dirname(self) : NULL;
+	char *exe = env && *env ? xstrdup(env) : dir ? util_path_join(dir, "pyweld-cc") : NULL;
+
+	free(self);
+	free(dir);
+	if (!exe || access(exe, X_OK) < 0)
+		util_fatal("cannot find the wrapper compiler '%s':", exe ? exe : "pyweld-cc");
+	return exe;
+}
+
+static void
+find_distribution(struct build *b)
+{
+	char err[2048];
+
+	b->dist = pydist_find(b->dist_opt, b->cache, err, sizeof(err));
+	if (!b->dist && b->dist_opt)
+		die(b, "%s", err);
+	if (!b->dist) {
+		struct pydist_options o = { .cache = b->cache };
+		struct pydist_progress p = { .phase = on_dist_phase };
+		struct pydist_result res;
+		char *exe = shim_exe();
+
+		fprintf(stderr, "\npyweld: no CPython distribution yet: building one (once; "
+		        "a few minutes)\n");
+		o.shim_exe = exe;
+		if (pydist_build(&o, &p, &res, err, sizeof(err)) < 0) {
+			if (res.log)
+				util_hint("the distribution's log is '%s'", res.log);
+			die(b, "%s", err);
+		}
+		b->dist = xstrdup(res.dir);
+		pydist_result_free(&res);
+		free(exe);
+	}
+	b->prefix = util_path_join(b->dist, "prefix");
+	b->python = util_path_join(b->prefix, "bin/python3.11");
+	b->distdb_path = util_path_join(b->dist, "dist.linkdb");
+	char *json = util_path_join(b->dist, "distribution.json");
+	json_error_t jerr;
+	b->distjson = json_load_file(json, 0, &jerr);
+	if (!b->distjson)
+		die(b, "cannot read the distribution '%s': %s", json, jerr.text);
+	free(json);
+	if (linkdb_open(&b->distdb, b->distdb_path, LINKDB_READONLY) < 0)
+		die(b, "%s", linkdb_errmsg(b->distdb));
+}
+
+/* --- install -------------------------------------------------------------------- */
+
+/* Names of *.dist-info directories in site-packages. */
+static void
+list_dists(const char *site, struct strvec *out)
+{
+	DIR *d = opendir(site);
+	struct dirent *e;
+
+	while (d && (e = readdir(d)))
+		if (util_ends_with(e->d_name, ".dist-info"))
+			strvec_push(out, e->d_name);
+	if (d)
+		closedir(d);
+}
+
+static bool
+strvec_has(const struct strvec *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (!strcmp(sv->v[i], s))
+			return true;
+	return false;
+}
+
+/* The environment of the package builds: the shims, as `pyweld env` sets them. */
+static char **
+install_env(struct build *b)
+{
+	struct strvec env = { 0 };
+	extern char **environ;
+	static const char *const drop[] = {
+		"CC=", "CXX=", "LD=", "AR=", "RANLIB=", "LDSHARED=", "LDCXXSHARED=",
+		"PATH=", "PYWELD_", "PYTHONPATH=", "PYTHONHOME=", "PYTHONSTARTUP=",
+		"PYTHONUSERBASE=", "PIP_", "VIRTUAL_ENV=", NULL,
+	};
+	const char *path = getenv("PATH");
+
+	for (size_t i = 0; environ[i]; i++) {
+		bool skip = false;
+		for (size_t k = 0; drop[k] && !skip; k++)
+			skip = util_starts_with(environ[i], drop[k]);
+		if (!skip)
+			strvec_push(&env, environ[i]);
+	}
+	strvec_pushf(&env, "PATH=%s/bin:%s:%s", b->venv, b->shimdir,
+	             path ? path : "/usr/bin:/bin");
+	strvec_pushf(&env, "VIRTUAL_ENV=%s", b->venv);
+	strvec_pushf(&env, "PYWELD_DB=%s", b->appdb_path);
+	strvec_pushf(&env, "PYWELD_BUILD=%lld", (long long)b->build_id);
+	strvec_pushf(&env, "PYWELD_SHIM_DIR=%s", b->shimdir);
+	strvec_pushf(&env, "CC=%s/cc", b->shimdir);
+	strvec_pushf(&env, "CXX=%s/c++", b->shimdir);
+	strvec_pushf(&env, "LDSHARED=%s/cc -shared", b->shimdir);
+	strvec_pushf(&env, "LDCXXSHARED=%s/c++ -shared", b->shimdir);
+	strvec_pushf(&env, "AR=%s/ar", b->shimdir);
+	strvec_pushf(&env, "RANLIB=%s/ranlib", b->shimdir);
+	strvec_push(&env, "PIP_DISABLE_PIP_VERSION_CHECK=1");
+	strvec_push(&env, "PIP_NO_INPUT=1");
+	for (size_t i = 0; i < b->env.n; i++)
+		strvec_push(&env, b->env.v[i]);
+	if (env.failed)
+		util_fatal("out of memory");
+	return env.v;
+}
+
+static void
+setup_shims(struct build *b)
+{
+	struct ccshim_conf conf = { 0 };
+	char err[1024], *exe = shim_exe();
+
+	b->appdb_path = util_path_join(b->work, "app.linkdb");
+	b->shimdir = util_path_join(b->work, "shims");
+	if (linkdb_open(&b->appdb, b->appdb_path, LINKDB_CREATE) < 0 ||
+	    linkdb_begin_build(b->appdb, "build", b->work, b->output, &b->build_id) < 0)
+		die(b, "%s", linkdb_errmsg(b->appdb));
+	conf.db = xstrdup(b->appdb_path);
+	conf.build = b->build_id;
+	for (int t = 0; t < CCSHIM_TOOL__COUNT; t++) {
+		bool was_shim;
+		const char *spec = ccshim_env_spec((enum ccshim_tool)t, exe, &was_shim);
+		conf.tool[t] = ccshim_resolve_tool((enum ccshim_tool)t, spec, exe, err, sizeof(err));
+		if (!conf.tool[t])
+			die(b, "%s", err);
+	}
+	if (ccshim_dir_setup(b->shimdir, exe, &conf, err, sizeof(err)) < 0)
+		die(b, "%s", err);
+	ccshim_conf_free(&conf);
+	free(exe);
+}
+
+static void
+install(struct build *b)
+{
+	struct strvec before = { 0 }, after = { 0 }, av = { 0 };
+	char **env;
+	int rc;
+
+	b->venv = util_path_join(b->work, "venv");
+	b->site = util_path_join(b->venv, "lib/python3.11/site-packages");
+	begin_step(b, "install: a build environment from %s", b->python);
+	rc = run(b, (char *const[]){ b->python, (char *)(uintptr_t)"-I", (char *)(uintptr_t)"-m",
+	                             (char *)(uintptr_t)"venv", b->venv, NULL }, NULL, NULL);
+	if (rc != 0)
+		die(b, "cannot create a build environment with '%s -m venv' (status %d)",
+		    b->python, rc);
+	list_dists(b->site, &before);
+	if (b->pip_specs.n + b->requirements.n + b->setup_dirs.n == 0) {
+		strvec_free(&before);
+		return;
+	}
+	setup_shims(b);
+	begin_step(b, "install: pip builds");
+	for (size_t i = 0; i < b->pip_specs.n; i++)
+		fprintf(stderr, " %s", b->pip_specs.v[i]);
+	for (size_t i = 0; i < b->setup_dirs.n; i++)
+		fprintf(stderr, " %s", b->setup_dirs.v[i]);
+	fprintf(stderr, " from source");
+	if (b->verbose)
+		fputc('\n', stderr);
+
+	char *pip = util_path_join(b->venv, "bin/python");
+	strvec_push(&av, pip);
+	strvec_push(&av, "-m");
+	strvec_push(&av, "pip");
+	strvec_push(&av, "install");
+	strvec_push(&av, "--no-cache-dir");
+	strvec_push(&av, "--no-binary");
+	strvec_push(&av, ":all:");
+	strvec_push(&av, "--only-binary");
+	strvec_push(&av, build_tools);
+	strvec_push(&av, "--use-pep517");
+	strvec_push(&av, "--no-warn-script-location");
+	strvec_push(&av, "-v");
+	for (size_t i = 0; i < b->requirements.n; i++) {
+		strvec_push(&av, "-r");
+		strvec_push_owned(&av, util_abspath(b->requirements.v[i]));
+	}
+	for (size_t i = 0; i < b->setup_dirs.n; i++)
+		strvec_push_owned(&av, util_abspath(b->setup_dirs.v[i]));
+	for (size_t i = 0; i < b->pip_specs.n; i++)
+		strvec_push(&av, b->pip_specs.v[i]);
+	free(pip);
+	env = install_env(b);
+	rc = run(b, av.v, env, b->work);
+	for (size_t i = 0; env[i]; i++)
+		free(env[i]);
+	free(env);
+	strvec_free(&av);
+	if (rc != 0)
+		die(b, "pip could not install the packages (status %d): the package names, "
+		    "versions and the compiler's messages are in the log", rc);
+	list_dists(b->site, &after);
+	for (size_t i = 0; i < after.n; i++)
+		if (!strvec_has(&before, after.v[i]))
+			strvec_push(&b->new_dists, after.v[i]);
+	strvec_free(&before);
+	strvec_free(&after);
+}
+
+/* --- collect --------------------------------------------------------------------- */
+
+/* "Name" and "Version" of a .dist-info directory. */
+static void
+dist_name_version(const char *site, const char *distinfo, char **name, char **version)
+{
+	char *path = xasprintf("%s/%s/METADATA", site, distinfo), *text = NULL;
+	char *save = NULL, *line;
+
+	*name = *version = NULL;
+	if (util_read_file(path, &text, NULL) == 0) {
+		for (line = strtok_r(text, "\n", &save); line && !(*name && *version);
+		     line = strtok_r(NULL, "\n", &save)) {
+			if (!*name && util_starts_with(line, "Name: "))
+				*name = xstrdup(line + 6);
+			else if (!*version && util_starts_with(line, "Version: "))
+				*version = xstrdup(line + 9);
+			else if (line[0] == '\0' || line[0] == '\r')
+				break;
+		}
+	}
+	free(text);
+	free(path);
+	if (!*name)
+		*name = xstrdup(distinfo);
+	if (!*version)
+		*version = xstrdup("?");
+}
+
+static void
+add_ext(struct build *b, struct itg_ext *e)
+{
+	if (b->nexts == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 64;
+		b->exts = xreallocarray(b->exts, b->cap, sizeof(*b->exts));
+	}
+	b->exts[b->nexts++] = e;
+}
+
+/* Rust extensions link with rustc, never through the wrappers. */
+static bool
+looks_like_rust(const char *path)
+{
+	char **names = NULL;
+	size_t n = 0;
+	char err[256];
+	bool rust = false;
+
+	if (linkdb_file_defined_symbols(path, &names, &n, err, sizeof(err)) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (strstr(names[i], "rust_") || util_starts_with(names[i], "_ZN4core") ||
+		    util_starts_with(names[i], "_ZN3std"))
+			rust = true;
+		free(names[i]);
+	}
+	free(names);
+	return rust;
+}
+
+static void
+collect_app(struct build *b)
+{
+	const char *suffix = json_string_value(json_object_get(b->distjson, "ext_suffix"));
+
+	begin_step(b, "collect: extensions of %zu installed distribution%s", b->new_dists.n,
+	           b->new_dists.n == 1 ? "" : "s");
+	for (size_t d = 0; d < b->new_dists.n; d++) {
+		char *record = xasprintf("%s/%s/RECORD", b->site, b->new_dists.v[d]);
+		char *text = NULL, *save = NULL, *line, *pkg, *ver;
+
+		dist_name_version(b->site, b->new_dists.v[d], &pkg, &ver);
+		if (util_read_file(record, &text, NULL) < 0)
+			die(b, "cannot read '%s':", record);
+		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char *comma = strchr(line, ','), *name, *file, hex[LINKDB_HASH_HEX + 1];
+			char err[1024];
+			int64_t link;
+			int found;
+
+			if (comma)
+				*comma = '\0';
+			if (!util_ends_with(line, ".so") && !strstr(util_basename(line), ".so."))
+				continue;
+			file = util_path_join(b->site, line);
+			name = itg_module_name(line, suffix);
+			if (!name)
+				die(b, "cannot weld '%s' of %s %s: '%s' is a shared library, not an "
+				    "extension module", file, pkg, ver, line);
+			if (!strcmp(util_basename(line), "__init__") ||
+			    util_ends_with(name, ".__init__"))
+				die(b, "cannot weld '%s' of %s %s: an extension module named __init__ "
+				    "(a package) cannot be a built-in", file, pkg, ver);
+			if (linkdb_hash_file(file, hex) < 0)
+				die(b, "cannot read '%s':", file);
+			found = linkdb_find_link_by_output(b->appdb, hex, &link);
+			if (found < 0)
+				die(b, "%s", linkdb_errmsg(b->appdb));
+			if (found == 0) {
+				if (looks_like_rust(file))
+					die(b, "cannot weld '%s' (module %s) of %s %s: it was built by rustc "
+					    "(a Rust extension), not by a C compiler through pyweld's wrappers; "
+					    "pyweld welds C and C++ extensions only\nhint: use a pure-Python "
+					    "alternative, or leave %s out", file, name, pkg, ver, pkg);
+				die(b, "cannot weld '%s' (module %s) of %s %s: no recorded link produced "
+				    "it (a prebuilt wheel, or a build that bypassed the compiler "
+				    "wrappers)\nhint: make sure %s builds from source (it must not be in "
+				    "a wheel cache or a build-tool list) and links with $CC/$LDSHARED",
+				    file, name, pkg, ver, pkg);
+			}
+			struct itg_ext *e = xcalloc(1, sizeof(*e));
+			e->name = name;
+			e->package = xstrdup(pkg);
+			e->version = xstrdup(ver);
+			e->file = file;
+			if (itg_ext_from_link(b->appdb, link, e, err, sizeof(err)) < 0)
+				die(b, "cannot weld '%s' (module %s) of %s %s: %s", file, name, pkg, ver,
+				    err);
+			add_ext(b, e);
+		}
+		free(text);
+		free(record);
+		free(pkg);
+		free(ver);
+	}
+}
+
+static bool
+module_wanted(struct build *b, const char *name, const char **why)
+{
+	*why = NULL;
+	if (strvec_has(&b->without, name))
+		return false;
+	if (strvec_has(&b->with, name))
+		return true;
+	if (b->stdlib_tests && is_test_module(name))
+		return true;
+	for (size_t i = 0; i < sizeof(default_out) / sizeof(default_out[0]); i++) {
+		if (!strcmp(default_out[i].name, name)) {
+			*why = default_out[i].why;
+			return false;
+		}
+	}
+	return true;
+}
+
+static void
+collect_stdlib(struct build *b)
+{
+	size_t i;
+	json_t *m;
+	const char *version = json_string_value(json_object_get(b->distjson, "python_version"));
+
+	json_array_foreach(json_object_get(b->distjson, "modules"), i, m) {
+		const char *name = json_string_value(json_object_get(m, "name")), *why;
+		char err[1024];
+
+		if (!module_wanted(b, name, &why))
+			continue;
+		struct itg_ext *e = xcalloc(1, sizeof(*e));
+		e->name = xstrdup(name);
+		e->package = xstrdup("python");
+		e->version = xstrdup(version ? version : "3.11");
+		e->file = xstrdup(json_string_value(json_object_get(m, "file")));
+		if (itg_ext_from_link(b->distdb, json_integer_value(json_object_get(m, "link")),
+		                      e, err, sizeof(err)) < 0)
+			die(b, "cannot weld the standard library's '%s': %s", name, err);
+		add_ext(b, e);
+	}
+	for (size_t k = 0; k < b->with.n; k++) {
+		bool known = false;
+		json_array_foreach(json_object_get(b->distjson, "modules"), i, m)
+			known |= !strcmp(json_string_value(json_object_get(m, "name")), b->with.v[k]);
+		if (!known)
+			die(b, "--with-module %s: the distribution has no extension module of that "
+			    "name (see 'pyweld python info')", b->with.v[k]);
+	}
+}
+
+/* --- isolate ------------------------------------------------------------------------- */
+
+static void
+report_clash(void *ctx, const char *symbol, const char *a, const char *c)
+{
+	(void)ctx;
+	util_error("symbol '%s' is defined by both %s and %s", symbol, a, c);
+}
+
+static void
+isolate(struct build *b)
+{
+	char *dir = util_path_join(b->work, "objs"), err[1024];
+	const char **objs = xcalloc(b->nexts + 1, sizeof(char *));
+	struct strvec owners = { 0 };
+	int clashes;
+
+	begin_step(b, "isolate: %zu extension modules", b->nexts);
+	if (util_mkdir_p(dir, 0755) < 0)
+		die(b, "cannot create '%s':", dir);
+	for (size_t i = 0; i < b->nexts; i++) {
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(b->exts[k]->name, b->exts[i]->name))
+				die(b, "two extension modules are named '%s': one from %s %s, one from "
+				    "%s %s", b->exts[i]->name, b->exts[k]->package, b->exts[k]->version,
+				    b->exts[i]->package, b->exts[i]->version);
+		if (itg_isolate(b->exts[i], dir, err, sizeof(err)) < 0)
+			die(b, "%s", err);
+		objs[i] = b->exts[i]->isolated;
+		strvec_pushf(&owners, "%s (%s %s)", b->exts[i]->name, b->exts[i]->package,
+		             b->exts[i]->version);
+	}
+	if (owners.failed)
+		util_fatal("out of memory");
+	clashes = itg_check_collisions(objs, (const char *const *)owners.v, b->nexts,
+	                               report_clash, NULL, err, sizeof(err));
+	if (clashes < 0)
+		die(b, "%s", err);
+	if (clashes > 0)
+		die(b, "%d symbol%s would clash in the final link", clashes, clashes == 1 ? "" : "s");
+	strvec_free(&owners);
+	free(objs);
+	free(dir);
+}
+
+/* --- generate, pack, link ---------------------------------------------------------- */
+
+static void
+write_embedded(struct build *b, const struct embedded_file *files, const char *dir)
+{
+	if (util_mkdir_p(dir, 0755) < 0)
+		die(b, "cannot create '%s':", dir);
+	for (const struct embedded_file *f = files; f->name; f++) {
+		char *p = util_path_join(dir, f->name);
+		if (util_write_atomic(p, f->data, f->size, 0644, false) < 0)
+			die(b, "cannot write '%s':", p);
+		free(p);
+	}
+}
+
+static void
+generate_and_compile(struct build *b, struct strvec *objs)
+{
+	char *rt = util_path_join(b->work, "rt"), err[1024];
+	char *inittab = util_path_join(rt, "inittab.c");
+	char *inc = xasprintf("-I%s/include/python3.11", b->prefix);
+	char *incrt = xasprintf("-I%s", rt);
+	static const char *const units[] = { "main", "start", "finder", "inittab", NULL };
+	enum itg_entry entry = b->module ? ITG_ENTRY_MODULE :
+	                       (b->code || b->script) ? ITG_ENTRY_CODE : ITG_ENTRY_NONE;
+
+	begin_step(b, "generate: inittab.c and the runtime");
+	write_embedded(b, embedded_runtime, rt);
+	if (itg_write_inittab(inittab, b->exts, b->nexts, entry,
+	                      b->module ? b->module : entry == ITG_ENTRY_CODE ?
+	                      "__pyweld_main__" : NULL, err, sizeof(err)) < 0)
+		die(b, "%s", err);
+	for (size_t i = 0; units[i]; i++) {
+		char *src = xasprintf("%s/%s.c", rt, units[i]);
+		char *obj = xasprintf("%s/%s.o", rt, units[i]);
+		int rc = run(b, (char *const[]){ (char *)(uintptr_t)"gcc", (char *)(uintptr_t)"-c",
+		                                 (char *)(uintptr_t)"-O2", (char *)(uintptr_t)"-fPIC",
+		                                 (char *)(uintptr_t)"-Wall", inc, incrt, src,
+		                                 (char *)(uintptr_t)"-o", obj, NULL }, NULL, NULL);
+		if (rc != 0)
+			die(b, "cannot compile pyweld's runtime '%s' (status %d)", src, rc);
+		strvec_push_owned(objs, obj);
+		free(src);
+	}
+	free(rt);
+	free(inittab);
+	free(inc);
+	free(incrt);
+}
+
+static char *
+pack(struct build *b)
+{
+	char *tools = util_path_join(b->work, "tools");
+	char *script = util_path_join(tools, "pack_zip.py");
+	char *cfgpath = util_path_join(b->work, "pack.json");
+	char *zip = util_path_join(b->work, "modules.zip");
+	char *stdlib = util_path_join(b->prefix, "lib/python3.11");
+	json_t *cfg, *exclude, *dists, *modules;
+	char *out = NULL;
+	int rc;
+
+	begin_step(b, "pack: the standard library%s", b->new_dists.n ? " and the packages" : "");
+	write_embedded(b, embedded_tools, tools);
+	exclude = json_array();
+	static const char *const ex[] = {
+		"^idlelib/", "^tkinter/", "^turtledemo/", "^turtle\\.py$", "^site-packages/",
+		"^lib-dynload/", "^config-3\\.11", "^ensurepip/_bundled/",
+		"^(lib2to3|ctypes|sqlite3|unittest|distutils|tkinter|idlelib)/tests?/",
+		"^__phello__", NULL,
+	};
+	for (size_t i = 0; ex[i]; i++)
+		json_array_append_new(exclude, json_string(ex[i]));
+	if (!b->stdlib_tests)
+		json_array_append_new(exclude, json_string("^test/"));
+	dists = json_array();
+	for (size_t i = 0; i < b->new_dists.n; i++)
+		json_array_append_new(dists, json_string(b->new_dists.v[i]));
+	modules = json_object();
+	if (b->code) {
+		json_object_set_new(modules, "__pyweld_main__", json_string(b->code));
+	} else if (b->script) {
+		char *text;
+		if (util_read_file(b->script, &text, NULL) < 0)
+			die(b, "cannot read the script '%s':", b->script);
+		json_object_set_new(modules, "__pyweld_main__", json_string(text));
+		free(text);
+	}
+	cfg = json_pack("{s:s, s:s, s:o, s:s?, s:o, s:o, s:b}", "output", zip, "stdlib", stdlib,
+	                "exclude", exclude, "site", b->site, "dists", dists, "modules", modules,
+	                "source", 1);
+	if (json_dump_file(cfg, cfgpath, JSON_INDENT(1)) < 0)
+		die(b, "cannot write '%s':", cfgpath);
+	json_decref(cfg);
+	rc = util_run_capture((char *const[]){ b->python, (char *)(uintptr_t)"-I", script,
+	                                       cfgpath, NULL }, NULL, &out, NULL);
+	if (rc != 0)
+		die(b, "packing the modules failed (status %d)", rc);
+	if (b->logfd >= 0 && out)
+		dprintf(b->logfd, "%s\n", out);
+	free(out);
+	free(tools);
+	free(script);
+	free(cfgpath);
+	free(stdlib);
+	return zip;
+}
+
+/* The libraries of every extension, each once, in an order one pass accepts. */
+static void
+gather_libs(struct build *b, struct strvec *archives, struct strvec *dynamic,
+            struct strvec *report)
+{
+	struct strvec order = { 0 };
+	char err[256];
+
+	for (size_t i = 0; i < b->nexts; i++) {
+		struct itg_libset set;
+		struct itg_ext *e = b->exts[i];
+		if (itg_resolve_libs((const char *const *)strvec_argv(&e->libs), e->libs.n,
+		                     (const char *const *)strvec_argv(&e->libdirs), e->libdirs.n,
+		                     &set, err, sizeof(err)) < 0)
+			die(b, "%s", err);
+		for (size_t k = 0; k < set.n; k++) {
+			const struct itg_lib *l = &set.libs[k];
+			char *entry = l->archive ? xstrdup(l->archive) : l->libc ? NULL
+			              : xasprintf("-l%s", l->name);
+			if (l->copyleft)
+				util_warn("%s links %s (%s): that licence reaches the whole binary",
+				          e->name, l->name, l->licence);
+			if (!entry)
+				continue;
+			/* Keep the last occurrence: after every user. */
+			for (size_t j = 0; j < order.n; j++) {
+				if (!strcmp(order.v[j], entry)) {
+					free(order.v[j]);
+					memmove(order.v + j, order.v + j + 1, (order.n - j) * sizeof(char *));
+					order.n--;
+					break;
+				}
+			}
+			strvec_push_owned(&order, entry);
+			if (!l->archive && !strvec_has(report, l->name))
+				strvec_push(report, l->name);
+		}
+		itg_libset_free(&set);
+	}
+	for (size_t j = 0; j < order.n; j++)
+		strvec_push(order.v[j][0] == '-' ? dynamic : archives, order.v[j]);
+	strvec_free(&order);
+}
+
+static bool
+any_cxx(struct build *b)
+{
+	for (size_t i = 0; i < b->nexts; i++)
+		if (b->exts[i]->cxx)
+			return true;
+	return false;
+}
+
+static void
+link_binary(struct build *b, const struct strvec *rtobjs, const char *zip,
+            struct strvec *dynamic)
+{
+	struct strvec av = { 0 }, archives = { 0 };
+	char *bin = util_path_join(b->work, "app.bin");
+	char *libpython = util_path_join(b->prefix, "lib/libpython3.11.a");
+	bool cxx = any_cxx(b);
+	int rc;
+
+	gather_libs(b, &archives, dynamic, dynamic);
+	if (b->static_link && dynamic->n)
+		die(b, "--static: no static archive for lib%s (needed by the extensions); leave "
+		    "the module out or install the library's static archive", dynamic->v[0]);
+	begin_step(b, "link: %zu objects, %zu static libraries%s", b->nexts + rtobjs->n,
+	           archives.n + 1, cxx ? ", C++" : "");
+	strvec_push(&av, cxx ? "g++" : "gcc");
+	strvec_push(&av, "-o");
+	strvec_push(&av, bin);
+	if (b->static_link)
+		strvec_push(&av, "-static");
+	for (size_t i = 0; i < rtobjs->n; i++)
+		strvec_push(&av, rtobjs->v[i]);
+	for (size_t i = 0; i < b->nexts; i++)
+		strvec_push(&av, b->exts[i]->isolated);
+	if (!b->static_link)
+		strvec_push(&av, "-Wl,--export-dynamic");
+	strvec_push(&av, "-Wl,--start-group");
+	strvec_push(&av, libpython);
+	for (size_t i = 0; i < archives.n; i++)
+		strvec_push(&av, archives.v[i]);
+	strvec_push(&av, "-Wl,--end-group");
+	for (size_t i = 0; i < dynamic->n; i++)
+		strvec_push(&av, dynamic->v[i]);
+	if (cxx) {
+		strvec_push(&av, "-static-libstdc++");
+		strvec_push(&av, "-static-libgcc");
+	}
+	if (!b->static_link)
+		strvec_push(&av, "-Wl,--as-needed");
+	strvec_push(&av, "-ldl");
+	strvec_push(&av, "-lm");
+	strvec_push(&av, "-lpthread");
+	strvec_push(&av, "-lutil");
+	if (av.failed)
+		util_fatal("out of memory");
+	rc = run(b, av.v, NULL, NULL);
+	if (rc != 0)
+		die(b, "the final link failed (status %d); the linker's messages are in the log", rc);
+
+	/* The modules ride at the end of the executable, where zipimport finds them. */
+	char *tmp = xasprintf("%s.pyweld-tmp-%ld", b->out_abs, (long)getpid());
+	char *zdata = NULL, *bdata = NULL;
+	size_t zlen = 0, blen = 0;
+	if (util_read_file(bin, &bdata, &blen) < 0 || util_read_file(zip, &zdata, &zlen) < 0)
+		die(b, "cannot read '%s':", bin);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	if (fd < 0 || write(fd, bdata, blen) != (ssize_t)blen ||
+	    write(fd, zdata, zlen) != (ssize_t)zlen || fsync(fd) < 0 || close(fd) < 0) {
+		int err = errno;
+		unlink(tmp);
+		errno = err;
+		die(b, "cannot write '%s':", tmp);
+	}
+	free(bdata);
+	free(zdata);
+	if (rename(tmp, b->out_abs) < 0) {
+		int err = errno;
+		unlink(tmp);
+		errno = err;
+		die(b, "cannot write '%s':", b->out_abs);
+	}
+	free(tmp);
+	free(bin);
+	free(libpython);
+	strvec_free(&av);
+	strvec_free(&archives);
+}
+
+/* DT_NEEDED of the result, which must be what the link promised. */
+static void
+check_needed(struct build *b, const struct strvec *dynamic, struct strvec *needed)
+{
+	static const char *const libc_family[] = {
+		"libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0", "librt.so.1",
+		"libutil.so.1", "libresolv.so.2", "ld-linux-x86-64.so.2", "libmvec.so.1", NULL,
+	};
+	char *out = NULL, *save = NULL, *line;
+	int rc = util_run_capture((char *const[]){ (char *)(uintptr_t)"readelf",
+	                                           (char *)(uintptr_t)"-d", b->out_abs, NULL },
+	                          NULL, &out, NULL);
+
+	if (rc != 0) {
+		unlink(b->out_abs);
+		die(b, "cannot read the dynamic section of '%s' (readelf exited %d)", b->out_abs, rc);
+	}
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *l = strstr(line, "(NEEDED)"), *open = l ? strchr(l, '[') : NULL;
+		char *close = open ? strchr(open, ']') : NULL;
+		if (!close)
+			continue;
+		*close = '\0';
+		const char *lib = open + 1;
+		strvec_push(needed, lib);
+		bool ok = false;
+		for (size_t i = 0; libc_family[i] && !ok; i++)
+			ok = !strcmp(lib, libc_family[i]);
+		for (size_t i = 0; i < dynamic->n && !ok; i++) {
+			char *want = xasprintf("lib%s.so", dynamic->v[i] + 2);
+			ok = util_starts_with(lib, want);
+			free(want);
+		}
+		if (!ok) {
+			unlink(b->out_abs);
+			die(b, "'%s' came out needing '%s', which the link did not promise; not "
+			    "kept", b->output, lib);
+		}
+	}
+	free(out);
+}
+
+static void
+summary(struct build *b, const struct strvec *needed, const struct strvec *dynamic)
+{
+	struct cli_table t;
+	const char *headers[] = { "module", "package", "version", "objects", "libraries" };
+	struct stat st;
+	size_t nstd = 0;
+
+	cli_table_init(&t, 5, headers);
+	for (size_t i = 0; i < b->nexts; i++) {
+		struct itg_ext *e = b->exts[i];
+		if (!strcmp(e->package, "python")) {
+			nstd++;
+			continue;
+		}
+		struct strbuf libs = { 0 };
+		for (size_t k = 0; k < e->libs.n; k++)
+			strbuf_addf(&libs, "%s%s", k ? " " : "", e->libs.v[k]);
+		for (size_t k = 0; k < e->archives.n; k++)
+			strbuf_addf(&libs, "%s(private archive)", libs.len ? " " : "");
+		char n[32];
+		snprintf(n, sizeof(n), "%zu", e->objects.n);
+		const char *cells[] = { e->name, e->package, e->version, n, libs.len ? libs.s : "-" };
+		cli_table_row(&t, cells);
+		strbuf_free(&libs);
+		struct linkdb_extension rec = {
+			.name = e->name, .package = e->package, .version = e->version,
+			.link = e->link, .init_symbol = e->init, .renamed_symbol = e->renamed,
+			.file = e->file,
+		};
+		if (b->appdb && linkdb_add_extension(b->appdb, &rec, NULL) < 0)
+			util_warn("%s", linkdb_errmsg(b->appdb));
+	}
+	printf("welded into '%s':\n", b->output);
+	if (t.cells.n) {
+		cli_table_print(&t, stdout);
+	} else {
+		printf("  (no extension modules of packages)\n");
+	}
+	printf("  + %zu standard-library extension modules, CPython %s\n", nstd,
+	       json_string_value(json_object_get(b->distjson, "python_version")));
+	cli_table_free(&t);
+	stat(b->out_abs, &st);
+	printf("size: %.1f MiB\n", (double)st.st_size / 1048576.0);
+	printf("needs: ");
+	if (!needed->n)
+		printf("nothing (static)");
+	for (size_t i = 0; i < needed->n; i++)
+		printf("%s%s", i ? " " : "", needed->v[i]);
+	printf("\n");
+	for (size_t i = 0; i < dynamic->n; i++)
+		printf("dynamic: %s (no static archive found)\n", dynamic->v[i]);
+}
+
+int
+cli_cmd_build(int argc, char **argv)
+{
+	struct build b = { .logfd = -1 };
+	struct strvec rtobjs = { 0 }, dynamic = { 0 }, needed = { 0 };
+	char *outdir, *zip;
+
+	parse_options(&b, argc, argv);
+	b.t0 = util_now();
+	b.out_abs = util_abspath(b.output);
+	outdir = util_dirname(b.out_abs);
+	if (!util_is_dir(outdir))
+		util_fatal("cannot write '%s': the directory '%s' does not exist", b.output, outdir);
+	if (access(outdir, W_OK) < 0)
+		util_fatal("cannot write '%s' in '%s':", b.output, outdir);
+	if (util_is_dir(b.out_abs))
+		util_fatal("cannot write '%s': it is a directory", b.output);
+	free(outdir);
+	if (b.script && access(b.script, R_OK) < 0)
+		util_fatal("cannot read the script '%s':", b.script);
+	for (size_t i = 0; i < b.requirements.n; i++)
+		if (access(b.requirements.v[i], R_OK) < 0)
+			util_fatal("cannot read the requirements file '%s':", b.requirements.v[i]);
+	for (size_t i = 0; i < b.setup_dirs.n; i++)
+		if (!util_is_dir(b.setup_dirs.v[i]))
+			util_fatal("cannot use '%s' with --setup-py: not a directory", b.setup_dirs.v[i]);
+
+	b.steps = 5 + (b.pip_specs.n + b.requirements.n + b.setup_dirs.n ? 2 : 0);
+	find_distribution(&b);
+	if (b.work_opt) {
+		b.work = util_abspath(b.work_opt);
+		util_remove_tree(b.work);
+		if (util_mkdir_p(b.work, 0755) < 0)
+			util_fatal("cannot create the work directory '%s':", b.work);
+	} else {
+		const char *t = getenv("TMPDIR");
+		b.work = xasprintf("%s/pyweld-build.XXXXXX", t && *t ? t : "/tmp");
+		if (!mkdtemp(b.work))
+			util_fatal("cannot create a work directory in '%s':", t && *t ? t : "/tmp");
+	}
+	b.log = util_path_join(b.work, "build.log");
+	b.logfd = open(b.log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	install(&b);
+	if (b.new_dists.n)
+		collect_app(&b);
+	else if (b.pip_specs.n + b.requirements.n + b.setup_dirs.n)
+		die(&b, "pip installed nothing new");
+	collect_stdlib(&b);
+	isolate(&b);
+	generate_and_compile(&b, &rtobjs);
+	zip = pack(&b);
+	link_binary(&b, &rtobjs, zip, &dynamic);
+	end_steps(&b);
+	check_needed(&b, &dynamic, &needed);
+	summary(&b, &needed, &dynamic);
+	fprintf(stderr, "pyweld: built '%s' in %.1f s\n", b.output, util_now() - b.t0);
+
+	if (b.logfd >= 0)
+		close(b.logfd);
+	linkdb_close(b.appdb);
+	linkdb_close(b.distdb);
+	if (!b.keep_work && !b.work_opt)
+		util_remove_tree(b.work);
+	else
+		fprintf(stderr, "pyweld: work directory: %s\n", b.work);
+	free(zip);
+	strvec_free(&rtobjs);
+	strvec_free(&dynamic);
+	strvec_free(&needed);
+	return 0;
+}

@@ -1,0 +1,18 @@
+/* embed.h: files carried inside the pyweld program (cmake/embed.cmake). */
+#ifndef PYWELD_EMBED_H
+#define PYWELD_EMBED_H
+
+#include <stddef.h>
+
+struct embedded_file {
+	const char *name;
+	const unsigned char *data;      /* NUL-terminated for text files */
+	size_t size;
+};
+
+/* The runtime (rt.h and its .c files), compiled into every welded binary. */
+extern const struct embedded_file embedded_runtime[];
+/* inittab-gen/pack_zip.py, run by the distribution's interpreter. */
+extern const struct embedded_file embedded_tools[];
+
+#endif

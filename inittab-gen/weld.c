@@ -1,0 +1,390 @@
+/*
+ * weld.c: from recorded links to objects ready for one final link.
+ *
+ * Static linking turns harmless duplicates between extension modules into
+ * clashes (two PyInit__speedups, two bundled copies of zstd).  Each
+ * extension is therefore linked on its own first: `ld -r` of its objects
+ * and private archives into one relocatable object, then `objcopy`
+ * renames its init function to a unique symbol and makes every other
+ * defined global local.  Undefined symbols (the Python API, libc, system
+ * libraries) stay undefined for the final link.
+ */
+#include "itg.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "linkdb.h"
+#include "util.h"
+
+void
+itg_ext_free(struct itg_ext *e)
+{
+	free(e->name);
+	free(e->package);
+	free(e->version);
+	free(e->file);
+	free(e->init);
+	free(e->renamed);
+	free(e->isolated);
+	strvec_free(&e->objects);
+	strvec_free(&e->archives);
+	strvec_free(&e->libs);
+	strvec_free(&e->libdirs);
+	memset(e, 0, sizeof(*e));
+}
+
+struct from_link {
+	struct linkdb *db;
+	struct itg_ext *e;
+	bool lto;
+	int rc;
+	char *err;
+	size_t errlen;
+};
+
+static const struct linkdb_value *
+col(const struct linkdb_row *row, const char *name)
+{
+	for (size_t i = 0; i < row->n; i++)
+		if (!strcmp(row->names[i], name))
+			return &row->values[i];
+	return NULL;
+}
+
+static const char *
+text(const struct linkdb_value *v)
+{
+	return v && v->type == LINKDB_TEXT ? v->s : NULL;
+}
+
+static int
+link_row(void *ctx, const struct linkdb_row *row)
+{
+	struct from_link *f = ctx;
+	const char *kind, *value, *object;
+
+	if (!strcmp(row->section, "link")) {
+		const char *lang = text(col(row, "language"));
+		f->e->cxx = lang && !strcmp(lang, "c++");
+		return 0;
+	}
+	if (strcmp(row->section, "input") != 0)
+		return 0;
+	kind = text(col(row, "kind"));
+	value = text(col(row, "value"));
+	object = text(col(row, "object"));
+	if (!kind || !value)
+		return 0;
+	if ((!strcmp(kind, "object") || !strcmp(kind, "archive")) && object) {
+		char *p = linkdb_store_path(f->db, object);
+		const char *okind = text(col(row, "object_kind"));
+		if (!p)
+			return -1;
+		/* An object that is not ELF (a linker script, text) cannot be welded. */
+		if (okind && !strcmp(okind, "other")) {
+			snprintf(f->err, f->errlen, "link input '%s' is not an ELF object or "
+			         "archive", value);
+			free(p);
+			f->rc = -1;
+			return 0;
+		}
+		strvec_push_owned(!strcmp(kind, "object") && !(okind && !strcmp(okind, "archive"))
+		                  ? &f->e->objects : &f->e->archives, p);
+	} else if (!strcmp(kind, "lib")) {
+		strvec_push(&f->e->libs, value);
+	} else if (!strcmp(kind, "libdir")) {
+		strvec_push(&f->e->libdirs, value);
+	} else if (!strcmp(kind, "shared")) {
+		snprintf(f->err, f->errlen, "it links the shared library '%s', which cannot "
+		         "be welded in statically", value);
+		f->rc = -1;
+	} else if (!strcmp(kind, "flag") && (!strcmp(value, "-fopenmp"))) {
+		strvec_push(&f->e->libs, "gomp");
+	}
+	return 0;
+}
+
+/* The init symbol CPython calls for a module whose last component is leaf. */
+static char *
+init_name(const char *leaf)
+{
+	for (const char *p = leaf; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			return NULL;    /* PyInitU_ (punycode): matched loosely below */
+	return xasprintf("PyInit_%s", leaf);
+}
+
+int
+itg_ext_from_link(struct linkdb *db, int64_t link, struct itg_ext *e, char *err,
+                  size_t errlen)
+{
+	struct from_link f = { .db = db, .e = e, .err = err, .errlen = errlen };
+	char spec[64], **inits = NULL, *want;
+	size_t ninits = 0;
+	const char *leaf = strrchr(e->name, '.');
+
+	leaf = leaf ? leaf + 1 : e->name;
+	e->db = db;
+	e->link = link;
+	snprintf(spec, sizeof(spec), "link:%lld", (long long)link);
+	if (linkdb_show(db, spec, link_row, &f) < 0) {
+		snprintf(err, errlen, "%s", linkdb_errmsg(db));
+		return -1;
+	}
+	if (f.rc < 0)
+		return -1;
+	if (linkdb_link_inits(db, link, &inits, &ninits) < 0) {
+		snprintf(err, errlen, "%s", linkdb_errmsg(db));
+		return -1;
+	}
+	want = init_name(leaf);
+	for (size_t i = 0; i < ninits; i++) {
+		if (!e->init && ((want && !strcmp(inits[i], want)) ||
+		                 (!want && util_starts_with(inits[i], "PyInitU_"))))
+			e->init = xstrdup(inits[i]);
+		free(inits[i]);
+	}
+	free(inits);
+	if (!e->init) {
+		snprintf(err, errlen, "its objects define no init function %s (%s)",
+		         want ? want : "PyInitU_...", ninits ? "they define other PyInit_ "
+		         "functions" : "it is a plain shared library, e.g. loaded with "
+		         "ctypes or cffi by its path, not imported");
+		free(want);
+		return -1;
+	}
+	free(want);
+	if (e->objects.n == 0) {
+		snprintf(err, errlen, "its recorded link has no objects");
+		return -1;
+	}
+	return 0;
+}
+
+char *
+itg_module_name(const char *relpath, const char *ext_suffix)
+{
+	const char *suffixes[] = { ext_suffix, ".abi3.so", ".so", NULL };
+	size_t len = strlen(relpath);
+	char *name = NULL;
+
+	for (size_t i = 0; suffixes[i] && !name; i++) {
+		size_t sl = strlen(suffixes[i]);
+		if (sl && len > sl && !strcmp(relpath + len - sl, suffixes[i]))
+			name = strndup(relpath, len - sl);
+	}
+	if (!name)
+		return NULL;
+	for (char *p = name; *p; p++) {
+		if (*p == '/') {
+			*p = '.';
+		} else if (*p == '.' || *p == '-' || *p == ' ') {
+			/* "libfoo.so.1" or "foo-1.so": not a module path. */
+			free(name);
+			return NULL;
+		}
+	}
+	return name;
+}
+
+/* A unique, readable C identifier for a module's init in the weld. */
+static char *
+renamed_symbol(const char *name)
+{
+	char hex[LINKDB_HASH_HEX + 1];
+	struct strbuf sb = { 0 };
+
+	linkdb_hash_buffer(name, strlen(name), hex);
+	strbuf_adds(&sb, "pyweld_init_");
+	for (const char *p = name; *p; p++)
+		strbuf_addc(&sb, isalnum((unsigned char)*p) ? *p : '_');
+	strbuf_addf(&sb, "_%.8s", hex);
+	return strbuf_detach(&sb);
+}
+
+int
+itg_isolate(struct itg_ext *e, const char *dir, char *err, size_t errlen)
+{
+	struct strvec av = { 0 };
+	char *out, *renamed_arg, *keep_arg;
+	int rc;
+
+	if (!e->renamed)
+		e->renamed = renamed_symbol(e->name);
+	out = xasprintf("%s/%s.o", dir, e->renamed);
+	strvec_push(&av, "ld");
+	strvec_push(&av, "-r");
+	strvec_push(&av, "-o");
+	strvec_push(&av, out);
+	/* Keep every object; take from private archives what they need. */
+	for (size_t i = 0; i < e->objects.n; i++)
+		strvec_push(&av, e->objects.v[i]);
+	if (e->archives.n) {
+		strvec_push(&av, "--start-group");
+		for (size_t i = 0; i < e->archives.n; i++)
+			strvec_push(&av, e->archives.v[i]);
+		strvec_push(&av, "--end-group");
+	}
+	if (av.failed)
+		util_fatal("out of memory");
+	rc = util_run(av.v, NULL);
+	strvec_free(&av);
+	if (rc != 0) {
+		snprintf(err, errlen, "partial link of '%s' failed (ld -r exited %d)", e->name, rc);
+		free(out);
+		return -1;
+	}
+	renamed_arg = xasprintf("%s=%s", e->init, e->renamed);
+	keep_arg = xasprintf("--keep-global-symbol=%s", e->renamed);
+	char *oc[] = { (char *)(uintptr_t)"objcopy", (char *)(uintptr_t)"--redefine-sym",
+	               renamed_arg, keep_arg, out, NULL };
+	rc = util_run(oc, NULL);
+	free(renamed_arg);
+	free(keep_arg);
+	if (rc != 0) {
+		snprintf(err, errlen, "isolating the symbols of '%s' failed (objcopy exited %d)%s",
+		         e->name, rc, e->lto ? "; its objects are LTO bytecode" : "");
+		free(out);
+		return -1;
+	}
+	free(e->isolated);
+	e->isolated = out;
+	return 0;
+}
+
+struct sym_owner {
+	const char *name;
+	size_t owner;
+};
+
+static int
+cmp_sym(const void *a, const void *b)
+{
+	const struct sym_owner *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : (x->owner > y->owner) - (x->owner < y->owner);
+}
+
+int
+itg_check_collisions(const char *const *objects, const char *const *owners,
+                     size_t n, void (*report)(void *ctx, const char *symbol,
+                     const char *a, const char *b), void *ctx, char *err,
+                     size_t errlen)
+{
+	struct sym_owner *all = NULL;
+	char ***names = xcalloc(n ? n : 1, sizeof(char **));
+	size_t total = 0, cap = 0;
+	int clashes = 0, rc = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t k;
+		if (linkdb_file_defined_symbols(objects[i], &names[i], &k, err, errlen) < 0) {
+			rc = -1;
+			goto out;
+		}
+		for (size_t s = 0; s < k; s++) {
+			if (total == cap) {
+				cap = cap ? cap * 2 : 1024;
+				all = xreallocarray(all, cap, sizeof(*all));
+			}
+			all[total].name = names[i][s];
+			all[total].owner = i;
+			total++;
+		}
+	}
+	if (total)
+		qsort(all, total, sizeof(*all), cmp_sym);
+	for (size_t i = 1; i < total; i++) {
+		if (strcmp(all[i].name, all[i - 1].name) == 0 && all[i].owner != all[i - 1].owner) {
+			clashes++;
+			report(ctx, all[i].name, owners[all[i - 1].owner], owners[all[i].owner]);
+		}
+	}
+	rc = clashes;
+out:
+	for (size_t i = 0; i < n; i++) {
+		for (size_t s = 0; names[i] && names[i][s]; s++)
+			free(names[i][s]);
+		free(names[i]);
+	}
+	free(names);
+	free(all);
+	return rc;
+}
+
+static void
+c_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			fprintf(f, "\\%03o", (unsigned char)*s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static int
+cmp_ext(const void *a, const void *b)
+{
+	const struct itg_ext *x = *(struct itg_ext *const *)a, *y = *(struct itg_ext *const *)b;
+	return strcmp(x->name, y->name);
+}
+
+int
+itg_write_inittab(const char *path, struct itg_ext *const *exts, size_t n,
+                  enum itg_entry entry, const char *module, char *err, size_t errlen)
+{
+	struct itg_ext **sorted = xcalloc(n ? n : 1, sizeof(*sorted));
+	char *tmp = xasprintf("%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	static const char *const entries[] = { "RT_ENTRY_NONE", "RT_ENTRY_CODE",
+	                                       "RT_ENTRY_MODULE" };
+
+	if (!f) {
+		snprintf(err, errlen, "cannot write '%s': %s", tmp, strerror(errno));
+		free(sorted);
+		free(tmp);
+		return -1;
+	}
+	memcpy(sorted, exts, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), cmp_ext);
+	fprintf(f, "/*\n * Generated by pyweld build: the extension modules welded into this\n"
+	           " * binary and its entry point.  Do not edit; rebuild instead.\n */\n"
+	           "#include \"rt.h\"\n\n");
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "extern PyObject *%s(void);\n", sorted[i]->renamed);
+	fprintf(f, "\nstatic struct _inittab inittab[] = {\n");
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "\t{ ");
+		c_string(f, sorted[i]->name);
+		fprintf(f, ", %s },\t/* %s %s */\n", sorted[i]->renamed,
+		        sorted[i]->package ? sorted[i]->package : "?",
+		        sorted[i]->version ? sorted[i]->version : "");
+	}
+	fprintf(f, "\t{ NULL, NULL },\n};\n\n");
+	fprintf(f, "const struct rt_app rt_app = {\n\t.entry = %s,\n\t.module = ",
+	        entries[entry]);
+	if (module)
+		c_string(f, module);
+	else
+		fputs("NULL", f);
+	fprintf(f, ",\n\t.inittab = inittab,\n\t.generator = \"pyweld build\",\n};\n");
+	free(sorted);
+	if (fclose(f) != 0 || rename(tmp, path) < 0) {
+		snprintf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	return 0;
+}

@@ -1,0 +1,122 @@
+/*
+ * start.c: starting CPython inside a welded binary.
+ *
+ * 1. The welded extensions join PyImport_Inittab before initialisation.
+ * 2. An isolated PyConfig: no PYTHON* variables, no user site, neither the
+ *    current nor the script directory on sys.path; but signal handlers
+ *    installed (the isolated preset turns them off, and then Ctrl-C raises
+ *    nothing and SIGPIPE kills) and site imported, so exit() and quit()
+ *    exist as with `python -I`.  sys.path is the binary itself: the modules
+ *    are packed into it (see docs/weld.md).
+ * 3. Core initialisation stops before the main phase; the dotted built-in
+ *    finder goes first on sys.meta_path; then the main phase, so that
+ *    everything from encodings on is found by it and the packed modules.
+ * 4. Py_RunMain runs the application (or behaves like `python` when the
+ *    weld has no entry point) and finalises.
+ */
+#include "rt.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void
+fatal_status(PyConfig *config, PyStatus st)
+{
+	PyConfig_Clear(config);
+	Py_ExitStatusException(st);
+}
+
+/*
+ * multiprocessing starts sys.executable for its spawn and forkserver
+ * children and its resource tracker; an application binary must then act as
+ * the interpreter, not start the application again.
+ */
+static int
+multiprocessing_child(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--multiprocessing-fork"))
+			return 1;
+	return argc >= 3 && !strcmp(argv[1], "-c") &&
+	       !strncmp(argv[2], "from multiprocessing.", 21);
+}
+
+static PyStatus
+set_path(PyConfig *config, const char *exe)
+{
+	wchar_t *w = Py_DecodeLocale(exe, NULL);
+	PyStatus st;
+
+	if (!w)
+		return PyStatus_NoMemory();
+	config->module_search_paths_set = 1;
+	st = PyWideStringList_Append(&config->module_search_paths, w);
+	if (!PyStatus_Exception(st))
+		st = PyConfig_SetString(config, &config->executable, w);
+	PyMem_RawFree(w);
+	return st;
+}
+
+int
+rt_main(int argc, char **argv, const struct rt_app *app)
+{
+	PyConfig config;
+	PyStatus st;
+	char exe[PATH_MAX];
+	ssize_t n;
+	int python_mode = app->entry == RT_ENTRY_NONE || multiprocessing_child(argc, argv);
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0) {
+		fprintf(stderr, "%s: error: cannot find this program's own file\n", argv[0]);
+		return 1;
+	}
+	exe[n] = '\0';
+	if (PyImport_ExtendInittab(app->inittab) < 0) {
+		fprintf(stderr, "%s: error: out of memory\n", argv[0]);
+		return 1;
+	}
+
+	PyConfig_InitIsolatedConfig(&config);
+	config.install_signal_handlers = 1;
+	config.parse_argv = python_mode;
+	config._init_main = 0;
+	st = PyConfig_SetBytesArgv(&config, argc, argv);
+	if (PyStatus_Exception(st))
+		fatal_status(&config, st);
+	st = set_path(&config, exe);
+	if (PyStatus_Exception(st))
+		fatal_status(&config, st);
+	if (!python_mode) {
+		char code[512];
+		/* Runs the entry as __main__ without binding a name in it. */
+		snprintf(code, sizeof(code),
+		         "__import__('runpy')._run_module_as_main('%s', False)", app->module);
+		st = PyConfig_SetBytesString(&config, &config.run_command, code);
+		if (PyStatus_Exception(st))
+			fatal_status(&config, st);
+	}
+
+	st = Py_InitializeFromConfig(&config);
+	PyConfig_Clear(&config);
+	if (PyStatus_Exception(st))
+		Py_ExitStatusException(st);
+
+	/* Core is up; the finder goes in before the main phase imports anything. */
+	PyObject *finder = rt_dotted_finder(app->inittab);
+	PyObject *meta = finder ? PySys_GetObject("meta_path") : NULL;
+	if (!meta || PyList_Insert(meta, 0, finder) < 0) {
+		PyErr_Print();
+		fprintf(stderr, "%s: error: cannot install pyweld's module finder\n", argv[0]);
+		return 1;
+	}
+	Py_DECREF(finder);
+
+	st = _Py_InitializeMain();
+	if (PyStatus_Exception(st))
+		Py_ExitStatusException(st);
+	return Py_RunMain();
+}

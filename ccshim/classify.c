@@ -60,7 +60,7 @@ const struct ccshim_opt ccshim_gcc_options[] = {
 	{ "-dumpbase", SEP },
 	{ "-dumpbase-ext", SEP },
 	{ "-dumpdir", SEP },
-	{ "-e", SEP|LNK },
+	{ "-e", SEP|PRE|LNK },
 	{ "-flto", PRE|LNK },
 	{ "-fopenmp", LNK },
 	{ "-fprofile-arcs", LNK },
@@ -99,7 +99,7 @@ const struct ccshim_opt ccshim_gcc_options[] = {
 	{ "-u", SEP|PRE|LNK },
 	{ "-wrapper", SEP },
 	{ "-x", SEP|PRE },
-	{ "-z", SEP|LNK },
+	{ "-z", SEP|PRE|LNK },
 };
 const size_t ccshim_gcc_noptions = sizeof(ccshim_gcc_options) / sizeof(ccshim_gcc_options[0]);
 
@@ -273,6 +273,9 @@ ccshim_tool_from_name(const char *path)
 
 	if (len >= sizeof(buf))
 		return -1;
+	/* The wrapper's own name ("pyweld-cc") is not a "<triple>-cc". */
+	if (util_starts_with(base, "pyweld-"))
+		return -1;
 	memcpy(buf, base, len + 1);
 	/* A version suffix: "gcc-12" is gcc. */
 	dash = strrchr(buf, '-');
@@ -339,12 +342,16 @@ ccshim_split_response(const char *text, size_t len, char ***out, size_t *n,
 	struct strbuf arg = { 0 };
 	bool squote = false, dquote = false, bsquote = false, inarg = false;
 
+	/* Like buildargv, the text ends at its first NUL. */
+	len = strnlen(text, len);
 	for (size_t i = 0; i <= len; i++) {
 		char c = i < len ? text[i] : ' ';
 		bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
 		             c == '\f' || c == '\v';
 
-		if (space && !squote && !dquote && !bsquote) {
+		/* The end of the text ends the last argument even inside an
+		 * unterminated quote or after a final backslash, as in GCC. */
+		if (i == len || (space && !squote && !dquote && !bsquote)) {
 			if (inarg) {
 				char *s = strbuf_detach(&arg);
 				if (push_arg(out, n, cap, s) < 0)
@@ -435,7 +442,8 @@ expand(struct ccshim_cmd *cmd, int argc, char *const *argv, char *err,
 			cap = nn + 1;
 		free(v[i]);
 		memmove(v + i + nsub, v + i + 1, (n - i - 1) * sizeof(char *));
-		memcpy(v + i, sub, nsub * sizeof(char *));
+		if (nsub)       /* an empty @file gives no vector at all */
+			memcpy(v + i, sub, nsub * sizeof(char *));
 		free(sub);
 		n = nn;
 		v[n] = NULL;
@@ -581,6 +589,7 @@ classify_gcc(struct ccshim_cmd *cmd)
 		if (!strcmp(a, "-r")) { r = true; continue; }
 		if (!strcmp(a, "-fsyntax-only")) { syntax = true; continue; }
 		if (!strcmp(a, "-ffat-lto-objects")) { fat_lto = true; continue; }
+		if (!strcmp(a, "-fno-fat-lto-objects")) { fat_lto = false; continue; }
 		if (!strcmp(a, "-fno-lto")) { lto = false; continue; }
 		if (is_info_option(a)) { info = true; continue; }
 
@@ -614,8 +623,10 @@ classify_gcc(struct ccshim_cmd *cmd)
 			if (val && add_input(cmd, &cap, CCSHIM_ARG_LIBDIR, val, NULL, i, argn) < 0)
 				return -1;
 		} else if (o->flags & LNK) {
-			if (!strcmp(o->name, "-flto"))
-				lto = !util_starts_with(a, "-flto-");
+			/* -flto, -flto=auto turn LTO on; -flto-partition=...
+			 * and the other -flto-* tuning options leave it be. */
+			if (!strcmp(o->name, "-flto") && !util_starts_with(a, "-flto-"))
+				lto = true;
 			if (add_input(cmd, &cap, CCSHIM_ARG_LINKFLAG, a, NULL, i, argn) < 0)
 				return -1;
 		}
@@ -623,7 +634,9 @@ classify_gcc(struct ccshim_cmd *cmd)
 	}
 	cmd->lto = lto && !fat_lto;
 
-	if (info && cmd->ninputs == 0)
+	/* --version, -dumpmachine, -print-*: GCC prints and does nothing
+	 * else, whatever files are named too. */
+	if (info)
 		cmd->action = CCSHIM_ACT_INFO;
 	else if (E || (M && !MD))
 		cmd->action = CCSHIM_ACT_PREPROCESS;
@@ -633,7 +646,7 @@ classify_gcc(struct ccshim_cmd *cmd)
 		cmd->action = CCSHIM_ACT_SYNTAX_ONLY;
 	else if (c)
 		cmd->action = CCSHIM_ACT_COMPILE;
-	else if (cmd->ninputs == 0 || (info && cmd->nsources + cmd->ninputs == 0))
+	else if (cmd->ninputs == 0)
 		cmd->action = CCSHIM_ACT_INFO;
 	else if (r)
 		cmd->action = CCSHIM_ACT_RELOCATABLE;
@@ -698,6 +711,8 @@ classify_ld(struct ccshim_cmd *cmd)
 		} else if (o && (!strcmp(o->name, "-l") || !strcmp(o->name, "--library"))) {
 			if (val && add_input(cmd, &cap, CCSHIM_ARG_LIB, val, NULL, i, argn) < 0)
 				return -1;
+			if (val && (!strcmp(val, "stdc++") || !strcmp(val, "c++")))
+				cmd->cxx = true;
 		} else if (o && (!strcmp(o->name, "-L") || !strcmp(o->name, "--library-path"))) {
 			if (val && add_input(cmd, &cap, CCSHIM_ARG_LIBDIR, val, NULL, i, argn) < 0)
 				return -1;
@@ -815,8 +830,14 @@ ccshim_classify(enum ccshim_tool tool, int argc, char *const *argv,
 		snprintf(err, errlen, "empty command line");
 		return -1;
 	}
-	if (expand(out, argc, argv, err, errlen) < 0)
+	if ((unsigned)tool >= CCSHIM_TOOL__COUNT) {
+		snprintf(err, errlen, "unknown tool %d", (int)tool);
 		return -1;
+	}
+	if (expand(out, argc, argv, err, errlen) < 0) {
+		ccshim_cmd_free(out);    /* the unreadable @file noted so far */
+		return -1;
+	}
 	switch (tool) {
 	case CCSHIM_TOOL_CC:
 	case CCSHIM_TOOL_CXX:

@@ -29,8 +29,14 @@ extern char **environ;
  * is running inside another shim's real tool (gcc's collect2 looking up ld
  * on PATH, a launcher calling back) and only passes the call through. */
 #define ACTIVE_VAR "PYWELD_SHIM_ACTIVE"
+/* Its value counts the shims a command has passed through.  A chain this
+ * long is a loop (two shim directories whose real tools name each other,
+ * through different pyweld-cc binaries): stop it instead of exec'ing for
+ * ever. */
+#define MAX_SHIM_DEPTH 16
 
 static bool strict;
+static char active_entry[64] = ACTIVE_VAR "=1";   /* for the real tool */
 
 /* A recording problem: a warning, or with PYWELD_STRICT=1 an error. */
 static void
@@ -116,7 +122,7 @@ active_env(void)
 		n++;
 	env = xcalloc(n + 2, sizeof(char *));
 	memcpy(env, environ, n * sizeof(char *));
-	env[n] = (char *)(uintptr_t)ACTIVE_VAR "=1";
+	env[n] = active_entry;
 	return env;
 }
 
@@ -124,7 +130,7 @@ active_env(void)
 static void
 pass_through(char **argv)
 {
-	setenv(ACTIVE_VAR, "1", 1);
+	putenv(active_entry);
 	execv(argv[0], argv);
 	util_fatal("cannot run '%s':", argv[0]);
 }
@@ -509,7 +515,8 @@ main(int argc, char **argv)
 	struct stat self_st;
 	char *self, *dir, err[1024], **rargv, **env;
 	const char *envdb, *envbuild;
-	int tool, status;
+	int tool, status, depth;
+	bool unrecorded = false;
 
 	util_set_progname("pyweld");
 	tool = argc > 0 ? ccshim_tool_from_name(argv[0]) : -1;
@@ -518,6 +525,10 @@ main(int argc, char **argv)
 		return 2;
 	}
 	strict = getenv("PYWELD_STRICT") && !strcmp(getenv("PYWELD_STRICT"), "1");
+	depth = getenv(ACTIVE_VAR) ? atoi(getenv(ACTIVE_VAR)) : 0;
+	if (depth < 1 && getenv(ACTIVE_VAR))
+		depth = 1;
+	snprintf(active_entry, sizeof(active_entry), "%s=%d", ACTIVE_VAR, depth + 1);
 	self = util_self_exe();
 	if (!self || stat(self, &self_st) < 0)
 		util_fatal("cannot find the shim's own executable:");
@@ -529,11 +540,11 @@ main(int argc, char **argv)
 		s.tool = conf.tool[tool];
 	} else {
 		if (!getenv(ACTIVE_VAR))
-			util_warn("no shim configuration for '%s'%s%s; running the real "
+			util_warn("no shim configuration for '%s'%s%s%s; running the real "
 			          "'%s' from PATH unrecorded", argv[0], dir ? " in '" : "",
-			          dir ? dir : "", util_basename(argv[0]));
+			          dir ? dir : "", dir ? "'" : "", util_basename(argv[0]));
 		s.tool = conf.tool[tool] = fallback_tool((enum ccshim_tool)tool, self);
-		conf.db = NULL;         /* do not record without a configuration */
+		unrecorded = true;      /* do not record without a configuration */
 		free(dir);
 		dir = NULL;
 	}
@@ -548,14 +559,24 @@ main(int argc, char **argv)
 			          s.tool[0], util_basename(argv[0]));
 			ccshim_strv_free(conf.tool[tool]);
 			s.tool = conf.tool[tool] = fallback_tool((enum ccshim_tool)tool, self);
-			free(conf.db);
-			conf.db = NULL;
+			unrecorded = true;
 		}
+	}
+	if (depth >= MAX_SHIM_DEPTH) {
+		util_error("shim loop: '%s' has gone through pyweld's shims %d times; "
+		           "the real %s '%s'%s%s%s leads back to a shim", argv[0], depth,
+		           ccshim_tool_key((enum ccshim_tool)tool), s.tool[0],
+		           dir ? " configured in '" : "", dir ? dir : "", dir ? "'" : "");
+		util_hint("run 'pyweld env' again with $%s naming the real program",
+		          tool == CCSHIM_TOOL_CXX ? "CXX" : tool == CCSHIM_TOOL_CC ? "CC" :
+		          tool == CCSHIM_TOOL_LD ? "LD" : tool == CCSHIM_TOOL_AR ? "AR" :
+		          "RANLIB");
+		exit(1);
 	}
 	rargv = real_argv(s.tool, argc, argv);
 
 	/* Inside another shim's real tool, or nothing to record: just run. */
-	if (getenv(ACTIVE_VAR) || (!conf.db && !getenv("PYWELD_DB")))
+	if (getenv(ACTIVE_VAR) || unrecorded || (!conf.db && !getenv("PYWELD_DB")))
 		pass_through(rargv);
 	if (ccshim_classify((enum ccshim_tool)tool, argc, argv, &s.cmd, err,
 	                    sizeof(err)) < 0) {
@@ -564,6 +585,17 @@ main(int argc, char **argv)
 		pass_through(rargv);
 	}
 	s.cwd = getcwd(NULL, 0);
+	if (s.cmd.unreadable_response && s.cwd && !probe_command(&s.cmd, s.cwd)) {
+		/* The real tool takes an @file it cannot read as an input file
+		 * and fails on it; what the command would have done is unknown:
+		 * run it as it is and say why nothing is recorded. */
+		char why[600];
+		int st = 0;
+		snprintf(why, sizeof(why), "the response file '%s' cannot be read",
+		         s.cmd.unreadable + 1);
+		record_failed(&st, "this command", why);
+		pass_through(rargv);
+	}
 	if (!wants_record(&s.cmd) || !s.cwd || probe_command(&s.cmd, s.cwd))
 		pass_through(rargv);
 
@@ -581,12 +613,7 @@ main(int argc, char **argv)
 	s.build = conf.build;
 	if (envbuild && *envbuild && !util_parse_i64(envbuild, &s.build))
 		s.build = conf.build;
-	if (s.cmd.unreadable_response) {
-		char why[600];
-		snprintf(why, sizeof(why), "the response file '%s' cannot be read",
-		         s.cmd.unreadable);
-		record_failed(&status, "this command", why);
-	} else if (s.cmd.action == CCSHIM_ACT_COMPILE) {
+	if (s.cmd.action == CCSHIM_ACT_COMPILE) {
 		record_compile(&s, &status);
 	} else if (s.cmd.action == CCSHIM_ACT_SHARED_LINK) {
 		record_link(&s, &status);

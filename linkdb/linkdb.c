@@ -359,17 +359,42 @@ fail:
 static int
 check_identity(struct linkdb *db)
 {
-	int app = 0, version = 0;
+	int app = 0, version = 0, tables = 0;
 
 	if (pragma_int(db, "PRAGMA application_id", &app) < 0 ||
-	    pragma_int(db, "PRAGMA user_version", &version) < 0) {
-		int code = sqlite3_errcode(db->sql);
+	    pragma_int(db, "PRAGMA user_version", &version) < 0 ||
+	    (app == 0 && version == 0 &&
+	     pragma_int(db, "SELECT count(*) FROM sqlite_schema", &tables) < 0)) {
+		int code = sqlite3_errcode(db->sql) & 0xff;
 		if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
 			return linkdb__seterr(db, "cannot open link database '%s': the file "
 			                      "is not a SQLite database or is damaged", db->path);
+		/*
+		 * A WAL database can only be read with its "-shm" file beside it;
+		 * SQLite cannot create one in a directory we may not write.
+		 */
+		if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN) {
+			char *dir = util_dirname(db->path);
+			if (dir && access(dir, W_OK) < 0) {
+				int err = errno;
+				linkdb__seterr(db, "cannot open link database '%s': its directory "
+				               "'%s' is not writable (%s), and SQLite must create "
+				               "the database's -wal and -shm files there", db->path,
+				               dir, strerror(err));
+				free(dir);
+				return -1;
+			}
+			free(dir);
+		}
 		return linkdb__sqlerr(db, "cannot read the database header");
 	}
-	if (app != LINKDB_APPLICATION_ID && !(app == 0 && version == 0))
+	/*
+	 * An empty file (application_id and user_version 0, no tables) is ours to
+	 * set up; a SQLite database with tables of its own is not, and is refused
+	 * here, before anything (journal mode, migration) writes to it.
+	 */
+	if ((app != LINKDB_APPLICATION_ID && !(app == 0 && version == 0)) ||
+	    (app == 0 && version == 0 && tables != 0))
 		return linkdb__seterr(db, "cannot use '%s': a SQLite database, but not a "
 		                      "pyweld link database", db->path);
 	if (version > LINKDB_SCHEMA_VERSION)
@@ -432,16 +457,26 @@ linkdb_open(struct linkdb **out, const char *path, unsigned flags)
 	if (!exists) {
 		char *dir = util_dirname(db->path);
 		bool ok = dir && util_is_dir(dir);
+		int err = ok && access(dir, W_OK) < 0 ? errno : 0;
 		free(dir);
 		if (!ok)
 			return linkdb__seterr(db, "cannot create link database '%s': its "
 			                      "directory does not exist", db->path);
+		if (err)
+			return linkdb__seterr(db, "cannot create link database '%s': %s",
+			                      db->path, strerror(err));
 	}
 	if (sqlite3_open_v2(db->path, &db->sql, oflags, NULL) != SQLITE_OK)
 		return linkdb__seterr(db, "cannot open link database '%s': %s", db->path,
 		                      db->sql ? sqlite3_errmsg(db->sql) : "out of memory");
 	sqlite3_busy_timeout(db->sql, 120000);
 	sqlite3_extended_result_codes(db->sql, 1);
+	/* SQLite quietly opens a file it may not write read-only: say so now,
+	 * not at the first write. */
+	if (!(flags & LINKDB_READONLY) && sqlite3_db_readonly(db->sql, "main") == 1)
+		return linkdb__seterr(db, "cannot write link database '%s': %s", db->path,
+		                      access(db->path, W_OK) < 0 ? strerror(errno)
+		                      : "SQLite opened it read-only");
 
 	if (check_identity(db) < 0)
 		return -1;
@@ -591,6 +626,21 @@ stage_file(struct linkdb *db, const char *cwd, const char *path,
 	return rc;
 }
 
+/*
+ * true when a compile's output is a file to store; a compile that wrote
+ * nothing there (-fsyntax-only) or wrote to /dev/null is recorded without
+ * an object, as the contract in linkdb.h says.
+ */
+static bool
+output_exists(const char *cwd, const char *path)
+{
+	char *full = resolve(cwd, path);
+	bool yes = !full || util_is_file(full);         /* out of memory: let staging say so */
+
+	free(full);
+	return yes;
+}
+
 int
 linkdb_add_compile(struct linkdb *db, int64_t build,
                    const struct linkdb_compile *c, int64_t *id)
@@ -608,7 +658,8 @@ linkdb_add_compile(struct linkdb *db, int64_t build,
 			src_hex[i][0] = '\0';   /* a source may be stdin or gone: keep the path */
 		free(full);
 	}
-	if (c->output && c->status == 0 && stage_file(db, c->cwd, c->output, &obj) < 0)
+	if (c->output && c->status == 0 && output_exists(c->cwd, c->output) &&
+	    stage_file(db, c->cwd, c->output, &obj) < 0)
 		goto fail_nodb;
 
 	if (linkdb__begin(db) < 0)

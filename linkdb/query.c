@@ -67,8 +67,7 @@ emit(struct linkdb *db, const char *section, const char *sql, const char *param,
 			(*count)++;
 		if (fn(ctx, &row) != 0) {
 			sqlite3_finalize(st);
-			if (!db->errmsg[0])
-				linkdb__seterr(db, "stopped");
+			linkdb__seterr(db, "stopped by the caller");
 			return -1;
 		}
 	}

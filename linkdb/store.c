@@ -361,8 +361,6 @@ drop_unreferenced(struct linkdb *db, bool dry_run, struct linkdb_gc_stats *s)
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		s->rows_dropped++;
-		if (dry_run)
-			continue;
 		sqlite3_bind_text(del, 1, (const char *)sqlite3_column_text(st, 0), -1,
 		                  SQLITE_TRANSIENT);
 		if (linkdb__step_done(db, del, "cannot drop an object") < 0)
@@ -374,7 +372,8 @@ drop_unreferenced(struct linkdb *db, bool dry_run, struct linkdb_gc_stats *s)
 	}
 	sqlite3_finalize(st);
 	sqlite3_finalize(del);
-	return dry_run ? (linkdb__rollback(db), 0) : linkdb__commit(db);
+	/* A dry run keeps its transaction open: linkdb_gc rolls it back. */
+	return dry_run ? 0 : linkdb__commit(db);
 fail:
 	sqlite3_finalize(st);
 	sqlite3_finalize(del);
@@ -472,11 +471,22 @@ int
 linkdb_gc(struct linkdb *db, bool dry_run, double min_age,
           struct linkdb_gc_stats *out)
 {
+	int rc;
+
 	memset(out, 0, sizeof(*out));
 	if (db->flags & LINKDB_READONLY)
 		return linkdb__seterr(db, "database '%s' is open read-only", db->path);
-	if (drop_unreferenced(db, dry_run, out) < 0 ||
-	    sweep_store(db, dry_run, min_age, out) < 0)
+	if (drop_unreferenced(db, dry_run, out) < 0)
+		return -1;
+	/*
+	 * A dry run sweeps inside the transaction that dropped the rows, so that
+	 * it counts the files of those objects too, as a real run would remove
+	 * them; then it rolls the drop back.
+	 */
+	rc = sweep_store(db, dry_run, min_age, out);
+	if (dry_run)
+		linkdb__rollback(db);
+	if (rc < 0)
 		return -1;
 	sweep_temps(db, dry_run, min_age, out);
 	return 0;

@@ -1,0 +1,48 @@
+# linkdb: its cmocka unit tests, and integration tests that run the real
+# `pyweld db` against databases written by many processes at once, by
+# writers killed at random moments, and against damaged files and read-only
+# places.  Included by tests/CMakeLists.txt (pyweld_unit_test, skip code 77).
+
+pyweld_unit_test(test_linkdb
+  SOURCES unit/test_linkdb.c
+  LIBS pyweld_linkdb pyweld_util PkgConfig::SQLITE3)
+# The tests make real objects, archives and shared objects with the build's
+# own tools, and load the version-1 fixture from the source tree.
+target_compile_definitions(test_linkdb PRIVATE
+  PYWELD_TEST_CC="${CMAKE_C_COMPILER}"
+  PYWELD_TEST_AR="${CMAKE_AR}"
+  PYWELD_TEST_FIXTURES="${CMAKE_CURRENT_SOURCE_DIR}/unit/fixtures")
+set_tests_properties(test_linkdb PROPERTIES TIMEOUT 120)
+
+# A program that records compiles and links the way the wrappers do; the
+# integration tests run many of it at once and kill it.
+add_executable(linkdb_writer integration/linkdb_writer.c)
+target_link_libraries(linkdb_writer PRIVATE pyweld_linkdb pyweld_util pyweld_warnings)
+
+find_package(Python3 COMPONENTS Interpreter)
+if(NOT Python3_Interpreter_FOUND)
+  message(STATUS "python3 not found: the linkdb integration tests are not registered")
+  return()
+endif()
+
+# pyweld_linkdb_integration(NAME SCRIPT [ARGS...]): a Python test run with the
+# built pyweld, the writer and the C compiler.
+function(pyweld_linkdb_integration name script)
+  add_test(NAME ${name}
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/integration/${script}
+            --pyweld $<TARGET_FILE:pyweld> --writer $<TARGET_FILE:linkdb_writer>
+            --cc ${CMAKE_C_COMPILER} ${ARGN})
+  set_tests_properties(${name} PROPERTIES LABELS integration
+    SKIP_RETURN_CODE ${PYWELD_SKIP_CODE} TIMEOUT 300)
+endfunction()
+
+# 16 writers x (200 compiles + 50 links) at once: exact counts, check clean.
+pyweld_linkdb_integration(linkdb_concurrency linkdb_concurrency.py)
+# 50 rounds of writers killed with SIGKILL: check clean, records complete.
+pyweld_linkdb_integration(linkdb_crash linkdb_crash.py)
+# Both load the machine: let ctest -j run them alone.
+set_tests_properties(linkdb_concurrency linkdb_crash PROPERTIES RUN_SERIAL TRUE)
+# Damaged databases and stores, odd paths: clear errors, nothing changed.
+pyweld_linkdb_integration(linkdb_badinput linkdb_badinput.py)
+# Read-only directory and file, as an unprivileged user (skips when none).
+pyweld_linkdb_integration(linkdb_readonly linkdb_badinput.py --only readonly)

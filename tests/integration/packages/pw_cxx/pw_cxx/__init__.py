@@ -1,0 +1,1 @@
+from ._cxx import shout

@@ -1,0 +1,1 @@
+from ._two import hypot

@@ -1,0 +1,6 @@
+/* pw_skbuild's static helper library (libskbhelper.a). */
+long
+pw_skb_square(long x)
+{
+	return x * x;
+}

@@ -409,6 +409,9 @@ install_env(struct build *b)
 	strvec_pushf(&env, "LDCXXSHARED=%s/c++ -shared", b->shimdir);
 	strvec_pushf(&env, "AR=%s/ar", b->shimdir);
 	strvec_pushf(&env, "RANLIB=%s/ranlib", b->shimdir);
+	/* scikit-build-core strips what it installs by default, and a stripped
+	 * file no longer has the content hash of its recorded link. */
+	strvec_push(&env, "SKBUILD_INSTALL_STRIP=false");
 	strvec_push(&env, "PIP_DISABLE_PIP_VERSION_CHECK=1");
 	strvec_push(&env, "PIP_NO_INPUT=1");
 	for (size_t i = 0; i < b->env.n; i++)

@@ -26,7 +26,8 @@ static const char env_usage[] =
 	"such as 'ccache gcc' is kept), otherwise cc, c++, ld, ar and ranlib on\n"
 	"PATH.  It prints exports of PYWELD_DB, PYWELD_BUILD, PYWELD_SHIM_DIR,\n"
 	"CC, CXX, LDSHARED, LDCXXSHARED, AR, RANLIB and PATH (shim directory\n"
-	"first).  The build itself runs exactly as without pyweld; compiles,\n"
+	"first), and SKBUILD_INSTALL_STRIP=false (a stripped .so no longer matches\n"
+	"its recorded link).  The build itself runs exactly as without pyweld; compiles,\n"
 	"shared links and archives are recorded afterwards.\n"
 	"\n"
 	"options:\n"
@@ -190,6 +191,7 @@ cli_cmd_env(int argc, char **argv)
 				json_array_append_new(a, json_string(conf.tool[t][i]));
 			json_object_set_new(real, ccshim_tool_key((enum ccshim_tool)t), a);
 		}
+		json_object_set_new(j, "SKBUILD_INSTALL_STRIP", json_string("false"));
 		json_object_set_new(j, "real_tools", real);
 		cli_json_print(j);
 	} else {
@@ -204,6 +206,9 @@ cli_cmd_env(int argc, char **argv)
 		print_export("AR", ar);
 		print_export("RANLIB", ranlib);
 		print_export("PATH", path);
+		/* scikit-build-core strips installed files by default; a stripped
+		 * file no longer has its recorded link's content hash. */
+		print_export("SKBUILD_INSTALL_STRIP", "false");
 	}
 	free(cc); free(cxx); free(ldshared); free(ldcxxshared); free(ar); free(ranlib);
 	free(build); free(path); free(dir); free(cwd); free(shim_exe);

@@ -6,7 +6,8 @@
  * extension is therefore linked on its own first: `ld -r` of its objects
  * and private archives into one relocatable object, then `objcopy`
  * renames its init function to a unique symbol and makes every other
- * defined global local.  Undefined symbols (the Python API, libc, system
+ * strong global local (weak and unique ones, C++'s COMDAT, stay global and
+ * merge as in any C++ program).  Undefined symbols (the Python API, libc, system
  * libraries) stay undefined for the final link.
  */
 #include "itg.h"
@@ -239,11 +240,42 @@ itg_isolate(struct itg_ext *e, const char *dir, char *err, size_t errlen)
 		free(out);
 		return -1;
 	}
+	/*
+	 * Weak and GNU_UNIQUE definitions stay global: C++ puts inline
+	 * functions, templates, typeinfo and DW.ref.__gxx_personality_v0 in
+	 * COMDAT groups that the final link merges by name, and a group whose
+	 * symbol was made local would still displace the same group in
+	 * libstdc++.a, leaving its references undefined.
+	 */
+	char **weak = NULL;
+	size_t nweak = 0;
+	if (linkdb_file_symbols(out, LINKDB_SYM_WEAK, &weak, &nweak, err, errlen) < 0) {
+		free(out);
+		return -1;
+	}
+	struct strbuf keep = { 0 };
+	strbuf_addf(&keep, "%s\n", e->renamed);
+	for (size_t i = 0; i < nweak; i++) {
+		strbuf_addf(&keep, "%s\n", weak[i]);
+		free(weak[i]);
+	}
+	free(weak);
+	char *keepfile = xasprintf("%s.keep", out);
+	if (keep.failed || util_write_atomic(keepfile, keep.s, keep.len, 0644, false) < 0) {
+		snprintf(err, errlen, "cannot write '%s': %s", keepfile, strerror(errno));
+		strbuf_free(&keep);
+		free(keepfile);
+		free(out);
+		return -1;
+	}
+	strbuf_free(&keep);
 	renamed_arg = xasprintf("%s=%s", e->init, e->renamed);
-	keep_arg = xasprintf("--keep-global-symbol=%s", e->renamed);
+	keep_arg = xasprintf("--keep-global-symbols=%s", keepfile);
 	char *oc[] = { (char *)(uintptr_t)"objcopy", (char *)(uintptr_t)"--redefine-sym",
 	               renamed_arg, keep_arg, out, NULL };
 	rc = util_run(oc, NULL);
+	unlink(keepfile);
+	free(keepfile);
 	free(renamed_arg);
 	free(keep_arg);
 	if (rc != 0) {
@@ -283,7 +315,9 @@ itg_check_collisions(const char *const *objects, const char *const *owners,
 
 	for (size_t i = 0; i < n; i++) {
 		size_t k;
-		if (linkdb_file_defined_symbols(objects[i], &names[i], &k, err, errlen) < 0) {
+		/* Weak and unique definitions merge; only two strong ones clash. */
+		if (linkdb_file_symbols(objects[i], LINKDB_SYM_STRONG, &names[i], &k, err,
+		                        errlen) < 0) {
 			rc = -1;
 			goto out;
 		}

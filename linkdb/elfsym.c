@@ -5,7 +5,9 @@
  * .symtab, for a shared object the .dynsym, for an archive every member's
  * .symtab.  A symbol counts when its binding is GLOBAL, WEAK or GNU_UNIQUE
  * and it is not a section or file symbol; it is defined unless its section
- * is SHN_UNDEF (common symbols count as defined).  For an archive, a symbol
+ * is SHN_UNDEF (common symbols count as defined).  WEAK and GNU_UNIQUE
+ * definitions (C++ inline functions, templates, typeinfo in COMDAT groups)
+ * are kept apart from GLOBAL ones: duplicates of them are not clashes.  For an archive, a symbol
  * one member needs and another defines is not listed as undefined.
  * An object whose only code is GCC/Clang LTO bytecode (.gnu.lto_* sections
  * or the __gnu_lto_slim marker) is flagged: objcopy cannot rename in it.
@@ -122,7 +124,7 @@ scan_elf(Elf *elf, struct linkdb__syms *out, bool *is_shared, char *err,
 				lto_slim = true;
 			if (sym.st_shndx == SHN_UNDEF)
 				strvec_push(&out->undefined, sname);
-			else if (bind == STB_WEAK)
+			else if (bind == STB_WEAK || bind == STB_GNU_UNIQUE)
 				strvec_push(&out->weak, sname);
 			else
 				strvec_push(&out->defined, sname);
@@ -213,6 +215,14 @@ int
 linkdb_file_defined_symbols(const char *path, char ***names, size_t *n, char *err,
                             size_t errlen)
 {
+	return linkdb_file_symbols(path, LINKDB_SYM_STRONG | LINKDB_SYM_WEAK, names, n,
+	                           err, errlen);
+}
+
+int
+linkdb_file_symbols(const char *path, unsigned which, char ***names, size_t *n,
+                    char *err, size_t errlen)
+{
 	struct linkdb__syms syms;
 	char *data;
 	size_t len;
@@ -228,8 +238,15 @@ linkdb_file_defined_symbols(const char *path, char ***names, size_t *n, char *er
 		return -1;
 	}
 	free(data);
+	if (!(which & LINKDB_SYM_STRONG)) {
+		strvec_free(&syms.defined);
+		memset(&syms.defined, 0, sizeof(syms.defined));
+	}
 	for (size_t i = 0; i < syms.weak.n; i++) {
-		strvec_push_owned(&syms.defined, syms.weak.v[i]);
+		if (which & LINKDB_SYM_WEAK)
+			strvec_push_owned(&syms.defined, syms.weak.v[i]);
+		else
+			free(syms.weak.v[i]);
 		syms.weak.v[i] = NULL;
 	}
 	syms.weak.n = 0;

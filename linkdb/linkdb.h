@@ -260,6 +260,13 @@ int linkdb_find_link_by_output(struct linkdb *db, const char *hex, int64_t *link
  */
 int linkdb_file_defined_symbols(const char *path, char ***names, size_t *n,
                                 char *err, size_t errlen);
+enum {
+	LINKDB_SYM_STRONG = 1 << 0,     /* GLOBAL definitions */
+	LINKDB_SYM_WEAK   = 1 << 1,     /* WEAK and GNU_UNIQUE definitions (C++ COMDAT) */
+};
+/* The same, choosing strong and/or weak definitions. */
+int linkdb_file_symbols(const char *path, unsigned which, char ***names, size_t *n,
+                        char *err, size_t errlen);
 /* The PyInit_* symbols a link's inputs define, sorted; caller frees with free(). */
 int linkdb_link_inits(struct linkdb *db, int64_t link, char ***names, size_t *n);
 

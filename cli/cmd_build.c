@@ -40,7 +40,7 @@ static const char build_usage[] =
 	"                    [--python-code CODE | -m MODULE | --script FILE]\n"
 	"                    [--dist DIR] [--cache DIR] [--static] [--stdlib-tests]\n"
 	"                    [--with-module NAME]... [--without-module NAME]...\n"
-	"                    [--env NAME=VALUE]... [--work-dir DIR] [--keep-work] [-v]\n"
+	"                    [--env NAME=VALUE]... [--work-dir DIR] [--keep-work] [--debug] [-v]\n"
 	"\n"
 	"Builds ONE executable holding CPython, its standard library, the given\n"
 	"packages and every C extension they have, linked in statically.  The\n"
@@ -69,6 +69,7 @@ static const char build_usage[] =
 	"  --dist DIR          the CPython distribution (default: the last one\n"
 	"                      `pyweld python build` made; built now if none)\n"
 	"  --cache DIR         pyweld's cache (default: $PYWELD_CACHE, ~/.cache/pyweld)\n"
+	"  --debug             keep debugging information (three times the size)\n"
 	"  --static            link the C library statically too (glibc: no NSS\n"
 	"                      user/group lookups, no dlopen; see docs/weld.md)\n"
 	"  --work-dir DIR      where to build (default: a new temporary directory)\n"
@@ -113,7 +114,7 @@ struct build {
 	/* options */
 	struct strvec pip_specs, requirements, setup_dirs, env, with, without;
 	const char *output, *dist_opt, *cache, *work_opt, *code, *module, *script;
-	bool static_link, stdlib_tests, keep_work, verbose;
+	bool static_link, stdlib_tests, keep_work, verbose, debug;
 
 	/* state */
 	char *out_abs;
@@ -219,7 +220,8 @@ static void
 parse_options(struct build *b, int argc, char **argv)
 {
 	enum { OPT_PIP = 256, OPT_SETUP, OPT_CODE, OPT_SCRIPT, OPT_DIST, OPT_CACHE,
-	       OPT_STATIC, OPT_TESTS, OPT_WITH, OPT_WITHOUT, OPT_ENV, OPT_WORK, OPT_KEEP };
+	       OPT_STATIC, OPT_TESTS, OPT_WITH, OPT_WITHOUT, OPT_ENV, OPT_WORK, OPT_KEEP,
+	       OPT_DEBUG };
 	static const struct option longopts[] = {
 		{ "pip-install", required_argument, NULL, OPT_PIP },
 		{ "requirements", required_argument, NULL, 'r' },
@@ -237,6 +239,7 @@ parse_options(struct build *b, int argc, char **argv)
 		{ "env", required_argument, NULL, OPT_ENV },
 		{ "work-dir", required_argument, NULL, OPT_WORK },
 		{ "keep-work", no_argument, NULL, OPT_KEEP },
+		{ "debug", no_argument, NULL, OPT_DEBUG },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -266,6 +269,7 @@ parse_options(struct build *b, int argc, char **argv)
 			break;
 		case OPT_WORK: b->work_opt = optarg; break;
 		case OPT_KEEP: b->keep_work = true; break;
+		case OPT_DEBUG: b->debug = true; break;
 		case 'v': b->verbose = true; break;
 		case 'h': fputs(build_usage, stdout); exit(0);
 		default:
@@ -454,6 +458,8 @@ install(struct build *b)
 	char **env;
 	int rc;
 
+	if (b->pip_specs.n + b->requirements.n + b->setup_dirs.n == 0)
+		return;         /* the standard library alone: no build environment */
 	b->venv = util_path_join(b->work, "venv");
 	b->site = util_path_join(b->venv, "lib/python3.11/site-packages");
 	begin_step(b, "install: a build environment from %s", b->python);
@@ -463,10 +469,6 @@ install(struct build *b)
 		die(b, "cannot create a build environment with '%s -m venv' (status %d)",
 		    b->python, rc);
 	list_dists(b->site, &before);
-	if (b->pip_specs.n + b->requirements.n + b->setup_dirs.n == 0) {
-		strvec_free(&before);
-		return;
-	}
 	setup_shims(b);
 	begin_step(b, "install: pip builds");
 	for (size_t i = 0; i < b->pip_specs.n; i++)
@@ -922,6 +924,8 @@ link_binary(struct build *b, const struct strvec *rtobjs, const char *zip,
 	strvec_push(&av, bin);
 	if (b->static_link)
 		strvec_push(&av, "-static");
+	if (!b->debug)
+		strvec_push(&av, "-Wl,--strip-debug");
 	for (size_t i = 0; i < rtobjs->n; i++)
 		strvec_push(&av, rtobjs->v[i]);
 	for (size_t i = 0; i < b->nexts; i++)
@@ -1103,7 +1107,7 @@ cli_cmd_build(int argc, char **argv)
 		if (!util_is_dir(b.setup_dirs.v[i]))
 			util_fatal("cannot use '%s' with --setup-py: not a directory", b.setup_dirs.v[i]);
 
-	b.steps = 5 + (b.pip_specs.n + b.requirements.n + b.setup_dirs.n ? 2 : 0);
+	b.steps = 4 + (b.pip_specs.n + b.requirements.n + b.setup_dirs.n ? 3 : 0);
 	find_distribution(&b);
 	if (b.work_opt) {
 		b.work = util_abspath(b.work_opt);

@@ -94,6 +94,14 @@ for dist in cfg.get("dists", []):
 for name, source in sorted(cfg.get("modules", {}).items()):
     add_python(name.replace(".", "/") + ".py", source.encode())
 
+# zipimport finds a namespace package (PEP 420: "zope" of zope.interface,
+# which pip installs with a -nspkg.pth file the binary never reads) only
+# through the directory's own entry, and zipfile writes none by itself.
+for arcname in list(entries):
+    parts = arcname.split("/")[:-1]
+    for i in range(1, len(parts) + 1):
+        entries.setdefault("/".join(parts[:i]) + "/", b"")
+
 with zipfile.ZipFile(cfg["output"], "w") as z:
     for arcname in sorted(entries):
         data = entries[arcname]
@@ -102,7 +110,8 @@ with zipfile.ZipFile(cfg["output"], "w") as z:
         # read rarely: deflated.
         info.compress_type = zipfile.ZIP_STORED if arcname.endswith(".pyc") \
             else zipfile.ZIP_DEFLATED
-        info.external_attr = 0o644 << 16
+        info.external_attr = (0o40755 << 16 | 0x10) if arcname.endswith("/") \
+            else 0o644 << 16
         z.writestr(info, data)
         stats["bytes"] += len(data)
 print(json.dumps(stats))

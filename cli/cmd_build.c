@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "ccshim.h"
+#include "config.h"
 #include "embed.h"
 #include "itg.h"
 #include "pydist.h"
@@ -66,6 +67,8 @@ static const char build_usage[] =
 	"\n"
 	"how:\n"
 	"  -o APP              the executable to write (replaced atomically)\n"
+	"  --config FILE       read a project file written by `pyweld init`; without\n"
+	"                      -o and anything to put in, ./pyweld.ini is read\n"
 	"  --dist DIR          the CPython distribution (default: the last one\n"
 	"                      `pyweld python build` made; built now if none)\n"
 	"  --cache DIR         pyweld's cache (default: $PYWELD_CACHE, ~/.cache/pyweld)\n"
@@ -114,6 +117,8 @@ struct build {
 	/* options */
 	struct strvec pip_specs, requirements, setup_dirs, env, with, without;
 	const char *output, *dist_opt, *cache, *work_opt, *code, *module, *script;
+	const char *config_opt;
+	struct pyweld_config config;
 	bool static_link, stdlib_tests, keep_work, verbose, debug;
 
 	/* state */
@@ -221,7 +226,7 @@ parse_options(struct build *b, int argc, char **argv)
 {
 	enum { OPT_PIP = 256, OPT_SETUP, OPT_CODE, OPT_SCRIPT, OPT_DIST, OPT_CACHE,
 	       OPT_STATIC, OPT_TESTS, OPT_WITH, OPT_WITHOUT, OPT_ENV, OPT_WORK, OPT_KEEP,
-	       OPT_DEBUG };
+	       OPT_DEBUG, OPT_CONFIG };
 	static const struct option longopts[] = {
 		{ "pip-install", required_argument, NULL, OPT_PIP },
 		{ "requirements", required_argument, NULL, 'r' },
@@ -240,6 +245,7 @@ parse_options(struct build *b, int argc, char **argv)
 		{ "work-dir", required_argument, NULL, OPT_WORK },
 		{ "keep-work", no_argument, NULL, OPT_KEEP },
 		{ "debug", no_argument, NULL, OPT_DEBUG },
+		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -270,6 +276,7 @@ parse_options(struct build *b, int argc, char **argv)
 		case OPT_WORK: b->work_opt = optarg; break;
 		case OPT_KEEP: b->keep_work = true; break;
 		case OPT_DEBUG: b->debug = true; break;
+		case OPT_CONFIG: b->config_opt = optarg; break;
 		case 'v': b->verbose = true; break;
 		case 'h': fputs(build_usage, stdout); exit(0);
 		default:
@@ -280,8 +287,41 @@ parse_options(struct build *b, int argc, char **argv)
 	if (optind < argc)
 		util_usage_error("'build' takes no argument '%s' (packages go after --pip-install)",
 		                 argv[optind]);
+	/* A project file: given, or pyweld.ini here when the command line names
+	 * neither an output nor anything to put in. */
+	if (!b->config_opt && !b->output && !entries && access(PYWELD_CONFIG_NAME, F_OK) == 0)
+		b->config_opt = PYWELD_CONFIG_NAME;
+	if (b->config_opt) {
+		char err[1024];
+		struct pyweld_config *cf = &b->config;
+		if (pyweld_config_read(b->config_opt, cf, err, sizeof(err)) < 0)
+			util_fatal("%s", err);
+		if (!b->output)
+			b->output = cf->output;
+		if (!entries) {
+			b->module = cf->module;
+			b->script = cf->script;
+			entries = (b->module || b->script) ? 1 : 0;
+		}
+		for (size_t i = 0; i < cf->pip_specs.n; i++)
+			strvec_push(&b->pip_specs, cf->pip_specs.v[i]);
+		for (size_t i = 0; i < cf->requirements.n; i++)
+			strvec_push(&b->requirements, cf->requirements.v[i]);
+		for (size_t i = 0; i < cf->setup_dirs.n; i++)
+			strvec_push(&b->setup_dirs, cf->setup_dirs.v[i]);
+		for (size_t i = 0; i < cf->env.n; i++)
+			strvec_push(&b->env, cf->env.v[i]);
+		for (size_t i = 0; i < cf->with.n; i++)
+			strvec_push(&b->with, cf->with.v[i]);
+		for (size_t i = 0; i < cf->without.n; i++)
+			strvec_push(&b->without, cf->without.v[i]);
+		b->static_link |= cf->static_link;
+		b->stdlib_tests |= cf->stdlib_tests;
+		b->debug |= cf->debug;
+	}
 	if (!b->output)
-		util_usage_error("no output given: pass -o APP");
+		util_usage_error("no output given: pass -o APP (or run in a directory with a "
+		                 "pyweld.ini; see 'pyweld init --help')");
 	if (entries > 1)
 		util_usage_error("give at most one of --python-code, -m and --script");
 	if (b->module) {

@@ -10,6 +10,7 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{ "build", cli_cmd_build, "weld packages and CPython into one executable" },
+	{ "init", cli_cmd_init, "write a project file (pyweld.ini) for pyweld build" },
 	{ "env", cli_cmd_env, "turn the wrapper compilers on for a build" },
 	{ "db", cli_cmd_db, "read and maintain a link database" },
 	{ "python", cli_cmd_python, "build and inspect the CPython distribution pyweld embeds" },

@@ -75,6 +75,19 @@ for top, dirs, files in os.walk(stdlib):
             continue
         add_file(stdlib, rel)
 
+def welded_record(data):
+    """RECORD with the hashes of extension files dropped: they are not files
+    in the binary but welded in, and their bytes (debug paths of the build
+    directory) would make two identical welds differ."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    for row in csv.reader(io.StringIO(data.decode("utf-8"))):
+        if row and (row[0].endswith(".so") or ".so." in os.path.basename(row[0])):
+            row = [row[0], "", ""]
+        w.writerow(row)
+    return out.getvalue().encode("utf-8")
+
+
 site = cfg.get("site")
 for dist in cfg.get("dists", []):
     record = os.path.join(site, dist, "RECORD")
@@ -90,6 +103,9 @@ for dist in cfg.get("dists", []):
                 continue
             if os.path.isfile(os.path.join(site, rel)):
                 add_file(site, rel)
+    rel = os.path.join(dist, "RECORD")
+    with open(record, "rb") as f:
+        add(rel, welded_record(f.read()))
 
 for name, source in sorted(cfg.get("modules", {}).items()):
     add_python(name.replace(".", "/") + ".py", source.encode())

@@ -1,0 +1,33 @@
+/* config.h: pyweld.ini, the project file `pyweld init` writes and `pyweld build` reads. */
+#ifndef PYWELD_CONFIG_H
+#define PYWELD_CONFIG_H
+
+#include <stdbool.h>
+
+#include "util.h"
+
+struct pyweld_config {
+	char *dir;                      /* the directory the file is in (absolute) */
+	char *output;                   /* [app] output */
+	char *module, *script;          /* [app] module / script (one at most) */
+	struct strvec pip_specs;        /* [packages] pip-install (repeatable) */
+	struct strvec requirements;     /* [packages] requirements (paths) */
+	struct strvec setup_dirs;       /* [packages] setup-py (paths) */
+	struct strvec env;              /* [build] env = NAME=VALUE */
+	struct strvec with, without;    /* [build] with-module / without-module */
+	bool static_link, stdlib_tests, debug;
+};
+
+#define PYWELD_CONFIG_NAME "pyweld.ini"
+
+/*
+ * Reads a pyweld.ini; relative paths in it are made absolute against its
+ * directory.  -1 with a message in err naming the file and line.
+ */
+int pyweld_config_read(const char *path, struct pyweld_config *c, char *err,
+                       size_t errlen);
+/* Writes c (paths as given) to path through a temporary; -1 + errno. */
+int pyweld_config_write(const char *path, const struct pyweld_config *c);
+void pyweld_config_free(struct pyweld_config *c);
+
+#endif

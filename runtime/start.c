@@ -5,13 +5,22 @@
  * 2. An isolated PyConfig: no PYTHON* variables, no user site, neither the
  *    current nor the script directory on sys.path; but signal handlers
  *    installed (the isolated preset turns them off, and then Ctrl-C raises
- *    nothing and SIGPIPE kills) and site imported, so exit() and quit()
- *    exist as with `python -I`.  sys.path is the binary itself: the modules
- *    are packed into it (see docs/weld.md).
- * 3. Core initialisation stops before the main phase; the dotted built-in
+ *    nothing and SIGPIPE kills).  sys.path is the binary itself: the
+ *    modules are packed into it (see docs/weld.md).  home is the binary too,
+ *    which stops CPython's path calculation from reading a pyvenv.cfg or an
+ *    "APP._pth" beside it or searching the directories above it for a
+ *    standard library; sys.prefix names the binary, so no site-packages
+ *    directory can exist under it.
+ * 3. The site module is not run: it would read a pyvenv.cfg beside the
+ *    binary and add that directory's site-packages, and import
+ *    sitecustomize from sys.path.  What an application expects of it is
+ *    set up by hand instead: exit(), quit(), help(), copyright, credits,
+ *    license, and readline completion in the REPL (sys.flags.no_site is
+ *    therefore 1).
+ * 4. Core initialisation stops before the main phase; the dotted built-in
  *    finder goes first on sys.meta_path; then the main phase, so that
  *    everything from encodings on is found by it and the packed modules.
- * 4. Py_RunMain runs the application (or behaves like `python` when the
+ * 5. Py_RunMain runs the application (or behaves like `python` when the
  *    weld has no entry point) and finalises.
  */
 #include "rt.h"
@@ -44,6 +53,31 @@ multiprocessing_child(int argc, char **argv)
 	       !strncmp(argv[2], "from multiprocessing.", 21);
 }
 
+/* What `site` gives an interactive or scripted session, without its file
+ * system search: the builtins exit/quit/help/copyright/credits/license and
+ * readline completion for the REPL. */
+static int
+site_builtins(void)
+{
+	static const char *const calls[] = {
+		"setquit", "setcopyright", "sethelper", "enablerlcompleter", NULL,
+	};
+	PyObject *site = PyImport_ImportModule("site");
+
+	if (!site)
+		return -1;
+	for (size_t i = 0; calls[i]; i++) {
+		PyObject *r = PyObject_CallMethod(site, calls[i], NULL);
+		if (!r) {
+			Py_DECREF(site);
+			return -1;
+		}
+		Py_DECREF(r);
+	}
+	Py_DECREF(site);
+	return 0;
+}
+
 static PyStatus
 set_path(PyConfig *config, const char *exe)
 {
@@ -56,6 +90,8 @@ set_path(PyConfig *config, const char *exe)
 	st = PyWideStringList_Append(&config->module_search_paths, w);
 	if (!PyStatus_Exception(st))
 		st = PyConfig_SetString(config, &config->executable, w);
+	if (!PyStatus_Exception(st))
+		st = PyConfig_SetString(config, &config->home, w);
 	PyMem_RawFree(w);
 	return st;
 }
@@ -82,6 +118,7 @@ rt_main(int argc, char **argv, const struct rt_app *app)
 
 	PyConfig_InitIsolatedConfig(&config);
 	config.install_signal_handlers = 1;
+	config.site_import = 0;
 	config.parse_argv = python_mode;
 	config._init_main = 0;
 	st = PyConfig_SetBytesArgv(&config, argc, argv);
@@ -118,5 +155,10 @@ rt_main(int argc, char **argv, const struct rt_app *app)
 	st = _Py_InitializeMain();
 	if (PyStatus_Exception(st))
 		Py_ExitStatusException(st);
+	if (site_builtins() < 0) {
+		PyErr_Print();
+		fprintf(stderr, "%s: error: cannot set up the builtins of site\n", argv[0]);
+		return 1;
+	}
 	return Py_RunMain();
 }

@@ -186,6 +186,18 @@ const char *ccshim_env_spec(enum ccshim_tool t, const char *shim_exe,
 const char *ccshim_tool_envvar(enum ccshim_tool t);
 
 /*
+ * Everything `pyweld env` does to a directory: resolves each role's real
+ * tool from the environment (ignoring values that point at shim_exe; the
+ * roles ignored that way are set as bits (1 << tool) in *ignored), and
+ * creates the shim directory for database db and build.  The resolved
+ * configuration is left in *conf (free with ccshim_conf_free).  -1 with a
+ * message in err.
+ */
+int ccshim_setup(const char *dir, const char *shim_exe, const char *db,
+                 int64_t build, struct ccshim_conf *conf, unsigned *ignored,
+                 char *err, size_t errlen);
+
+/*
  * Creates (or refreshes) a shim directory: the symlinks to shim_exe and the
  * configuration.  -1 with a message in err.
  */

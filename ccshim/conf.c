@@ -312,3 +312,34 @@ ccshim_env_spec(enum ccshim_tool t, const char *shim_exe, bool *was_shim)
 	}
 	return v;
 }
+
+int
+ccshim_setup(const char *dir, const char *shim_exe, const char *db, int64_t build,
+             struct ccshim_conf *conf, unsigned *ignored, char *err, size_t errlen)
+{
+	memset(conf, 0, sizeof(*conf));
+	if (ignored)
+		*ignored = 0;
+	conf->db = strdup(db);
+	conf->build = build;
+	if (!conf->db) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (int t = 0; t < CCSHIM_TOOL__COUNT; t++) {
+		bool was_shim;
+		const char *spec = ccshim_env_spec((enum ccshim_tool)t, shim_exe, &was_shim);
+		if (was_shim && ignored)
+			*ignored |= 1u << t;
+		conf->tool[t] = ccshim_resolve_tool((enum ccshim_tool)t, spec, shim_exe, err,
+		                                    errlen);
+		if (!conf->tool[t])
+			goto fail;
+	}
+	if (ccshim_dir_setup(dir, shim_exe, conf, err, errlen) < 0)
+		goto fail;
+	return 0;
+fail:
+	ccshim_conf_free(conf);
+	return -1;
+}

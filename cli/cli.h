@@ -46,6 +46,9 @@ char *cli_argv_line(const char *blob, size_t len);
 
 /* --- options shared by subcommands ---------------------------------------- */
 
+/* The wrapper compiler: $PYWELD_SHIM_EXE, else pyweld-cc beside pyweld; exits if missing. */
+char *cli_shim_exe(void);
+
 /* The database path from --db or $PYWELD_DB; exits 2 with a hint when neither. */
 const char *cli_db_path(const char *opt);
 

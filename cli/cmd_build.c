@@ -343,20 +343,6 @@ on_dist_phase(void *ctx, enum pydist_phase p, const char *detail)
 	(void)detail;
 }
 
-static char *
-shim_exe(void)
-{
-	const char *env = getenv("PYWELD_SHIM_EXE");
-	char *self = util_self_exe(), *dir = self ? util_dirname(self) : NULL;
-	char *exe = env && *env ? xstrdup(env) : dir ? util_path_join(dir, "pyweld-cc") : NULL;
-
-	free(self);
-	free(dir);
-	if (!exe || access(exe, X_OK) < 0)
-		util_fatal("cannot find the wrapper compiler '%s':", exe ? exe : "pyweld-cc");
-	return exe;
-}
-
 static void
 find_distribution(struct build *b)
 {
@@ -369,7 +355,7 @@ find_distribution(struct build *b)
 		struct pydist_options o = { .cache = b->cache };
 		struct pydist_progress p = { .phase = on_dist_phase };
 		struct pydist_result res;
-		char *exe = shim_exe();
+		char *exe = cli_shim_exe();
 
 		fprintf(stderr, "\npyweld: no CPython distribution yet: building one (once; "
 		        "a few minutes)\n");
@@ -426,7 +412,6 @@ static char **
 install_env(struct build *b)
 {
 	struct strvec env = { 0 };
-	extern char **environ;
 	static const char *const drop[] = {
 		"CC=", "CXX=", "LD=", "AR=", "RANLIB=", "LDSHARED=", "LDCXXSHARED=",
 		"PATH=", "PYWELD_", "PYTHONPATH=", "PYTHONHOME=", "PYTHONSTARTUP=",
@@ -434,13 +419,7 @@ install_env(struct build *b)
 	};
 	const char *path = getenv("PATH");
 
-	for (size_t i = 0; environ[i]; i++) {
-		bool skip = false;
-		for (size_t k = 0; drop[k] && !skip; k++)
-			skip = util_starts_with(environ[i], drop[k]);
-		if (!skip)
-			strvec_push(&env, environ[i]);
-	}
+	util_env_without(drop, &env);
 	strvec_pushf(&env, "PATH=%s/bin:%s:%s", b->venv, b->shimdir,
 	             path ? path : "/usr/bin:/bin");
 	strvec_pushf(&env, "VIRTUAL_ENV=%s", b->venv);
@@ -469,23 +448,15 @@ static void
 setup_shims(struct build *b)
 {
 	struct ccshim_conf conf = { 0 };
-	char err[1024], *exe = shim_exe();
+	char err[1024], *exe = cli_shim_exe();
 
 	b->appdb_path = util_path_join(b->work, "app.linkdb");
 	b->shimdir = util_path_join(b->work, "shims");
 	if (linkdb_open(&b->appdb, b->appdb_path, LINKDB_CREATE) < 0 ||
 	    linkdb_begin_build(b->appdb, "build", b->work, b->output, &b->build_id) < 0)
 		die(b, "%s", linkdb_errmsg(b->appdb));
-	conf.db = xstrdup(b->appdb_path);
-	conf.build = b->build_id;
-	for (int t = 0; t < CCSHIM_TOOL__COUNT; t++) {
-		bool was_shim;
-		const char *spec = ccshim_env_spec((enum ccshim_tool)t, exe, &was_shim);
-		conf.tool[t] = ccshim_resolve_tool((enum ccshim_tool)t, spec, exe, err, sizeof(err));
-		if (!conf.tool[t])
-			die(b, "%s", err);
-	}
-	if (ccshim_dir_setup(b->shimdir, exe, &conf, err, sizeof(err)) < 0)
+	if (ccshim_setup(b->shimdir, exe, b->appdb_path, b->build_id, &conf, NULL, err,
+	                 sizeof(err)) < 0)
 		die(b, "%s", err);
 	ccshim_conf_free(&conf);
 	free(exe);

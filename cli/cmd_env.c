@@ -79,26 +79,6 @@ path_with(const char *dir)
 	return s;
 }
 
-static char *
-find_shim_exe(void)
-{
-	const char *env = getenv("PYWELD_SHIM_EXE");
-	char *self, *dir, *exe;
-
-	if (env && *env)
-		return xstrdup(env);
-	self = util_self_exe();
-	if (!self)
-		util_fatal("cannot find pyweld's own executable:");
-	dir = util_dirname(self);
-	exe = util_path_join(dir, "pyweld-cc");
-	free(self);
-	free(dir);
-	if (!exe || access(exe, X_OK) < 0)
-		util_fatal("cannot find the wrapper compiler '%s':", exe ? exe : "pyweld-cc");
-	return exe;
-}
-
 int
 cli_cmd_env(int argc, char **argv)
 {
@@ -116,6 +96,7 @@ cli_cmd_env(int argc, char **argv)
 	struct ccshim_conf conf = { 0 };
 	struct linkdb *db;
 	struct stat shim_st;
+	int64_t build_id;
 	char err[1024], *shim_exe, *dir, *cwd, *path;
 	int c;
 
@@ -135,15 +116,14 @@ cli_cmd_env(int argc, char **argv)
 	if (optind < argc)
 		util_usage_error("'env' takes no argument '%s'", argv[optind]);
 
-	shim_exe = find_shim_exe();
+	shim_exe = cli_shim_exe();
 	if (stat(shim_exe, &shim_st) < 0)
 		util_fatal("cannot use the wrapper compiler '%s':", shim_exe);
 	if (linkdb_open(&db, cli_db_path(dbopt), LINKDB_CREATE) < 0)
 		util_fatal("%s", linkdb_errmsg(db));
 	cwd = getcwd(NULL, 0);
-	if (linkdb_begin_build(db, "env", cwd, note, &conf.build) < 0)
+	if (linkdb_begin_build(db, "env", cwd, note, &build_id) < 0)
 		util_fatal("%s", linkdb_errmsg(db));
-	conf.db = xstrdup(linkdb_path(db));
 	dir = diropt ? util_abspath(diropt) : xasprintf("%s.shims", linkdb_path(db));
 	if (!dir)
 		util_fatal("out of memory");
@@ -153,24 +133,25 @@ cli_cmd_env(int argc, char **argv)
 		util_hint("put it elsewhere with --shim-dir");
 	}
 
-	for (int t = 0; t < CCSHIM_TOOL__COUNT; t++) {
-		bool was_shim;
-		const char *spec = ccshim_env_spec((enum ccshim_tool)t, shim_exe, &was_shim);
-		if (was_shim)
+	unsigned ignored;
+	if (ccshim_setup(dir, shim_exe, linkdb_path(db), build_id, &conf, &ignored, err,
+	                 sizeof(err)) < 0) {
+		util_error("%s", err);
+		for (int t = 0; t < CCSHIM_TOOL__COUNT; t++) {
+			char which[64];
+			snprintf(which, sizeof(which), "the real %s '",
+			         ccshim_tool_key((enum ccshim_tool)t));
+			if (strstr(err, which))
+				util_hint("install it, or set $%s to the real program",
+				          ccshim_tool_envvar((enum ccshim_tool)t));
+		}
+		exit(1);
+	}
+	for (int t = 0; t < CCSHIM_TOOL__COUNT; t++)
+		if (ignored & (1u << t))
 			util_warn("$%s points at pyweld's shims already; using the usual "
 			          "program on PATH as the real tool",
 			          ccshim_tool_envvar((enum ccshim_tool)t));
-		conf.tool[t] = ccshim_resolve_tool((enum ccshim_tool)t, spec, shim_exe,
-		                                   err, sizeof(err));
-		if (!conf.tool[t]) {
-			util_error("%s", err);
-			util_hint("install it, or set $%s to the real program",
-			          ccshim_tool_envvar((enum ccshim_tool)t));
-			exit(1);
-		}
-	}
-	if (ccshim_dir_setup(dir, shim_exe, &conf, err, sizeof(err)) < 0)
-		util_fatal("%s", err);
 
 	char *cc = xasprintf("%s/cc", dir), *cxx = xasprintf("%s/c++", dir);
 	char *ldshared = xasprintf("%s -shared", cc);

@@ -97,24 +97,6 @@ on_line(void *ctx, const char *text)
 		fprintf(stderr, "%s\n", text);
 }
 
-static char *
-shim_exe(void)
-{
-	const char *env = getenv("PYWELD_SHIM_EXE");
-	char *self, *dir, *exe;
-
-	if (env && *env)
-		return xstrdup(env);
-	self = util_self_exe();
-	dir = self ? util_dirname(self) : NULL;
-	exe = dir ? util_path_join(dir, "pyweld-cc") : NULL;
-	free(self);
-	free(dir);
-	if (!exe || access(exe, X_OK) < 0)
-		util_fatal("cannot find the wrapper compiler '%s':", exe ? exe : "pyweld-cc");
-	return exe;
-}
-
 static int
 do_build(int argc, char **argv)
 {
@@ -161,7 +143,7 @@ do_build(int argc, char **argv)
 	}
 	if (optind < argc)
 		util_usage_error("'python build' takes no argument '%s'", argv[optind]);
-	char *exe = shim_exe();
+	char *exe = cli_shim_exe();
 	o.shim_exe = exe;
 	pr.start = util_now();
 	if (pydist_build(&o, &p, &res, err, sizeof(err)) < 0) {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 void
 cli_table_init(struct cli_table *t, size_t ncols, const char *const *headers)
@@ -247,4 +248,24 @@ cli_db_path(const char *opt)
 	util_error("no link database given");
 	util_hint("pass --db FILE or set PYWELD_DB");
 	exit(2);
+}
+
+char *
+cli_shim_exe(void)
+{
+	const char *env = getenv("PYWELD_SHIM_EXE");
+	char *self, *dir, *exe;
+
+	if (env && *env)
+		return xstrdup(env);
+	self = util_self_exe();
+	if (!self)
+		util_fatal("cannot find pyweld's own executable:");
+	dir = util_dirname(self);
+	exe = dir ? util_path_join(dir, "pyweld-cc") : NULL;
+	free(self);
+	free(dir);
+	if (!exe || access(exe, X_OK) < 0)
+		util_fatal("cannot find the wrapper compiler '%s':", exe ? exe : "pyweld-cc");
+	return exe;
 }

@@ -137,58 +137,21 @@ linkdb_store_path(const struct linkdb *db, const char *hex)
 	return p;
 }
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Writes content to store/<hh>/<hex> through a temporary; 0 or -1 + errno. */
 static int
 store_write(struct linkdb *db, const char *hex, const void *p, size_t len,
             const char *dest)
 {
-	char dir[4096], *tmp;
-	int fd, err;
+	char dir[4096];
 
 	snprintf(dir, sizeof(dir), "%s/%.2s", db->store, hex);
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return -1;
-	if (asprintf(&tmp, "%s/%.16s.XXXXXX", db->tmpdir, hex) < 0)
-		return -1;
-	fd = mkstemp(tmp);
-	if (fd < 0 && errno == ENOENT && util_mkdir_p(db->tmpdir, 0755) == 0)
-		fd = mkstemp(tmp);
-	if (fd < 0)
-		goto fail;
-	if (write_all(fd, p, len) < 0 || fchmod(fd, 0444) < 0) {
-		err = errno;
-		close(fd);
-		unlink(tmp);
-		errno = err;
-		goto fail;
-	}
-	if (close(fd) < 0 || rename(tmp, dest) < 0) {
-		err = errno;
-		unlink(tmp);
-		errno = err;
-		goto fail;
-	}
-	free(tmp);
-	return 0;
-fail:
-	err = errno;
-	free(tmp);
-	errno = err;
+	if (util_write_atomic_via(db->tmpdir, dest, p, len, 0444, false) == 0)
+		return 0;
+	/* The temporaries' directory may have been removed under us. */
+	if (errno == ENOENT && util_mkdir_p(db->tmpdir, 0755) == 0)
+		return util_write_atomic_via(db->tmpdir, dest, p, len, 0444, false);
 	return -1;
 }
 

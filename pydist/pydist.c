@@ -38,8 +38,6 @@
 #include "linkdb.h"
 #include "util.h"
 
-extern char **environ;
-
 const char *
 pydist_phase_name(enum pydist_phase p)
 {
@@ -660,13 +658,7 @@ build_env(struct job *j, const char *shimdir, const char *db, int64_t build)
 	struct strvec env = { 0 };
 	const char *path = getenv("PATH");
 
-	for (size_t i = 0; environ[i]; i++) {
-		bool skip = false;
-		for (size_t k = 0; drop[k] && !skip; k++)
-			skip = util_starts_with(environ[i], drop[k]);
-		if (!skip)
-			strvec_push(&env, environ[i]);
-	}
+	util_env_without(drop, &env);
 	strvec_pushf(&env, "PATH=%s:%s", shimdir, path ? path : "/usr/bin:/bin");
 	strvec_pushf(&env, "PYWELD_DB=%s", db);
 	strvec_pushf(&env, "PYWELD_BUILD=%lld", (long long)build);
@@ -697,22 +689,9 @@ setup_shims(struct job *j, char **shimdir, char **db, int64_t *build)
 		return -1;
 	}
 	linkdb_close(ldb);
-	conf.db = xstrdup(*db);
-	conf.build = *build;
-	for (int t = 0; t < CCSHIM_TOOL__COUNT; t++) {
-		bool was_shim;
-		const char *spec = ccshim_env_spec((enum ccshim_tool)t, j->o->shim_exe, &was_shim);
-		conf.tool[t] = ccshim_resolve_tool((enum ccshim_tool)t, spec, j->o->shim_exe,
-		                                   err, sizeof(err));
-		if (!conf.tool[t]) {
-			ccshim_conf_free(&conf);
-			return fail(j, "configure failed: %s", err);
-		}
-	}
-	if (ccshim_dir_setup(*shimdir, j->o->shim_exe, &conf, err, sizeof(err)) < 0) {
-		ccshim_conf_free(&conf);
+	if (ccshim_setup(*shimdir, j->o->shim_exe, *db, *build, &conf, NULL, err,
+	                 sizeof(err)) < 0)
 		return fail(j, "configure failed: %s", err);
-	}
 	ccshim_conf_free(&conf);
 	return 0;
 }
@@ -836,40 +815,6 @@ static const char describe_py[] =
 	"    'pip': pip.stdout.strip(), 'pip_status': pip.returncode,\n"
 	"    'pip_error': pip.stderr.strip()[-2000:]}))\n";
 
-/* Collects one link's inputs from `show`. */
-struct inputs {
-	struct strvec libs, libdirs, archives, objects;
-};
-
-static const struct linkdb_value *
-col(const struct linkdb_row *row, const char *name)
-{
-	for (size_t i = 0; i < row->n; i++)
-		if (!strcmp(row->names[i], name))
-			return &row->values[i];
-	return NULL;
-}
-
-static int
-collect_input(void *ctx, const struct linkdb_row *row)
-{
-	struct inputs *in = ctx;
-	const struct linkdb_value *kind = col(row, "kind"), *value = col(row, "value");
-	const struct linkdb_value *object = col(row, "object");
-
-	if (strcmp(row->section, "input") != 0 || !kind || kind->type != LINKDB_TEXT)
-		return 0;
-	if (!strcmp(kind->s, "lib"))
-		strvec_push(&in->libs, value->s);
-	else if (!strcmp(kind->s, "libdir"))
-		strvec_push(&in->libdirs, value->s);
-	else if (!strcmp(kind->s, "archive") && object && object->type == LINKDB_TEXT)
-		strvec_push(&in->archives, value->s);
-	else if (!strcmp(kind->s, "object"))
-		strvec_push(&in->objects, value->s);
-	return 0;
-}
-
 static json_t *
 strvec_json(const struct strvec *sv)
 {
@@ -937,13 +882,11 @@ record(struct job *j)
 		const char *name = json_string_value(json_array_get(m, 0));
 		const char *file = json_string_value(json_array_get(m, 1));
 		char *path = util_path_join(dynload, file);
-		char hex[LINKDB_HASH_HEX + 1], want[256], **inits = NULL, *linkspec;
+		char hex[LINKDB_HASH_HEX + 1], err[1024];
 		int64_t link = 0;
-		size_t ninits = 0;
-		struct inputs in = { 0 };
+		struct itg_ext e = { 0 };
 		struct itg_libset libs;
-		bool have_init = false, copyleft = false;
-		char err[256];
+		bool copyleft = false;
 
 		if (linkdb_hash_file(path, hex) < 0 || linkdb_find_link_by_output(ldb, hex, &link) != 1) {
 			fail(j, "record failed: no recorded link produced '%s' (was it built "
@@ -952,31 +895,17 @@ record(struct job *j)
 			goto out;
 		}
 		free(path);
-		snprintf(want, sizeof(want), "PyInit_%s", name);
-		if (linkdb_link_inits(ldb, link, &inits, &ninits) < 0) {
-			fail(j, "record failed: %s", linkdb_errmsg(ldb));
+		e.name = xstrdup(name);
+		if (itg_ext_from_link(ldb, link, &e, err, sizeof(err)) < 0) {
+			fail(j, "record failed: '%s': %s", file, err);
+			itg_ext_free(&e);
 			goto out;
 		}
-		for (size_t k = 0; k < ninits; k++) {
-			have_init |= !strcmp(inits[k], want);
-			free(inits[k]);
-		}
-		free(inits);
-		if (!have_init) {
-			fail(j, "record failed: the objects of '%s' do not define %s", file, want);
-			goto out;
-		}
-		linkspec = xasprintf("link:%lld", (long long)link);
-		if (linkdb_show(ldb, linkspec, collect_input, &in) < 0) {
-			free(linkspec);
-			fail(j, "record failed: %s", linkdb_errmsg(ldb));
-			goto out;
-		}
-		free(linkspec);
-		if (itg_resolve_libs((const char *const *)strvec_argv(&in.libs), in.libs.n,
-		                     (const char *const *)strvec_argv(&in.libdirs), in.libdirs.n,
+		if (itg_resolve_libs((const char *const *)strvec_argv(&e.libs), e.libs.n,
+		                     (const char *const *)strvec_argv(&e.libdirs), e.libdirs.n,
 		                     &libs, err, sizeof(err)) < 0) {
 			fail(j, "record failed: %s", err);
+			itg_ext_free(&e);
 			goto out;
 		}
 		json_t *jl = json_array(), *dyn = json_array();
@@ -994,15 +923,13 @@ record(struct job *j)
 			}
 		}
 		json_array_append_new(modules, json_pack(
-			"{s:s, s:s, s:I, s:s, s:s, s:o, s:o, s:o, s:b}",
-			"name", name, "file", file, "link", (json_int_t)link, "init", want,
-			"so_sha256", hex, "objects", strvec_json(&in.objects),
+			"{s:s, s:s, s:I, s:s, s:s, s:o, s:o, s:o, s:o, s:b}",
+			"name", name, "file", file, "link", (json_int_t)link, "init", e.init,
+			"so_sha256", hex, "objects", strvec_json(&e.objects),
+			"archives", strvec_json(&e.archives),
 			"libs", jl, "dynamic_libs", dyn, "copyleft", copyleft));
 		itg_libset_free(&libs);
-		strvec_free(&in.libs);
-		strvec_free(&in.libdirs);
-		strvec_free(&in.archives);
-		strvec_free(&in.objects);
+		itg_ext_free(&e);
 	}
 
 	char *final_prefix = util_path_join(j->final, "prefix");

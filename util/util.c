@@ -346,8 +346,8 @@ util_read_file(const char *path, char **buf, size_t *len)
 	return *buf ? 0 : -1;
 }
 
-static int
-write_all(int fd, const void *buf, size_t len)
+int
+util_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 
@@ -367,15 +367,26 @@ int
 util_write_atomic(const char *path, const void *buf, size_t len, mode_t mode,
                   bool sync)
 {
-	char *tmp;
-	int fd, err;
+	return util_write_atomic_via(NULL, path, buf, len, mode, sync);
+}
 
-	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
+int
+util_write_atomic_via(const char *tmpdir, const char *path, const void *buf,
+                      size_t len, mode_t mode, bool sync)
+{
+	char *tmp;
+	int fd, err, n;
+
+	if (tmpdir)
+		n = asprintf(&tmp, "%s/%.16s.XXXXXX", tmpdir, util_basename(path));
+	else
+		n = asprintf(&tmp, "%s.tmp.XXXXXX", path);
+	if (n < 0)
 		return -1;
 	fd = mkstemp(tmp);
 	if (fd < 0)
 		goto fail;
-	if (write_all(fd, buf, len) < 0 || fchmod(fd, mode) < 0 ||
+	if (util_write_all(fd, buf, len) < 0 || fchmod(fd, mode) < 0 ||
 	    (sync && fsync(fd) < 0)) {
 		err = errno;
 		close(fd);
@@ -594,6 +605,18 @@ util_which(const char *name, const char *path, const struct stat *skip)
 }
 
 /* --- processes ----------------------------------------------------------- */
+
+void
+util_env_without(const char *const *drop, struct strvec *out)
+{
+	for (size_t i = 0; environ[i]; i++) {
+		bool skip = false;
+		for (size_t k = 0; drop[k] && !skip; k++)
+			skip = util_starts_with(environ[i], drop[k]);
+		if (!skip)
+			strvec_push(out, environ[i]);
+	}
+}
 
 int
 util_wait_status(int status)

@@ -92,6 +92,11 @@ int util_read_file(const char *path, char **buf, size_t *len);
 /* Writes to a temporary beside path, fsyncs if asked, renames into place. */
 int util_write_atomic(const char *path, const void *buf, size_t len,
                       mode_t mode, bool sync);
+/* The same with the temporary in tmpdir (same file system as path). */
+int util_write_atomic_via(const char *tmpdir, const char *path, const void *buf,
+                          size_t len, mode_t mode, bool sync);
+/* write(2) until all of buf is written (EINTR retried); 0 or -1 + errno. */
+int util_write_all(int fd, const void *buf, size_t len);
 /* mkdir -p; existing directories are fine. */
 int util_mkdir_p(const char *path, mode_t mode);
 /* rm -rf; a missing path is fine. */
@@ -138,6 +143,9 @@ int util_run_capture(char *const argv[], char *const envp[], char **out,
 int util_run_logged(char *const argv[], char *const envp[], const char *cwd,
                     int logfd, void (*line)(void *ctx, const char *text),
                     void *ctx);
+/* Appends every entry of the environment that starts with none of the
+ * NULL-terminated prefixes ("CC=", "PYWELD_") to out. */
+void util_env_without(const char *const *drop, struct strvec *out);
 /* Exit status of a wait() status in shell terms. */
 int util_wait_status(int status);
 

@@ -44,7 +44,17 @@ static const struct {
 	const char *name, *licence;
 	bool copyleft;
 } licences[] = {
+	{ "Xau", "MIT", false },
+	{ "Xdmcp", "MIT", false },
+	{ "Xext", "MIT", false },
+	{ "Xft", "MIT", false },
+	{ "Xrender", "MIT", false },
+	{ "Xss", "MIT", false },
+	{ "X11", "MIT", false },
 	{ "bsd", "BSD-3-Clause", false },
+	{ "brotlicommon", "MIT", false },
+	{ "brotlidec", "MIT", false },
+	{ "brotlienc", "MIT", false },
 	{ "bz2", "bzip2-1.0.6", false },
 	{ "crypt", "LGPL-2.1-or-later", true },
 	{ "crypto", "Apache-2.0", false },
@@ -53,8 +63,11 @@ static const struct {
 	{ "edit", "BSD-3-Clause", false },
 	{ "expat", "MIT", false },
 	{ "ffi", "MIT", false },
+	{ "fontconfig", "HPND-sell-variant", false },
+	{ "freetype", "FTL", false },
 	{ "gdbm", "GPL-3.0-or-later", true },
 	{ "gdbm_compat", "GPL-3.0-or-later", true },
+	{ "gssapi_krb5", "MIT", false },
 	{ "jpeg", "IJG", false },
 	{ "lzma", "0BSD", false },
 	{ "md", "BSD-3-Clause", false },
@@ -64,13 +77,19 @@ static const struct {
 	{ "nsl", "LGPL-2.1-or-later", true },
 	{ "panel", "MIT", false },
 	{ "panelw", "MIT", false },
+	{ "png16", "Libpng", false },
 	{ "readline", "GPL-3.0-or-later", true },
 	{ "sqlite3", "blessing", false },
 	{ "ssl", "Apache-2.0", false },
+	{ "tcl8.6", "TCL", false },
+	{ "tclstub8.6", "TCL", false },
 	{ "termcap", "MIT", false },
 	{ "tinfo", "MIT", false },
 	{ "tirpc", "BSD-3-Clause", false },
+	{ "tk8.6", "TCL", false },
+	{ "tkstub8.6", "TCL", false },
 	{ "uuid", "BSD-3-Clause", false },
+	{ "xcb", "MIT", false },
 	{ "xml2", "MIT", false },
 	{ "yaml", "MIT", false },
 	{ "z", "Zlib", false },
@@ -105,7 +124,7 @@ static const struct {
 	{ "ncurses", "tinfo" },
 	{ "panelw", "ncursesw tinfo" },
 	{ "bsd", "md" },
-	{ "tirpc", "" },
+	{ "tirpc", "gssapi_krb5" },
 	{ "gdbm_compat", "gdbm" },
 	{ "xml2", "z lzma m" },
 	{ "sqlite3", "m z" },
@@ -149,8 +168,19 @@ deps_of(const char *name, struct strvec *out)
 	char **words = NULL;
 	bool self_seen = false;
 
-	for (int attempt = 0; attempt < 2 && !words; attempt++) {
-		snprintf(pcname, sizeof(pcname), attempt == 0 ? "%s" : "lib%s", name);
+	/* The .pc file may be named NAME, libNAME, or lower case (x11.pc). */
+	for (int attempt = 0; attempt < 3 && !words; attempt++) {
+		snprintf(pcname, sizeof(pcname), attempt == 1 ? "lib%s" : "%s", name);
+		if (attempt == 2) {
+			bool upper = false;
+			for (char *c = pcname; *c; c++) {
+				upper |= *c >= 'A' && *c <= 'Z';
+				if (*c >= 'A' && *c <= 'Z')
+					*c = (char)(*c - 'A' + 'a');
+			}
+			if (!upper)
+				break;
+		}
 		/* Avoid asking pkg-config about names with shell-ish characters. */
 		if (strpbrk(pcname, " /:"))
 			break;

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "ccshim.h"
@@ -89,6 +90,7 @@ struct job {
 	struct strvec adjustments;
 	struct strvec configure_args;
 	int compiles, links;
+	char last_error[512];           /* the last line of a step that said error */
 };
 
 static int
@@ -126,12 +128,28 @@ phase(struct job *j, enum pydist_phase p, const char *detail)
 		j->p->phase(j->p->ctx, p, detail);
 }
 
-/* Counts compiles and shared links in make's output for the progress line. */
+/* MiB available to us on the file system holding path (ULLONG_MAX if unknown). */
+static unsigned long long
+free_mib(const char *path)
+{
+	struct statvfs vfs;
+
+	if (!path || statvfs(path, &vfs) < 0)
+		return ~0ULL;
+	return (unsigned long long)vfs.f_bavail * vfs.f_frsize / (1024 * 1024);
+}
+
+/* Counts compiles and shared links in make's output for the progress line,
+ * and remembers the last line that reads like an error. */
 static void
 on_line(void *ctx, const char *text)
 {
 	struct job *j = ctx;
 	const char *s = text;
+
+	if (strstr(text, "error:") || strstr(text, "Error ") || strstr(text, "No space left") ||
+	    strstr(text, "cannot ") || strstr(text, "error "))
+		snprintf(j->last_error, sizeof(j->last_error), "%s", text);
 
 	while (*s == ' ')
 		s++;
@@ -156,22 +174,35 @@ step(struct job *j, char *const argv[], char *const envp[], const char *cwd)
 
 	for (size_t i = 0; argv[i]; i++)
 		strbuf_addf(&sb, "%s%s", i ? " " : "", argv[i]);
-	logf_(j, "+ %s%s%s", cwd ? "(cd " : "", cwd ? cwd : "", cwd ? ") " : "");
-	logf_(j, "+ %s", sb.s ? sb.s : "");
+	if (cwd)
+		logf_(j, "+ (cd %s) %s", cwd, sb.s ? sb.s : "");
+	else
+		logf_(j, "+ %s", sb.s ? sb.s : "");
 	strbuf_free(&sb);
+	j->last_error[0] = '\0';
 	rc = util_run_logged(argv, envp, cwd, j->logfd, on_line, j);
 	if (rc < 0)
 		return fail(j, "%s failed: cannot run '%s': %s", pydist_phase_name(j->phase),
 		            argv[0], strerror(errno));
-	if (rc != 0)
-		return fail(j, "%s failed: '%s' exited with status %d", pydist_phase_name(j->phase),
-		            argv[0], rc);
+	if (rc != 0) {
+		unsigned long long avail = free_mib(j->pydir);
+		if (avail < 256 || strstr(j->last_error, "No space left"))
+			return fail(j, "%s failed: '%s' exited with status %d: the cache '%s' is "
+			            "out of space (%llu MiB free; a build needs about 1.5 GiB)",
+			            pydist_phase_name(j->phase), util_basename(argv[0]), rc,
+			            j->pydir, avail);
+		return fail(j, "%s failed: '%s' exited with status %d%s%s",
+		            pydist_phase_name(j->phase), util_basename(argv[0]), rc,
+		            j->last_error[0] ? ": " : "", j->last_error);
+	}
 	return 0;
 }
 
 #define ARGV(...) ((char *const[]){ __VA_ARGS__, NULL })
 
 /* --- the source ----------------------------------------------------------- */
+
+static char *read_define(const char *file, const char *name);
 
 /* "python3.11_3.11.2-6+deb12u8.dsc" → "3.11.2-6+deb12u8"; versions as they are. */
 static char *
@@ -323,6 +354,56 @@ hash_tree(const char *root, const char *rel, struct strbuf *acc)
 	return 0;
 }
 
+/*
+ * Checks the files a .dsc names against its Checksums-Sha256 list, so that
+ * a damaged or substituted tarball beside it is refused before anything is
+ * unpacked (and the .dsc's own hash, the cache key, then stands for them).
+ */
+static int
+verify_dsc(struct job *j)
+{
+	char *text = NULL, *save = NULL, *line, *dir = util_dirname(j->source);
+	bool in = false;
+	int files = 0, rc = 0;
+
+	if (util_read_file(j->source, &text, NULL) < 0) {
+		free(dir);
+		return fail(j, "cannot read '%s': %s", j->source, strerror(errno));
+	}
+	for (line = strtok_r(text, "\n", &save); line && rc == 0; line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] != ' ') {
+			in = util_starts_with(line, "Checksums-Sha256:");
+			continue;
+		}
+		if (!in)
+			continue;
+		char hex[LINKDB_HASH_HEX + 1], name[512], now[LINKDB_HASH_HEX + 1];
+		unsigned long long size;
+		struct stat st;
+		if (sscanf(line, " %64s %llu %511s", hex, &size, name) != 3)
+			continue;
+		char *path = util_path_join(dir, name);
+		files++;
+		if (stat(path, &st) < 0)
+			rc = fail(j, "cannot use '%s': '%s', which it names, is missing (%s)",
+			          j->source, path, strerror(errno));
+		else if ((unsigned long long)st.st_size != size)
+			rc = fail(j, "cannot use '%s': '%s' has %llu bytes, not the %llu its "
+			          ".dsc lists (truncated or another file)", j->source, path,
+			          (unsigned long long)st.st_size, size);
+		else if (linkdb_hash_file(path, now) < 0 || strcmp(now, hex) != 0)
+			rc = fail(j, "cannot use '%s': '%s' does not have the SHA-256 its .dsc "
+			          "lists", j->source, path);
+		free(path);
+	}
+	if (rc == 0 && files == 0)
+		rc = fail(j, "cannot use '%s': not a Debian source description (no "
+		          "Checksums-Sha256 list)", j->source);
+	free(text);
+	free(dir);
+	return rc;
+}
+
 /* Decides what the source is and hashes it. */
 static int
 identify(struct job *j)
@@ -347,14 +428,24 @@ identify(struct job *j)
 	}
 	if (j->kind == SRC_DEBIAN)
 		j->kind = SRC_DSC;
+	if (j->kind == SRC_DSC && verify_dsc(j) < 0)
+		return -1;
 	if (j->kind == SRC_TREE) {
 		struct strbuf acc = { 0 };
 		char *p = util_path_join(j->source, "Include/patchlevel.h");
 		bool ok = util_is_file(p);
+		char *version = ok ? read_define(p, "PY_VERSION") : NULL;
 		free(p);
 		if (!ok)
 			return fail(j, "cannot use the source '%s': not a CPython source tree (no "
 			            "Include/patchlevel.h)", j->o->source);
+		if (!version || !util_starts_with(version, "3.11.")) {
+			fail(j, "cannot use '%s': it is CPython %s; pyweld embeds CPython 3.11",
+			     j->o->source, version ? version : "of an unknown version");
+			free(version);
+			return -1;
+		}
+		free(version);
 		hash_tree(j->source, "", &acc);
 		if (acc.failed)
 			return fail(j, "out of memory");
@@ -381,17 +472,31 @@ make_key(struct job *j)
 }
 
 /* Checks a tarball's listing before unpacking it: CPython, and readable. */
+struct listing {
+	bool patchlevel, configure;
+};
+
+static void
+on_listing(void *ctx, const char *line)
+{
+	struct listing *l = ctx;
+	size_t n = strlen(line);
+
+	if (n >= 21 && !strcmp(line + n - 21, "/Include/patchlevel.h"))
+		l->patchlevel = true;
+	if (n >= 10 && !strcmp(line + n - 10, "/configure"))
+		l->configure = true;
+}
+
 static int
 check_tarball(struct job *j)
 {
-	char *out = NULL;
-	size_t len = 0;
-	int rc = util_run_capture(ARGV((char *)(uintptr_t)"tar", (char *)(uintptr_t)"-tf",
-	                               j->source), NULL, &out, &len);
-	bool patchlevel = out && strstr(out, "/Include/patchlevel.h\n");
-	bool configure = out && strstr(out, "/configure\n");
+	struct listing l = { 0 };
+	/* tar's complaints about a damaged file go to the log, not the terminal. */
+	int rc = util_run_logged(ARGV((char *)(uintptr_t)"tar", (char *)(uintptr_t)"-tf",
+	                              j->source), NULL, NULL, -1, on_listing, &l);
+	bool patchlevel = l.patchlevel, configure = l.configure;
 
-	free(out);
 	if (rc != 0)
 		return fail(j, "cannot unpack '%s': tar cannot read it (truncated, damaged or "
 		            "not a tarball)", j->source);
@@ -434,8 +539,10 @@ unpack(struct job *j)
 	switch (j->kind) {
 	case SRC_DSC:
 	case SRC_DEBIAN: {
-		int rc = step(j, ARGV((char *)(uintptr_t)"dpkg-source", (char *)(uintptr_t)"--no-check",
-		                      (char *)(uintptr_t)"-x", j->source, j->src), NULL, j->work);
+		/* Checksums are verified (identify() did too); a signature that
+		 * cannot be checked without Debian's keyring only warns. */
+		int rc = step(j, ARGV((char *)(uintptr_t)"dpkg-source", (char *)(uintptr_t)"-x",
+		                      j->source, j->src), NULL, j->work);
 		/* dpkg-source leaves the upstream tarball beside what it extracted. */
 		DIR *d = opendir(j->work);
 		struct dirent *e;
@@ -772,6 +879,13 @@ configure_make_install(struct job *j)
 		if (rc == 0 && rename(inst, j->prefix) < 0)
 			rc = fail(j, "make install failed: cannot move '%s' to '%s': %s", inst,
 			          j->prefix, strerror(errno));
+		/* ensurepip ran before bin/ existed at its final place, so pip's
+		 * scripts name "bin/python" (distlib's fallback): provide it. */
+		char *py = util_path_join(j->prefix, "bin/python");
+		if (rc == 0 && symlink("python3.11", py) < 0 && errno != EEXIST)
+			rc = fail(j, "make install failed: cannot create '%s': %s", py,
+			          strerror(errno));
+		free(py);
 		free(destdir);
 		free(inst);
 	}
@@ -1146,21 +1260,29 @@ pydist_build(const struct pydist_options *o, const struct pydist_progress *p,
 	goto out;
 
 failed:
-	/* Keep the log where the user can read it; drop the half-built tree. */
+	/* Keep the log where the user can read it; drop the half-built tree.
+	 * The tree goes first (a full disk is a common cause), and the log is
+	 * renamed, which needs no space. */
 	if (j.work && j.log) {
 		char *kept = xasprintf("%s/%s.failed.log", j.pydir, j.key);
-		char *text = NULL;
-		size_t len = 0;
-		if (util_read_file(j.log, &text, &len) == 0 &&
-		    util_write_atomic(kept, text, len, 0644, false) == 0) {
+		if (!o->keep_build) {
+			util_remove_tree(j.src);
+			util_remove_tree(j.build);
+			util_remove_tree(j.destdir);
+			util_remove_tree(j.prefix);
+		}
+		if (rename(j.log, kept) == 0) {
 			free(j.log);
 			j.log = kept;
-			kept = NULL;
+		} else {
+			free(kept);
 		}
-		free(text);
-		free(kept);
 		if (!o->keep_build)
 			util_remove_tree(j.work);
+		if (!o->keep_build && !util_is_file(j.log)) {
+			free(j.log);
+			j.log = NULL;
+		}
 	}
 	res->log = j.log ? xstrdup(j.log) : NULL;
 out:

@@ -1,0 +1,687 @@
+#!/usr/bin/env python3
+"""python_dist.py: the CPython distribution that `pyweld python build` made.
+
+Runs against the default cache (`pyweld python path`, as the ctest fixture
+pyweld_distribution leaves it; HOME, PYWELD_CACHE and XDG_CACHE_HOME pass
+through so that both find the same one) and never writes into the
+distribution.  Cases (`--list`):
+
+  modules      every extension module that the system's CPython 3.11 has as
+               a .so in /usr/lib/python3.11/lib-dynload is recorded: its
+               installed .so is the output of a recorded link (SHA-256), that
+               link's objects are in the store and define PyInit_<name>
+  imports      the distribution's python starts isolated, imports each of
+               those modules (and every other recorded one) from its own
+               lib-dynload, and runs `python -m pip --version`
+  pip_command  the installed pip command (bin/pip3) runs `pip3 --version`
+  info         `pyweld python info --json`: version 3.11.x, soabi and
+               ext_suffix as the interpreter says, each module with its link,
+               init symbol, objects and libraries, libpython's SHA-256
+  licence      readline is libedit (EditLine), no GNU readline anywhere in
+               its libraries; GPL libraries are flagged copyleft
+  licences_known  every library linked has a known licence
+  cached       a second `pyweld python build` with the same inputs reports
+               the cached distribution and rebuilds nothing
+  debian       the Debian source package recorded: its version, its patch
+               count (every patch applied), the .dsc's SHA-256
+  linkdb       dist.linkdb: `pyweld db info` counts, `pyweld db check`
+               clean, the distribution row, libpython in the store
+  static_link  each module links statically from what was recorded (its
+               stored objects and archives, its libraries' archives,
+               libpython3.11.a): what welding will do
+
+    python_dist.py --pyweld build/bin/pyweld [CASE...]
+
+Exit status: 0 passed, 1 failed, 77 skipped (a prerequisite is absent, said
+why), 2 usage.  A failed case prints every problem it found.
+"""
+
+import argparse
+import concurrent.futures
+import glob
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+SKIP = 77
+SYSTEM_DYNLOAD = "/usr/lib/python3.11/lib-dynload"
+
+
+class Failure(Exception):
+    """An assertion of the test failed."""
+
+
+class Skip(Exception):
+    """A prerequisite is truly absent; the message says which."""
+
+
+def run_group(argv, env, timeout, cwd=None):
+    """Runs argv in its own process group (all of it is killed on a timeout);
+    returns the CompletedProcess with text in .out and .err."""
+    proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise Failure(f"'{' '.join(argv)}' did not finish in {timeout} s (killed)")
+    p = subprocess.CompletedProcess(argv, proc.returncode, out, err)
+    p.out = out.decode("utf-8", "surrogateescape")
+    p.err = err.decode("utf-8", "surrogateescape")
+    return p
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class Dist:
+    """The distribution under test, and the checks made on it."""
+
+    def __init__(self, args):
+        self.args = args
+        self.pyweld = os.path.abspath(args.pyweld)
+        self.env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                    "LC_ALL": "C.UTF-8", "TZ": "UTC"}
+        for k in ("HOME", "PYWELD_CACHE", "XDG_CACHE_HOME", "ASAN_OPTIONS",
+                  "UBSAN_OPTIONS", "LSAN_OPTIONS", "TMPDIR"):
+            if k in os.environ:
+                self.env[k] = os.environ[k]
+        self.problems = []
+        self._info = None
+        self._links = {}
+
+    # -- running things --
+
+    def run(self, argv, timeout=600, cwd=None):
+        return run_group(argv, self.env, timeout, cwd)
+
+    def run_ok(self, argv, **kw):
+        p = self.run(argv, **kw)
+        self.require(p.returncode == 0,
+                     f"'{' '.join(argv)}' exited {p.returncode}:\n{p.err}{p.out}")
+        return p
+
+    def check(self, cond, msg):
+        if not cond:
+            self.problems.append(msg)
+        return cond
+
+    def require(self, cond, msg):
+        if not cond:
+            self.problems.append(msg)
+            raise Failure()
+
+    # -- the distribution --
+
+    @property
+    def dir(self):
+        if not hasattr(self, "_dir"):
+            p = self.run([self.pyweld, "python", "path"])
+            if p.returncode != 0:
+                raise Skip("no distribution in the default cache (the ctest fixture "
+                           "pyweld_distribution builds it): " + p.err.strip())
+            self._dir = p.out.strip()
+        return self._dir
+
+    @property
+    def info(self):
+        if self._info is None:
+            p = self.run_ok([self.pyweld, "python", "info", "--json"])
+            self._info = json.loads(p.out)
+        return self._info
+
+    @property
+    def prefix(self):
+        return os.path.join(self.dir, "prefix")
+
+    @property
+    def python(self):
+        return os.path.join(self.prefix, "bin", "python3.11")
+
+    @property
+    def dynload(self):
+        return os.path.join(self.prefix, "lib", "python3.11", "lib-dynload")
+
+    @property
+    def db(self):
+        return os.path.join(self.dir, "dist.linkdb")
+
+    def store_path(self, h):
+        return os.path.join(self.dir, "dist.linkdb.store", h[:2], h)
+
+    def modules(self):
+        return {m["name"]: m for m in self.info.get("modules", [])}
+
+    def link(self, link_id):
+        """`pyweld db show link:N --json`, cached."""
+        if link_id not in self._links:
+            p = self.run_ok([self.pyweld, "db", "show", f"link:{link_id}", "--db", self.db,
+                             "--json"])
+            self._links[link_id] = json.loads(p.out)
+        return self._links[link_id]
+
+    def pyrun(self, code, *args):
+        """Runs code with the distribution's python, isolated; returns the process."""
+        return self.run([self.python, "-I", "-c", code, *args])
+
+
+def system_modules():
+    """Extension modules the system's CPython 3.11 has as shared objects."""
+    if not os.path.isdir(SYSTEM_DYNLOAD):
+        raise Skip(f"no '{SYSTEM_DYNLOAD}': the system has no CPython 3.11 to compare with")
+    names = sorted({f.split(".")[0] for f in os.listdir(SYSTEM_DYNLOAD) if f.endswith(".so")})
+    if not names:
+        raise Skip(f"'{SYSTEM_DYNLOAD}' holds no extension module")
+    return names
+
+
+# --- cases ------------------------------------------------------------------
+
+
+def case_modules(d):
+    """Every lib-dynload module of the system's python is recorded."""
+    mods = d.modules()
+    want = system_modules()
+    suffix = d.info.get("ext_suffix")
+    missing = [n for n in want if n not in mods]
+    d.check(not missing, f"modules of {SYSTEM_DYNLOAD} not in the distribution: {missing}")
+    # Every .so the distribution installed is described, and nothing else.
+    installed = sorted(f for f in os.listdir(d.dynload) if f.endswith(".so"))
+    described = sorted(m["file"] for m in mods.values())
+    d.check(installed == described,
+            "lib-dynload and distribution.json disagree: installed but not recorded "
+            f"{sorted(set(installed) - set(described))}, recorded but not installed "
+            f"{sorted(set(described) - set(installed))}")
+    for name in want:
+        m = mods.get(name)
+        if not m:
+            continue
+        init = f"PyInit_{name}"
+        so = os.path.join(d.dynload, m["file"])
+        d.check(m["file"] == name + suffix, f"{name}: file '{m['file']}' is not {name}{suffix}")
+        d.check(m["init"] == init, f"{name}: init '{m['init']}', expected {init}")
+        d.check(isinstance(m["link"], int) and m["link"] > 0, f"{name}: no link id")
+        d.check(m["objects"], f"{name}: no objects recorded")
+        if not os.path.isfile(so):
+            d.check(False, f"{name}: '{so}' is not installed")
+            continue
+        digest = sha256_file(so)
+        d.check(m["so_sha256"] == digest,
+                f"{name}: so_sha256 {m['so_sha256']} is not the installed file's {digest}")
+        show = d.link(m["link"])
+        link = show.get("link", {})
+        d.check(link.get("output_hash") == digest,
+                f"{name}: link {m['link']} produced {link.get('output_hash')}, not the "
+                f"installed .so ({digest})")
+        d.check(link.get("status") == 0, f"{name}: link {m['link']} status {link.get('status')}")
+        d.check(os.path.basename(link.get("output", "")) == m["file"],
+                f"{name}: link {m['link']} output is '{link.get('output')}'")
+        objs = [i for i in show.get("input", []) if i["kind"] == "object"]
+        d.check([i["value"] for i in objs] == m["objects"],
+                f"{name}: the objects in distribution.json {m['objects']} are not the "
+                f"link's object inputs {[i['value'] for i in objs]}")
+        hashes = set()
+        for i in show.get("input", []):
+            if i["kind"] not in ("object", "archive"):
+                continue
+            if not d.check(i.get("object"), f"{name}: input '{i['value']}' was not stored"):
+                continue
+            hashes.add(i["object"])
+            sp = d.store_path(i["object"])
+            d.check(os.path.isfile(sp) and sha256_file(sp) == i["object"],
+                    f"{name}: stored input '{i['value']}' missing or damaged at '{sp}'")
+        inits = {x["symbol"]: x["object"] for x in show.get("init", [])}
+        d.check(init in inits, f"{name}: link {m['link']} records inits {sorted(inits)}, "
+                f"not {init}")
+        d.check(inits.get(init) in hashes,
+                f"{name}: {init} is defined by {inits.get(init)}, not one of the link's "
+                "stored inputs")
+    print(f"  {len(want)} modules of {SYSTEM_DYNLOAD}; {len(mods)} recorded")
+
+
+IMPORT_PY = r"""
+import importlib, json, os, sys
+out = {"version": list(sys.version_info[:3]), "prefix": sys.prefix,
+       "executable": sys.executable, "modules": {}}
+for name in sys.argv[1:]:
+    try:
+        m = importlib.import_module(name)
+        out["modules"][name] = {"file": getattr(m, "__file__", None)}
+    except BaseException as e:
+        out["modules"][name] = {"error": "%s: %s" % (type(e).__name__, e)}
+print(json.dumps(out))
+"""
+
+
+def case_imports(d):
+    """The distribution's python imports every module and runs pip."""
+    want = system_modules()
+    names = sorted(set(want) | set(d.modules()))
+    p = d.pyrun(IMPORT_PY, *names)
+    d.require(p.returncode == 0, f"'{d.python} -I' did not run (exit {p.returncode}):\n{p.err}")
+    r = json.loads(p.out)
+    d.check(r["version"][:2] == [3, 11], f"the python is {r['version']}, not 3.11")
+    d.check(os.path.realpath(r["prefix"]) == os.path.realpath(d.prefix),
+            f"sys.prefix is '{r['prefix']}', not '{d.prefix}'")
+    dynload = os.path.realpath(d.dynload)
+    for name in names:
+        res = r["modules"].get(name, {})
+        if "error" in res:
+            d.check(False, f"import {name}: {res['error']}")
+            continue
+        f = res.get("file")
+        d.check(f and os.path.dirname(os.path.realpath(f)) == dynload,
+                f"import {name}: loaded from '{f}', not from '{dynload}'")
+    p = d.run([d.python, "-I", "-m", "pip", "--version"])
+    d.check(p.returncode == 0, f"'python -m pip --version' exited {p.returncode}:\n{p.err}")
+    site = os.path.join(d.prefix, "lib", "python3.11", "site-packages", "pip")
+    d.check(re.match(r"pip \d+\.\d+(\.\d+)? from ", p.out) and site in p.out,
+            f"'python -m pip --version' says {p.out.strip()!r}, expected pip from '{site}'")
+    d.check(p.out.strip() == d.info.get("pip"),
+            f"pip says {p.out.strip()!r}, distribution.json says {d.info.get('pip')!r}")
+    print(f"  imported {len(names)} modules ({len(want)} of the system's list); "
+          f"{p.out.strip()}")
+
+
+def case_pip_command(d):
+    """The installed pip command runs."""
+    pips = [os.path.join(d.prefix, "bin", n) for n in ("pip3", "pip3.11")]
+    present = [x for x in pips if os.path.isfile(x)]
+    d.require(present, f"no pip command in '{d.prefix}/bin': {os.listdir(d.prefix + '/bin')}")
+    for pip in present:
+        with open(pip, "rb") as f:
+            shebang = f.readline().decode(errors="replace").strip()
+        interp = shebang[2:].split()[0] if shebang.startswith("#!") else ""
+        d.check(os.path.isfile(interp) and os.access(interp, os.X_OK),
+                f"'{pip}' starts with '{shebang}', and '{interp}' is not an executable")
+        try:
+            p = d.run([pip, "--version"])
+        except OSError as e:
+            d.check(False, f"'{pip} --version' cannot run: {e}")
+            continue
+        d.check(p.returncode == 0 and p.out.startswith("pip "),
+                f"'{pip} --version' exited {p.returncode}: {p.out}{p.err}")
+
+
+def case_info(d):
+    """`pyweld python info --json` says what the interpreter says."""
+    i = d.info
+    for k in ("recipe", "key", "python_version", "soabi", "ext_suffix", "prefix", "readline",
+              "source", "configure", "libpython", "modules", "missing_static", "builtins",
+              "pip", "dir"):
+        d.check(k in i, f"info --json has no '{k}'")
+    d.check(i.get("dir") == d.dir, f"info dir '{i.get('dir')}' is not python path '{d.dir}'")
+    d.check(i.get("key") == os.path.basename(d.dir), f"key '{i.get('key')}' is not the dir name")
+    with open(os.path.join(d.dir, "COMPLETE")) as f:
+        d.check(f.read().strip() == i.get("key"), "COMPLETE does not hold the key")
+    d.check(os.path.realpath(i.get("prefix", "")) == os.path.realpath(d.prefix),
+            f"prefix '{i.get('prefix')}' is not '{d.prefix}'")
+    d.check(re.fullmatch(r"3\.11\.\d+", i.get("python_version", "")),
+            f"python_version '{i.get('python_version')}' is not 3.11.x")
+    p = d.pyrun("import json, sys, sysconfig; print(json.dumps([sys.version.split()[0], "
+                "sysconfig.get_config_var('SOABI'), sysconfig.get_config_var('EXT_SUFFIX'), "
+                "sorted(sys.builtin_module_names)]))")
+    d.require(p.returncode == 0, f"the python did not run: {p.err}")
+    version, soabi, suffix, builtins = json.loads(p.out)
+    d.check(i.get("python_version") == version,
+            f"python_version '{i.get('python_version')}', the interpreter says '{version}'")
+    d.check(i.get("soabi") == soabi == "cpython-311-x86_64-linux-gnu",
+            f"soabi '{i.get('soabi')}', the interpreter says '{soabi}'")
+    d.check(i.get("ext_suffix") == suffix == f".{soabi}.so",
+            f"ext_suffix '{i.get('ext_suffix')}', the interpreter says '{suffix}'")
+    d.check(i.get("builtins") == builtins, "builtins differ from sys.builtin_module_names")
+    lp = i.get("libpython", {})
+    lib = os.path.join(d.prefix, lp.get("path", "lib/libpython3.11.a"))
+    d.check(lp.get("path") == "lib/libpython3.11.a", f"libpython path '{lp.get('path')}'")
+    d.check(os.path.isfile(lib) and sha256_file(lib) == lp.get("sha256"),
+            f"libpython sha256 {lp.get('sha256')} does not match '{lib}'")
+    missing = {(x["module"], x["library"]) for x in i.get("missing_static", [])}
+    seen_missing = set()
+    d.check(i.get("modules"), "no modules")
+    for m in i.get("modules", []):
+        name = m.get("name", "?")
+        for k, t in (("name", str), ("file", str), ("link", int), ("init", str),
+                     ("so_sha256", str), ("objects", list), ("libs", list),
+                     ("dynamic_libs", list), ("copyleft", bool)):
+            d.check(isinstance(m.get(k), t), f"module {name}: '{k}' is not a {t.__name__}")
+        d.check(m.get("init") == f"PyInit_{name}", f"module {name}: init '{m.get('init')}'")
+        d.check(m.get("file") == name + (suffix or ""), f"module {name}: file '{m.get('file')}'")
+        d.check(m.get("objects"), f"module {name}: no objects")
+        names = [l.get("name") for l in m.get("libs", [])]
+        d.check(len(names) == len(set(names)), f"module {name}: a library twice: {names}")
+        for l in m.get("libs", []):
+            what = f"module {name}, library '{l.get('name')}'"
+            for k, t in (("name", str), ("licence", str), ("copyleft", bool), ("libc", bool)):
+                d.check(isinstance(l.get(k), t), f"{what}: '{k}' is not a {t.__name__}")
+            d.check(l.get("licence"), f"{what}: no licence")
+            a = l.get("archive")
+            if l.get("libc"):
+                d.check(a is None, f"{what}: a libc library with an archive '{a}'")
+            elif a is None:
+                d.check(l["name"] in m.get("dynamic_libs", []) and
+                        (name, l["name"]) in missing,
+                        f"{what}: no static archive, and not listed as dynamic/missing_static")
+                seen_missing.add((name, l["name"]))
+            else:
+                d.check(os.path.isfile(a) and a.endswith(".a"),
+                        f"{what}: archive '{a}' is not a static archive")
+        d.check(m.get("copyleft") == any(l.get("copyleft") for l in m.get("libs", [])),
+                f"module {name}: copyleft {m.get('copyleft')} disagrees with its libraries")
+    d.check(missing == seen_missing,
+            f"missing_static {sorted(missing)} disagrees with the modules' libraries "
+            f"{sorted(seen_missing)}")
+    # The text form says the same.
+    p = d.run_ok([d.pyweld, "python", "info"])
+    d.check(f"python:         {i.get('python_version')} ({i.get('soabi')})" in p.out,
+            "'pyweld python info' does not show the version and ABI")
+    d.check(f"extension modules: {len(i.get('modules', []))}" in p.out,
+            "'pyweld python info' does not show the module count")
+    d.check(all(re.search(rf"^{re.escape(m['name'])}\s+{m['init']}\s", p.out, re.M)
+                for m in i.get("modules", [])),
+            "'pyweld python info' does not list every module with its init symbol")
+
+
+def case_licence(d):
+    """readline is libedit; nothing GPL in it by default."""
+    i = d.info
+    p = d.pyrun("import readline; print(readline._READLINE_LIBRARY_VERSION)")
+    d.require(p.returncode == 0, f"import readline failed: {p.err}")
+    d.check("EditLine" in p.out,
+            f"readline._READLINE_LIBRARY_VERSION is {p.out.strip()!r}, not EditLine (libedit)")
+    d.check("libedit" in i.get("readline", ""), f"readline is '{i.get('readline')}'")
+    d.check("--with-readline=editline" in i.get("configure", []),
+            f"configure did not get --with-readline=editline: {i.get('configure')}")
+    m = d.modules().get("readline")
+    d.require(m, "no readline module")
+    libs = [l["name"] for l in m["libs"]]
+    d.check("edit" in libs, f"readline's libraries {libs} do not include libedit")
+    gnu = [l for l in libs if l in ("readline", "history")]
+    d.check(not gnu, f"readline links GNU readline: {libs}")
+    d.check(not m["copyleft"] and not any(l["copyleft"] for l in m["libs"]),
+            f"readline's libraries are copyleft: {m['libs']}")
+    link = d.link(m["link"])["link"]
+    d.check(not any(re.fullmatch(r"-l(readline|history)|.*libreadline\.(a|so.*)", a)
+                    for a in link["argv"]),
+            f"readline's recorded link names GNU readline: {link['argv']}")
+    so = os.path.join(d.dynload, m["file"])
+    p = d.run(["readelf", "-d", so])
+    if p.returncode == 0:
+        needed = re.findall(r"\(NEEDED\).*\[(.+)\]", p.out)
+        d.check(not any(n.startswith(("libreadline", "libhistory")) for n in needed),
+                f"'{so}' needs GNU readline: {needed}")
+    # Known GPL libraries are flagged wherever they appear.
+    for mod in i.get("modules", []):
+        for l in mod["libs"]:
+            if l["name"] in ("readline", "history", "gdbm", "gdbm_compat"):
+                d.check(l["copyleft"] and mod["copyleft"],
+                        f"module {mod['name']}: GPL library '{l['name']}' not flagged copyleft")
+
+
+def case_licences_known(d):
+    """Every library a module links has a known licence."""
+    # DESIGN: "Licences of everything linked are known and reported"; an
+    # unknown licence is also never counted as copyleft.
+    unknown = sorted({f"{l['name']} ({mod['name']})" for mod in d.info.get("modules", [])
+                      for l in mod["libs"] if l.get("licence") in (None, "", "unknown")})
+    d.check(not unknown, f"libraries with licence 'unknown': {', '.join(unknown)}")
+
+
+def case_cached(d):
+    """A second build with the same inputs is found in the cache."""
+    stamp = {}
+    for f in ("COMPLETE", "build.log", "distribution.json", "dist.linkdb", "prefix",
+              "prefix/lib/libpython3.11.a", "prefix/bin/python3.11"):
+        st = os.stat(os.path.join(d.dir, f))
+        stamp[f] = (st.st_ino, st.st_mtime_ns, st.st_size)
+    dir_ino = os.stat(d.dir).st_ino
+    pydir = os.path.dirname(d.dir)
+    work_before = set(glob.glob(os.path.join(pydir, ".work-*")))
+    src = d.info.get("source", {}).get("path")
+    calls = [[]]
+    if src and os.path.isfile(src):
+        calls.append(["--source", src])
+    for extra in calls:
+        what = "'pyweld python build" + "".join(" " + a for a in extra) + "'"
+        p = d.run([d.pyweld, "python", "build", *extra], timeout=90)
+        d.check(p.returncode == 0, f"{what} exited {p.returncode}:\n{p.err}")
+        d.check(p.out.strip() == d.dir, f"{what} printed '{p.out.strip()}', not '{d.dir}'")
+        d.check("pyweld: using the cached distribution" in p.err,
+                f"{what} did not report the cached distribution:\n{p.err}")
+        d.check(not re.search(r"\[[3-6]/6\]|built CPython", p.err),
+                f"{what} built something:\n{p.err}")
+    for f, before in stamp.items():
+        st = os.stat(os.path.join(d.dir, f))
+        d.check((st.st_ino, st.st_mtime_ns, st.st_size) == before,
+                f"'{f}' changed during a cached build call")
+    d.check(os.stat(d.dir).st_ino == dir_ino, "the distribution directory was replaced")
+    d.check(set(glob.glob(os.path.join(pydir, ".work-*"))) <= work_before,
+            "a cached build call made a work directory")
+    d.check(os.path.realpath(os.path.join(pydir, "current")) == os.path.realpath(d.dir),
+            "'current' does not point at the distribution after a cached call")
+
+
+def dsc_fields(path):
+    """Field: value pairs of a .dsc (continuation lines joined)."""
+    fields, key = {}, None
+    with open(path, errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line.startswith("-----BEGIN PGP SIGNATURE"):
+                break
+            if line.startswith(("-----BEGIN", "Hash:")) or not line.strip():
+                continue
+            if line[0] in " \t" and key:
+                fields[key] += "\n" + line.strip()
+            elif ":" in line:
+                key, _, value = line.partition(":")
+                fields[key] = value.strip()
+    return fields
+
+
+def case_debian(d):
+    """Debian's patch level is recorded, and its patches were applied."""
+    s = d.info.get("source", {})
+    if s.get("kind") != "debian-source-package":
+        raise Skip(f"the distribution was built from a {s.get('kind')}, not Debian's package")
+    v = s.get("debian_version") or ""
+    d.check(re.fullmatch(r"3\.11\.\d+-[0-9A-Za-z.+~]+", v),
+            f"source.debian_version '{v}' is not a Debian version of 3.11")
+    d.check(v.split("-")[0] == d.info.get("python_version"),
+            f"Debian version '{v}' is not of python {d.info.get('python_version')}")
+    dsc = s.get("path", "")
+    if os.path.isfile(dsc):
+        f = dsc_fields(dsc)
+        d.check(f.get("Version") == v, f"the .dsc says Version {f.get('Version')}, recorded {v}")
+        d.check(s.get("sha256") == sha256_file(dsc), "source.sha256 is not the .dsc's")
+        debs = glob.glob(os.path.join(os.path.dirname(dsc), f"python3.11_{v}.debian.tar.*"))
+        if debs:
+            p = d.run(["tar", "-xOf", debs[0], "debian/patches/series"])
+            if d.check(p.returncode == 0, f"cannot read the series from '{debs[0]}'"):
+                n = sum(1 for l in p.out.splitlines() if l.strip() and not l.startswith("#"))
+                d.check(s.get("debian_patches") == n,
+                        f"debian_patches {s.get('debian_patches')}, the series has {n}")
+    else:
+        print(f"  note: '{dsc}' is gone; only the recorded values are checked")
+    d.check(isinstance(s.get("debian_patches"), int) and s["debian_patches"] > 0,
+            f"debian_patches {s.get('debian_patches')}")
+    with open(os.path.join(d.dir, "build.log"), errors="replace") as f:
+        applied = re.findall(r"^dpkg-source: info: applying (\S+)", f.read(), re.M)
+    d.check(len(applied) == s.get("debian_patches"),
+            f"build.log shows {len(applied)} patches applied, {s.get('debian_patches')} recorded")
+    documented = ("reversed Lib/site.py part of distutils-install-layout.diff",
+                  "reversed sysconfig-debian-schemes.diff",
+                  "reversed ensurepip-disabled.diff",
+                  "Modules/pyexpat.c: Py_BUILD_CORE_MODULE guard")
+    for a in s.get("pyweld_adjustments", []):
+        d.check(a.startswith(documented), f"undocumented adjustment to Debian's tree: '{a}'")
+    print(f"  Debian {v}, {s.get('debian_patches')} patches, "
+          f"{len(s.get('pyweld_adjustments', []))} adjustments")
+
+
+def case_linkdb(d):
+    """dist.linkdb holds every compile and link, and checks clean."""
+    want = system_modules()
+    p = d.run_ok([d.pyweld, "db", "info", "--db", d.db, "--json"])
+    info = json.loads(p.out)
+    d.check(info.get("links", 0) >= len(want),
+            f"{info.get('links')} links recorded, fewer than the {len(want)} modules of "
+            f"{SYSTEM_DYNLOAD}")
+    d.check(info.get("links", 0) >= len(d.modules()),
+            f"{info.get('links')} links recorded for {len(d.modules())} modules")
+    d.check(info.get("compiles", 0) > info.get("links", 0),
+            f"{info.get('compiles')} compiles for {info.get('links')} links")
+    d.check(info.get("distributions") == 1, f"{info.get('distributions')} distribution rows")
+    d.check(info.get("builds", 0) >= 1, "no build row")
+    p = d.run([d.pyweld, "db", "check", "--db", d.db])
+    d.check(p.returncode == 0, f"'pyweld db check' exited {p.returncode}:\n{p.out}{p.err}")
+    p = d.run_ok([d.pyweld, "db", "distributions", "--db", d.db, "--json"])
+    rows = json.loads(p.out)
+    d.require(len(rows) == 1, f"{len(rows)} distribution rows")
+    r, i = rows[0], d.info
+    for k, ik in (("python_version", "python_version"), ("abi", "soabi"),
+                  ("ext_suffix", "ext_suffix"), ("prefix", "prefix")):
+        d.check(r.get(k) == i.get(ik), f"distribution row {k} '{r.get(k)}' != info '{i.get(ik)}'")
+    lib = i.get("libpython", {}).get("sha256", "")
+    d.check(r.get("libpython") == lib, f"distribution row libpython {r.get('libpython')} != {lib}")
+    d.check(lib and os.path.isfile(d.store_path(lib)), "libpython3.11.a is not in the store")
+    print(f"  {info.get('compiles')} compiles, {info.get('links')} links, "
+          f"{info.get('archives')} archives, {info.get('store_bytes', 0) >> 20} MB stored")
+
+
+MAIN_C = "extern void *{init}(void);\nint main(void) {{ return {init}() != 0; }}\n"
+
+
+def case_static_link(d):
+    """Each module links statically from what was recorded."""
+    i = d.info
+    libpython = os.path.join(d.prefix, i.get("libpython", {}).get("path", "lib/libpython3.11.a"))
+    p = d.pyrun("import sysconfig; print(sysconfig.get_config_var('LIBS') or '', "
+                "sysconfig.get_config_var('SYSLIBS') or '')")
+    d.require(p.returncode == 0, f"the python did not run: {p.err}")
+    pylibs = p.out.split()
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if not cc:
+        raise Skip("no C compiler")
+    tmp = tempfile.mkdtemp(prefix="pyweld-python-static-")
+
+    def one(m):
+        show = d.link(m["link"])
+        inputs = [d.store_path(x["object"]) for x in show["input"]
+                  if x["kind"] in ("object", "archive") and x.get("object")]
+        libs = [l["archive"] if l.get("archive") else "-l" + l["name"] for l in m["libs"]]
+        main = os.path.join(tmp, m["name"] + ".c")
+        with open(main, "w") as f:
+            f.write(MAIN_C.format(init=m["init"]))
+        argv = [cc, "-o", os.path.join(tmp, m["name"]), main, *inputs, *libs, libpython,
+                *pylibs]
+        p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           env=d.env, timeout=300)
+        out = p.stdout.decode(errors="replace")
+        undefined = sorted(set(re.findall(r"undefined reference to `([^']+)'", out)))
+        return m["name"], p.returncode, undefined, out, libs
+
+    # Fetch the links first (one pyweld call at a time), then link in parallel.
+    mods = i.get("modules", [])
+    for m in mods:
+        d.link(m["link"])
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as ex:
+        results = list(ex.map(one, mods))
+    bad = 0
+    for name, rc, undefined, out, libs in sorted(results):
+        if rc != 0:
+            bad += 1
+            detail = (f"undefined: {', '.join(undefined[:8])}"
+                      f"{' ...' if len(undefined) > 8 else ''}" if undefined
+                      else out.strip()[-600:])
+            d.check(False, f"{name}: does not link statically with its recorded libraries "
+                    f"{[os.path.basename(x) for x in libs]} and nothing is reported in "
+                    f"missing_static; {detail}")
+    if not d.problems:
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        print(f"  the links are in '{tmp}'")
+    print(f"  {len(mods) - bad} of {len(mods)} modules link statically")
+
+
+CASES = {
+    "modules": case_modules,
+    "imports": case_imports,
+    "pip_command": case_pip_command,
+    "info": case_info,
+    "licence": case_licence,
+    "licences_known": case_licences_known,
+    "cached": case_cached,
+    "debian": case_debian,
+    "linkdb": case_linkdb,
+    "static_link": case_static_link,
+}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--pyweld", help="the pyweld executable")
+    ap.add_argument("--list", action="store_true", help="list the cases")
+    ap.add_argument("cases", nargs="*", help="cases to run (default: all)")
+    args = ap.parse_args()
+    if args.list:
+        for name, fn in CASES.items():
+            print(f"{name:15} {fn.__doc__.splitlines()[0]}")
+        return 0
+    if not args.pyweld:
+        ap.error("--pyweld is required")
+    unknown = [n for n in args.cases if n not in CASES]
+    if unknown:
+        ap.error(f"unknown case(s): {', '.join(unknown)} (see --list)")
+    names = args.cases or list(CASES)
+    failed = skipped = 0
+    d = Dist(args)
+    for name in names:
+        d.problems = []
+        t0 = time.time()
+        try:
+            CASES[name](d)
+            if d.problems:
+                raise Failure()
+        except Skip as e:
+            skipped += 1
+            print(f"SKIP {name}: {e}")
+            continue
+        except Failure as e:
+            failed += 1
+            if str(e):
+                d.problems.append(str(e))
+            print(f"FAIL {name} ({time.time() - t0:.1f} s), distribution '{getattr(d, '_dir', '?')}':")
+            for msg in d.problems:
+                print("  - " + msg.replace("\n", "\n    "))
+            continue
+        except Exception:
+            failed += 1
+            print(f"FAIL {name}: unexpected exception")
+            traceback.print_exc(file=sys.stdout)
+            for msg in d.problems:
+                print("  - " + msg.replace("\n", "\n    "))
+            continue
+        print(f"ok   {name} ({time.time() - t0:.1f} s)")
+    if failed:
+        return 1
+    if skipped == len(names):
+        return SKIP
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

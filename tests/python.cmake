@@ -1,0 +1,70 @@
+# The CPython distribution (`pyweld python build`, pydist/): integration
+# tests of what it built and of the sources it must refuse.  Included by
+# tests/CMakeLists.txt after the pyweld_distribution fixture test.
+#
+# python_dist*: tests/integration/python_dist.py against the distribution in
+# the default cache, which the fixture builds (minutes) or finds (instantly);
+# they only read it.  HOME, PYWELD_CACHE and XDG_CACHE_HOME reach them as they
+# reach the fixture, so both use the same cache.
+#
+# python_badinput_*: tests/integration/python_badinput.py, each case with
+# its own small cache in a temporary directory, in seconds.  The cases that
+# need Debian's real source take it from where the fixture downloads it (or
+# /tmp/pysrc) and skip when there is none; the no-space cases mount a 64 MB
+# tmpfs and skip when not root.
+
+find_package(Python3 COMPONENTS Interpreter)
+if(NOT Python3_Interpreter_FOUND)
+  message(STATUS "python3 not found: the python_* integration tests are not registered")
+  return()
+endif()
+
+set(_pydist_script "${CMAKE_CURRENT_SOURCE_DIR}/integration/python_dist.py")
+set(_pybad_script "${CMAKE_CURRENT_SOURCE_DIR}/integration/python_badinput.py")
+
+# pyweld_python_dist_test(NAME TIMEOUT CASE...)
+function(pyweld_python_dist_test name timeout)
+  add_test(NAME ${name}
+    COMMAND ${Python3_EXECUTABLE} ${_pydist_script} --pyweld $<TARGET_FILE:pyweld> ${ARGN})
+  set_tests_properties(${name} PROPERTIES
+    LABELS integration
+    FIXTURES_REQUIRED pyweld_distribution
+    SKIP_RETURN_CODE ${PYWELD_SKIP_CODE}
+    TIMEOUT ${timeout})
+endfunction()
+
+# The main test: every module of the system's lib-dynload recorded with its
+# objects and init symbol; the new python imports them all and runs pip.
+pyweld_python_dist_test(python_dist 600 modules imports)
+# The pip command installed beside it (bin/pip3) runs.
+pyweld_python_dist_test(python_dist_pip_command 120 pip_command)
+# `pyweld python info --json` agrees with the interpreter and the files.
+pyweld_python_dist_test(python_dist_info 120 info)
+# readline is libedit; GPL libraries flagged; every licence known.
+pyweld_python_dist_test(python_dist_licence 120 licence)
+pyweld_python_dist_test(python_dist_licences_known 120 licences_known)
+# The same inputs again: "using the cached distribution", nothing rebuilt.
+pyweld_python_dist_test(python_dist_cached 120 cached)
+# Debian's version and patch series recorded and applied.
+pyweld_python_dist_test(python_dist_debian 120 debian)
+# dist.linkdb: counts, `pyweld db check`, the distribution row.
+pyweld_python_dist_test(python_dist_linkdb 300 linkdb)
+# Every module links statically from its recorded objects and libraries.
+pyweld_python_dist_test(python_dist_static_link 900 static_link)
+
+# One ctest test per bad input, so a failure names it.
+foreach(_case truncated_tarball other_program configure_fails python_3_12 not_a_tree
+              missing_source dsc_wrong_orig enospc_dsc enospc_tarball killed_build
+              half_built)
+  add_test(NAME python_badinput_${_case}
+    COMMAND ${Python3_EXECUTABLE} ${_pybad_script} --pyweld $<TARGET_FILE:pyweld> ${_case})
+  set_tests_properties(python_badinput_${_case} PROPERTIES
+    LABELS integration
+    SKIP_RETURN_CODE ${PYWELD_SKIP_CODE}
+    TIMEOUT 180)
+endforeach()
+# These use the downloaded source when there is one: after the fixture when
+# both run (ordering only; they never wait for a build they do not need).
+set_tests_properties(python_badinput_truncated_tarball python_badinput_dsc_wrong_orig
+                     python_badinput_enospc_dsc python_badinput_enospc_tarball
+                     PROPERTIES DEPENDS pyweld_distribution)

@@ -84,6 +84,9 @@ link_row(void *ctx, const struct linkdb_row *row)
 	if ((!strcmp(kind, "object") || !strcmp(kind, "archive")) && object) {
 		char *p = linkdb_store_path(f->db, object);
 		const char *okind = text(col(row, "object_kind"));
+		const struct linkdb_value *lto = col(row, "lto");
+		if (lto && lto->type == LINKDB_INT && lto->i)
+			f->e->lto = true;
 		if (!p)
 			return -1;
 		/* An object that is not ELF (a linker script, text) cannot be welded. */
@@ -162,6 +165,13 @@ itg_ext_from_link(struct linkdb *db, int64_t link, struct itg_ext *e, char *err,
 	free(want);
 	if (e->objects.n == 0) {
 		snprintf(err, errlen, "its recorded link has no objects");
+		return -1;
+	}
+	if (e->lto) {
+		snprintf(err, errlen, "its objects hold only LTO bytecode (compiled with -flto "
+		         "and without -ffat-lto-objects), which cannot be partially linked and "
+		         "renamed\nhint: build it with fat objects, e.g. --env "
+		         "CFLAGS=-ffat-lto-objects, or without LTO: --env CFLAGS=-fno-lto");
 		return -1;
 	}
 	return 0;

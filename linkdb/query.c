@@ -151,7 +151,7 @@ static const struct part show_link[] = {
 	{ "link", "SELECT id, build, time, cwd, language, output, output_hash, status,"
 	          " argv FROM link WHERE id = ?1" },
 	{ "input", "SELECT i.seq, i.kind, i.value, i.path, i.object, o.size, o.kind"
-	           " AS object_kind FROM link_input i LEFT JOIN object o"
+	           " AS object_kind, o.lto FROM link_input i LEFT JOIN object o"
 	           " ON o.hash = i.object WHERE i.link = ?1 ORDER BY i.seq" },
 	{ "init", "SELECT symbol, object FROM link_init WHERE link = ?1"
 	          " ORDER BY symbol, object" },

@@ -462,6 +462,32 @@ setup_shims(struct build *b)
 	free(exe);
 }
 
+/*
+ * A local project is built from a copy: pip builds it in place, which would
+ * write build/ and *.egg-info into the user's tree, and a build/ left from
+ * an earlier build makes setuptools skip the compile, leaving nothing for
+ * the wrappers to record.
+ */
+static char *
+copy_project(struct build *b, const char *dir, size_t n)
+{
+	char *from = xasprintf("%s/.", dir);
+	char *to = xasprintf("%s/project-%zu", b->work, n);
+	char *stale = util_path_join(to, "build");
+	int rc;
+
+	if (util_mkdir_p(to, 0755) < 0)
+		die(b, "cannot create '%s':", to);
+	rc = run(b, (char *const[]){ (char *)(uintptr_t)"cp", (char *)(uintptr_t)"-a", from,
+	                             to, NULL }, NULL, NULL);
+	if (rc != 0)
+		die(b, "cannot copy the project '%s' (cp exited %d)", dir, rc);
+	util_remove_tree(stale);
+	free(stale);
+	free(from);
+	return to;
+}
+
 static void
 install(struct build *b)
 {
@@ -508,7 +534,7 @@ install(struct build *b)
 		strvec_push_owned(&av, util_abspath(b->requirements.v[i]));
 	}
 	for (size_t i = 0; i < b->setup_dirs.n; i++)
-		strvec_push_owned(&av, util_abspath(b->setup_dirs.v[i]));
+		strvec_push_owned(&av, copy_project(b, b->setup_dirs.v[i], i));
 	for (size_t i = 0; i < b->pip_specs.n; i++)
 		strvec_push(&av, b->pip_specs.v[i]);
 	free(pip);

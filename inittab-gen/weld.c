@@ -142,6 +142,15 @@ itg_ext_from_link(struct linkdb *db, int64_t link, struct itg_ext *e, char *err,
 	}
 	if (f.rc < 0)
 		return -1;
+	/* LTO bytecode hides its symbols from the ELF symbol table: say so
+	 * before looking for the init function there. */
+	if (e->lto) {
+		snprintf(err, errlen, "its objects hold only LTO bytecode (compiled with -flto "
+		         "and without -ffat-lto-objects), which cannot be partially linked and "
+		         "renamed\nhint: build it with fat objects, e.g. --env "
+		         "CFLAGS=-ffat-lto-objects, or without LTO: --env CFLAGS=-fno-lto");
+		return -1;
+	}
 	if (linkdb_link_inits(db, link, &inits, &ninits) < 0) {
 		snprintf(err, errlen, "%s", linkdb_errmsg(db));
 		return -1;
@@ -165,13 +174,6 @@ itg_ext_from_link(struct linkdb *db, int64_t link, struct itg_ext *e, char *err,
 	free(want);
 	if (e->objects.n == 0) {
 		snprintf(err, errlen, "its recorded link has no objects");
-		return -1;
-	}
-	if (e->lto) {
-		snprintf(err, errlen, "its objects hold only LTO bytecode (compiled with -flto "
-		         "and without -ffat-lto-objects), which cannot be partially linked and "
-		         "renamed\nhint: build it with fat objects, e.g. --env "
-		         "CFLAGS=-ffat-lto-objects, or without LTO: --env CFLAGS=-fno-lto");
 		return -1;
 	}
 	return 0;
@@ -281,8 +283,13 @@ itg_isolate(struct itg_ext *e, const char *dir, char *err, size_t errlen)
 	strbuf_free(&keep);
 	renamed_arg = xasprintf("%s=%s", e->init, e->renamed);
 	keep_arg = xasprintf("--keep-global-symbols=%s", keepfile);
+	/* Fat LTO objects carry their bytecode beside the machine code; the
+	 * final link's LTO plugin would read the bytecode's symbol table, where
+	 * the init function still has its old name: drop the bytecode. */
 	char *oc[] = { (char *)(uintptr_t)"objcopy", (char *)(uintptr_t)"--redefine-sym",
-	               renamed_arg, keep_arg, out, NULL };
+	               renamed_arg, keep_arg,
+	               (char *)(uintptr_t)"--remove-section=.gnu.lto_*",
+	               (char *)(uintptr_t)"--remove-section=.gnu.debuglto_*", out, NULL };
 	rc = util_run(oc, NULL);
 	unlink(keepfile);
 	free(keepfile);

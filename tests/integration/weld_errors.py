@@ -1,0 +1,308 @@
+#!/usr/bin/env python3
+"""weld_errors.py: `pyweld build` given what it cannot weld, or bad input.
+
+Every case expects a failed build that says so clearly: a non-zero exit that
+is not a signal, the first line after the progress lines starting with
+"pyweld: error: ", no traceback, and the message naming what failed (the
+package, the file, the reason).  A file standing at -o before the build (a
+previous APP) must come out byte-identical, with nothing beside it: a failed
+build writes no partial APP and never removes the old one.
+
+Cases:
+  rust_orjson       orjson 3.10.7 (Rust, built by maturin/cargo): refused
+                    with the package, the file, the reason (Rust) and a hint.
+                    maturin comes as a wheel (`--only-binary maturin` in the
+                    requirements file): built from its sdist it needs
+                    crates.io, and the case is about the weld, not maturin.
+                    Skipped without cargo.
+  pycryptodome      pycryptodome 3.20.0: its .so files define no PyInit_
+                    (ctypes loads them by path): refused naming the package,
+                    the file and the missing init function.
+  unknown_package   pyweld-no-such-package-xyz==1.0: refused naming it.
+  compile_error     a local project (--setup-py) whose C file has a syntax
+                    error: refused naming the project and the file.
+  late_failure      a local extension that calls _Unwind_Backtrace, so the
+                    final link wants libgcc_s: either a binary that needs
+                    only glibc, or a refusal that leaves the old APP alone
+                    (the check of DT_NEEDED runs after the APP is written).
+  corrupt_dist      --dist at a distribution whose dist.linkdb is garbage,
+                    empty, or has damaged pages, or whose distribution.json
+                    is truncated: refused naming the file; no APP appears
+                    where there was none.
+  missing_dir       -o in a directory that does not exist: refused naming it,
+                    and the directory is not created.
+
+    weld_errors.py --pyweld build/bin/pyweld [--keep] [CASE...]
+"""
+
+import os
+import random
+import shutil
+import sqlite3
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import weld_testlib as wt  # noqa: E402
+
+ORJSON_REQUIREMENTS = """\
+# orjson 3.10.7 pinned by the SHA-256 of its sdist; its build back end,
+# maturin, as a wheel (pyweld builds everything else from source).
+--only-binary maturin
+orjson==3.10.7 \\
+    --hash=sha256:75ef0640403f945f3a1f9f6400686560dbfb0fb5b16589ad62cd477043c4eee3
+"""
+
+
+def hints(lines):
+    """The hint lines other than the ones pointing at the log and work dir."""
+    return [l for l in lines if l.startswith("hint:") and "the full log is" not in l and
+            "work directory" not in l]
+
+
+def out_with_sentinel(c):
+    os.makedirs(c.path("out"), exist_ok=True)
+    app = c.path("out", "app")
+    return app, c.sentinel(app)
+
+
+def case_rust_orjson(c):
+    """orjson (Rust): refused with the package, the file, the reason and a hint"""
+    if not shutil.which("cargo", path=c.env["PATH"]):
+        raise wt.Skip("no cargo on PATH: orjson cannot be built at all")
+    reqs = c.path("requirements.txt")
+    wt.write(reqs, ORJSON_REQUIREMENTS)
+    app, before = out_with_sentinel(c)
+    p = c.build("-r", reqs, "-o", app, timeout=1500)
+    print(f"     pyweld build took {p.seconds:.1f} s")
+    lines = c.check_clear_error(p, "orjson", subjects=[
+        "orjson 3.10.7",
+        ("orjson.cpython-311-x86_64-linux-gnu.so", "orjson/orjson."),
+        ("rust",),
+    ])
+    c.check("pip could not install" not in p.err, "pip did not build orjson, so the weld "
+            f"was never tried:\n{wt.tail(p.err)}")
+    c.check(hints(lines), "the error has no hint saying what to do:\n" + "\n".join(lines))
+    c.check_sentinel(app, before, "orjson")
+
+
+def case_pycryptodome(c):
+    """pycryptodome: shared libraries with no init function are refused"""
+    app, before = out_with_sentinel(c)
+    p = c.build("--pip-install", "pycryptodome==3.20.0", "-o", app, timeout=1200)
+    print(f"     pyweld build took {p.seconds:.1f} s")
+    c.check_clear_error(p, "pycryptodome", subjects=[
+        "pycryptodome 3.20.0",
+        ("site-packages/Crypto/",),
+        ("no init function",),
+    ])
+    lines = wt.error_block(p.err)
+    c.check(any(".so" in l and "Crypto" in l for l in lines),
+            "the error does not name the .so file:\n" + "\n".join(lines))
+    c.check_sentinel(app, before, "pycryptodome")
+
+
+def case_unknown_package(c):
+    """a package PyPI does not have: refused naming it"""
+    app, before = out_with_sentinel(c)
+    p = c.build("--pip-install", "pyweld-no-such-package-xyz==1.0", "-o", app, timeout=600)
+    c.check_clear_error(p, "unknown package", subjects=["pyweld-no-such-package-xyz"])
+    c.check_sentinel(app, before, "unknown package")
+
+
+BROKEN_SETUP = """\
+from setuptools import Extension, setup
+
+setup(name="pyweld-test-broken", version="1.0",
+      ext_modules=[Extension("pyweld_test_broken", ["broken_ext.c"])])
+"""
+
+BROKEN_C = """\
+#include <Python.h>
+
+/* A syntax error on purpose: the test wants the build to fail here. */
+static int this is not C;
+
+PyMODINIT_FUNC PyInit_pyweld_test_broken(void) { return NULL; }
+"""
+
+
+def case_compile_error(c):
+    """a local project that does not compile: refused naming it and the file"""
+    src = c.path("project")
+    wt.write(os.path.join(src, "setup.py"), BROKEN_SETUP)
+    wt.write(os.path.join(src, "broken_ext.c"), BROKEN_C)
+    app, before = out_with_sentinel(c)
+    p = c.build("--setup-py", src, "-o", app, timeout=600)
+    c.check_clear_error(p, "compile error", subjects=[
+        ("pyweld-test-broken", "pyweld_test_broken", src),
+        ("broken_ext.c",),
+    ])
+    c.check_sentinel(app, before, "compile error")
+
+
+UNWIND_SETUP = """\
+from setuptools import Extension, setup
+
+setup(name="pyweld-test-unwind", version="1.0",
+      ext_modules=[Extension("pyweld_test_unwind", ["unwind.c"])])
+"""
+
+UNWIND_C = """\
+/* Walks its own stack with the GCC unwinder: libgcc_s when linked dynamically. */
+#include <Python.h>
+#include <unwind.h>
+
+static _Unwind_Reason_Code
+count(struct _Unwind_Context *ctx, void *arg)
+{
+	(void)ctx;
+	++*(int *)arg;
+	return _URC_NO_REASON;
+}
+
+static PyObject *
+depth(PyObject *self, PyObject *unused)
+{
+	int n = 0;
+	(void)self;
+	(void)unused;
+	_Unwind_Backtrace(count, &n);
+	return PyLong_FromLong(n);
+}
+
+static PyMethodDef methods[] = {
+	{ "depth", depth, METH_NOARGS, "frames on the C stack" },
+	{ NULL, NULL, 0, NULL },
+};
+
+static struct PyModuleDef def = { PyModuleDef_HEAD_INIT, "pyweld_test_unwind", NULL, -1,
+                                  methods };
+
+PyMODINIT_FUNC
+PyInit_pyweld_test_unwind(void)
+{
+	return PyModule_Create(&def);
+}
+"""
+
+
+def case_late_failure(c):
+    """an extension that pulls in libgcc_s: glibc-only binary, or the old APP kept"""
+    src = c.path("project")
+    wt.write(os.path.join(src, "setup.py"), UNWIND_SETUP)
+    wt.write(os.path.join(src, "unwind.c"), UNWIND_C)
+    app, before = out_with_sentinel(c)
+    p = c.build("--setup-py", src, "--python-code",
+                "import pyweld_test_unwind as u; print(u.depth() > 2)", "-o", app,
+                timeout=600)
+    if p.returncode != 0:
+        c.check_clear_error(p, "libgcc_s", subjects=[("libgcc_s",)])
+        c.check_sentinel(app, before, "a build refused after its final link")
+        return
+    # Built: then it must keep the promise of a default build.
+    needed, text = wt.needed_libs(app)
+    bad = [n for n in needed or [] if n not in wt.LIBC_FAMILY]
+    c.check(not bad, f"the binary needs more than glibc: {bad}")
+    r = c.run([app], env=c.run_env, cwd=c.path("home"), timeout=60)
+    c.check(r.returncode == 0 and r.out == "True\n",
+            f"the binary exited {r.returncode}: {r.out!r} {wt.tail(r.err)}")
+
+
+def make_fake_dist(c, real, name):
+    """A distribution directory beside the case: COMPLETE and distribution.json
+    copied, prefix and object store linked to the real ones (read only)."""
+    d = c.path(name)
+    os.mkdir(d)
+    for f in ("COMPLETE", "distribution.json"):
+        shutil.copy(os.path.join(real, f), os.path.join(d, f))
+    for f in ("prefix", "dist.linkdb.store"):
+        os.symlink(os.path.join(real, f), os.path.join(d, f))
+    return d
+
+
+def copy_db(real, dst):
+    """A consistent copy of the real dist.linkdb, in rollback-journal mode."""
+    src = sqlite3.connect(f"file:{os.path.join(real, 'dist.linkdb')}?mode=ro", uri=True)
+    out = sqlite3.connect(dst)
+    src.backup(out)
+    out.execute("PRAGMA journal_mode=DELETE")
+    out.close()
+    src.close()
+
+
+def case_corrupt_dist(c):
+    """a distribution whose link database or description is damaged"""
+    real = c.args.dist
+    variants = {}
+
+    d = make_fake_dist(c, real, "garbage")
+    with open(os.path.join(d, "dist.linkdb"), "wb") as f:
+        f.write(random.Random(1).randbytes(8192))
+    variants["garbage"] = (d, "dist.linkdb")
+
+    d = make_fake_dist(c, real, "empty")
+    open(os.path.join(d, "dist.linkdb"), "wb").close()
+    variants["empty"] = (d, "dist.linkdb")
+
+    # The header page and the schema stay; every other page is noise, so the
+    # database opens and fails when the weld reads its links.
+    d = make_fake_dist(c, real, "damaged")
+    db = os.path.join(d, "dist.linkdb")
+    copy_db(real, db)
+    with open(db, "r+b") as f:
+        data = bytearray(f.read())
+        page = int.from_bytes(data[16:18], "big")
+        page = 65536 if page == 1 else page
+        keep = page
+        noise = random.Random(2).randbytes(len(data) - keep)
+        f.seek(keep)
+        f.write(noise)
+    variants["damaged"] = (d, "dist.linkdb")
+
+    d = make_fake_dist(c, real, "badjson")
+    copy_db(real, os.path.join(d, "dist.linkdb"))
+    with open(os.path.join(d, "distribution.json"), "r+") as f:
+        text = f.read()
+        f.seek(0)
+        f.truncate()
+        f.write(text[: len(text) // 2])
+    variants["badjson"] = (d, "distribution.json")
+
+    for name, (d, bad_file) in variants.items():
+        what = f"{name} {bad_file}"
+        app, before = out_with_sentinel(c)
+        p = c.build("--dist", d, "--python-code", "print('hello')", "-o", app, timeout=300)
+        c.check_clear_error(p, what, subjects=[(os.path.join(d, bad_file),)])
+        c.check_sentinel(app, before, what)
+        # No APP where there was none.
+        os.unlink(app)
+        p = c.build("--dist", d, "--python-code", "print('hello')", "-o", app, timeout=300)
+        c.check(p.returncode > 0, f"{what}: pyweld build exited {p.returncode} the second "
+                "time")
+        c.check(not os.listdir(c.path("out")), f"{what}: the failed build left "
+                f"{os.listdir(c.path('out'))} in the output directory")
+
+
+def case_missing_dir(c):
+    """-o in a directory that does not exist"""
+    app = c.path("no", "such", "dir", "app")
+    p = c.build("--python-code", "print('hello')", "-o", app, timeout=300)
+    c.check_clear_error(p, "missing directory", subjects=[(c.path("no", "such", "dir"),)])
+    c.check(not os.path.exists(c.path("no")), "the failed build created part of the missing "
+            "directory")
+    c.check(not os.listdir(c.path("tmp")), f"the failed build left {os.listdir(c.path('tmp'))}"
+            " in TMPDIR although it could fail before any work")
+
+
+CASES = {
+    "rust_orjson": case_rust_orjson,
+    "pycryptodome": case_pycryptodome,
+    "unknown_package": case_unknown_package,
+    "compile_error": case_compile_error,
+    "late_failure": case_late_failure,
+    "corrupt_dist": case_corrupt_dist,
+    "missing_dir": case_missing_dir,
+}
+
+if __name__ == "__main__":
+    sys.exit(wt.main(__doc__, CASES, "weld"))

@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""weld_static.py: `pyweld build --static`, a binary that needs nothing.
+
+Cases:
+  static       a --static binary with no packages: readelf finds no dynamic
+               section, ldd says it is not a dynamic executable, and it runs
+               the standard library's C code (json, hashlib, ssl, sqlite3,
+               decimal, zlib) with the right answers.
+  static_nss   user and group lookups in the --static binary (glibc's NSS,
+               which loads shared modules such as libnss_systemd.so.2 at run
+               time): a known user is found, an unknown one raises KeyError,
+               pwd.getpwall()/grp.getgrall() list entries.  Each runs in its
+               own process; a crash (a signal) fails the case: pyweld's --static
+               is documented to lose NSS lookups, not to crash the program.
+
+    weld_static.py --pyweld build/bin/pyweld [--keep] [CASE...]
+"""
+
+import grp
+import json
+import os
+import pwd
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import weld_testlib as wt  # noqa: E402
+
+STDLIB_PROBE = r'''
+import json, hashlib, ssl, sqlite3, decimal, zlib, sys
+facts = {}
+facts["json"] = json.loads(json.dumps({"a": [1, 2.5, None]}))
+facts["json_c"] = json.scanner.c_make_scanner is not None
+facts["sha256"] = hashlib.sha256(b"abc").hexdigest()
+facts["md5_openssl"] = type(hashlib.md5()).__name__
+facts["ssl"] = ssl.OPENSSL_VERSION
+ctx = ssl.create_default_context()
+facts["ssl_context"] = ctx.verify_mode == ssl.CERT_REQUIRED
+db = sqlite3.connect(":memory:")
+db.execute("create table t (x integer)")
+db.executemany("insert into t values (?)", [(i,) for i in range(10)])
+facts["sqlite"] = db.execute("select sum(x), count(*) from t").fetchone()
+decimal.getcontext().prec = 30
+facts["decimal"] = str(decimal.Decimal(1) / decimal.Decimal(7))
+facts["decimal_c"] = decimal.Decimal.__module__
+facts["zlib"] = zlib.decompress(zlib.compress(b"x" * 1000)) == b"x" * 1000
+facts["argv"] = sys.argv[1:]
+print(json.dumps(facts, sort_keys=True))
+'''
+
+NSS_PROBE = r'''
+import json, sys
+what = sys.argv[1]
+if what == "getpwuid":
+    import os, pwd
+    r = pwd.getpwuid(os.getuid()).pw_name
+elif what == "getpwnam":
+    import pwd
+    r = pwd.getpwnam(sys.argv[2]).pw_uid
+elif what == "getpwnam_unknown":
+    import pwd
+    try:
+        pwd.getpwnam("pyweld-no-such-user-xyz")
+        r = "found"
+    except KeyError:
+        r = "KeyError"
+elif what == "getpwall":
+    import pwd
+    r = len(pwd.getpwall()) > 0
+elif what == "getgrgid":
+    import grp
+    r = grp.getgrgid(0).gr_name
+elif what == "getgrnam_unknown":
+    import grp
+    try:
+        grp.getgrnam("pyweld-no-such-group-xyz")
+        r = "found"
+    except KeyError:
+        r = "KeyError"
+elif what == "getgrall":
+    import grp
+    r = len(grp.getgrall()) > 0
+elif what == "expanduser":
+    import os
+    r = os.path.expanduser("~" + sys.argv[2])
+print(json.dumps(r))
+'''
+
+
+def build_static(c, code):
+    os.mkdir(c.path("out"))
+    app = c.path("out", "app")
+    p = c.build_ok("--static", "--python-code", code, "-o", app)
+    print(f"     pyweld build --static took {p.seconds:.1f} s")
+    return app, p
+
+
+def case_static(c):
+    """a --static binary: no dynamic section, runs json, hashlib, ssl, sqlite3, decimal"""
+    app, p = build_static(c, STDLIB_PROBE)
+    needed, text = wt.needed_libs(app)
+    c.check(needed is None, f"readelf -d finds a dynamic section in the --static binary: "
+            f"NEEDED {needed}\n{text}")
+    rc, names, text = wt.ldd(app, c.run_env)
+    c.check("not a dynamic executable" in text, f"ldd does not say 'not a dynamic "
+            f"executable' (exit {rc}):\n{text}")
+    c.check(not names, f"ldd lists libraries for the --static binary: {names}")
+    c.check("needs: nothing (static)" in p.out, f"the build's summary does not say it "
+            f"needs nothing:\n{p.out}")
+
+    os.mkdir(c.path("run"))
+    r = c.run([app, "one", "two"], env=c.run_env, cwd=c.path("run"), timeout=120)
+    c.require(r.returncode == 0, f"the --static binary exited {r.returncode}:\n"
+              f"{wt.tail(r.err)}")
+    facts = json.loads(r.out.strip().splitlines()[-1])
+    c.check(facts["json"] == {"a": [1, 2.5, None]} and facts["json_c"], f"json: {facts}")
+    c.check(facts["sha256"] ==
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+            f"hashlib.sha256(b'abc') is {facts['sha256']}")
+    c.check(facts["md5_openssl"] == "HASH", f"hashlib.md5 is {facts['md5_openssl']!r}, "
+            "not OpenSSL's (_hashlib missing?)")
+    c.check(facts["ssl"].startswith("OpenSSL 3."), f"ssl.OPENSSL_VERSION is {facts['ssl']!r}")
+    c.check(facts["ssl_context"], "ssl.create_default_context() does not require certificates")
+    c.check(facts["sqlite"] == [45, 10], f"sqlite3 in memory gave {facts['sqlite']}")
+    c.check(facts["decimal"] == "0.142857142857142857142857142857",
+            f"decimal 1/7 at 30 digits is {facts['decimal']}")
+    c.check(facts["decimal_c"] == "decimal", f"Decimal comes from {facts['decimal_c']!r} "
+            "(not the C _decimal?)")
+    c.check(facts["zlib"], "zlib round trip failed")
+    c.check(facts["argv"] == ["one", "two"], f"sys.argv[1:] is {facts['argv']}")
+    c.check(r.err == "", f"the --static binary wrote to stderr:\n{wt.tail(r.err)}")
+
+
+def case_static_nss(c):
+    """user and group lookups in a --static binary do not crash it"""
+    app, _ = build_static(c, NSS_PROBE)
+    me = pwd.getpwuid(os.getuid())
+    expected = {
+        ("getpwuid",): me.pw_name,
+        ("getpwnam", me.pw_name): me.pw_uid,
+        ("getpwnam_unknown",): "KeyError",
+        ("getpwall",): True,
+        ("getgrgid",): grp.getgrgid(0).gr_name,
+        ("getgrnam_unknown",): "KeyError",
+        ("getgrall",): True,
+        ("expanduser", me.pw_name): me.pw_dir,
+    }
+    os.mkdir(c.path("run"))
+    for args, want in expected.items():
+        r = c.run([app, *args], env=c.run_env, cwd=c.path("run"), timeout=60)
+        what = " ".join(args)
+        if r.returncode < 0:
+            c.check(False, f"'{what}' killed the --static binary with signal "
+                    f"{-r.returncode}:\n{wt.tail(r.err, 5)}")
+            continue
+        if not c.check(r.returncode == 0, f"'{what}' exited {r.returncode}:\n"
+                       f"{wt.tail(r.err, 8)}"):
+            continue
+        got = json.loads(r.out.strip().splitlines()[-1])
+        c.check(got == want, f"'{what}' gave {got!r}, the system says {want!r}")
+
+
+CASES = {
+    "static": case_static,
+    "static_nss": case_static_nss,
+}
+
+if __name__ == "__main__":
+    sys.exit(wt.main(__doc__, CASES, "weld"))

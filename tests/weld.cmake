@@ -1,0 +1,54 @@
+# The weld (`pyweld build`) with real packages and real errors: integration
+# tests in tests/integration/weld_*.py.  Included by tests/CMakeLists.txt
+# after the pyweld_distribution fixture test, which builds (minutes) or finds
+# (instantly) the CPython distribution these tests weld; they find it in the
+# same cache (HOME, PYWELD_CACHE and XDG_CACHE_HOME reach them as they reach
+# the fixture) and only read it.  Each case runs in its own temporary
+# directory with a scrubbed environment; a failed case keeps it and prints
+# its path.
+#
+# The package builds download pinned sdists from PyPI (hash-checked) and
+# their build back ends as wheels, so they need the network.  With a warm
+# distribution the whole set takes about 6 minutes on 2 cores, most of it
+# weld_packages (about 2.5) and weld_errors_rust_orjson (about 1.5).
+
+find_package(Python3 COMPONENTS Interpreter)
+if(NOT Python3_Interpreter_FOUND)
+  message(STATUS "python3 not found: the weld integration tests are not registered")
+  return()
+endif()
+
+# pyweld_weld_test(NAME SCRIPT TIMEOUT CASE...): one ctest test per case, so
+# that a failure names it.
+function(pyweld_weld_test name script timeout)
+  add_test(NAME ${name}
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/integration/${script}
+            --pyweld $<TARGET_FILE:pyweld> ${ARGN})
+  set_tests_properties(${name} PROPERTIES
+    LABELS integration
+    FIXTURES_REQUIRED pyweld_distribution
+    SKIP_RETURN_CODE ${PYWELD_SKIP_CODE}
+    TIMEOUT ${timeout})
+endfunction()
+
+# markupsafe, simplejson, psutil, PyYAML (libyaml), kiwisolver (C++),
+# zstandard and zope.interface from PyPI in ONE binary: each extension a
+# dotted built-in, each package's C code at work, glibc the only dependency.
+pyweld_weld_test(weld_packages weld_packages.py 1800 seven_packages)
+
+# --static: no dynamic section, the standard library's C code runs; NSS
+# user and group lookups must not crash it.
+pyweld_weld_test(weld_static weld_static.py 600 static)
+pyweld_weld_test(weld_static_nss weld_static.py 600 static_nss)
+
+# What cannot be welded, and bad input: clear errors, the old APP untouched.
+pyweld_weld_test(weld_errors_rust_orjson weld_errors.py 1800 rust_orjson)
+pyweld_weld_test(weld_errors_pycryptodome weld_errors.py 1200 pycryptodome)
+foreach(_case unknown_package compile_error late_failure corrupt_dist missing_dir)
+  pyweld_weld_test(weld_errors_${_case} weld_errors.py 600 ${_case})
+endforeach()
+
+# Hostile PYTHON* variables and booby-trapped files change nothing.
+foreach(_case entry_code python_mode venv_cfg prefix_landmark sealed)
+  pyweld_weld_test(weld_isolation_${_case} weld_isolation.py 600 ${_case})
+endforeach()

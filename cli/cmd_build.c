@@ -111,7 +111,7 @@ static const char build_tools[] =
 	"packaging,pyproject-metadata,pathspec,pluggy,trove-classifiers,tomli,"
 	"editables,calver,distro,extension-helpers,jinja2,markupsafe-buildtime-none,"
 	"pkgconfig,expandvars,typing-extensions,pycparser,setuptools-rust,"
-	"semantic-version,versioneer,incremental";
+	"semantic-version,versioneer,incremental,maturin,puccinialin";
 
 struct build {
 	/* options */
@@ -120,6 +120,8 @@ struct build {
 	const char *config_opt;
 	struct pyweld_config config;
 	bool static_link, stdlib_tests, keep_work, verbose, debug;
+	char first_error[512];          /* the first error line of the last command */
+	char pip_error[512];            /* pip's last "ERROR:" line */
 
 	/* state */
 	char *out_abs;
@@ -176,6 +178,17 @@ static void
 show_line(void *ctx, const char *text)
 {
 	struct build *b = ctx;
+	const char *t = text;
+
+	while (*t == ' ')
+		t++;
+	if (util_starts_with(t, "ERROR: ") && !strstr(t, "Failed building wheel"))
+		snprintf(b->pip_error, sizeof(b->pip_error), "%s", t + 7);
+	else if (!b->first_error[0] && (strstr(t, ": error: ") || strstr(t, ": fatal error: ") ||
+	                                util_starts_with(t, "error: ") ||
+	                                strstr(t, "undefined reference to") ||
+	                                strstr(t, "multiple definition of")))
+		snprintf(b->first_error, sizeof(b->first_error), "%s", t);
 
 	if (b->verbose)
 		fprintf(stderr, "  | %s\n", text);
@@ -195,6 +208,7 @@ run(struct build *b, char *const argv[], char *const envp[], const char *cwd)
 	if (b->verbose)
 		fprintf(stderr, "  + %s\n", sb.s ? sb.s : "");
 	strbuf_free(&sb);
+	b->first_error[0] = b->pip_error[0] = '\0';
 	rc = util_run_logged(argv, envp, cwd, b->logfd, show_line, b);
 	if (rc < 0)
 		util_error("cannot run '%s':", argv[0]);
@@ -544,9 +558,15 @@ install(struct build *b)
 		free(env[i]);
 	free(env);
 	strvec_free(&av);
-	if (rc != 0)
-		die(b, "pip could not install the packages (status %d): the package names, "
-		    "versions and the compiler's messages are in the log", rc);
+	if (rc != 0) {
+		if (b->first_error[0])
+			die(b, "pip could not install the packages: a compile failed: %s%s%s",
+			    b->first_error, b->pip_error[0] ? "\npip says: " : "", b->pip_error);
+		if (b->pip_error[0])
+			die(b, "pip could not install the packages: %s", b->pip_error);
+		die(b, "pip could not install the packages (status %d): its messages are in "
+		    "the log", rc);
+	}
 	list_dists(b->site, &after);
 	for (size_t i = 0; i < after.n; i++)
 		if (!strvec_has(&before, after.v[i]))
@@ -802,6 +822,7 @@ generate_and_compile(struct build *b, struct strvec *objs)
 	char *inc = xasprintf("-I%s/include/python3.11", b->prefix);
 	char *incrt = xasprintf("-I%s", rt);
 	static const char *const units[] = { "main", "start", "finder", "inittab", NULL };
+	char *staticdef = xstrdup(b->static_link ? "-DPYWELD_STATIC=1" : "-DPYWELD_STATIC=0");
 	enum itg_entry entry = b->module ? ITG_ENTRY_MODULE :
 	                       (b->code || b->script) ? ITG_ENTRY_CODE : ITG_ENTRY_NONE;
 
@@ -816,7 +837,7 @@ generate_and_compile(struct build *b, struct strvec *objs)
 		char *obj = xasprintf("%s/%s.o", rt, units[i]);
 		int rc = run(b, (char *const[]){ (char *)(uintptr_t)"gcc", (char *)(uintptr_t)"-c",
 		                                 (char *)(uintptr_t)"-O2", (char *)(uintptr_t)"-fPIC",
-		                                 (char *)(uintptr_t)"-Wall", inc, incrt, src,
+		                                 (char *)(uintptr_t)"-Wall", staticdef, inc, incrt, src,
 		                                 (char *)(uintptr_t)"-o", obj, NULL }, NULL, NULL);
 		if (rc != 0)
 			die(b, "cannot compile pyweld's runtime '%s' (status %d)", src, rc);
@@ -827,6 +848,7 @@ generate_and_compile(struct build *b, struct strvec *objs)
 	free(inittab);
 	free(inc);
 	free(incrt);
+	free(staticdef);
 }
 
 static char *
@@ -940,9 +962,48 @@ any_cxx(struct build *b)
 	return false;
 }
 
+/* DT_NEEDED of the result, which must be what the link promised. */
+static void
+check_needed(struct build *b, const char *bin, const struct strvec *dynamic,
+             struct strvec *needed)
+{
+	static const char *const libc_family[] = {
+		"libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0", "librt.so.1",
+		"libutil.so.1", "libresolv.so.2", "ld-linux-x86-64.so.2", "libmvec.so.1", NULL,
+	};
+	char *out = NULL, *save = NULL, *line;
+	int rc = util_run_capture((char *const[]){ (char *)(uintptr_t)"readelf",
+	                                           (char *)(uintptr_t)"-d", (char *)(uintptr_t)bin,
+	                                           NULL }, NULL, &out, NULL);
+
+	if (rc != 0)
+		die(b, "cannot read the dynamic section of '%s' (readelf exited %d)", bin, rc);
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *l = strstr(line, "(NEEDED)"), *open = l ? strchr(l, '[') : NULL;
+		char *close = open ? strchr(open, ']') : NULL;
+		if (!close)
+			continue;
+		*close = '\0';
+		const char *lib = open + 1;
+		strvec_push(needed, lib);
+		bool ok = false;
+		for (size_t i = 0; libc_family[i] && !ok; i++)
+			ok = !strcmp(lib, libc_family[i]);
+		for (size_t i = 0; i < dynamic->n && !ok; i++) {
+			char *want = xasprintf("lib%s.so", dynamic->v[i] + 2);
+			ok = util_starts_with(lib, want);
+			free(want);
+		}
+		if (!ok)
+			die(b, "'%s' came out needing '%s', which the link did not promise; "
+			    "'%s' was not written", bin, lib, b->output);
+	}
+	free(out);
+}
+
 static void
 link_binary(struct build *b, const struct strvec *rtobjs, const char *zip,
-            struct strvec *dynamic)
+            struct strvec *dynamic, struct strvec *needed)
 {
 	struct strvec av = { 0 }, archives = { 0 };
 	char *bin = util_path_join(b->work, "app.bin");
@@ -976,10 +1037,11 @@ link_binary(struct build *b, const struct strvec *rtobjs, const char *zip,
 	strvec_push(&av, "-Wl,--end-group");
 	for (size_t i = 0; i < dynamic->n; i++)
 		strvec_push(&av, dynamic->v[i]);
-	if (cxx) {
+	if (cxx)
 		strvec_push(&av, "-static-libstdc++");
-		strvec_push(&av, "-static-libgcc");
-	}
+	/* libgcc's unwinder (C++ exceptions, _Unwind_Backtrace) from libgcc_eh.a,
+	 * not libgcc_s.so. */
+	strvec_push(&av, "-static-libgcc");
 	if (!b->static_link)
 		strvec_push(&av, "-Wl,--as-needed");
 	strvec_push(&av, "-ldl");
@@ -990,7 +1052,11 @@ link_binary(struct build *b, const struct strvec *rtobjs, const char *zip,
 		util_fatal("out of memory");
 	rc = run(b, av.v, NULL, NULL);
 	if (rc != 0)
-		die(b, "the final link failed (status %d); the linker's messages are in the log", rc);
+		die(b, "the final link failed (status %d)%s%s", rc,
+		    b->first_error[0] ? ": " : "; the linker's messages are in the log",
+		    b->first_error);
+	/* Checked before anything is written where -o points. */
+	check_needed(b, bin, dynamic, needed);
 
 	/* The modules ride at the end of the executable, where zipimport finds them. */
 	char *tmp = xasprintf("%s.pyweld-tmp-%ld", b->out_abs, (long)getpid());
@@ -1019,48 +1085,6 @@ link_binary(struct build *b, const struct strvec *rtobjs, const char *zip,
 	free(libpython);
 	strvec_free(&av);
 	strvec_free(&archives);
-}
-
-/* DT_NEEDED of the result, which must be what the link promised. */
-static void
-check_needed(struct build *b, const struct strvec *dynamic, struct strvec *needed)
-{
-	static const char *const libc_family[] = {
-		"libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0", "librt.so.1",
-		"libutil.so.1", "libresolv.so.2", "ld-linux-x86-64.so.2", "libmvec.so.1", NULL,
-	};
-	char *out = NULL, *save = NULL, *line;
-	int rc = util_run_capture((char *const[]){ (char *)(uintptr_t)"readelf",
-	                                           (char *)(uintptr_t)"-d", b->out_abs, NULL },
-	                          NULL, &out, NULL);
-
-	if (rc != 0) {
-		unlink(b->out_abs);
-		die(b, "cannot read the dynamic section of '%s' (readelf exited %d)", b->out_abs, rc);
-	}
-	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *l = strstr(line, "(NEEDED)"), *open = l ? strchr(l, '[') : NULL;
-		char *close = open ? strchr(open, ']') : NULL;
-		if (!close)
-			continue;
-		*close = '\0';
-		const char *lib = open + 1;
-		strvec_push(needed, lib);
-		bool ok = false;
-		for (size_t i = 0; libc_family[i] && !ok; i++)
-			ok = !strcmp(lib, libc_family[i]);
-		for (size_t i = 0; i < dynamic->n && !ok; i++) {
-			char *want = xasprintf("lib%s.so", dynamic->v[i] + 2);
-			ok = util_starts_with(lib, want);
-			free(want);
-		}
-		if (!ok) {
-			unlink(b->out_abs);
-			die(b, "'%s' came out needing '%s', which the link did not promise; not "
-			    "kept", b->output, lib);
-		}
-	}
-	free(out);
 }
 
 static void
@@ -1169,9 +1193,8 @@ cli_cmd_build(int argc, char **argv)
 	isolate(&b);
 	generate_and_compile(&b, &rtobjs);
 	zip = pack(&b);
-	link_binary(&b, &rtobjs, zip, &dynamic);
+	link_binary(&b, &rtobjs, zip, &dynamic, &needed);
 	end_steps(&b);
-	check_needed(&b, &dynamic, &needed);
 	summary(&b, &needed, &dynamic);
 	fprintf(stderr, "pyweld: built '%s' in %.1f s\n", b.output, util_now() - b.t0);
 

@@ -42,7 +42,7 @@ itg_ext_free(struct itg_ext *e)
 struct from_link {
 	struct linkdb *db;
 	struct itg_ext *e;
-	bool lto;
+	bool lto, rust;
 	int rc;
 	char *err;
 	size_t errlen;
@@ -81,6 +81,9 @@ link_row(void *ctx, const struct linkdb_row *row)
 	object = text(col(row, "object"));
 	if (!kind || !value)
 		return 0;
+	/* rustc links through cc: its crates (.rlib) and codegen units (.rcgu.o). */
+	if (util_ends_with(value, ".rlib") || strstr(value, ".rcgu.o"))
+		f->rust = true;
 	if ((!strcmp(kind, "object") || !strcmp(kind, "archive")) && object) {
 		char *p = linkdb_store_path(f->db, object);
 		const char *okind = text(col(row, "object_kind"));
@@ -142,6 +145,13 @@ itg_ext_from_link(struct linkdb *db, int64_t link, struct itg_ext *e, char *err,
 	}
 	if (f.rc < 0)
 		return -1;
+	if (f.rust) {
+		snprintf(err, errlen, "it was built by rustc (a Rust extension: its link reads "
+		         "Rust crates and codegen units); pyweld welds C and C++ extensions "
+		         "only\nhint: use a pure-Python alternative, or leave %s out",
+		         e->package ? e->package : "its package");
+		return -1;
+	}
 	/* LTO bytecode hides its symbols from the ELF symbol table: say so
 	 * before looking for the init function there. */
 	if (e->lto) {
@@ -164,10 +174,13 @@ itg_ext_from_link(struct linkdb *db, int64_t link, struct itg_ext *e, char *err,
 	}
 	free(inits);
 	if (!e->init) {
-		snprintf(err, errlen, "its objects define no init function %s (%s)",
+		snprintf(err, errlen, "its objects define no init function %s (%s)%s",
 		         want ? want : "PyInitU_...", ninits ? "they define other PyInit_ "
 		         "functions" : "it is a plain shared library, e.g. loaded with "
-		         "ctypes or cffi by its path, not imported");
+		         "ctypes or cffi by its path, not imported",
+		         ninits ? "" : "\nhint: a library loaded by path cannot live inside "
+		         "the binary; leave the package out or use an alternative with a C "
+		         "extension");
 		free(want);
 		return -1;
 	}

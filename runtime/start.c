@@ -2,7 +2,7 @@
  * start.c: starting CPython inside a welded binary.
  *
  * 1. The welded extensions join PyImport_Inittab before initialisation.
- * 2. An isolated PyConfig: no PYTHON* variables, no user site, neither the
+ * 2. The configuration of `python -I`: no PYTHON* variables, no user site, neither the
  *    current nor the script directory on sys.path; but signal handlers
  *    installed (the isolated preset turns them off, and then Ctrl-C raises
  *    nothing and SIGPIPE kills).  sys.path is the binary itself: the
@@ -26,6 +26,9 @@
 #include "rt.h"
 
 #include <limits.h>
+#if PYWELD_STATIC
+#include <nss.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,7 +119,22 @@ rt_main(int argc, char **argv, const struct rt_app *app)
 		return 1;
 	}
 
-	PyConfig_InitIsolatedConfig(&config);
+#if PYWELD_STATIC
+	/*
+	 * A static glibc cannot load NSS modules (systemd, sss, ...): pwd and grp
+	 * lookups that reach one crash.  "files" is built in.
+	 */
+	__nss_configure_lookup("passwd", "files");
+	__nss_configure_lookup("group", "files");
+	__nss_configure_lookup("shadow", "files");
+#endif
+	/* `python -I`: the Python preset (locale configured, so a UTF-8 locale
+	 * gives UTF-8 stdio and file names) made isolated. */
+	PyConfig_InitPythonConfig(&config);
+	config.isolated = 1;
+	config.use_environment = 0;
+	config.user_site_directory = 0;
+	config.safe_path = 1;
 	config.install_signal_handlers = 1;
 	config.site_import = 0;
 	config.parse_argv = python_mode;

@@ -57,8 +57,12 @@ static const char build_usage[] =
 	"  --with-module NAME  weld in a standard-library module left out by default\n"
 	"                      (_tkinter, nis, _dbm, _gdbm, _crypt, the test modules)\n"
 	"  --without-module NAME  leave a standard-library extension module out\n"
-	"  --stdlib-tests      include the standard library's test package and test\n"
-	"                      modules (to run CPython's own tests in the binary)\n"
+	"  --stdlib-tests      include test suites (the standard library's test package\n"
+	"                      and test modules, packages' tests/) to run them inside\n"
+	"  --exclude-module RE leave out modules whose dotted name matches RE (pcre2;\n"
+	"                      repeatable): --exclude-module '^email(\\.|$)'\n"
+	"  --exclude-resource RE  leave out package resources whose path matches RE\n"
+	"  --no-source         drop .py sources (smaller; tracebacks lose their lines)\n"
 	"\n"
 	"what it runs (at most one; without any, APP behaves like `python`):\n"
 	"  --python-code CODE  Python code run as __main__\n"
@@ -116,10 +120,12 @@ static const char build_tools[] =
 struct build {
 	/* options */
 	struct strvec pip_specs, requirements, setup_dirs, env, with, without;
+	struct strvec exclude_modules, exclude_resources;
 	const char *output, *dist_opt, *cache, *work_opt, *code, *module, *script;
 	const char *config_opt;
 	struct pyweld_config config;
-	bool static_link, stdlib_tests, keep_work, verbose, debug;
+	bool static_link, stdlib_tests, keep_work, verbose, debug, no_source;
+	size_t packed_modules, packed_bytes;
 	char first_error[512];          /* the first error line of the last command */
 	char pip_error[512];            /* pip's last "ERROR:" line */
 
@@ -240,7 +246,7 @@ parse_options(struct build *b, int argc, char **argv)
 {
 	enum { OPT_PIP = 256, OPT_SETUP, OPT_CODE, OPT_SCRIPT, OPT_DIST, OPT_CACHE,
 	       OPT_STATIC, OPT_TESTS, OPT_WITH, OPT_WITHOUT, OPT_ENV, OPT_WORK, OPT_KEEP,
-	       OPT_DEBUG, OPT_CONFIG };
+	       OPT_DEBUG, OPT_CONFIG, OPT_EXMOD, OPT_EXRES, OPT_NOSRC };
 	static const struct option longopts[] = {
 		{ "pip-install", required_argument, NULL, OPT_PIP },
 		{ "requirements", required_argument, NULL, 'r' },
@@ -260,6 +266,9 @@ parse_options(struct build *b, int argc, char **argv)
 		{ "keep-work", no_argument, NULL, OPT_KEEP },
 		{ "debug", no_argument, NULL, OPT_DEBUG },
 		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "exclude-module", required_argument, NULL, OPT_EXMOD },
+		{ "exclude-resource", required_argument, NULL, OPT_EXRES },
+		{ "no-source", no_argument, NULL, OPT_NOSRC },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -291,6 +300,9 @@ parse_options(struct build *b, int argc, char **argv)
 		case OPT_KEEP: b->keep_work = true; break;
 		case OPT_DEBUG: b->debug = true; break;
 		case OPT_CONFIG: b->config_opt = optarg; break;
+		case OPT_EXMOD: strvec_push(&b->exclude_modules, optarg); break;
+		case OPT_EXRES: strvec_push(&b->exclude_resources, optarg); break;
+		case OPT_NOSRC: b->no_source = true; break;
 		case 'v': b->verbose = true; break;
 		case 'h': fputs(build_usage, stdout); exit(0);
 		default:
@@ -821,7 +833,7 @@ generate_and_compile(struct build *b, struct strvec *objs)
 	char *inittab = util_path_join(rt, "inittab.c");
 	char *inc = xasprintf("-I%s/include/python3.11", b->prefix);
 	char *incrt = xasprintf("-I%s", rt);
-	static const char *const units[] = { "main", "start", "finder", "inittab", NULL };
+	static const char *const units[] = { "main", "start", "importer", "blob", "inittab", NULL };
 	char *staticdef = xstrdup(b->static_link ? "-DPYWELD_STATIC=1" : "-DPYWELD_STATIC=0");
 	enum itg_entry entry = b->module ? ITG_ENTRY_MODULE :
 	                       (b->code || b->script) ? ITG_ENTRY_CODE : ITG_ENTRY_NONE;
@@ -837,7 +849,9 @@ generate_and_compile(struct build *b, struct strvec *objs)
 		char *obj = xasprintf("%s/%s.o", rt, units[i]);
 		int rc = run(b, (char *const[]){ (char *)(uintptr_t)"gcc", (char *)(uintptr_t)"-c",
 		                                 (char *)(uintptr_t)"-O2", (char *)(uintptr_t)"-fPIC",
-		                                 (char *)(uintptr_t)"-Wall", staticdef, inc, incrt, src,
+		                                 (char *)(uintptr_t)"-Wall",
+		                                 (char *)(uintptr_t)"-Werror=implicit-function-declaration",
+		                                 staticdef, inc, incrt, src,
 		                                 (char *)(uintptr_t)"-o", obj, NULL }, NULL, NULL);
 		if (rc != 0)
 			die(b, "cannot compile pyweld's runtime '%s' (status %d)", src, rc);
@@ -851,62 +865,85 @@ generate_and_compile(struct build *b, struct strvec *objs)
 	free(staticdef);
 }
 
-static char *
-pack(struct build *b)
+/*
+ * The module blob: the standard library, the installed distributions'
+ * files, the entry point and the runtime's Python helper, compiled by the
+ * distribution's interpreter; and the assembler file that links it in.
+ */
+static void
+pack(struct build *b, struct strvec *objs)
 {
 	char *tools = util_path_join(b->work, "tools");
-	char *script = util_path_join(tools, "pack_zip.py");
-	char *cfgpath = util_path_join(b->work, "pack.json");
-	char *zip = util_path_join(b->work, "modules.zip");
+	char *script = util_path_join(tools, "compile_blob.py");
+	char *blob = util_path_join(b->work, "modules.blob");
 	char *stdlib = util_path_join(b->prefix, "lib/python3.11");
-	json_t *cfg, *exclude, *dists, *modules;
-	char *out = NULL;
+	char *main_py = NULL, *asm_path = util_path_join(b->work, "rt/modules_blob.S");
+	char *obj = util_path_join(b->work, "rt/modules_blob.o"), err[1024];
+	struct itg_extra_module extra[2];
+	struct itg_pack_stats st;
+	size_t nextra = 0;
 	int rc;
 
 	begin_step(b, "pack: the standard library%s", b->new_dists.n ? " and the packages" : "");
 	write_embedded(b, embedded_tools, tools);
-	exclude = json_array();
-	static const char *const ex[] = {
-		"^idlelib/", "^tkinter/", "^turtledemo/", "^turtle\\.py$", "^site-packages/",
-		"^lib-dynload/", "^config-3\\.11", "^ensurepip/_bundled/",
-		"^(lib2to3|ctypes|sqlite3|unittest|distutils|tkinter|idlelib)/tests?/",
-		"^__phello__", NULL,
-	};
-	for (size_t i = 0; ex[i]; i++)
-		json_array_append_new(exclude, json_string(ex[i]));
-	if (!b->stdlib_tests)
-		json_array_append_new(exclude, json_string("^test/"));
-	dists = json_array();
-	for (size_t i = 0; i < b->new_dists.n; i++)
-		json_array_append_new(dists, json_string(b->new_dists.v[i]));
-	modules = json_object();
-	if (b->code) {
-		json_object_set_new(modules, "__pyweld_main__", json_string(b->code));
-	} else if (b->script) {
-		char *text;
-		if (util_read_file(b->script, &text, NULL) < 0)
-			die(b, "cannot read the script '%s':", b->script);
-		json_object_set_new(modules, "__pyweld_main__", json_string(text));
-		free(text);
+	char *helper_py = xasprintf("%s/pyweld_resources.py", tools);
+	extra[nextra++] = (struct itg_extra_module){ "_pyweld_resources", helper_py };
+	if (b->code || b->script) {
+		main_py = util_path_join(b->work, "__pyweld_main__.py");
+		if (b->code) {
+			if (util_write_atomic(main_py, b->code, strlen(b->code), 0644, false) < 0)
+				die(b, "cannot write '%s':", main_py);
+		} else {
+			char *text;
+			size_t len;
+			if (util_read_file(b->script, &text, &len) < 0)
+				die(b, "cannot read the script '%s':", b->script);
+			if (util_write_atomic(main_py, text, len, 0644, false) < 0)
+				die(b, "cannot write '%s':", main_py);
+			free(text);
+		}
+		extra[nextra++] = (struct itg_extra_module){ "__pyweld_main__", main_py };
 	}
-	cfg = json_pack("{s:s, s:s, s:o, s:s?, s:o, s:o, s:b}", "output", zip, "stdlib", stdlib,
-	                "exclude", exclude, "site", b->site, "dists", dists, "modules", modules,
-	                "source", 1);
-	if (json_dump_file(cfg, cfgpath, JSON_INDENT(1)) < 0)
-		die(b, "cannot write '%s':", cfgpath);
-	json_decref(cfg);
-	rc = util_run_capture((char *const[]){ b->python, (char *)(uintptr_t)"-I", script,
-	                                       cfgpath, NULL }, NULL, &out, NULL);
+	struct itg_pack_options o = {
+		.python = b->python, .compile_script = script, .workdir = b->work,
+		.stdlib = stdlib, .site = b->site,
+		.dists = (const char *const *)strvec_argv(&b->new_dists), .ndists = b->new_dists.n,
+		.exclude_modules = (const char *const *)strvec_argv(&b->exclude_modules),
+		.nexclude_modules = b->exclude_modules.n,
+		.exclude_resources = (const char *const *)strvec_argv(&b->exclude_resources),
+		.nexclude_resources = b->exclude_resources.n,
+		.extra = extra, .nextra = nextra,
+		.tests = b->stdlib_tests, .source = !b->no_source, .optimize = 0,
+	};
+	if (itg_pack(&o, blob, &st, err, sizeof(err)) < 0)
+		die(b, "packing the modules failed: %s", err);
+	if (b->logfd >= 0) {
+		dprintf(b->logfd, "packed %zu modules (%zu namespace packages), %zu resources, "
+		        "%zu metadata files of %zu distributions: %zu bytes; %zu left out by "
+		        "filters, %zu duplicates dropped\n", st.modules, st.namespaces,
+		        st.resources, st.metadata, st.dists, st.bytes, st.excluded,
+		        st.duplicates);
+		for (size_t i = 0; i < st.not_python.n; i++)
+			dprintf(b->logfd, "kept as a file (not Python 3.11): %s\n",
+			        st.not_python.v[i]);
+	}
+	b->packed_modules = st.modules;
+	b->packed_bytes = st.bytes;
+	strvec_free(&st.not_python);
+	if (itg_write_blob_asm(asm_path, blob, err, sizeof(err)) < 0)
+		die(b, "%s", err);
+	rc = run(b, (char *const[]){ (char *)(uintptr_t)"gcc", (char *)(uintptr_t)"-c", asm_path,
+	                             (char *)(uintptr_t)"-o", obj, NULL }, NULL, NULL);
 	if (rc != 0)
-		die(b, "packing the modules failed (status %d)", rc);
-	if (b->logfd >= 0 && out)
-		dprintf(b->logfd, "%s\n", out);
-	free(out);
+		die(b, "cannot assemble the module blob '%s' (status %d)", asm_path, rc);
+	strvec_push_owned(objs, obj);
+	free(helper_py);
+	free(main_py);
+	free(asm_path);
 	free(tools);
 	free(script);
-	free(cfgpath);
+	free(blob);
 	free(stdlib);
-	return zip;
 }
 
 /* The libraries of every extension, each once, in an order one pass accepts. */
@@ -1002,8 +1039,8 @@ check_needed(struct build *b, const char *bin, const struct strvec *dynamic,
 }
 
 static void
-link_binary(struct build *b, const struct strvec *rtobjs, const char *zip,
-            struct strvec *dynamic, struct strvec *needed)
+link_binary(struct build *b, const struct strvec *rtobjs, struct strvec *dynamic,
+            struct strvec *needed)
 {
 	struct strvec av = { 0 }, archives = { 0 };
 	char *bin = util_path_join(b->work, "app.bin");
@@ -1058,29 +1095,14 @@ link_binary(struct build *b, const struct strvec *rtobjs, const char *zip,
 	/* Checked before anything is written where -o points. */
 	check_needed(b, bin, dynamic, needed);
 
-	/* The modules ride at the end of the executable, where zipimport finds them. */
-	char *tmp = xasprintf("%s.pyweld-tmp-%ld", b->out_abs, (long)getpid());
-	char *zdata = NULL, *bdata = NULL;
-	size_t zlen = 0, blen = 0;
-	if (util_read_file(bin, &bdata, &blen) < 0 || util_read_file(zip, &zdata, &zlen) < 0)
+	/* Written beside -o and renamed over it: a reader never sees half of it. */
+	char *bdata = NULL;
+	size_t blen = 0;
+	if (util_read_file(bin, &bdata, &blen) < 0)
 		die(b, "cannot read '%s':", bin);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
-	if (fd < 0 || write(fd, bdata, blen) != (ssize_t)blen ||
-	    write(fd, zdata, zlen) != (ssize_t)zlen || fsync(fd) < 0 || close(fd) < 0) {
-		int err = errno;
-		unlink(tmp);
-		errno = err;
-		die(b, "cannot write '%s':", tmp);
-	}
-	free(bdata);
-	free(zdata);
-	if (rename(tmp, b->out_abs) < 0) {
-		int err = errno;
-		unlink(tmp);
-		errno = err;
+	if (util_write_atomic(b->out_abs, bdata, blen, 0755, true) < 0)
 		die(b, "cannot write '%s':", b->out_abs);
-	}
-	free(tmp);
+	free(bdata);
 	free(bin);
 	free(libpython);
 	strvec_free(&av);
@@ -1146,7 +1168,7 @@ cli_cmd_build(int argc, char **argv)
 {
 	struct build b = { .logfd = -1 };
 	struct strvec rtobjs = { 0 }, dynamic = { 0 }, needed = { 0 };
-	char *outdir, *zip;
+	char *outdir;
 
 	parse_options(&b, argc, argv);
 	b.t0 = util_now();
@@ -1192,8 +1214,8 @@ cli_cmd_build(int argc, char **argv)
 	collect_stdlib(&b);
 	isolate(&b);
 	generate_and_compile(&b, &rtobjs);
-	zip = pack(&b);
-	link_binary(&b, &rtobjs, zip, &dynamic, &needed);
+	pack(&b, &rtobjs);
+	link_binary(&b, &rtobjs, &dynamic, &needed);
 	end_steps(&b);
 	summary(&b, &needed, &dynamic);
 	fprintf(stderr, "pyweld: built '%s' in %.1f s\n", b.output, util_now() - b.t0);
@@ -1206,7 +1228,6 @@ cli_cmd_build(int argc, char **argv)
 		util_remove_tree(b.work);
 	else
 		fprintf(stderr, "pyweld: work directory: %s\n", b.work);
-	free(zip);
 	strvec_free(&rtobjs);
 	strvec_free(&dynamic);
 	strvec_free(&needed);

@@ -62,6 +62,7 @@ struct itg_ext {
 	char *init;             /* PyInit_<leaf> as its objects define it */
 	char *renamed;          /* the unique symbol it gets in the weld */
 	struct strvec objects;  /* stored objects, in link order */
+	struct strvec object_names; /* the same as the link wrote them */
 	struct strvec archives; /* stored private archives, in link order */
 	struct strvec libs;     /* -l names */
 	struct strvec libdirs;  /* -L directories */
@@ -112,5 +113,39 @@ enum itg_entry { ITG_ENTRY_NONE = 0, ITG_ENTRY_CODE = 1, ITG_ENTRY_MODULE = 2 };
 int itg_write_inittab(const char *path, struct itg_ext *const *exts, size_t n,
                       enum itg_entry entry, const char *module, char *err,
                       size_t errlen);
+
+/* --- the module blob (runtime/blob.h) -------------------------------------- */
+
+struct itg_pack_options {
+	const char *python;             /* the distribution's interpreter */
+	const char *compile_script;     /* compile_blob.py */
+	const char *workdir;            /* for the compiler's lists */
+	const char *stdlib;             /* prefix/lib/python3.11, or NULL */
+	const char *site;               /* site-packages of the installed dists */
+	const char *const *dists;       /* their .dist-info directory names */
+	size_t ndists;
+	const char *const *exclude_modules;     /* pcre2, over dotted names */
+	size_t nexclude_modules;
+	const char *const *exclude_resources;   /* pcre2, over relative paths */
+	size_t nexclude_resources;
+	const struct itg_extra_module { const char *name, *path; } *extra;
+	size_t nextra;                  /* modules from files, never filtered */
+	bool tests;                     /* keep test suites (the default drops them) */
+	bool source;                    /* keep .py sources (tracebacks, inspect) */
+	int optimize;                   /* compile() optimize level */
+};
+
+struct itg_pack_stats {
+	size_t modules, namespaces, resources, metadata, dists, excluded, duplicates;
+	size_t bytes;
+	struct strvec not_python;       /* .py files kept as resources */
+};
+
+/* Writes the blob of modules, resources and metadata to out. */
+int itg_pack(const struct itg_pack_options *o, const char *out,
+             struct itg_pack_stats *st, char *err, size_t errlen);
+/* Writes the assembler file that links the blob in as pyweld_blob. */
+int itg_write_blob_asm(const char *asm_path, const char *blob_path, char *err,
+                       size_t errlen);
 
 #endif

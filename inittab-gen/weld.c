@@ -33,6 +33,7 @@ itg_ext_free(struct itg_ext *e)
 	free(e->renamed);
 	free(e->isolated);
 	strvec_free(&e->objects);
+	strvec_free(&e->object_names);
 	strvec_free(&e->archives);
 	strvec_free(&e->libs);
 	strvec_free(&e->libdirs);
@@ -100,8 +101,12 @@ link_row(void *ctx, const struct linkdb_row *row)
 			f->rc = -1;
 			return 0;
 		}
-		strvec_push_owned(!strcmp(kind, "object") && !(okind && !strcmp(okind, "archive"))
-		                  ? &f->e->objects : &f->e->archives, p);
+		if (!strcmp(kind, "object") && !(okind && !strcmp(okind, "archive"))) {
+			strvec_push_owned(&f->e->objects, p);
+			strvec_push(&f->e->object_names, value);
+		} else {
+			strvec_push_owned(&f->e->archives, p);
+		}
 	} else if (!strcmp(kind, "lib")) {
 		strvec_push(&f->e->libs, value);
 	} else if (!strcmp(kind, "libdir")) {
@@ -426,6 +431,8 @@ itg_write_inittab(const char *path, struct itg_ext *const *exts, size_t n,
 	           "#include \"rt.h\"\n\n");
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "extern PyObject *%s(void);\n", sorted[i]->renamed);
+	fprintf(f, "\n/* The module blob (modules_blob.S): modules, resources, metadata. */\n"
+	           "extern const unsigned char pyweld_blob[], pyweld_blob_end[];\n");
 	fprintf(f, "\nstatic struct _inittab inittab[] = {\n");
 	for (size_t i = 0; i < n; i++) {
 		fprintf(f, "\t{ ");
@@ -441,7 +448,8 @@ itg_write_inittab(const char *path, struct itg_ext *const *exts, size_t n,
 		c_string(f, module);
 	else
 		fputs("NULL", f);
-	fprintf(f, ",\n\t.inittab = inittab,\n\t.generator = \"pyweld build\",\n};\n");
+	fprintf(f, ",\n\t.inittab = inittab,\n\t.generator = \"pyweld build\",\n"
+	           "\t.blob = pyweld_blob,\n\t.blob_end = pyweld_blob_end,\n};\n");
 	free(sorted);
 	if (fclose(f) != 0 || rename(tmp, path) < 0) {
 		snprintf(err, errlen, "cannot write '%s': %s", path, strerror(errno));

@@ -1039,8 +1039,8 @@ record(struct job *j)
 		json_array_append_new(modules, json_pack(
 			"{s:s, s:s, s:I, s:s, s:s, s:o, s:o, s:o, s:o, s:b}",
 			"name", name, "file", file, "link", (json_int_t)link, "init", e.init,
-			"so_sha256", hex, "objects", strvec_json(&e.objects),
-			"archives", strvec_json(&e.archives),
+			"so_sha256", hex, "objects", strvec_json(&e.object_names),
+			"archives", json_integer((json_int_t)e.archives.n),
 			"libs", jl, "dynamic_libs", dyn, "copyleft", copyleft));
 		itg_libset_free(&libs);
 		itg_ext_free(&e);

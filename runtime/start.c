@@ -6,7 +6,7 @@
  *    current nor the script directory on sys.path; but signal handlers
  *    installed (the isolated preset turns them off, and then Ctrl-C raises
  *    nothing and SIGPIPE kills).  sys.path is the binary itself: the
- *    modules are packed into it (see docs/weld.md).  home is the binary too,
+ *    modules live in it (see docs/weld.md and docs/blob.md).  home is the binary too,
  *    which stops CPython's path calculation from reading a pyvenv.cfg or an
  *    "APP._pth" beside it or searching the directories above it for a
  *    standard library; sys.prefix names the binary, so no site-packages
@@ -17,9 +17,12 @@
  *    set up by hand instead: exit(), quit(), help(), copyright, credits,
  *    license, and readline completion in the REPL (sys.flags.no_site is
  *    therefore 1).
- * 4. Core initialisation stops before the main phase; the dotted built-in
- *    finder goes first on sys.meta_path; then the main phase, so that
- *    everything from encodings on is found by it and the packed modules.
+ * 4. The module blob is checked before anything starts (a damaged binary
+ *    says so and exits).  Core initialisation stops before the main phase;
+ *    the in-memory importer (importer.c) goes first on sys.meta_path; then
+ *    the main phase, so that everything from encodings on comes from
+ *    memory.  Uncaught exceptions are printed through the traceback module,
+ *    which finds the welded modules' source lines through the importer.
  * 5. Py_RunMain runs the application (or behaves like `python` when the
  *    weld has no entry point) and finalises.
  */
@@ -81,6 +84,48 @@ site_builtins(void)
 	return 0;
 }
 
+/*
+ * Uncaught exceptions through traceback.print_exception: CPython's own
+ * printer opens source files by name, and the welded modules' sources are
+ * not files; linecache asks the importer.  sys.__excepthook__ stays.
+ */
+static PyObject *
+excepthook(PyObject *self, PyObject *args)
+{
+	PyObject *tb = PyImport_ImportModule("traceback"), *r = NULL;
+
+	if (tb) {
+		PyObject *f = PyObject_GetAttrString(tb, "print_exception");
+		if (f)
+			r = PyObject_Call(f, args, NULL);
+		Py_XDECREF(f);
+		Py_DECREF(tb);
+	}
+	if (!r) {
+		/* Fall back to the interpreter's own printer. */
+		PyErr_Clear();
+		PyObject *hook = PySys_GetObject("__excepthook__");
+		if (hook)
+			r = PyObject_Call(hook, args, NULL);
+	}
+	return r;
+}
+
+static PyMethodDef excepthook_def = {
+	"excepthook", excepthook, METH_VARARGS,
+	"Print an uncaught exception with the source lines of welded modules.",
+};
+
+static int
+set_excepthook(void)
+{
+	PyObject *f = PyCFunction_New(&excepthook_def, NULL);
+	int rc = f ? PySys_SetObject("excepthook", f) : -1;
+
+	Py_XDECREF(f);
+	return rc;
+}
+
 static PyStatus
 set_path(PyConfig *config, const char *exe)
 {
@@ -114,7 +159,18 @@ rt_main(int argc, char **argv, const struct rt_app *app)
 		return 1;
 	}
 	exe[n] = '\0';
-	if (PyImport_ExtendInittab(app->inittab) < 0) {
+	{
+		char err[512];
+		if (rt_blob_open(app, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s: error: the modules inside '%s' are damaged: %s\n",
+			        argv[0], exe, err);
+			fprintf(stderr, "hint: the file was cut short or altered; rebuild it "
+			        "with pyweld build\n");
+			return 1;
+		}
+	}
+	if (PyImport_ExtendInittab(app->inittab) < 0 ||
+	    PyImport_AppendInittab("_pyweld", rt_init_pyweld) < 0) {
 		fprintf(stderr, "%s: error: out of memory\n", argv[0]);
 		return 1;
 	}
@@ -160,20 +216,17 @@ rt_main(int argc, char **argv, const struct rt_app *app)
 	if (PyStatus_Exception(st))
 		Py_ExitStatusException(st);
 
-	/* Core is up; the finder goes in before the main phase imports anything. */
-	PyObject *finder = rt_dotted_finder(app->inittab);
-	PyObject *meta = finder ? PySys_GetObject("meta_path") : NULL;
-	if (!meta || PyList_Insert(meta, 0, finder) < 0) {
+	/* Core is up; the importer goes in before the main phase imports anything. */
+	if (rt_importer_install(app, exe) < 0) {
 		PyErr_Print();
-		fprintf(stderr, "%s: error: cannot install pyweld's module finder\n", argv[0]);
+		fprintf(stderr, "%s: error: cannot install pyweld's importer\n", argv[0]);
 		return 1;
 	}
-	Py_DECREF(finder);
 
 	st = _Py_InitializeMain();
 	if (PyStatus_Exception(st))
 		Py_ExitStatusException(st);
-	if (site_builtins() < 0) {
+	if (site_builtins() < 0 || set_excepthook() < 0) {
 		PyErr_Print();
 		fprintf(stderr, "%s: error: cannot set up the builtins of site\n", argv[0]);
 		return 1;

@@ -1,0 +1,702 @@
+/*
+ * pack.c: the resource blob of a welded binary (format: runtime/blob.h).
+ *
+ * What goes in:
+ *   - the standard library of the distribution, minus what the filters
+ *     leave out (test suites, idlelib, tkinter, turtledemo by default);
+ *   - every file of the distributions installed for the application, from
+ *     their RECORD: .py files as modules, .dist-info files as metadata,
+ *     everything else as package resources (extension modules are welded
+ *     in, not packed);
+ *   - extra modules (the entry point, the runtime's Python helper).
+ * Filters are pcre2 patterns over dotted module names and over resource
+ * paths.  Modules are compiled by the distribution's own interpreter
+ * (compile_blob.py); a .py file that is not Python 3.11 (a template, a
+ * Python 2 file in a test tree) is kept as a resource.  Package
+ * directories without __init__.py become namespace packages.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "itg.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "blob.h"
+
+struct item {
+	unsigned kind;
+	unsigned flags;
+	char *name;             /* dotted module name or relative path */
+	char *path;             /* the file (NULL for a namespace package) */
+	char *rel;              /* the file's path in tracebacks before the origin is set */
+	unsigned char *code;    /* compiled code (modules) */
+	size_t code_len;
+	size_t seq;             /* order of arrival: the first of two twins wins */
+};
+
+struct packer {
+	const struct itg_pack_options *o;
+	struct item *items;
+	size_t n, cap;
+	pcre2_code **mod_ex, **res_ex;
+	size_t nmod_ex, nres_ex;
+	pcre2_match_data *md;
+	struct itg_pack_stats *st;
+	char *err;
+	size_t errlen;
+};
+
+/* Left out unless asked for. */
+static const char *const default_module_ex[] = {
+	"^(idlelib|tkinter|turtledemo|turtle|__phello__)(\\.|$)", NULL,
+};
+static const char *const test_module_ex[] = {
+	"(^|\\.)tests?(\\.|$)", NULL,
+};
+static const char *const default_resource_ex[] = {
+	"^(idlelib|tkinter|turtledemo)/", "^ensurepip/_bundled/", "\\.exe$",
+	"(^|/)__pycache__/", "\\.(pyc|pyo|so|a|o)$", NULL,
+};
+static const char *const test_resource_ex[] = {
+	"(^|/)tests?/", NULL,
+};
+
+static int
+pfail(struct packer *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+pfail(struct packer *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->err, p->errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int
+compile_list(struct packer *p, const char *const *pats, size_t extra,
+             const char *const *more, pcre2_code ***out, size_t *nout)
+{
+	size_t n = 0;
+
+	for (const char *const *q = pats; q && *q; q++)
+		n++;
+	*out = xcalloc(n + extra + 1, sizeof(pcre2_code *));
+	*nout = 0;
+	for (size_t i = 0; i < n + extra; i++) {
+		const char *pat = i < n ? pats[i] : more[i - n];
+		int ecode;
+		PCRE2_SIZE eoff;
+		pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, PCRE2_UTF,
+		                               &ecode, &eoff, NULL);
+		if (!re) {
+			PCRE2_UCHAR msg[256];
+			pcre2_get_error_message(ecode, msg, sizeof(msg));
+			return pfail(p, "bad pattern '%s' at offset %zu: %s", pat, (size_t)eoff,
+			             (const char *)msg);
+		}
+		(*out)[(*nout)++] = re;
+	}
+	return 0;
+}
+
+static bool
+matches(struct packer *p, pcre2_code **res, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pcre2_match(res[i], (PCRE2_SPTR)s, PCRE2_ZERO_TERMINATED, 0, 0, p->md, NULL) >= 0)
+			return true;
+	return false;
+}
+
+static struct item *
+add(struct packer *p, unsigned kind, unsigned flags, char *name, char *path, char *rel)
+{
+	struct item *it;
+
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 1024;
+		p->items = xreallocarray(p->items, p->cap, sizeof(*p->items));
+	}
+	it = &p->items[p->n++];
+	memset(it, 0, sizeof(*it));
+	it->kind = kind;
+	it->flags = flags;
+	it->name = name;
+	it->path = path;
+	it->rel = rel;
+	it->seq = p->n - 1;
+	return it;
+}
+
+/* "json/decoder.py" → "json.decoder"; "json/__init__.py" → "json" (package). */
+static char *
+module_name(const char *rel, bool *package)
+{
+	size_t n = strlen(rel) - 3;
+	char *name = xstrdup(rel);
+
+	name[n] = '\0';
+	*package = false;
+	if (n >= 8 && !strcmp(name + n - 8, "__init__") && (n == 8 || name[n - 9] == '/')) {
+		*package = true;
+		name[n == 8 ? 0 : n - 9] = '\0';
+	}
+	for (char *c = name; *c; c++)
+		if (*c == '/')
+			*c = '.';
+	return name;
+}
+
+/*
+ * Any .py file is a module by its path, as on the file system: even
+ * "_sysconfigdata__x86_64-linux-gnu", which __import__ reaches.  Only empty
+ * components ("a..b", a leading dot) are not.
+ */
+static bool
+valid_module_name(const char *name)
+{
+	if (!*name || name[0] == '.')
+		return false;
+	for (const char *c = name; *c; c++)
+		if ((c[0] == '.' && (c[1] == '.' || c[1] == '\0')) || *c == ' ')
+			return false;
+	return true;
+}
+
+/* One file of the import tree, by its path relative to the tree's root. */
+static void
+consider(struct packer *p, const char *root, const char *rel, bool metadata)
+{
+	char *path = util_path_join(root, rel);
+
+	if (metadata) {
+		add(p, RT_BLOB_METADATA, 0, xstrdup(rel), path, NULL);
+		return;
+	}
+	if (util_ends_with(rel, ".py")) {
+		bool package;
+		char *name = module_name(rel, &package);
+		if (valid_module_name(name)) {
+			if (matches(p, p->mod_ex, p->nmod_ex, name)) {
+				p->st->excluded++;
+				free(name);
+				free(path);
+				return;
+			}
+			add(p, RT_BLOB_MODULE, package ? RT_BLOB_PACKAGE : 0, name, path,
+			    xstrdup(rel));
+			return;
+		}
+		free(name);         /* "foo-bar.py": not importable; keep as a file */
+	}
+	if (matches(p, p->res_ex, p->nres_ex, rel)) {
+		p->st->excluded++;
+		free(path);
+		return;
+	}
+	add(p, RT_BLOB_RESOURCE, 0, xstrdup(rel), path, NULL);
+}
+
+static int
+walk_stdlib(struct packer *p, const char *root, const char *rel)
+{
+	char *dir = rel[0] ? util_path_join(root, rel) : xstrdup(root);
+	struct dirent **names = NULL;
+	int n = scandir(dir, &names, NULL, alphasort);
+
+	if (n < 0) {
+		pfail(p, "cannot read '%s': %s", dir, strerror(errno));
+		free(dir);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *name = names[i]->d_name;
+		char *r = rel[0] ? xasprintf("%s/%s", rel, name) : xstrdup(name);
+		char *full = util_path_join(root, r);
+		struct stat st;
+
+		if (name[0] == '.' || !strcmp(name, "__pycache__") || lstat(full, &st) < 0 ||
+		    (!rel[0] && (!strcmp(name, "site-packages") || !strcmp(name, "lib-dynload") ||
+		                 util_starts_with(name, "config-3.")))) {
+			/* skip */
+		} else if (S_ISDIR(st.st_mode)) {
+			char *dotted = xstrdup(r);
+			for (char *c = dotted; *c; c++)
+				if (*c == '/')
+					*c = '.';
+			char *slash = xasprintf("%s/", r);
+			/* A whole excluded package (or resource directory) is not walked. */
+			if (matches(p, p->mod_ex, p->nmod_ex, dotted) &&
+			    matches(p, p->res_ex, p->nres_ex, slash)) {
+				p->st->excluded++;
+			} else if (walk_stdlib(p, root, r) < 0) {
+				free(dotted);
+				free(slash);
+				free(r);
+				free(full);
+				goto fail;
+			}
+			free(dotted);
+			free(slash);
+		} else if (S_ISREG(st.st_mode)) {
+			consider(p, root, r, false);
+		}
+		free(r);
+		free(full);
+	}
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(dir);
+	return 0;
+fail:
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(dir);
+	return -1;
+}
+
+/* Splits one RECORD line's first CSV field (paths may be quoted). */
+static char *
+record_path(const char *line)
+{
+	struct strbuf sb = { 0 };
+	const char *c = line;
+
+	if (*c == '"') {
+		for (c++; *c; c++) {
+			if (*c == '"' && c[1] == '"') {
+				strbuf_addc(&sb, '"');
+				c++;
+			} else if (*c == '"') {
+				break;
+			} else {
+				strbuf_addc(&sb, *c);
+			}
+		}
+	} else {
+		const char *comma = strchr(c, ',');
+		strbuf_add(&sb, c, comma ? (size_t)(comma - c) : strlen(c));
+	}
+	return strbuf_detach(&sb);
+}
+
+static int
+add_dist(struct packer *p, const char *site, const char *distinfo)
+{
+	char *record = xasprintf("%s/%s/RECORD", site, distinfo), *text = NULL;
+	char *save = NULL, *line;
+	size_t dlen = strlen(distinfo);
+
+	if (util_read_file(record, &text, NULL) < 0) {
+		pfail(p, "cannot read '%s': %s", record, strerror(errno));
+		free(record);
+		return -1;
+	}
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *rel = record_path(line), *full;
+		size_t len = strlen(rel);
+		if (len && rel[len - 1] == '\r')
+			rel[--len] = '\0';
+		full = util_path_join(site, rel);
+		if (!len || rel[0] == '/' || util_starts_with(rel, "../") || strstr(rel, "/../") ||
+		    strstr(rel, "__pycache__") || util_ends_with(rel, ".pyc") ||
+		    util_ends_with(rel, ".so") || strstr(util_basename(rel), ".so.") ||
+		    !util_is_file(full)) {
+			/* scripts outside, bytecode, welded extensions, files not there */
+		} else {
+			bool meta = !strncmp(rel, distinfo, dlen) && rel[dlen] == '/';
+			consider(p, site, rel, meta);
+		}
+		free(full);
+		free(rel);
+	}
+	free(text);
+	free(record);
+	p->st->dists++;
+	return 0;
+}
+
+static int
+cmp_item(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+	size_t lx = strlen(x->name), ly = strlen(y->name);
+	int c;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	c = memcmp(x->name, y->name, lx < ly ? lx : ly);
+	if (c)
+		return c;
+	if (lx != ly)
+		return (lx > ly) - (lx < ly);
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static void
+drop_item(struct item *it)
+{
+	free(it->name);
+	free(it->path);
+	free(it->rel);
+	free(it->code);
+}
+
+/*
+ * Sorts by (kind, name) and keeps the first of twins: the standard
+ * library's copy wins over an installed one, as on sys.path, and a real
+ * package over a namespace guessed for it.
+ */
+static void
+sort_unique(struct packer *p)
+{
+	size_t o = 0;
+
+	qsort(p->items, p->n, sizeof(*p->items), cmp_item);
+	for (size_t i = 0; i < p->n; i++) {
+		if (o > 0 && p->items[o - 1].kind == p->items[i].kind &&
+		    !strcmp(p->items[o - 1].name, p->items[i].name)) {
+			if (!(p->items[i].flags & RT_BLOB_NAMESPACE))
+				p->st->duplicates++;
+			drop_item(&p->items[i]);
+			continue;
+		}
+		p->items[o++] = p->items[i];
+	}
+	p->n = o;
+	for (size_t i = 0; i < p->n; i++)
+		p->items[i].seq = i;
+}
+
+/* Every parent of a module that is not itself a module is a namespace
+ * package (PEP 420: zope of zope.interface).  Items are sorted. */
+static void
+add_namespaces(struct packer *p)
+{
+	size_t n = p->n;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p->items[i].kind != RT_BLOB_MODULE)
+			continue;
+		char *name = xstrdup(p->items[i].name), *dot;
+		while ((dot = strrchr(name, '.'))) {
+			*dot = '\0';
+			struct item key = { .kind = RT_BLOB_MODULE, .name = name, .seq = 0 };
+			struct item *hit = NULL;
+			/* The parent sorts before its children: search [0, i). */
+			size_t lo = 0, hi = i;
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				int c = cmp_item(&p->items[mid], &key);
+				if (c < 0)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (lo < i && p->items[lo].kind == RT_BLOB_MODULE &&
+			    !strcmp(p->items[lo].name, name))
+				hit = &p->items[lo];
+			if (hit)
+				break;
+			add(p, RT_BLOB_MODULE, RT_BLOB_NAMESPACE, xstrdup(name), NULL, NULL);
+		}
+		free(name);
+	}
+}
+
+static int
+compile_all(struct packer *p)
+{
+	char *list = util_path_join(p->o->workdir, "compile.list");
+	char *out = util_path_join(p->o->workdir, "compile.out");
+	struct strbuf sb = { 0 };
+	char *data = NULL;
+	size_t len = 0, pos = 0;
+	int rc;
+
+	for (size_t i = 0; i < p->n; i++)
+		if (p->items[i].kind == RT_BLOB_MODULE && p->items[i].path)
+			strbuf_addf(&sb, "%s\t%s\n", p->items[i].rel, p->items[i].path);
+	if (sb.failed || util_write_atomic(list, sb.s ? sb.s : "", sb.len, 0644, false) < 0) {
+		strbuf_free(&sb);
+		rc = pfail(p, "cannot write '%s': %s", list, strerror(errno));
+		goto out;
+	}
+	strbuf_free(&sb);
+	char opt[8];
+	snprintf(opt, sizeof(opt), "%d", p->o->optimize);
+	rc = util_run((char *const[]){ (char *)(uintptr_t)p->o->python, (char *)(uintptr_t)"-I",
+	                               (char *)(uintptr_t)p->o->compile_script, list, out, opt,
+	                               NULL }, NULL);
+	if (rc != 0) {
+		rc = pfail(p, "compiling the modules with '%s' failed (status %d)", p->o->python, rc);
+		goto out;
+	}
+	if (util_read_file(out, &data, &len) < 0) {
+		rc = pfail(p, "cannot read '%s': %s", out, strerror(errno));
+		goto out;
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		struct item *it = &p->items[i];
+		uint32_t status, n;
+		if (it->kind != RT_BLOB_MODULE || !it->path)
+			continue;
+		if (len - pos < 8) {
+			rc = pfail(p, "the compiler's output '%s' is short", out);
+			goto out;
+		}
+		memcpy(&status, data + pos, 4);
+		memcpy(&n, data + pos + 4, 4);
+		pos += 8;
+		if (len - pos < n) {
+			rc = pfail(p, "the compiler's output '%s' is short", out);
+			goto out;
+		}
+		if (status == 0) {
+			it->code = xmalloc(n ? n : 1);
+			memcpy(it->code, data + pos, n);
+			it->code_len = n;
+		} else {
+			/* Not Python 3.11: kept as a file, as zipimport would. */
+			strvec_push(&p->st->not_python, it->rel);
+			free(it->name);
+			it->name = it->rel;
+			it->rel = NULL;
+			it->kind = RT_BLOB_RESOURCE;
+			it->flags = 0;
+		}
+		pos += n;
+	}
+	rc = 0;
+out:
+	free(data);
+	free(list);
+	free(out);
+	return rc;
+}
+
+/* Little-endian writers. */
+static void
+put32(struct strbuf *sb, uint32_t v)
+{
+	unsigned char b[4] = { (unsigned char)v, (unsigned char)(v >> 8),
+	                       (unsigned char)(v >> 16), (unsigned char)(v >> 24) };
+	strbuf_add(sb, b, 4);
+}
+
+static void
+put64(struct strbuf *sb, uint64_t v)
+{
+	put32(sb, (uint32_t)v);
+	put32(sb, (uint32_t)(v >> 32));
+}
+
+static int
+write_blob(struct packer *p, const char *path)
+{
+	struct strbuf names = { 0 }, index = { 0 }, payload = { 0 }, out = { 0 };
+	uint64_t index_off = RT_BLOB_HEADER_SIZE, names_off, data_off;
+	int rc;
+
+	/* Payloads first, to know their offsets relative to the data area. */
+	uint64_t *aoff = xcalloc(p->n + 1, sizeof(uint64_t)), *boff = xcalloc(p->n + 1, 8);
+	uint32_t *alen = xcalloc(p->n + 1, 4), *blen = xcalloc(p->n + 1, 4);
+	uint32_t *noff = xcalloc(p->n + 1, 4), *flags = xcalloc(p->n + 1, 4);
+	for (size_t i = 0; i < p->n; i++) {
+		struct item *it = &p->items[i];
+		char *file = NULL;
+		size_t flen = 0;
+
+		noff[i] = (uint32_t)names.len;
+		strbuf_add(&names, it->name, strlen(it->name) + 1);
+		flags[i] = it->kind | it->flags;
+		if (it->path && (it->kind != RT_BLOB_MODULE || p->o->source) &&
+		    util_read_file(it->path, &file, &flen) < 0) {
+			rc = pfail(p, "cannot read '%s': %s", it->path, strerror(errno));
+			goto out;
+		}
+		if (flen > UINT32_MAX || it->code_len > UINT32_MAX) {
+			free(file);
+			rc = pfail(p, "'%s' is too large for the blob (4 GiB per file)", it->path);
+			goto out;
+		}
+		aoff[i] = payload.len;
+		if (it->kind == RT_BLOB_MODULE) {
+			strbuf_add(&payload, it->code ? (const char *)it->code : "", it->code_len);
+			alen[i] = (uint32_t)it->code_len;
+			boff[i] = payload.len;
+			if (file && p->o->source) {
+				flags[i] |= RT_BLOB_SOURCE;
+				strbuf_add(&payload, file, flen);
+				blen[i] = (uint32_t)flen;
+			}
+			p->st->modules += !(it->flags & RT_BLOB_NAMESPACE);
+		} else {
+			strbuf_add(&payload, file ? file : "", flen);
+			alen[i] = (uint32_t)flen;
+			boff[i] = payload.len;
+			if (it->kind == RT_BLOB_RESOURCE)
+				p->st->resources++;
+			else
+				p->st->metadata++;
+		}
+		free(file);
+	}
+	names_off = index_off + (uint64_t)p->n * RT_BLOB_ENTRY_SIZE;
+	data_off = names_off + names.len;
+	data_off = (data_off + 15) & ~(uint64_t)15;
+	for (size_t i = 0; i < p->n; i++) {
+		put32(&index, noff[i]);
+		put32(&index, (uint32_t)strlen(p->items[i].name));
+		put32(&index, flags[i]);
+		put32(&index, 0);
+		put64(&index, data_off + aoff[i]);
+		put32(&index, alen[i]);
+		put32(&index, blen[i]);
+		put64(&index, (flags[i] & RT_BLOB_SOURCE) ? data_off + boff[i] : 0);
+	}
+	uint64_t total = data_off + payload.len;
+	strbuf_add(&out, RT_BLOB_MAGIC, 8);
+	put32(&out, RT_BLOB_VERSION);
+	put32(&out, RT_BLOB_HEADER_SIZE);
+	put64(&out, total);
+	put32(&out, (uint32_t)p->n);
+	put32(&out, 0);
+	put64(&out, index_off);
+	put64(&out, names_off);
+	put64(&out, names.len);
+	put64(&out, data_off);
+	strbuf_add(&out, index.s ? index.s : "", index.len);
+	strbuf_add(&out, names.s ? names.s : "", names.len);
+	while (out.len < data_off)
+		strbuf_addc(&out, '\0');
+	strbuf_add(&out, payload.s ? payload.s : "", payload.len);
+	if (out.failed || names.failed || index.failed || payload.failed) {
+		rc = pfail(p, "out of memory");
+		goto out;
+	}
+	p->st->bytes = out.len;
+	if (util_write_atomic(path, out.s, out.len, 0644, false) < 0) {
+		rc = pfail(p, "cannot write '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(aoff); free(boff); free(alen); free(blen); free(noff); free(flags);
+	strbuf_free(&names);
+	strbuf_free(&index);
+	strbuf_free(&payload);
+	strbuf_free(&out);
+	return rc;
+}
+
+int
+itg_pack(const struct itg_pack_options *o, const char *out, struct itg_pack_stats *st,
+         char *err, size_t errlen)
+{
+	struct packer p = { .o = o, .st = st, .err = err, .errlen = errlen };
+	int rc = -1;
+
+	memset(st, 0, sizeof(*st));
+	p.md = pcre2_match_data_create(4, NULL);
+	{
+		struct strvec mods = { 0 }, res = { 0 };
+		for (const char *const *q = default_module_ex; *q; q++)
+			strvec_push(&mods, *q);
+		for (const char *const *q = default_resource_ex; *q; q++)
+			strvec_push(&res, *q);
+		if (!o->tests) {
+			for (const char *const *q = test_module_ex; *q; q++)
+				strvec_push(&mods, *q);
+			for (const char *const *q = test_resource_ex; *q; q++)
+				strvec_push(&res, *q);
+		}
+		int r1 = compile_list(&p, (const char *const *)strvec_argv(&mods), o->nexclude_modules,
+		                      o->exclude_modules, &p.mod_ex, &p.nmod_ex);
+		int r2 = r1 < 0 ? -1 : compile_list(&p, (const char *const *)strvec_argv(&res),
+		                                    o->nexclude_resources, o->exclude_resources,
+		                                    &p.res_ex, &p.nres_ex);
+		strvec_free(&mods);
+		strvec_free(&res);
+		if (r2 < 0)
+			goto out;
+	}
+	if (o->stdlib && walk_stdlib(&p, o->stdlib, "") < 0)
+		goto out;
+	for (size_t i = 0; i < o->ndists; i++)
+		if (add_dist(&p, o->site, o->dists[i]) < 0)
+			goto out;
+	for (size_t i = 0; i < o->nextra; i++) {
+		/* Extra modules are never filtered: the application asked for them. */
+		add(&p, RT_BLOB_MODULE, 0, xstrdup(o->extra[i].name), xstrdup(o->extra[i].path),
+		    xasprintf("%s.py", o->extra[i].name));
+	}
+	sort_unique(&p);
+	add_namespaces(&p);
+	sort_unique(&p);
+	for (size_t i = 0; i < p.n; i++)
+		st->namespaces += p.items[i].kind == RT_BLOB_MODULE &&
+		                  (p.items[i].flags & RT_BLOB_NAMESPACE);
+	if (compile_all(&p) < 0)
+		goto out;
+	sort_unique(&p);        /* a file kept as a resource may now meet its twin */
+	if (write_blob(&p, out) < 0)
+		goto out;
+	rc = 0;
+out:
+	for (size_t i = 0; i < p.n; i++)
+		drop_item(&p.items[i]);
+	free(p.items);
+	for (size_t i = 0; i < p.nmod_ex; i++)
+		pcre2_code_free(p.mod_ex[i]);
+	for (size_t i = 0; i < p.nres_ex; i++)
+		pcre2_code_free(p.res_ex[i]);
+	free(p.mod_ex);
+	free(p.res_ex);
+	pcre2_match_data_free(p.md);
+	return rc;
+}
+
+/* The assembler file that puts the blob into the final link. */
+int
+itg_write_blob_asm(const char *asm_path, const char *blob_path, char *err, size_t errlen)
+{
+	struct strbuf sb = { 0 };
+
+	strbuf_adds(&sb, "/* Generated by pyweld build: the module blob, linked in. */\n"
+	                 "\t.section .rodata.pyweld_blob,\"a\"\n"
+	                 "\t.balign 64\n"
+	                 "\t.globl pyweld_blob\n"
+	                 "\t.type pyweld_blob, @object\n"
+	                 "pyweld_blob:\n"
+	                 "\t.incbin \"");
+	for (const char *c = blob_path; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			strbuf_addc(&sb, '\\');
+		strbuf_addc(&sb, *c);
+	}
+	strbuf_adds(&sb, "\"\n"
+	                 "\t.globl pyweld_blob_end\n"
+	                 "pyweld_blob_end:\n"
+	                 "\t.byte 0\n"
+	                 "\t.size pyweld_blob, . - pyweld_blob\n"
+	                 "\t.section .note.GNU-stack,\"\",@progbits\n");
+	if (sb.failed || util_write_atomic(asm_path, sb.s, sb.len, 0644, false) < 0) {
+		snprintf(err, errlen, "cannot write '%s': %s", asm_path, strerror(errno));
+		strbuf_free(&sb);
+		return -1;
+	}
+	strbuf_free(&sb);
+	return 0;
+}

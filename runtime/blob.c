@@ -1,0 +1,187 @@
+/* blob.c: reading and checking the resource blob (format in blob.h). */
+#include "blob.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static uint32_t
+rd32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static uint64_t
+rd64(const unsigned char *p)
+{
+	return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
+}
+
+/* (kind, name) order: kind first, then the bytes, then the length. */
+static int
+cmp_key(unsigned ka, const char *na, size_t la, unsigned kb, const char *nb, size_t lb)
+{
+	int c;
+
+	if (ka != kb)
+		return ka < kb ? -1 : 1;
+	c = memcmp(na, nb, la < lb ? la : lb);
+	if (c)
+		return c;
+	return (la > lb) - (la < lb);
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static int
+bad(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+#define U(x) ((unsigned long long)(x))
+
+int
+rt_blob_check(struct rt_blob *b, const void *data, uint64_t size, char *err,
+              size_t errlen)
+{
+	const unsigned char *p = data;
+	uint64_t index, names, names_size, payloads, cursor;
+	uint32_t count, prev_kind = 0;
+	const char *prev_name = NULL;
+	uint32_t prev_len = 0;
+
+	memset(b, 0, sizeof(*b));
+	if (!data || size < RT_BLOB_HEADER_SIZE)
+		return bad(err, errlen, "truncated: %llu bytes, a header needs %u", U(size),
+		           RT_BLOB_HEADER_SIZE);
+	if (memcmp(p, RT_BLOB_MAGIC, 8) != 0)
+		return bad(err, errlen, "not a pyweld blob (bad magic)");
+	if (rd32(p + 8) != RT_BLOB_VERSION)
+		return bad(err, errlen, "blob version %u, this runtime reads %u",
+		           rd32(p + 8), RT_BLOB_VERSION);
+	if (rd32(p + 12) != RT_BLOB_HEADER_SIZE)
+		return bad(err, errlen, "header size %u, expected %u", rd32(p + 12),
+		           RT_BLOB_HEADER_SIZE);
+	if (rd64(p + 16) != size)
+		return bad(err, errlen, "size %llu recorded, %llu present (truncated or "
+		           "padded)", U(rd64(p + 16)), U(size));
+	count = rd32(p + 24);
+	index = rd64(p + 32);
+	names = rd64(p + 40);
+	names_size = rd64(p + 48);
+	payloads = rd64(p + 56);
+	if (index < RT_BLOB_HEADER_SIZE || index > size ||
+	    (uint64_t)count > (size - index) / RT_BLOB_ENTRY_SIZE)
+		return bad(err, errlen, "index of %u entries at %llu is out of bounds",
+		           count, U(index));
+	if (names < index + (uint64_t)count * RT_BLOB_ENTRY_SIZE || names > size ||
+	    names_size > size - names)
+		return bad(err, errlen, "names at %llu (%llu bytes) overlap the index or "
+		           "leave the blob", U(names), U(names_size));
+	if (payloads < names + names_size || payloads > size)
+		return bad(err, errlen, "payloads at %llu overlap the names or leave the "
+		           "blob (size %llu)", U(payloads), U(size));
+	if (names_size > 0 && p[names + names_size - 1] != '\0')
+		return bad(err, errlen, "the names are not NUL-terminated");
+
+	b->base = p;
+	b->size = size;
+	b->count = count;
+	b->index = p + index;
+	b->names = (const char *)p + names;
+	b->names_size = names_size;
+
+	cursor = payloads;
+	for (uint32_t i = 0; i < count; i++) {
+		const unsigned char *e = b->index + (uint64_t)i * RT_BLOB_ENTRY_SIZE;
+		uint32_t noff = rd32(e), nlen = rd32(e + 4), flags = rd32(e + 8);
+		uint64_t aoff = rd64(e + 16), boff = rd64(e + 32);
+		uint32_t alen = rd32(e + 24), blen = rd32(e + 28);
+		unsigned kind = flags & RT_BLOB_KIND_MASK;
+
+		if ((uint64_t)noff + nlen >= names_size || b->names[noff + nlen] != '\0' ||
+		    memchr(b->names + noff, '\0', nlen) != NULL || nlen == 0)
+			return bad(err, errlen, "entry %u: its name at %u is out of bounds", i, noff);
+		if (kind < RT_BLOB_MODULE || kind > RT_BLOB_METADATA)
+			return bad(err, errlen, "entry %u: unknown kind %u", i, kind);
+		if (flags & ~(uint32_t)(RT_BLOB_KIND_MASK | RT_BLOB_PACKAGE | RT_BLOB_NAMESPACE |
+		                        RT_BLOB_SOURCE))
+			return bad(err, errlen, "entry %u: unknown flags %#x", i, flags);
+		if (prev_name && cmp_key(prev_kind, prev_name, prev_len, kind,
+		                         b->names + noff, nlen) >= 0)
+			return bad(err, errlen, "entry %u is not after entry %u (unsorted or "
+			           "duplicate)", i, i - 1);
+		if (aoff < cursor || aoff > size || alen > size - aoff)
+			return bad(err, errlen, "entry %u: its payload at %llu overlaps another "
+			           "or leaves the blob", i, U(aoff));
+		cursor = aoff + alen;
+		if (flags & RT_BLOB_SOURCE) {
+			if (boff < cursor || boff > size || blen > size - boff)
+				return bad(err, errlen, "entry %u: its source at %llu overlaps "
+				           "another payload or leaves the blob", i, U(boff));
+			cursor = boff + blen;
+		} else if (blen != 0) {
+			return bad(err, errlen, "entry %u: a source of %u bytes without the "
+			           "source flag", i, blen);
+		}
+		prev_kind = kind;
+		prev_name = b->names + noff;
+		prev_len = nlen;
+	}
+	return 0;
+}
+
+void
+rt_blob_get(const struct rt_blob *b, uint32_t i, struct rt_blob_entry *e)
+{
+	const unsigned char *x = b->index + (uint64_t)i * RT_BLOB_ENTRY_SIZE;
+
+	e->name = b->names + rd32(x);
+	e->name_len = rd32(x + 4);
+	e->flags = rd32(x + 8);
+	e->data = b->base + rd64(x + 16);
+	e->data_len = rd32(x + 24);
+	e->source_len = rd32(x + 28);
+	e->source = (e->flags & RT_BLOB_SOURCE) ? b->base + rd64(x + 32) : NULL;
+}
+
+uint32_t
+rt_blob_lower_bound(const struct rt_blob *b, unsigned kind, const char *name,
+                    size_t len)
+{
+	uint32_t lo = 0, hi = b->count;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		const unsigned char *x = b->index + (uint64_t)mid * RT_BLOB_ENTRY_SIZE;
+		if (cmp_key(rd32(x + 8) & RT_BLOB_KIND_MASK, b->names + rd32(x), rd32(x + 4),
+		            kind, name, len) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int64_t
+rt_blob_find(const struct rt_blob *b, unsigned kind, const char *name, size_t len)
+{
+	uint32_t i = rt_blob_lower_bound(b, kind, name, len);
+	const unsigned char *x;
+
+	if (i >= b->count)
+		return -1;
+	x = b->index + (uint64_t)i * RT_BLOB_ENTRY_SIZE;
+	if (cmp_key(rd32(x + 8) & RT_BLOB_KIND_MASK, b->names + rd32(x), rd32(x + 4), kind,
+	            name, len) != 0)
+		return -1;
+	return i;
+}

@@ -1,0 +1,106 @@
+/*
+ * blob.h: the resource blob welded into every binary: modules, package
+ * resources and distribution metadata, read in place from the mapped
+ * executable.  Shared by the writer (inittab-gen) and the reader
+ * (runtime); plain C, no Python.
+ *
+ * FORMAT (version 1; docs/blob.md says the same).  All integers are
+ * little-endian; offsets are from the start of the blob.
+ *
+ *   header (64 bytes)
+ *     0   char[8]  magic "PYWELDB\x01"
+ *     8   u32      version (1)
+ *     12  u32      header size (64)
+ *     16  u64      total size of the blob
+ *     24  u32      number of entries (N)
+ *     28  u32      flags (0)
+ *     32  u64      index offset        N entries of 40 bytes, sorted
+ *     40  u64      names offset        entry names, each NUL-terminated
+ *     48  u64      names size
+ *     56  u64      data offset         payloads, in index order
+ *
+ *   entry (40 bytes)
+ *     0   u32      name offset (from the names offset)
+ *     4   u32      name length (without its NUL)
+ *     8   u32      flags: kind in the low 4 bits (1 module, 2 resource,
+ *                  3 metadata file), 0x10 package, 0x20 namespace
+ *                  package, 0x40 source present
+ *     12  u32      reserved (0)
+ *     16  u64      first payload offset   module: marshalled code
+ *                                         (no .pyc header); resource and
+ *                                         metadata: the file's bytes
+ *     24  u32      first payload size
+ *     28  u32      second payload size    module: its source (UTF-8)
+ *     32  u64      second payload offset
+ *
+ * Entries are sorted by (kind, name) bytewise, so a lookup is a binary
+ * search.  Payloads lie in index order without overlap: each entry's first
+ * payload starts at or after the end of the previous entry's payloads and
+ * its second payload after its first.  Module names are dotted
+ * ("json.decoder"); resource and metadata names are paths relative to the
+ * root of the import tree ("markupsafe/py.typed",
+ * "MarkupSafe-2.1.5.dist-info/METADATA").  A namespace package has no
+ * payload.  rt_blob_check() verifies all of this before anything is used.
+ */
+#ifndef PYWELD_BLOB_H
+#define PYWELD_BLOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RT_BLOB_MAGIC "PYWELDB\x01"
+#define RT_BLOB_VERSION 1u
+#define RT_BLOB_HEADER_SIZE 64u
+#define RT_BLOB_ENTRY_SIZE 40u
+
+enum rt_blob_kind {
+	RT_BLOB_MODULE = 1,
+	RT_BLOB_RESOURCE = 2,
+	RT_BLOB_METADATA = 3,
+};
+
+enum rt_blob_flags {
+	RT_BLOB_KIND_MASK = 0x0f,
+	RT_BLOB_PACKAGE = 0x10,
+	RT_BLOB_NAMESPACE = 0x20,
+	RT_BLOB_SOURCE = 0x40,
+};
+
+/* One entry, decoded. */
+struct rt_blob_entry {
+	const char *name;       /* NUL-terminated, inside the blob */
+	uint32_t name_len;
+	uint32_t flags;
+	const unsigned char *data;      /* code or file bytes */
+	uint32_t data_len;
+	const unsigned char *source;    /* NULL when absent */
+	uint32_t source_len;
+};
+
+struct rt_blob {
+	const unsigned char *base;
+	uint64_t size;
+	uint32_t count;
+	const unsigned char *index;
+	const char *names;
+	uint64_t names_size;
+};
+
+/*
+ * Checks a blob completely (header, bounds, names, order, payload ranges)
+ * and fills b.  Returns 0, or -1 with a message in err.
+ */
+int rt_blob_check(struct rt_blob *b, const void *data, uint64_t size, char *err,
+                  size_t errlen);
+/* Entry i (0 <= i < b->count) of a checked blob. */
+void rt_blob_get(const struct rt_blob *b, uint32_t i, struct rt_blob_entry *e);
+/*
+ * Finds (kind, name) in a checked blob: its index, or -1.  For a prefix
+ * search, rt_blob_lower_bound gives the first index not below (kind, name).
+ */
+int64_t rt_blob_find(const struct rt_blob *b, unsigned kind, const char *name,
+                     size_t len);
+uint32_t rt_blob_lower_bound(const struct rt_blob *b, unsigned kind,
+                             const char *name, size_t len);
+
+#endif

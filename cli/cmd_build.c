@@ -341,6 +341,11 @@ parse_options(struct build *b, int argc, char **argv)
 			strvec_push(&b->with, cf->with.v[i]);
 		for (size_t i = 0; i < cf->without.n; i++)
 			strvec_push(&b->without, cf->without.v[i]);
+		for (size_t i = 0; i < cf->exclude_modules.n; i++)
+			strvec_push(&b->exclude_modules, cf->exclude_modules.v[i]);
+		for (size_t i = 0; i < cf->exclude_resources.n; i++)
+			strvec_push(&b->exclude_resources, cf->exclude_resources.v[i]);
+		b->no_source |= cf->no_source;
 		b->static_link |= cf->static_link;
 		b->stdlib_tests |= cf->stdlib_tests;
 		b->debug |= cf->debug;

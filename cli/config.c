@@ -18,6 +18,9 @@
  *   static = false
  *   stdlib-tests = false
  *   debug = false
+ *   exclude-module = ^email(\.|$)  ; pcre2, repeatable
+ *   exclude-resource = \.png$      ; pcre2, repeatable
+ *   source = true                  ; false: drop .py sources
  *
  * Code to run lives in a file (script = ...), not in the INI: indentation
  * and ';' do not survive INI syntax.
@@ -110,6 +113,14 @@ handler(void *user, const char *section, const char *name, const char *value)
 			ok = parse_bool(value, &c->stdlib_tests);
 		} else if (!strcmp(name, "debug")) {
 			ok = parse_bool(value, &c->debug);
+		} else if (!strcmp(name, "exclude-module")) {
+			strvec_push(&c->exclude_modules, value);
+		} else if (!strcmp(name, "exclude-resource")) {
+			strvec_push(&c->exclude_resources, value);
+		} else if (!strcmp(name, "source")) {
+			bool src = true;
+			ok = parse_bool(value, &src);
+			c->no_source = !src;
 		} else {
 			ok = false;
 		}
@@ -194,9 +205,15 @@ pyweld_config_write(const char *path, const struct pyweld_config *c)
 		strbuf_addf(&sb, "with-module = %s\n", c->with.v[i]);
 	for (size_t i = 0; i < c->without.n; i++)
 		strbuf_addf(&sb, "without-module = %s\n", c->without.v[i]);
-	strbuf_addf(&sb, "static = %s\nstdlib-tests = %s\ndebug = %s\n",
+	strbuf_adds(&sb, "# exclude-module / exclude-resource = a pcre2 pattern over dotted module\n"
+	                 "# names / resource paths to leave out of the binary\n");
+	for (size_t i = 0; i < c->exclude_modules.n; i++)
+		strbuf_addf(&sb, "exclude-module = %s\n", c->exclude_modules.v[i]);
+	for (size_t i = 0; i < c->exclude_resources.n; i++)
+		strbuf_addf(&sb, "exclude-resource = %s\n", c->exclude_resources.v[i]);
+	strbuf_addf(&sb, "static = %s\nstdlib-tests = %s\ndebug = %s\nsource = %s\n",
 	            c->static_link ? "true" : "false", c->stdlib_tests ? "true" : "false",
-	            c->debug ? "true" : "false");
+	            c->debug ? "true" : "false", c->no_source ? "false" : "true");
 	if (sb.failed) {
 		strbuf_free(&sb);
 		errno = ENOMEM;
@@ -220,5 +237,7 @@ pyweld_config_free(struct pyweld_config *c)
 	strvec_free(&c->env);
 	strvec_free(&c->with);
 	strvec_free(&c->without);
+	strvec_free(&c->exclude_modules);
+	strvec_free(&c->exclude_resources);
 	memset(c, 0, sizeof(*c));
 }

@@ -15,7 +15,8 @@ struct pyweld_config {
 	struct strvec setup_dirs;       /* [packages] setup-py (paths) */
 	struct strvec env;              /* [build] env = NAME=VALUE */
 	struct strvec with, without;    /* [build] with-module / without-module */
-	bool static_link, stdlib_tests, debug;
+	struct strvec exclude_modules, exclude_resources; /* [build] exclude-module/-resource */
+	bool static_link, stdlib_tests, debug, no_source;
 };
 
 #define PYWELD_CONFIG_NAME "pyweld.ini"

@@ -325,6 +325,9 @@ importer_exec_module(Importer *self, PyObject *module)
 	Py_RETURN_NONE;
 }
 
+/* The name the application's code runs under: __main__ reads __pyweld_main__. */
+static const char main_alias[] = "__pyweld_main__";
+
 /* A module entry by name for the loader API, or an ImportError. */
 static int
 entry_or_error(PyObject *name, struct rt_blob_entry *e)
@@ -332,6 +335,14 @@ entry_or_error(PyObject *name, struct rt_blob_entry *e)
 	if (!PyUnicode_Check(name)) {
 		PyErr_SetString(PyExc_TypeError, "a module name must be a str");
 		return -1;
+	}
+	/* linecache asks __main__'s loader for "__main__". */
+	if (PyUnicode_CompareWithASCIIString(name, "__main__") == 0) {
+		int64_t i = find(RT_BLOB_MODULE, main_alias, (Py_ssize_t)sizeof(main_alias) - 1);
+		if (i >= 0) {
+			rt_blob_get(&blob, (uint32_t)i, e);
+			return 0;
+		}
 	}
 	if (find_module(name, e) < 0) {
 		PyErr_Format(PyExc_ImportError, "%U is not in this binary", name);
@@ -737,6 +748,56 @@ rt_init_pyweld(void)
 	return m;
 }
 
+/* --- the application's code -------------------------------------------------- */
+
+PyObject *
+rt_entry_code(const char *name)
+{
+	PyObject *n = PyUnicode_FromString(name), *code;
+	struct rt_blob_entry e;
+
+	if (!n)
+		return NULL;
+	if (find_module(n, &e) < 0) {
+		PyErr_Format(PyExc_ImportError, "the entry point %U is not in this binary", n);
+		Py_DECREF(n);
+		return NULL;
+	}
+	code = load_code(&e, n);
+	Py_DECREF(n);
+	return code;
+}
+
+int
+rt_main_globals(PyObject *dict, const char *name)
+{
+	PyObject *n = PyUnicode_FromString(name), *file, *loader;
+	struct rt_blob_entry e;
+	int rc = -1;
+
+	if (!n)
+		return -1;
+	if (find_module(n, &e) < 0) {
+		PyErr_Format(PyExc_ImportError, "the entry point %U is not in this binary", n);
+		Py_DECREF(n);
+		return -1;
+	}
+	file = module_path(&e, 0);
+	loader = PyImport_ImportModule("_pyweld");
+	PyObject *im = loader ? PyObject_GetAttrString(loader, "importer") : NULL;
+	if (file && im && PyDict_SetItemString(dict, "__file__", file) == 0 &&
+	    PyDict_SetItemString(dict, "__loader__", im) == 0 &&
+	    PyDict_SetItemString(dict, "__cached__", Py_None) == 0 &&
+	    (PyDict_GetItemString(dict, "__builtins__") ||
+	     PyDict_SetItemString(dict, "__builtins__", PyEval_GetBuiltins()) == 0))
+		rc = 0;
+	Py_XDECREF(im);
+	Py_XDECREF(loader);
+	Py_XDECREF(file);
+	Py_DECREF(n);
+	return rc;
+}
+
 /* --- installation ---------------------------------------------------------- */
 
 int
@@ -783,7 +844,28 @@ rt_importer_install(const struct rt_app *app, const char *exe)
 	im = new_importer(NULL);
 	meta = PySys_GetObject("meta_path");
 	hooks = PySys_GetObject("path_hooks");
-	if (!im || !meta || !hooks || PyList_Insert(meta, 0, im) < 0)
+	if (!im || !meta || !hooks)
+		goto out;
+	/*
+	 * After the built-in and frozen importers: CPython 3.11 deep-freezes
+	 * the modules of its own start-up (codecs, io, abc, os, site, ...) into
+	 * libpython, and their code objects need no unmarshalling at all.
+	 * Everything else (encodings on) comes from the blob before PathFinder
+	 * is asked.
+	 */
+	Py_ssize_t at = 0, n = PyList_GET_SIZE(meta);
+	while (at < n) {
+		PyObject *f = PyList_GET_ITEM(meta, at);
+		PyObject *fname = PyObject_GetAttrString(f, "__name__");
+		int path_finder = fname && PyUnicode_Check(fname) &&
+		                  PyUnicode_CompareWithASCIIString(fname, "PathFinder") == 0;
+		Py_XDECREF(fname);
+		PyErr_Clear();
+		if (path_finder)
+			break;
+		at++;
+	}
+	if (PyList_Insert(meta, at, im) < 0)
 		goto out;
 	mod = PyImport_ImportModule("_pyweld");
 	hook = mod ? PyObject_GetAttrString(mod, "path_hook") : NULL;

@@ -42,6 +42,10 @@ int rt_blob_open(const struct rt_app *app, char *err, size_t errlen);
  * the main phase.  -1 with a Python exception set.
  */
 int rt_importer_install(const struct rt_app *app, const char *exe);
+/* The code object of a blob module (the entry point), origin set. */
+PyObject *rt_entry_code(const char *name);
+/* Fills a __main__ dict for running the blob module name as a script. */
+int rt_main_globals(PyObject *dict, const char *name);
 /* The built-in module _pyweld (the blob's primitives, the importer). */
 PyObject *rt_init_pyweld(void);
 

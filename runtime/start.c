@@ -126,6 +126,42 @@ set_excepthook(void)
 	return rc;
 }
 
+/*
+ * The application's code (--python-code, --script) runs as __main__
+ * straight from the blob, as `python script.py` runs a script: no runpy.
+ * An uncaught exception prints and exits 1; SystemExit exits with its code
+ * (PyErr_Print does both, as for python -c).
+ */
+static int
+run_code_entry(const struct rt_app *app)
+{
+	PyObject *code = rt_entry_code(app->module), *main, *dict, *r;
+	int status = 0;
+
+	if (!code) {
+		PyErr_Print();
+		return 1;
+	}
+	main = PyImport_AddModule("__main__");     /* borrowed */
+	dict = main ? PyModule_GetDict(main) : NULL;
+	if (!dict || rt_main_globals(dict, app->module) < 0) {
+		Py_DECREF(code);
+		PyErr_Print();
+		return 1;
+	}
+	r = PyEval_EvalCode(code, dict, dict);
+	Py_DECREF(code);
+	if (!r) {
+		PyErr_Print();          /* exits on SystemExit */
+		status = 1;
+	} else {
+		Py_DECREF(r);
+	}
+	if (Py_FinalizeEx() < 0 && status == 0)
+		status = 120;
+	return status;
+}
+
 static PyStatus
 set_path(PyConfig *config, const char *exe)
 {
@@ -201,9 +237,10 @@ rt_main(int argc, char **argv, const struct rt_app *app)
 	st = set_path(&config, exe);
 	if (PyStatus_Exception(st))
 		fatal_status(&config, st);
-	if (!python_mode) {
+	if (!python_mode && app->entry == RT_ENTRY_MODULE) {
 		char code[512];
-		/* Runs the entry as __main__ without binding a name in it. */
+		/* -m MODULE: runpy's module semantics (a package's __main__ too),
+		 * without binding a name in __main__. */
 		snprintf(code, sizeof(code),
 		         "__import__('runpy')._run_module_as_main('%s', False)", app->module);
 		st = PyConfig_SetBytesString(&config, &config.run_command, code);
@@ -231,5 +268,7 @@ rt_main(int argc, char **argv, const struct rt_app *app)
 		fprintf(stderr, "%s: error: cannot set up the builtins of site\n", argv[0]);
 		return 1;
 	}
+	if (!python_mode && app->entry == RT_ENTRY_CODE)
+		return run_code_entry(app);
 	return Py_RunMain();
 }

@@ -17,6 +17,7 @@ int cli_cmd_env(int argc, char **argv);
 int cli_cmd_python(int argc, char **argv);
 int cli_cmd_build(int argc, char **argv);
 int cli_cmd_init(int argc, char **argv);
+int cli_cmd_link_flags(int argc, char **argv);
 
 /* --- output: tables for people, JSON for scripts ------------------------- */
 

@@ -63,6 +63,11 @@ static const char build_usage[] =
 	"                      repeatable): --exclude-module '^email(\\.|$)'\n"
 	"  --exclude-resource RE  leave out package resources whose path matches RE\n"
 	"  --no-source         drop .py sources (smaller; tracebacks lose their lines)\n"
+	"  --main-c FILE       the application's main() (pyweld init writes main.c;\n"
+	"                      edit it to run C before, around or instead of Python)\n"
+	"  --library           write APP as a static archive (libapp.a) with pyweld.h\n"
+	"                      beside it, for an existing C program to link; see\n"
+	"                      `pyweld link-flags APP` and docs/library.md\n"
 	"\n"
 	"what it runs (at most one; without any, APP behaves like `python`):\n"
 	"  --python-code CODE  Python code run as __main__\n"
@@ -123,6 +128,8 @@ struct build {
 	struct strvec exclude_modules, exclude_resources;
 	const char *output, *dist_opt, *cache, *work_opt, *code, *module, *script;
 	const char *config_opt;
+	const char *main_c;             /* the application's own main.c */
+	bool library;                   /* an archive + header, not an executable */
 	struct pyweld_config config;
 	bool static_link, stdlib_tests, keep_work, verbose, debug, no_source;
 	size_t packed_modules, packed_bytes;
@@ -246,7 +253,7 @@ parse_options(struct build *b, int argc, char **argv)
 {
 	enum { OPT_PIP = 256, OPT_SETUP, OPT_CODE, OPT_SCRIPT, OPT_DIST, OPT_CACHE,
 	       OPT_STATIC, OPT_TESTS, OPT_WITH, OPT_WITHOUT, OPT_ENV, OPT_WORK, OPT_KEEP,
-	       OPT_DEBUG, OPT_CONFIG, OPT_EXMOD, OPT_EXRES, OPT_NOSRC };
+	       OPT_DEBUG, OPT_CONFIG, OPT_EXMOD, OPT_EXRES, OPT_NOSRC, OPT_MAINC, OPT_LIB };
 	static const struct option longopts[] = {
 		{ "pip-install", required_argument, NULL, OPT_PIP },
 		{ "requirements", required_argument, NULL, 'r' },
@@ -269,6 +276,8 @@ parse_options(struct build *b, int argc, char **argv)
 		{ "exclude-module", required_argument, NULL, OPT_EXMOD },
 		{ "exclude-resource", required_argument, NULL, OPT_EXRES },
 		{ "no-source", no_argument, NULL, OPT_NOSRC },
+		{ "main-c", required_argument, NULL, OPT_MAINC },
+		{ "library", no_argument, NULL, OPT_LIB },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -303,6 +312,8 @@ parse_options(struct build *b, int argc, char **argv)
 		case OPT_EXMOD: strvec_push(&b->exclude_modules, optarg); break;
 		case OPT_EXRES: strvec_push(&b->exclude_resources, optarg); break;
 		case OPT_NOSRC: b->no_source = true; break;
+		case OPT_MAINC: b->main_c = optarg; break;
+		case OPT_LIB: b->library = true; break;
 		case 'v': b->verbose = true; break;
 		case 'h': fputs(build_usage, stdout); exit(0);
 		default:
@@ -324,6 +335,8 @@ parse_options(struct build *b, int argc, char **argv)
 			util_fatal("%s", err);
 		if (!b->output)
 			b->output = cf->output;
+		if (!b->main_c)
+			b->main_c = cf->main_c;
 		if (!entries) {
 			b->module = cf->module;
 			b->script = cf->script;
@@ -838,7 +851,7 @@ generate_and_compile(struct build *b, struct strvec *objs)
 	char *inittab = util_path_join(rt, "inittab.c");
 	char *inc = xasprintf("-I%s/include/python3.11", b->prefix);
 	char *incrt = xasprintf("-I%s", rt);
-	static const char *const units[] = { "main", "start", "importer", "blob", "inittab", NULL };
+	static const char *const units[] = { "main", "lib", "importer", "blob", "inittab", NULL };
 	char *staticdef = xstrdup(b->static_link ? "-DPYWELD_STATIC=1" : "-DPYWELD_STATIC=0");
 	enum itg_entry entry = b->module ? ITG_ENTRY_MODULE :
 	                       (b->code || b->script) ? ITG_ENTRY_CODE : ITG_ENTRY_NONE;
@@ -850,7 +863,12 @@ generate_and_compile(struct build *b, struct strvec *objs)
 	                      "__pyweld_main__" : NULL, err, sizeof(err)) < 0)
 		die(b, "%s", err);
 	for (size_t i = 0; units[i]; i++) {
-		char *src = xasprintf("%s/%s.c", rt, units[i]);
+		/* The application's own main.c (pyweld init wrote it; the user may
+		 * have edited it) replaces the default; a library has none. */
+		if (!strcmp(units[i], "main") && b->library)
+			continue;
+		char *src = !strcmp(units[i], "main") && b->main_c ? util_abspath(b->main_c)
+		            : xasprintf("%s/%s.c", rt, units[i]);
 		char *obj = xasprintf("%s/%s.o", rt, units[i]);
 		int rc = run(b, (char *const[]){ (char *)(uintptr_t)"gcc", (char *)(uintptr_t)"-c",
 		                                 (char *)(uintptr_t)"-O2", (char *)(uintptr_t)"-fPIC",
@@ -858,6 +876,9 @@ generate_and_compile(struct build *b, struct strvec *objs)
 		                                 (char *)(uintptr_t)"-Werror=implicit-function-declaration",
 		                                 staticdef, inc, incrt, src,
 		                                 (char *)(uintptr_t)"-o", obj, NULL }, NULL, NULL);
+		if (rc != 0 && !strcmp(units[i], "main") && b->main_c)
+			die(b, "cannot compile the application's main '%s' (status %d)%s%s", src, rc,
+			    b->first_error[0] ? ": " : "", b->first_error);
 		if (rc != 0)
 			die(b, "cannot compile pyweld's runtime '%s' (status %d)", src, rc);
 		strvec_push_owned(objs, obj);
@@ -1004,6 +1025,90 @@ any_cxx(struct build *b)
 	return false;
 }
 
+/*
+ * --library: an archive holding the runtime, the blob, every isolated
+ * extension and libpython3.11.a's members, with the link line a program
+ * needs stored in it as the member pyweld-linkflags.txt (`pyweld
+ * link-flags` prints it), and pyweld.h beside it.
+ */
+static void
+write_library(struct build *b, const struct strvec *rtobjs, const struct strvec *archives,
+              const struct strvec *dynamic, bool cxx)
+{
+	char *dir = util_path_join(b->work, "libpython-members");
+	char *libpython = util_path_join(b->prefix, "lib/libpython3.11.a");
+	char *flags_path = util_path_join(b->work, "pyweld-linkflags.txt");
+	char *ar = util_path_join(b->work, "lib.a");
+	char *outdir = util_dirname(b->out_abs), *header = util_path_join(outdir, "pyweld.h");
+	struct strvec av = { 0 }, members = { 0 };
+	struct strbuf flags = { 0 };
+	int rc;
+
+	begin_step(b, "archive: %zu objects and libpython3.11.a into '%s'",
+	           b->nexts + rtobjs->n, b->output);
+	if (util_mkdir_p(dir, 0755) < 0)
+		die(b, "cannot create '%s':", dir);
+	rc = run(b, (char *const[]){ (char *)(uintptr_t)"ar", (char *)(uintptr_t)"x", libpython,
+	                             NULL }, NULL, dir);
+	if (rc != 0)
+		die(b, "cannot extract '%s' (ar exited %d)", libpython, rc);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (util_ends_with(e->d_name, ".o"))
+			strvec_push_owned(&members, util_path_join(dir, e->d_name));
+	if (d)
+		closedir(d);
+	unlink(ar);
+	strvec_push(&av, "ar");
+	strvec_push(&av, "rcs");
+	strvec_push(&av, ar);
+	for (size_t i = 0; i < rtobjs->n; i++)
+		strvec_push(&av, rtobjs->v[i]);
+	for (size_t i = 0; i < b->nexts; i++)
+		strvec_push(&av, b->exts[i]->isolated);
+	for (size_t i = 0; i < members.n; i++)
+		strvec_push(&av, members.v[i]);
+
+	/* What a program's link line needs after the archive. */
+	strbuf_addf(&flags, "-Wl,--start-group %s", b->out_abs);
+	for (size_t i = 0; i < archives->n; i++)
+		strbuf_addf(&flags, " %s", archives->v[i]);
+	for (size_t i = 0; i < dynamic->n; i++)
+		strbuf_addf(&flags, " %s", dynamic->v[i]);
+	if (cxx)
+		strbuf_adds(&flags, " -Wl,-Bstatic -lstdc++ -Wl,-Bdynamic");
+	strbuf_adds(&flags, " -Wl,--end-group -static-libgcc -Wl,--export-dynamic -ldl -lm "
+	                    "-lpthread -lutil\n");
+	if (flags.failed || util_write_atomic(flags_path, flags.s, flags.len, 0644, false) < 0)
+		die(b, "cannot write '%s':", flags_path);
+	strvec_push(&av, flags_path);
+	if (av.failed)
+		util_fatal("out of memory");
+	rc = run(b, av.v, NULL, NULL);
+	if (rc != 0)
+		die(b, "cannot write the archive (ar exited %d)", rc);
+	char *data = NULL;
+	size_t len = 0;
+	if (util_read_file(ar, &data, &len) < 0 ||
+	    util_write_atomic(b->out_abs, data, len, 0644, true) < 0)
+		die(b, "cannot write '%s':", b->out_abs);
+	free(data);
+	for (const struct embedded_file *f = embedded_runtime; f->name; f++)
+		if (!strcmp(f->name, "pyweld.h") &&
+		    util_write_atomic(header, f->data, f->size, 0644, false) < 0)
+			die(b, "cannot write '%s':", header);
+	strvec_free(&av);
+	strvec_free(&members);
+	strbuf_free(&flags);
+	free(dir);
+	free(libpython);
+	free(flags_path);
+	free(ar);
+	free(outdir);
+	free(header);
+}
+
 /* DT_NEEDED of the result, which must be what the link promised. */
 static void
 check_needed(struct build *b, const char *bin, const struct strvec *dynamic,
@@ -1054,6 +1159,13 @@ link_binary(struct build *b, const struct strvec *rtobjs, struct strvec *dynamic
 	int rc;
 
 	gather_libs(b, &archives, dynamic, dynamic);
+	if (b->library) {
+		write_library(b, rtobjs, &archives, dynamic, cxx);
+		free(bin);
+		free(libpython);
+		strvec_free(&archives);
+		return;
+	}
 	if (b->static_link && dynamic->n)
 		die(b, "--static: no static archive for lib%s (needed by the extensions); leave "
 		    "the module out or install the library's static archive", dynamic->v[0]);
@@ -1158,6 +1270,8 @@ summary(struct build *b, const struct strvec *needed, const struct strvec *dynam
 	cli_table_free(&t);
 	stat(b->out_abs, &st);
 	printf("size: %.1f MiB\n", (double)st.st_size / 1048576.0);
+	if (b->library)
+		return;
 	printf("needs: ");
 	if (!needed->n)
 		printf("nothing (static)");
@@ -1188,6 +1302,8 @@ cli_cmd_build(int argc, char **argv)
 	free(outdir);
 	if (b.script && access(b.script, R_OK) < 0)
 		util_fatal("cannot read the script '%s':", b.script);
+	if (b.main_c && access(b.main_c, R_OK) < 0)
+		util_fatal("cannot read the application's main '%s':", b.main_c);
 	for (size_t i = 0; i < b.requirements.n; i++)
 		if (access(b.requirements.v[i], R_OK) < 0)
 			util_fatal("cannot read the requirements file '%s':", b.requirements.v[i]);
@@ -1222,6 +1338,12 @@ cli_cmd_build(int argc, char **argv)
 	pack(&b, &rtobjs);
 	link_binary(&b, &rtobjs, &dynamic, &needed);
 	end_steps(&b);
+	if (b.library) {
+		printf("wrote '%s' and its header '%s/pyweld.h'\n", b.output,
+		       util_dirname(b.out_abs));
+		printf("link a program with: cc -I%s prog.c $(pyweld link-flags %s)\n",
+		       util_dirname(b.out_abs), b.output);
+	}
 	summary(&b, &needed, &dynamic);
 	fprintf(stderr, "pyweld: built '%s' in %.1f s\n", b.output, util_now() - b.t0);
 

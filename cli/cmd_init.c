@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "embed.h"
 
 static const char init_usage[] =
 	"usage: pyweld init DIR [--pip-install SPEC]... [-r FILE]... [--setup-py DIR]...\n"
@@ -17,7 +18,9 @@ static const char init_usage[] =
 	"builds the application.  The options are those of `pyweld build`; the\n"
 	"same options given to `pyweld build` directly make the same binary.\n"
 	"--python-code CODE is written to DIR/main.py (code keeps its indentation\n"
-	"there, which an INI value cannot).\n"
+	"there, which an INI value cannot).  DIR/main.c is the program's C main():\n"
+	"edit it to run C before, around or instead of Python (pyweld.h); an existing\n"
+	"main.c is kept.\n"
 	"\n"
 	"  -o NAME        the executable's name in DIR (default: app)\n"
 	"  --force        replace an existing pyweld.ini (and main.py)\n";
@@ -118,11 +121,21 @@ cli_cmd_init(int argc, char **argv)
 			util_fatal("cannot write '%s':", mainpy);
 		c.script = xstrdup("main.py");
 	}
+	/* The C main(), the user's to edit: pyweld build compiles it. */
+	char *mainc = util_path_join(dir, "main.c");
+	if (force || access(mainc, F_OK) < 0) {
+		for (const struct embedded_file *f = embedded_runtime; f->name; f++)
+			if (!strcmp(f->name, "main.c") &&
+			    util_write_atomic(mainc, f->data, f->size, 0644, false) < 0)
+				util_fatal("cannot write '%s':", mainc);
+	}
+	free(mainc);
+	c.main_c = xstrdup("main.c");
 	c.output = xstrdup(out ? out : "app");
 	if (pyweld_config_write(ini, &c) < 0)
 		util_fatal("cannot write '%s':", ini);
-	printf("wrote '%s'%s%s%s\n", ini, mainpy ? " and '" : "", mainpy ? mainpy : "",
-	       mainpy ? "'" : "");
+	printf("wrote '%s', '%s/main.c'%s%s%s\n", ini, dir, mainpy ? " and '" : "",
+	       mainpy ? mainpy : "", mainpy ? "'" : "");
 	printf("build it with: cd '%s' && pyweld build\n", dir);
 	free(dir);
 	free(ini);

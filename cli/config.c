@@ -6,6 +6,7 @@
  *   [app]
  *   output = app                    ; the executable, relative to this file
  *   script = main.py                ; or: module = mypkg.cli (none: like python)
+ *   main-c = main.c                 ; the C main() pyweld init wrote (editable)
  *
  *   [packages]
  *   pip-install = markupsafe==2.1.5 ; repeatable
@@ -82,6 +83,9 @@ handler(void *user, const char *section, const char *name, const char *value)
 		} else if (!strcmp(name, "script")) {
 			free(c->script);
 			c->script = in_dir(c, value);
+		} else if (!strcmp(name, "main-c")) {
+			free(c->main_c);
+			c->main_c = in_dir(c, value);
 		} else {
 			ok = false;
 		}
@@ -187,6 +191,10 @@ pyweld_config_write(const char *path, const struct pyweld_config *c)
 		strbuf_addf(&sb, "script = %s\n", c->script);
 	if (c->module)
 		strbuf_addf(&sb, "module = %s\n", c->module);
+	strbuf_adds(&sb, "# the program's C main(): edit it to run C before, around or instead\n"
+	                 "# of Python (see pyweld.h)\n");
+	if (c->main_c)
+		strbuf_addf(&sb, "main-c = %s\n", c->main_c);
 	strbuf_adds(&sb, "\n[packages]\n"
 	                 "# built from source with pyweld's wrapper compilers; repeatable:\n"
 	                 "# pip-install = NAME==VERSION, requirements = FILE, setup-py = DIR\n");
@@ -231,6 +239,7 @@ pyweld_config_free(struct pyweld_config *c)
 	free(c->output);
 	free(c->module);
 	free(c->script);
+	free(c->main_c);
 	strvec_free(&c->pip_specs);
 	strvec_free(&c->requirements);
 	strvec_free(&c->setup_dirs);

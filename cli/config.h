@@ -10,6 +10,7 @@ struct pyweld_config {
 	char *dir;                      /* the directory the file is in (absolute) */
 	char *output;                   /* [app] output */
 	char *module, *script;          /* [app] module / script (one at most) */
+	char *main_c;                   /* [app] main-c: the application's main() */
 	struct strvec pip_specs;        /* [packages] pip-install (repeatable) */
 	struct strvec requirements;     /* [packages] requirements (paths) */
 	struct strvec setup_dirs;       /* [packages] setup-py (paths) */

@@ -11,6 +11,7 @@ static const struct command {
 } commands[] = {
 	{ "build", cli_cmd_build, "weld packages and CPython into one executable" },
 	{ "init", cli_cmd_init, "write a project file (pyweld.ini) for pyweld build" },
+	{ "link-flags", cli_cmd_link_flags, "what a C program needs to link a welded library" },
 	{ "env", cli_cmd_env, "turn the wrapper compilers on for a build" },
 	{ "db", cli_cmd_db, "read and maintain a link database" },
 	{ "python", cli_cmd_python, "build and inspect the CPython distribution pyweld embeds" },

@@ -38,6 +38,13 @@ static PyObject *create_builtin;        /* _imp.create_builtin */
 static PyObject *exec_builtin;          /* _imp.exec_builtin */
 static PyObject *fix_co_filename;       /* _imp._fix_co_filename */
 static PyObject *dotted_builtins;       /* frozenset of "pkg.mod" built-ins */
+static const struct _inittab *extra_tab; /* the program's own registered modules */
+
+void
+rt_add_dotted(const struct _inittab *tab)
+{
+	extra_tab = tab;
+}
 
 /* --- lookups -------------------------------------------------------------- */
 
@@ -828,15 +835,17 @@ rt_importer_install(const struct rt_app *app, const char *exe)
 	names = PySet_New(NULL);
 	if (!names)
 		goto out;
-	for (const struct _inittab *t = app->inittab; t && t->name; t++) {
-		if (!strchr(t->name, '.'))
-			continue;
-		PyObject *s = PyUnicode_FromString(t->name);
-		if (!s || PySet_Add(names, s) < 0) {
-			Py_XDECREF(s);
-			goto out;
+	for (int k = 0; k < 2; k++) {
+		for (const struct _inittab *t = k ? extra_tab : app->inittab; t && t->name; t++) {
+			if (!strchr(t->name, '.'))
+				continue;
+			PyObject *s = PyUnicode_FromString(t->name);
+			if (!s || PySet_Add(names, s) < 0) {
+				Py_XDECREF(s);
+				goto out;
+			}
+			Py_DECREF(s);
 		}
-		Py_DECREF(s);
 	}
 	dotted_builtins = PyFrozenSet_New(names);
 	if (!dotted_builtins || PyType_Ready(&ImporterType) < 0)

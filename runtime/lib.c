@@ -1,0 +1,758 @@
+/*
+ * lib.c: starting and driving CPython inside a welded binary (pyweld.h).
+ *
+ * Start-up:
+ * 1. The welded extensions (rt_app's table, inittab.c), _pyweld and the
+ *    program's own registered modules join PyImport_Inittab first.
+ * 2. The configuration of `python -I` (isolated: no PYTHON* variables, no
+ *    user site, neither the current nor the script directory on sys.path),
+ *    with signal handlers installed.  sys.path is the binary itself: the
+ *    modules live in it (docs/blob.md).  home is the binary too, which stops
+ *    CPython's path calculation from reading a pyvenv.cfg or an "APP._pth"
+ *    beside it or searching the directories above it; sys.prefix names the
+ *    binary, so no site-packages directory can exist under it.
+ * 3. The site module is not run: it would read a pyvenv.cfg beside the
+ *    binary, add that directory's site-packages and import sitecustomize.
+ *    What an application expects of it is set up by hand: exit(), quit(),
+ *    help(), copyright, credits, license, REPL completion (so
+ *    sys.flags.no_site is 1).
+ * 4. The module blob is checked before anything starts (a damaged binary
+ *    says so).  Core initialisation stops before the main phase; the
+ *    in-memory importer goes in (importer.c); then the main phase, so that
+ *    everything from encodings on comes from memory.  Uncaught exceptions
+ *    print through the traceback module, which finds the welded sources.
+ * 5. A static binary configures NSS to "files" first: static glibc cannot
+ *    load NSS modules, and pwd/grp lookups that reach one crash.
+ */
+#include "rt.h"
+
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#if PYWELD_STATIC
+#include <nss.h>
+#endif
+
+#include "pyweld.h"
+
+enum state { S_NEW, S_STARTED, S_FINISHED };
+
+static enum state state = S_NEW;
+static PyThreadState *saved;            /* the main thread's state while released */
+static int exit_code;                   /* SystemExit's, or the finish's */
+static int finished_code;               /* what Py_RunMain returned, if it ran */
+static int finish_pending;              /* run_entry finished it: finish reports */
+static char exe[PATH_MAX];
+static _Thread_local char *last_error;
+
+static struct user_module {
+	char *name;
+	PyObject *(*init)(void);
+} *user_modules;
+static size_t nuser_modules;
+static struct _inittab *user_tab;
+
+/* --- errors ---------------------------------------------------------------- */
+
+static pyweld_status
+set_error(pyweld_status st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static pyweld_status
+set_error(pyweld_status st, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	free(last_error);
+	last_error = msg;
+	return st;
+}
+
+const char *
+pyweld_error(void)
+{
+	return last_error ? last_error : "";
+}
+
+int
+pyweld_exit_code(void)
+{
+	return exit_code;
+}
+
+void
+pyweld_free(void *p)
+{
+	free(p);
+}
+
+/*
+ * Turns the pending Python exception into a status and a message (with its
+ * traceback); SystemExit becomes PYWELD_ERR_EXIT with its code.  GIL held.
+ */
+static pyweld_status
+from_exception(void)
+{
+	PyObject *type, *value, *tb, *text = NULL;
+
+	if (PyErr_ExceptionMatches(PyExc_SystemExit)) {
+		PyErr_Fetch(&type, &value, &tb);
+		PyErr_NormalizeException(&type, &value, &tb);
+		PyObject *code = value ? PyObject_GetAttrString(value, "code") : NULL;
+		if (!code || code == Py_None)
+			exit_code = 0;
+		else if (PyLong_Check(code))
+			exit_code = (int)PyLong_AsLong(code);
+		else
+			exit_code = 1;
+		PyErr_Clear();
+		Py_XDECREF(code);
+		Py_XDECREF(type);
+		Py_XDECREF(value);
+		Py_XDECREF(tb);
+		return set_error(PYWELD_ERR_EXIT, "SystemExit: %d", exit_code);
+	}
+	PyErr_Fetch(&type, &value, &tb);
+	PyErr_NormalizeException(&type, &value, &tb);
+	if (tb && value)
+		PyException_SetTraceback(value, tb);
+	PyObject *mod = PyImport_ImportModule("traceback");
+	if (mod && value) {
+		PyObject *lines = PyObject_CallMethod(mod, "format_exception", "O", value);
+		PyObject *empty = PyUnicode_FromString("");
+		if (lines && empty)
+			text = PyUnicode_Join(empty, lines);
+		Py_XDECREF(lines);
+		Py_XDECREF(empty);
+	}
+	if (!text) {
+		PyErr_Clear();
+		text = value ? PyObject_Str(value) : PyUnicode_FromString("unknown error");
+	}
+	const char *s = text ? PyUnicode_AsUTF8(text) : NULL;
+	set_error(PYWELD_ERR_PYTHON, "%s", s ? s : "an exception that cannot be shown");
+	PyErr_Clear();
+	Py_XDECREF(text);
+	Py_XDECREF(mod);
+	Py_XDECREF(type);
+	Py_XDECREF(value);
+	Py_XDECREF(tb);
+	return PYWELD_ERR_PYTHON;
+}
+
+/* --- configuration ----------------------------------------------------------- */
+
+void
+pyweld_config_init(struct pyweld_config *cfg)
+{
+	if (!cfg)
+		return;
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->isolated = 1;
+	cfg->install_signal_handlers = 1;
+}
+
+pyweld_status
+pyweld_register_module(const char *name, PyObject *(*init)(void))
+{
+	struct user_module *m;
+
+	if (!name || !*name || !init)
+		return set_error(PYWELD_ERR_MISUSE, "pyweld_register_module: a name and an "
+		                 "init function are needed");
+	if (state != S_NEW)
+		return set_error(PYWELD_ERR_MISUSE, "pyweld_register_module('%s'): the "
+		                 "interpreter has started; register modules before "
+		                 "pyweld_start", name);
+	m = realloc(user_modules, (nuser_modules + 1) * sizeof(*m));
+	if (!m)
+		return set_error(PYWELD_ERR_NOMEM, "out of memory");
+	user_modules = m;
+	m[nuser_modules].name = strdup(name);
+	m[nuser_modules].init = init;
+	if (!m[nuser_modules].name)
+		return set_error(PYWELD_ERR_NOMEM, "out of memory");
+	nuser_modules++;
+	return PYWELD_OK;
+}
+
+/* What `site` gives a session, without its file system search. */
+static int
+site_builtins(void)
+{
+	static const char *const calls[] = {
+		"setquit", "setcopyright", "sethelper", "enablerlcompleter", NULL,
+	};
+	PyObject *site = PyImport_ImportModule("site");
+
+	if (!site)
+		return -1;
+	for (size_t i = 0; calls[i]; i++) {
+		PyObject *r = PyObject_CallMethod(site, calls[i], NULL);
+		if (!r) {
+			Py_DECREF(site);
+			return -1;
+		}
+		Py_DECREF(r);
+	}
+	Py_DECREF(site);
+	return 0;
+}
+
+/*
+ * Uncaught exceptions through traceback.print_exception: CPython's own
+ * printer opens source files by name, and the welded sources are not files;
+ * linecache asks the importer.  sys.__excepthook__ stays as it was.
+ */
+static PyObject *
+excepthook(PyObject *self, PyObject *args)
+{
+	PyObject *tb = PyImport_ImportModule("traceback"), *r = NULL;
+
+	if (tb) {
+		PyObject *f = PyObject_GetAttrString(tb, "print_exception");
+		if (f)
+			r = PyObject_Call(f, args, NULL);
+		Py_XDECREF(f);
+		Py_DECREF(tb);
+	}
+	if (!r) {
+		PyErr_Clear();
+		PyObject *hook = PySys_GetObject("__excepthook__");
+		if (hook)
+			r = PyObject_Call(hook, args, NULL);
+	}
+	return r;
+}
+
+static PyMethodDef excepthook_def = {
+	"excepthook", excepthook, METH_VARARGS,
+	"Print an uncaught exception with the source lines of welded modules.",
+};
+
+static int
+set_excepthook(void)
+{
+	PyObject *f = PyCFunction_New(&excepthook_def, NULL);
+	int rc = f ? PySys_SetObject("excepthook", f) : -1;
+
+	Py_XDECREF(f);
+	return rc;
+}
+
+static PyStatus
+append_path(PyConfig *config, const char *path)
+{
+	wchar_t *w = Py_DecodeLocale(path, NULL);
+	PyStatus st;
+
+	if (!w)
+		return PyStatus_NoMemory();
+	st = PyWideStringList_Append(&config->module_search_paths, w);
+	PyMem_RawFree(w);
+	return st;
+}
+
+static PyStatus
+configure(PyConfig *config, const struct pyweld_config *cfg)
+{
+	PyStatus st;
+	wchar_t *w;
+
+	PyConfig_InitPythonConfig(config);
+	if (cfg->isolated) {
+		config->isolated = 1;
+		config->use_environment = 0;
+		config->user_site_directory = 0;
+		config->safe_path = 1;
+	}
+	config->install_signal_handlers = cfg->install_signal_handlers;
+	config->site_import = 0;
+	config->parse_argv = cfg->parse_argv;
+	config->_init_main = 0;
+
+	if (cfg->argc > 0 && cfg->argv) {
+		if (cfg->argv0) {
+			char **copy = calloc((size_t)cfg->argc + 1, sizeof(char *));
+			if (!copy)
+				return PyStatus_NoMemory();
+			memcpy(copy, cfg->argv, (size_t)cfg->argc * sizeof(char *));
+			copy[0] = (char *)(uintptr_t)cfg->argv0;
+			st = PyConfig_SetBytesArgv(config, cfg->argc, copy);
+			free(copy);
+		} else {
+			st = PyConfig_SetBytesArgv(config, cfg->argc, cfg->argv);
+		}
+	} else {
+		char *one[] = { (char *)(uintptr_t)(cfg->argv0 ? cfg->argv0 : exe), NULL };
+		st = PyConfig_SetBytesArgv(config, 1, one);
+	}
+	if (PyStatus_Exception(st))
+		return st;
+
+	/* sys.path: the binary, then the program's directories (and, when not
+	 * isolated, $PYTHONPATH: an explicit path list replaces CPython's). */
+	config->module_search_paths_set = 1;
+	st = append_path(config, exe);
+	for (const char *const *p = cfg->path; !PyStatus_Exception(st) && p && *p; p++)
+		st = append_path(config, *p);
+	if (!PyStatus_Exception(st) && !cfg->isolated && getenv("PYTHONPATH")) {
+		char *copy = strdup(getenv("PYTHONPATH")), *save = NULL, *tok;
+		if (!copy)
+			return PyStatus_NoMemory();
+		for (tok = strtok_r(copy, ":", &save); tok && !PyStatus_Exception(st);
+		     tok = strtok_r(NULL, ":", &save))
+			st = append_path(config, tok);
+		free(copy);
+	}
+	if (PyStatus_Exception(st))
+		return st;
+	w = Py_DecodeLocale(exe, NULL);
+	if (!w)
+		return PyStatus_NoMemory();
+	st = PyConfig_SetString(config, &config->executable, w);
+	if (!PyStatus_Exception(st))
+		st = PyConfig_SetString(config, &config->home, w);
+	PyMem_RawFree(w);
+	return st;
+}
+
+/* Starts CPython; leaves the GIL held by this thread.  0 or a status. */
+static pyweld_status
+start(const struct pyweld_config *cfg)
+{
+	PyConfig config;
+	PyStatus st;
+	char err[512];
+	ssize_t n;
+
+	if (!cfg)
+		return set_error(PYWELD_ERR_MISUSE, "pyweld_start: no configuration (NULL)");
+	if (state == S_STARTED)
+		return set_error(PYWELD_ERR_MISUSE, "pyweld_start: the interpreter is already "
+		                 "running");
+	if (state == S_FINISHED)
+		return set_error(PYWELD_ERR_MISUSE, "pyweld_start: the interpreter was "
+		                 "finished, and CPython cannot start again in one process");
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return set_error(PYWELD_ERR_INIT, "cannot find this program's own file "
+		                 "(/proc/self/exe)");
+	exe[n] = '\0';
+	if (rt_blob_open(&rt_app, err, sizeof(err)) < 0)
+		return set_error(PYWELD_ERR_INIT, "the modules inside '%s' are damaged: %s "
+		                 "(the file was cut short or altered; rebuild it with pyweld "
+		                 "build)", exe, err);
+	if (nuser_modules) {
+		user_tab = calloc(nuser_modules + 1, sizeof(*user_tab));
+		if (!user_tab)
+			return set_error(PYWELD_ERR_NOMEM, "out of memory");
+		for (size_t i = 0; i < nuser_modules; i++) {
+			user_tab[i].name = user_modules[i].name;
+			user_tab[i].initfunc = user_modules[i].init;
+		}
+		rt_add_dotted(user_tab);
+	}
+	if (PyImport_ExtendInittab(rt_app.inittab) < 0 ||
+	    PyImport_AppendInittab("_pyweld", rt_init_pyweld) < 0 ||
+	    (user_tab && PyImport_ExtendInittab(user_tab) < 0))
+		return set_error(PYWELD_ERR_NOMEM, "out of memory");
+#if PYWELD_STATIC
+	__nss_configure_lookup("passwd", "files");
+	__nss_configure_lookup("group", "files");
+	__nss_configure_lookup("shadow", "files");
+#endif
+	st = configure(&config, cfg);
+	if (!PyStatus_Exception(st))
+		st = Py_InitializeFromConfig(&config);
+	PyConfig_Clear(&config);
+	if (PyStatus_Exception(st)) {
+		if (PyStatus_IsExit(st)) {
+			exit_code = st.exitcode;
+			state = S_FINISHED;
+			return set_error(PYWELD_ERR_EXIT, "the interpreter exited while starting "
+			                 "(status %d)", st.exitcode);
+		}
+		return set_error(PYWELD_ERR_INIT, "cannot start the interpreter: %s%s%s",
+		                 st.func ? st.func : "", st.func ? ": " : "",
+		                 st.err_msg ? st.err_msg : "unknown error");
+	}
+	state = S_STARTED;
+	if (rt_importer_install(&rt_app, exe) < 0)
+		return from_exception() == PYWELD_ERR_PYTHON
+		       ? set_error(PYWELD_ERR_INIT, "cannot install pyweld's importer: %s",
+		                   pyweld_error())
+		       : PYWELD_ERR_INIT;
+	st = _Py_InitializeMain();
+	if (PyStatus_Exception(st))
+		return set_error(PYWELD_ERR_INIT, "cannot start the interpreter: %s%s%s",
+		                 st.func ? st.func : "", st.func ? ": " : "",
+		                 st.err_msg ? st.err_msg : "unknown error");
+	if (site_builtins() < 0 || set_excepthook() < 0) {
+		from_exception();
+		return set_error(PYWELD_ERR_INIT, "cannot set up the builtins of site: %s",
+		                 pyweld_error());
+	}
+	return PYWELD_OK;
+}
+
+pyweld_status
+pyweld_start(const struct pyweld_config *cfg)
+{
+	pyweld_status st = start(cfg);
+
+	if (st != PYWELD_OK)
+		return st;
+	/* Release the GIL: every call takes it for its own duration. */
+	saved = PyEval_SaveThread();
+	return PYWELD_OK;
+}
+
+/* --- running ------------------------------------------------------------------ */
+
+static pyweld_status
+check_running(const char *fn)
+{
+	if (state == S_NEW)
+		return set_error(PYWELD_ERR_MISUSE, "%s: the interpreter is not started; call "
+		                 "pyweld_start first", fn);
+	if (state == S_FINISHED)
+		return set_error(PYWELD_ERR_MISUSE, "%s: the interpreter is finished", fn);
+	return PYWELD_OK;
+}
+
+/* Runs code (an object) in __main__ as a script; GIL held. */
+static pyweld_status
+run_in_main(PyObject *code, const char *module)
+{
+	PyObject *main = PyImport_AddModule("__main__"), *dict, *r;
+
+	dict = main ? PyModule_GetDict(main) : NULL;
+	if (!dict || (module && rt_main_globals(dict, module) < 0))
+		return from_exception();
+	if (!PyDict_GetItemString(dict, "__builtins__") &&
+	    PyDict_SetItemString(dict, "__builtins__", PyEval_GetBuiltins()) < 0)
+		return from_exception();
+	r = PyEval_EvalCode(code, dict, dict);
+	if (!r)
+		return from_exception();
+	Py_DECREF(r);
+	return PYWELD_OK;
+}
+
+pyweld_status
+pyweld_run_code(const char *source)
+{
+	PyGILState_STATE g;
+	PyObject *code;
+	pyweld_status st;
+
+	if (!source)
+		return set_error(PYWELD_ERR_MISUSE, "pyweld_run_code: no code (NULL)");
+	if ((st = check_running("pyweld_run_code")) != PYWELD_OK)
+		return st;
+	g = PyGILState_Ensure();
+	code = Py_CompileString(source, "<pyweld_run_code>", Py_file_input);
+	st = code ? run_in_main(code, NULL) : from_exception();
+	Py_XDECREF(code);
+	PyGILState_Release(g);
+	return st;
+}
+
+static pyweld_status
+run_module_locked(const char *module)
+{
+	PyObject *runpy = PyImport_ImportModule("runpy"), *r = NULL;
+
+	if (runpy)
+		r = PyObject_CallMethod(runpy, "_run_module_as_main", "sO", module, Py_False);
+	Py_XDECREF(runpy);
+	if (!r)
+		return from_exception();
+	Py_DECREF(r);
+	return PYWELD_OK;
+}
+
+pyweld_status
+pyweld_run_module(const char *module)
+{
+	PyGILState_STATE g;
+	pyweld_status st;
+
+	if (!module || !*module)
+		return set_error(PYWELD_ERR_MISUSE, "pyweld_run_module: no module name");
+	if ((st = check_running("pyweld_run_module")) != PYWELD_OK)
+		return st;
+	g = PyGILState_Ensure();
+	st = run_module_locked(module);
+	PyGILState_Release(g);
+	return st;
+}
+
+pyweld_status
+pyweld_run_entry(void)
+{
+	pyweld_status st;
+	PyGILState_STATE g;
+
+	if ((st = check_running("pyweld_run_entry")) != PYWELD_OK)
+		return st;
+	switch (rt_app.entry) {
+	case RT_ENTRY_CODE: {
+		g = PyGILState_Ensure();
+		PyObject *code = rt_entry_code(rt_app.module);
+		st = code ? run_in_main(code, rt_app.module) : from_exception();
+		Py_XDECREF(code);
+		PyGILState_Release(g);
+		return st;
+	}
+	case RT_ENTRY_MODULE:
+		return pyweld_run_module(rt_app.module);
+	case RT_ENTRY_NONE:
+		/* Like `python`: the REPL, -c, -m or a script from argv; Py_RunMain
+		 * also finishes the interpreter. */
+		PyEval_RestoreThread(saved);
+		saved = NULL;
+		finished_code = Py_RunMain();
+		state = S_FINISHED;
+		finish_pending = 1;
+		exit_code = finished_code;
+		return finished_code == 0 ? PYWELD_OK
+		       : set_error(PYWELD_ERR_EXIT, "python exited with status %d", finished_code);
+	}
+	return set_error(PYWELD_ERR_MISUSE, "pyweld_run_entry: unknown entry point");
+}
+
+/* The object a dotted path names: the longest prefix that imports as a
+ * module, then attributes ("pkg.mod.Class.method").  New reference or NULL. */
+static PyObject *
+resolve(const char *dotted)
+{
+	size_t len = strlen(dotted), cut = len;
+	char *buf = strdup(dotted);
+	PyObject *obj = NULL;
+
+	if (!buf)
+		return PyErr_NoMemory();
+	for (;;) {
+		buf[cut] = '\0';
+		obj = PyImport_ImportModule(buf);
+		if (obj)
+			break;
+		if (!PyErr_ExceptionMatches(PyExc_ModuleNotFoundError)) {
+			free(buf);
+			return NULL;
+		}
+		PyErr_Clear();
+		char *dot = memrchr(buf, '.', cut);
+		if (!dot) {
+			PyErr_Format(PyExc_ImportError, "cannot import '%s': no module of that "
+			             "path is in this binary", dotted);
+			free(buf);
+			return NULL;
+		}
+		cut = (size_t)(dot - buf);
+	}
+	free(buf);
+	for (const char *rest = dotted + cut; *rest == '.' && obj;) {
+		const char *start = rest + 1, *end = strchr(start, '.');
+		size_t n = end ? (size_t)(end - start) : strlen(start);
+		PyObject *name = PyUnicode_FromStringAndSize(start, (Py_ssize_t)n);
+		PyObject *next = name ? PyObject_GetAttr(obj, name) : NULL;
+		Py_XDECREF(name);
+		Py_DECREF(obj);
+		obj = next;
+		rest = start + n;
+	}
+	return obj;
+}
+
+static pyweld_status
+call_locked(const char *callable, PyObject *args, PyObject *kwargs, PyObject **result)
+{
+	PyObject *f = resolve(callable), *r;
+
+	if (!f)
+		return from_exception();
+	if (args && !PyTuple_Check(args)) {
+		Py_DECREF(f);
+		return set_error(PYWELD_ERR_MISUSE, "pyweld_call: args must be a tuple");
+	}
+	r = PyObject_Call(f, args ? args : PyTuple_New(0), kwargs);
+	Py_DECREF(f);
+	if (!r)
+		return from_exception();
+	*result = r;
+	return PYWELD_OK;
+}
+
+pyweld_status
+pyweld_call(const char *callable, PyObject *args, PyObject *kwargs, PyObject **result)
+{
+	PyGILState_STATE g;
+	pyweld_status st;
+
+	if (!callable || !result)
+		return set_error(PYWELD_ERR_MISUSE, "pyweld_call: callable and result are "
+		                 "needed (NULL given)");
+	*result = NULL;
+	if ((st = check_running("pyweld_call")) != PYWELD_OK)
+		return st;
+	g = PyGILState_Ensure();
+	st = call_locked(callable, args, kwargs, result);
+	PyGILState_Release(g);
+	return st;
+}
+
+pyweld_status
+pyweld_call_str(const char *callable, const char *arg, char **result)
+{
+	PyGILState_STATE g;
+	PyObject *args = NULL, *r = NULL, *s;
+	pyweld_status st;
+
+	if (!callable || !result)
+		return set_error(PYWELD_ERR_MISUSE, "pyweld_call_str: callable and result are "
+		                 "needed (NULL given)");
+	*result = NULL;
+	if ((st = check_running("pyweld_call_str")) != PYWELD_OK)
+		return st;
+	g = PyGILState_Ensure();
+	args = arg ? Py_BuildValue("(s)", arg) : PyTuple_New(0);
+	st = args ? call_locked(callable, args, NULL, &r) : from_exception();
+	if (st == PYWELD_OK) {
+		s = PyObject_Str(r);
+		const char *utf8 = s ? PyUnicode_AsUTF8(s) : NULL;
+		if (!utf8)
+			st = from_exception();
+		else if (!(*result = strdup(utf8)))
+			st = set_error(PYWELD_ERR_NOMEM, "out of memory");
+		Py_XDECREF(s);
+	}
+	Py_XDECREF(r);
+	Py_XDECREF(args);
+	PyGILState_Release(g);
+	return st;
+}
+
+pyweld_status
+pyweld_finish(int *code)
+{
+	if (state == S_NEW)
+		return set_error(PYWELD_ERR_MISUSE, "pyweld_finish: the interpreter was never "
+		                 "started");
+	if (state == S_FINISHED) {
+		if (!finish_pending)
+			return set_error(PYWELD_ERR_MISUSE, "pyweld_finish: already finished");
+		finish_pending = 0;     /* pyweld_run_entry ran python to its end */
+		if (code)
+			*code = finished_code;
+		return PYWELD_OK;
+	}
+	if (saved)
+		PyEval_RestoreThread(saved);
+	saved = NULL;
+	finished_code = Py_FinalizeEx() < 0 ? 120 : 0;
+	state = S_FINISHED;
+	exit_code = finished_code;
+	if (code)
+		*code = finished_code;
+	return PYWELD_OK;
+}
+
+const char *
+pyweld_version(void)
+{
+	static char v[64];
+
+	snprintf(v, sizeof(v), "pyweld on CPython %s", PY_VERSION);
+	return v;
+}
+
+/* --- the default main ------------------------------------------------------------ */
+
+/*
+ * multiprocessing starts sys.executable for its spawn and forkserver
+ * children and its resource tracker; an application binary must then act as
+ * the interpreter, not start the application again.
+ */
+static int
+multiprocessing_child(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--multiprocessing-fork"))
+			return 1;
+	return argc >= 3 && !strcmp(argv[1], "-c") &&
+	       !strncmp(argv[2], "from multiprocessing.", 21);
+}
+
+/* Dies of SIGINT after an uncaught KeyboardInterrupt, as python does. */
+static int
+exit_sigint(void)
+{
+	signal(SIGINT, SIG_DFL);
+	kill(getpid(), SIGINT);
+	return 130;
+}
+
+int
+pyweld_main(int argc, char **argv)
+{
+	struct pyweld_config cfg;
+	int python_mode = rt_app.entry == RT_ENTRY_NONE || multiprocessing_child(argc, argv);
+	int status = 0, interrupted = 0;
+	pyweld_status st;
+
+	pyweld_config_init(&cfg);
+	cfg.argc = argc;
+	cfg.argv = argv;
+	cfg.parse_argv = python_mode;
+	st = start(&cfg);
+	if (st == PYWELD_ERR_EXIT)
+		return exit_code;       /* --help, --version, a bad option */
+	if (st != PYWELD_OK) {
+		fprintf(stderr, "%s: error: %s\n", argc > 0 ? argv[0] : "pyweld", pyweld_error());
+		return 1;
+	}
+	if (python_mode)
+		return Py_RunMain();
+
+	/* The application's entry point, run as python runs a script: an
+	 * uncaught exception prints (through sys.excepthook) and gives 1;
+	 * SystemExit exits with its code (PyErr_Print does it). */
+	PyObject *code = NULL, *main = NULL, *dict = NULL, *r = NULL;
+	if (rt_app.entry == RT_ENTRY_MODULE) {
+		PyObject *runpy = PyImport_ImportModule("runpy");
+		r = runpy ? PyObject_CallMethod(runpy, "_run_module_as_main", "sO",
+		                                rt_app.module, Py_False) : NULL;
+		Py_XDECREF(runpy);
+	} else {
+		code = rt_entry_code(rt_app.module);
+		main = code ? PyImport_AddModule("__main__") : NULL;
+		dict = main ? PyModule_GetDict(main) : NULL;
+		if (dict && rt_main_globals(dict, rt_app.module) == 0)
+			r = PyEval_EvalCode(code, dict, dict);
+		Py_XDECREF(code);
+	}
+	if (!r) {
+		interrupted = PyErr_ExceptionMatches(PyExc_KeyboardInterrupt);
+		PyErr_Print();
+		status = 1;
+	} else {
+		Py_DECREF(r);
+	}
+	if (Py_FinalizeEx() < 0 && status == 0)
+		status = 120;
+	state = S_FINISHED;
+	if (interrupted)
+		return exit_sigint();
+	return status;
+}

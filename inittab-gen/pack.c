@@ -513,6 +513,7 @@ write_blob(struct packer *p, const char *path)
 	uint64_t *aoff = xcalloc(p->n + 1, sizeof(uint64_t)), *boff = xcalloc(p->n + 1, 8);
 	uint32_t *alen = xcalloc(p->n + 1, 4), *blen = xcalloc(p->n + 1, 4);
 	uint32_t *noff = xcalloc(p->n + 1, 4), *flags = xcalloc(p->n + 1, 4);
+	uint32_t *crc = xcalloc(p->n + 1, 4);
 	for (size_t i = 0; i < p->n; i++) {
 		struct item *it = &p->items[i];
 		char *file = NULL;
@@ -532,6 +533,7 @@ write_blob(struct packer *p, const char *path)
 			goto out;
 		}
 		aoff[i] = payload.len;
+		size_t before = payload.len;
 		if (it->kind == RT_BLOB_MODULE) {
 			strbuf_add(&payload, it->code ? (const char *)it->code : "", it->code_len);
 			alen[i] = (uint32_t)it->code_len;
@@ -551,6 +553,9 @@ write_blob(struct packer *p, const char *path)
 			else
 				p->st->metadata++;
 		}
+		/* The payloads are contiguous: first then second. */
+		crc[i] = payload.failed ? 0 : rt_crc32c(0, payload.s ? payload.s + before : "",
+		                                       payload.len - before);
 		free(file);
 	}
 	names_off = index_off + (uint64_t)p->n * RT_BLOB_ENTRY_SIZE;
@@ -560,7 +565,7 @@ write_blob(struct packer *p, const char *path)
 		put32(&index, noff[i]);
 		put32(&index, (uint32_t)strlen(p->items[i].name));
 		put32(&index, flags[i]);
-		put32(&index, 0);
+		put32(&index, crc[i]);
 		put64(&index, data_off + aoff[i]);
 		put32(&index, alen[i]);
 		put32(&index, blen[i]);
@@ -572,7 +577,9 @@ write_blob(struct packer *p, const char *path)
 	put32(&out, RT_BLOB_HEADER_SIZE);
 	put64(&out, total);
 	put32(&out, (uint32_t)p->n);
-	put32(&out, 0);
+	put32(&out, index.failed || names.failed ? 0 :
+	       rt_crc32c(rt_crc32c(0, index.s ? index.s : "", index.len),
+	                 names.s ? names.s : "", names.len));
 	put64(&out, index_off);
 	put64(&out, names_off);
 	put64(&out, names.len);
@@ -593,7 +600,7 @@ write_blob(struct packer *p, const char *path)
 	}
 	rc = 0;
 out:
-	free(aoff); free(boff); free(alen); free(blen); free(noff); free(flags);
+	free(aoff); free(boff); free(alen); free(blen); free(noff); free(flags); free(crc);
 	strbuf_free(&names);
 	strbuf_free(&index);
 	strbuf_free(&payload);

@@ -831,6 +831,55 @@ check_make_log(struct job *j)
 	return 0;
 }
 
+/*
+ * What make install leaves out of the standard library: test packages the
+ * Makefile's TESTSUBDIRS forgets in 3.11.2 (test_sqlite3, test_tomllib,
+ * test_capi: CPython's own tests need them), and lib2to3's grammar pickles
+ * (Debian's patches drop their generation; lib2to3 loads them with
+ * pkgutil.get_data).
+ */
+static int
+complete_install(struct job *j)
+{
+	char *src_test = util_path_join(j->src, "Lib/test");
+	char *dst_test = util_path_join(j->prefix, "lib/python3.11/test");
+	char *python = util_path_join(j->prefix, "bin/python3.11");
+	struct dirent **names = NULL;
+	int n = util_is_dir(dst_test) ? scandir(src_test, &names, NULL, alphasort) : 0, rc = 0;
+
+	for (int i = 0; i < n; i++) {
+		char *from = util_path_join(src_test, names[i]->d_name);
+		char *to = util_path_join(dst_test, names[i]->d_name);
+		if (names[i]->d_name[0] != '.' && util_is_dir(from) && !util_is_dir(to) &&
+		    util_starts_with(names[i]->d_name, "test_")) {
+			if (rc == 0)
+				rc = step(j, ARGV((char *)(uintptr_t)"cp", (char *)(uintptr_t)"-a", from, to),
+				          NULL, NULL);
+			if (rc == 0)
+				strvec_pushf(&j->adjustments, "installed Lib/test/%s, which make "
+				             "install leaves out", names[i]->d_name);
+		}
+		free(from);
+		free(to);
+		free(names[i]);
+	}
+	free(names);
+	static const char *const grammars[] = { "Grammar.txt", "PatternGrammar.txt", NULL };
+	for (size_t g = 0; rc == 0 && grammars[g]; g++) {
+		char *file = xasprintf("%s/lib/python3.11/lib2to3/%s", j->prefix, grammars[g]);
+		if (util_is_file(file))
+			rc = step(j, ARGV(python, (char *)(uintptr_t)"-I", (char *)(uintptr_t)"-m",
+			                  (char *)(uintptr_t)"lib2to3.pgen2.driver", file), NULL, NULL);
+		free(file);
+	}
+	if (rc == 0)
+		strvec_push(&j->adjustments, "generated lib2to3's grammar pickles");
+	free(src_test);
+	free(dst_test);
+	free(python);
+	return rc;
+}
+
 static int
 configure_make_install(struct job *j)
 {
@@ -879,6 +928,8 @@ configure_make_install(struct job *j)
 		if (rc == 0 && rename(inst, j->prefix) < 0)
 			rc = fail(j, "make install failed: cannot move '%s' to '%s': %s", inst,
 			          j->prefix, strerror(errno));
+		if (rc == 0)
+			rc = complete_install(j);
 		/* ensurepip ran before bin/ existed at its final place, so pip's
 		 * scripts name "bin/python" (distlib's fallback): provide it. */
 		char *py = util_path_join(j->prefix, "bin/python");

@@ -5,6 +5,78 @@
 #include <stdio.h>
 #include <string.h>
 
+/* --- CRC-32C ----------------------------------------------------------------- */
+
+static uint32_t crc_table[256];
+
+static void
+crc_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+		for (int k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1)));
+		crc_table[i] = c;
+	}
+}
+
+static uint32_t
+crc_soft(uint32_t crc, const unsigned char *p, size_t n)
+{
+	if (!crc_table[1])
+		crc_init();
+	while (n--)
+		crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+	return crc;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <nmmintrin.h>
+
+__attribute__((target("sse4.2")))
+static uint32_t
+crc_hw(uint32_t crc, const unsigned char *p, size_t n)
+{
+	uint64_t c = crc;
+
+	while (n >= 8) {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		c = _mm_crc32_u64(c, v);
+		p += 8;
+		n -= 8;
+	}
+	crc = (uint32_t)c;
+	while (n--)
+		crc = _mm_crc32_u8(crc, *p++);
+	return crc;
+}
+#endif
+
+uint32_t
+rt_crc32c(uint32_t crc, const void *p, size_t n)
+{
+	crc = ~crc;
+#if defined(__x86_64__) && defined(__GNUC__)
+	static int hw = -1;
+	if (hw < 0)
+		hw = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+	if (hw)
+		return ~crc_hw(crc, p, n);
+#endif
+	return ~crc_soft(crc, p, n);
+}
+
+int
+rt_blob_verify(const struct rt_blob_entry *e)
+{
+	uint32_t crc = rt_crc32c(0, e->data, e->data_len);
+
+	if (e->source)
+		crc = rt_crc32c(crc, e->source, e->source_len);
+	return crc == e->crc ? 0 : -1;
+}
+
 static uint32_t
 rd32(const unsigned char *p)
 {
@@ -91,6 +163,8 @@ rt_blob_check(struct rt_blob *b, const void *data, uint64_t size, char *err,
 		           "blob (size %llu)", U(payloads), U(size));
 	if (names_size > 0 && p[names + names_size - 1] != '\0')
 		return bad(err, errlen, "the names are not NUL-terminated");
+	if (rt_crc32c(0, p + index, names + names_size - index) != rd32(p + 28))
+		return bad(err, errlen, "the index fails its checksum (altered or damaged)");
 
 	b->base = p;
 	b->size = size;
@@ -115,6 +189,8 @@ rt_blob_check(struct rt_blob *b, const void *data, uint64_t size, char *err,
 		if (flags & ~(uint32_t)(RT_BLOB_KIND_MASK | RT_BLOB_PACKAGE | RT_BLOB_NAMESPACE |
 		                        RT_BLOB_SOURCE))
 			return bad(err, errlen, "entry %u: unknown flags %#x", i, flags);
+		if ((flags & RT_BLOB_NAMESPACE) && (alen || (flags & RT_BLOB_SOURCE)))
+			return bad(err, errlen, "entry %u: a namespace package with a payload", i);
 		if (prev_name && cmp_key(prev_kind, prev_name, prev_len, kind,
 		                         b->names + noff, nlen) >= 0)
 			return bad(err, errlen, "entry %u is not after entry %u (unsorted or "
@@ -151,6 +227,7 @@ rt_blob_get(const struct rt_blob *b, uint32_t i, struct rt_blob_entry *e)
 	e->data_len = rd32(x + 24);
 	e->source_len = rd32(x + 28);
 	e->source = (e->flags & RT_BLOB_SOURCE) ? b->base + rd64(x + 32) : NULL;
+	e->crc = rd32(x + 12);
 }
 
 uint32_t

@@ -4,7 +4,7 @@
  * executable.  Shared by the writer (inittab-gen) and the reader
  * (runtime); plain C, no Python.
  *
- * FORMAT (version 1; docs/blob.md says the same).  All integers are
+ * FORMAT (version 2; docs/blob.md says the same).  All integers are
  * little-endian; offsets are from the start of the blob.
  *
  *   header (64 bytes)
@@ -13,7 +13,7 @@
  *     12  u32      header size (64)
  *     16  u64      total size of the blob
  *     24  u32      number of entries (N)
- *     28  u32      flags (0)
+ *     28  u32      CRC-32C of the index and the names areas
  *     32  u64      index offset        N entries of 40 bytes, sorted
  *     40  u64      names offset        entry names, each NUL-terminated
  *     48  u64      names size
@@ -25,7 +25,7 @@
  *     8   u32      flags: kind in the low 4 bits (1 module, 2 resource,
  *                  3 metadata file), 0x10 package, 0x20 namespace
  *                  package, 0x40 source present
- *     12  u32      reserved (0)
+ *     12  u32      CRC-32C of the entry's payloads (first, then second)
  *     16  u64      first payload offset   module: marshalled code
  *                                         (no .pyc header); resource and
  *                                         metadata: the file's bytes
@@ -36,7 +36,10 @@
  * Entries are sorted by (kind, name) bytewise, so a lookup is a binary
  * search.  Payloads lie in index order without overlap: each entry's first
  * payload starts at or after the end of the previous entry's payloads and
- * its second payload after its first.  Module names are dotted
+ * its second payload after its first.  Checksums: rt_blob_check() verifies
+ * the index's at start-up (it is small); an entry's payloads are verified
+ * (rt_blob_verify) when they are first used, so a damaged module or resource
+ * is reported, never run or returned.  Module names are dotted
  * ("json.decoder"); resource and metadata names are paths relative to the
  * root of the import tree ("markupsafe/py.typed",
  * "MarkupSafe-2.1.5.dist-info/METADATA").  A namespace package has no
@@ -49,7 +52,7 @@
 #include <stdint.h>
 
 #define RT_BLOB_MAGIC "PYWELDB\x01"
-#define RT_BLOB_VERSION 1u
+#define RT_BLOB_VERSION 2u
 #define RT_BLOB_HEADER_SIZE 64u
 #define RT_BLOB_ENTRY_SIZE 40u
 
@@ -75,6 +78,7 @@ struct rt_blob_entry {
 	uint32_t data_len;
 	const unsigned char *source;    /* NULL when absent */
 	uint32_t source_len;
+	uint32_t crc;                   /* of data then source */
 };
 
 struct rt_blob {
@@ -92,6 +96,10 @@ struct rt_blob {
  */
 int rt_blob_check(struct rt_blob *b, const void *data, uint64_t size, char *err,
                   size_t errlen);
+/* CRC-32C (Castagnoli) of a buffer, continuing from crc (0 to start). */
+uint32_t rt_crc32c(uint32_t crc, const void *p, size_t n);
+/* 0 when entry e's payloads have their recorded checksum, else -1. */
+int rt_blob_verify(const struct rt_blob_entry *e);
 /* Entry i (0 <= i < b->count) of a checked blob. */
 void rt_blob_get(const struct rt_blob *b, uint32_t i, struct rt_blob_entry *e);
 /*

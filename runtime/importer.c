@@ -26,6 +26,7 @@
  */
 #include "rt.h"
 
+#include <errno.h>
 #include <marshal.h>
 #include <string.h>
 
@@ -37,6 +38,10 @@ static PyObject *spec_type;             /* importlib's ModuleSpec */
 static PyObject *create_builtin;        /* _imp.create_builtin */
 static PyObject *exec_builtin;          /* _imp.exec_builtin */
 static PyObject *fix_co_filename;       /* _imp._fix_co_filename */
+static PyObject *decode_source;         /* importlib's decode_source (coding cookies) */
+static PyObject *namespace_path;        /* importlib's _NamespacePath */
+static PyObject *path_finder_get_spec;  /* PathFinder._get_spec */
+static char damaged[256];               /* the first entry that failed its checksum */
 static PyObject *dotted_builtins;       /* frozenset of "pkg.mod" built-ins */
 static const struct _inittab *extra_tab; /* the program's own registered modules */
 
@@ -52,6 +57,25 @@ static int64_t
 find(unsigned kind, const char *name, Py_ssize_t len)
 {
 	return rt_blob_find(&blob, kind, name, (size_t)len);
+}
+
+/* Checks an entry's payloads before use; -1 with ImportError set. */
+static int
+verified(const struct rt_blob_entry *e)
+{
+	if (rt_blob_verify(e) == 0)
+		return 0;
+	if (!damaged[0])
+		snprintf(damaged, sizeof(damaged), "%.*s", (int)e->name_len, e->name);
+	PyErr_Format(PyExc_ImportError, "the binary's copy of %s is damaged (it fails "
+	             "its checksum); rebuild the binary", e->name);
+	return -1;
+}
+
+const char *
+rt_blob_damaged(void)
+{
+	return damaged[0] ? damaged : NULL;
 }
 
 /* The module entry for a str name, or -1 (no exception). */
@@ -120,9 +144,12 @@ inside(PyObject *path, Py_ssize_t *len)
 
 /* --- the importer type --------------------------------------------------- */
 
+static PyObject *helper(const char *fn, PyObject *args);
+
 typedef struct {
 	PyObject_HEAD
-	PyObject *prefix;       /* NULL for the meta path finder; "json." for a path entry */
+	PyObject *prefix;       /* NULL, or "json." for the entry of a package directory */
+	int is_entry;           /* a sys.path_hooks finder, not the meta path finder */
 } Importer;
 
 static PyTypeObject ImporterType;
@@ -134,8 +161,13 @@ make_spec(PyObject *self, PyObject *name, const struct rt_blob_entry *e)
 	int is_pkg = (e->flags & (RT_BLOB_PACKAGE | RT_BLOB_NAMESPACE)) != 0;
 
 	if (e->flags & RT_BLOB_NAMESPACE) {
+		/*
+		 * A namespace package: this importer is its loader (so that its
+		 * resources come from memory), and its __path__ is a real
+		 * _NamespacePath, which finds portions in directories on sys.path too.
+		 */
 		kw = Py_BuildValue("{s:O}", "is_package", Py_True);
-		args = PyTuple_Pack(2, name, Py_None);
+		args = PyTuple_Pack(2, name, self);
 	} else {
 		origin = module_path(e, 0);
 		if (!origin)
@@ -159,6 +191,14 @@ make_spec(PyObject *self, PyObject *name, const struct rt_blob_entry *e)
 			goto fail;
 		}
 		PyList_SET_ITEM(locs, 0, dir);
+		if (e->flags & RT_BLOB_NAMESPACE) {
+			PyObject *ns = PyObject_CallFunctionObjArgs(namespace_path, name, locs,
+			                                            path_finder_get_spec, NULL);
+			Py_DECREF(locs);
+			locs = ns;
+			if (!locs)
+				goto fail;
+		}
 		if (PyObject_SetAttrString(spec, "submodule_search_locations", locs) < 0)
 			goto fail;
 		Py_DECREF(locs);
@@ -217,6 +257,29 @@ importer_find_spec(Importer *self, PyObject *args, PyObject *kwargs)
 	}
 	if (find_module(name, &e) < 0)
 		Py_RETURN_NONE;
+	if ((e.flags & RT_BLOB_NAMESPACE) && self->is_entry) {
+		/* To PathFinder, a namespace portion: no loader, one location. */
+		PyObject *dir = module_path(&e, 1), *kw, *a, *spec;
+		if (!dir)
+			return NULL;
+		kw = Py_BuildValue("{s:O}", "is_package", Py_True);
+		a = PyTuple_Pack(2, name, Py_None);
+		spec = kw && a ? PyObject_Call(spec_type, a, kw) : NULL;
+		Py_XDECREF(kw);
+		Py_XDECREF(a);
+		PyObject *locs = spec ? PyList_New(1) : NULL;
+		if (locs) {
+			PyList_SET_ITEM(locs, 0, dir);
+			dir = NULL;
+			if (PyObject_SetAttrString(spec, "submodule_search_locations", locs) < 0)
+				Py_CLEAR(spec);
+		} else {
+			Py_CLEAR(spec);
+		}
+		Py_XDECREF(locs);
+		Py_XDECREF(dir);
+		return spec;
+	}
 	return make_spec((PyObject *)self, name, &e);
 }
 
@@ -263,6 +326,8 @@ load_code(const struct rt_blob_entry *e, PyObject *name)
 		PyErr_Format(PyExc_ImportError, "%U is a namespace package: it has no code", name);
 		return NULL;
 	}
+	if (verified(e) < 0)
+		return NULL;
 	code = PyMarshal_ReadObjectFromString((const char *)e->data, e->data_len);
 	if (!code)
 		return NULL;
@@ -313,6 +378,10 @@ importer_exec_module(Importer *self, PyObject *module)
 		Py_DECREF(name);
 		return NULL;
 	}
+	if (e.flags & RT_BLOB_NAMESPACE) {
+		Py_DECREF(name);
+		Py_RETURN_NONE;         /* a namespace package has no code */
+	}
 	code = load_code(&e, name);
 	Py_DECREF(name);
 	if (!code)
@@ -329,6 +398,22 @@ importer_exec_module(Importer *self, PyObject *module)
 	if (!r)
 		return NULL;
 	Py_DECREF(r);
+	/* linecache finds a file by stat() or through module globals; teach it
+	 * the welded sources by their path (warnings, tracebacks by name). */
+	if (PyObject_HasAttrString(module, "updatecache")) {
+		PyObject *mname = PyObject_GetAttrString(module, "__name__");
+		int is_lc = mname && PyUnicode_Check(mname) &&
+		            PyUnicode_CompareWithASCIIString(mname, "linecache") == 0;
+		Py_XDECREF(mname);
+		if (is_lc) {
+			PyObject *a = PyTuple_Pack(1, module);
+			PyObject *rr = a ? helper("patch_linecache", a) : NULL;
+			Py_XDECREF(a);
+			if (!rr)
+				return NULL;
+			Py_DECREF(rr);
+		}
+	}
 	Py_RETURN_NONE;
 }
 
@@ -343,9 +428,22 @@ entry_or_error(PyObject *name, struct rt_blob_entry *e)
 		PyErr_SetString(PyExc_TypeError, "a module name must be a str");
 		return -1;
 	}
-	/* linecache asks __main__'s loader for "__main__". */
+	/* linecache asks __main__'s loader for "__main__": the module that runs
+	 * as __main__ is __main__.__spec__.name (-m json.tool), or the entry. */
 	if (PyUnicode_CompareWithASCIIString(name, "__main__") == 0) {
-		int64_t i = find(RT_BLOB_MODULE, main_alias, (Py_ssize_t)sizeof(main_alias) - 1);
+		PyObject *mods = PySys_GetObject("modules"), *main, *spec, *sname = NULL;
+		main = mods ? PyDict_GetItemString(mods, "__main__") : NULL;
+		spec = main ? PyObject_GetAttrString(main, "__spec__") : NULL;
+		if (spec && spec != Py_None)
+			sname = PyObject_GetAttrString(spec, "name");
+		PyErr_Clear();
+		Py_XDECREF(spec);
+		int64_t i = -1;
+		if (sname && PyUnicode_Check(sname))
+			i = find_module(sname, e);
+		Py_XDECREF(sname);
+		if (i < 0)
+			i = find(RT_BLOB_MODULE, main_alias, (Py_ssize_t)sizeof(main_alias) - 1);
 		if (i >= 0) {
 			rt_blob_get(&blob, (uint32_t)i, e);
 			return 0;
@@ -379,7 +477,13 @@ importer_get_source(Importer *self, PyObject *name)
 		return NULL;
 	if (!e.source)
 		Py_RETURN_NONE;
-	return PyUnicode_DecodeUTF8((const char *)e.source, e.source_len, "replace");
+	if (verified(&e) < 0)
+		return NULL;
+	/* As SourceLoader does: the coding cookie, universal newlines. */
+	PyObject *bytes = PyBytes_FromStringAndSize((const char *)e.source, e.source_len);
+	PyObject *text = bytes ? PyObject_CallOneArg(decode_source, bytes) : NULL;
+	Py_XDECREF(bytes);
+	return text;
 }
 
 static PyObject *
@@ -416,6 +520,8 @@ importer_get_data(Importer *self, PyObject *path)
 		if ((i = find(RT_BLOB_RESOURCE, rel, len)) >= 0 ||
 		    (i = find(RT_BLOB_METADATA, rel, len)) >= 0) {
 			rt_blob_get(&blob, (uint32_t)i, &e);
+			if (verified(&e) < 0)
+				return NULL;
 			return PyBytes_FromStringAndSize((const char *)e.data, e.data_len);
 		}
 		/* "json/decoder.py" or "json/__init__.py": the module's source. */
@@ -434,12 +540,15 @@ importer_get_data(Importer *self, PyObject *path)
 			PyMem_Free(dotted);
 			if (i >= 0) {
 				rt_blob_get(&blob, (uint32_t)i, &e);
+				if (e.source && verified(&e) < 0)
+					return NULL;
 				if (e.source)
 					return PyBytes_FromStringAndSize((const char *)e.source,
 					                                 e.source_len);
 			}
 		}
 	}
+	errno = ENOENT;
 	PyErr_SetFromErrnoWithFilenameObject(PyExc_FileNotFoundError, path);
 	return NULL;
 }
@@ -548,6 +657,37 @@ importer_iter_modules(Importer *self, PyObject *args)
 		}
 		Py_DECREF(t);
 	}
+	/* Built-in extension modules of this package ("pkg._speedups"). */
+	if (dotted_builtins) {
+		PyObject *iter = PyObject_GetIter(dotted_builtins), *n;
+		while (iter && (n = PyIter_Next(iter))) {
+			Py_ssize_t nl;
+			const char *ns = PyUnicode_AsUTF8AndSize(n, &nl);
+			if (ns && nl > plen && !strncmp(ns, prefix, (size_t)plen) &&
+			    !strchr(ns + plen, '.')) {
+				PyObject *t = Py_BuildValue("(NO)", PyUnicode_FromFormat("%s%s", pfx_out,
+				                            ns + plen), Py_False);
+				if (!t || PyList_Append(list, t) < 0) {
+					Py_XDECREF(t);
+					Py_DECREF(n);
+					Py_DECREF(iter);
+					Py_DECREF(list);
+					return NULL;
+				}
+				Py_DECREF(t);
+			}
+			Py_DECREF(n);
+		}
+		Py_XDECREF(iter);
+		if (PyErr_Occurred()) {
+			Py_DECREF(list);
+			return NULL;
+		}
+		if (PyList_Sort(list) < 0) {
+			Py_DECREF(list);
+			return NULL;
+		}
+	}
 	PyObject *it = PyObject_GetIter(list);
 	Py_DECREF(list);
 	return it;
@@ -606,7 +746,7 @@ static PyTypeObject ImporterType = {
 };
 
 static PyObject *
-new_importer(PyObject *prefix)
+new_importer(PyObject *prefix, int is_entry)
 {
 	Importer *im = PyObject_New(Importer, &ImporterType);
 
@@ -614,6 +754,7 @@ new_importer(PyObject *prefix)
 		return NULL;
 	Py_XINCREF(prefix);
 	im->prefix = prefix;
+	im->is_entry = is_entry;
 	return (PyObject *)im;
 }
 
@@ -626,7 +767,7 @@ path_hook(PyObject *mod, PyObject *path)
 	PyObject *dotted, *r;
 
 	if (PyUnicode_Check(path) && PyUnicode_Compare(path, exe_path) == 0)
-		return new_importer(NULL);
+		return new_importer(NULL, 1);
 	rel = inside(path, &len);
 	if (!rel || len == 0)
 		goto no;
@@ -656,7 +797,7 @@ path_hook(PyObject *mod, PyObject *path)
 	}
 	if (!dotted)
 		return NULL;
-	r = new_importer(dotted);
+	r = new_importer(dotted, 1);
 	Py_DECREF(dotted);
 	return r;
 no:
@@ -682,6 +823,8 @@ mod_read(PyObject *mod, PyObject *args)
 	if (i < 0)
 		Py_RETURN_NONE;
 	rt_blob_get(&blob, (uint32_t)i, &e);
+	if (verified(&e) < 0)
+		return NULL;
 	if (kind == RT_BLOB_MODULE) {
 		if (!e.source)
 			Py_RETURN_NONE;
@@ -792,12 +935,17 @@ rt_main_globals(PyObject *dict, const char *name)
 	file = module_path(&e, 0);
 	loader = PyImport_ImportModule("_pyweld");
 	PyObject *im = loader ? PyObject_GetAttrString(loader, "importer") : NULL;
-	if (file && im && PyDict_SetItemString(dict, "__file__", file) == 0 &&
+	/* A spec, so that multiprocessing's spawn children import the entry
+	 * (as __mp_main__) from the blob instead of running a file by path. */
+	PyObject *spec = im ? make_spec(im, n, &e) : NULL;
+	if (file && im && spec && PyDict_SetItemString(dict, "__file__", file) == 0 &&
 	    PyDict_SetItemString(dict, "__loader__", im) == 0 &&
+	    PyDict_SetItemString(dict, "__spec__", spec) == 0 &&
 	    PyDict_SetItemString(dict, "__cached__", Py_None) == 0 &&
 	    (PyDict_GetItemString(dict, "__builtins__") ||
 	     PyDict_SetItemString(dict, "__builtins__", PyEval_GetBuiltins()) == 0))
 		rc = 0;
+	Py_XDECREF(spec);
 	Py_XDECREF(im);
 	Py_XDECREF(loader);
 	Py_XDECREF(file);
@@ -812,6 +960,76 @@ rt_blob_open(const struct rt_app *app, char *err, size_t errlen)
 {
 	return rt_blob_check(&blob, app->blob, (uint64_t)(app->blob_end - app->blob), err,
 	                     errlen);
+}
+
+/*
+ * Frozen standard-library modules (os, codecs, abc ...) take __file__ from
+ * sys._stdlib_dir, which CPython leaves unset for a prefix that is not a
+ * directory: name the binary, so they get "<binary>/os.py" like every other
+ * module, and fix up those frozen before this point.
+ */
+static int
+frozen_files(PyObject *frozen_importer)
+{
+	if (!exe_path)
+		return 0;
+	PyObject *mods = PySys_GetObject("modules"), *items, *resolve;
+	int rc = -1;
+
+	if (!mods || PySys_SetObject("_stdlib_dir", exe_path) < 0)
+		return -1;
+	resolve = PyObject_GetAttrString(frozen_importer, "_resolve_filename");
+	items = resolve ? PyDict_Items(mods) : NULL;
+	if (!items)
+		goto out;
+	for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
+		PyObject *mod = PyTuple_GET_ITEM(PyList_GET_ITEM(items, i), 1);
+		PyObject *spec = PyObject_GetAttrString(mod, "__spec__"), *loader = NULL;
+		PyObject *state = NULL, *orig = NULL, *res = NULL, *name = NULL;
+		PyErr_Clear();
+		if (!spec || spec == Py_None || PyObject_HasAttrString(mod, "__file__"))
+			goto next;
+		loader = PyObject_GetAttrString(spec, "loader");
+		state = loader == frozen_importer ? PyObject_GetAttrString(spec, "loader_state")
+		        : NULL;
+		orig = state && state != Py_None ? PyObject_GetAttrString(state, "origname") : NULL;
+		name = orig && orig != Py_None ? PyObject_GetAttrString(spec, "name") : NULL;
+		if (!name)
+			goto next;
+		res = PyObject_CallFunction(resolve, "OOO", orig, name,
+		                            PyObject_HasAttrString(mod, "__path__") ? Py_True
+		                                                                    : Py_False);
+		if (res && PyTuple_Check(res) && PyTuple_GET_SIZE(res) == 2 &&
+		    PyTuple_GET_ITEM(res, 0) != Py_None) {
+			PyObject_SetAttrString(state, "filename", PyTuple_GET_ITEM(res, 0));
+			PyObject_SetAttrString(mod, "__file__", PyTuple_GET_ITEM(res, 0));
+		}
+next:
+		PyErr_Clear();
+		Py_XDECREF(res);
+		Py_XDECREF(name);
+		Py_XDECREF(orig);
+		Py_XDECREF(state);
+		Py_XDECREF(loader);
+		Py_XDECREF(spec);
+	}
+	rc = 0;
+out:
+	Py_XDECREF(items);
+	Py_XDECREF(resolve);
+	return rc;
+}
+
+int
+rt_frozen_files(void)
+{
+	PyObject *b = PyImport_ImportModule("_frozen_importlib");
+	PyObject *fi = b ? PyObject_GetAttrString(b, "FrozenImporter") : NULL;
+	int r = fi ? frozen_files(fi) : -1;
+
+	Py_XDECREF(fi);
+	Py_XDECREF(b);
+	return r;
 }
 
 int
@@ -832,6 +1050,17 @@ rt_importer_install(const struct rt_app *app, const char *exe)
 	fix_co_filename = PyObject_GetAttrString(imp, "_fix_co_filename");
 	if (!spec_type || !create_builtin || !exec_builtin || !fix_co_filename)
 		goto out;
+	{
+		PyObject *ext = PyImport_ImportModule("_frozen_importlib_external");
+		PyObject *pf = ext ? PyObject_GetAttrString(ext, "PathFinder") : NULL;
+		decode_source = ext ? PyObject_GetAttrString(ext, "decode_source") : NULL;
+		namespace_path = ext ? PyObject_GetAttrString(ext, "_NamespacePath") : NULL;
+		path_finder_get_spec = pf ? PyObject_GetAttrString(pf, "_get_spec") : NULL;
+		Py_XDECREF(pf);
+		Py_XDECREF(ext);
+		if (!decode_source || !namespace_path || !path_finder_get_spec)
+			goto out;
+	}
 	names = PySet_New(NULL);
 	if (!names)
 		goto out;
@@ -850,7 +1079,7 @@ rt_importer_install(const struct rt_app *app, const char *exe)
 	dotted_builtins = PyFrozenSet_New(names);
 	if (!dotted_builtins || PyType_Ready(&ImporterType) < 0)
 		goto out;
-	im = new_importer(NULL);
+	im = new_importer(NULL, 0);
 	meta = PySys_GetObject("meta_path");
 	hooks = PySys_GetObject("path_hooks");
 	if (!im || !meta || !hooks)

@@ -48,6 +48,8 @@ static int finished_code;               /* what Py_RunMain returned, if it ran *
 static int finish_pending;              /* run_entry finished it: finish reports */
 static char exe[PATH_MAX];
 static _Thread_local char *last_error;
+static int want_site = 1;               /* not -S: exit(), help() ... are set up */
+static int banner;                      /* the REPL's header is printed by us */
 
 static struct user_module {
 	char *name;
@@ -212,9 +214,15 @@ site_builtins(void)
  * printer opens source files by name, and the welded sources are not files;
  * linecache asks the importer.  sys.__excepthook__ stays as it was.
  */
+/* CPython's record that an uncaught KeyboardInterrupt ends the program (it
+ * then dies of SIGINT): running any code, as importing traceback does,
+ * resets it. */
+extern int _Py_UnhandledKeyboardInterrupt;
+
 static PyObject *
 excepthook(PyObject *self, PyObject *args)
 {
+	int interrupted = _Py_UnhandledKeyboardInterrupt;
 	PyObject *tb = PyImport_ImportModule("traceback"), *r = NULL;
 
 	if (tb) {
@@ -230,6 +238,7 @@ excepthook(PyObject *self, PyObject *args)
 		if (hook)
 			r = PyObject_Call(hook, args, NULL);
 	}
+	_Py_UnhandledKeyboardInterrupt = interrupted;
 	return r;
 }
 
@@ -275,7 +284,6 @@ configure(PyConfig *config, const struct pyweld_config *cfg)
 		config->safe_path = 1;
 	}
 	config->install_signal_handlers = cfg->install_signal_handlers;
-	config->site_import = 0;
 	config->parse_argv = cfg->parse_argv;
 	config->_init_main = 0;
 
@@ -371,6 +379,23 @@ start(const struct pyweld_config *cfg)
 	__nss_configure_lookup("shadow", "files");
 #endif
 	st = configure(&config, cfg);
+	/*
+	 * Read the command line now (-S, -q, -c ...): site itself never runs,
+	 * but its builtins follow -S; and since CPython prints the REPL's
+	 * "Type help..." line only when it runs site, the banner is ours.
+	 */
+	if (!PyStatus_Exception(st))
+		st = PyConfig_Read(&config);
+	if (!PyStatus_Exception(st)) {
+		want_site = config.site_import;
+		config.site_import = 0;
+		if (cfg->parse_argv && !config.quiet && !config.run_command &&
+		    !config.run_module && !config.run_filename &&
+		    (isatty(0) || config.inspect)) {
+			banner = 1;
+			config.quiet = 1;
+		}
+	}
 	if (!PyStatus_Exception(st))
 		st = Py_InitializeFromConfig(&config);
 	PyConfig_Clear(&config);
@@ -392,15 +417,24 @@ start(const struct pyweld_config *cfg)
 		                   pyweld_error())
 		       : PYWELD_ERR_INIT;
 	st = _Py_InitializeMain();
+	if (PyStatus_Exception(st) && rt_blob_damaged())
+		return set_error(PYWELD_ERR_INIT, "the modules inside '%s' are damaged: %s "
+		                 "fails its checksum (the file was altered; rebuild it with "
+		                 "pyweld build)", exe, rt_blob_damaged());
 	if (PyStatus_Exception(st))
 		return set_error(PYWELD_ERR_INIT, "cannot start the interpreter: %s%s%s",
 		                 st.func ? st.func : "", st.func ? ": " : "",
 		                 st.err_msg ? st.err_msg : "unknown error");
-	if (site_builtins() < 0 || set_excepthook() < 0) {
+	if (rt_frozen_files() < 0 || (want_site && site_builtins() < 0) ||
+	    set_excepthook() < 0) {
 		from_exception();
 		return set_error(PYWELD_ERR_INIT, "cannot set up the builtins of site: %s",
 		                 pyweld_error());
 	}
+	if (banner)
+		fprintf(stderr, "Python %s on %s\n%s\n", Py_GetVersion(), Py_GetPlatform(),
+		        want_site ? "Type \"help\", \"copyright\", \"credits\" or \"license\" "
+		                    "for more information." : "");
 	return PYWELD_OK;
 }
 
@@ -687,11 +721,22 @@ pyweld_version(void)
 static int
 multiprocessing_child(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++)
+	int i;
+
+	for (i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--multiprocessing-fork"))
 			return 1;
-	return argc >= 3 && !strcmp(argv[1], "-c") &&
-	       !strncmp(argv[2], "from multiprocessing.", 21);
+	/* Interpreter flags first (subprocess._args_from_interpreter_flags():
+	 * -S -I -E -s -B -O -b -d -v -q -P, -W ARG, -X ARG), then -c CODE. */
+	for (i = 1; i < argc && argv[i][0] == '-' && strcmp(argv[i], "-c") != 0; i++) {
+		const char *a = argv[i];
+		if ((!strcmp(a, "-W") || !strcmp(a, "-X")) && i + 1 < argc)
+			i++;
+		else if (a[1] == '\0' || a[1] == '-')
+			return 0;
+	}
+	return i + 1 < argc && !strcmp(argv[i], "-c") &&
+	       !strncmp(argv[i + 1], "from multiprocessing.", 21);
 }
 
 /* Dies of SIGINT after an uncaught KeyboardInterrupt, as python does. */

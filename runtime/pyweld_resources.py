@@ -83,9 +83,17 @@ class MemoryPath(Traversable):
         dotted = pre.replace("/", ".")
         for name, flags in _pyweld.names(_MODULE, dotted):
             rest = name[len(dotted):]
-            if not rest or "." in rest:
+            if not rest:
+                continue
+            if "." in rest:
                 continue
             seen.add(rest if flags & _PACKAGE else rest + ".py")
+        # A regular package's own source file.
+        own = self._path.replace("/", ".")
+        if own and any(name == own and flags & _pyweld.PACKAGE and
+                       not flags & _pyweld.NAMESPACE
+                       for name, flags in _pyweld.names(_MODULE, own)):
+            seen.add("__init__.py")
         for child in sorted(seen):
             yield MemoryPath(pre + child)
 
@@ -150,8 +158,7 @@ def _distribution_class():
 
         @property
         def _normalized_name(self):
-            return md.Prepared.normalize(self._distinfo.rsplit("-", 1)[0]
-                                         if "-" in self._distinfo else self._distinfo)
+            return md.Prepared.normalize(_dist_name(self._distinfo))
 
         def __repr__(self):
             return "<MemoryDistribution %s>" % self._distinfo
@@ -160,6 +167,39 @@ def _distribution_class():
 
 
 _MemoryDistribution = None
+
+
+def _dist_name(distinfo):
+    """"MarkupSafe-2.1.5.dist-info" -> "MarkupSafe"."""
+    stem = distinfo.rsplit(".", 1)[0]
+    return stem.split("-", 1)[0]
+
+
+def patch_linecache(lc):
+    """Teach linecache the welded sources by their path under the binary:
+    it finds a file by stat() or through module globals, and warnings and
+    traceback.print_stack give it neither."""
+    original = lc.updatecache
+    prefix = _pyweld.executable + "/"
+
+    def updatecache(filename, module_globals=None):
+        lines = original(filename, module_globals)
+        if lines or not filename.startswith(prefix):
+            return lines
+        importer = getattr(_pyweld, "importer", None)
+        try:
+            data = importer.get_data(filename)
+        except OSError:
+            return []
+        import importlib.util
+        text = importlib.util.decode_source(data)
+        lines = text.splitlines(True)
+        if lines and not lines[-1].endswith("\n"):
+            lines[-1] += "\n"
+        lc.cache[filename] = (len(data), None, lines, filename)
+        return lines
+
+    lc.updatecache = updatecache
 
 
 def find_distributions(context=None):
@@ -178,8 +218,7 @@ def find_distributions(context=None):
     wanted = md.Prepared(context.name) if context.name is not None else None
     found = []
     for d in dirs:
-        name = d.rsplit(".", 1)[0]
-        name = name.split("-", 1)[0] if "-" in name else name
+        name = _dist_name(d)
         if wanted is not None and md.Prepared.normalize(name) != wanted.normalized \
                 and md.Prepared.legacy_normalize(name) != wanted.legacy_normalized:
             continue

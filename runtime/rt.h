@@ -47,6 +47,11 @@ PyObject *rt_entry_code(const char *name);
 int rt_main_globals(PyObject *dict, const char *name);
 /* Dotted names among the program's own registered modules (before install). */
 void rt_add_dotted(const struct _inittab *tab);
+/* After the main phase (which resets sys._stdlib_dir): frozen modules get
+ * __file__ under the binary.  -1 with an exception set. */
+int rt_frozen_files(void);
+/* The first blob entry that failed its checksum, or NULL. */
+const char *rt_blob_damaged(void);
 /* The built-in module _pyweld (the blob's primitives, the importer). */
 PyObject *rt_init_pyweld(void);
 

@@ -525,7 +525,8 @@ def case_debian(d):
     documented = ("reversed Lib/site.py part of distutils-install-layout.diff",
                   "reversed sysconfig-debian-schemes.diff",
                   "reversed ensurepip-disabled.diff",
-                  "Modules/pyexpat.c: Py_BUILD_CORE_MODULE guard")
+                  "Modules/pyexpat.c: Py_BUILD_CORE_MODULE guard",
+                  "installed Lib/test/", "generated lib2to3's grammar pickles")
     for a in s.get("pyweld_adjustments", []):
         d.check(a.startswith(documented), f"undocumented adjustment to Debian's tree: '{a}'")
     print(f"  Debian {v}, {s.get('debian_patches')} patches, "

@@ -955,6 +955,18 @@ pack(struct build *b, struct strvec *objs)
 	}
 	b->packed_modules = st.modules;
 	b->packed_bytes = st.bytes;
+	for (size_t i = 0; i < st.warnings.n; i++) {
+		if (i == 0)
+			fputc('\n', stderr);
+		if (i < 20)
+			util_warn("%s", st.warnings.v[i]);
+		if (b->logfd >= 0)
+			dprintf(b->logfd, "pre-flight: %s\n", st.warnings.v[i]);
+	}
+	if (st.warnings.n > 20)
+		util_warn("%zu more places that may not work from memory (see the log)",
+		          st.warnings.n - 20);
+	strvec_free(&st.warnings);
 	strvec_free(&st.not_python);
 	if (itg_write_blob_asm(asm_path, blob, err, sizeof(err)) < 0)
 		die(b, "%s", err);

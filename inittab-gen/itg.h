@@ -139,6 +139,7 @@ struct itg_pack_stats {
 	size_t modules, namespaces, resources, metadata, dists, excluded, duplicates;
 	size_t bytes;
 	struct strvec not_python;       /* .py files kept as resources */
+	struct strvec warnings;         /* pre-flight: "file:line: what" */
 };
 
 /* Writes the blob of modules, resources and metadata to out. */

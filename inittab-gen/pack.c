@@ -38,6 +38,7 @@ struct item {
 	unsigned char *code;    /* compiled code (modules) */
 	size_t code_len;
 	size_t seq;             /* order of arrival: the first of two twins wins */
+	bool from_site;         /* an installed distribution's, not the stdlib's */
 };
 
 struct packer {
@@ -316,7 +317,10 @@ add_dist(struct packer *p, const char *site, const char *distinfo)
 			/* scripts outside, bytecode, welded extensions, files not there */
 		} else {
 			bool meta = !strncmp(rel, distinfo, dlen) && rel[dlen] == '/';
+			size_t before = p->n;
 			consider(p, site, rel, meta);
+			if (p->n > before)
+				p->items[p->n - 1].from_site = true;
 		}
 		free(full);
 		free(rel);
@@ -413,6 +417,85 @@ add_namespaces(struct packer *p)
 		}
 		free(name);
 	}
+}
+
+/*
+ * The pre-flight scan: code in the application's packages that cannot work
+ * from memory, found with pcre2 in the sources about to be packed.  The
+ * standard library is not scanned (the importer answers its few uses).
+ */
+static const struct {
+	const char *pattern;
+	const char *what;
+} preflight[] = {
+	{ "(?:open|io\\.open|codecs\\.open)\\s*\\([^)\\n]*(?:__file__|os\\.path\\.dirname\\s*\\(\\s*__file__)",
+	  "opens a file relative to __file__, which names a path inside the binary; "
+	  "use importlib.resources (or the loader's get_data)" },
+	{ "Path\\s*\\(\\s*__file__\\s*\\)[^\\n]*\\.(?:open|read_text|read_bytes|iterdir|glob)\\s*\\(",
+	  "reads files next to __file__ through pathlib; inside the binary that path does "
+	  "not exist; use importlib.resources" },
+	{ "os\\.(?:listdir|scandir|walk)\\s*\\(\\s*os\\.path\\.dirname\\s*\\(\\s*(?:os\\.path\\.abspath\\s*\\(\\s*)?__file__",
+	  "lists the directory of __file__, which is not a directory inside the binary; "
+	  "use importlib.resources.files(...).iterdir()" },
+	{ "(?:ctypes\\.)?(?:CDLL|PyDLL|cdll\\.LoadLibrary|LoadLibrary)\\s*\\([^)\\n]*(?:__file__|os\\.path\\.dirname)",
+	  "loads a shared library by a path next to __file__ (ctypes); such a library "
+	  "cannot live inside the binary" },
+	{ "ffi\\.dlopen\\s*\\([^)\\n]*(?:__file__|os\\.path\\.dirname)",
+	  "loads a shared library by a path next to __file__ (cffi); such a library "
+	  "cannot live inside the binary" },
+};
+
+static void
+scan_one(struct packer *p, pcre2_code **res, const struct item *it)
+{
+	char *text = NULL;
+	size_t len = 0;
+
+	if (util_read_file(it->path, &text, &len) < 0)
+		return;
+	for (size_t k = 0; k < sizeof(preflight) / sizeof(preflight[0]); k++) {
+		PCRE2_SIZE start = 0;
+		while (start < len &&
+		       pcre2_match(res[k], (PCRE2_SPTR)text, len, start, 0, p->md, NULL) >= 0) {
+			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(p->md);
+			size_t line = 1;
+			for (size_t c = 0; c < ov[0]; c++)
+				line += text[c] == '\n';
+			/* Comments are not code. */
+			size_t bol = ov[0];
+			while (bol > 0 && text[bol - 1] != '\n')
+				bol--;
+			bool comment = false;
+			for (size_t c = bol; c < ov[0] && !comment; c++)
+				comment = text[c] == '#';
+			if (!comment)
+				strvec_pushf(&p->st->warnings, "%s:%zu: %s", it->rel, line,
+				             preflight[k].what);
+			start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+		}
+	}
+	free(text);
+}
+
+static void
+preflight_scan(struct packer *p)
+{
+	const size_t n = sizeof(preflight) / sizeof(preflight[0]);
+	pcre2_code *res[sizeof(preflight) / sizeof(preflight[0])];
+
+	for (size_t k = 0; k < n; k++) {
+		int ecode;
+		PCRE2_SIZE eoff;
+		res[k] = pcre2_compile((PCRE2_SPTR)preflight[k].pattern, PCRE2_ZERO_TERMINATED, 0,
+		                       &ecode, &eoff, NULL);
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		const struct item *it = &p->items[i];
+		if (it->kind == RT_BLOB_MODULE && it->path && it->from_site)
+			scan_one(p, res, it);
+	}
+	for (size_t k = 0; k < n; k++)
+		pcre2_code_free(res[k]);
 }
 
 static int
@@ -655,6 +738,7 @@ itg_pack(const struct itg_pack_options *o, const char *out, struct itg_pack_stat
 	for (size_t i = 0; i < p.n; i++)
 		st->namespaces += p.items[i].kind == RT_BLOB_MODULE &&
 		                  (p.items[i].flags & RT_BLOB_NAMESPACE);
+	preflight_scan(&p);
 	if (compile_all(&p) < 0)
 		goto out;
 	sort_unique(&p);        /* a file kept as a resource may now meet its twin */

@@ -225,6 +225,8 @@ struct shim {
 	const char *dbpath;
 	int64_t build;
 	char *tmpdir;                   /* for objects compiled only to record */
+	struct ccshim_conf *conf;       /* every role's real tool (ar for thin archives) */
+	int fat_count;
 };
 
 static int
@@ -336,6 +338,75 @@ find_build_lib(const struct ccshim_cmd *cmd, const char *cwd, const char *name,
 	return NULL;
 }
 
+static int
+make_tmpdir(struct shim *s)
+{
+	if (s->tmpdir)
+		return 0;
+	const char *t = getenv("TMPDIR");
+	s->tmpdir = xasprintf("%s/pyweld-side.XXXXXX", t && *t ? t : "/tmp");
+	if (!mkdtemp(s->tmpdir)) {
+		free(s->tmpdir);
+		s->tmpdir = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A thin archive (ar T, as meson makes) holds only its members' paths, which
+ * the build deletes soon after: the record keeps a regular archive of the
+ * same members instead, made with the real ar.  Returns the path of that
+ * archive (malloc'd), or NULL when path is not a thin archive or the copy
+ * fails (then the thin one is recorded as it is).
+ */
+static char *
+fatten(struct shim *s, const char *path)
+{
+	char magic[8] = { 0 }, *full, *dir, *listing = NULL, *out, *save = NULL, *line;
+	struct strvec av = { 0 };
+	FILE *f;
+	int rc;
+
+	full = path[0] == '/' ? xstrdup(path) : util_path_join(s->cwd, path);
+	f = fopen(full, "rb");
+	if (!f || fread(magic, 1, 8, f) != 8 || memcmp(magic, "!<thin>\n", 8) != 0 ||
+	    !s->conf || !s->conf->tool[CCSHIM_TOOL_AR] || make_tmpdir(s) < 0) {
+		if (f)
+			fclose(f);
+		free(full);
+		return NULL;
+	}
+	fclose(f);
+	dir = util_dirname(full);
+	for (size_t i = 0; s->conf->tool[CCSHIM_TOOL_AR][i]; i++)
+		strvec_push(&av, s->conf->tool[CCSHIM_TOOL_AR][i]);
+	strvec_push(&av, "t");
+	strvec_push(&av, full);
+	char **env = active_env();
+	rc = util_run_capture(av.v, env, &listing, NULL);
+	strvec_free(&av);
+	out = xasprintf("%s/fat-%d.a", s->tmpdir, s->fat_count++);
+	for (size_t i = 0; s->conf->tool[CCSHIM_TOOL_AR][i]; i++)
+		strvec_push(&av, s->conf->tool[CCSHIM_TOOL_AR][i]);
+	strvec_push(&av, "qcs");        /* quick append: members of one name may repeat */
+	strvec_push(&av, out);
+	for (line = rc == 0 && listing ? strtok_r(listing, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save))
+		strvec_push_owned(&av, line[0] == '/' ? xstrdup(line) : util_path_join(dir, line));
+	rc = rc == 0 && av.n > 3 ? run_real(av.v, env, true) : -1;
+	free(env);
+	strvec_free(&av);
+	free(listing);
+	free(dir);
+	free(full);
+	if (rc != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
 /*
  * A shared link that compiles sources itself ("cc -shared x.c -o x.so")
  * leaves no object to record: compile each source once more, to a private
@@ -350,15 +421,9 @@ side_compile(struct shim *s, const struct ccshim_input *src)
 	char *obj;
 	int rc;
 
-	if (!s->tmpdir) {
-		const char *t = getenv("TMPDIR");
-		s->tmpdir = xasprintf("%s/pyweld-side.XXXXXX", t && *t ? t : "/tmp");
-		if (!mkdtemp(s->tmpdir)) {
-			free(s->tmpdir);
-			s->tmpdir = NULL;
-			free(skip);
-			return NULL;
-		}
+	if (make_tmpdir(s) < 0) {
+		free(skip);
+		return NULL;
 	}
 	for (size_t i = 0; i < cmd->ninputs; i++)
 		for (int k = 0; k < cmd->inputs[i].argn; k++)
@@ -431,7 +496,15 @@ record_link(struct shim *s, int *status)
 			break;
 		}
 		case CCSHIM_ARG_OBJECT: li->kind = LINKDB_IN_OBJECT; break;
-		case CCSHIM_ARG_ARCHIVE: li->kind = LINKDB_IN_ARCHIVE; break;
+		case CCSHIM_ARG_ARCHIVE: {
+			char *fat = fatten(s, ci->value);
+			li->kind = LINKDB_IN_ARCHIVE;
+			if (fat) {
+				strvec_push_owned(&owned, fat);
+				li->path = fat;
+			}
+			break;
+		}
 		case CCSHIM_ARG_SHARED: li->kind = LINKDB_IN_SHARED; break;
 		case CCSHIM_ARG_LIBDIR: li->kind = LINKDB_IN_LIBDIR; break;
 		case CCSHIM_ARG_LIB: {
@@ -439,9 +512,14 @@ record_link(struct shim *s, int *status)
 			char *path = find_build_lib(cmd, s->cwd, ci->value, &k);
 			li->kind = LINKDB_IN_LIB;
 			if (path) {
+				char *fat = k == LINKDB_IN_ARCHIVE ? fatten(s, path) : NULL;
 				strvec_push_owned(&owned, path);
 				li->kind = k;
 				li->path = path;
+				if (fat) {
+					strvec_push_owned(&owned, fat);
+					li->path = fat;
+				}
 			}
 			break;
 		}
@@ -485,12 +563,17 @@ record_archive(struct shim *s, int *status)
 	for (size_t i = 0; i < cmd->ninputs || (i == 0 && cmd->output); i++) {
 		const char *path = cmd->tool == CCSHIM_TOOL_RANLIB ? cmd->inputs[i].value
 		                   : cmd->output;
+		/* A thin archive is recorded as a regular one of the same members,
+		 * under the thin one's path (the path is what later links name). */
+		char *fat = fatten(s, path);
 		struct linkdb_archive a = {
 			.cwd = s->cwd, .argc = cmd->argc, .argv = cmd->argv, .path = path,
+			.content = fat,
 		};
 		snprintf(what, sizeof(what), "the archive '%s'", path);
 		if (open_db(s, status, what) == 0 && linkdb_add_archive(s->db, s->build, &a, NULL) < 0)
 			record_failed(status, what, linkdb_errmsg(s->db));
+		free(fat);
 		if (cmd->tool != CCSHIM_TOOL_RANLIB)
 			break;
 	}
@@ -585,6 +668,7 @@ main(int argc, char **argv)
 		pass_through(rargv);
 	}
 	s.cwd = getcwd(NULL, 0);
+	s.conf = &conf;
 	if (s.cmd.unreadable_response && s.cwd && !probe_command(&s.cmd, s.cwd)) {
 		/* The real tool takes an @file it cannot read as an input file
 		 * and fails on it; what the command would have done is unknown:

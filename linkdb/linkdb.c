@@ -863,7 +863,7 @@ linkdb_add_archive(struct linkdb *db, int64_t build,
 	free(full);
 	if (!abs)
 		return linkdb__seterr(db, "out of memory");
-	if (stage_file(db, NULL, abs, &f) < 0)
+	if (stage_file(db, NULL, a->content ? a->content : abs, &f) < 0)
 		goto fail_nodb;
 	if (linkdb__begin(db) < 0)
 		goto fail_nodb;

@@ -132,6 +132,8 @@ struct linkdb_archive {
 	int argc;
 	char *const *argv;
 	const char *path;               /* the archive ar wrote */
+	const char *content;            /* the file to store for it (NULL: path); a
+	                                 * thin archive is stored as a regular copy */
 };
 /* Records an archive a build made for itself (ar) and snapshots it. */
 int linkdb_add_archive(struct linkdb *db, int64_t build,

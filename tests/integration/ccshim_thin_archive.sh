@@ -5,7 +5,7 @@
 # and for a link that reads it through -L/-l.
 # usage: ccshim_thin_archive.sh BINDIR
 set -u
-bin=$1
+bin=$(cd "$1" && pwd) || exit 1
 dir=$(mktemp -d "${TMPDIR:-/tmp}/ccshim_thin.XXXXXX")
 fail() { echo "FAIL: $*"; echo "left in '$dir'"; exit 1; }
 cd "$dir" || exit 1

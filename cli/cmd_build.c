@@ -853,6 +853,7 @@ generate_and_compile(struct build *b, struct strvec *objs)
 	char *incrt = xasprintf("-I%s", rt);
 	static const char *const units[] = { "main", "lib", "importer", "blob", "inittab", NULL };
 	char *staticdef = xstrdup(b->static_link ? "-DPYWELD_STATIC=1" : "-DPYWELD_STATIC=0");
+	char *versiondef = xstrdup("-DPYWELD_VERSION=\"" PYWELD_VERSION "\"");
 	enum itg_entry entry = b->module ? ITG_ENTRY_MODULE :
 	                       (b->code || b->script) ? ITG_ENTRY_CODE : ITG_ENTRY_NONE;
 
@@ -874,7 +875,7 @@ generate_and_compile(struct build *b, struct strvec *objs)
 		                                 (char *)(uintptr_t)"-O2", (char *)(uintptr_t)"-fPIC",
 		                                 (char *)(uintptr_t)"-Wall",
 		                                 (char *)(uintptr_t)"-Werror=implicit-function-declaration",
-		                                 staticdef, inc, incrt, src,
+		                                 staticdef, versiondef, inc, incrt, src,
 		                                 (char *)(uintptr_t)"-o", obj, NULL }, NULL, NULL);
 		if (rc != 0 && !strcmp(units[i], "main") && b->main_c)
 			die(b, "cannot compile the application's main '%s' (status %d)%s%s", src, rc,
@@ -889,6 +890,7 @@ generate_and_compile(struct build *b, struct strvec *objs)
 	free(inc);
 	free(incrt);
 	free(staticdef);
+	free(versiondef);
 }
 
 /*

@@ -23,7 +23,7 @@ static const char init_usage[] =
 	"main.c is kept.\n"
 	"\n"
 	"  -o NAME        the executable's name in DIR (default: app)\n"
-	"  --force        replace an existing pyweld.ini (and main.py)\n";
+	"  --force        replace an existing pyweld.ini and main.py (main.c is kept)\n";
 
 /* path as written in DIR's pyweld.ini: relative when inside DIR, else absolute. */
 static char *
@@ -123,7 +123,8 @@ cli_cmd_init(int argc, char **argv)
 	}
 	/* The C main(), the user's to edit: pyweld build compiles it. */
 	char *mainc = util_path_join(dir, "main.c");
-	if (force || access(mainc, F_OK) < 0) {
+	/* An existing main.c is the user's code: never replaced, --force or not. */
+	if (access(mainc, F_OK) < 0) {
 		for (const struct embedded_file *f = embedded_runtime; f->name; f++)
 			if (!strcmp(f->name, "main.c") &&
 			    util_write_atomic(mainc, f->data, f->size, 0644, false) < 0)

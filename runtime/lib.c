@@ -26,6 +26,7 @@
  */
 #include "rt.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -49,6 +50,7 @@ static int finish_pending;              /* run_entry finished it: finish reports
 static char exe[PATH_MAX];
 static _Thread_local char *last_error;
 static int want_site = 1;               /* not -S: exit(), help() ... are set up */
+static char *argv_command, *argv_module, *argv_file; /* python's -c, -m, script */
 static int banner;                      /* the REPL's header is printed by us */
 
 static struct user_module {
@@ -109,18 +111,28 @@ from_exception(void)
 		PyErr_Fetch(&type, &value, &tb);
 		PyErr_NormalizeException(&type, &value, &tb);
 		PyObject *code = value ? PyObject_GetAttrString(value, "code") : NULL;
-		if (!code || code == Py_None)
+		PyObject *text = NULL;
+		if (!code || code == Py_None) {
 			exit_code = 0;
-		else if (PyLong_Check(code))
+		} else if (PyLong_Check(code)) {
 			exit_code = (int)PyLong_AsLong(code);
-		else
+		} else {
+			/* SystemExit("message"): python prints it and exits 1. */
 			exit_code = 1;
+			text = PyObject_Str(code);
+		}
+		const char *msg = text ? PyUnicode_AsUTF8(text) : NULL;
 		PyErr_Clear();
+		if (msg)
+			set_error(PYWELD_ERR_EXIT, "SystemExit: %s", msg);
+		else
+			set_error(PYWELD_ERR_EXIT, "SystemExit: %d", exit_code);
+		Py_XDECREF(text);
 		Py_XDECREF(code);
 		Py_XDECREF(type);
 		Py_XDECREF(value);
 		Py_XDECREF(tb);
-		return set_error(PYWELD_ERR_EXIT, "SystemExit: %d", exit_code);
+		return PYWELD_ERR_EXIT;
 	}
 	PyErr_Fetch(&type, &value, &tb);
 	PyErr_NormalizeException(&type, &value, &tb);
@@ -389,6 +401,12 @@ start(const struct pyweld_config *cfg)
 	if (!PyStatus_Exception(st)) {
 		want_site = config.site_import;
 		config.site_import = 0;
+		free(argv_command);
+		free(argv_module);
+		free(argv_file);
+		argv_command = config.run_command ? Py_EncodeLocale(config.run_command, NULL) : NULL;
+		argv_module = config.run_module ? Py_EncodeLocale(config.run_module, NULL) : NULL;
+		argv_file = config.run_filename ? Py_EncodeLocale(config.run_filename, NULL) : NULL;
 		if (cfg->parse_argv && !config.quiet && !config.run_command &&
 		    !config.run_module && !config.run_filename &&
 		    (isatty(0) || config.inspect)) {
@@ -531,6 +549,40 @@ pyweld_run_module(const char *module)
 	return st;
 }
 
+/* A script by its path, as __main__ (python's `python FILE`). */
+static pyweld_status
+run_file(const char *path)
+{
+	PyGILState_STATE g = PyGILState_Ensure();
+	pyweld_status st;
+	FILE *f = fopen(path, "rb");
+	PyObject *main, *dict, *file, *r;
+
+	if (!f) {
+		PyGILState_Release(g);
+		return set_error(PYWELD_ERR_PYTHON, "can't open file '%s': %s", path,
+		                 strerror(errno));
+	}
+	main = PyImport_AddModule("__main__");
+	dict = main ? PyModule_GetDict(main) : NULL;
+	file = PyUnicode_DecodeFSDefault(path);
+	if (!dict || !file || PyDict_SetItemString(dict, "__file__", file) < 0 ||
+	    (!PyDict_GetItemString(dict, "__builtins__") &&
+	     PyDict_SetItemString(dict, "__builtins__", PyEval_GetBuiltins()) < 0)) {
+		fclose(f);
+		Py_XDECREF(file);
+		st = from_exception();
+		PyGILState_Release(g);
+		return st;
+	}
+	Py_DECREF(file);
+	r = PyRun_FileExFlags(f, path, Py_file_input, dict, dict, 1, NULL);
+	st = r ? PYWELD_OK : from_exception();
+	Py_XDECREF(r);
+	PyGILState_Release(g);
+	return st;
+}
+
 pyweld_status
 pyweld_run_entry(void)
 {
@@ -551,8 +603,16 @@ pyweld_run_entry(void)
 	case RT_ENTRY_MODULE:
 		return pyweld_run_module(rt_app.module);
 	case RT_ENTRY_NONE:
-		/* Like `python`: the REPL, -c, -m or a script from argv; Py_RunMain
-		 * also finishes the interpreter. */
+		/* Like `python`: -c, -m or a script from argv run here, so that
+		 * their SystemExit comes back as a status. */
+		if (argv_command)
+			return pyweld_run_code(argv_command);
+		if (argv_module)
+			return pyweld_run_module(argv_module);
+		if (argv_file)
+			return run_file(argv_file);
+		/* The REPL: CPython's own, which also finishes the interpreter and
+		 * ends the process on exit(). */
 		PyEval_RestoreThread(saved);
 		saved = NULL;
 		finished_code = Py_RunMain();
@@ -620,7 +680,13 @@ call_locked(const char *callable, PyObject *args, PyObject *kwargs, PyObject **r
 		Py_DECREF(f);
 		return set_error(PYWELD_ERR_MISUSE, "pyweld_call: args must be a tuple");
 	}
-	r = PyObject_Call(f, args ? args : PyTuple_New(0), kwargs);
+	PyObject *empty = args ? NULL : PyTuple_New(0);
+	if (!args && !empty) {
+		Py_DECREF(f);
+		return from_exception();
+	}
+	r = PyObject_Call(f, args ? args : empty, kwargs);
+	Py_XDECREF(empty);
 	Py_DECREF(f);
 	if (!r)
 		return from_exception();
@@ -707,7 +773,10 @@ pyweld_version(void)
 {
 	static char v[64];
 
-	snprintf(v, sizeof(v), "pyweld on CPython %s", PY_VERSION);
+#ifndef PYWELD_VERSION
+#define PYWELD_VERSION "?"
+#endif
+	snprintf(v, sizeof(v), "pyweld %s on CPython %s", PYWELD_VERSION, PY_VERSION);
 	return v;
 }
 
@@ -767,8 +836,11 @@ pyweld_main(int argc, char **argv)
 		fprintf(stderr, "%s: error: %s\n", argc > 0 ? argv[0] : "pyweld", pyweld_error());
 		return 1;
 	}
-	if (python_mode)
-		return Py_RunMain();
+	if (python_mode) {
+		int rc = Py_RunMain();
+		state = S_FINISHED;
+		return rc;
+	}
 
 	/* The application's entry point, run as python runs a script: an
 	 * uncaught exception prints (through sys.excepthook) and gives 1;

@@ -31,7 +31,9 @@
  * Rules: one interpreter per process, started once (CPython cannot be
  * started again after it is finished).  Every function returns a status;
  * none exits the process or prints, except pyweld_main(), which is a whole
- * program.  After PYWELD_ERR_PYTHON, pyweld_error() has the exception with
+ * program, CPython's REPL (pyweld_run_entry without a command), and
+ * pyweld_start with parse_argv = 1 and python's own -V, -h or a bad option,
+ * which print what python prints and return PYWELD_ERR_EXIT.  After PYWELD_ERR_PYTHON, pyweld_error() has the exception with
  * its traceback; after PYWELD_ERR_EXIT (the code raised SystemExit),
  * pyweld_exit_code() has the status it asked for.  Calls may come from any
  * thread: each takes the interpreter's lock for its duration.
@@ -85,7 +87,9 @@ pyweld_status pyweld_run_module(const char *module);
 /*
  * Runs what the binary was welded to run (--python-code, --script, -m); when
  * it was welded without an entry point, behaves like `python` with the
- * configured argv (REPL, -c, -m, a script), which needs parse_argv = 1.
+ * configured argv, which needs parse_argv = 1: -c, -m and a script run and
+ * return a status like pyweld_run_code; with none of them, CPython's REPL
+ * runs, finishes the interpreter at its end and may end the process (exit()).
  */
 pyweld_status pyweld_run_entry(void);
 
@@ -115,7 +119,8 @@ void pyweld_free(void *p);
 /*
  * Finishes: runs atexit handlers, flushes the standard streams, shuts the
  * interpreter down.  *exit_code (may be NULL) gets 0, or 120 when flushing
- * failed, as python reports it.
+ * failed, as python reports it; read pyweld_exit_code() before finishing,
+ * as finishing replaces it with this status.
  */
 pyweld_status pyweld_finish(int *exit_code);
 
@@ -126,7 +131,7 @@ pyweld_status pyweld_finish(int *exit_code);
  */
 int pyweld_main(int argc, char **argv);
 
-/* The version of this library ("pyweld 0.1 on CPython 3.11.2"). */
+/* The version of this library ("pyweld 0.1.0 on CPython 3.11.2"). */
 const char *pyweld_version(void);
 
 #ifdef __cplusplus

@@ -52,6 +52,7 @@ static _Thread_local char *last_error;
 static int want_site = 1;               /* not -S: exit(), help() ... are set up */
 static char *argv_command, *argv_module, *argv_file; /* python's -c, -m, script */
 static int banner;                      /* the REPL's header is printed by us */
+static int interactive;                 /* a REPL will run (-i, or a terminal) */
 
 static struct user_module {
 	char *name;
@@ -198,27 +199,91 @@ pyweld_register_module(const char *name, PyObject *(*init)(void))
 	return PYWELD_OK;
 }
 
-/* What `site` gives a session, without its file system search. */
+/* One of site's printers (copyright, credits, license) without its
+ * __init__, which imports os only to look for LICENSE files the binary does
+ * not have. */
 static int
-site_builtins(void)
+set_printer(PyObject *builtins, PyObject *cls, const char *name, const char *data)
 {
-	static const char *const calls[] = {
-		"setquit", "setcopyright", "sethelper", "enablerlcompleter", NULL,
-	};
-	PyObject *site = PyImport_ImportModule("site");
+	PyObject *new_ = PyObject_GetAttrString(cls, "__new__");
+	PyObject *obj = new_ ? PyObject_CallOneArg(new_, cls) : NULL;
+	PyObject *empty = obj ? PyList_New(0) : NULL;
+	int rc = -1;
 
-	if (!site)
-		return -1;
-	for (size_t i = 0; calls[i]; i++) {
-		PyObject *r = PyObject_CallMethod(site, calls[i], NULL);
-		if (!r) {
-			Py_DECREF(site);
-			return -1;
+	if (empty &&
+	    PyObject_GenericSetAttr(obj, PyUnicode_InternFromString("_Printer__name"),
+	                            PyUnicode_FromString(name)) == 0 &&
+	    PyObject_SetAttrString(obj, "_Printer__data", PyUnicode_FromString(data)) == 0 &&
+	    PyObject_SetAttrString(obj, "_Printer__lines", Py_None) == 0 &&
+	    PyObject_SetAttrString(obj, "_Printer__filenames", empty) == 0 &&
+	    PyObject_SetAttrString(builtins, name, obj) == 0)
+		rc = 0;
+	Py_XDECREF(empty);
+	Py_XDECREF(obj);
+	Py_XDECREF(new_);
+	return rc;
+}
+
+/*
+ * What `site` gives a session, without its file system search and without
+ * importing os (which an application may never need): exit(), quit(),
+ * help(), copyright, credits, license from _sitebuiltins; in the REPL also
+ * readline completion and history (site's enablerlcompleter).
+ */
+static int
+site_builtins(int interactive)
+{
+	PyObject *sb = PyImport_ImportModule("_sitebuiltins");
+	PyObject *builtins = PyImport_ImportModule("builtins");
+	PyObject *quitter = NULL, *helper = NULL, *printer = NULL, *o;
+	int rc = -1;
+
+	if (!sb || !builtins)
+		goto out;
+	quitter = PyObject_GetAttrString(sb, "Quitter");
+	helper = PyObject_GetAttrString(sb, "_Helper");
+	printer = PyObject_GetAttrString(sb, "_Printer");
+	if (!quitter || !helper || !printer)
+		goto out;
+	for (int i = 0; i < 2; i++) {
+		const char *name = i ? "exit" : "quit";
+		o = PyObject_CallFunction(quitter, "ss", name, "Ctrl-D (i.e. EOF)");
+		if (!o || PyObject_SetAttrString(builtins, name, o) < 0) {
+			Py_XDECREF(o);
+			goto out;
 		}
+		Py_DECREF(o);
+	}
+	o = PyObject_CallNoArgs(helper);
+	if (!o || PyObject_SetAttrString(builtins, "help", o) < 0) {
+		Py_XDECREF(o);
+		goto out;
+	}
+	Py_DECREF(o);
+	if (set_printer(builtins, printer, "copyright", Py_GetCopyright()) < 0 ||
+	    set_printer(builtins, printer, "credits",
+	                "    Thanks to CWI, CNRI, BeOpen.com, Zope Corporation and a cast of "
+	                "thousands\n    for supporting Python development.  See "
+	                "www.python.org for more information.") < 0 ||
+	    set_printer(builtins, printer, "license",
+	                "See https://www.python.org/psf/license/") < 0)
+		goto out;
+	if (interactive) {
+		PyObject *site = PyImport_ImportModule("site");
+		PyObject *r = site ? PyObject_CallMethod(site, "enablerlcompleter", NULL) : NULL;
+		Py_XDECREF(site);
+		if (!r)
+			goto out;
 		Py_DECREF(r);
 	}
-	Py_DECREF(site);
-	return 0;
+	rc = 0;
+out:
+	Py_XDECREF(quitter);
+	Py_XDECREF(helper);
+	Py_XDECREF(printer);
+	Py_XDECREF(sb);
+	Py_XDECREF(builtins);
+	return rc;
 }
 
 /*
@@ -407,6 +472,8 @@ start(const struct pyweld_config *cfg)
 		argv_command = config.run_command ? Py_EncodeLocale(config.run_command, NULL) : NULL;
 		argv_module = config.run_module ? Py_EncodeLocale(config.run_module, NULL) : NULL;
 		argv_file = config.run_filename ? Py_EncodeLocale(config.run_filename, NULL) : NULL;
+		interactive = cfg->parse_argv && (config.inspect || (!config.run_command &&
+		              !config.run_module && !config.run_filename && isatty(0)));
 		if (cfg->parse_argv && !config.quiet && !config.run_command &&
 		    !config.run_module && !config.run_filename &&
 		    (isatty(0) || config.inspect)) {
@@ -443,11 +510,27 @@ start(const struct pyweld_config *cfg)
 		return set_error(PYWELD_ERR_INIT, "cannot start the interpreter: %s%s%s",
 		                 st.func ? st.func : "", st.func ? ": " : "",
 		                 st.err_msg ? st.err_msg : "unknown error");
-	if (rt_frozen_files() < 0 || (want_site && site_builtins() < 0) ||
+	if (rt_frozen_files() < 0 || (want_site && site_builtins(banner || interactive) < 0) ||
 	    set_excepthook() < 0) {
 		from_exception();
 		return set_error(PYWELD_ERR_INIT, "cannot set up the builtins of site: %s",
 		                 pyweld_error());
+	}
+	/*
+	 * What start-up made lives until the end: moved out of the collector's
+	 * sight (gc.freeze), neither the application's collections nor the
+	 * final ones at exit walk it again.
+	 */
+	{
+		PyObject *gc = PyImport_ImportModule("gc");
+		PyObject *r = gc ? PyObject_CallMethod(gc, "freeze", NULL) : NULL;
+		Py_XDECREF(gc);
+		if (!r) {
+			from_exception();
+			return set_error(PYWELD_ERR_INIT, "cannot freeze start-up objects: %s",
+			                 pyweld_error());
+		}
+		Py_DECREF(r);
 	}
 	if (banner)
 		fprintf(stderr, "Python %s on %s\n%s\n", Py_GetVersion(), Py_GetPlatform(),

@@ -911,6 +911,8 @@ pack(struct build *b, struct strvec *objs)
 	struct itg_pack_stats st;
 	size_t nextra = 0;
 	int rc;
+	char *cache_root = b->cache ? util_abspath(b->cache) : pydist_default_cache();
+	char *code_cache = util_path_join(cache_root, "bytecode");
 
 	begin_step(b, "pack: the standard library%s", b->new_dists.n ? " and the packages" : "");
 	write_embedded(b, embedded_tools, tools);
@@ -942,6 +944,7 @@ pack(struct build *b, struct strvec *objs)
 		.nexclude_resources = b->exclude_resources.n,
 		.extra = extra, .nextra = nextra,
 		.tests = b->stdlib_tests, .source = !b->no_source, .optimize = 0,
+		.code_cache = code_cache,
 	};
 	if (itg_pack(&o, blob, &st, err, sizeof(err)) < 0)
 		die(b, "packing the modules failed: %s", err);
@@ -978,6 +981,8 @@ pack(struct build *b, struct strvec *objs)
 		die(b, "cannot assemble the module blob '%s' (status %d)", asm_path, rc);
 	strvec_push_owned(objs, obj);
 	free(helper_py);
+	free(cache_root);
+	free(code_cache);
 	free(main_py);
 	free(asm_path);
 	free(tools);

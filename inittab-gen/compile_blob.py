@@ -1,27 +1,63 @@
 # compile_blob.py: bytecode for the blob, compiled by the distribution's
 # own interpreter so that it matches the welded CPython exactly.
 #
-#   python3.11 -I compile_blob.py LIST OUT [OPTIMIZE]
+#   python3.11 -I compile_blob.py LIST OUT [OPTIMIZE [CACHE]]
 #
 # LIST is UTF-8 text, one module per line: "relpath<TAB>abspath" (relpath
 # names the file in tracebacks until the importer sets the real origin).
 # OUT receives, for each line in order: u32 status (0 compiled, 1 not
 # Python 3.11), u32 length, then marshal.dumps(code) or the error message.
-# Integers are little-endian.
+# Integers are little-endian.  CACHE, a directory, keeps compiled code by
+# the SHA-256 of (interpreter magic, optimize, relpath, source): a rebuild
+# compiles only what changed.
+import hashlib
+import importlib.util
 import marshal
+import os
 import struct
 import sys
+import tempfile
 
 optimize = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+cache = sys.argv[4] if len(sys.argv) > 4 else None
+if cache:
+    os.makedirs(cache, exist_ok=True)
+
+
+def compiled(rel, source):
+    key = None
+    if cache:
+        h = hashlib.sha256(importlib.util.MAGIC_NUMBER)
+        h.update(b"%d\0%s\0" % (optimize, rel.encode("utf-8", "surrogateescape")))
+        h.update(source)
+        key = os.path.join(cache, h.hexdigest()[:2], h.hexdigest())
+        try:
+            with open(key, "rb") as f:
+                return 0, f.read()
+        except OSError:
+            pass
+    try:
+        code = compile(source, rel, "exec", dont_inherit=True, optimize=optimize)
+        data, status = marshal.dumps(code), 0
+    except (SyntaxError, ValueError) as e:
+        return 1, str(e).encode("utf-8", "replace")
+    if key:
+        try:
+            os.makedirs(os.path.dirname(key), exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(key))
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, key)
+        except OSError:
+            pass            # a cache that cannot be written is only slower
+    return status, data
+
+
 with open(sys.argv[1], encoding="utf-8") as f, open(sys.argv[2], "wb") as out:
     for line in f:
         rel, path = line.rstrip("\n").split("\t", 1)
         with open(path, "rb") as src:
             source = src.read()
-        try:
-            code = compile(source, rel, "exec", dont_inherit=True, optimize=optimize)
-            data, status = marshal.dumps(code), 0
-        except (SyntaxError, ValueError) as e:
-            data, status = str(e).encode("utf-8", "replace"), 1
+        status, data = compiled(rel, source)
         out.write(struct.pack("<II", status, len(data)))
         out.write(data)

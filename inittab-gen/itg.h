@@ -133,6 +133,7 @@ struct itg_pack_options {
 	bool tests;                     /* keep test suites (the default drops them) */
 	bool source;                    /* keep .py sources (tracebacks, inspect) */
 	int optimize;                   /* compile() optimize level */
+	const char *code_cache;         /* compiled code kept by content, or NULL */
 };
 
 struct itg_pack_stats {

@@ -521,7 +521,7 @@ compile_all(struct packer *p)
 	snprintf(opt, sizeof(opt), "%d", p->o->optimize);
 	rc = util_run((char *const[]){ (char *)(uintptr_t)p->o->python, (char *)(uintptr_t)"-I",
 	                               (char *)(uintptr_t)p->o->compile_script, list, out, opt,
-	                               NULL }, NULL);
+	                               (char *)(uintptr_t)p->o->code_cache, NULL }, NULL);
 	if (rc != 0) {
 		rc = pfail(p, "compiling the modules with '%s' failed (status %d)", p->o->python, rc);
 		goto out;

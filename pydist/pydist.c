@@ -864,16 +864,25 @@ complete_install(struct job *j)
 		free(names[i]);
 	}
 	free(names);
-	static const char *const grammars[] = { "Grammar.txt", "PatternGrammar.txt", NULL };
-	for (size_t g = 0; rc == 0 && grammars[g]; g++) {
-		char *file = xasprintf("%s/lib/python3.11/lib2to3/%s", j->prefix, grammars[g]);
-		if (util_is_file(file))
-			rc = step(j, ARGV(python, (char *)(uintptr_t)"-I", (char *)(uintptr_t)"-m",
-			                  (char *)(uintptr_t)"lib2to3.pgen2.driver", file), NULL, NULL);
-		free(file);
+	/* Debian's lib2to3-no-pickled-grammar.diff stops the driver from saving
+	 * them: dump them directly, and check they exist. */
+	char *grammar = xasprintf("%s/lib/python3.11/lib2to3/Grammar.txt", j->prefix);
+	char *pattern = xasprintf("%s/lib/python3.11/lib2to3/PatternGrammar.txt", j->prefix);
+	if (rc == 0 && util_is_file(grammar) && util_is_file(pattern)) {
+		static const char dump[] =
+			"import os, sys\n"
+			"from lib2to3.pgen2 import driver, pgen\n"
+			"for p in sys.argv[1:]:\n"
+			"    out = driver._generate_pickle_name(p)\n"
+			"    pgen.generate_grammar(p).dump(out)\n"
+			"    assert os.path.isfile(out), out\n";
+		rc = step(j, ARGV(python, (char *)(uintptr_t)"-I", (char *)(uintptr_t)"-c",
+		                  (char *)(uintptr_t)dump, grammar, pattern), NULL, NULL);
+		if (rc == 0)
+			strvec_push(&j->adjustments, "generated lib2to3's grammar pickles");
 	}
-	if (rc == 0)
-		strvec_push(&j->adjustments, "generated lib2to3's grammar pickles");
+	free(grammar);
+	free(pattern);
 	free(src_test);
 	free(dst_test);
 	free(python);

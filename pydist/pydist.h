@@ -25,7 +25,7 @@
 #include <stddef.h>
 
 /* Bump when the recipe changes in a way that changes the result. */
-#define PYDIST_RECIPE "pyweld-dist-6"
+#define PYDIST_RECIPE "pyweld-dist-7"
 
 enum pydist_phase {
 	PYDIST_FETCH, PYDIST_UNPACK, PYDIST_CONFIGURE, PYDIST_MAKE,

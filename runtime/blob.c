@@ -154,10 +154,12 @@ rt_blob_check(struct rt_blob *b, const void *data, uint64_t size, char *err,
 	    (uint64_t)count > (size - index) / RT_BLOB_ENTRY_SIZE)
 		return bad(err, errlen, "index of %u entries at %llu is out of bounds",
 		           count, U(index));
-	if (names < index + (uint64_t)count * RT_BLOB_ENTRY_SIZE || names > size ||
+	/* The names follow the index exactly: the entry count, outside the
+	 * index's checksum, is thereby held to it. */
+	if (names != index + (uint64_t)count * RT_BLOB_ENTRY_SIZE || names > size ||
 	    names_size > size - names)
-		return bad(err, errlen, "names at %llu (%llu bytes) overlap the index or "
-		           "leave the blob", U(names), U(names_size));
+		return bad(err, errlen, "names at %llu (%llu bytes) do not follow the index of "
+		           "%u entries or leave the blob", U(names), U(names_size), count);
 	if (payloads < names + names_size || payloads > size)
 		return bad(err, errlen, "payloads at %llu overlap the names or leave the "
 		           "blob (size %llu)", U(payloads), U(size));

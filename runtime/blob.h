@@ -9,13 +9,14 @@
  *
  *   header (64 bytes)
  *     0   char[8]  magic "PYWELDB\x01"
- *     8   u32      version (1)
+ *     8   u32      version (2)
  *     12  u32      header size (64)
  *     16  u64      total size of the blob
  *     24  u32      number of entries (N)
  *     28  u32      CRC-32C of the index and the names areas
  *     32  u64      index offset        N entries of 40 bytes, sorted
- *     40  u64      names offset        entry names, each NUL-terminated
+ *     40  u64      names offset        entry names, each NUL-terminated;
+ *                                      right after the index (index + N * 40)
  *     48  u64      names size
  *     56  u64      data offset         payloads, in index order
  *

@@ -154,6 +154,39 @@ typedef struct {
 
 static PyTypeObject ImporterType;
 
+/*
+ * The portions of a namespace package on its parent path (sys.path, or the
+ * parent package's __path__), as PathFinder would find them; NULL (no
+ * exception) when there are none or they cannot be had.
+ */
+static PyObject *
+namespace_portions(PyObject *name)
+{
+	Py_ssize_t dot = PyUnicode_FindChar(name, '.', 0, PyUnicode_GET_LENGTH(name), -1);
+	PyObject *parent_path = NULL, *spec = NULL, *locs = NULL;
+
+	if (dot >= 0) {
+		PyObject *parent = PyUnicode_Substring(name, 0, dot);
+		PyObject *mods = PySys_GetObject("modules");
+		PyObject *pmod = parent && mods ? PyDict_GetItemWithError(mods, parent) : NULL;
+		parent_path = pmod ? PyObject_GetAttrString(pmod, "__path__") : NULL;
+		Py_XDECREF(parent);
+	} else {
+		parent_path = PySys_GetObject("path");
+		Py_XINCREF(parent_path);
+	}
+	if (parent_path)
+		spec = PyObject_CallFunctionObjArgs(path_finder_get_spec, name, parent_path, NULL);
+	if (spec && spec != Py_None)
+		locs = PyObject_GetAttrString(spec, "submodule_search_locations");
+	if (locs && (!PyList_Check(locs) || PyList_GET_SIZE(locs) == 0))
+		Py_CLEAR(locs);
+	PyErr_Clear();
+	Py_XDECREF(spec);
+	Py_XDECREF(parent_path);
+	return locs;
+}
+
 static PyObject *
 make_spec(PyObject *self, PyObject *name, const struct rt_blob_entry *e)
 {
@@ -192,6 +225,13 @@ make_spec(PyObject *self, PyObject *name, const struct rt_blob_entry *e)
 		}
 		PyList_SET_ITEM(locs, 0, dir);
 		if (e->flags & RT_BLOB_NAMESPACE) {
+			/* Every portion already on the parent path (directories on
+			 * sys.path too), found as PathFinder finds them; ours at least. */
+			PyObject *portions = namespace_portions(name);
+			if (portions) {
+				Py_DECREF(locs);
+				locs = portions;
+			}
 			PyObject *ns = PyObject_CallFunctionObjArgs(namespace_path, name, locs,
 			                                            path_finder_get_spec, NULL);
 			Py_DECREF(locs);
@@ -958,8 +998,28 @@ rt_main_globals(PyObject *dict, const char *name)
 int
 rt_blob_open(const struct rt_app *app, char *err, size_t errlen)
 {
-	return rt_blob_check(&blob, app->blob, (uint64_t)(app->blob_end - app->blob), err,
-	                     errlen);
+	if (rt_blob_check(&blob, app->blob, (uint64_t)(app->blob_end - app->blob), err,
+	                  errlen) < 0)
+		return -1;
+	/*
+	 * The codecs the interpreter needs before it can report anything: a
+	 * damaged one would only surface as CPython's "failed to get the Python
+	 * codec of the filesystem encoding" with its path dump.  Checked now
+	 * (a few hundred KiB).
+	 */
+	for (uint32_t i = rt_blob_lower_bound(&blob, RT_BLOB_MODULE, "encodings", 9);
+	     i < blob.count; i++) {
+		struct rt_blob_entry e;
+		rt_blob_get(&blob, i, &e);
+		if ((e.flags & RT_BLOB_KIND_MASK) != RT_BLOB_MODULE ||
+		    strncmp(e.name, "encodings", 9) != 0)
+			break;
+		if (rt_blob_verify(&e) < 0) {
+			snprintf(err, errlen, "%s fails its checksum", e.name);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /*

@@ -455,31 +455,52 @@ start(const struct pyweld_config *cfg)
 	__nss_configure_lookup("group", "files");
 	__nss_configure_lookup("shadow", "files");
 #endif
-	st = configure(&config, cfg);
+	PyConfig_InitPythonConfig(&config);     /* cleared below whatever happens */
 	/*
-	 * Read the command line now (-S, -q, -c ...): site itself never runs,
-	 * but its builtins follow -S; and since CPython prints the REPL's
-	 * "Type help..." line only when it runs site, the banner is ours.
+	 * Read the command line first (-S, -q, -c ...) on a configuration of its
+	 * own: site itself never runs, but its builtins follow -S; and since
+	 * CPython prints the REPL's "Type help..." line only when it runs site,
+	 * the banner is ours.  The interpreter then starts from a fresh
+	 * configuration (a configuration read twice loses options such as
+	 * -X warn_default_encoding).
 	 */
-	if (!PyStatus_Exception(st))
-		st = PyConfig_Read(&config);
-	if (!PyStatus_Exception(st)) {
-		want_site = config.site_import;
-		config.site_import = 0;
-		free(argv_command);
-		free(argv_module);
-		free(argv_file);
-		argv_command = config.run_command ? Py_EncodeLocale(config.run_command, NULL) : NULL;
-		argv_module = config.run_module ? Py_EncodeLocale(config.run_module, NULL) : NULL;
-		argv_file = config.run_filename ? Py_EncodeLocale(config.run_filename, NULL) : NULL;
-		interactive = cfg->parse_argv && (config.inspect || (!config.run_command &&
-		              !config.run_module && !config.run_filename && isatty(0)));
-		if (cfg->parse_argv && !config.quiet && !config.run_command &&
-		    !config.run_module && !config.run_filename &&
-		    (isatty(0) || config.inspect)) {
-			banner = 1;
-			config.quiet = 1;
+	{
+		PyConfig probe;
+		st = configure(&probe, cfg);
+		if (!PyStatus_Exception(st))
+			st = PyConfig_Read(&probe);
+		if (!PyStatus_Exception(st)) {
+			want_site = probe.site_import;
+			free(argv_command);
+			free(argv_module);
+			free(argv_file);
+			argv_command = probe.run_command ? Py_EncodeLocale(probe.run_command, NULL)
+			               : NULL;
+			argv_module = probe.run_module ? Py_EncodeLocale(probe.run_module, NULL) : NULL;
+			argv_file = probe.run_filename ? Py_EncodeLocale(probe.run_filename, NULL)
+			            : NULL;
+			interactive = cfg->parse_argv && (probe.inspect || (!probe.run_command &&
+			              !probe.run_module && !probe.run_filename && isatty(0)));
+			banner = cfg->parse_argv && !probe.quiet && !probe.run_command &&
+			         !probe.run_module && !probe.run_filename &&
+			         (isatty(0) || probe.inspect);
 		}
+		PyConfig_Clear(&probe);
+		if (PyStatus_IsExit(st)) {
+			exit_code = st.exitcode;
+			state = S_FINISHED;
+			return set_error(PYWELD_ERR_EXIT, "the interpreter exited while starting "
+			                 "(status %d)", st.exitcode);
+		}
+	}
+	if (!PyStatus_Exception(st)) {
+		PyConfig_Clear(&config);
+		st = configure(&config, cfg);
+	}
+	if (!PyStatus_Exception(st)) {
+		config.site_import = 0;
+		if (banner)
+			config.quiet = 1;
 	}
 	if (!PyStatus_Exception(st))
 		st = Py_InitializeFromConfig(&config);

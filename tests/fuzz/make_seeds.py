@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Writes the hand-made seeds of the blob fuzzer (tests/fuzz/corpus/).
+
+    python3 tests/fuzz/make_seeds.py tests/fuzz/corpus
+
+  empty.blob  a blob of no entries: the header alone;
+  tiny.blob   every kind and flag once: a package with source, a module
+              without, a namespace package, a binary resource, an empty
+              resource and a metadata file, laid out as inittab-gen/pack.c
+              lays them (names after the index, payloads from a 16-byte
+              boundary, in index order).
+
+The third seed, pw_resources.blob, comes from pyweld's own packer: the
+modules.blob of a weld of the test package tests/integration/packages/
+pw_resources with everything else left out (the default weld's blob holds
+the standard library, ~22 MB: too large to mutate at speed, and run_fuzz.sh
+caps inputs at 64 KB; the ctest test still checks that one in phase 1):
+
+    W=/tmp/pyweld-seed/W
+    pyweld build --setup-py tests/integration/packages/pw_resources \\
+        --exclude-module '^(?!pw_)' --exclude-resource '^(?!pw_)' \\
+        --keep-work --work-dir $W -o /tmp/pyweld-seed/app
+    cp $W/modules.blob tests/fuzz/corpus/pw_resources.blob
+
+(about 32 KB, 23 entries; its direct_url.json names $W).  Rebuild it when
+the format changes: run_fuzz.sh wants every seed accepted as it is.
+
+Output is deterministic; the format is runtime/blob.h's, version 2: the
+header records the CRC-32C of the index and names areas, each entry the
+CRC-32C of its payloads (code then source).
+"""
+import os
+import struct
+import sys
+
+MODULE, RESOURCE, METADATA = 1, 2, 3
+PACKAGE, NAMESPACE, SOURCE = 0x10, 0x20, 0x40
+VERSION = 2
+
+
+def _crc32c_table():
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ (0x82F63B78 if c & 1 else 0)
+        table.append(c)
+    return table
+
+
+_TABLE = _crc32c_table()
+
+
+def crc32c(data, crc=0):
+    """CRC-32C (Castagnoli) of data, continuing from crc, as rt_crc32c."""
+    crc ^= 0xFFFFFFFF
+    for byte in data:
+        crc = _TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+assert crc32c(b"123456789") == 0xE3069283
+assert crc32c(bytes(32)) == 0x8A9136AA
+
+
+def blob(entries):
+    """entries: (flags, name, data, source or None), in any order."""
+    entries = sorted(entries, key=lambda e: (e[0] & 0x0F, e[1].encode()))
+    index_off = 64
+    names_off = index_off + 40 * len(entries)
+    names = b""
+    noffs = []
+    for _, name, _, _ in entries:
+        noffs.append(len(names))
+        names += name.encode() + b"\0"
+    data_off = (names_off + len(names) + 15) & ~15
+    payload = b""
+    index = b""
+    for (flags, name, data, source), noff in zip(entries, noffs):
+        aoff = data_off + len(payload)
+        payload += data
+        boff, blen = 0, 0
+        if source is not None:
+            flags |= SOURCE
+            boff = data_off + len(payload)
+            blen = len(source)
+            payload += source
+        crc = crc32c(data + (source if source is not None else b""))
+        index += struct.pack("<IIIIQIIQ", noff, len(name.encode()), flags, crc, aoff,
+                             len(data), blen, boff)
+    total = data_off + len(payload)
+    header = b"PYWELDB\x01" + struct.pack("<IIQIIQQQQ", VERSION, 64, total, len(entries),
+                                           crc32c(index + names), index_off, names_off,
+                                           len(names), data_off)
+    out = header + index + names
+    out += b"\0" * (data_off - len(out))
+    out += payload
+    assert len(out) == total
+    return out
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__),
+                                                             "corpus")
+    os.makedirs(out, exist_ok=True)
+    seeds = {
+        "empty.blob": blob([]),
+        "tiny.blob": blob([
+            (MODULE | PACKAGE, "pkg", b"\xe3code-of-pkg", b"'''pkg'''\n"),
+            (MODULE, "pkg.mod", b"\xe3code-of-pkg.mod", None),
+            (MODULE | NAMESPACE, "ns", b"", None),
+            (MODULE, "ns.sub", b"\xe3code", b"x = 1\n"),
+            (RESOURCE, "pkg/data/blob.bin", bytes(range(256)), None),
+            (RESOURCE, "pkg/empty.txt", b"", None),
+            (METADATA, "pkg-1.0.dist-info/METADATA",
+             b"Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n", None),
+        ]),
+    }
+    for name, data in seeds.items():
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
+        print(f"{name}: {len(data)} bytes")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""pw_resources.sub: a subpackage with its own data file."""

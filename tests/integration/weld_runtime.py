@@ -1,0 +1,816 @@
+#!/usr/bin/env python3
+"""A welded binary at run time behaves like `python`: four binaries against stock CPython.
+
+Builds, once per run, four binaries from the distribution alone (no packages):
+
+  py      no entry point: must behave like `python` (REPL, -c, -m, a script);
+  code    --python-code APP_SRC: runs the code, passing sys.argv through;
+  script  --script app.py (the same APP_SRC): likewise;
+  mod     -m json.tool: runs the module like `python -m json.tool`.
+
+and runs each behaviour both in a binary and in the distribution's stock
+dynamic interpreter run the same way (`prefix/bin/python3.11 -I ...`: the
+binary ignores PYTHON* variables and leaves the current directory off
+sys.path, as -I does), comparing exit statuses, stdout and stderr (with the
+interpreter's path replaced by EXE).
+
+APP_SRC is a small program whose first argument picks a scenario; code and
+script are compared with `python3.11 -I app.py` (a file, not -c: a
+multiprocessing spawn child of `python -c` cannot find functions of
+__main__, while a binary's __main__ is an importable module).  Scenarios:
+  names          dir() of __main__ before the program binds anything: what
+                 start-up code leaves behind;
+  argv           sys.argv[1:] passed through, options included;
+  flags          sys.flags, sys.path is [the binary], sys.executable;
+  exit N / exit-msg / exit-site / quit-site
+                 sys.exit(N), SystemExit("message"), exit() and quit() of site;
+  raise          an uncaught exception: status 1, its traceback as python's;
+  sigint-self    SIGINT to itself: KeyboardInterrupt, death by SIGINT (-2);
+  wait           killed from outside with SIGINT while sleeping; likewise;
+  catch-sigint   SIGINT caught as KeyboardInterrupt by the program;
+  pipe           writing to a closed pipe: BrokenPipeError and status 1, not
+                 death by SIGPIPE;
+  signals        the handlers in place (SIGINT, SIGPIPE, SIGXFSZ, SIGTERM);
+  mp METHOD      multiprocessing Pool, Process, Queue, Lock with spawn,
+                 forkserver and fork: results, child exit codes, and nothing
+                 else (no second run of the application).
+
+py additionally: -c, -m, a script path, a script on stdin and `-`, the REPL on
+a pipe (-i) and on a terminal (a pty; Ctrl-C stops a statement), -V, -h, flags
+(-S, -O, -B, -W error, -X utf8), bad options and missing scripts or modules,
+PYTHON* variables ignored (the policy; -I ignores them too), the locale's
+encoding (C.UTF-8 and C), subprocess with [sys.executable, '-c', ...].
+
+mod: stdin to stdout, file arguments, --help, a bad option, invalid JSON,
+a closed pipe, SIGINT while it waits for input (status, traceback frames and
+source lines as `python -m json.tool`'s).
+
+code and script also: '-c CODE' is an argument of the program, not python's.
+
+Differences that are deliberate are normalised, each said where it is done:
+sys.flags.no_site (the binary does not run site, and sets up exit, quit,
+help, copyright, credits and license itself), license's text (looked for
+in files beside os.__file__), and the REPL's line editing on a terminal
+(site's readline completion, which python -I leaves out: compared with
+python -E -s).  Everything else must be as python's.
+
+Every check is reported, then the test fails if any failed.  The work
+directory is removed when all pass and kept (path printed) otherwise.
+Exit status: 0 passed, 1 failed, 77 skipped (no distribution).
+"""
+import argparse
+import difflib
+import json
+import os
+import pty
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+SKIP = 77
+
+APP_SRC = r'''_names = sorted(dir())
+import json, os, signal, sys, time
+
+
+def square(x):
+    return x * x
+
+
+def boom():
+    raise ValueError("boom")
+
+
+def scenario(what, args):
+    if what == "names":
+        print(json.dumps(_names))
+    elif what == "argv":
+        print(json.dumps(sys.argv[1:]))
+    elif what == "flags":
+        print(sys.flags)
+        print(json.dumps({"path": sys.path, "executable": sys.executable,
+                          "argv0": sys.argv[0], "main_name": __name__}))
+    elif what == "exit":
+        sys.exit(int(args[0]))
+    elif what == "exit-msg":
+        raise SystemExit("bye")
+    elif what == "exit-site":
+        exit(5)
+    elif what == "quit-site":
+        quit(6)
+    elif what == "raise":
+        boom()
+    elif what == "sigint-self":
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(30)
+    elif what == "wait":
+        print("ready", flush=True)
+        time.sleep(60)
+    elif what == "catch-sigint":
+        try:
+            print("ready", flush=True)
+            time.sleep(60)
+        except KeyboardInterrupt:
+            print("caught KeyboardInterrupt")
+            sys.exit(9)
+    elif what == "pipe":
+        for i in range(200000):
+            print("x" * 79)
+    elif what == "signals":
+        print(json.dumps([str(signal.getsignal(s)) for s in
+                          (signal.SIGINT, signal.SIGPIPE, signal.SIGXFSZ, signal.SIGTERM)]))
+    elif what == "mp":
+        import multiprocessing
+        ctx = multiprocessing.get_context(args[0])
+        with ctx.Pool(2) as pool:
+            print("pool", pool.map(square, range(6)), flush=True)
+        q = ctx.Queue()
+        lock = ctx.Lock()
+        p = ctx.Process(target=q.put, args=(["queued", 42],))
+        p.start()
+        print("queue", q.get(timeout=60), flush=True)
+        p.join()
+        print("exitcode", p.exitcode)
+        for target, arg in ((sys.exit, 3), (boom, None)):
+            p = ctx.Process(target=target, args=() if arg is None else (arg,))
+            p.start()
+            p.join()
+            print("exitcode", p.exitcode, flush=True)
+        with lock:
+            print("locked", flush=True)
+    else:
+        print(f"app: unknown scenario {sys.argv[1:]!r}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    scenario(sys.argv[1] if len(sys.argv) > 1 else "", sys.argv[2:])
+'''
+
+
+class Failure(Exception):
+    """The test failed; the checks say why."""
+
+
+class Skip(Exception):
+    """A prerequisite is truly absent; the message says which."""
+
+
+def scrubbed_env(tmp):
+    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "LC_ALL": "C.UTF-8", "TZ": "UTC",
+            "HOME": tmp, "TMPDIR": tmp}
+
+
+def default_sigint():
+    # a child of a shell's background job inherits SIGINT ignored; python
+    # then leaves it ignored: give every child the default
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+class Result:
+    def __init__(self, rc, out, err):
+        self.rc, self.out, self.err = rc, out, err
+
+    def __repr__(self):
+        return f"status {self.rc}\n--- stdout\n{self.out}--- stderr\n{self.err}"
+
+
+class Context:
+    def __init__(self, args):
+        self.args = args
+        self.pyweld = os.path.abspath(args.pyweld)
+        base = os.environ.get("TMPDIR") or "/tmp"
+        self.dir = os.path.realpath(tempfile.mkdtemp(prefix="pyweld-weld_runtime-", dir=base))
+        self.env = scrubbed_env(self.dir)
+        self.cache_env = {k: os.environ[k] for k in ("PYWELD_CACHE", "XDG_CACHE_HOME", "HOME")
+                          if os.environ.get(k)}
+        self.checks = 0
+        self.failed = []
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def check(self, name, ok, detail=""):
+        self.checks += 1
+        if ok:
+            print(f"ok    {name}", flush=True)
+        else:
+            lines = detail.splitlines()
+            if len(lines) > 60:
+                lines = lines[:60] + [f"[... {len(lines) - 60} more lines]"]
+            print(f"FAIL  {name}\n" + "".join(f"      {x}\n" for x in lines), flush=True)
+            self.failed.append(name)
+        return ok
+
+    def run(self, argv, stdin=b"", env=None, timeout=120, cwd=None):
+        """Runs argv in its own process group; on a timeout kills the group and
+        returns status "timeout" (what it wrote so far kept)."""
+        p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=env or self.env, cwd=cwd or self.dir,
+                             start_new_session=True, preexec_fn=default_sigint)
+        try:
+            out, err = p.communicate(stdin, timeout=timeout)
+            rc = p.returncode
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            out, err = p.communicate()
+            rc = "timeout"
+            err += b"\n[weld_runtime: still running after %d s: killed]\n" % timeout
+        return Result(rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
+
+
+# --- normalising and comparing ------------------------------------------------------
+
+FRAME = re.compile(r'^  File "([^"]*)", line (\d+), in (.*)$')
+
+
+def parse_traceback(err):
+    """[(file, line, function, source or None)] of the last traceback in err."""
+    lines = err.splitlines()
+    start = max((i for i, l in enumerate(lines) if l.startswith("Traceback (most recent")),
+                default=None)
+    if start is None:
+        return []
+    frames = []
+    i = start + 1
+    while i < len(lines):
+        m = FRAME.match(lines[i])
+        if not m:
+            if lines[i].startswith("    "):
+                i += 1
+                continue
+            break
+        src = None
+        if i + 1 < len(lines) and lines[i + 1].startswith("    ") and \
+                not FRAME.match(lines[i + 1]):
+            src = lines[i + 1].strip()
+        frames.append((m.group(1), int(m.group(2)), m.group(3), src))
+        i += 1
+    return frames
+
+
+def last_line(text):
+    lines = [l for l in text.splitlines() if l.strip()]
+    return lines[-1] if lines else ""
+
+
+class Pair:
+    """One behaviour run in a binary and in stock, and compared."""
+
+    def __init__(self, ctx, subs):
+        self.ctx = ctx
+        self.subs = subs            # (text, replacement), longest first
+
+    def norm(self, text):
+        for a, b in self.subs:
+            text = text.replace(a, b)
+        # The binary does not run site (runtime/start.c: it would read a
+        # pyvenv.cfg beside the binary and add site-packages), so
+        # sys.flags.no_site is 1 where python -I says 0; what site gives a
+        # session (exit, quit, help, ...) is checked on its own.
+        return re.sub(r"\bno_site=[01]\b", "no_site=?", text)
+
+    def compare(self, name, got, want, out=True, err=True, rc=True, tb=False):
+        """Compares two Results after normalising; err=False compares the last line."""
+        diffs = []
+        if rc and got.rc != want.rc:
+            diffs.append(f"exit status {got.rc}, python {want.rc}")
+        g_out, w_out = self.norm(got.out), self.norm(want.out)
+        g_err, w_err = self.norm(got.err), self.norm(want.err)
+        if out and g_out != w_out:
+            diffs.append("stdout differs:\n" + diff(w_out, g_out))
+        if err is True and not tb and g_err != w_err:
+            diffs.append("stderr differs:\n" + diff(w_err, g_err))
+        elif err is not True and last_line(g_err) != last_line(w_err):
+            diffs.append(f"stderr's last line {last_line(g_err)!r}, python "
+                         f"{last_line(w_err)!r}\n--- stderr:\n{g_err}")
+        return self.ctx.check(name, not diffs, "\n".join(diffs))
+
+
+def diff(want, got):
+    d = difflib.unified_diff(want.splitlines(), got.splitlines(), "python", "binary",
+                             lineterm="", n=2)
+    text = "\n".join(d)
+    return text if len(text) < 4000 else text[:4000] + "\n[...]"
+
+
+# --- the binaries -------------------------------------------------------------------
+
+def distribution(ctx):
+    env = dict(ctx.env, **ctx.cache_env)
+    p = ctx.run([ctx.pyweld, "python", "path"], env=env)
+    if p.rc != 0:
+        raise Skip(f"no CPython distribution ('pyweld python path' exited {p.rc}: "
+                   f"{p.err.strip()}); run 'pyweld python build'")
+    stock = os.path.join(p.out.strip(), "prefix", "bin", "python3.11")
+    if not os.access(stock, os.X_OK):
+        raise Failure(f"the distribution has no '{stock}'")
+    return stock
+
+
+def build(ctx, name, *opts):
+    out = ctx.path(name)
+    env = dict(ctx.env, **ctx.cache_env)
+    t0 = time.monotonic()
+    p = ctx.run([ctx.pyweld, "build", *opts, "-o", out], env=env, timeout=1800)
+    if p.rc != 0:
+        raise Failure(f"'pyweld build {' '.join(opts)}' exited {p.rc}:\n{p.err}{p.out}")
+    what = " ".join(o.splitlines()[0][:40] for o in opts) or "no entry point"
+    print(f"built {name} ({what}) in {time.monotonic() - t0:.1f} s", flush=True)
+    return out
+
+
+# --- scenarios shared by py (with app.py), code and script --------------------------
+
+def app_scenarios(ctx, label, argv0, stock, app_py, pair):
+    """Runs APP_SRC's scenarios as argv0 + args and as python -I app.py args."""
+    S = [stock, "-I", app_py]
+
+    def both(*args, **kw):
+        return ctx.run(argv0 + list(args), **kw), ctx.run(S + list(args), **kw)
+
+    g, w = both("names")
+    try:
+        gn, wn = set(json.loads(g.out)), set(json.loads(w.out))
+        ctx.check(f"{label}: __main__ holds what python's holds before the program runs",
+                  gn == wn, f"extra: {sorted(gn - wn)}, missing: {sorted(wn - gn)}")
+    except ValueError:
+        ctx.check(f"{label}: __main__ holds what python's holds", False, repr(g))
+
+    args = ["argv", "-c", "print(1)", "-m", "x", "--", "-", "é", "a b", ""]
+    pair.compare(f"{label}: sys.argv[1:] passed through", *both(*args))
+
+    g, w = both("flags")
+    pair.compare(f"{label}: sys.flags as python -I", Result(g.rc, g.out.splitlines()[0] + "\n"
+                                                            if g.out else "", g.err),
+                 Result(w.rc, w.out.splitlines()[0] + "\n" if w.out else "", w.err))
+    try:
+        info = json.loads(g.out.splitlines()[1])
+        exe = os.path.realpath(argv0[0])
+        ctx.check(f"{label}: sys.executable is the binary", info["executable"] == exe,
+                  f"sys.executable {info['executable']!r}, binary {exe!r}")
+        ctx.check(f"{label}: sys.path is [the binary]", info["path"] == [exe],
+                  f"sys.path {info['path']!r}")
+        ctx.check(f"{label}: __name__ is '__main__'", info["main_name"] == "__main__",
+                  repr(info["main_name"]))
+    except (ValueError, IndexError, KeyError):
+        ctx.check(f"{label}: sys.executable, sys.path", False, repr(g))
+
+    for args in (["exit", "0"], ["exit", "3"], ["exit", "255"], ["exit-msg"],
+                 ["exit-site"], ["quit-site"], ["nosuch"]):
+        pair.compare(f"{label}: {' '.join(args)}: status and output as python", *both(*args))
+
+    g, w = both("raise")
+    pair.compare(f"{label}: uncaught exception: status 1 and the exception", g, w, err=False)
+    traceback_checks(ctx, label, g, w, app_py)
+
+    g, w = both("sigint-self")
+    pair.compare(f"{label}: SIGINT to itself: KeyboardInterrupt, status {w.rc}", g, w,
+                 err=False)
+    for what in ("wait", "catch-sigint"):
+        g = interrupt(ctx, argv0 + [what])
+        w = interrupt(ctx, S + [what])
+        pair.compare(f"{label}: {what} + SIGINT from outside: status {w.rc}", g, w, err=False)
+
+    g = closed_pipe(ctx, argv0 + ["pipe"])
+    w = closed_pipe(ctx, S + ["pipe"])
+    pair.compare(f"{label}: writing to a closed pipe: BrokenPipeError, status {w.rc}", g, w,
+                 out=False, err=False)
+
+    pair.compare(f"{label}: signal handlers as python's", *both("signals"))
+
+    for method in ("spawn", "forkserver", "fork"):
+        g, w = both("mp", method, timeout=120)
+        pair.compare(f"{label}: multiprocessing {method}", g, w, err=False)
+        ctx.check(f"{label}: multiprocessing {method}: nothing on stderr but the child's "
+                  f"ValueError", normalise_mp_err(pair.norm(g.err)) ==
+                  normalise_mp_err(pair.norm(w.err)), diff(pair.norm(w.err), pair.norm(g.err)))
+
+
+def normalise_mp_err(err):
+    # the traceback of the child that raises: frames differ (runpy), keep the rest
+    return [l for l in err.splitlines() if not l.startswith(("  ", "Traceback", "Process "))]
+
+
+def traceback_checks(ctx, label, got, want, app_py):
+    """The frames of an uncaught exception's traceback, against python's."""
+    def user(frames, names):
+        return [(ln, fn) for f, ln, fn, _ in frames if os.path.basename(f) in names]
+
+    gf, wf = parse_traceback(got.err), parse_traceback(want.err)
+    names = {os.path.basename(app_py), "__pyweld_main__.py", "__pyweld_main__.pyc"}
+    ctx.check(f"{label}: uncaught exception: the program's frames (line, function)",
+              user(gf, names) == user(wf, names) and user(wf, names),
+              f"binary: {user(gf, names)}\npython: {user(wf, names)}\n--- stderr:\n{got.err}")
+    extra = [f for f in gf if os.path.basename(f[0]) not in names]
+    wextra = [f for f in wf if os.path.basename(f[0]) not in names]
+    ctx.check(f"{label}: uncaught exception: no frames of pyweld's start-up",
+              [f[:3] for f in extra] == [f[:3] for f in wextra],
+              f"binary's other frames: {extra}\npython's: {wextra}")
+    ctx.check(f"{label}: uncaught exception: the traceback shows the source lines",
+              [f[3] for f in gf if os.path.basename(f[0]) in names] ==
+              [f[3] for f in wf if os.path.basename(f[0]) in names],
+              f"binary:\n{got.err}\npython:\n{want.err}")
+
+
+def interrupt(ctx, argv, ready=b"ready\n"):
+    """Starts argv, waits for its "ready" line, sends SIGINT; returns its Result."""
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ctx.env,
+                         cwd=ctx.dir, stdin=subprocess.DEVNULL, preexec_fn=default_sigint,
+                         start_new_session=True)
+    first = p.stdout.readline()
+    if first == ready:
+        p.send_signal(signal.SIGINT)
+    try:
+        out, err = p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, err = p.communicate()
+        err += b"\n[weld_runtime: still running 60 s after SIGINT, killed]"
+    return Result(p.returncode, (first + out).decode("utf-8", "replace"),
+                  err.decode("utf-8", "replace"))
+
+
+def closed_pipe(ctx, argv, stdin=None):
+    """Reads one line of argv's output, then closes the pipe; returns its Result."""
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ctx.env,
+                         cwd=ctx.dir, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                         preexec_fn=default_sigint, start_new_session=True)
+    if stdin:
+        # write in the background of the child's reading: it may stop early
+        import threading
+        t = threading.Thread(target=lambda: (_safe_write(p.stdin, stdin)), daemon=True)
+        t.start()
+    first = p.stdout.readline()
+    p.stdout.close()
+    try:
+        p.wait(timeout=60)
+        note = b""
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        note = b"\n[weld_runtime: still running 60 s after the pipe closed: killed]"
+    err = p.stderr.read() + note
+    return Result(p.returncode, first.decode("utf-8", "replace"),
+                  err.decode("utf-8", "replace"))
+
+
+def _safe_write(f, data):
+    try:
+        f.write(data)
+        f.close()
+    except OSError:
+        pass
+
+
+def wait_reading_stdin(pid, timeout=10):
+    """Waits until pid sits in read(0, ...); False if that cannot be seen."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            with open(f"/proc/{pid}/syscall") as f:
+                fields = f.read().split()
+        except OSError:
+            return False
+        if len(fields) > 1 and fields[0] == "0" and int(fields[1], 16) == 0:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def interrupt_reading(ctx, argv):
+    """Starts argv reading stdin, sends SIGINT once it waits in read(0)."""
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ctx.env,
+                         cwd=ctx.dir, stdin=subprocess.PIPE, preexec_fn=default_sigint,
+                         start_new_session=True)
+    seen = wait_reading_stdin(p.pid)
+    if not seen:
+        time.sleep(2)
+    p.send_signal(signal.SIGINT)
+    try:
+        out, err = p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, err = p.communicate()
+    return Result(p.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
+
+
+# --- the terminal -------------------------------------------------------------------
+
+def pty_session(argv, env, cwd, steps, timeout=20):
+    """Runs argv on a pty, its controlling terminal.
+
+    steps: [(bytes to send or None, bytes to wait for or None)]; returns the
+    transcript (CR LF as LF) and the exit status; killed after timeout s.
+    """
+    pid, fd = pty.fork()
+    if pid == 0:
+        try:
+            os.chdir(cwd)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.execve(argv[0], argv, env)
+        finally:
+            os._exit(127)
+    out = b""
+    pos = 0
+
+    def read_until(token):
+        """Reads until token appears after the last one found (None: until EOF)."""
+        nonlocal out, pos
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if token is not None and out.find(token, pos) >= 0:
+                pos = out.find(token, pos) + len(token)
+                return True
+            r, _, _ = select.select([fd], [], [], 0.1)
+            if r:
+                try:
+                    data = os.read(fd, 4096)
+                except OSError:
+                    data = b""
+                if not data:
+                    return token is None
+                out += data
+        return False
+
+    for send, want in steps:
+        if send:
+            os.write(fd, send)
+        if want is not None and not read_until(want):
+            break
+    note = b""
+    if not read_until(None):
+        os.kill(pid, signal.SIGKILL)
+        note = b"\n[weld_runtime: no end of the session in %d s: killed]" % timeout
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return (out + note).decode("utf-8", "replace").replace("\r\n", "\n"), \
+        os.waitstatus_to_exitcode(status)
+
+
+# --- py: behaves like python --------------------------------------------------------
+
+def python_mode(ctx, py, stock, pair):
+    P, S = [py], [stock, "-I"]
+
+    def both(*args, **kw):
+        return ctx.run(P + list(args), **kw), ctx.run(S + list(args), **kw)
+
+    code = "import sys, json; print(json.dumps(sys.argv))"
+    pair.compare("py: -c with arguments", *both("-c", code, "a", "-c", "--", "b"))
+    pair.compare("py: -c: __main__ as python's",
+                 *both("-c", "print(sorted(dir())); print(__name__, __spec__, __loader__)"))
+    # (license's text is looked for in files beside os.__file__: inside the
+    # binary there are none, and it names the URL instead; only its type)
+    pair.compare("py: -c: exit, quit, help, copyright, credits, license (site's builtins)",
+                 *both("-c", "print([type(f).__name__ for f in (exit, quit, help, copyright, "
+                       "credits, license)], [repr(f)[:40] for f in (exit, quit, help, "
+                       "copyright, credits)])"))
+    pair.compare("py: -c: sys.exit(4)", *both("-c", "import sys; sys.exit(4)"))
+    pair.compare("py: -c: uncaught exception", *both("-c", "1/0"))
+    pair.compare("py: -c: sys.flags, sys.argv, sys.orig_argv",
+                 *both("-c", "import sys; print(sys.flags, sys.argv, sys.orig_argv[-3:])",
+                       "x"))
+    g = ctx.run(P + ["-c", "import sys, json; print(json.dumps([sys.executable, sys.path, "
+                     "sys.prefix, sys.exec_prefix, sys.base_prefix]))"])
+    try:
+        exe, path, *prefixes = json.loads(g.out)
+        ctx.check("py: sys.executable is the binary", exe == py, f"{exe!r} != {py!r}")
+        ctx.check("py: sys.path is [the binary] (no directory of the build machine)",
+                  path == [py], f"sys.path = {path!r}; prefixes {prefixes!r}")
+    except ValueError:
+        ctx.check("py: sys.executable, sys.path", False, repr(g))
+
+    # -m
+    data = b'{"b": [1, 2, {"c": null}], "a": "\\u00e9"}\n'
+    pair.compare("py: -m json.tool", *both("-m", "json.tool", "--sort-keys", stdin=data))
+    pair.compare("py: -m with a missing module", *both("-m", "nosuchmodule_pyweld"))
+    pair.compare("py: -m a package (__main__)", *both("-m", "json", stdin=b"[]"))
+
+    # a script path, stdin
+    app_py = ctx.path("app.py")
+    prog = ctx.path("prog.py")
+    with open(prog, "w") as f:
+        f.write("import sys\nprint(sys.argv, __name__, __file__)\n"
+                "print(sorted(dir()))\nraise SystemExit(sys.argv[-1])\n")
+    pair.compare("py: a script path with arguments", *both(prog, "x", "-c", "7"))
+    pair.compare("py: a missing script", *both(ctx.path("missing.py")))
+    src = b"import sys\nprint(sys.argv, sorted(dir()))\nsys.exit(3)\n"
+    pair.compare("py: a program on stdin", *both(stdin=src))
+    pair.compare("py: - with arguments", *both("-", "a", "b", stdin=src))
+
+    # the REPL on a pipe
+    repl = b"x = 6 * 7\nx\nprint(sorted(dir()))\nimport sys; sys.ps1\n1/0\nexit\nexit(3)\n"
+    pair.compare("py: -i: the REPL on a pipe (prompts, results, exit(3))",
+                 *both("-i", stdin=repl))
+    pair.compare("py: -i -c: inspect after -c", *both("-i", "-c", "y = 5", stdin=b"y * 2\n"))
+    pair.compare("py: the REPL on a pipe ends at EOF",
+                 *both("-i", stdin=b"print('last')\n"))
+
+    # the REPL on a terminal
+    # Ctrl-C only once the statement runs ("sleep" + "ing" is printed by it,
+    # not echoed), so that it interrupts the statement and not the line editor
+    steps = [(None, b">>> "), (b"6 * 7\n", b"42"), (None, b">>> "),
+             (b"import sys; sys.flags.interactive, sys.ps1, sorted(dir())\n", b"]"),
+             (None, b">>> "),
+             (b"import time; print('sleep' + 'ing'); time.sleep(30)\n", b"sleeping"),
+             (b"\x03", b"KeyboardInterrupt"), (None, b">>> "),
+             (b"exit(7)\n", None)]
+    g = pty_session(P, ctx.env, ctx.dir, steps)
+    w = pty_session(S, ctx.env, ctx.dir, steps)
+    pair.compare("py: the REPL on a terminal (banner, prompts, Ctrl-C, exit(7))",
+                 Result(g[1], g[0], ""), Result(w[1], w[0], ""))
+    # The binary's REPL has site's line editing and completion (docs/weld.md:
+    # site's builtins "exit, quit, help, REPL completion" are set up by hand),
+    # which python -I leaves out (site.main skips enablerlcompleter when
+    # isolated): the line editor echoes Ctrl-D as "^D".  The reference for
+    # the line editor is python with site (-E -s: still no PYTHON* variables,
+    # no user site).
+    g = pty_session(P, ctx.env, ctx.dir, [(None, b">>> "), (b"\x04", None)])
+    w = pty_session([stock, "-E", "-s"], ctx.env, ctx.dir, [(None, b">>> "), (b"\x04", None)])
+    pair.compare("py: the REPL on a terminal ends at Ctrl-D (line editing as python's "
+                 "with site)", Result(g[1], g[0], ""), Result(w[1], w[0], ""))
+    probe = b"import sys; 'readline' in sys.modules, sys.flags.isolated\n"
+    steps = [(None, b">>> "), (probe, b")"), (None, b">>> "), (b"\x04", None)]
+    g = pty_session(P, ctx.env, ctx.dir, steps)
+    w = pty_session([stock, "-E", "-s"], ctx.env, ctx.dir, steps)
+    ctx.check("py: the REPL on a terminal has line editing (readline), isolated",
+              "(True, 1)" in g[0] and "(True, 0)" in w[0],
+              f"binary: {g[0][-300:]!r}; python -E -s: {w[0][-300:]!r}")
+
+    # options
+    pair.compare("py: -V", *both("-V"))
+    pair.compare("py: --version --version", *both("--version", "--version"))
+    pair.compare("py: -h", *both("-h"))
+    pair.compare("py: a bad option", *both("--no-such-option"))
+    pair.compare("py: -S: no site, no exit()",
+                 *both("-S", "-c", "import sys; print('site' in sys.modules); exit"))
+    pair.compare("py: -O", *both("-O", "-c", "print(__debug__); assert False, 'x'"))
+    pair.compare("py: -W error", *both("-W", "error", "-c",
+                                        "import warnings; warnings.warn('w')"))
+    pair.compare("py: -X utf8", *both("-X", "utf8", "-c",
+                                       "import sys; print(sys.flags.utf8_mode, "
+                                       "sys.stdout.encoding)"))
+    pair.compare("py: -B -s -E -P accepted", *both("-B", "-s", "-E", "-P", "-c",
+                                                   "import sys; print(sys.flags)"))
+
+    # policy: PYTHON* variables are ignored (as python -I ignores them)
+    mod = ctx.path("envdir")
+    os.makedirs(mod, exist_ok=True)
+    with open(os.path.join(mod, "pyweld_env_probe.py"), "w") as f:
+        f.write("print('imported from PYTHONPATH')\n")
+    with open(os.path.join(mod, "startup.py"), "w") as f:
+        f.write("print('PYTHONSTARTUP ran')\n")
+    env = dict(ctx.env, PYTHONPATH=mod, PYTHONSTARTUP=os.path.join(mod, "startup.py"),
+               PYTHONINSPECT="1", PYTHONOPTIMIZE="2", PYTHONDONTWRITEBYTECODE="1",
+               PYTHONUTF8="1", PYTHONWARNINGS="error", PYTHONHOME="/nonexistent")
+    pair.compare("py: PYTHON* variables ignored (policy), as with -I",
+                 *both("-c", "import sys; print(sys.flags); import pyweld_env_probe",
+                       env=env))
+
+    # the locale's encoding
+    enc = "import sys, locale; print(sys.stdout.encoding, sys.stderr.errors, " \
+          "sys.getfilesystemencoding(), locale.getpreferredencoding(), " \
+          "sys.flags.utf8_mode); print('\\u00e9\\u20ac')"
+    for loc in ("C.UTF-8", "C", "POSIX"):
+        pair.compare(f"py: LC_ALL={loc}: encodings and printing non-ASCII",
+                     *both("-c", enc, env=dict(ctx.env, LC_ALL=loc)))
+    env = dict(ctx.env)
+    del env["LC_ALL"]
+    env["LANG"] = "C.UTF-8"
+    pair.compare("py: LANG=C.UTF-8: encodings and printing non-ASCII",
+                 *both("-c", enc, env=env))
+
+    # subprocess with sys.executable
+    code = ("import subprocess, sys, json; r = subprocess.run([sys.executable, '-c', "
+            "'import sys; print(sys.argv, sys.executable == sys.argv[0] or "
+            "sys.executable); sys.exit(7)', 'z'], capture_output=True, text=True); "
+            "print(json.dumps([r.returncode, r.stdout, r.stderr]))")
+    pair.compare("py: subprocess.run([sys.executable, '-c', ...])", *both("-c", code))
+
+    # the app's scenarios, run as a script path
+    app_scenarios(ctx, "py app.py", [py, app_py], stock, app_py, pair)
+
+
+# --- mod: -m json.tool --------------------------------------------------------------
+
+def module_mode(ctx, mod, stock, pair):
+    P, S = [mod], [stock, "-I", "-m", "json.tool"]
+
+    def both(*args, **kw):
+        return ctx.run(P + list(args), **kw), ctx.run(S + list(args), **kw)
+
+    data = b'{"b": [1, 2, {"c": null}], "a": "\\u00e9", "n": 1.5e300}\n'
+    pair.compare("mod: stdin to stdout", *both(stdin=data))
+    pair.compare("mod: options (--sort-keys --no-ensure-ascii --indent 1)",
+                 *both("--sort-keys", "--no-ensure-ascii", "--indent", "1", stdin=data))
+    src = ctx.path("in.json")
+    with open(src, "wb") as f:
+        f.write(data)
+    g = ctx.run(P + [src, ctx.path("out-binary.json")])
+    w = ctx.run(S + [src, ctx.path("out-python.json")])
+    with open(ctx.path("out-binary.json"), "rb") as f1, \
+            open(ctx.path("out-python.json"), "rb") as f2:
+        same = f1.read() == f2.read()
+    pair.compare("mod: file arguments (sys.argv passed through)", g, w)
+    ctx.check("mod: file arguments: the same file written", same)
+    pair.compare("mod: --help", *both("--help"))
+    pair.compare("mod: a bad option: status 2 and usage", *both("--no-such-option"))
+    pair.compare("mod: invalid JSON: status 1 and the message", *both(stdin=b"{oops"))
+    pair.compare("mod: a missing input file", *both(ctx.path("missing.json")))
+    big = b"".join(b'{"k": %d}\n' % i for i in range(200000))
+    g = closed_pipe(ctx, P + ["--json-lines"], stdin=big)
+    w = closed_pipe(ctx, S + ["--json-lines"], stdin=big)
+    pair.compare(f"mod: writing to a closed pipe: status {w.rc}", g, w, out=False)
+    g = interrupt_reading(ctx, P)
+    w = interrupt_reading(ctx, S)
+    pair.compare(f"mod: SIGINT while reading stdin: status {w.rc}", g, w, err=False)
+    tg, tw = parse_traceback(g.err), parse_traceback(w.err)
+    ctx.check("mod: SIGINT traceback: no frames of pyweld's start-up",
+              [f[:3] for f in tg if f[0] == "<string>"] == [],
+              f"binary:\n{g.err}\npython:\n{w.err}")
+    ctx.check("mod: SIGINT traceback: the same frames as python -m",
+              [(os.path.basename(f[0]).replace(".pyc", ".py"), f[1], f[2]) for f in tg] ==
+              [(os.path.basename(f[0]), f[1], f[2]) for f in tw],
+              f"binary:\n{g.err}\npython:\n{w.err}")
+    ctx.check("mod: SIGINT traceback: the source lines of json.tool's frames",
+              [f[3] for f in tg if f[0] != "<string>"] == [f[3] for f in tw],
+              f"binary:\n{g.err}\npython:\n{w.err}")
+
+
+# --- main ---------------------------------------------------------------------------
+
+def body(ctx):
+    stock = distribution(ctx)
+    app_py = ctx.path("app.py")
+    with open(app_py, "w") as f:
+        f.write(APP_SRC)
+    t0 = time.monotonic()
+    py = build(ctx, "py")
+    code = build(ctx, "code", "--python-code", APP_SRC)
+    script = build(ctx, "script", "--script", app_py)
+    mod = build(ctx, "mod", "-m", "json.tool")
+    print(f"builds: {time.monotonic() - t0:.0f} s", flush=True)
+    stock_real = os.path.realpath(stock)
+    subs = sorted({(stock, "EXE"), (stock_real, "EXE"), (py, "EXE"), (code, "EXE"),
+                   (script, "EXE"), (mod, "EXE")}, key=lambda s: -len(s[0]))
+    pair = Pair(ctx, subs)
+
+    t0 = time.monotonic()
+    python_mode(ctx, py, stock, pair)
+    print(f"py: {time.monotonic() - t0:.0f} s", flush=True)
+    for label, exe in (("code", code), ("script", script)):
+        t0 = time.monotonic()
+        app_scenarios(ctx, label, [exe], stock, app_py, pair)
+        g = ctx.run([exe, "-c", "print('python mode')"])
+        ctx.check(f"{label}: '-c CODE' goes to the program, not to python",
+                  g.rc == 2 and "unknown scenario ['-c', \"print('python mode')\"]" in g.err,
+                  repr(g))
+        print(f"{label}: {time.monotonic() - t0:.0f} s", flush=True)
+    t0 = time.monotonic()
+    module_mode(ctx, mod, stock, pair)
+    print(f"mod: {time.monotonic() - t0:.0f} s", flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(prog="weld_runtime")
+    ap.add_argument("--pyweld", required=True)
+    ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ctx = Context(ap.parse_args())
+    t0 = time.monotonic()
+    try:
+        body(ctx)
+    except Skip as e:
+        print(f"weld_runtime: skipped: {e}")
+        shutil.rmtree(ctx.dir, ignore_errors=True)
+        sys.exit(SKIP)
+    except BaseException as e:
+        if isinstance(e, Failure):
+            print(f"weld_runtime: FAILED: {e}", file=sys.stderr)
+        else:
+            import traceback
+            traceback.print_exc()
+        print(f"weld_runtime: the work directory is kept: {ctx.dir}", file=sys.stderr)
+        sys.exit(1)
+    took = time.monotonic() - t0
+    if ctx.failed:
+        print(f"\nweld_runtime: FAILED: {len(ctx.failed)} of {ctx.checks} checks "
+              f"({took:.0f} s):", file=sys.stderr)
+        for name in ctx.failed:
+            print(f"  {name}", file=sys.stderr)
+        print(f"weld_runtime: the work directory is kept: {ctx.dir}", file=sys.stderr)
+        sys.exit(1)
+    print(f"weld_runtime: {ctx.checks} checks passed in {took:.0f} s")
+    if ctx.args.keep:
+        print(f"weld_runtime: the work directory is kept: {ctx.dir}")
+    else:
+        shutil.rmtree(ctx.dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+# A welded binary at run time, and CPython's own regression tests inside it:
+# integration tests in tests/integration/weld_runtime.py and weld_stdlib.py.
+# Included by tests/CMakeLists.txt after the pyweld_distribution fixture test,
+# which builds (minutes) or finds (instantly) the CPython distribution; these
+# tests find it in the same cache (HOME, PYWELD_CACHE, XDG_CACHE_HOME) and
+# only read it.  Each runs in its own temporary directory with a scrubbed
+# environment and keeps it, its path printed, when it fails.
+#
+# weld_runtime: four binaries (no entry point, --python-code, --script,
+#   -m json.tool) against the stock interpreter run the same way: the REPL,
+#   -c, -m, scripts, sys.argv, sys.executable, exit statuses, uncaught
+#   exceptions, SIGINT, SIGPIPE, multiprocessing, subprocess.  About 2 minutes
+#   on 2 cores (a run that hangs is killed after 2 minutes and fails).
+# weld_stdlib: a --stdlib-tests binary imports every standard-library
+#   extension module from the built-ins and passes CPython's regression tests
+#   as stock does, each test module run three ways (stock, inside the
+#   binary, the binary with the test files on disk); the table of counts is
+#   printed and written to weld_stdlib-report.txt here.  About 4 minutes on
+#   2 cores, most of it test_multiprocessing_forkserver (3 x 75 s).
+
+find_package(Python3 COMPONENTS Interpreter)
+if(NOT Python3_Interpreter_FOUND)
+  message(STATUS "python3 not found: the weld runtime tests are not registered")
+  return()
+endif()
+
+add_test(NAME weld_runtime
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/integration/weld_runtime.py
+          --pyweld $<TARGET_FILE:pyweld>)
+set_tests_properties(weld_runtime PROPERTIES
+  LABELS integration
+  FIXTURES_REQUIRED pyweld_distribution
+  SKIP_RETURN_CODE ${PYWELD_SKIP_CODE}
+  TIMEOUT 1200)
+
+add_test(NAME weld_stdlib
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/integration/weld_stdlib.py
+          --pyweld $<TARGET_FILE:pyweld> --jobs 2
+          --report ${CMAKE_CURRENT_BINARY_DIR}/weld_stdlib-report.txt)
+set_tests_properties(weld_stdlib PROPERTIES
+  LABELS integration
+  FIXTURES_REQUIRED pyweld_distribution
+  SKIP_RETURN_CODE ${PYWELD_SKIP_CODE}
+  TIMEOUT 3600)

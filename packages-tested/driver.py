@@ -1,0 +1,284 @@
+"""driver.py: runs one package's own test suite inside one interpreter.
+
+Written for packages-tested/run, which starts it as a script, the same way
+in each interpreter it compares:
+
+    APP driver.py SPEC.json            # a binary welded by pyweld (built-ins)
+    VENV/bin/python driver.py SPEC.json  # stock CPython with the normal wheels
+
+Before pytest collects anything it asserts that the package really uses its
+C code there: every extension module of the package (from packages.toml, and
+every '.so' its distribution's RECORD lists) imports, from the built-ins in a
+welded binary ('built-in' origin, in sys.builtin_module_names, no '.so'
+anywhere) or from a shared object in stock CPython; the package's own modules
+come from the binary (or the venv), never from the copied test tree; and the
+package's probe (Python statements of packages.toml: `markupsafe.escape is
+markupsafe._speedups.escape`...) holds.  The same checks run again once
+collection is over, so that a test tree which shadowed the package is caught
+too.
+
+Then it runs pytest in-process with a plugin that records every test's
+outcome, appending one JSON line per event to the results file as it goes
+(a crash still leaves what ran before it and the test that was running).
+
+SPEC.json: {"side": "pyweld"|"stock"|"combined", "builtin": bool,
+  "extensions": [...], "dists": [...], "probes": [...],
+  "test_packages": {"psutil": "/copy/psutil"}, "pytest_args": [...],
+  "results": "/run/results.jsonl", "own_prefix": "/path/app" or venv prefix,
+  "tests_root": "/copy"}
+"""
+
+import importlib
+import json
+import os
+import re
+import sys
+import time
+import traceback
+
+class Results:
+    """The results file: one JSON object per line, flushed at once."""
+
+    def __init__(self, path):
+        self.f = open(path, "a", encoding="utf-8")
+
+    def write(self, **obj):
+        self.f.write(json.dumps(obj, sort_keys=True) + "\n")
+        self.f.flush()
+
+
+def norm(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def record_extensions(dist_names):
+    """Dotted names of the extension modules the distributions' RECORD lists."""
+    import importlib.metadata as md
+    wanted = {norm(n) for n in dist_names}
+    found, names = {}, set()
+    for dist in md.distributions():
+        try:
+            dname = dist.metadata["Name"]
+        except Exception:
+            continue
+        if not dname or norm(dname) not in wanted:
+            continue
+        found[norm(dname)] = dist.version
+        for f in dist.files or ():
+            path = str(f).replace("\\", "/")
+            base = os.path.basename(path)
+            if not base.endswith(".so") or ".dist-info/" in path or ".libs/" in path:
+                continue        # auditwheel's vendored libraries live in NAME.libs/
+            leaf = base.split(".", 1)[0]
+            parts = [p for p in os.path.dirname(path).split("/") if p]
+            names.add(".".join(parts + [leaf]))
+    missing = sorted(wanted - set(found))
+    return sorted(names), found, missing
+
+
+def check_extensions(spec, problems, when):
+    """Every extension module: imported, and from where it must come."""
+    facts = {}
+    for dotted in spec["extensions"]:
+        try:
+            m = importlib.import_module(dotted)
+        except BaseException as e:
+            problems.append(f"{when}: import {dotted} failed: {type(e).__name__}: {e}")
+            continue
+        s = getattr(m, "__spec__", None)
+        origin = getattr(s, "origin", None)
+        mfile = getattr(m, "__file__", None)
+        facts[dotted] = {"origin": origin, "file": mfile, "name": m.__name__}
+        if spec["builtin"]:
+            if origin != "built-in":
+                problems.append(f"{when}: {dotted}: __spec__.origin is {origin!r}, "
+                                "not 'built-in'")
+            if dotted not in sys.builtin_module_names:
+                problems.append(f"{when}: {dotted} is not in sys.builtin_module_names")
+            for what, val in (("__file__", mfile), ("origin", origin)):
+                if isinstance(val, str) and ".so" in val:
+                    problems.append(f"{when}: {dotted}: '.so' in its {what} {val!r}")
+        else:
+            if not (isinstance(origin, str) and origin.endswith(".so")
+                    and os.path.isfile(origin)):
+                problems.append(f"{when}: {dotted}: __spec__.origin is {origin!r}, "
+                                "not a shared object")
+        if m.__name__ != dotted:
+            problems.append(f"{when}: {dotted}: __name__ is {m.__name__!r}")
+        if sys.modules.get(dotted) is not m:
+            problems.append(f"{when}: sys.modules[{dotted!r}] is another module")
+    return facts
+
+
+def check_package_modules(spec, problems, when):
+    """The package's Python modules come from the binary (or the venv), never
+    from the copied tests: a test tree must not shadow the package."""
+    tops = sorted({e.split(".")[0] for e in spec["extensions"]} | set(spec.get("modules", [])))
+    own = spec["own_prefix"].rstrip("/") + "/"
+    tests_root = spec["tests_root"].rstrip("/") + "/"
+    test_pkgs = tuple(spec.get("test_packages", {}))
+    for name, m in sorted(sys.modules.items()):
+        if name.split(".")[0] not in tops or m is None or name in spec["extensions"]:
+            continue        # extensions: check_extensions (Cython sets __file__ = origin)
+        if any(name == t or name.startswith(t + ".") for t in test_pkgs):
+            continue        # the tests themselves come from the copy
+        f = getattr(m, "__file__", None)
+        if f is None:
+            continue        # built-in extension or namespace package
+        if f.startswith(tests_root):
+            problems.append(f"{when}: {name} was imported from the copied tests "
+                            f"({f}), not from the package")
+        elif not f.startswith(own):
+            problems.append(f"{when}: {name} was imported from {f!r}, outside {own!r}")
+
+
+def run_probes(spec, problems):
+    for i, code in enumerate(spec.get("probes", [])):
+        ns = {"__name__": "packages_tested_probe"}
+        try:
+            exec(compile(code, f"<probe {i + 1}>", "exec"), ns)
+        except BaseException as e:
+            where = [f for f in traceback.extract_tb(e.__traceback__)
+                     if f.filename == f"<probe {i + 1}>"]
+            line = where[-1].lineno if where else 0
+            src = code.splitlines()[line - 1].strip() if 0 < line <= len(code.splitlines()) \
+                else ""
+            problems.append(f"probe {i + 1}, line {line} `{src}`: "
+                            f"{type(e).__name__}: {e}".rstrip(": "))
+
+
+class Recorder:
+    """A pytest plugin: each test's outcome, as it happens."""
+
+    def __init__(self, spec, res):
+        self.spec = spec
+        self.res = res
+        self.outcome = {}
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            self.res.write(ev="test", nodeid=report.nodeid or "<collection>",
+                           outcome="error", when="collect", message=short(report))
+
+    def pytest_collection_finish(self, session):
+        problems = []
+        check_extensions(self.spec, problems, "after collection")
+        check_package_modules(self.spec, problems, "after collection")
+        self.res.write(ev="collected", count=len(session.items), problems=problems)
+
+    def pytest_runtest_logstart(self, nodeid, location):
+        self.res.write(ev="start", nodeid=nodeid)
+
+    def pytest_runtest_logreport(self, report):
+        nid = report.nodeid
+        prev = self.outcome.get(nid)
+        wasxfail = hasattr(report, "wasxfail")
+        if report.when == "call":
+            if report.passed:
+                out = "xpassed" if wasxfail else "passed"
+            elif report.skipped:
+                out = "xfailed" if wasxfail else "skipped"
+            else:
+                out = "failed"
+        elif report.failed:
+            out = "error"
+        elif report.skipped:
+            out = "xfailed" if wasxfail else "skipped"
+        else:
+            return
+        if prev in ("failed", "error") and out not in ("failed", "error"):
+            return
+        self.outcome[nid] = out
+        self.res.write(ev="test", nodeid=nid, outcome=out, when=report.when,
+                       duration=round(report.duration, 3),
+                       message=short(report) if out in ("failed", "error", "skipped",
+                                                         "xfailed") else "")
+
+
+def short(report):
+    """One line that says why (the crash message, or a skip's reason), and the
+    first error line the test printed (a compiler's, say)."""
+    text = why(report)
+    if report.failed:
+        for name, content in getattr(report, "sections", []):
+            if "stderr" not in name and "stdout" not in name:
+                continue
+            for line in content.splitlines():
+                if "error:" in line and line.strip() not in text:
+                    return f"{text} [{name.split()[1]}: {line.strip()[:200]}]"
+    return text
+
+
+def why(report):
+    lr = report.longrepr
+    try:
+        if isinstance(lr, tuple) and len(lr) == 3:
+            return str(lr[2])[:300]
+        crash = getattr(lr, "reprcrash", None)
+        if crash is not None:
+            return str(crash.message).strip().splitlines()[0][:300] if crash.message else ""
+        text = str(lr).strip().splitlines()
+        return text[-1][:300] if text else ""
+    except Exception as e:
+        return f"(no message: {e})"
+
+
+def main():
+    with open(sys.argv[1], encoding="utf-8") as f:
+        spec = json.load(f)
+    res = Results(spec["results"])
+    problems = []
+    t0 = time.time()
+    facts = {"executable": sys.executable, "version": sys.version,
+             "builtin_count": len(sys.builtin_module_names)}
+    if spec["builtin"] and not sys.executable.startswith(spec["own_prefix"]):
+        problems.append(f"sys.executable is {sys.executable!r}, not the binary")
+
+    facts["extensions"] = check_extensions(spec, problems, "before the tests")
+    names, versions, missing = record_extensions(spec["dists"])
+    facts["dists"] = versions
+    for d in missing:
+        problems.append(f"distribution {d!r} is not installed (importlib.metadata)")
+    for d, want in spec.get("versions", {}).items():
+        if norm(d) in versions and versions[norm(d)] != want:
+            problems.append(f"{d} is version {versions[norm(d)]}, pinned {want}")
+    listed = set(spec["extensions"])
+    for n in sorted(set(names) - listed):
+        problems.append(f"RECORD lists the extension {n}, which packages.toml does not: "
+                        "add it to the package's extensions")
+    for n in sorted(listed - set(names)):
+        problems.append(f"packages.toml lists the extension {n}, which no RECORD has")
+    run_probes(spec, problems)
+    check_package_modules(spec, problems, "before the tests")
+
+    # Tests that live inside the package (psutil.tests): the copied tree
+    # goes first on the package's __path__; the package itself stays.  Where
+    # the installed package has the same subpackage on disk (stock CPython:
+    # greenlet.tests holds compiled test extensions), that directory follows
+    # the copy on the subpackage's __path__.
+    for pkg, d in sorted(spec.get("test_packages", {}).items()):
+        m = importlib.import_module(pkg)
+        orig = [p for p in m.__path__ if os.path.isdir(p)]
+        m.__path__.insert(0, d)
+        for root, dirs, files in os.walk(d):
+            dirs[:] = sorted(x for x in dirs if x != "__pycache__")
+            rel = os.path.relpath(root, d)
+            if rel == "." or "__init__.py" not in files:
+                continue
+            extra = [os.path.join(o, rel) for o in orig if os.path.isdir(os.path.join(o, rel))]
+            if extra:
+                sub = importlib.import_module(pkg + "." + rel.replace(os.sep, "."))
+                sub.__path__.extend(extra)
+    res.write(ev="checks", problems=problems, facts=facts)
+
+    import pytest
+    status = None
+    try:
+        status = int(pytest.main(spec["pytest_args"], plugins=[Recorder(spec, res)]))
+    finally:
+        res.write(ev="end", status=status, seconds=round(time.time() - t0, 2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

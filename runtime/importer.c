@@ -1002,24 +1002,53 @@ rt_blob_open(const struct rt_app *app, char *err, size_t errlen)
 	                  errlen) < 0)
 		return -1;
 	/*
-	 * The codecs the interpreter needs before it can report anything: a
+	 * The codecs the interpreter imports before it can report anything: a
 	 * damaged one would only surface as CPython's "failed to get the Python
-	 * codec of the filesystem encoding" with its path dump.  Checked now
-	 * (a few hundred KiB).
+	 * codec of the filesystem encoding" with its path dump.  Checked now;
+	 * every other module (other codecs too) is checked when it is imported.
 	 */
-	for (uint32_t i = rt_blob_lower_bound(&blob, RT_BLOB_MODULE, "encodings", 9);
-	     i < blob.count; i++) {
+	static const char *const startup[] = {
+		"encodings", "encodings.aliases", "encodings.utf_8", "encodings.latin_1",
+		"encodings.ascii",
+	};
+	for (size_t k = 0; k < sizeof(startup) / sizeof(startup[0]); k++) {
 		struct rt_blob_entry e;
-		rt_blob_get(&blob, i, &e);
-		if ((e.flags & RT_BLOB_KIND_MASK) != RT_BLOB_MODULE ||
-		    strncmp(e.name, "encodings", 9) != 0)
-			break;
+		int64_t i = rt_blob_find(&blob, RT_BLOB_MODULE, startup[k], strlen(startup[k]));
+		if (i < 0)
+			continue;
+		rt_blob_get(&blob, (uint32_t)i, &e);
 		if (rt_blob_verify(&e) < 0) {
-			snprintf(err, errlen, "%s fails its checksum", e.name);
+			snprintf(err, errlen, "%s fails its checksum", startup[k]);
 			return -1;
 		}
 	}
 	return 0;
+}
+
+int
+rt_path_hook_first(void)
+{
+	PyObject *hooks = PySys_GetObject("path_hooks");
+	PyObject *mod = PyImport_ImportModule("_pyweld");
+	PyObject *hook = mod ? PyObject_GetAttrString(mod, "path_hook") : NULL;
+	int rc = -1;
+
+	if (!hook)
+		goto out;
+	if (!hooks || !PyList_Check(hooks)) {
+		PyErr_SetString(PyExc_RuntimeError, "sys.path_hooks is not a list");
+		goto out;
+	}
+	for (Py_ssize_t i = PyList_GET_SIZE(hooks) - 1; i >= 0; i--) {
+		if (PyList_GET_ITEM(hooks, i) == hook &&
+		    PySequence_DelItem(hooks, i) < 0)
+			goto out;
+	}
+	rc = PyList_Insert(hooks, 0, hook);
+out:
+	Py_XDECREF(hook);
+	Py_XDECREF(mod);
+	return rc;
 }
 
 /*

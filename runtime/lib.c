@@ -531,11 +531,11 @@ start(const struct pyweld_config *cfg)
 		return set_error(PYWELD_ERR_INIT, "cannot start the interpreter: %s%s%s",
 		                 st.func ? st.func : "", st.func ? ": " : "",
 		                 st.err_msg ? st.err_msg : "unknown error");
-	if (rt_frozen_files() < 0 || (want_site && site_builtins(banner || interactive) < 0) ||
+	if (rt_frozen_files() < 0 || rt_path_hook_first() < 0 || (want_site && site_builtins(banner || interactive) < 0) ||
 	    set_excepthook() < 0) {
 		from_exception();
-		return set_error(PYWELD_ERR_INIT, "cannot set up the builtins of site: %s",
-		                 pyweld_error());
+		return set_error(PYWELD_ERR_INIT, "cannot finish start-up (frozen modules, "
+		                 "path hooks, site's builtins, excepthook): %s", pyweld_error());
 	}
 	/*
 	 * What start-up made lives until the end: moved out of the collector's

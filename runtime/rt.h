@@ -50,6 +50,10 @@ void rt_add_dotted(const struct _inittab *tab);
 /* After the main phase (which resets sys._stdlib_dir): frozen modules get
  * __file__ under the binary.  -1 with an exception set. */
 int rt_frozen_files(void);
+/* After the main phase (which puts zipimporter first on sys.path_hooks): the
+ * binary's path hook back in front, so that no other hook stats or opens a
+ * path inside the binary.  -1 with an exception set. */
+int rt_path_hook_first(void);
 /* The first blob entry that failed its checksum, or NULL. */
 const char *rt_blob_damaged(void);
 /* The built-in module _pyweld (the blob's primitives, the importer). */

@@ -642,7 +642,7 @@ test_bad_header(void **state)
 
 	/* the names */
 	put64(t.p + 40, t.names - 1);
-	refused_resealed("names over the last index entry", &t, "names", "overlap the index");
+	refused_resealed("names over the last index entry", &t, "names", "do not follow the index");
 	RESET();
 	put64(t.p + 40, t.size + 1);
 	refused_resealed("names past the end", &t, "names", "leave the blob");

@@ -84,7 +84,11 @@ static const char build_usage[] =
 	"  --debug             keep debugging information (three times the size)\n"
 	"  --static            link the C library statically too (glibc: no NSS\n"
 	"                      user/group lookups, no dlopen; see docs/weld.md)\n"
-	"  --work-dir DIR      where to build (default: a new temporary directory)\n"
+	"  --work-dir DIR      where to build (default: a new temporary directory);
+                      a new or empty directory, or one an earlier build used:
+                      its installed packages are reused when nothing they
+                      depend on changed (rebuilding after editing the script
+                      takes about a second), otherwise it is emptied\n"
 	"  --keep-work         keep the work directory (the link database, objects)\n"
 	"  -v                  show the commands run and their output\n";
 
@@ -141,6 +145,9 @@ struct build {
 	char *dist, *prefix, *python, *distdb_path;
 	json_t *distjson;
 	char *work, *appdb_path, *shimdir, *venv, *site, *log;
+	char *cache_root;               /* the cache (--cache or the default) */
+	bool reuse;                     /* --work-dir holds this install already */
+	char install_key[LINKDB_HASH_HEX + 1];
 	int logfd;
 	struct linkdb *appdb, *distdb;
 	int64_t build_id;
@@ -178,6 +185,20 @@ begin_step(struct build *b, const char *fmt, ...)
 		va_end(ap);
 		dprintf(b->logfd, "\n");
 	}
+}
+
+/* A remark on the running step ("60 from the cache"), before its time. */
+static void
+step_note(struct build *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(b->verbose ? "pyweld:   " : ", ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (b->verbose)
+		fputc('\n', stderr);
 }
 
 static void
@@ -532,6 +553,198 @@ copy_project(struct build *b, const char *dir, size_t n)
 	return to;
 }
 
+/* --- the work directory ------------------------------------------------------------- */
+
+#define WORK_MARKER ".pyweld-work"
+#define INSTALL_STAMP "install.stamp"
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every file under dir by path, size and mtime (a local project's state). */
+static void
+add_tree(struct itg_key *k, const char *dir, const char *rel)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct strvec names = { 0 };
+
+	if (!d) {
+		itg_key_add(k, "unreadable", rel);
+		return;
+	}
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    strcmp(e->d_name, "__pycache__") && strcmp(e->d_name, ".git") &&
+		    !(!*rel && !strcmp(e->d_name, "build")))
+			strvec_push(&names, e->d_name);
+	closedir(d);
+	qsort(names.v, names.n, sizeof(char *), cmp_str);
+	for (size_t i = 0; i < names.n; i++) {
+		char *path = util_path_join(dir, names.v[i]);
+		char *r = *rel ? xasprintf("%s/%s", rel, names.v[i]) : xstrdup(names.v[i]);
+		struct stat st;
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			add_tree(k, path, r);
+		else
+			itg_key_add_stat(k, r, path);
+		free(r);
+		free(path);
+	}
+	strvec_free(&names);
+}
+
+/*
+ * What the installed packages depend on: the interpreter and distribution,
+ * what was asked for (requirements files and local projects by content),
+ * the build environment and the variables a compiler or pkg-config reads.
+ */
+static bool
+compute_install_key(struct build *b, char hex[LINKDB_HASH_HEX + 1])
+{
+	static const char *const vars[] = {
+		"PATH", "CFLAGS", "CPPFLAGS", "CXXFLAGS", "LDFLAGS", "LIBS", "CPATH",
+		"C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "LIBRARY_PATH", "PKG_CONFIG_PATH",
+		"PKG_CONFIG_LIBDIR", "PKG_CONFIG_SYSROOT_DIR", "MAKEFLAGS", NULL,
+	};
+	struct itg_key k;
+	bool ok;
+
+	itg_key_init(&k, "install");
+	itg_key_add_stat(&k, "python", b->python);
+	itg_key_add(&k, "distribution", b->dist);
+	itg_key_add(&k, "build tools", build_tools);
+	for (size_t i = 0; i < b->pip_specs.n; i++)
+		itg_key_add(&k, "pip", b->pip_specs.v[i]);
+	for (size_t i = 0; i < b->requirements.n; i++) {
+		char *p = util_abspath(b->requirements.v[i]);
+		itg_key_add(&k, "requirements", p);
+		itg_key_add_file(&k, "its content", p);
+		free(p);
+	}
+	for (size_t i = 0; i < b->setup_dirs.n; i++) {
+		char *p = util_abspath(b->setup_dirs.v[i]);
+		itg_key_add(&k, "project", p);
+		add_tree(&k, p, "");
+		free(p);
+	}
+	for (size_t i = 0; i < b->env.n; i++)
+		itg_key_add(&k, "--env", b->env.v[i]);
+	for (size_t i = 0; vars[i]; i++) {
+		const char *v = getenv(vars[i]);
+		itg_key_add(&k, vars[i], v ? v : "(unset)");
+	}
+	ok = itg_key_hex(&k, hex);
+	itg_key_free(&k);
+	return ok;
+}
+
+/*
+ * --work-dir: a new or empty directory, or one of pyweld's own (it has
+ * WORK_MARKER); anything else is the user's and is refused, never emptied.
+ * The packages an earlier build installed there are reused when nothing
+ * they depend on changed (compute_install_key); otherwise the directory is
+ * emptied.
+ */
+static void
+prepare_work_dir(struct build *b)
+{
+	char *marker, *stamp, *text = NULL, *nl;
+	DIR *d;
+	struct dirent *e;
+	bool empty = true;
+
+	b->work = util_abspath(b->work_opt);
+	marker = util_path_join(b->work, WORK_MARKER);
+	stamp = util_path_join(b->work, INSTALL_STAMP);
+	if (!util_is_dir(b->work) && access(b->work, F_OK) == 0)
+		util_fatal("cannot use the work directory '%s': it is not a directory", b->work_opt);
+	if ((d = opendir(b->work))) {
+		while ((e = readdir(d)))
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+				empty = false;
+		closedir(d);
+		if (!empty && !util_is_file(marker)) {
+			util_error("cannot use the work directory '%s': it holds files and is not a "
+			           "pyweld work directory (no %s in it)", b->work_opt, WORK_MARKER);
+			util_hint("give a new or empty directory; pyweld empties only the work "
+			          "directories it made");
+			exit(1);
+		}
+	}
+	if (b->pip_specs.n + b->requirements.n + b->setup_dirs.n &&
+	    compute_install_key(b, b->install_key) &&
+	    util_read_file(stamp, &text, NULL) == 0 && (nl = strchr(text, '\n')) &&
+	    (size_t)(nl - text) == LINKDB_HASH_HEX && !strncmp(text, b->install_key, LINKDB_HASH_HEX)) {
+		char *save = NULL;
+		for (char *line = strtok_r(nl + 1, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save))
+			strvec_push(&b->new_dists, line);
+		b->reuse = true;
+	}
+	free(text);
+	if (b->reuse) {
+		/* what every build makes again */
+		static const char *const derived[] = { "objs", "rt", "tools", NULL };
+		for (size_t i = 0; derived[i]; i++) {
+			char *p = util_path_join(b->work, derived[i]);
+			util_remove_tree(p);
+			free(p);
+		}
+	} else {
+		util_remove_tree(b->work);
+	}
+	if (util_mkdir_p(b->work, 0755) < 0)
+		util_fatal("cannot create the work directory '%s':", b->work);
+	static const char mark[] = "pyweld build work directory: emptied or reused by pyweld build\n";
+	if (util_write_atomic(marker, mark, sizeof(mark) - 1, 0644, false) < 0)
+		util_fatal("cannot write '%s':", marker);
+	free(marker);
+	free(stamp);
+}
+
+/* After a successful install into --work-dir: what a later build may reuse. */
+static void
+write_install_stamp(struct build *b)
+{
+	struct strbuf sb = { 0 };
+	char *stamp = util_path_join(b->work, INSTALL_STAMP);
+
+	if (!b->install_key[0]) {
+		free(stamp);
+		return;         /* an input could not be read: nothing to reuse */
+	}
+	strbuf_addf(&sb, "%s\n", b->install_key);
+	for (size_t i = 0; i < b->new_dists.n; i++)
+		strbuf_addf(&sb, "%s\n", b->new_dists.v[i]);
+	if (sb.failed || util_write_atomic(stamp, sb.s, sb.len, 0644, false) < 0)
+		util_warn("cannot write '%s' (the next build will install again):", stamp);
+	strbuf_free(&sb);
+	free(stamp);
+}
+
+/* The packages of an earlier build in --work-dir, with their link database. */
+static void
+reuse_install(struct build *b)
+{
+	begin_step(b, "install: %zu distribution%s already in '%s' (nothing they depend on "
+	           "changed)", b->new_dists.n, b->new_dists.n == 1 ? "" : "s", b->work_opt);
+	b->appdb_path = util_path_join(b->work, "app.linkdb");
+	b->shimdir = util_path_join(b->work, "shims");
+	for (size_t i = 0; i < b->new_dists.n; i++) {
+		char *p = util_path_join(b->site, b->new_dists.v[i]);
+		if (!util_is_dir(p))
+			die(b, "the work directory '%s' lost '%s'; remove the directory and build "
+			    "again", b->work_opt, p);
+		free(p);
+	}
+	if (linkdb_open(&b->appdb, b->appdb_path, 0) < 0)
+		die(b, "the work directory's link database: %s", linkdb_errmsg(b->appdb));
+}
+
 static void
 install(struct build *b)
 {
@@ -543,6 +756,10 @@ install(struct build *b)
 		return;         /* the standard library alone: no build environment */
 	b->venv = util_path_join(b->work, "venv");
 	b->site = util_path_join(b->venv, "lib/python3.11/site-packages");
+	if (b->reuse) {
+		reuse_install(b);
+		return;
+	}
 	begin_step(b, "install: a build environment from %s", b->python);
 	rc = run(b, (char *const[]){ b->python, (char *)(uintptr_t)"-I", (char *)(uintptr_t)"-m",
 	                             (char *)(uintptr_t)"venv", b->venv, NULL }, NULL, NULL);
@@ -603,6 +820,8 @@ install(struct build *b)
 			strvec_push(&b->new_dists, after.v[i]);
 	strvec_free(&before);
 	strvec_free(&after);
+	if (b->work_opt)
+		write_install_stamp(b);
 }
 
 /* --- collect --------------------------------------------------------------------- */
@@ -799,6 +1018,7 @@ isolate(struct build *b)
 	char *dir = util_path_join(b->work, "objs"), err[1024];
 	const char **objs = xcalloc(b->nexts + 1, sizeof(char *));
 	struct strvec owners = { 0 };
+	size_t hits = 0;
 	int clashes;
 
 	begin_step(b, "isolate: %zu extension modules", b->nexts);
@@ -810,8 +1030,10 @@ isolate(struct build *b)
 				die(b, "two extension modules are named '%s': one from %s %s, one from "
 				    "%s %s", b->exts[i]->name, b->exts[k]->package, b->exts[k]->version,
 				    b->exts[i]->package, b->exts[i]->version);
-		if (itg_isolate(b->exts[i], dir, err, sizeof(err)) < 0)
+		bool hit;
+		if (itg_isolate(b->exts[i], dir, b->cache_root, &hit, err, sizeof(err)) < 0)
 			die(b, "%s", err);
+		hits += hit;
 		objs[i] = b->exts[i]->isolated;
 		strvec_pushf(&owners, "%s (%s %s)", b->exts[i]->name, b->exts[i]->package,
 		             b->exts[i]->version);
@@ -824,6 +1046,8 @@ isolate(struct build *b)
 		die(b, "%s", err);
 	if (clashes > 0)
 		die(b, "%d symbol%s would clash in the final link", clashes, clashes == 1 ? "" : "s");
+	if (hits)
+		step_note(b, "%zu from the cache", hits);
 	strvec_free(&owners);
 	free(objs);
 	free(dir);
@@ -856,6 +1080,7 @@ generate_and_compile(struct build *b, struct strvec *objs)
 	char *versiondef = xstrdup("-DPYWELD_VERSION=\"" PYWELD_VERSION "\"");
 	enum itg_entry entry = b->module ? ITG_ENTRY_MODULE :
 	                       (b->code || b->script) ? ITG_ENTRY_CODE : ITG_ENTRY_NONE;
+	size_t hits = 0;
 
 	begin_step(b, "generate: inittab.c and the runtime");
 	write_embedded(b, embedded_runtime, rt);
@@ -870,13 +1095,40 @@ generate_and_compile(struct build *b, struct strvec *objs)
 			continue;
 		char *src = !strcmp(units[i], "main") && b->main_c ? util_abspath(b->main_c)
 		            : xasprintf("%s/%s.c", rt, units[i]);
-		char *obj = xasprintf("%s/%s.o", rt, units[i]);
+		char *obj = xasprintf("%s/%s.o", rt, units[i]), key[LINKDB_HASH_HEX + 1];
+		/*
+		 * pyweld's own units come from the cache when compiled before from
+		 * the same source by the same compiler against the same
+		 * distribution (pyweld's executable, holding the runtime's headers,
+		 * is part of every key); the user's main.c may include anything,
+		 * and is always compiled.
+		 */
+		bool own = !(!strcmp(units[i], "main") && b->main_c), keyed = false;
+		if (own) {
+			struct itg_key k;
+			itg_key_init(&k, "compile");
+			itg_key_add_tool(&k, "gcc");
+			itg_key_add(&k, "flags", staticdef);
+			itg_key_add(&k, "flags", versiondef);
+			itg_key_add(&k, "distribution", b->prefix);
+			itg_key_add_file(&k, "source", src);
+			keyed = itg_key_hex(&k, key);
+			itg_key_free(&k);
+			if (keyed && itg_cache_fetch(b->cache_root, key, obj)) {
+				hits++;
+				strvec_push_owned(objs, obj);
+				free(src);
+				continue;
+			}
+		}
 		int rc = run(b, (char *const[]){ (char *)(uintptr_t)"gcc", (char *)(uintptr_t)"-c",
 		                                 (char *)(uintptr_t)"-O2", (char *)(uintptr_t)"-fPIC",
 		                                 (char *)(uintptr_t)"-Wall",
 		                                 (char *)(uintptr_t)"-Werror=implicit-function-declaration",
 		                                 staticdef, versiondef, inc, incrt, src,
 		                                 (char *)(uintptr_t)"-o", obj, NULL }, NULL, NULL);
+		if (rc == 0 && keyed)
+			itg_cache_store(b->cache_root, key, obj);
 		if (rc != 0 && !strcmp(units[i], "main") && b->main_c)
 			die(b, "cannot compile the application's main '%s' (status %d)%s%s", src, rc,
 			    b->first_error[0] ? ": " : "", b->first_error);
@@ -885,6 +1137,8 @@ generate_and_compile(struct build *b, struct strvec *objs)
 		strvec_push_owned(objs, obj);
 		free(src);
 	}
+	if (hits)
+		step_note(b, "%zu compiled unit%s from the cache", hits, hits == 1 ? "" : "s");
 	free(rt);
 	free(inittab);
 	free(inc);
@@ -911,8 +1165,7 @@ pack(struct build *b, struct strvec *objs)
 	struct itg_pack_stats st;
 	size_t nextra = 0;
 	int rc;
-	char *cache_root = b->cache ? util_abspath(b->cache) : pydist_default_cache();
-	char *code_cache = util_path_join(cache_root, "bytecode");
+	char *code_cache = util_path_join(b->cache_root, "bytecode");
 
 	begin_step(b, "pack: the standard library%s", b->new_dists.n ? " and the packages" : "");
 	write_embedded(b, embedded_tools, tools);
@@ -981,7 +1234,6 @@ pack(struct build *b, struct strvec *objs)
 		die(b, "cannot assemble the module blob '%s' (status %d)", asm_path, rc);
 	strvec_push_owned(objs, obj);
 	free(helper_py);
-	free(cache_root);
 	free(code_cache);
 	free(main_py);
 	free(asm_path);
@@ -1301,6 +1553,24 @@ summary(struct build *b, const struct strvec *needed, const struct strvec *dynam
 		printf("dynamic: %s (no static archive found)\n", dynamic->v[i]);
 }
 
+/* The caches a build fills, kept under their limit (least recently used out). */
+static void
+prune_caches(struct build *b)
+{
+	static const char *const kinds[] = { "derived", "bytecode", NULL };
+	uint64_t limit = itg_cache_limit();
+
+	for (size_t i = 0; kinds[i]; i++) {
+		char *dir = util_path_join(b->cache_root, kinds[i]);
+		size_t n = itg_cache_prune(dir, limit);
+		if (n)
+			fprintf(stderr, "pyweld: removed %zu least recently used entr%s of '%s' "
+			        "(over %llu MiB; PYWELD_CACHE_MAX_MB)\n", n, n == 1 ? "y" : "ies", dir,
+			        (unsigned long long)(limit >> 20));
+		free(dir);
+	}
+}
+
 int
 cli_cmd_build(int argc, char **argv)
 {
@@ -1330,19 +1600,17 @@ cli_cmd_build(int argc, char **argv)
 		if (!util_is_dir(b.setup_dirs.v[i]))
 			util_fatal("cannot use '%s' with --setup-py: not a directory", b.setup_dirs.v[i]);
 
-	b.steps = 4 + (b.pip_specs.n + b.requirements.n + b.setup_dirs.n ? 3 : 0);
+	b.cache_root = b.cache ? util_abspath(b.cache) : pydist_default_cache();
 	find_distribution(&b);
 	if (b.work_opt) {
-		b.work = util_abspath(b.work_opt);
-		util_remove_tree(b.work);
-		if (util_mkdir_p(b.work, 0755) < 0)
-			util_fatal("cannot create the work directory '%s':", b.work);
+		prepare_work_dir(&b);
 	} else {
 		const char *t = getenv("TMPDIR");
 		b.work = xasprintf("%s/pyweld-build.XXXXXX", t && *t ? t : "/tmp");
 		if (!mkdtemp(b.work))
 			util_fatal("cannot create a work directory in '%s':", t && *t ? t : "/tmp");
 	}
+	b.steps = 4 + (b.pip_specs.n + b.requirements.n + b.setup_dirs.n ? (b.reuse ? 2 : 3) : 0);
 	b.log = util_path_join(b.work, "build.log");
 	b.logfd = open(b.log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
@@ -1365,6 +1633,7 @@ cli_cmd_build(int argc, char **argv)
 	}
 	summary(&b, &needed, &dynamic);
 	fprintf(stderr, "pyweld: built '%s' in %.1f s\n", b.output, util_now() - b.t0);
+	prune_caches(&b);
 
 	if (b.logfd >= 0)
 		close(b.logfd);

@@ -33,7 +33,12 @@ def compiled(rel, source):
         key = os.path.join(cache, h.hexdigest()[:2], h.hexdigest())
         try:
             with open(key, "rb") as f:
-                return 0, f.read()
+                data = f.read()
+            try:
+                os.utime(key)       # used now: pruned last (inittab-gen/cache.c)
+            except OSError:
+                pass
+            return 0, data
         except OSError:
             pass
     try:

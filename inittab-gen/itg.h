@@ -89,9 +89,12 @@ char *itg_module_name(const char *relpath, const char *ext_suffix);
 /*
  * Partially links an extension's objects and private archives into one
  * object in dir, renames its init function to e->renamed and makes every
- * other defined global local (ld -r, objcopy).  Sets e->isolated.
+ * other defined global local (ld -r, objcopy).  Sets e->isolated.  With a
+ * cache directory (itg_cache_fetch), a result made from the same inputs by
+ * the same tools is copied from there instead (*cached set true).
  */
-int itg_isolate(struct itg_ext *e, const char *dir, char *err, size_t errlen);
+int itg_isolate(struct itg_ext *e, const char *dir, const char *cache, bool *cached,
+                char *err, size_t errlen);
 
 /*
  * Checks that no two of the given objects define the same global symbol.
@@ -102,6 +105,42 @@ int itg_check_collisions(const char *const *objects, const char *const *owners,
                          size_t n, void (*report)(void *ctx, const char *symbol,
                          const char *a, const char *b), void *ctx,
                          char *err, size_t errlen);
+
+/* --- derived objects, cached by their inputs (cache.c) -------------------- */
+
+/* The inputs of a derived file, accumulated as labelled fields and hashed. */
+struct itg_key {
+	struct strbuf text;
+	bool failed;            /* an input could not be read: no key */
+};
+/* Starts a key for a kind of result; pyweld's own executable is an input. */
+void itg_key_init(struct itg_key *k, const char *kind);
+void itg_key_add(struct itg_key *k, const char *label, const char *value);
+/* A file by its path, size and modification time (tools, pyweld). */
+void itg_key_add_stat(struct itg_key *k, const char *label, const char *path);
+/* A program found on PATH, by itg_key_add_stat. */
+void itg_key_add_tool(struct itg_key *k, const char *name);
+/* A file by content (a linkdb store file by its name); -1 if unreadable. */
+int itg_key_add_file(struct itg_key *k, const char *label, const char *path);
+void itg_key_add_buffer(struct itg_key *k, const char *label, const void *p, size_t n);
+/* The key's SHA-256; false when an input failed. */
+bool itg_key_hex(struct itg_key *k, char hex[65]);
+void itg_key_free(struct itg_key *k);
+/*
+ * The entry hex of the cache directory (its derived/ subdirectory) copied
+ * to dest: true on a hit.  A NULL cache never hits.
+ */
+bool itg_cache_fetch(const char *cache, const char *hex, const char *dest);
+/* Keeps a copy of src as entry hex; best effort (a failure is a miss later). */
+void itg_cache_store(const char *cache, const char *hex, const char *src);
+/* The size a cache directory may reach: $PYWELD_CACHE_MAX_MB, or 1 GiB. */
+uint64_t itg_cache_limit(void);
+/*
+ * Over max_bytes, removes the least recently used entries of a cache laid
+ * out as dir/<2 hex>/<name> (derived/, bytecode/) down to 3/4 of it.
+ * Returns the number removed.
+ */
+size_t itg_cache_prune(const char *dir, uint64_t max_bytes);
 
 /* Entry points of a welded binary (runtime/rt.h's enum, by value). */
 enum itg_entry { ITG_ENTRY_NONE = 0, ITG_ENTRY_CODE = 1, ITG_ENTRY_MODULE = 2 };

@@ -238,16 +238,51 @@ renamed_symbol(const char *name)
 	return strbuf_detach(&sb);
 }
 
+/* The inputs of an isolation: the objects and archives by content, the
+ * names, and the tools. */
+static bool
+isolate_key(const struct itg_ext *e, char hex[LINKDB_HASH_HEX + 1])
+{
+	struct itg_key k;
+	bool ok;
+
+	itg_key_init(&k, "isolate");
+	itg_key_add(&k, "name", e->name);
+	itg_key_add(&k, "init", e->init);
+	itg_key_add(&k, "renamed", e->renamed);
+	for (size_t i = 0; i < e->objects.n; i++)
+		itg_key_add_file(&k, "object", e->objects.v[i]);
+	for (size_t i = 0; i < e->archives.n; i++)
+		itg_key_add_file(&k, "archive", e->archives.v[i]);
+	itg_key_add_tool(&k, "ld");
+	itg_key_add_tool(&k, "objcopy");
+	ok = itg_key_hex(&k, hex);
+	itg_key_free(&k);
+	return ok;
+}
+
 int
-itg_isolate(struct itg_ext *e, const char *dir, char *err, size_t errlen)
+itg_isolate(struct itg_ext *e, const char *dir, const char *cache, bool *cached,
+            char *err, size_t errlen)
 {
 	struct strvec av = { 0 };
-	char *out, *renamed_arg, *keep_arg;
+	char *out, *renamed_arg, *keep_arg, key[LINKDB_HASH_HEX + 1];
+	bool keyed;
 	int rc;
 
 	if (!e->renamed)
 		e->renamed = renamed_symbol(e->name);
 	out = xasprintf("%s/%s.o", dir, e->renamed);
+	if (cached)
+		*cached = false;
+	keyed = cache && isolate_key(e, key);
+	if (keyed && itg_cache_fetch(cache, key, out)) {
+		if (cached)
+			*cached = true;
+		free(e->isolated);
+		e->isolated = out;
+		return 0;
+	}
 	strvec_push(&av, "ld");
 	strvec_push(&av, "-r");
 	strvec_push(&av, "-o");
@@ -319,6 +354,8 @@ itg_isolate(struct itg_ext *e, const char *dir, char *err, size_t errlen)
 		free(out);
 		return -1;
 	}
+	if (keyed)
+		itg_cache_store(cache, key, out);
 	free(e->isolated);
 	e->isolated = out;
 	return 0;

@@ -52,3 +52,8 @@ endforeach()
 foreach(_case entry_code python_mode venv_cfg prefix_landmark sealed)
   pyweld_weld_test(weld_isolation_${_case} weld_isolation.py 600 ${_case})
 endforeach()
+
+# Rebuilding: --work-dir reuse, the derived-object cache, foreign directories.
+foreach(_case reuse foreign_dir cache_damaged)
+  pyweld_weld_test(weld_rebuild_${_case} weld_rebuild.py 900 ${_case})
+endforeach()

@@ -1,0 +1,301 @@
+/*
+ * cache.c: objects the weld derives, kept by the hash of their inputs.
+ *
+ * Isolating an extension (ld -r, objcopy) and compiling the runtime give
+ * the same bytes for the same inputs, and a rebuild after editing one .py
+ * changes none of them.  Each result is stored once under
+ * <cache>/derived/<2 hex>/<64 hex>, keyed by the SHA-256 of everything that
+ * went into it: its inputs' contents, the tools (path, size, mtime) and
+ * pyweld itself, so that a new pyweld or a new compiler never sees an old
+ * result.  A fetch copies the result out (the caller may change its copy);
+ * a store writes a temporary file and renames it into place, so concurrent
+ * builds and a crash leave either a whole entry or none.  Every failure of
+ * the cache only costs the work it would have saved.  A hit marks its entry
+ * used (mtime); itg_cache_prune drops the least recently used entries of a
+ * cache that outgrew its limit.
+ */
+#include "itg.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "linkdb.h"
+#include "util.h"
+
+static void
+add_field(struct itg_key *k, const char *label, const char *value)
+{
+	/* length-prefixed: no two sequences of fields give the same text */
+	strbuf_addf(&k->text, "%s %zu:%s\n", label, strlen(value), value);
+}
+
+void
+itg_key_init(struct itg_key *k, const char *kind)
+{
+	char *self = util_self_exe();
+
+	memset(k, 0, sizeof(*k));
+	add_field(k, "kind", kind);
+	itg_key_add_stat(k, "pyweld", self ? self : "");
+	free(self);
+}
+
+void
+itg_key_add(struct itg_key *k, const char *label, const char *value)
+{
+	add_field(k, label, value ? value : "(null)");
+}
+
+void
+itg_key_add_stat(struct itg_key *k, const char *label, const char *path)
+{
+	struct stat st;
+	char *v;
+
+	if (stat(path, &st) < 0)
+		v = xasprintf("%s missing", path);
+	else
+		v = xasprintf("%s %lld %lld.%09ld", path, (long long)st.st_size,
+		              (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	add_field(k, label, v);
+	free(v);
+}
+
+void
+itg_key_add_tool(struct itg_key *k, const char *name)
+{
+	char *path = util_which(name, getenv("PATH"), NULL);
+
+	itg_key_add_stat(k, name, path ? path : name);
+	free(path);
+}
+
+static bool
+is_hex64(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++)
+		if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
+			return false;
+	return n == LINKDB_HASH_HEX;
+}
+
+int
+itg_key_add_file(struct itg_key *k, const char *label, const char *path)
+{
+	char hex[LINKDB_HASH_HEX + 1];
+	const char *base = util_basename(path);
+
+	/* linkdb's store names a file by the SHA-256 of its content */
+	if (is_hex64(base) && strstr(path, ".store/")) {
+		add_field(k, label, base);
+		return 0;
+	}
+	if (linkdb_hash_file(path, hex) < 0) {
+		k->failed = true;
+		return -1;
+	}
+	add_field(k, label, hex);
+	return 0;
+}
+
+void
+itg_key_add_buffer(struct itg_key *k, const char *label, const void *p, size_t n)
+{
+	char hex[LINKDB_HASH_HEX + 1];
+
+	linkdb_hash_buffer(p, n, hex);
+	add_field(k, label, hex);
+}
+
+bool
+itg_key_hex(struct itg_key *k, char hex[LINKDB_HASH_HEX + 1])
+{
+	if (k->failed || k->text.failed)
+		return false;
+	linkdb_hash_buffer(k->text.s ? k->text.s : "", k->text.len, hex);
+	return true;
+}
+
+void
+itg_key_free(struct itg_key *k)
+{
+	strbuf_free(&k->text);
+}
+
+static char *
+entry_path(const char *cache, const char *hex)
+{
+	return xasprintf("%s/derived/%.2s/%s", cache, hex, hex);
+}
+
+/* Copies from to a new file to (mode 0644); -1 with errno. */
+static int
+copy_file(const char *from, const char *to)
+{
+	int in = open(from, O_RDONLY | O_CLOEXEC), out, saved;
+	struct stat st;
+	off_t left;
+
+	if (in < 0)
+		return -1;
+	if (fstat(in, &st) < 0 ||
+	    (out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+		saved = errno;
+		close(in);
+		errno = saved;
+		return -1;
+	}
+	for (left = st.st_size; left > 0;) {
+		ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+		if (n <= 0) {
+			/* no copy_file_range here (old kernels, some file systems) */
+			char buf[65536];
+			n = read(in, buf, sizeof(buf));
+			if (n <= 0 || util_write_all(out, buf, (size_t)n) < 0) {
+				if (n == 0)
+					errno = EIO;   /* the file shrank under us */
+				goto fail;
+			}
+		}
+		left -= n;
+	}
+	if (close(out) < 0) {
+		out = -1;
+		goto fail;
+	}
+	close(in);
+	return 0;
+fail:
+	saved = errno;
+	if (out >= 0)
+		close(out);
+	close(in);
+	unlink(to);
+	errno = saved;
+	return -1;
+}
+
+bool
+itg_cache_fetch(const char *cache, const char *hex, const char *dest)
+{
+	char *p;
+	bool hit;
+
+	if (!cache)
+		return false;
+	p = entry_path(cache, hex);
+	unlink(dest);
+	hit = copy_file(p, dest) == 0;
+	if (hit)
+		utimensat(AT_FDCWD, p, NULL, 0);  /* used now: pruned last */
+	free(p);
+	return hit;
+}
+
+void
+itg_cache_store(const char *cache, const char *hex, const char *src)
+{
+	char *p, *dir, *tmp;
+
+	if (!cache)
+		return;
+	p = entry_path(cache, hex);
+	dir = util_dirname(p);
+	tmp = xasprintf("%s.tmp.%ld", p, (long)getpid());
+	if (util_mkdir_p(dir, 0755) == 0 && copy_file(src, tmp) == 0 && rename(tmp, p) < 0)
+		unlink(tmp);
+	free(tmp);
+	free(dir);
+	free(p);
+}
+
+struct pruned {
+	char *path;
+	off_t size;
+	struct timespec mtime;
+};
+
+static int
+cmp_mtime(const void *a, const void *b)
+{
+	const struct pruned *x = a, *y = b;
+
+	if (x->mtime.tv_sec != y->mtime.tv_sec)
+		return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+	return (x->mtime.tv_nsec > y->mtime.tv_nsec) - (x->mtime.tv_nsec < y->mtime.tv_nsec);
+}
+
+uint64_t
+itg_cache_limit(void)
+{
+	const char *v = getenv("PYWELD_CACHE_MAX_MB");
+	int64_t mb;
+
+	if (v && *v && util_parse_i64(v, &mb) && mb > 0)
+		return (uint64_t)mb << 20;
+	return (uint64_t)1024 << 20;
+}
+
+size_t
+itg_cache_prune(const char *dir, uint64_t max_bytes)
+{
+	struct pruned *all = NULL;
+	size_t n = 0, cap = 0, removed = 0;
+	uint64_t total = 0;
+	DIR *top = opendir(dir);
+	struct dirent *e;
+
+	if (!top)
+		return 0;
+	while ((e = readdir(top))) {
+		if (strlen(e->d_name) != 2 || e->d_name[0] == '.')
+			continue;
+		char *sub = util_path_join(dir, e->d_name);
+		DIR *d = opendir(sub);
+		struct dirent *f;
+		while (d && (f = readdir(d))) {
+			struct stat st;
+			char *p;
+			if (f->d_name[0] == '.')
+				continue;
+			p = util_path_join(sub, f->d_name);
+			if (lstat(p, &st) < 0 || !S_ISREG(st.st_mode)) {
+				free(p);
+				continue;
+			}
+			if (n == cap) {
+				cap = cap ? cap * 2 : 1024;
+				all = xreallocarray(all, cap, sizeof(*all));
+			}
+			all[n++] = (struct pruned){ p, st.st_size, st.st_mtim };
+			total += (uint64_t)st.st_size;
+		}
+		if (d)
+			closedir(d);
+		free(sub);
+	}
+	closedir(top);
+	if (total > max_bytes) {
+		/* the least recently used first, down to 3/4 of the limit: not
+		 * again at the next build */
+		qsort(all, n, sizeof(*all), cmp_mtime);
+		for (size_t i = 0; i < n && total > max_bytes / 4 * 3; i++) {
+			if (unlink(all[i].path) == 0) {
+				total -= (uint64_t)all[i].size;
+				removed++;
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(all[i].path);
+	free(all);
+	return removed;
+}

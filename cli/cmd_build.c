@@ -84,11 +84,11 @@ static const char build_usage[] =
 	"  --debug             keep debugging information (three times the size)\n"
 	"  --static            link the C library statically too (glibc: no NSS\n"
 	"                      user/group lookups, no dlopen; see docs/weld.md)\n"
-	"  --work-dir DIR      where to build (default: a new temporary directory);
-                      a new or empty directory, or one an earlier build used:
-                      its installed packages are reused when nothing they
-                      depend on changed (rebuilding after editing the script
-                      takes about a second), otherwise it is emptied\n"
+	"  --work-dir DIR      where to build (default: a new temporary directory):\n"
+	"                      a new or empty directory, or one an earlier build used;\n"
+	"                      its installed packages are reused when nothing they\n"
+	"                      depend on changed (a rebuild after editing the script\n"
+	"                      takes about a second), otherwise it is emptied\n"
 	"  --keep-work         keep the work directory (the link database, objects)\n"
 	"  -v                  show the commands run and their output\n";
 
@@ -133,6 +133,7 @@ struct build {
 	const char *output, *dist_opt, *cache, *work_opt, *code, *module, *script;
 	const char *config_opt;
 	const char *main_c;             /* the application's own main.c */
+	struct strvec own_files;        /* absolute: the script, main.c, the config */
 	bool library;                   /* an archive + header, not an executable */
 	struct pyweld_config config;
 	bool static_link, stdlib_tests, keep_work, verbose, debug, no_source;
@@ -358,6 +359,8 @@ parse_options(struct build *b, int argc, char **argv)
 			b->output = cf->output;
 		if (!b->main_c)
 			b->main_c = cf->main_c;
+		if (!b->work_opt)
+			b->work_opt = cf->work_dir;
 		if (!entries) {
 			b->module = cf->module;
 			b->script = cf->script;
@@ -528,28 +531,74 @@ setup_shims(struct build *b)
 }
 
 /*
+ * What of a local project is not the project: build/ at its top (left
+ * from an earlier build), pyweld's work directory and output when they
+ * lie inside it (pyweld init's layout), VCS and bytecode directories.
+ */
+static bool
+project_skip(const struct build *b, const char *path, const char *name, bool top)
+{
+	return !strcmp(name, "__pycache__") || !strcmp(name, ".git") ||
+	       (top && !strcmp(name, "build")) || !strcmp(path, b->work) ||
+	       !strcmp(path, b->out_abs);
+}
+
+/*
+ * What of a local project the install does not depend on: besides the
+ * above, the files pyweld itself reads at every build (the script, main.c,
+ * the project file), so that editing them in pyweld init's layout keeps
+ * the install.  A setup.py that installs the script as a module as well
+ * gets the old copy of it until something else changes (docs/weld.md).
+ */
+static bool
+key_skip(const struct build *b, const char *path, const char *name, bool top)
+{
+	for (size_t i = 0; i < b->own_files.n; i++)
+		if (!strcmp(path, b->own_files.v[i]))
+			return true;
+	return project_skip(b, path, name, top);
+}
+
+/*
  * A local project is built from a copy: pip builds it in place, which would
  * write build/ and *.egg-info into the user's tree, and a build/ left from
  * an earlier build makes setuptools skip the compile, leaving nothing for
- * the wrappers to record.
+ * the wrappers to record.  The work directory and the output stay out when
+ * they lie inside the project (pyweld init's layout).
  */
 static char *
 copy_project(struct build *b, const char *dir, size_t n)
 {
-	char *from = xasprintf("%s/.", dir);
+	char *abs = util_abspath(dir);
 	char *to = xasprintf("%s/project-%zu", b->work, n);
-	char *stale = util_path_join(to, "build");
+	struct strvec av = { 0 };
+	DIR *d;
+	struct dirent *e;
 	int rc;
 
 	if (util_mkdir_p(to, 0755) < 0)
 		die(b, "cannot create '%s':", to);
-	rc = run(b, (char *const[]){ (char *)(uintptr_t)"cp", (char *)(uintptr_t)"-a", from,
-	                             to, NULL }, NULL, NULL);
+	if (!(d = opendir(abs)))
+		die(b, "cannot read the project '%s':", dir);
+	strvec_push(&av, "cp");
+	strvec_push(&av, "-a");
+	while ((e = readdir(d))) {
+		char *path = util_path_join(abs, e->d_name);
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    (!strcmp(e->d_name, ".git") || !project_skip(b, path, e->d_name, true)))
+			strvec_push_owned(&av, path);
+		else
+			free(path);
+	}
+	closedir(d);
+	strvec_push(&av, to);
+	if (av.failed)
+		util_fatal("out of memory");
+	rc = av.n > 3 ? run(b, av.v, NULL, NULL) : 0;
 	if (rc != 0)
 		die(b, "cannot copy the project '%s' (cp exited %d)", dir, rc);
-	util_remove_tree(stale);
-	free(stale);
-	free(from);
+	strvec_free(&av);
+	free(abs);
 	return to;
 }
 
@@ -566,7 +615,7 @@ cmp_str(const void *a, const void *b)
 
 /* Every file under dir by path, size and mtime (a local project's state). */
 static void
-add_tree(struct itg_key *k, const char *dir, const char *rel)
+add_tree(const struct build *b, struct itg_key *k, const char *dir, const char *rel)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -576,11 +625,13 @@ add_tree(struct itg_key *k, const char *dir, const char *rel)
 		itg_key_add(k, "unreadable", rel);
 		return;
 	}
-	while ((e = readdir(d)))
+	while ((e = readdir(d))) {
+		char *path = util_path_join(dir, e->d_name);
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
-		    strcmp(e->d_name, "__pycache__") && strcmp(e->d_name, ".git") &&
-		    !(!*rel && !strcmp(e->d_name, "build")))
+		    !key_skip(b, path, e->d_name, !*rel))
 			strvec_push(&names, e->d_name);
+		free(path);
+	}
 	closedir(d);
 	qsort(names.v, names.n, sizeof(char *), cmp_str);
 	for (size_t i = 0; i < names.n; i++) {
@@ -588,7 +639,7 @@ add_tree(struct itg_key *k, const char *dir, const char *rel)
 		char *r = *rel ? xasprintf("%s/%s", rel, names.v[i]) : xstrdup(names.v[i]);
 		struct stat st;
 		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-			add_tree(k, path, r);
+			add_tree(b, k, path, r);
 		else
 			itg_key_add_stat(k, r, path);
 		free(r);
@@ -628,7 +679,7 @@ compute_install_key(struct build *b, char hex[LINKDB_HASH_HEX + 1])
 	for (size_t i = 0; i < b->setup_dirs.n; i++) {
 		char *p = util_abspath(b->setup_dirs.v[i]);
 		itg_key_add(&k, "project", p);
-		add_tree(&k, p, "");
+		add_tree(b, &k, p, "");
 		free(p);
 	}
 	for (size_t i = 0; i < b->env.n; i++)
@@ -1581,6 +1632,12 @@ cli_cmd_build(int argc, char **argv)
 	parse_options(&b, argc, argv);
 	b.t0 = util_now();
 	b.out_abs = util_abspath(b.output);
+	{
+		const char *own[] = { b.script, b.main_c, b.config_opt };
+		for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+			if (own[i])
+				strvec_push_owned(&b.own_files, util_abspath(own[i]));
+	}
 	outdir = util_dirname(b.out_abs);
 	if (!util_is_dir(outdir))
 		util_fatal("cannot write '%s': the directory '%s' does not exist", b.output, outdir);

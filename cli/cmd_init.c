@@ -133,6 +133,7 @@ cli_cmd_init(int argc, char **argv)
 	free(mainc);
 	c.main_c = xstrdup("main.c");
 	c.output = xstrdup(out ? out : "app");
+	c.work_dir = xstrdup(".pyweld-work");
 	if (pyweld_config_write(ini, &c) < 0)
 		util_fatal("cannot write '%s':", ini);
 	printf("wrote '%s', '%s/main.c'%s%s%s\n", ini, dir, mainpy ? " and '" : "",

@@ -117,6 +117,9 @@ handler(void *user, const char *section, const char *name, const char *value)
 			ok = parse_bool(value, &c->stdlib_tests);
 		} else if (!strcmp(name, "debug")) {
 			ok = parse_bool(value, &c->debug);
+		} else if (!strcmp(name, "work-dir")) {
+			free(c->work_dir);
+			c->work_dir = in_dir(c, value);
 		} else if (!strcmp(name, "exclude-module")) {
 			strvec_push(&c->exclude_modules, value);
 		} else if (!strcmp(name, "exclude-resource")) {
@@ -222,6 +225,10 @@ pyweld_config_write(const char *path, const struct pyweld_config *c)
 	strbuf_addf(&sb, "static = %s\nstdlib-tests = %s\ndebug = %s\nsource = %s\n",
 	            c->static_link ? "true" : "false", c->stdlib_tests ? "true" : "false",
 	            c->debug ? "true" : "false", c->no_source ? "false" : "true");
+	strbuf_adds(&sb, "# where builds happen, kept between them: a rebuild after editing the\n"
+	                 "# script reuses the packages installed there (see docs/weld.md)\n");
+	if (c->work_dir)
+		strbuf_addf(&sb, "work-dir = %s\n", c->work_dir);
 	if (sb.failed) {
 		strbuf_free(&sb);
 		errno = ENOMEM;
@@ -240,6 +247,7 @@ pyweld_config_free(struct pyweld_config *c)
 	free(c->module);
 	free(c->script);
 	free(c->main_c);
+	free(c->work_dir);
 	strvec_free(&c->pip_specs);
 	strvec_free(&c->requirements);
 	strvec_free(&c->setup_dirs);

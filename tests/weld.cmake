@@ -54,6 +54,6 @@ foreach(_case entry_code python_mode venv_cfg prefix_landmark sealed)
 endforeach()
 
 # Rebuilding: --work-dir reuse, the derived-object cache, foreign directories.
-foreach(_case reuse foreign_dir cache_damaged)
+foreach(_case reuse foreign_dir cache_damaged init_project)
   pyweld_weld_test(weld_rebuild_${_case} weld_rebuild.py 900 ${_case})
 endforeach()

@@ -11,6 +11,11 @@ Cases:
   foreign_dir    a --work-dir that holds someone's files (no .pyweld-work) is
                  refused with a clear message and left exactly as it was; a
                  file is refused; a new directory is accepted and marked.
+  init_project   `pyweld init` with a local setup.py package: its pyweld.ini
+                 keeps the work directory inside the project, a second
+                 `pyweld build` after editing main.py reuses the install, an
+                 edit to the package installs it again, and neither the work
+                 directory nor the APP is copied into the project's build.
   cache_damaged  an entry of <cache>/derived made unreadable, then a build:
                  a miss, the object is made again, the build succeeds.
 
@@ -82,6 +87,50 @@ def case_reuse(c):
     c.check(any(s.startswith("install: pip builds") for s in steps(p3.err)),
             f"a build with a new --env reused the old install:\n{wt.tail(p3.err)}")
     run_app(c, 3)
+
+
+def case_init_project(c):
+    """pyweld init's project rebuilds from its own work directory"""
+    proj = c.path("proj")
+    wt.write(os.path.join(proj, "setup.py"),
+             "from setuptools import setup\n"
+             "setup(name='mypkg', version='1.0', packages=['mypkg'])\n")
+    wt.write(os.path.join(proj, "mypkg", "__init__.py"), "WORD = 'one'\n")
+    r = c.run([c.pyweld, "init", proj, "--setup-py", proj, "--python-code", "pass"])
+    c.require(r.returncode == 0, f"pyweld init exited {r.returncode}:\n{wt.tail(r.err)}")
+    ini = open(os.path.join(proj, "pyweld.ini")).read()
+    c.check(re.search(r"^work-dir = \.pyweld-work$", ini, re.M) and
+            re.search(r"^setup-py = \.$", ini, re.M),
+            f"pyweld.ini does not keep a work directory or names the project "
+            f"by more than '.':\n{ini}")
+
+    def build_and_run(main, want):
+        wt.write(os.path.join(proj, "main.py"), main)
+        p = c.build_ok(cwd=proj)
+        r = c.run([os.path.join(proj, "app")], env=c.run_env, timeout=60)
+        c.check(r.returncode == 0 and r.out == want,
+                f"the app printed {r.out!r}, wanted {want!r}:\n{wt.tail(r.err)}")
+        return steps(p.err)
+
+    s1 = build_and_run("import mypkg; print(mypkg.WORD)\n", "one\n")
+    work = os.path.join(proj, ".pyweld-work")
+    c.check(os.path.isfile(os.path.join(work, ".pyweld-work")),
+            "the build did not use the project's .pyweld-work")
+    c.check(any(s.startswith("install: pip builds") for s in s1), f"no install: {s1}")
+    copies = [d for d in os.listdir(work) if d.startswith("project-")]
+    for d in copies:
+        inside = os.listdir(os.path.join(work, d))
+        c.check(".pyweld-work" not in inside and "app" not in inside,
+                f"the project's copy holds the work directory or the APP: {inside}")
+
+    s2 = build_and_run("import mypkg; print(mypkg.WORD * 2)\n", "oneone\n")
+    c.check(not any("pip builds" in s for s in s2),
+            f"editing main.py made pip run again: {s2}")
+
+    wt.write(os.path.join(proj, "mypkg", "__init__.py"), "WORD = 'two'\n")
+    s3 = build_and_run("import mypkg; print(mypkg.WORD * 2)\n", "twotwo\n")
+    c.check(any(s.startswith("install: pip builds") for s in s3),
+            f"an edit to the package did not install it again: {s3}")
 
 
 def snapshot(root):
@@ -164,6 +213,7 @@ CASES = {
     "reuse": case_reuse,
     "foreign_dir": case_foreign_dir,
     "cache_damaged": case_cache_damaged,
+    "init_project": case_init_project,
 }
 
 if __name__ == "__main__":

@@ -1238,8 +1238,18 @@ pack(struct build *b, struct strvec *objs)
 		}
 		extra[nextra++] = (struct itg_extra_module){ "__pyweld_main__", main_py };
 	}
+	struct strvec keep = { 0 };
+	for (size_t i = 0; i < b->nexts; i++) {
+		const char *dot = strrchr(b->exts[i]->name, '.');
+		if (dot)
+			strvec_push_owned(&keep, strndup(b->exts[i]->name,
+			                                  (size_t)(dot - b->exts[i]->name)));
+	}
+	if (keep.failed)
+		util_fatal("out of memory");
 	struct itg_pack_options o = {
 		.python = b->python, .compile_script = script, .workdir = b->work,
+		.keep_packages = (const char *const *)strvec_argv(&keep), .nkeep_packages = keep.n,
 		.stdlib = stdlib, .site = b->site,
 		.dists = (const char *const *)strvec_argv(&b->new_dists), .ndists = b->new_dists.n,
 		.exclude_modules = (const char *const *)strvec_argv(&b->exclude_modules),
@@ -1252,6 +1262,7 @@ pack(struct build *b, struct strvec *objs)
 	};
 	if (itg_pack(&o, blob, &st, err, sizeof(err)) < 0)
 		die(b, "packing the modules failed: %s", err);
+	strvec_free(&keep);
 	if (b->logfd >= 0) {
 		dprintf(b->logfd, "packed %zu modules (%zu namespace packages), %zu resources, "
 		        "%zu metadata files of %zu distributions: %zu bytes; %zu left out by "
@@ -1474,23 +1485,25 @@ static void
 link_binary(struct build *b, const struct strvec *rtobjs, struct strvec *dynamic,
             struct strvec *needed)
 {
-	struct strvec av = { 0 }, archives = { 0 };
+	struct strvec av = { 0 }, archives = { 0 }, names = { 0 };
 	char *bin = util_path_join(b->work, "app.bin");
 	char *libpython = util_path_join(b->prefix, "lib/libpython3.11.a");
 	bool cxx = any_cxx(b);
 	int rc;
 
-	gather_libs(b, &archives, dynamic, dynamic);
+	gather_libs(b, &archives, dynamic, &names);
 	if (b->library) {
 		write_library(b, rtobjs, &archives, dynamic, cxx);
 		free(bin);
 		free(libpython);
 		strvec_free(&archives);
+		strvec_free(&names);
 		return;
 	}
-	if (b->static_link && dynamic->n)
+	if (b->static_link && names.n)
 		die(b, "--static: no static archive for lib%s (needed by the extensions); leave "
-		    "the module out or install the library's static archive", dynamic->v[0]);
+		    "the module out or install the library's static archive", names.v[0]);
+	strvec_free(&names);
 	begin_step(b, "link: %zu objects, %zu static libraries%s", b->nexts + rtobjs->n,
 	           archives.n + 1, cxx ? ", C++" : "");
 	strvec_push(&av, cxx ? "g++" : "gcc");
@@ -1601,7 +1614,7 @@ summary(struct build *b, const struct strvec *needed, const struct strvec *dynam
 		printf("%s%s", i ? " " : "", needed->v[i]);
 	printf("\n");
 	for (size_t i = 0; i < dynamic->n; i++)
-		printf("dynamic: %s (no static archive found)\n", dynamic->v[i]);
+		printf("dynamic: lib%s (no static archive found)\n", dynamic->v[i] + 2);
 }
 
 /* The caches a build fills, kept under their limit (least recently used out). */

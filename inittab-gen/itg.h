@@ -170,6 +170,11 @@ struct itg_pack_options {
 	const struct itg_extra_module { const char *name, *path; } *extra;
 	size_t nextra;                  /* modules from files, never filtered */
 	bool tests;                     /* keep test suites (the default drops them) */
+	/* Packages that hold a welded extension module (greenlet.tests holds
+	 * greenlet.tests._test_extension): kept whole even when the default drop
+	 * of test suites matches them, or their extensions could not be imported. */
+	const char *const *keep_packages;
+	size_t nkeep_packages;
 	bool source;                    /* keep .py sources (tracebacks, inspect) */
 	int optimize;                   /* compile() optimize level */
 	const char *code_cache;         /* compiled code kept by content, or NULL */

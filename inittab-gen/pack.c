@@ -47,6 +47,8 @@ struct packer {
 	size_t n, cap;
 	pcre2_code **mod_ex, **res_ex;
 	size_t nmod_ex, nres_ex;
+	pcre2_code **test_mod_ex, **test_res_ex;   /* the default drop of test suites */
+	size_t ntest_mod_ex, ntest_res_ex;
 	pcre2_match_data *md;
 	struct itg_pack_stats *st;
 	char *err;
@@ -118,6 +120,52 @@ matches(struct packer *p, pcre2_code **res, size_t n, const char *s)
 	return false;
 }
 
+/* name is, or lies inside, a package that holds a welded extension. */
+static bool
+kept_package(const struct packer *p, const char *name)
+{
+	for (size_t i = 0; i < p->o->nkeep_packages; i++) {
+		const char *k = p->o->keep_packages[i];
+		size_t n = strlen(k);
+		if (!strncmp(name, k, n) && (name[n] == '\0' || name[n] == '.'))
+			return true;
+	}
+	return false;
+}
+
+/* The dotted module a resource path lies in: "greenlet/tests/data.txt" → "greenlet.tests". */
+static bool
+kept_resource(const struct packer *p, const char *rel)
+{
+	char *dotted = xstrdup(rel), *slash = strrchr(dotted, '/');
+	bool kept;
+
+	if (slash)
+		*slash = '\0';
+	else
+		dotted[0] = '\0';
+	for (char *c = dotted; *c; c++)
+		if (*c == '/')
+			*c = '.';
+	kept = *dotted && kept_package(p, dotted);
+	free(dotted);
+	return kept;
+}
+
+static bool
+module_excluded(struct packer *p, const char *name)
+{
+	return matches(p, p->mod_ex, p->nmod_ex, name) ||
+	       (matches(p, p->test_mod_ex, p->ntest_mod_ex, name) && !kept_package(p, name));
+}
+
+static bool
+resource_excluded(struct packer *p, const char *rel)
+{
+	return matches(p, p->res_ex, p->nres_ex, rel) ||
+	       (matches(p, p->test_res_ex, p->ntest_res_ex, rel) && !kept_resource(p, rel));
+}
+
 static struct item *
 add(struct packer *p, unsigned kind, unsigned flags, char *name, char *path, char *rel)
 {
@@ -187,7 +235,7 @@ consider(struct packer *p, const char *root, const char *rel, bool metadata)
 		bool package;
 		char *name = module_name(rel, &package);
 		if (valid_module_name(name)) {
-			if (matches(p, p->mod_ex, p->nmod_ex, name)) {
+			if (module_excluded(p, name)) {
 				p->st->excluded++;
 				free(name);
 				free(path);
@@ -199,7 +247,7 @@ consider(struct packer *p, const char *root, const char *rel, bool metadata)
 		}
 		free(name);         /* "foo-bar.py": not importable; keep as a file */
 	}
-	if (matches(p, p->res_ex, p->nres_ex, rel)) {
+	if (resource_excluded(p, rel)) {
 		p->st->excluded++;
 		free(path);
 		return;
@@ -236,8 +284,7 @@ walk_stdlib(struct packer *p, const char *root, const char *rel)
 					*c = '.';
 			char *slash = xasprintf("%s/", r);
 			/* A whole excluded package (or resource directory) is not walked. */
-			if (matches(p, p->mod_ex, p->nmod_ex, dotted) &&
-			    matches(p, p->res_ex, p->nres_ex, slash)) {
+			if (module_excluded(p, dotted) && resource_excluded(p, slash)) {
 				p->st->excluded++;
 			} else if (walk_stdlib(p, root, r) < 0) {
 				free(dotted);
@@ -706,17 +753,15 @@ itg_pack(const struct itg_pack_options *o, const char *out, struct itg_pack_stat
 			strvec_push(&mods, *q);
 		for (const char *const *q = default_resource_ex; *q; q++)
 			strvec_push(&res, *q);
-		if (!o->tests) {
-			for (const char *const *q = test_module_ex; *q; q++)
-				strvec_push(&mods, *q);
-			for (const char *const *q = test_resource_ex; *q; q++)
-				strvec_push(&res, *q);
-		}
 		int r1 = compile_list(&p, (const char *const *)strvec_argv(&mods), o->nexclude_modules,
 		                      o->exclude_modules, &p.mod_ex, &p.nmod_ex);
 		int r2 = r1 < 0 ? -1 : compile_list(&p, (const char *const *)strvec_argv(&res),
 		                                    o->nexclude_resources, o->exclude_resources,
 		                                    &p.res_ex, &p.nres_ex);
+		if (r2 == 0 && !o->tests &&
+		    (compile_list(&p, test_module_ex, 0, NULL, &p.test_mod_ex, &p.ntest_mod_ex) < 0 ||
+		     compile_list(&p, test_resource_ex, 0, NULL, &p.test_res_ex, &p.ntest_res_ex) < 0))
+			r2 = -1;
 		strvec_free(&mods);
 		strvec_free(&res);
 		if (r2 < 0)
@@ -755,6 +800,12 @@ out:
 		pcre2_code_free(p.res_ex[i]);
 	free(p.mod_ex);
 	free(p.res_ex);
+	for (size_t i = 0; i < p.ntest_mod_ex; i++)
+		pcre2_code_free(p.test_mod_ex[i]);
+	for (size_t i = 0; i < p.ntest_res_ex; i++)
+		pcre2_code_free(p.test_res_ex[i]);
+	free(p.test_mod_ex);
+	free(p.test_res_ex);
 	pcre2_match_data_free(p.md);
 	return rc;
 }

@@ -12,6 +12,12 @@ Cases:
                pwd.getpwall()/grp.getgrall() list entries.  Each runs in its
                own process; a crash (a signal) fails the case: pyweld's --static
                is documented to lose NSS lookups, not to crash the program.
+  dynamic_lib  an extension linking a system library that Debian ships only as
+               a shared object (libcmocka): the default build links it
+               dynamically, says so in its summary, the binary's NEEDED names
+               it, and it runs the extension as a built-in; --static refuses
+               it with a clear error naming it; a shared library from a -L
+               directory outside the system's is refused by name.
 
     weld_static.py --pyweld build/bin/pyweld [--keep] [CASE...]
 """
@@ -159,9 +165,81 @@ def case_static_nss(c):
         c.check(got == want, f"'{what}' gave {got!r}, the system says {want!r}")
 
 
+DYN_EXT_C = r"""
+#include <Python.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+/* Uses one function of libcmocka, which Debian ships only as a shared object. */
+static PyObject *uses(PyObject *self, PyObject *arg)
+{
+    void (*volatile f)(enum cm_message_output) = cmocka_set_message_output;
+    return PyBool_FromLong(f != NULL);
+}
+static PyMethodDef methods[] = { { "uses", uses, METH_NOARGS, NULL }, { NULL } };
+static struct PyModuleDef def = { PyModuleDef_HEAD_INIT, "usesdyn._ext", NULL, 0, methods };
+PyMODINIT_FUNC PyInit__ext(void) { return PyModule_Create(&def); }
+"""
+
+DYN_SETUP = """
+import os
+from setuptools import setup, Extension
+libs, dirs = os.environ["USESDYN_LIBS"].split(), os.environ.get("USESDYN_DIRS", "").split()
+setup(name="usesdyn", version="1.0", packages=["usesdyn"],
+      ext_modules=[Extension("usesdyn._ext", ["ext.c"], libraries=libs, library_dirs=dirs)])
+"""
+
+
+def case_dynamic_lib(c):
+    """a system library with no static archive is linked dynamically; --static says why not"""
+    c.require(os.path.exists("/usr/lib/x86_64-linux-gnu/libcmocka.so") and
+              not os.path.exists("/usr/lib/x86_64-linux-gnu/libcmocka.a"),
+              "this case needs Debian's libcmocka-dev (a shared libcmocka, no archive)")
+    src = c.path("src")
+    wt.write(os.path.join(src, "setup.py"), DYN_SETUP)
+    wt.write(os.path.join(src, "ext.c"), DYN_EXT_C)
+    wt.write(os.path.join(src, "usesdyn", "__init__.py"), "from ._ext import uses\n")
+    os.mkdir(c.path("out"))
+    app = c.path("out", "app")
+    code = ("import sys, usesdyn, usesdyn._ext as e; "
+            "print(usesdyn.uses(), e.__spec__.origin, 'usesdyn._ext' in "
+            "sys.builtin_module_names)")
+    p = c.build_ok("--setup-py", src, "--env", "USESDYN_LIBS=cmocka", "--python-code", code,
+                   "-o", app)
+    c.check("dynamic: libcmocka (no static archive found)" in p.out,
+            f"the summary does not say libcmocka is linked dynamically:\n{p.out}")
+    needed, text = wt.needed_libs(app)
+    c.check(needed is not None and any(n.startswith("libcmocka.so") for n in needed),
+            f"the binary's NEEDED does not name libcmocka: {needed}\n{text}")
+    r = c.run([app], env=c.run_env, timeout=60)
+    c.check(r.returncode == 0 and r.out.strip() == "True built-in True",
+            f"the binary exited {r.returncode} and printed {r.out!r}:\n{wt.tail(r.err)}")
+
+    static_app = c.path("out", "static-app")
+    p = c.build("--static", "--setup-py", src, "--env", "USESDYN_LIBS=cmocka",
+                "--python-code", code, "-o", static_app)
+    c.check_clear_error(p, "--static with a shared-only library", ["libcmocka", "--static"])
+    c.check(not os.path.exists(static_app), "a --static APP was written after the refusal")
+
+    # A shared library the build made or found outside the system's directories
+    # would be gone (pip's temporary tree) or absent on the user's machine.
+    libdir = c.path("libdir")
+    os.mkdir(libdir)
+    wt.write(os.path.join(libdir, "pwdyn.c"), "int pwdyn(void) { return 3; }\n")
+    r = c.run(["gcc", "-shared", "-fPIC", "-o", os.path.join(libdir, "libpwdyn.so"),
+               os.path.join(libdir, "pwdyn.c")])
+    c.require(r.returncode == 0, f"gcc could not make libpwdyn.so:\n{r.err}")
+    p = c.build("--setup-py", src, "--env", "USESDYN_LIBS=cmocka pwdyn",
+                "--env", f"USESDYN_DIRS={libdir}", "--python-code", code,
+                "-o", c.path("out", "local-app"))
+    c.check_clear_error(p, "a shared library in a -L directory", ["pwdyn", "usesdyn"])
+
+
 CASES = {
     "static": case_static,
     "static_nss": case_static_nss,
+    "dynamic_lib": case_dynamic_lib,
 }
 
 if __name__ == "__main__":

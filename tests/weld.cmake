@@ -41,6 +41,7 @@ pyweld_weld_test(weld_packages weld_packages.py 1800 seven_packages)
 pyweld_weld_test(weld_static weld_static.py 600 static)
 pyweld_weld_test(weld_static_nss weld_static.py 600 static_nss)
 pyweld_weld_test(weld_static_dynamic_lib weld_static.py 600 dynamic_lib)
+pyweld_weld_test(weld_static_tests_subpackage weld_static.py 600 tests_subpackage)
 
 # What cannot be welded, and bad input: clear errors, the old APP untouched.
 pyweld_weld_test(weld_errors_rust_orjson weld_errors.py 1800 rust_orjson)

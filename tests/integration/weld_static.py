@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""weld_static.py: `pyweld build --static`, a binary that needs nothing.
+"""weld_static.py: `pyweld build --static`, a binary that needs nothing, and
+what a default build takes along from a local package.
 
 Cases:
   static       a --static binary with no packages: readelf finds no dynamic
@@ -18,6 +19,10 @@ Cases:
                it, and it runs the extension as a built-in; --static refuses
                it with a clear error naming it; a shared library from a -L
                directory outside the system's is refused by name.
+  tests_subpackage  a package whose tests subpackage holds a compiled helper
+               (as greenlet.tests._test_extension): that subpackage is packed
+               whole, so the helper imports; a tests package without one is
+               still left out.
 
     weld_static.py --pyweld build/bin/pyweld [--keep] [CASE...]
 """
@@ -236,10 +241,54 @@ def case_dynamic_lib(c):
     c.check_clear_error(p, "a shared library in a -L directory", ["pwdyn", "usesdyn"])
 
 
+TSP_SETUP = """
+from setuptools import setup, Extension
+setup(name="tsp", version="1.0", packages=["tsp", "tsp.tests", "tsp.plain.tests", "tsp.plain"],
+      ext_modules=[Extension("tsp.tests._helper", ["helper.c"])])
+"""
+
+TSP_HELPER_C = r"""
+#include <Python.h>
+static struct PyModuleDef def = { PyModuleDef_HEAD_INIT, "tsp.tests._helper", NULL, 0, NULL };
+PyMODINIT_FUNC PyInit__helper(void) { return PyModule_Create(&def); }
+"""
+
+TSP_PROBE = """
+import importlib, sys
+h = importlib.import_module("tsp.tests._helper")
+from tsp.tests import sibling
+try:
+    import tsp.plain.tests
+    plain = "imported"
+except ImportError:
+    plain = "left out"
+print(h.__spec__.origin, sibling.WORD, plain)
+"""
+
+
+def case_tests_subpackage(c):
+    """a tests subpackage holding a welded extension is packed, other test packages are not"""
+    src = c.path("src")
+    wt.write(os.path.join(src, "setup.py"), TSP_SETUP)
+    wt.write(os.path.join(src, "helper.c"), TSP_HELPER_C)
+    wt.write(os.path.join(src, "tsp", "__init__.py"), "")
+    wt.write(os.path.join(src, "tsp", "tests", "__init__.py"), "from . import sibling\n")
+    wt.write(os.path.join(src, "tsp", "tests", "sibling.py"), "WORD = 'sibling'\n")
+    wt.write(os.path.join(src, "tsp", "plain", "__init__.py"), "")
+    wt.write(os.path.join(src, "tsp", "plain", "tests", "__init__.py"), "")
+    os.mkdir(c.path("out"))
+    app = c.path("out", "app")
+    c.build_ok("--setup-py", src, "--python-code", TSP_PROBE, "-o", app)
+    r = c.run([app], env=c.run_env, timeout=60)
+    c.check(r.returncode == 0 and r.out.strip() == "built-in sibling left out",
+            f"the binary exited {r.returncode} and printed {r.out!r}:\n{wt.tail(r.err)}")
+
+
 CASES = {
     "static": case_static,
     "static_nss": case_static_nss,
     "dynamic_lib": case_dynamic_lib,
+    "tests_subpackage": case_tests_subpackage,
 }
 
 if __name__ == "__main__":

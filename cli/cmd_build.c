@@ -1349,6 +1349,25 @@ gather_libs(struct build *b, struct strvec *archives, struct strvec *dynamic,
 	strvec_free(&order);
 }
 
+/* A static library of C++ code (libtiff's libLerc): it defines mangled names. */
+static bool
+cxx_archive(const char *path)
+{
+	char **names = NULL, err[256];
+	size_t n = 0;
+	bool cxx = false;
+
+	if (linkdb_file_symbols(path, LINKDB_SYM_STRONG | LINKDB_SYM_WEAK, &names, &n, err,
+	                        sizeof(err)) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		cxx |= util_starts_with(names[i], "_Z");
+		free(names[i]);
+	}
+	free(names);
+	return cxx;
+}
+
 static bool
 any_cxx(struct build *b)
 {
@@ -1492,6 +1511,15 @@ link_binary(struct build *b, const struct strvec *rtobjs, struct strvec *dynamic
 	int rc;
 
 	gather_libs(b, &archives, dynamic, &names);
+	/* C++ in a system archive needs libstdc++ (and g++'s link) as much as a
+	 * C++ extension does. */
+	for (size_t i = 0; i < archives.n && !cxx; i++)
+		if (cxx_archive(archives.v[i])) {
+			cxx = true;
+			if (b->logfd >= 0)
+				dprintf(b->logfd, "C++ code in '%s': linked with g++ and libstdc++\n",
+				        archives.v[i]);
+		}
 	if (b->library) {
 		write_library(b, rtobjs, &archives, dynamic, cxx);
 		free(bin);

@@ -172,7 +172,9 @@ struct itg_pack_options {
 	bool tests;                     /* keep test suites (the default drops them) */
 	/* Packages that hold a welded extension module (greenlet.tests holds
 	 * greenlet.tests._test_extension): kept whole even when the default drop
-	 * of test suites matches them, or their extensions could not be imported. */
+	 * of test suites matches them, and packed as namespace packages when they
+	 * hold no Python (google._upb); else their extensions could not be
+	 * imported. */
 	const char *const *keep_packages;
 	size_t nkeep_packages;
 	bool source;                    /* keep .py sources (tracebacks, inspect) */

@@ -10,6 +10,7 @@
  */
 #include "itg.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,55 @@ pkgconfig_deps(const char *pc)
 	return sv.v;
 }
 
+/*
+ * The .pc file whose Libs: line links -lNAME, for the libraries whose .pc
+ * file has another name (libfreetype: freetype2.pc, libxml2:
+ * libxml-2.0.pc, libtiff: libtiff-4.pc).  Searched in pkg-config's
+ * default directories; NULL when none says so.
+ */
+static char *
+pc_providing(const char *name)
+{
+	static const char *const dirs[] = {
+		"/usr/local/lib/x86_64-linux-gnu/pkgconfig", "/usr/local/lib/pkgconfig",
+		"/usr/local/share/pkgconfig", "/usr/lib/x86_64-linux-gnu/pkgconfig",
+		"/usr/lib/pkgconfig", "/usr/share/pkgconfig", NULL,
+	};
+	char *want = xasprintf("-l%s", name), *found = NULL;
+	size_t wn = strlen(want);
+
+	for (size_t i = 0; dirs[i] && !found; i++) {
+		DIR *d = opendir(dirs[i]);
+		struct dirent *e;
+		while (d && !found && (e = readdir(d))) {
+			size_t n = strlen(e->d_name);
+			char *path, *text = NULL, *line, *save = NULL;
+			size_t len;
+			if (n < 4 || strcmp(e->d_name + n - 3, ".pc") != 0)
+				continue;
+			path = util_path_join(dirs[i], e->d_name);
+			if (util_read_file(path, &text, &len) == 0) {
+				for (line = strtok_r(text, "\n", &save); line && !found;
+				     line = strtok_r(NULL, "\n", &save)) {
+					if (!util_starts_with(line, "Libs:"))
+						continue;
+					for (char *q = strstr(line, want); q && !found; q = strstr(q + 1, want))
+						if ((q[-1] == ' ' || q[-1] == '\t') &&
+						    (q[wn] == '\0' || q[wn] == ' ' || q[wn] == '\t' ||
+						     q[wn] == '\r'))
+							found = strndup(e->d_name, n - 3);
+				}
+				free(text);
+			}
+			free(path);
+		}
+		if (d)
+			closedir(d);
+	}
+	free(want);
+	return found;
+}
+
 /* The libraries NAME needs after it (not including itself). */
 static void
 deps_of(const char *name, struct strvec *out)
@@ -185,6 +235,12 @@ deps_of(const char *name, struct strvec *out)
 		if (strpbrk(pcname, " /:"))
 			break;
 		words = pkgconfig_deps(pcname);
+	}
+	if (!words && !strpbrk(name, " /:")) {
+		char *pc = pc_providing(name);
+		if (pc)
+			words = pkgconfig_deps(pc);
+		free(pc);
 	}
 	for (size_t i = 0; words && words[i]; i++) {
 		if (!*words[i])

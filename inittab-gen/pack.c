@@ -777,6 +777,11 @@ itg_pack(const struct itg_pack_options *o, const char *out, struct itg_pack_stat
 		add(&p, RT_BLOB_MODULE, 0, xstrdup(o->extra[i].name), xstrdup(o->extra[i].path),
 		    xasprintf("%s.py", o->extra[i].name));
 	}
+	/* The package of a welded extension may hold no Python at all
+	 * (protobuf's google._upb holds only _message): a namespace package
+	 * then, unless a real package of that name arrived first. */
+	for (size_t i = 0; i < o->nkeep_packages; i++)
+		add(&p, RT_BLOB_MODULE, RT_BLOB_NAMESPACE, xstrdup(o->keep_packages[i]), NULL, NULL);
 	sort_unique(&p);
 	add_namespaces(&p);
 	sort_unique(&p);

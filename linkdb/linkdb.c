@@ -312,6 +312,33 @@ exec(struct linkdb *db, const char *sql, const char *what)
 	return 0;
 }
 
+/*
+ * PRAGMA journal_mode = WAL.  Switching a rollback-journal database needs
+ * an exclusive lock, and SQLite answers SQLITE_BUSY at once, without the
+ * busy handler, while another connection holds a lock on it (several
+ * writers opening a fresh or an old database together): retried for as
+ * long as the busy timeout, with a short sleep between tries.
+ */
+static int
+switch_to_wal(struct linkdb *db)
+{
+	double deadline = util_now() + 120.0;
+	unsigned delay_us = 1000;
+
+	for (;;) {
+		int rc = sqlite3_exec(db->sql, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			return 0;
+		if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) ||
+		    util_now() > deadline)
+			return linkdb__seterr(db, "cannot switch to WAL in '%s': %s", db->path,
+			                      sqlite3_errmsg(db->sql));
+		usleep(delay_us);
+		if (delay_us < 50000)
+			delay_us *= 2;
+	}
+}
+
 /* Brings the schema up to LINKDB_SCHEMA_VERSION, one step per transaction. */
 static int
 migrate(struct linkdb *db)
@@ -481,7 +508,7 @@ linkdb_open(struct linkdb **out, const char *path, unsigned flags)
 	if (check_identity(db) < 0)
 		return -1;
 	if (!(flags & LINKDB_READONLY)) {
-		if (exec(db, "PRAGMA journal_mode = WAL", "cannot switch to WAL") < 0) {
+		if (switch_to_wal(db) < 0) {
 			if (access(db->path, W_OK) < 0 || errno == EROFS)
 				return linkdb__seterr(db, "cannot write link database '%s': %s",
 				                      db->path, strerror(errno));

@@ -205,7 +205,6 @@ class Recorder:
         self.res.write(ev="start", nodeid=nodeid)
 
     def pytest_runtest_logreport(self, report):
-        self.escaped_child()
         nid = report.nodeid
         prev = self.outcome.get(nid)
         wasxfail = hasattr(report, "wasxfail")

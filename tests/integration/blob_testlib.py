@@ -27,11 +27,8 @@ import argparse
 import base64
 import json
 import os
-import shutil
 import struct
 import sys
-import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import weld_testlib as wt  # noqa: E402
@@ -272,34 +269,6 @@ def main(doc, cases, prefix, needs_weld=True):
     except Failure as e:
         print(f"FAIL: {e}")
         return 1
-    names = args.cases or list(cases)
-    failed = skipped = 0
-    for name in names:
-        c = BlobCase(name, args, prefix, weld)
-        t0 = time.time()
-        try:
-            cases[name](c)
-        except Skip as e:
-            skipped += 1
-            print(f"SKIP {name}: {e}")
-            shutil.rmtree(c.dir, ignore_errors=True)
-            continue
-        except Failure as e:
-            c.problems.append(str(e))
-        except Exception:
-            c.problems.append("unexpected exception:\n" + traceback.format_exc())
-        if c.problems:
-            failed += 1
-            print(f"FAIL {name} ({time.time() - t0:.1f} s), its directory is kept: {c.dir}")
-            for msg in c.problems:
-                print("  - " + msg.rstrip().replace("\n", "\n    "))
-            continue
-        print(f"ok   {name} ({time.time() - t0:.1f} s)")
-        if not args.keep:
-            shutil.rmtree(c.dir, ignore_errors=True)
-    sys.stdout.flush()
-    if failed:
-        return 1
-    if skipped == len(names):
-        return SKIP
-    return 0
+    return wt.run_cases(args.cases or list(cases),
+                        lambda name: BlobCase(name, args, prefix, weld),
+                        lambda name, c: cases[name](c), args.keep)

@@ -51,7 +51,6 @@ import shutil
 import subprocess
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import weld_testlib as wt  # noqa: E402
@@ -423,37 +422,14 @@ def api_case(name):
 # --- the driver ---------------------------------------------------------------------------
 
 def run_cases(args, cases, names):
-    info = None
-    failed = skipped = 0
-    for name in names:
-        c = wt.Case(name, args, "library")
-        t0 = time.time()
-        try:
-            if info is None:
-                info = load_lib(args)
-            cases[name](c, info)
-        except wt.Skip as e:
-            skipped += 1
-            print(f"SKIP {name}: {e}")
-            shutil.rmtree(c.dir, ignore_errors=True)
-            continue
-        except wt.Failure as e:
-            c.problems.append(str(e))
-        except Exception:
-            c.problems.append("unexpected exception:\n" + traceback.format_exc())
-        if c.problems:
-            failed += 1
-            print(f"FAIL {name} ({time.time() - t0:.1f} s), its directory is kept: {c.dir}")
-            for msg in c.problems:
-                print("  - " + msg.rstrip().replace("\n", "\n    "))
-            continue
-        print(f"ok   {name} ({time.time() - t0:.1f} s)")
-        if not args.keep:
-            shutil.rmtree(c.dir, ignore_errors=True)
-    sys.stdout.flush()
-    if failed:
-        return 1
-    return wt.SKIP if skipped == len(names) else 0
+    info = []          # the library's facts, loaded once by the first case
+
+    def run(name, c):
+        if not info:
+            info.append(load_lib(args))
+        cases[name](c, info[0])
+
+    return wt.run_cases(names, lambda name: wt.Case(name, args, "library"), run, args.keep)
 
 
 def main():

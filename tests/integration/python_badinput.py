@@ -41,17 +41,9 @@ import sys
 import tarfile
 import tempfile
 import time
-import traceback
 
-SKIP = 77
-
-
-class Failure(Exception):
-    """An assertion of the test failed."""
-
-
-class Skip(Exception):
-    """A prerequisite is truly absent; the message says which."""
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from weld_testlib import Failure, Skip, run_cases  # noqa: E402
 
 
 def run_group(argv, env, timeout, cwd=None):
@@ -103,7 +95,7 @@ class Case:
         """A failed assertion that makes the rest of the case meaningless."""
         if not cond:
             self.problems.append(msg)
-            raise Failure("; ".join(self.problems))
+            raise Failure("")   # the message is in problems
 
     def run(self, argv, timeout=300):
         return run_group(argv, self.env, timeout, self.dir)
@@ -588,43 +580,8 @@ def main():
     unknown = [n for n in args.cases if n not in CASES]
     if unknown:
         ap.error(f"unknown case(s): {', '.join(unknown)} (see --list)")
-    names = args.cases or list(CASES)
-    failed = skipped = 0
-    for name in names:
-        c = Case(name, args)
-        t0 = time.time()
-        try:
-            CASES[name](c)
-            if c.problems:
-                raise Failure("")
-        except Skip as e:
-            skipped += 1
-            print(f"SKIP {name}: {e}")
-            shutil.rmtree(c.dir, ignore_errors=True)
-            continue
-        except Failure as e:
-            failed += 1
-            if str(e) and not c.problems:
-                c.problems.append(str(e))
-            print(f"FAIL {name} ({time.time() - t0:.1f} s), its directory is kept: {c.dir}")
-            for msg in c.problems:
-                print("  - " + msg.replace("\n", "\n    "))
-            continue
-        except Exception:
-            failed += 1
-            print(f"FAIL {name}: unexpected exception, its directory is kept: {c.dir}")
-            traceback.print_exc(file=sys.stdout)
-            for msg in c.problems:
-                print("  - " + msg.replace("\n", "\n    "))
-            continue
-        print(f"ok   {name} ({time.time() - t0:.1f} s)")
-        if not args.keep:
-            shutil.rmtree(c.dir, ignore_errors=True)
-    if failed:
-        return 1
-    if skipped == len(names):
-        return SKIP
-    return 0
+    return run_cases(args.cases or list(CASES), lambda name: Case(name, args),
+                     lambda name, c: CASES[name](c), args.keep)
 
 
 if __name__ == "__main__":

@@ -262,19 +262,29 @@ def main(doc, cases, prefix):
     args.cache = cache
     args.dist = dist
     names = args.cases or list(cases)
+    return run_cases(names, lambda name: Case(name, args, prefix),
+                     lambda name, c: cases[name](c), args.keep)
+
+
+def run_cases(names, make_case, run, keep=False):
+    """Runs the named cases one by one: make_case(name) gives the case (a
+    Case, with .dir and .problems), run(name, case) runs it.  Prints
+    ok / FAIL / SKIP per case; a passing or skipped case's directory is
+    removed unless keep.  Returns 0, 1 (a case failed) or SKIP (all skipped)."""
     failed = skipped = 0
     for name in names:
-        c = Case(name, args, prefix)
+        c = make_case(name)
         t0 = time.time()
         try:
-            cases[name](c)
+            run(name, c)
         except Skip as e:
             skipped += 1
             print(f"SKIP {name}: {e}")
             shutil.rmtree(c.dir, ignore_errors=True)
             continue
         except Failure as e:
-            c.problems.append(str(e))
+            if str(e) or not c.problems:
+                c.problems.append(str(e) or "failed")
         except Exception:
             c.problems.append("unexpected exception:\n" + traceback.format_exc())
         if c.problems:
@@ -284,7 +294,7 @@ def main(doc, cases, prefix):
                 print("  - " + msg.rstrip().replace("\n", "\n    "))
             continue
         print(f"ok   {name} ({time.time() - t0:.1f} s)")
-        if not args.keep:
+        if not keep:
             shutil.rmtree(c.dir, ignore_errors=True)
     sys.stdout.flush()
     if failed:

@@ -7,10 +7,14 @@
  * the link database afterwards.  Recording never breaks a build: when it
  * fails, a warning is printed and the real tool's exit status is returned;
  * PYWELD_STRICT=1 makes such a failure an error (for tests).
+ *
+ * One change to a command line: a GCC compile with -flto and without fat
+ * objects gets -ffat-lto-objects at its end (see fat_lto_argv).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +112,46 @@ real_argv(char **prefix, int argc, char **argv)
 	memcpy(v, prefix, n * sizeof(char *));
 	for (int i = 1; i < argc; i++)
 		v[n + (size_t)i - 1] = argv[i];
+	return v;
+}
+
+/*
+ * An LTO object without machine code (GCC's default, and what CMake's
+ * interprocedural optimisation asks for) cannot be welded: objcopy cannot
+ * rename symbols inside GIMPLE.  A fat object carries machine code beside the
+ * bytecode, so the package's own LTO link is unchanged and the weld gets code
+ * it can rename.  Only for GCC (the flag came with GCC 4.7; clang before 17
+ * warns about it, and -Werror would make that fatal), only for recorded
+ * compiles, and never with PYWELD_FAT_LTO=0.  The flag goes last, where it
+ * overrides a -fno-fat-lto-objects earlier on the line.  Returns the new argv
+ * (malloc'd) or NULL for no change.
+ */
+static char **
+fat_lto_argv(const struct ccshim_cmd *cmd, char **tool, char **rargv)
+{
+	const char *off = getenv("PYWELD_FAT_LTO");
+	bool gcc = false;
+	size_t n = 0;
+	char **v;
+
+	if (!cmd->lto || (cmd->tool != CCSHIM_TOOL_CC && cmd->tool != CCSHIM_TOOL_CXX) ||
+	    (off && !strcmp(off, "0")))
+		return NULL;
+	/* The compiler is one of the configured words (a launcher such as
+	 * ccache may come first); /usr/bin/cc resolves to gcc on Debian. */
+	for (size_t i = 0; tool[i] && !gcc; i++) {
+		char *r = realpath(tool[i], NULL);
+		const char *b = util_basename(r ? r : tool[i]);
+		gcc = strstr(b, "gcc") || strstr(b, "g++");
+		free(r);
+	}
+	if (!gcc)
+		return NULL;
+	while (rargv[n])
+		n++;
+	v = xcalloc(n + 2, sizeof(char *));
+	memcpy(v, rargv, n * sizeof(char *));
+	v[n] = (char *)(uintptr_t)"-ffat-lto-objects";
 	return v;
 }
 
@@ -683,6 +727,17 @@ main(int argc, char **argv)
 	if (!wants_record(&s.cmd) || !s.cwd || probe_command(&s.cmd, s.cwd))
 		pass_through(rargv);
 
+	{
+		char **fat = fat_lto_argv(&s.cmd, s.tool, rargv);
+		if (fat) {
+			/* The record says what ran. */
+			free(rargv);
+			rargv = fat;
+			s.cmd.argv = xreallocarray(s.cmd.argv, (size_t)s.cmd.argc + 2, sizeof(char *));
+			s.cmd.argv[s.cmd.argc++] = xstrdup("-ffat-lto-objects");
+			s.cmd.argv[s.cmd.argc] = NULL;
+		}
+	}
 	env = active_env();
 	status = run_real(rargv, env, false);
 	free(env);

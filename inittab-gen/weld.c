@@ -162,8 +162,9 @@ itg_ext_from_link(struct linkdb *db, int64_t link, struct itg_ext *e, char *err,
 	if (e->lto) {
 		snprintf(err, errlen, "its objects hold only LTO bytecode (compiled with -flto "
 		         "and without -ffat-lto-objects), which cannot be partially linked and "
-		         "renamed\nhint: build it with fat objects, e.g. --env "
-		         "CFLAGS=-ffat-lto-objects, or without LTO: --env CFLAGS=-fno-lto");
+		         "renamed\nhint: pyweld's wrappers ask GCC for fat objects (machine code "
+		         "beside the bytecode) unless PYWELD_FAT_LTO=0; with another compiler, "
+		         "build it without LTO: --env CFLAGS=-fno-lto --env CXXFLAGS=-fno-lto");
 		return -1;
 	}
 	if (linkdb_link_inits(db, link, &inits, &ninits) < 0) {

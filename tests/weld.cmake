@@ -42,6 +42,10 @@ pyweld_weld_test(weld_static weld_static.py 600 static)
 pyweld_weld_test(weld_static_nss weld_static.py 600 static_nss)
 pyweld_weld_test(weld_static_dynamic_lib weld_static.py 600 dynamic_lib)
 pyweld_weld_test(weld_static_tests_subpackage weld_static.py 600 tests_subpackage)
+pyweld_weld_test(weld_static_lto weld_static.py 600 lto)
+
+# The pre-flight scan: code that cannot work from memory is named by line.
+pyweld_weld_test(weld_preflight_warnings weld_preflight.py 600 warnings)
 
 # What cannot be welded, and bad input: clear errors, the old APP untouched.
 pyweld_weld_test(weld_errors_rust_orjson weld_errors.py 1800 rust_orjson)

@@ -23,6 +23,12 @@ Cases:
                (as greenlet.tests._test_extension): that subpackage is packed
                whole, so the helper imports; a tests package without one is
                still left out.
+  lto          an extension compiled and linked with -flto -fno-fat-lto-objects
+               (CMake's interprocedural optimisation): the wrappers ask GCC for
+               fat objects, so it is welded and runs as a built-in, and the
+               record shows the added flag; with PYWELD_FAT_LTO=0 the objects
+               hold only bytecode and pyweld refuses them by name, writing no
+               APP.
 
     weld_static.py --pyweld build/bin/pyweld [--keep] [CASE...]
 """
@@ -284,11 +290,72 @@ def case_tests_subpackage(c):
             f"the binary exited {r.returncode} and printed {r.out!r}:\n{wt.tail(r.err)}")
 
 
+LTO_SETUP = """
+from setuptools import setup, Extension
+flags = ["-O2", "-flto", "-fno-fat-lto-objects"]
+setup(name="ltoext", version="1.0",
+      ext_modules=[Extension("ltoext", ["ltoext.c", "helper.c"],
+                             extra_compile_args=flags, extra_link_args=flags)])
+"""
+
+LTO_EXT_C = r"""
+#include <Python.h>
+int ltoext_square(int x);
+static PyObject *square(PyObject *self, PyObject *arg)
+{
+    long v = PyLong_AsLong(arg);
+    if (v == -1 && PyErr_Occurred())
+        return NULL;
+    return PyLong_FromLong(ltoext_square((int)v));
+}
+static PyMethodDef methods[] = { { "square", square, METH_O, NULL }, { NULL } };
+static struct PyModuleDef def = { PyModuleDef_HEAD_INIT, "ltoext", NULL, 0, methods };
+PyMODINIT_FUNC PyInit_ltoext(void) { return PyModule_Create(&def); }
+"""
+
+LTO_HELPER_C = "int ltoext_square(int x) { return x * x; }\n"
+
+
+def case_lto(c):
+    """LTO objects are made fat by the wrappers and welded; PYWELD_FAT_LTO=0 is refused"""
+    src = c.path("src")
+    wt.write(os.path.join(src, "setup.py"), LTO_SETUP)
+    wt.write(os.path.join(src, "ltoext.c"), LTO_EXT_C)
+    wt.write(os.path.join(src, "helper.c"), LTO_HELPER_C)
+    os.mkdir(c.path("out"))
+    app = c.path("out", "app")
+    code = ("import sys, ltoext; print(ltoext.square(12), ltoext.__spec__.origin, "
+            "'ltoext' in sys.builtin_module_names)")
+    work = c.path("work")
+    c.build_ok("--setup-py", src, "--python-code", code, "--work-dir", work, "-o", app)
+    r = c.run([app], env=c.run_env, timeout=60)
+    c.check(r.returncode == 0 and r.out.strip() == "144 built-in True",
+            f"the binary exited {r.returncode} and printed {r.out!r}:\n{wt.tail(r.err)}")
+    dbs = [os.path.join(work, f) for f in os.listdir(work) if f.endswith(".linkdb")]
+    c.require(len(dbs) == 1, f"expected one link database in the work directory: {dbs}")
+    r = c.run([c.pyweld, "db", "compiles", "--db", dbs[0], "--json"])
+    c.check(r.returncode == 0, f"pyweld db compiles failed:\n{r.err}")
+    compiles = [x for x in json.loads(r.out) if x["output"].endswith(("ltoext.o", "helper.o"))]
+    c.check(len(compiles) == 2 and all(x["argv"][-1] == "-ffat-lto-objects" and
+                                       "-fno-fat-lto-objects" in x["argv"]
+                                       for x in compiles),
+            f"the recorded compiles do not end in the added -ffat-lto-objects: "
+            f"{[x['argv'] for x in compiles]}")
+
+    thin = c.path("out", "thin-app")
+    p = c.build("--setup-py", src, "--env", "PYWELD_FAT_LTO=0", "--python-code", code,
+                "-o", thin)
+    c.check_clear_error(p, "objects holding only LTO bytecode",
+                        ["ltoext", "LTO bytecode", "PYWELD_FAT_LTO"])
+    c.check(not os.path.exists(thin), "an APP was written after the refusal")
+
+
 CASES = {
     "static": case_static,
     "static_nss": case_static_nss,
     "dynamic_lib": case_dynamic_lib,
     "tests_subpackage": case_tests_subpackage,
+    "lto": case_lto,
 }
 
 if __name__ == "__main__":

@@ -475,7 +475,7 @@ static const struct {
 	const char *pattern;
 	const char *what;
 } preflight[] = {
-	{ "(?:open|io\\.open|codecs\\.open)\\s*\\([^)\\n]*(?:__file__|os\\.path\\.dirname\\s*\\(\\s*__file__)",
+	{ "\\b(?:open|io\\.open|codecs\\.open)\\s*\\([^)\\n]*(?:__file__|os\\.path\\.dirname\\s*\\(\\s*__file__)",
 	  "opens a file relative to __file__, which names a path inside the binary; "
 	  "use importlib.resources (or the loader's get_data)" },
 	{ "Path\\s*\\(\\s*__file__\\s*\\)[^\\n]*\\.(?:open|read_text|read_bytes|iterdir|glob)\\s*\\(",
@@ -490,6 +490,13 @@ static const struct {
 	{ "ffi\\.dlopen\\s*\\([^)\\n]*(?:__file__|os\\.path\\.dirname)",
 	  "loads a shared library by a path next to __file__ (cffi); such a library "
 	  "cannot live inside the binary" },
+	/* Last: a line one of the patterns above names is not named twice. */
+	{ "os\\.path\\.join\\s*\\(\\s*os\\.path\\.dirname\\s*\\(\\s*"
+	  "(?:os\\.path\\.(?:abspath|realpath)\\s*\\(\\s*)?__file__",
+	  "builds a path in the directory of __file__; inside the binary nothing is "
+	  "there, so open() or a C library given that path finds no file (lxml's "
+	  "isoschematron hands such paths to libxml2); importlib.resources reads the "
+	  "data from memory" },
 };
 
 static void
@@ -500,6 +507,8 @@ scan_one(struct packer *p, pcre2_code **res, const struct item *it)
 
 	if (util_read_file(it->path, &text, &len) < 0)
 		return;
+	struct { size_t *v, n; } warned = { 0 };
+
 	for (size_t k = 0; k < sizeof(preflight) / sizeof(preflight[0]); k++) {
 		PCRE2_SIZE start = 0;
 		while (start < len &&
@@ -515,12 +524,19 @@ scan_one(struct packer *p, pcre2_code **res, const struct item *it)
 			bool comment = false;
 			for (size_t c = bol; c < ov[0] && !comment; c++)
 				comment = text[c] == '#';
-			if (!comment)
+			bool seen = false;
+			for (size_t w = 0; w < warned.n && !seen; w++)
+				seen = warned.v[w] == line;
+			if (!comment && !seen) {
 				strvec_pushf(&p->st->warnings, "%s:%zu: %s", it->rel, line,
 				             preflight[k].what);
+				warned.v = xreallocarray(warned.v, warned.n + 1, sizeof(size_t));
+				warned.v[warned.n++] = line;
+			}
 			start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
 		}
 	}
+	free(warned.v);
 	free(text);
 }
 

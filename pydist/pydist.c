@@ -462,8 +462,10 @@ static void
 make_key(struct job *j)
 {
 	char hex[LINKDB_HASH_HEX + 1];
-	char *s = xasprintf("%s\n%s\nreadline=%s\n", PYDIST_RECIPE, j->identity,
-	                    j->o->gnu_readline ? "gnu" : "editline");
+	/* "pgo" only when it is on: the keys of the builds without it are the
+	 * ones made before it existed. */
+	char *s = xasprintf("%s\n%s\nreadline=%s\n%s", PYDIST_RECIPE, j->identity,
+	                    j->o->gnu_readline ? "gnu" : "editline", j->o->no_pgo ? "" : "pgo\n");
 
 	linkdb_hash_buffer(s, strlen(s), hex);
 	free(s);
@@ -915,6 +917,12 @@ configure_make_install(struct job *j)
 	strvec_push(&j->configure_args, "--with-system-ffi");
 	strvec_push(&j->configure_args, "--with-dbmliborder=bdb:gdbm");
 	strvec_push(&j->configure_args, "--with-ensurepip=install");
+	/* Profile-guided optimisation: make builds an instrumented interpreter,
+	 * runs the test suite's --pgo task, and rebuilds with the profile.  Not
+	 * LTO: objects holding only GIMPLE would make every weld a whole-program
+	 * link of minutes. */
+	if (!j->o->no_pgo)
+		strvec_push(&j->configure_args, "--enable-optimizations");
 	strvec_push(&j->configure_args, "CC=gcc");
 	strvec_push(&j->configure_args, "CFLAGS=-fPIC");
 	phase(j, PYDIST_CONFIGURE, j->src);
@@ -1116,13 +1124,14 @@ record(struct job *j)
 	                        "path", j->source, "sha256", j->identity,
 	                        "debian_version", j->deb_version, "debian_patches", j->deb_patches,
 	                        "pyweld_adjustments", strvec_json(&j->adjustments));
-	doc = json_pack("{s:s, s:s, s:O, s:O, s:s, s:s, s:O, s:O, s:O, s:O, s:o, s:o, s:{s:s, s:s}, s:o, s:o}",
+	doc = json_pack("{s:s, s:s, s:O, s:O, s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:o, s:o, s:{s:s, s:s}, s:o, s:o}",
 	                "recipe", PYDIST_RECIPE,
 	                "key", j->key,
 	                "python_version", json_object_get(desc, "version"),
 	                "soabi", json_object_get(desc, "soabi"),
 	                "prefix", final_prefix,
 	                "readline", j->o->gnu_readline ? "GNU readline (GPL-3.0)" : "libedit (BSD-3-Clause)",
+	                "pgo", j->o->no_pgo ? "no" : "yes",
 	                "ext_suffix", json_object_get(desc, "ext_suffix"),
 	                "sysconfigdata", json_object_get(desc, "sysconfigdata"),
 	                "builtins", json_object_get(desc, "builtins"),

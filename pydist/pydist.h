@@ -49,6 +49,7 @@ struct pydist_options {
 	const char *shim_exe;    /* pyweld-cc */
 	int jobs;                /* make -jN; 0: the number of CPUs */
 	bool gnu_readline;       /* GNU readline (GPL-3) instead of libedit */
+	bool no_pgo;             /* without --enable-optimizations (profile-guided) */
 	bool keep_build;         /* keep src/ and build/ in the cache */
 	bool force;              /* rebuild even when the cache has it */
 };

@@ -51,6 +51,8 @@ pyweld_python_dist_test(python_dist_debian 120 debian)
 pyweld_python_dist_test(python_dist_linkdb 300 linkdb)
 # Every module links statically from its recorded objects and libraries.
 pyweld_python_dist_test(python_dist_static_link 900 static_link)
+# Built with PGO (the default), and nothing welded refers to libgcov.
+pyweld_python_dist_test(python_dist_pgo 300 pgo)
 
 # One ctest test per bad input, so a failure names it.
 foreach(_case truncated_tarball other_program configure_fails python_3_12 not_a_tree

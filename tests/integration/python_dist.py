@@ -26,6 +26,10 @@ distribution.  Cases (`--list`):
                count (every patch applied), the .dsc's SHA-256
   linkdb       dist.linkdb: `pyweld db info` counts, `pyweld db check`
                clean, the distribution row, libpython in the store
+  pgo          built with profile-guided optimisation (the default):
+               distribution.json and configure say so, and nothing a weld
+               links (libpython3.11.a, each module's recorded objects) was
+               compiled for profile generation (no __gcov_ reference)
   static_link  each module links statically from what was recorded (its
                stored objects and archives, its libraries' archives,
                libpython3.11.a): what welding will do
@@ -627,6 +631,24 @@ def case_static_link(d):
           f"({len(missing)} reported in missing_static: {', '.join(sorted(missing))})")
 
 
+def case_pgo(d):
+    """Built with PGO; nothing welded refers to libgcov."""
+    i = d.info
+    d.check(i.get("pgo") == "yes", f"distribution.json says pgo {i.get('pgo')!r}")
+    d.check("--enable-optimizations" in i.get("configure", []),
+            f"configure did not get --enable-optimizations: {i.get('configure')}")
+    libpython = os.path.join(d.prefix, i.get("libpython", {}).get("path", "lib/libpython3.11.a"))
+    files = [libpython]
+    for m in i.get("modules", []):
+        files += [d.store_path(x["object"]) for x in d.link(m["link"])["input"]
+                  if x["kind"] == "object" and x.get("object")]
+    p = d.run_ok(["nm", "-u", *files])
+    gcov = sorted(set(re.findall(r"\b(__gcov_\w+)", p.out)))
+    d.check(not gcov, f"{len(files)} files welds link refer to libgcov (objects of the "
+            f"instrumented build): {gcov[:6]}")
+    print(f"  {len(files)} files checked: libpython3.11.a and the modules' objects")
+
+
 CASES = {
     "modules": case_modules,
     "imports": case_imports,
@@ -638,6 +660,7 @@ CASES = {
     "debian": case_debian,
     "linkdb": case_linkdb,
     "static_link": case_static_link,
+    "pgo": case_pgo,
 }
 
 

@@ -41,7 +41,8 @@ static const char build_usage[] =
 	"                    [--python-code CODE | -m MODULE | --script FILE]\n"
 	"                    [--dist DIR] [--cache DIR] [--static] [--stdlib-tests]\n"
 	"                    [--with-module NAME]... [--without-module NAME]...\n"
-	"                    [--env NAME=VALUE]... [--work-dir DIR] [--keep-work] [--debug] [-v]\n"
+	"                    [--env NAME=VALUE]... [--work-dir DIR] [--keep-work] [--debug]\n"
+	"                    [--fast-exit] [-v]\n"
 	"\n"
 	"Builds ONE executable holding CPython, its standard library, the given\n"
 	"packages and every C extension they have, linked in statically.  The\n"
@@ -73,6 +74,10 @@ static const char build_usage[] =
 	"  --python-code CODE  Python code run as __main__\n"
 	"  -m MODULE           a module run as __main__, like python -m\n"
 	"  --script FILE       a script run as __main__\n"
+	"  --fast-exit         when it returns, join threads, run atexit functions,\n"
+	"                      flush stdout and stderr, and end without finalising the\n"
+	"                      interpreter (faster; __del__ methods do not run at exit\n"
+	"                      and files never closed lose their buffers; docs/weld.md)\n"
 	"\n"
 	"how:\n"
 	"  -o APP              the executable to write (replaced atomically)\n"
@@ -136,7 +141,7 @@ struct build {
 	struct strvec own_files;        /* absolute: the script, main.c, the config */
 	bool library;                   /* an archive + header, not an executable */
 	struct pyweld_config config;
-	bool static_link, stdlib_tests, keep_work, verbose, debug, no_source;
+	bool static_link, stdlib_tests, keep_work, verbose, debug, no_source, fast_exit;
 	size_t packed_modules, packed_bytes;
 	char first_error[512];          /* the first error line of the last command */
 	char pip_error[512];            /* pip's last "ERROR:" line */
@@ -275,7 +280,7 @@ parse_options(struct build *b, int argc, char **argv)
 {
 	enum { OPT_PIP = 256, OPT_SETUP, OPT_CODE, OPT_SCRIPT, OPT_DIST, OPT_CACHE,
 	       OPT_STATIC, OPT_TESTS, OPT_WITH, OPT_WITHOUT, OPT_ENV, OPT_WORK, OPT_KEEP,
-	       OPT_DEBUG, OPT_CONFIG, OPT_EXMOD, OPT_EXRES, OPT_NOSRC, OPT_MAINC, OPT_LIB };
+	       OPT_DEBUG, OPT_FAST_EXIT, OPT_CONFIG, OPT_EXMOD, OPT_EXRES, OPT_NOSRC, OPT_MAINC, OPT_LIB };
 	static const struct option longopts[] = {
 		{ "pip-install", required_argument, NULL, OPT_PIP },
 		{ "requirements", required_argument, NULL, 'r' },
@@ -294,6 +299,7 @@ parse_options(struct build *b, int argc, char **argv)
 		{ "work-dir", required_argument, NULL, OPT_WORK },
 		{ "keep-work", no_argument, NULL, OPT_KEEP },
 		{ "debug", no_argument, NULL, OPT_DEBUG },
+		{ "fast-exit", no_argument, NULL, OPT_FAST_EXIT },
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "exclude-module", required_argument, NULL, OPT_EXMOD },
 		{ "exclude-resource", required_argument, NULL, OPT_EXRES },
@@ -330,6 +336,7 @@ parse_options(struct build *b, int argc, char **argv)
 		case OPT_WORK: b->work_opt = optarg; break;
 		case OPT_KEEP: b->keep_work = true; break;
 		case OPT_DEBUG: b->debug = true; break;
+		case OPT_FAST_EXIT: b->fast_exit = true; break;
 		case OPT_CONFIG: b->config_opt = optarg; break;
 		case OPT_EXMOD: strvec_push(&b->exclude_modules, optarg); break;
 		case OPT_EXRES: strvec_push(&b->exclude_resources, optarg); break;
@@ -386,12 +393,19 @@ parse_options(struct build *b, int argc, char **argv)
 		b->static_link |= cf->static_link;
 		b->stdlib_tests |= cf->stdlib_tests;
 		b->debug |= cf->debug;
+		b->fast_exit |= cf->fast_exit;
 	}
 	if (!b->output)
 		util_usage_error("no output given: pass -o APP (or run in a directory with a "
 		                 "pyweld.ini; see 'pyweld init --help')");
 	if (entries > 1)
 		util_usage_error("give at most one of --python-code, -m and --script");
+	/* Without an entry point APP is `python` (Py_RunMain finalises), and a
+	 * library's host program calls pyweld_finish itself. */
+	if (b->fast_exit && (entries == 0 || b->library))
+		util_usage_error("--fast-exit is for an application's entry point: give "
+		                 "--python-code, -m or --script%s", b->library ? ", and no --library"
+		                 : "");
 	if (b->module) {
 		for (const char *p = b->module; *p; p++)
 			if (!(*p == '.' || *p == '_' || (*p >= 'a' && *p <= 'z') ||
@@ -1137,7 +1151,7 @@ generate_and_compile(struct build *b, struct strvec *objs)
 	write_embedded(b, embedded_runtime, rt);
 	if (itg_write_inittab(inittab, b->exts, b->nexts, entry,
 	                      b->module ? b->module : entry == ITG_ENTRY_CODE ?
-	                      "__pyweld_main__" : NULL, err, sizeof(err)) < 0)
+	                      "__pyweld_main__" : NULL, b->fast_exit, err, sizeof(err)) < 0)
 		die(b, "%s", err);
 	for (size_t i = 0; units[i]; i++) {
 		/* The application's own main.c (pyweld init wrote it; the user may

@@ -19,6 +19,7 @@
  *   static = false
  *   stdlib-tests = false
  *   debug = false
+ *   fast-exit = false               ; true: end without finalising (docs/weld.md)
  *   exclude-module = ^email(\.|$)  ; pcre2, repeatable
  *   exclude-resource = \.png$      ; pcre2, repeatable
  *   source = true                  ; false: drop .py sources
@@ -117,6 +118,8 @@ handler(void *user, const char *section, const char *name, const char *value)
 			ok = parse_bool(value, &c->stdlib_tests);
 		} else if (!strcmp(name, "debug")) {
 			ok = parse_bool(value, &c->debug);
+		} else if (!strcmp(name, "fast-exit")) {
+			ok = parse_bool(value, &c->fast_exit);
 		} else if (!strcmp(name, "work-dir")) {
 			free(c->work_dir);
 			c->work_dir = in_dir(c, value);
@@ -225,6 +228,10 @@ pyweld_config_write(const char *path, const struct pyweld_config *c)
 	strbuf_addf(&sb, "static = %s\nstdlib-tests = %s\ndebug = %s\nsource = %s\n",
 	            c->static_link ? "true" : "false", c->stdlib_tests ? "true" : "false",
 	            c->debug ? "true" : "false", c->no_source ? "false" : "true");
+	strbuf_adds(&sb, "# true: the entry point ends without finalising the interpreter (faster;\n"
+	                 "# __del__ methods do not run at exit, unclosed files are not flushed:\n"
+	                 "# see docs/weld.md)\n");
+	strbuf_addf(&sb, "fast-exit = %s\n", c->fast_exit ? "true" : "false");
 	strbuf_adds(&sb, "# where builds happen, kept between them: a rebuild after editing the\n"
 	                 "# script reuses the packages installed there (see docs/weld.md)\n");
 	if (c->work_dir)

@@ -448,7 +448,8 @@ cmp_ext(const void *a, const void *b)
 
 int
 itg_write_inittab(const char *path, struct itg_ext *const *exts, size_t n,
-                  enum itg_entry entry, const char *module, char *err, size_t errlen)
+                  enum itg_entry entry, const char *module, bool fast_exit, char *err,
+                  size_t errlen)
 {
 	struct itg_ext **sorted = xcalloc(n ? n : 1, sizeof(*sorted));
 	char *tmp = xasprintf("%s.tmp", path);
@@ -487,7 +488,8 @@ itg_write_inittab(const char *path, struct itg_ext *const *exts, size_t n,
 	else
 		fputs("NULL", f);
 	fprintf(f, ",\n\t.inittab = inittab,\n\t.generator = \"pyweld build\",\n"
-	           "\t.blob = pyweld_blob,\n\t.blob_end = pyweld_blob_end,\n};\n");
+	           "\t.blob = pyweld_blob,\n\t.blob_end = pyweld_blob_end,\n"
+	           "\t.fast_exit = %d,\n};\n", fast_exit ? 1 : 0);
 	free(sorted);
 	if (fclose(f) != 0 || rename(tmp, path) < 0) {
 		snprintf(err, errlen, "cannot write '%s': %s", path, strerror(errno));

@@ -912,6 +912,60 @@ multiprocessing_child(int argc, char **argv)
 	       !strncmp(argv[i + 1], "from multiprocessing.", 21);
 }
 
+/*
+ * The opt-in fast exit (pyweld build --fast-exit), for an application's
+ * entry point: what a program can observe of Py_FinalizeEx, in its order
+ * (non-daemon threads joined through threading._shutdown, atexit functions
+ * run, sys.stdout and sys.stderr flushed, a failed flush reported for stdout
+ * and the status then 120), then the process ends with _exit.  What is skipped is
+ * the teardown: modules cleared, every object freed, which is most of what
+ * finalisation costs.  So objects' __del__ methods do not run at exit, and a
+ * file the program never closed loses what its buffer holds, as after
+ * os._exit (docs/weld.md).  GIL held.
+ */
+static void
+fast_finish(int *status)
+{
+	/* Borrowed: threading only when the program imported it. */
+	PyObject *threading = PyDict_GetItemString(PyImport_GetModuleDict(), "threading");
+	PyObject *r;
+
+	if (threading) {
+		r = PyObject_CallMethod(threading, "_shutdown", NULL);
+		if (!r)
+			PyErr_WriteUnraisable(threading);
+		Py_XDECREF(r);
+	}
+	PyObject *atexit = PyImport_ImportModule("atexit");
+	r = atexit ? PyObject_CallMethod(atexit, "_run_exitfuncs", NULL) : NULL;
+	if (!r)
+		PyErr_WriteUnraisable(atexit);
+	Py_XDECREF(r);
+	Py_XDECREF(atexit);
+	static const char *const names[] = { "stdout", "stderr" };
+	for (size_t i = 0; i < 2; i++) {
+		PyObject *f = PySys_GetObject(names[i]);        /* borrowed */
+		if (!f || f == Py_None)
+			continue;
+		PyObject *closed = PyObject_GetAttrString(f, "closed");
+		int is_closed = closed ? PyObject_IsTrue(closed) : -1;
+		Py_XDECREF(closed);
+		if (is_closed != 0) {
+			PyErr_Clear();
+			continue;
+		}
+		r = PyObject_CallMethod(f, "flush", NULL);
+		if (!r) {
+			if (i == 0)
+				PyErr_WriteUnraisable(f);
+			else
+				PyErr_Clear();
+			*status = 120;
+		}
+		Py_XDECREF(r);
+	}
+}
+
 /* Dies of SIGINT after an uncaught KeyboardInterrupt, as python does. */
 static int
 exit_sigint(void)
@@ -970,10 +1024,18 @@ pyweld_main(int argc, char **argv)
 	} else {
 		Py_DECREF(r);
 	}
-	if (Py_FinalizeEx() < 0 && status == 0)
+	/* A failed flush of stdout at the end makes the status 120 whatever it
+	 * was, as Py_RunMain does for `python app.py`. */
+	if (rt_app.fast_exit)
+		fast_finish(&status);
+	else if (Py_FinalizeEx() < 0)
 		status = 120;
 	state = S_FINISHED;
 	if (interrupted)
 		return exit_sigint();
+	if (rt_app.fast_exit) {
+		fflush(NULL);
+		_exit(status);
+	}
 	return status;
 }

@@ -6,7 +6,7 @@
 # only read it.  Each runs in its own temporary directory with a scrubbed
 # environment and keeps it, its path printed, when it fails.
 #
-# weld_runtime: four binaries (no entry point, --python-code, --script,
+# weld_runtime: five binaries (no entry point, --python-code, --script, --fast-exit,
 #   -m json.tool) against the stock interpreter run the same way: the REPL,
 #   -c, -m, scripts, sys.argv, sys.executable, exit statuses, uncaught
 #   exceptions, SIGINT, SIGPIPE, multiprocessing, subprocess.  About 2 minutes

@@ -16,8 +16,8 @@ from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
 
 BOX = dict(facecolor="white", edgecolor="none", alpha=0.85, pad=1)
 
-ORDER = ("pyweld", "pyinstaller", "nuitka", "stock", "stock-IS", "dist", "dist-IS")
-SHORT = {"pyweld": "pyweld", "pyinstaller": "PyInstaller\nonefile",
+ORDER = ("pyweld", "pyweld-fx", "pyinstaller", "nuitka", "stock", "stock-IS", "dist", "dist-IS")
+SHORT = {"pyweld": "pyweld", "pyweld-fx": "pyweld\n--fast-\nexit", "pyinstaller": "PyInstaller\nonefile",
          "nuitka": "Nuitka\nonefile", "stock": "python\n3.11",
          "stock-IS": "python\n3.11\n-I -S", "dist": "dist's\npython",
          "dist-IS": "dist's\npython\n-I -S"}
@@ -41,7 +41,7 @@ def main():
         have_cg = all(cmds[i].get("callgrind") for i in ids)
         x = range(len(ids))
         w = 0.38 if have_cg else 0.6
-        colors = ["#d62728" if i == "pyweld" else "#7f7f7f" if i.startswith(("stock", "dist"))
+        colors = ["#d62728" if i.startswith("pyweld") else "#7f7f7f" if i.startswith(("stock", "dist"))
                   else "#1f77b4" for i in ids]
         if have_cg:
             ins = [cmds[i]["callgrind"]["instructions"] / base["callgrind"]["instructions"]

@@ -52,6 +52,7 @@ APPS = ("hello", "stdlib", "real")
 TOOLS = ("pyweld", "pyinstaller", "nuitka")
 LABEL = {
     "pyweld": "pyweld",
+    "pyweld-fx": "pyweld --fast-exit",
     "pyinstaller": "PyInstaller --onefile",
     "nuitka": "Nuitka --onefile",
     "stock": "python3.11 (Debian)",
@@ -59,7 +60,7 @@ LABEL = {
     "dist": "python3.11 (pyweld's dist)",
     "dist-IS": "python3.11 -I -S (pyweld's dist)",
 }
-ORDER = ("pyweld", "pyinstaller", "nuitka", "stock", "stock-IS", "dist", "dist-IS")
+ORDER = ("pyweld", "pyweld-fx", "pyinstaller", "nuitka", "stock", "stock-IS", "dist", "dist-IS")
 
 
 def log(*a):
@@ -236,7 +237,7 @@ def artifact(env, tool, app, src, extra_key=""):
     """Path of the cached executable of tool+app, building it if needed; and its meta."""
     with open(src, "rb") as f:
         app_hash = hashlib.sha256(f.read()).hexdigest()
-    tool_id = env.pyweld_id if tool == "pyweld" else env.versions[tool]
+    tool_id = env.pyweld_id if tool.startswith("pyweld") else env.versions[tool]
     pkgs = PKGS if app == "real" else []
     key = hashlib.sha256(json.dumps([tool, tool_id, app, app_hash, pkgs, PYWELD_ENV,
                                      extra_key]).encode()).hexdigest()[:16]
@@ -253,10 +254,12 @@ def artifact(env, tool, app, src, extra_key=""):
     work = os.path.join(d, "work")
     os.makedirs(work)
     name = "app"
-    if tool == "pyweld":
+    if tool.startswith("pyweld"):
         argv = [env.pyweld, "build", "-o", exe]
         if app != "python":                 # "python": no entry point, a plain interpreter
             argv += ["--script", src]
+        if tool == "pyweld-fx":             # the opt-in end without finalisation
+            argv.append("--fast-exit")
         for p in pkgs:
             argv += ["--pip-install", p]
         if pkgs:
@@ -527,7 +530,7 @@ def breakdown(cg_file, app):
 def variants_for(env, app, src, arts, real_line=None):
     ok = expected_ok(app, src, real_line)
     vs = []
-    for tool in TOOLS:
+    for tool in ("pyweld", "pyweld-fx") + TOOLS[1:]:
         if tool in arts:
             vs.append({"id": tool, "cmd": [arts[tool][0]], "ok": ok})
     if app == "hello":
@@ -586,6 +589,9 @@ def main():
     for app in apps:
         src = app_source(env, app, welded_python)
         built[app] = (src, {t: artifact(env, t, app, src) for t in tools})
+        # The same application ending without finalisation (start-up and import).
+        if "pyweld" in tools and app in ("hello", "stdlib"):
+            built[app][1]["pyweld-fx"] = artifact(env, "pyweld-fx", app, src)
     # The real application's one line, as Debian's python3.11 prints it with the wheels:
     # every build must print exactly that.
     if "real" in built:
@@ -631,7 +637,7 @@ def main():
             for v in vs:
                 log("%s: callgrind %s" % (app, v["id"]))
                 keep = os.path.join(CACHE, "callgrind-%s-%s.out" % (app, v["id"])) \
-                    if v["id"] in ("pyweld", "stock-IS", "dist-IS") else None
+                    if v["id"] in ("pyweld", "pyweld-fx", "stock-IS", "dist-IS") else None
                 cg[v["id"]] = callgrind(v, env, keep)
                 if keep and os.path.exists(keep):
                     analysis[v["id"]] = breakdown(keep, app)
@@ -658,7 +664,7 @@ def main():
                 c["cold"] = med(cold[i], "wall")
                 c["cold_read_kib"] = med(cold[i], "inblock_kib")
             c.update({"callgrind": cg.get(i), "strace": st[i]})
-            if i in TOOLS:
+            if i in arts:
                 exe, meta = arts[i]
                 c["size"] = meta["size"]
                 c["build_seconds"] = meta["build_seconds"]

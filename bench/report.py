@@ -3,7 +3,7 @@
 import json
 import os
 
-ORDER = ("pyweld", "pyinstaller", "nuitka", "stock", "stock-IS", "dist", "dist-IS")
+ORDER = ("pyweld", "pyweld-fx", "pyinstaller", "nuitka", "stock", "stock-IS", "dist", "dist-IS")
 CACHE = os.path.expanduser(os.environ.get("PYWELD_BENCH_CACHE", "~/.cache/pyweld/bench"))
 
 
@@ -67,7 +67,8 @@ def write(res, path):
           "(callgrind) are not, and the ratios quoted in the goals prefer them |" % (
               " ".join(m["loadavg_start"]), " ".join(m.get("loadavg_end", ["?"]))),
           "| pyweld | %s |" % v["pyweld"],
-          "| its CPython | %s (no PGO, no LTO) |" % v["dist"],
+          "| its CPython | %s (%s, no LTO) |" % (
+              v["dist"], "PGO" if "--enable-optimizations" in v["dist"] else "no PGO"),
           "| stock CPython | Debian python3.11 %s (/usr/bin/python3.11; PGO + LTO, libpython "
           "linked in) |" % v["stock"],
           "| PyInstaller | %s (onefile, from PyPI, in the bench venv made from /usr/bin/python3.11) |"
@@ -194,12 +195,18 @@ def goals(res):
         i, w = pair
         return "instructions %s, wall %s" % ("%.2f" % i if i else "–", "%.2f" % w if w else "–")
 
+    def fx(cmds):
+        """The opt-in --fast-exit build's figures: reported beside the goal, which
+        the default build must meet."""
+        r = both(cmds, "pyweld-fx", "stock")
+        return "; with `--fast-exit` (opt-in): %s" % fmt(r) if r[0] or r[1] else ""
+
     if "pyweld" in h and "stock" in h:
         r = both(h, "pyweld", "stock")
         r2 = both(h, "pyweld", "stock-IS")
         L.append(goal((r[0] or r[1]) <= 0.5,
-                      "hello start-up ≤ 0.5 of stock `python3.11 -c`: %s (against `-I -S`: %s)"
-                      % (fmt(r), fmt(r2))))
+                      "hello start-up ≤ 0.5 of stock `python3.11 -c`: %s (against `-I -S`: %s)%s"
+                      % (fmt(r), fmt(r2), fx(h))))
     if "pyweld" in h and "pyinstaller" in h:
         r = both(h, "pyweld", "pyinstaller")
         L.append(goal((r[0] or r[1]) <= 0.2,
@@ -210,7 +217,7 @@ def goals(res):
         r3 = both(sl, "pyweld", "dist")
         L.append(goal((r[0] or r[1]) <= 0.55,
                       "stdlib import ≤ 0.55 of stock: %s; against `-I -S`: %s; against the "
-                      "distribution's own python3.11: %s" % (fmt(r), fmt(r2), fmt(r3))))
+                      "distribution's own python3.11: %s%s" % (fmt(r), fmt(r2), fmt(r3), fx(sl))))
     wrote = [(app, a["commands"]["pyweld"]["strace"]["bytes_to_files"],
               a["commands"]["pyweld"]["strace"]["files_created"],
               a["commands"]["pyweld"]["wchar_files"])
@@ -290,8 +297,14 @@ def notes(res):
     """What dominates where a goal is missed, from this run's own figures."""
     L = ["## What the figures say", ""]
     M = 1e6
+    pgo = "--enable-optimizations" in res["versions"].get("dist", "")
+    built = ("with PGO and without LTO (`--enable-optimizations`, no `--with-lto`: LTO objects "
+             "would make every weld a whole-program link of minutes)" if pgo else
+             "without PGO and LTO (`--disable-shared CFLAGS=-fPIC`)")
+    missing = "LTO" if pgo else "PGO + LTO"
     p, s, sis = (_ins(res, "hello", i) for i in ("pyweld", "stock", "stock-IS"))
     dis = _ins(res, "hello", "dist-IS")
+    pfx = _ins(res, "hello", "pyweld-fx")
     if p and s and sis and dis:
         fin = _tree(res, "hello", "pyweld_main", "Py_FinalizeEx") or 0
         core = _tree(res, "hello", "start", "Py_InitializeFromConfig") or 0
@@ -319,17 +332,18 @@ def notes(res):
                 core / M, 100 * core / p, main / M, 100 * main / p, enc / M, imp / M,
                 100 * imp / p, fin / M, 100 * fin / p, blob / M, 100 * blob / p),
             "- The same `-I -S` start-up costs %.1f M instructions in Debian's build and %.1f M "
-            "in the distribution's: the embedded CPython is built without PGO and LTO "
-            "(`--disable-shared CFLAGS=-fPIC`), Debian's with both; that factor alone is "
-            "%.2f." % (sis / M, dis / M, flags),
-            "- What would close it: build the distribution with `--enable-optimizations "
-            "--with-lto` (PGO + LTO, as Debian does): pyweld × %.2f ≈ %.1f M, %.2f of stock; "
-            "then end an application that returns normally without the full finalisation "
-            "(flush stdio, run `atexit`, `_exit`), which saves up to %.1f M: ≈ %.2f of stock. "
+            "in the distribution's: the embedded CPython is built %s, Debian's with PGO and "
+            "LTO; that factor is %.2f." % (sis / M, dis / M, built, flags),
+            ("- `--fast-exit` (opt-in: threads joined, `atexit` run, stdout and stderr "
+             "flushed, then `_exit` instead of `Py_FinalizeEx`) measured %.1f M, %.2f of "
+             "stock." % (pfx / M, pfx / s)) if pfx else
+            ("- Ending without the full finalisation (`--fast-exit`) would save up to %.1f M: "
+             "≈ %.2f of stock." % (fin / M, (p - fin) / s)),
+            "- What is left to close: %s for the embedded CPython, × %.2f ≈ %.2f of stock%s. "
             "Beyond that only CPython's own initialisation is left (deep-frozen modules "
             "stay; `encodings` could be frozen into the binary too)." % (
-                flags, p * flags / M, p * flags / s, fin * flags / M,
-                (p - fin) * flags / s),
+                missing, flags, p * flags / s,
+                " (%.2f with `--fast-exit`)" % (pfx * flags / s) if pfx else ""),
             ""]
         pi = _ins(res, "hello", "pyinstaller")
         nu = _ins(res, "hello", "nuitka")
@@ -365,6 +379,7 @@ def notes(res):
                   if "hello" in res["apps"] else "40 MiB",
                   res["machine"].get("read_ahead_kb", "?")), ""]
     p, s, sis, dis = (_ins(res, "stdlib", i) for i in ("pyweld", "stock", "stock-IS", "dist-IS"))
+    pfx = _ins(res, "stdlib", "pyweld-fx")
     if p and s and sis and dis:
         a = res["apps"]["stdlib"].get("analysis", {}).get("pyweld", {})
         inc = a.get("inclusive", {})
@@ -379,10 +394,10 @@ def notes(res):
               "(%.2f), Debian `-I -S` %.0f M (%.2f), the distribution's `-I -S` %.0f M (%.2f). "
               "Against the interpreter it embeds, built with the same flags, the in-memory "
               "importer saves %.0f%% of the instructions and %.0f%% of the wall time (no "
-              "stat/open/read per module); but Debian's PGO + LTO build runs the same imports "
-              "in %.2f of the instructions of the distribution's, more than the importer "
-              "saves, so pyweld ends up at %.2f of stock in instructions (%.2f in wall time, "
-              "where the saved system calls count)." % (
+              "stat/open/read per module); Debian's PGO + LTO build runs the same imports "
+              "in %.2f of the instructions of the distribution's, so pyweld ends up at %.2f "
+              "of stock in instructions (%.2f in wall time, where the saved system calls "
+              "count)." % (
                   res["apps"]["stdlib"].get("modules"), p / M, s / M, p / s, sis / M, p / sis,
                   dis / M, p / dis, 100 * (1 - p / dis),
                   100 * (1 - w["pyweld"]["wall"] / w["dist-IS"]["wall"]), flags, p / s,
@@ -394,7 +409,9 @@ def notes(res):
               "bodies, which any importer must do." % (
                   tops, cls / M, 100 * cls / p, mar / M, 100 * mar / p, gcn / M, 100 * gcn / p,
                   fin / M, 100 * fin / p),
-              "- What would close the gap to 0.55, estimated from these counts: PGO + LTO for "
+              ("- `--fast-exit` (opt-in) measured %.0f M, %.2f of stock." % (pfx / M, pfx / s))
+              if pfx else "- `--fast-exit` was not measured in this run.",
+              "- What would close the gap to 0.55, estimated from these counts: %s for "
               "the embedded CPython (× %.2f: %.2f of stock); deep-freezing the packed modules "
               "at weld time as CPython deep-freezes its start-up modules, so no unmarshalling "
               "(− %.0f M: %.2f); ending without the full finalisation (− %.0f M: %.2f). That "
@@ -403,7 +420,7 @@ def notes(res):
               "reachable by the import path alone against a PGO + LTO stock CPython on Linux, "
               "where its file-system lookups are cheap (PyOxidizer reported 0.70 on macOS's "
               "slower file system and 0.78 on Linux against a pyenv-built python)." % (
-                  flags, p * flags / s, mar / M, (p - mar) * flags / s, fin / M,
+                  missing, flags, p * flags / s, mar / M, (p - mar) * flags / s, fin / M,
                   (p - mar - fin) * flags / s, (p - mar - fin) * flags / s), ""]
     rl = relink_results()
     if rl:

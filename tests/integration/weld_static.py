@@ -23,6 +23,11 @@ Cases:
                (as greenlet.tests._test_extension): that subpackage is packed
                whole, so the helper imports; a tests package without one is
                still left out.
+  lib_by_path  system libraries given to the link by path (as meson passes
+               pkg-config's findings: numpy's libopenblas.so): zlib is
+               welded from libz.a, libcmocka (shared only) is linked
+               dynamically and said so; a shared library of the build's own
+               given by path is refused by name.
   lto          an extension compiled and linked with -flto -fno-fat-lto-objects
                (CMake's interprocedural optimisation): the wrappers ask GCC for
                fat objects, so it is welded and runs as a built-in, and the
@@ -197,8 +202,10 @@ DYN_SETUP = """
 import os
 from setuptools import setup, Extension
 libs, dirs = os.environ["USESDYN_LIBS"].split(), os.environ.get("USESDYN_DIRS", "").split()
+link = os.environ.get("USESDYN_LINK", "").split()
 setup(name="usesdyn", version="1.0", packages=["usesdyn"],
-      ext_modules=[Extension("usesdyn._ext", ["ext.c"], libraries=libs, library_dirs=dirs)])
+      ext_modules=[Extension("usesdyn._ext", ["ext.c"], libraries=libs, library_dirs=dirs,
+                             extra_link_args=link)])
 """
 
 
@@ -245,6 +252,67 @@ def case_dynamic_lib(c):
                 "--env", f"USESDYN_DIRS={libdir}", "--python-code", code,
                 "-o", c.path("out", "local-app"))
     c.check_clear_error(p, "a shared library in a -L directory", ["pwdyn", "usesdyn"])
+
+
+BYPATH_EXT_C = r"""
+#include <Python.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <zlib.h>
+/* zlib (Debian ships libz.a) and libcmocka (shared only), both given to the
+ * link by their paths, as meson passes what pkg-config found. */
+static PyObject *uses(PyObject *self, PyObject *arg)
+{
+    void (*volatile f)(enum cm_message_output) = cmocka_set_message_output;
+    return Py_BuildValue("Os", f != NULL ? Py_True : Py_False, zlibVersion());
+}
+static PyMethodDef methods[] = { { "uses", uses, METH_NOARGS, NULL }, { NULL } };
+static struct PyModuleDef def = { PyModuleDef_HEAD_INIT, "usesdyn._ext", NULL, 0, methods };
+PyMODINIT_FUNC PyInit__ext(void) { return PyModule_Create(&def); }
+"""
+
+
+def case_lib_by_path(c):
+    """system libraries linked by path are welded like -l ones; the build's own are refused"""
+    libdir = "/usr/lib/x86_64-linux-gnu"
+    c.require(all(os.path.exists(os.path.join(libdir, f)) for f in
+                  ("libz.so", "libz.a", "libcmocka.so")),
+              "this case needs Debian's zlib1g-dev and libcmocka-dev")
+    src = c.path("src")
+    wt.write(os.path.join(src, "setup.py"), DYN_SETUP)
+    wt.write(os.path.join(src, "ext.c"), BYPATH_EXT_C)
+    wt.write(os.path.join(src, "usesdyn", "__init__.py"), "from ._ext import uses\n")
+    os.mkdir(c.path("out"))
+    app = c.path("out", "app")
+    code = ("import sys, zlib, usesdyn, usesdyn._ext as e; u = usesdyn.uses(); "
+            "print(u[0], u[1] == zlib.ZLIB_RUNTIME_VERSION, e.__spec__.origin)")
+    link = f"USESDYN_LINK={libdir}/libz.so {libdir}/libcmocka.so"
+    p = c.build_ok("--setup-py", src, "--env", "USESDYN_LIBS=", "--env", link,
+                   "--python-code", code, "-o", app)
+    c.check("dynamic: libcmocka (no static archive found)" in p.out,
+            f"the summary does not say libcmocka is linked dynamically:\n{p.out}")
+    needed, text = wt.needed_libs(app)
+    c.check(needed is not None and any(n.startswith("libcmocka.so") for n in needed) and
+            not any(n.startswith("libz.") for n in needed),
+            f"the binary's NEEDED should name libcmocka and not libz: {needed}\n{text}")
+    r = c.run([app], env=c.run_env, timeout=60)
+    c.check(r.returncode == 0 and r.out.strip() == "True True built-in",
+            f"the binary exited {r.returncode} and printed {r.out!r}:\n{wt.tail(r.err)}")
+
+    # A shared library of the build's own, by path: gone once pip's tree is.
+    own = c.path("own")
+    os.mkdir(own)
+    wt.write(os.path.join(own, "pwown.c"), "int pwown(void) { return 3; }\n")
+    r = c.run(["gcc", "-shared", "-fPIC", "-o", os.path.join(own, "libpwown.so"),
+               os.path.join(own, "pwown.c")])
+    c.require(r.returncode == 0, f"gcc could not make libpwown.so:\n{r.err}")
+    p = c.build("--setup-py", src, "--env", "USESDYN_LIBS=",
+                "--env", f"{link} {own}/libpwown.so", "--python-code", code,
+                "-o", c.path("out", "own-app"))
+    c.check_clear_error(p, "a shared library of the build's own, by path",
+                        ["libpwown.so", "usesdyn"])
 
 
 TSP_SETUP = """
@@ -356,6 +424,7 @@ CASES = {
     "dynamic_lib": case_dynamic_lib,
     "tests_subpackage": case_tests_subpackage,
     "lto": case_lto,
+    "lib_by_path": case_lib_by_path,
 }
 
 if __name__ == "__main__":

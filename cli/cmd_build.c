@@ -1647,6 +1647,9 @@ summary(struct build *b, const struct strvec *needed, const struct strvec *dynam
 	cli_table_free(&t);
 	stat(b->out_abs, &st);
 	printf("size: %.1f MiB\n", (double)st.st_size / 1048576.0);
+	for (size_t i = 0; i < b->nexts; i++)
+		if (b->exts[i]->quirk)
+			printf("changed: %s: %s (docs/weld.md)\n", b->exts[i]->name, b->exts[i]->quirk);
 	if (b->library)
 		return;
 	printf("needs: ");

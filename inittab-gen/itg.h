@@ -68,6 +68,7 @@ struct itg_ext {
 	struct strvec libdirs;  /* -L directories */
 	bool cxx, lto;
 	char *isolated;         /* the partially linked object (itg_isolate) */
+	const char *quirk;      /* what itg_isolate changed for one binary, or NULL */
 };
 void itg_ext_free(struct itg_ext *e);
 

@@ -275,8 +275,43 @@ renamed_symbol(const char *name)
 	return strbuf_detach(&sb);
 }
 
+/*
+ * What a module does that holds only across shared objects, and what the
+ * weld changes so that it stays correct in one binary.
+ *
+ * numpy's temporary elision (numpy/core/src/multiarray/temp_elide.c) reuses
+ * an operand with one reference as the result of +, *, ... in place, but
+ * only when backtrace() shows every frame up to the eval loop inside
+ * libpython or numpy's own .so, which it tells apart by their dladdr base
+ * addresses: a C or Cython extension may hold such an operand in a local
+ * variable and read it afterwards.  In a welded binary every frame has the
+ * same base, so the extension's array would be overwritten.  backtrace()
+ * answering 0 frames is numpy's own "cannot tell" path: elision off
+ * (pyweld_no_backtrace, runtime/lib.c).  numpy's test
+ * TestTemporaryElide::test_extension_incref_elide shows the difference.
+ */
+static const struct quirk {
+	const char *module;
+	const char *redefine;   /* objcopy --redefine-sym OLD=NEW */
+	const char *said;       /* what the build summary says */
+} quirks[] = {
+	{ "numpy.core._multiarray_umath", "backtrace=pyweld_no_backtrace",
+	  "numpy's temporary elision is off (it tells callers apart by shared object)" },
+	{ "numpy._core._multiarray_umath", "backtrace=pyweld_no_backtrace",
+	  "numpy's temporary elision is off (it tells callers apart by shared object)" },
+};
+
+static const struct quirk *
+quirk_of(const char *module)
+{
+	for (size_t i = 0; i < sizeof(quirks) / sizeof(quirks[0]); i++)
+		if (!strcmp(quirks[i].module, module))
+			return &quirks[i];
+	return NULL;
+}
+
 /* The inputs of an isolation: the objects and archives by content, the
- * names, and the tools. */
+ * names, the quirk, and the tools. */
 static bool
 isolate_key(const struct itg_ext *e, char hex[LINKDB_HASH_HEX + 1])
 {
@@ -287,6 +322,8 @@ isolate_key(const struct itg_ext *e, char hex[LINKDB_HASH_HEX + 1])
 	itg_key_add(&k, "name", e->name);
 	itg_key_add(&k, "init", e->init);
 	itg_key_add(&k, "renamed", e->renamed);
+	if (quirk_of(e->name))
+		itg_key_add(&k, "redefine", quirk_of(e->name)->redefine);
 	for (size_t i = 0; i < e->objects.n; i++)
 		itg_key_add_file(&k, "object", e->objects.v[i]);
 	for (size_t i = 0; i < e->archives.n; i++)
@@ -312,6 +349,8 @@ itg_isolate(struct itg_ext *e, const char *dir, const char *cache, bool *cached,
 	out = xasprintf("%s/%s.o", dir, e->renamed);
 	if (cached)
 		*cached = false;
+	const struct quirk *q = quirk_of(e->name);
+	e->quirk = q ? q->said : NULL;
 	keyed = cache && isolate_key(e, key);
 	if (keyed && itg_cache_fetch(cache, key, out)) {
 		if (cached)
@@ -379,7 +418,9 @@ itg_isolate(struct itg_ext *e, const char *dir, const char *cache, bool *cached,
 	char *oc[] = { (char *)(uintptr_t)"objcopy", (char *)(uintptr_t)"--redefine-sym",
 	               renamed_arg, keep_arg,
 	               (char *)(uintptr_t)"--remove-section=.gnu.lto_*",
-	               (char *)(uintptr_t)"--remove-section=.gnu.debuglto_*", out, NULL };
+	               (char *)(uintptr_t)"--remove-section=.gnu.debuglto_*",
+	               q ? (char *)(uintptr_t)"--redefine-sym" : out,
+	               q ? (char *)(uintptr_t)q->redefine : NULL, q ? out : NULL, NULL };
 	rc = util_run(oc, NULL);
 	unlink(keepfile);
 	free(keepfile);

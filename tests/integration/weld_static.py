@@ -28,6 +28,10 @@ Cases:
                welded from libz.a, libcmocka (shared only) is linked
                dynamically and said so; a shared library of the build's own
                given by path is refused by name.
+  quirk_backtrace  a module named numpy.core._multiarray_umath gets no
+               frames from backtrace() (the weld's change for numpy's
+               temporary elision, said in the summary); another module
+               with the same code gets its frames.
   lto          an extension compiled and linked with -flto -fno-fat-lto-objects
                (CMake's interprocedural optimisation): the wrappers ask GCC for
                fat objects, so it is welded and runs as a built-in, and the
@@ -315,6 +319,54 @@ def case_lib_by_path(c):
                         ["libpwown.so", "usesdyn"])
 
 
+QUIRK_SETUP = """
+from setuptools import setup, Extension
+setup(name="pyweld-quirk-probe", version="1.0", packages=["numpy", "numpy.core", "other"],
+      ext_modules=[Extension("numpy.core._multiarray_umath", ["frames.c"],
+                             define_macros=[("LEAF", "_multiarray_umath")]),
+                   Extension("other._frames", ["frames.c"], define_macros=[("LEAF", "_frames")])])
+"""
+
+QUIRK_C = r"""
+#include <Python.h>
+#include <execinfo.h>
+/* How many frames backtrace() sees from here. */
+static PyObject *frames(PyObject *self, PyObject *arg)
+{
+    void *buf[64];
+    return PyLong_FromLong(backtrace(buf, 64));
+}
+static PyMethodDef methods[] = { { "frames", frames, METH_NOARGS, NULL }, { NULL } };
+#define CAT(a, b) a##b
+#define INIT(leaf) CAT(PyInit_, leaf)
+#define STR(x) #x
+#define NAME(leaf) STR(leaf)
+static struct PyModuleDef def = { PyModuleDef_HEAD_INIT, NAME(LEAF), NULL, 0, methods };
+PyMODINIT_FUNC INIT(LEAF)(void) { return PyModule_Create(&def); }
+"""
+
+
+def case_quirk_backtrace(c):
+    """numpy's _multiarray_umath gets no frames from backtrace(); other modules do"""
+    src = c.path("src")
+    wt.write(os.path.join(src, "setup.py"), QUIRK_SETUP)
+    wt.write(os.path.join(src, "frames.c"), QUIRK_C)
+    for pkg in ("numpy", "numpy/core", "other"):
+        wt.write(os.path.join(src, pkg, "__init__.py"), "")
+    os.mkdir(c.path("out"))
+    app = c.path("out", "app")
+    code = ("import numpy.core._multiarray_umath as n, other._frames as o; "
+            "print(n.frames(), o.frames() > 3, n.__spec__.origin, o.__spec__.origin)")
+    p = c.build_ok("--setup-py", src, "--python-code", code, "-o", app)
+    c.check("changed: numpy.core._multiarray_umath: numpy's temporary elision is off" in p.out,
+            f"the summary does not say what was changed:\n{p.out}")
+    c.check("changed: other._frames" not in p.out, f"other._frames was changed:\n{p.out}")
+    r = c.run([app], env=c.run_env, timeout=60)
+    c.check(r.returncode == 0 and r.out.strip() == "0 True built-in built-in",
+            f"the binary exited {r.returncode} and printed {r.out!r} (wanted 0 frames for "
+            f"numpy's module, more than 3 for the other):\n{wt.tail(r.err)}")
+
+
 TSP_SETUP = """
 from setuptools import setup, Extension
 setup(name="tsp", version="1.0", packages=["tsp", "tsp.tests", "tsp.plain.tests", "tsp.plain"],
@@ -425,6 +477,7 @@ CASES = {
     "tests_subpackage": case_tests_subpackage,
     "lto": case_lto,
     "lib_by_path": case_lib_by_path,
+    "quirk_backtrace": case_quirk_backtrace,
 }
 
 if __name__ == "__main__":

@@ -213,6 +213,18 @@ setup(name="usesdyn", version="1.0", packages=["usesdyn"],
 """
 
 
+def own_shared_lib(c, name):
+    """A shared library libNAME.so the way a build makes its own, in a new
+    directory of the case; returns the directory."""
+    d = c.path(name)
+    os.mkdir(d)
+    wt.write(os.path.join(d, name + ".c"), f"int {name}(void) {{ return 3; }}\n")
+    r = c.run(["gcc", "-shared", "-fPIC", "-o", os.path.join(d, f"lib{name}.so"),
+               os.path.join(d, name + ".c")])
+    c.require(r.returncode == 0, f"gcc could not make lib{name}.so:\n{r.err}")
+    return d
+
+
 def case_dynamic_lib(c):
     """a system library with no static archive is linked dynamically; --static says why not"""
     c.require(os.path.exists("/usr/lib/x86_64-linux-gnu/libcmocka.so") and
@@ -246,12 +258,7 @@ def case_dynamic_lib(c):
 
     # A shared library the build made or found outside the system's directories
     # would be gone (pip's temporary tree) or absent on the user's machine.
-    libdir = c.path("libdir")
-    os.mkdir(libdir)
-    wt.write(os.path.join(libdir, "pwdyn.c"), "int pwdyn(void) { return 3; }\n")
-    r = c.run(["gcc", "-shared", "-fPIC", "-o", os.path.join(libdir, "libpwdyn.so"),
-               os.path.join(libdir, "pwdyn.c")])
-    c.require(r.returncode == 0, f"gcc could not make libpwdyn.so:\n{r.err}")
+    libdir = own_shared_lib(c, "pwdyn")
     p = c.build("--setup-py", src, "--env", "USESDYN_LIBS=cmocka pwdyn",
                 "--env", f"USESDYN_DIRS={libdir}", "--python-code", code,
                 "-o", c.path("out", "local-app"))
@@ -306,12 +313,7 @@ def case_lib_by_path(c):
             f"the binary exited {r.returncode} and printed {r.out!r}:\n{wt.tail(r.err)}")
 
     # A shared library of the build's own, by path: gone once pip's tree is.
-    own = c.path("own")
-    os.mkdir(own)
-    wt.write(os.path.join(own, "pwown.c"), "int pwown(void) { return 3; }\n")
-    r = c.run(["gcc", "-shared", "-fPIC", "-o", os.path.join(own, "libpwown.so"),
-               os.path.join(own, "pwown.c")])
-    c.require(r.returncode == 0, f"gcc could not make libpwown.so:\n{r.err}")
+    own = own_shared_lib(c, "pwown")
     p = c.build("--setup-py", src, "--env", "USESDYN_LIBS=",
                 "--env", f"{link} {own}/libpwown.so", "--python-code", code,
                 "-o", c.path("out", "own-app"))

@@ -9,7 +9,7 @@
  * PYWELD_STRICT=1 makes such a failure an error (for tests).
  *
  * One change to a command line: a GCC compile with -flto and without fat
- * objects gets -ffat-lto-objects at its end (see fat_lto_argv).
+ * objects gets -ffat-lto-objects at its end (see wants_fat_lto).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -123,20 +123,17 @@ real_argv(char **prefix, int argc, char **argv)
  * it can rename.  Only for GCC (the flag came with GCC 4.7; clang before 17
  * warns about it, and -Werror would make that fatal), only for recorded
  * compiles, and never with PYWELD_FAT_LTO=0.  The flag goes last, where it
- * overrides a -fno-fat-lto-objects earlier on the line.  Returns the new argv
- * (malloc'd) or NULL for no change.
+ * overrides a -fno-fat-lto-objects earlier on the line.
  */
-static char **
-fat_lto_argv(const struct ccshim_cmd *cmd, char **tool, char **rargv)
+static bool
+wants_fat_lto(const struct ccshim_cmd *cmd, char **tool)
 {
 	const char *off = getenv("PYWELD_FAT_LTO");
 	bool gcc = false;
-	size_t n = 0;
-	char **v;
 
 	if (!cmd->lto || (cmd->tool != CCSHIM_TOOL_CC && cmd->tool != CCSHIM_TOOL_CXX) ||
 	    (off && !strcmp(off, "0")))
-		return NULL;
+		return false;
 	/* The compiler is one of the configured words (a launcher such as
 	 * ccache may come first); /usr/bin/cc resolves to gcc on Debian. */
 	for (size_t i = 0; tool[i] && !gcc; i++) {
@@ -145,14 +142,16 @@ fat_lto_argv(const struct ccshim_cmd *cmd, char **tool, char **rargv)
 		gcc = strstr(b, "gcc") || strstr(b, "g++");
 		free(r);
 	}
-	if (!gcc)
-		return NULL;
-	while (rargv[n])
-		n++;
-	v = xcalloc(n + 2, sizeof(char *));
-	memcpy(v, rargv, n * sizeof(char *));
-	v[n] = (char *)(uintptr_t)"-ffat-lto-objects";
-	return v;
+	return gcc;
+}
+
+/* Appends arg to the NULL-terminated vector *v of *n entries. */
+static void
+argv_append(char ***v, int *n, char *arg)
+{
+	*v = xreallocarray(*v, (size_t)*n + 2, sizeof(char *));
+	(*v)[(*n)++] = arg;
+	(*v)[*n] = NULL;
 }
 
 /* The environment for a real tool: ours plus PYWELD_SHIM_ACTIVE=1. */
@@ -727,16 +726,13 @@ main(int argc, char **argv)
 	if (!wants_record(&s.cmd) || !s.cwd || probe_command(&s.cmd, s.cwd))
 		pass_through(rargv);
 
-	{
-		char **fat = fat_lto_argv(&s.cmd, s.tool, rargv);
-		if (fat) {
-			/* The record says what ran. */
-			free(rargv);
-			rargv = fat;
-			s.cmd.argv = xreallocarray(s.cmd.argv, (size_t)s.cmd.argc + 2, sizeof(char *));
-			s.cmd.argv[s.cmd.argc++] = xstrdup("-ffat-lto-objects");
-			s.cmd.argv[s.cmd.argc] = NULL;
-		}
+	if (wants_fat_lto(&s.cmd, s.tool)) {
+		int n = 0;
+		while (rargv[n])
+			n++;
+		argv_append(&rargv, &n, (char *)(uintptr_t)"-ffat-lto-objects");
+		/* The record says what ran. */
+		argv_append(&s.cmd.argv, &s.cmd.argc, xstrdup("-ffat-lto-objects"));
 	}
 	env = active_env();
 	status = run_real(rargv, env, false);

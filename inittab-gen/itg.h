@@ -44,6 +44,17 @@ void itg_libset_free(struct itg_libset *set);
 /* The licence of a library by its -l name ("unknown" when not known). */
 const char *itg_licence(const char *name, bool *copyleft);
 
+/*
+ * A system library given to the link by its path, as meson passes what
+ * pkg-config found ("/usr/lib/x86_64-linux-gnu/openblas-pthread/
+ * libopenblas.so"): its -l name ("openblas"), so that the weld looks for
+ * the static archive in that directory first and in the system's, and links
+ * it like any -l library.  NULL for anything else: a shared library outside
+ * /usr and /lib is the build's own, and would not exist where the binary
+ * runs.
+ */
+char *itg_system_lib_name(const char *path);
+
 /* true for c, m, dl, pthread, rt, util, resolv, ...: glibc's own libraries. */
 bool itg_is_libc(const char *name);
 

@@ -23,6 +23,28 @@ static const char *const system_dirs[] = {
 	NULL,
 };
 
+/* A lib*.so path under /usr or /lib: its -l name (itg.h). */
+char *
+itg_system_lib_name(const char *path)
+{
+	const char *base = util_basename(path);
+	const char *so;
+
+	if (!(util_starts_with(path, "/usr/") || util_starts_with(path, "/lib")) ||
+	    strstr(path, "/../") || !util_starts_with(base, "lib"))
+		return NULL;
+	so = strstr(base, ".so");
+	if (!so || so == base + 3 || (so[3] != '\0' && so[3] != '.'))
+		return NULL;
+	for (const char *c = so + 3; *c; c++)
+		if (!(*c == '.' || (*c >= '0' && *c <= '9')))
+			return NULL;
+	char *name = xstrdup(base + 3);
+	name[so - base - 3] = '\0';
+	return name;
+}
+
+
 bool
 itg_is_libc(const char *name)
 {

@@ -64,35 +64,6 @@ text(const struct linkdb_value *v)
 	return v && v->type == LINKDB_TEXT ? v->s : NULL;
 }
 
-/*
- * A system library given to the link by its path, as meson passes what
- * pkg-config found ("/usr/lib/x86_64-linux-gnu/openblas-pthread/
- * libopenblas.so"): its -l name ("openblas"), so that the weld looks for
- * the static archive in that directory first and in the system's, and links
- * it like any -l library.  NULL for anything else: a shared library outside
- * /usr and /lib is the build's own, and would not exist where the binary
- * runs.
- */
-static char *
-system_shared_name(const char *path)
-{
-	const char *base = util_basename(path);
-	const char *so;
-
-	if (!(util_starts_with(path, "/usr/") || util_starts_with(path, "/lib")) ||
-	    strstr(path, "/../") || !util_starts_with(base, "lib"))
-		return NULL;
-	so = strstr(base, ".so");
-	if (!so || so == base + 3 || (so[3] != '\0' && so[3] != '.'))
-		return NULL;
-	for (const char *c = so + 3; *c; c++)
-		if (!(*c == '.' || (*c >= '0' && *c <= '9')))
-			return NULL;
-	char *name = xstrdup(base + 3);
-	name[so - base - 3] = '\0';
-	return name;
-}
-
 static int
 link_row(void *ctx, const struct linkdb_row *row)
 {
@@ -141,7 +112,7 @@ link_row(void *ctx, const struct linkdb_row *row)
 	} else if (!strcmp(kind, "libdir")) {
 		strvec_push(&f->e->libdirs, value);
 	} else if (!strcmp(kind, "shared")) {
-		char *name = system_shared_name(value);
+		char *name = itg_system_lib_name(value);
 		if (name) {
 			strvec_push_owned(&f->e->libs, name);
 			strvec_push_owned(&f->e->libdirs, util_dirname(value));

@@ -13,10 +13,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
+from report import ORDER  # noqa: E402  (bench/report.py, beside this file)
 
 BOX = dict(facecolor="white", edgecolor="none", alpha=0.85, pad=1)
 
-ORDER = ("pyweld", "pyweld-fx", "pyinstaller", "nuitka", "stock", "stock-IS", "dist", "dist-IS")
 SHORT = {"pyweld": "pyweld", "pyweld-fx": "pyweld\n--fast-\nexit", "pyinstaller": "PyInstaller\nonefile",
          "nuitka": "Nuitka\nonefile", "stock": "python\n3.11",
          "stock-IS": "python\n3.11\n-I -S", "dist": "dist's\npython",

@@ -60,7 +60,6 @@ LABEL = {
     "dist": "python3.11 (pyweld's dist)",
     "dist-IS": "python3.11 -I -S (pyweld's dist)",
 }
-ORDER = ("pyweld", "pyweld-fx", "pyinstaller", "nuitka", "stock", "stock-IS", "dist", "dist-IS")
 
 
 def log(*a):

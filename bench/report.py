@@ -3,6 +3,7 @@
 import json
 import os
 
+# The commands in the order every table and the chart show them.
 ORDER = ("pyweld", "pyweld-fx", "pyinstaller", "nuitka", "stock", "stock-IS", "dist", "dist-IS")
 CACHE = os.path.expanduser(os.environ.get("PYWELD_BENCH_CACHE", "~/.cache/pyweld/bench"))
 

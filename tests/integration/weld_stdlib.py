@@ -165,9 +165,11 @@ ALLOW = [
              "binary: the second line of output never comes"),
     dict(test="test_subprocess", ways=("weld",), reason=MODULE_PATH,
          cases=["test.test_subprocess.POSIXProcessTestCase.test_pipe_cloexec_real_tools"],
-         match=r"^AssertionError: b'' != b'zxcvbnzxcvbn",
+         match=r"^(AssertionError: b'' != b'zxcvbnzxcvbn|BrokenPipeError: \[Errno 32\] "
+               r"Broken pipe)",
          why="pipes data through [sys.executable, subprocessdata/qcat.py] and qgrep.py "
-             "run by path; the scripts are inside the binary and output nothing"),
+             "run by path; the scripts are inside the binary and output nothing (or, "
+             "on a busy machine, qcat has already exited when the test writes to it)"),
     dict(test="test_subprocess", ways=("weld",), reason=MODULE_PATH,
          cases=["test.test_subprocess.POSIXProcessTestCase.test_wait_when_sigchild_ignored"],
          match=r"can't open file '[^']*subprocessdata/sigchild_ignore\.py'",

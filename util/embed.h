@@ -12,7 +12,8 @@ struct embedded_file {
 
 /* The runtime (rt.h and its .c files), compiled into every welded binary. */
 extern const struct embedded_file embedded_runtime[];
-/* inittab-gen/pack_zip.py, run by the distribution's interpreter. */
+/* The packer (inittab-gen/compile_blob.py, runtime/pyweld_resources.py),
+ * run by the distribution's interpreter. */
 extern const struct embedded_file embedded_tools[];
 
 #endif

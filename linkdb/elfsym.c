@@ -9,8 +9,10 @@
  * definitions (C++ inline functions, templates, typeinfo in COMDAT groups)
  * are kept apart from GLOBAL ones: duplicates of them are not clashes.  For an archive, a symbol
  * one member needs and another defines is not listed as undefined.
- * An object whose only code is GCC/Clang LTO bytecode (.gnu.lto_* sections
- * or the __gnu_lto_slim marker) is flagged: objcopy cannot rename in it.
+ * An object that holds only GCC's LTO bytecode (the __gnu_lto_slim marker,
+ * or .gnu.lto_* sections and nothing loaded: no code, no data) is flagged:
+ * objcopy cannot rename in it.  A fat object of data only (libmpdec's
+ * constants.c) has its .rodata beside the bytecode and is not.
  */
 #include "internal.h"
 
@@ -75,7 +77,7 @@ scan_elf(Elf *elf, struct linkdb__syms *out, bool *is_shared, char *err,
 	GElf_Ehdr eh;
 	Elf_Scn *scn = NULL;
 	size_t shstrndx;
-	bool lto_sections = false, lto_slim = false, has_text = false;
+	bool lto_sections = false, lto_slim = false, has_alloc = false;
 	Elf64_Word want;
 
 	if (!gelf_getehdr(elf, &eh)) {
@@ -97,9 +99,9 @@ scan_elf(Elf *elf, struct linkdb__syms *out, bool *is_shared, char *err,
 		name = elf_strptr(elf, shstrndx, sh.sh_name);
 		if (name && util_starts_with(name, ".gnu.lto_"))
 			lto_sections = true;
-		if (sh.sh_type == SHT_PROGBITS && (sh.sh_flags & SHF_EXECINSTR) &&
-		    sh.sh_size > 0)
-			has_text = true;
+		if ((sh.sh_type == SHT_PROGBITS || sh.sh_type == SHT_NOBITS) &&
+		    (sh.sh_flags & SHF_ALLOC) && sh.sh_size > 0)
+			has_alloc = true;
 		if (sh.sh_type != want)
 			continue;
 		Elf_Data *data = elf_getdata(scn, NULL);
@@ -130,7 +132,7 @@ scan_elf(Elf *elf, struct linkdb__syms *out, bool *is_shared, char *err,
 				strvec_push(&out->defined, sname);
 		}
 	}
-	if (lto_slim || (lto_sections && !has_text))
+	if (lto_slim || (lto_sections && !has_alloc))
 		out->lto = true;
 	return 0;
 }

@@ -197,6 +197,21 @@ compile_c(const struct fx *fx, const char *name, const char *text)
 	free(obj);
 }
 
+/* Compiles name.c into name.o with extra flags (LTO variants). */
+static void
+compile_c_flags(const struct fx *fx, const char *name, const char *text, const char *f1,
+                const char *f2)
+{
+	char *src = xasprintf("%s/%s.c", fx->dir, name);
+	char *obj = xasprintf("%s/%s.o", fx->dir, name);
+	const char *argv[] = { PYWELD_TEST_CC, "-c", "-fPIC", "-O2", f1, f2, "-o", obj, src, NULL };
+
+	put_text(src, text);
+	run_ok(argv);
+	free(src);
+	free(obj);
+}
+
 /* Number of hash-named files in the store. */
 static int
 store_file_count(struct linkdb *db)
@@ -1064,6 +1079,39 @@ TEST(test_hash_functions)
 /* ================================================================================ */
 /* the store                                                                          */
 /* ================================================================================ */
+
+/* The lto flag of a stored object compiled from text with two flags. */
+static int64_t
+lto_flag(struct fx *fx, const char *name, const char *text, const char *f1, const char *f2)
+{
+	char hex[LINKDB_HASH_HEX + 1], spec[80];
+	char *obj = xasprintf("%s/%s.o", fx->dir, name);
+	struct rows rs = { 0 };
+	int64_t lto;
+
+	compile_c_flags(fx, name, text, f1, f2);
+	assert_int_equal(linkdb_store_file(fx->db, obj, hex), 0);
+	snprintf(spec, sizeof(spec), "object:%s", hex);
+	show(fx->db, spec, &rs);
+	lto = integer(&rs.v[0], "lto");
+	rows_free(&rs);
+	free(obj);
+	return lto;
+}
+
+/* Only bytecode (GCC's default -flto) is flagged; a fat object is not, even
+ * one of data only (libmpdec's constants.c in CPython's LTO build). */
+TEST(test_store_lto_flag)
+{
+	static const char code_c[] = "int twice(int x) { return 2 * x; }\n";
+	static const char data_c[] = "const int table[4] = { 1, 2, 3, 4 };\n";
+
+	assert_int_equal(lto_flag(fx, "slim", code_c, "-flto", "-fno-fat-lto-objects"), 1);
+	assert_int_equal(lto_flag(fx, "slimdata", data_c, "-flto", "-fno-fat-lto-objects"), 1);
+	assert_int_equal(lto_flag(fx, "fat", code_c, "-flto", "-ffat-lto-objects"), 0);
+	assert_int_equal(lto_flag(fx, "fatdata", data_c, "-flto", "-ffat-lto-objects"), 0);
+	assert_int_equal(lto_flag(fx, "plain", data_c, "-fno-lto", "-g"), 0);
+}
 
 TEST(test_store_file_dedup_and_symbols)
 {
@@ -2092,6 +2140,7 @@ main(void)
 		T(test_migrate_from_v1),
 		T(test_migrate_concurrently_once),
 		T(test_hash_functions),
+		T(test_store_lto_flag),
 		T(test_store_file_dedup_and_symbols),
 		T(test_begin_build),
 		T(test_add_compile),

@@ -42,7 +42,7 @@ static const char build_usage[] =
 	"                    [--dist DIR] [--cache DIR] [--static] [--stdlib-tests]\n"
 	"                    [--with-module NAME]... [--without-module NAME]...\n"
 	"                    [--env NAME=VALUE]... [--work-dir DIR] [--keep-work] [--debug]\n"
-	"                    [--fast-exit] [-v]\n"
+	"                    [--fast-exit] [--pie] [-v]\n"
 	"\n"
 	"Builds ONE executable holding CPython, its standard library, the given\n"
 	"packages and every C extension they have, linked in statically.  The\n"
@@ -89,6 +89,11 @@ static const char build_usage[] =
 	"  --debug             keep debugging information (three times the size)\n"
 	"  --static            link the C library statically too (glibc: no NSS\n"
 	"                      user/group lookups, no dlopen; see docs/weld.md)\n"
+	"  --pie               a position-independent executable, loaded at a random\n"
+	"                      address (ASLR for its own code).  The default is a\n"
+	"                      fixed-address executable, as Debian builds python3.11:\n"
+	"                      a PIE relocates every pointer in its data (~70,000) at\n"
+	"                      each start\n"
 	"  --work-dir DIR      where to build (default: a new temporary directory):\n"
 	"                      a new or empty directory, or one an earlier build used;\n"
 	"                      its installed packages are reused when nothing they\n"
@@ -141,7 +146,7 @@ struct build {
 	struct strvec own_files;        /* absolute: the script, main.c, the config */
 	bool library;                   /* an archive + header, not an executable */
 	struct pyweld_config config;
-	bool static_link, stdlib_tests, keep_work, verbose, debug, no_source, fast_exit;
+	bool static_link, stdlib_tests, keep_work, verbose, debug, no_source, fast_exit, pie;
 	size_t packed_modules, packed_bytes;
 	char first_error[512];          /* the first error line of the last command */
 	char pip_error[512];            /* pip's last "ERROR:" line */
@@ -280,7 +285,7 @@ parse_options(struct build *b, int argc, char **argv)
 {
 	enum { OPT_PIP = 256, OPT_SETUP, OPT_CODE, OPT_SCRIPT, OPT_DIST, OPT_CACHE,
 	       OPT_STATIC, OPT_TESTS, OPT_WITH, OPT_WITHOUT, OPT_ENV, OPT_WORK, OPT_KEEP,
-	       OPT_DEBUG, OPT_FAST_EXIT, OPT_CONFIG, OPT_EXMOD, OPT_EXRES, OPT_NOSRC, OPT_MAINC, OPT_LIB };
+	       OPT_DEBUG, OPT_FAST_EXIT, OPT_PIE, OPT_CONFIG, OPT_EXMOD, OPT_EXRES, OPT_NOSRC, OPT_MAINC, OPT_LIB };
 	static const struct option longopts[] = {
 		{ "pip-install", required_argument, NULL, OPT_PIP },
 		{ "requirements", required_argument, NULL, 'r' },
@@ -300,6 +305,7 @@ parse_options(struct build *b, int argc, char **argv)
 		{ "keep-work", no_argument, NULL, OPT_KEEP },
 		{ "debug", no_argument, NULL, OPT_DEBUG },
 		{ "fast-exit", no_argument, NULL, OPT_FAST_EXIT },
+		{ "pie", no_argument, NULL, OPT_PIE },
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "exclude-module", required_argument, NULL, OPT_EXMOD },
 		{ "exclude-resource", required_argument, NULL, OPT_EXRES },
@@ -337,6 +343,7 @@ parse_options(struct build *b, int argc, char **argv)
 		case OPT_KEEP: b->keep_work = true; break;
 		case OPT_DEBUG: b->debug = true; break;
 		case OPT_FAST_EXIT: b->fast_exit = true; break;
+		case OPT_PIE: b->pie = true; break;
 		case OPT_CONFIG: b->config_opt = optarg; break;
 		case OPT_EXMOD: strvec_push(&b->exclude_modules, optarg); break;
 		case OPT_EXRES: strvec_push(&b->exclude_resources, optarg); break;
@@ -394,6 +401,7 @@ parse_options(struct build *b, int argc, char **argv)
 		b->stdlib_tests |= cf->stdlib_tests;
 		b->debug |= cf->debug;
 		b->fast_exit |= cf->fast_exit;
+		b->pie |= cf->pie;
 	}
 	if (!b->output)
 		util_usage_error("no output given: pass -o APP (or run in a directory with a "
@@ -406,6 +414,12 @@ parse_options(struct build *b, int argc, char **argv)
 		util_usage_error("--fast-exit is for an application's entry point: give "
 		                 "--python-code, -m or --script%s", b->library ? ", and no --library"
 		                 : "");
+	if (b->pie && b->library)
+		util_usage_error("--pie is for an executable: with --library, the program that "
+		                 "links the archive decides");
+	if (b->pie && b->static_link)
+		util_usage_error("--pie and --static: a static executable here is a fixed-address "
+		                 "one; give one of them");
 	if (b->module) {
 		for (const char *p = b->module; *p; p++)
 			if (!(*p == '.' || *p == '_' || (*p >= 'a' && *p <= 'z') ||
@@ -1553,6 +1567,9 @@ link_binary(struct build *b, const struct strvec *rtobjs, struct strvec *dynamic
 	strvec_push(&av, bin);
 	if (b->static_link)
 		strvec_push(&av, "-static");
+	/* Fixed-address unless asked: no relative relocations to apply (and
+	 * no data pages copied for them) at every start. */
+	strvec_push(&av, b->pie ? "-pie" : "-no-pie");
 	if (!b->debug)
 		strvec_push(&av, "-Wl,--strip-debug");
 	for (size_t i = 0; i < rtobjs->n; i++)

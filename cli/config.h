@@ -17,7 +17,7 @@ struct pyweld_config {
 	struct strvec env;              /* [build] env = NAME=VALUE */
 	struct strvec with, without;    /* [build] with-module / without-module */
 	struct strvec exclude_modules, exclude_resources; /* [build] exclude-module/-resource */
-	bool static_link, stdlib_tests, debug, no_source, fast_exit;
+	bool static_link, stdlib_tests, debug, no_source, fast_exit, pie;
 	char *work_dir;                 /* [build] work-dir (a path) */
 };
 

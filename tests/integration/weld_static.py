@@ -38,6 +38,13 @@ Cases:
                record shows the added flag; with PYWELD_FAT_LTO=0 the objects
                hold only bytecode and pyweld refuses them by name, writing no
                APP.
+  pie          the default binary is a fixed-address executable (ELF type
+               EXEC, a few hundred dynamic relocations: Debian's python3.11
+               is one too) and --pie makes a position-independent one (DYN,
+               tens of thousands of relative relocations); both run the
+               standard library's C code with the same answers; --pie with
+               --static or --library is refused; pyweld.ini's pie = true is
+               --pie.
 
     weld_static.py --pyweld build/bin/pyweld [--keep] [CASE...]
 """
@@ -472,6 +479,58 @@ def case_lto(c):
     c.check(not os.path.exists(thin), "an APP was written after the refusal")
 
 
+def elf_type_and_relocations(c, path):
+    """('EXEC' or 'DYN', the number of dynamic relocations) of an executable."""
+    h = c.run(["readelf", "-hW", path])
+    kind = next((l.split(":", 1)[1].split()[0] for l in h.out.splitlines()
+                 if l.strip().startswith("Type:")), "?")
+    r = c.run(["readelf", "-rW", path])
+    relocs = sum(1 for l in r.out.splitlines() if "R_X86_64_" in l)
+    return kind, relocs
+
+
+def case_pie(c):
+    """fixed-address by default, position-independent with --pie; both run"""
+    os.mkdir(c.path("out"))
+    facts = {}
+    for name, flags in (("fixed", []), ("pie", ["--pie"])):
+        app = c.path("out", name)
+        c.build_ok(*flags, "--python-code", STDLIB_PROBE, "-o", app)
+        kind, relocs = elf_type_and_relocations(c, app)
+        r = c.run([app, "one", "two"], env=c.run_env, timeout=120)
+        c.require(r.returncode == 0, f"the {name} binary exited {r.returncode}:\n"
+                  f"{wt.tail(r.err)}")
+        facts[name] = json.loads(r.out.strip().splitlines()[-1])
+        print(f"     {name}: ELF type {kind}, {relocs} dynamic relocations")
+        if flags:
+            c.check(kind == "DYN" and relocs > 10000, f"--pie: ELF type {kind} with {relocs} "
+                    "relocations, wanted a position-independent executable (DYN, its data's "
+                    "pointers relocated)")
+        else:
+            c.check(kind == "EXEC" and relocs < 2000, f"default: ELF type {kind} with "
+                    f"{relocs} relocations, wanted a fixed-address executable (EXEC)")
+    c.check(facts["fixed"] == facts["pie"], f"the two binaries answer differently:\n"
+            f"{facts['fixed']}\n{facts['pie']}")
+    c.check(facts["fixed"]["sha256"] ==
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+            and facts["fixed"]["decimal_c"] == "decimal", f"wrong answers: {facts['fixed']}")
+    # pyweld.ini's "pie = true" is --pie.
+    proj = c.path("proj")
+    wt.write(os.path.join(proj, "main.py"), "print('from the ini')\n")
+    wt.write(os.path.join(proj, "pyweld.ini"),
+             "[app]\noutput = app\nscript = main.py\n[build]\npie = true\n")
+    c.build_ok("--config", os.path.join(proj, "pyweld.ini"))
+    kind, relocs = elf_type_and_relocations(c, os.path.join(proj, "app"))
+    r = c.run([os.path.join(proj, "app")], env=c.run_env, timeout=60)
+    c.check(kind == "DYN" and r.returncode == 0 and r.out == "from the ini\n",
+            f"pie = true in pyweld.ini: ELF type {kind}, exit {r.returncode}, {r.out!r}")
+    for other in ("--static", "--library"):
+        out = c.path("out", "refused" + other.replace("-", "_"))
+        p = c.build("--pie", other, "--python-code", "pass", "-o", out)
+        c.check_clear_error(p, f"--pie with {other}", ["--pie"])
+        c.check(not os.path.exists(out), f"--pie {other}: an APP was written")
+
+
 CASES = {
     "static": case_static,
     "static_nss": case_static_nss,
@@ -480,6 +539,7 @@ CASES = {
     "lto": case_lto,
     "lib_by_path": case_lib_by_path,
     "quirk_backtrace": case_quirk_backtrace,
+    "pie": case_pie,
 }
 
 if __name__ == "__main__":

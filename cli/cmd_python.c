@@ -11,8 +11,8 @@
 
 static const char python_usage[] =
 	"usage: pyweld python build [--source PATH] [--cache DIR] [--jobs N]\n"
-	"                           [--gnu-readline] [--no-pgo] [--keep-build] [--force]\n"
-	"                           [-v]\n"
+	"                           [--gnu-readline] [--no-pgo] [--no-lto]\n"
+	"                           [--keep-build] [--force] [-v]\n"
 	"       pyweld python info [--dist DIR] [--cache DIR] [--json]\n"
 	"       pyweld python path [--dist DIR] [--cache DIR]\n"
 	"\n"
@@ -30,13 +30,16 @@ static const char python_usage[] =
 	"  --jobs N        parallel make jobs (default: the number of CPUs)\n"
 	"  --gnu-readline  link readline against GNU readline (GPL-3.0: every welded\n"
 	"                  binary would then be GPL-3.0); the default is libedit (BSD)\n"
-	"  --no-pgo        build without profile-guided optimisation: about half the\n"
-	"                  build time (5 instead of 10 minutes on 2 cores), and welded\n"
-	"                  binaries start and import about 10% slower.  By default\n"
-	"                  configure gets --enable-optimizations (PGO: an instrumented\n"
-	"                  build runs CPython's --pgo test task, then the build is\n"
-	"                  redone with the profile); LTO is never used, so that a weld\n"
-	"                  stays an ordinary link\n"
+	"  --no-pgo        build without profile-guided optimisation (PGO): about half\n"
+	"                  the build time, and welded binaries start and import about\n"
+	"                  10% slower.  By default configure gets --enable-optimizations\n"
+	"                  (an instrumented build runs CPython's --pgo test task, then\n"
+	"                  the build is redone with the profile)\n"
+	"  --no-lto        build without link-time optimisation (LTO).  By default\n"
+	"                  configure gets --with-lto and, after make install, the\n"
+	"                  members of libpython3.11.a are optimised together once into\n"
+	"                  one object (inlining across files), so that every weld is\n"
+	"                  still an ordinary link of seconds\n"
 	"  --keep-build    keep the source and build trees in the cache\n"
 	"  --force         build again even when the cache has this distribution\n"
 	"  -v              show the build's output as it runs\n"
@@ -108,13 +111,14 @@ on_line(void *ctx, const char *text)
 static int
 do_build(int argc, char **argv)
 {
-	enum { OPT_SOURCE = 256, OPT_CACHE, OPT_JOBS, OPT_GNU, OPT_NO_PGO, OPT_KEEP, OPT_FORCE };
+	enum { OPT_SOURCE = 256, OPT_CACHE, OPT_JOBS, OPT_GNU, OPT_NO_PGO, OPT_NO_LTO, OPT_KEEP, OPT_FORCE };
 	static const struct option longopts[] = {
 		{ "source", required_argument, NULL, OPT_SOURCE },
 		{ "cache", required_argument, NULL, OPT_CACHE },
 		{ "jobs", required_argument, NULL, OPT_JOBS },
 		{ "gnu-readline", no_argument, NULL, OPT_GNU },
 		{ "no-pgo", no_argument, NULL, OPT_NO_PGO },
+		{ "no-lto", no_argument, NULL, OPT_NO_LTO },
 		{ "keep-build", no_argument, NULL, OPT_KEEP },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -142,6 +146,7 @@ do_build(int argc, char **argv)
 			break;
 		case OPT_GNU: o.gnu_readline = true; break;
 		case OPT_NO_PGO: o.no_pgo = true; break;
+		case OPT_NO_LTO: o.no_lto = true; break;
 		case OPT_KEEP: o.keep_build = true; break;
 		case OPT_FORCE: o.force = true; break;
 		case 'v': pr.verbose = true; break;

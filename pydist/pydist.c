@@ -7,14 +7,19 @@
  *      or the .dsc, tarball or tree the user gives;
  *   2. unpack: dpkg-source -x (Debian's security patches applied), tar, or a
  *      copy of the tree; then three adjustments to Debian's tree (its
- *      install-layout and ensurepip policy for the system python) and a
- *      build guard for Modules/pyexpat.c (CVE-2026-4224's patch needs it);
- *   3. configure --disable-shared --with-readline=editline CFLAGS=-fPIC,
- *      with the shim directory first on PATH so that gcc and ar are ours;
+ *      install-layout and ensurepip policy for the system python), a
+ *      build guard for Modules/pyexpat.c (CVE-2026-4224's patch needs it)
+ *      and two for start-up (encodings deep-frozen, deep-frozen modules
+ *      made ready when first imported);
+ *   3. configure --disable-shared --with-readline=editline CFLAGS=-fPIC
+ *      --enable-optimizations --with-lto, with the shim directory first on
+ *      PATH so that gcc and ar are ours;
  *   4. make -jN: every shared standard-library module is linked by setup.py
  *      with "gcc -shared" and recorded; setup.py's "Failed to build" is an
  *      error even though make exits 0;
  *   5. make install into a DESTDIR, moved into the work directory;
+ *   5b. LTO: libpython3.11.a's fat members optimised together into one
+ *      object of machine code, so that welds stay ordinary links;
  *   6. record: every lib-dynload module matched to its link by content hash,
  *      its libraries resolved to static archives, libpython3.11.a stored,
  *      every module imported and pip run by the new interpreter.
@@ -35,6 +40,7 @@
 #include <unistd.h>
 
 #include "ccshim.h"
+#include "embed.h"
 #include "itg.h"
 #include "linkdb.h"
 #include "util.h"
@@ -43,7 +49,8 @@ const char *
 pydist_phase_name(enum pydist_phase p)
 {
 	static const char *const n[] = {
-		"fetch source", "unpack", "configure", "make", "make install", "record",
+		"fetch source", "unpack", "configure", "make", "make install",
+		"link-time optimisation", "record",
 	};
 	return (unsigned)p < PYDIST__PHASES ? n[p] : "?";
 }
@@ -457,15 +464,31 @@ identify(struct job *j)
 	return 0;
 }
 
+/* pydist/deepfreeze_lazy.py as pyweld carries it, or NULL. */
+static const struct embedded_file *
+deepfreeze_script(void)
+{
+	for (const struct embedded_file *f = embedded_pydist; f->name; f++)
+		if (!strcmp(f->name, "deepfreeze_lazy.py"))
+			return f;
+	return NULL;
+}
+
 /* The cache key: recipe, source content and the options that change the result. */
 static void
 make_key(struct job *j)
 {
 	char hex[LINKDB_HASH_HEX + 1];
-	/* "pgo" only when it is on: the keys of the builds without it are the
-	 * ones made before it existed. */
-	char *s = xasprintf("%s\n%s\nreadline=%s\n%s", PYDIST_RECIPE, j->identity,
-	                    j->o->gnu_readline ? "gnu" : "editline", j->o->no_pgo ? "" : "pgo\n");
+	char script[LINKDB_HASH_HEX + 1];
+	const struct embedded_file *f = deepfreeze_script();
+
+	/* The files pyweld writes into the tree are part of the recipe. */
+	linkdb_hash_buffer(f ? (const char *)f->data : "", f ? f->size : 0, script);
+	/* "pgo" and "lto" only when on: the keys of the builds without them are
+	 * the ones made before they existed. */
+	char *s = xasprintf("%s\n%s\nreadline=%s\n%s%sdeepfreeze=%s\n", PYDIST_RECIPE,
+	                    j->identity, j->o->gnu_readline ? "gnu" : "editline",
+	                    j->o->no_pgo ? "" : "pgo\n", j->o->no_lto ? "" : "lto\n", script);
 
 	linkdb_hash_buffer(s, strlen(s), hex);
 	free(s);
@@ -661,6 +684,86 @@ reverse_patch(struct job *j, const char *patch_file, const char *why)
 	return 0;
 }
 
+/*
+ * Replaces the first `old` in the source's file rel with `new`: 1 when done,
+ * 0 when `old` is not there (a tree pyweld does not know: logged, left as it
+ * is, since what these edits change is speed), -1 on an error.
+ */
+static int
+edit_source(struct job *j, const char *rel, const char *old, const char *new)
+{
+	char *path = util_path_join(j->src, rel), *text = NULL, *at;
+	int rc = 0;
+
+	if (util_read_file(path, &text, NULL) < 0) {
+		logf_(j, "pyweld: cannot read %s (%s); left as it is", rel, strerror(errno));
+	} else if (!(at = strstr(text, old))) {
+		logf_(j, "pyweld: %s has no \"%.60s\"; left as it is", rel, old);
+	} else {
+		char *fixed = xasprintf("%.*s%s%s", (int)(at - text), text, new, at + strlen(old));
+		rc = util_write_atomic(path, fixed, strlen(fixed), 0644, false) < 0
+		     ? fail(j, "unpack failed: cannot write '%s': %s", path, strerror(errno)) : 1;
+		free(fixed);
+	}
+	free(text);
+	free(path);
+	return rc;
+}
+
+/*
+ * Start-up work CPython does for modules a program never imports, or from
+ * files it could have compiled in (docs/distribution.md, "Start-up"):
+ *  - encodings, encodings.aliases and encodings.utf_8, which every start
+ *    imports, are deep-frozen like codecs and io (freeze_modules.py leaves
+ *    them out only for the noise in the build's output);
+ *  - each deep-frozen module is made ready (its strings interned) when it
+ *    is first imported, not all of them at every start and reset at every
+ *    exit (pydist/deepfreeze_lazy.py, written beside deepfreeze.py).
+ */
+static int
+faster_startup(struct job *j)
+{
+	static const char frozen_old[] = "        #'<encodings.*>',\n";
+	static const char frozen_new[] = "        #'<encodings.*>',\n"
+	                                 "        '<encodings>',\n"
+	                                 "        'encodings.aliases',\n"
+	                                 "        'encodings.utf_8',\n";
+	static const char rule_old[] = "$(PYTHON_FOR_FREEZE) $(srcdir)/Tools/scripts/deepfreeze.py";
+	static const char rule_new[] = "$(PYTHON_FOR_FREEZE) $(srcdir)/Tools/scripts/pyweld_deepfreeze.py";
+	char *python = util_which("python3", NULL, NULL);
+	int rc = 0;
+
+	/* freeze_modules.py regenerates Makefile.pre.in and Python/frozen.c;
+	 * any Python 3 runs it (make's own regen-frozen uses the system's). */
+	if (!python)
+		logf_(j, "pyweld: no python3 on PATH to run freeze_modules.py; encodings "
+		      "left unfrozen");
+	else if ((rc = edit_source(j, "Tools/scripts/freeze_modules.py", frozen_old,
+	                           frozen_new)) == 1) {
+		rc = step(j, ARGV(python, (char *)(uintptr_t)"Tools/scripts/freeze_modules.py"),
+		          NULL, j->src);
+		if (rc == 0)
+			strvec_push(&j->adjustments, "Tools/scripts/freeze_modules.py: encodings, "
+			            "encodings.aliases and encodings.utf_8 deep-frozen (start-up)");
+	}
+	free(python);
+	if (rc < 0)
+		return -1;
+
+	const struct embedded_file *f = deepfreeze_script();
+	char *script = util_path_join(j->src, "Tools/scripts/pyweld_deepfreeze.py");
+	if (!f)
+		rc = fail(j, "unpack failed: pyweld carries no deepfreeze_lazy.py (a broken build "
+		          "of pyweld)");
+	else if (util_write_atomic(script, f->data, f->size, 0644, false) < 0)
+		rc = fail(j, "unpack failed: cannot write '%s': %s", script, strerror(errno));
+	else if ((rc = edit_source(j, "Makefile.pre.in", rule_old, rule_new)) == 1)
+		strvec_push(&j->adjustments, "Makefile.pre.in: deep-frozen modules made ready "
+		            "when first imported (Tools/scripts/pyweld_deepfreeze.py)");
+	free(script);
+	return rc < 0 ? -1 : 0;
+}
+
 static int
 prepare(struct job *j)
 {
@@ -750,7 +853,7 @@ prepare(struct job *j)
 		free(text);
 	}
 	free(pyexpat);
-	return 0;
+	return faster_startup(j);
 }
 
 /* --- configure, make, install --------------------------------------------- */
@@ -918,11 +1021,14 @@ configure_make_install(struct job *j)
 	strvec_push(&j->configure_args, "--with-dbmliborder=bdb:gdbm");
 	strvec_push(&j->configure_args, "--with-ensurepip=install");
 	/* Profile-guided optimisation: make builds an instrumented interpreter,
-	 * runs the test suite's --pgo task, and rebuilds with the profile.  Not
-	 * LTO: objects holding only GIMPLE would make every weld a whole-program
-	 * link of minutes. */
+	 * runs the test suite's --pgo task, and rebuilds with the profile.
+	 * --with-lto makes every object fat (GCC's bytecode beside machine
+	 * code); lto_libpython() then turns libpython's into one ordinary
+	 * object, so a weld stays an ordinary link. */
 	if (!j->o->no_pgo)
 		strvec_push(&j->configure_args, "--enable-optimizations");
+	if (!j->o->no_lto)
+		strvec_push(&j->configure_args, "--with-lto");
 	strvec_push(&j->configure_args, "CC=gcc");
 	strvec_push(&j->configure_args, "CFLAGS=-fPIC");
 	phase(j, PYDIST_CONFIGURE, j->src);
@@ -966,6 +1072,119 @@ out:
 			free(env[i]);
 		free(env);
 	}
+	return rc;
+}
+
+/* --- link-time optimisation -------------------------------------------------- */
+
+/* True when the ELF object at path has a section whose name starts with prefix. */
+static bool
+has_section(const char *path, const char *prefix)
+{
+	char *out = NULL;
+	bool found = false;
+
+	if (util_run_capture(ARGV((char *)(uintptr_t)"readelf", (char *)(uintptr_t)"-SW",
+	                          (char *)(uintptr_t)path), NULL, &out, NULL) != 0)
+		return true;        /* unreadable: not what the step must produce */
+	found = out && strstr(out, prefix);
+	free(out);
+	return found;
+}
+
+/*
+ * With --with-lto, libpython3.11.a's members are fat objects: machine code
+ * compiled file by file, and GCC's bytecode.  An ordinary link uses the
+ * machine code and loses what LTO gives the interpreter (inlining across
+ * files: about 14% of start-up's instructions, measured against Debian's
+ * LTO build).  A whole-program LTO at every weld would cost minutes, so it
+ * happens once, here: the members are optimised together into ONE
+ * relocatable object of machine code (gcc -r -flinker-output=nolto-rel),
+ * every global symbol kept, and libpython3.11.a is rewritten to hold it.
+ * The installed config/libpython3.11.a keeps the fat members for
+ * python3.11-config users.
+ */
+static int
+lto_libpython(struct job *j)
+{
+	char *lib = util_path_join(j->prefix, "lib/libpython3.11.a");
+	char *dir = util_path_join(j->work, "lto");
+	char *obj = util_path_join(dir, "libpython3.11.o");
+	char *tmp = util_path_join(dir, "libpython3.11.a");
+	struct strvec av = { 0 };
+	struct dirent **names = NULL;
+	int n = 0, rc = -1, members = 0;
+	char jobs[32];
+
+	phase(j, PYDIST_LTO, lib);
+	if (util_mkdir_p(dir, 0755) < 0) {
+		fail(j, "link-time optimisation failed: cannot create '%s': %s", dir,
+		     strerror(errno));
+		goto out;
+	}
+	if (step(j, ARGV((char *)(uintptr_t)"ar", (char *)(uintptr_t)"x", lib), NULL, dir) < 0)
+		goto out;
+	snprintf(jobs, sizeof(jobs), "-flto=%d", j->o->jobs > 0 ? j->o->jobs
+	         : (int)sysconf(_SC_NPROCESSORS_ONLN));
+	/* The flags CPython's own LTO link of python uses (configure's
+	 * LTOFLAGS, -fno-semantic-interposition of --enable-optimizations),
+	 * with -O3 as the objects were compiled; partitions let it use the
+	 * jobs. */
+	strvec_push(&av, "gcc");
+	strvec_push(&av, jobs);
+	strvec_push(&av, "-fuse-linker-plugin");
+	strvec_push(&av, "-O3");
+	strvec_push(&av, "-g");
+	strvec_push(&av, "-fPIC");
+	strvec_push(&av, "-fno-semantic-interposition");
+	strvec_push(&av, "-nostdlib");
+	strvec_push(&av, "-r");
+	strvec_push(&av, "-flinker-output=nolto-rel");
+	strvec_push(&av, "-o");
+	strvec_push(&av, obj);
+	n = scandir(dir, &names, NULL, alphasort);
+	for (int i = 0; i < n; i++) {
+		if (util_ends_with(names[i]->d_name, ".o") &&
+		    strcmp(names[i]->d_name, "libpython3.11.o")) {
+			strvec_push_owned(&av, util_path_join(dir, names[i]->d_name));
+			members++;
+		}
+	}
+	if (members == 0) {
+		fail(j, "link-time optimisation failed: '%s' holds no objects", lib);
+		goto out;
+	}
+	if (step(j, strvec_argv(&av), NULL, NULL) < 0)
+		goto out;
+	/* What comes out must be machine code only: bytecode left in it would
+	 * make every weld an LTO link again. */
+	if (has_section(obj, ".gnu.lto_")) {
+		fail(j, "link-time optimisation failed: '%s' still holds LTO bytecode (is gcc's "
+		     "LTO plugin missing?)", obj);
+		goto out;
+	}
+	if (step(j, ARGV((char *)(uintptr_t)"ar", (char *)(uintptr_t)"rcs", tmp, obj), NULL,
+	         NULL) < 0)
+		goto out;
+	if (rename(tmp, lib) < 0) {
+		fail(j, "link-time optimisation failed: cannot move '%s' to '%s': %s", tmp, lib,
+		     strerror(errno));
+		goto out;
+	}
+	strvec_pushf(&j->adjustments, "optimised libpython3.11.a's %d objects together (LTO) "
+	             "into one, libpython3.11.o", members);
+	rc = 0;
+out:
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	if (rc == 0)
+		util_remove_tree(dir);
+	strvec_free(&av);
+	free(lib);
+	free(dir);
+	free(obj);
+	free(tmp);
 	return rc;
 }
 
@@ -1124,7 +1343,7 @@ record(struct job *j)
 	                        "path", j->source, "sha256", j->identity,
 	                        "debian_version", j->deb_version, "debian_patches", j->deb_patches,
 	                        "pyweld_adjustments", strvec_json(&j->adjustments));
-	doc = json_pack("{s:s, s:s, s:O, s:O, s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:o, s:o, s:{s:s, s:s}, s:o, s:o}",
+	doc = json_pack("{s:s, s:s, s:O, s:O, s:s, s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:o, s:o, s:{s:s, s:s}, s:o, s:o}",
 	                "recipe", PYDIST_RECIPE,
 	                "key", j->key,
 	                "python_version", json_object_get(desc, "version"),
@@ -1132,6 +1351,7 @@ record(struct job *j)
 	                "prefix", final_prefix,
 	                "readline", j->o->gnu_readline ? "GNU readline (GPL-3.0)" : "libedit (BSD-3-Clause)",
 	                "pgo", j->o->no_pgo ? "no" : "yes",
+	                "lto", j->o->no_lto ? "no" : "yes",
 	                "ext_suffix", json_object_get(desc, "ext_suffix"),
 	                "sysconfigdata", json_object_get(desc, "sysconfigdata"),
 	                "builtins", json_object_get(desc, "builtins"),
@@ -1292,7 +1512,7 @@ pydist_build(const struct pydist_options *o, const struct pydist_progress *p,
 	j.prefix = util_path_join(j.work, "prefix");
 
 	if (unpack(&j) < 0 || prepare(&j) < 0 || configure_make_install(&j) < 0 ||
-	    record(&j) < 0)
+	    (!o->no_lto && lto_libpython(&j) < 0) || record(&j) < 0)
 		goto failed;
 
 	if (!o->keep_build) {

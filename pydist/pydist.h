@@ -7,7 +7,8 @@
  *
  *   <cache>/python/<key>/
  *       prefix/              the installed CPython (bin/python3.11 with pip,
- *                            include/, lib/python3.11/, lib/libpython3.11.a)
+ *                            include/, lib/python3.11/, lib/libpython3.11.a:
+ *                            with LTO, one object optimised across files)
  *       dist.linkdb(.store)  every compile and shared link of the build
  *       distribution.json    what was built: version, modules, libraries
  *       build.log            the full log
@@ -25,11 +26,11 @@
 #include <stddef.h>
 
 /* Bump when the recipe changes in a way that changes the result. */
-#define PYDIST_RECIPE "pyweld-dist-7"
+#define PYDIST_RECIPE "pyweld-dist-8"
 
 enum pydist_phase {
 	PYDIST_FETCH, PYDIST_UNPACK, PYDIST_CONFIGURE, PYDIST_MAKE,
-	PYDIST_INSTALL, PYDIST_RECORD, PYDIST__PHASES
+	PYDIST_INSTALL, PYDIST_LTO, PYDIST_RECORD, PYDIST__PHASES
 };
 const char *pydist_phase_name(enum pydist_phase p);
 
@@ -50,6 +51,7 @@ struct pydist_options {
 	int jobs;                /* make -jN; 0: the number of CPUs */
 	bool gnu_readline;       /* GNU readline (GPL-3) instead of libedit */
 	bool no_pgo;             /* without --enable-optimizations (profile-guided) */
+	bool no_lto;             /* without --with-lto and libpython's one-object LTO */
 	bool keep_build;         /* keep src/ and build/ in the cache */
 	bool force;              /* rebuild even when the cache has it */
 };

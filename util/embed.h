@@ -15,5 +15,7 @@ extern const struct embedded_file embedded_runtime[];
 /* The packer (inittab-gen/compile_blob.py, runtime/pyweld_resources.py),
  * run by the distribution's interpreter. */
 extern const struct embedded_file embedded_tools[];
+/* pydist/deepfreeze_lazy.py, run by the CPython build that pydist makes. */
+extern const struct embedded_file embedded_pydist[];
 
 #endif

@@ -21,7 +21,8 @@ damaged copy must do (docs/blob.md, runtime/blob.h):
       "the index fails its checksum"); the same change with the checksum
       recomputed ("resealed", as a careful forger would) is refused by the
       structural check aimed at (REASON says what is wrong); a damaged
-      start-up module is named: "encodings fails its checksum";
+      start-up module is named: "encodings fails its checksum" (with a
+      distribution that does not deep-freeze encodings);
   - a damaged payload used after start-up (a module the program imports, a
     resource it reads): the import or the read raises ImportError naming the
     entry, "the binary's copy of NAME is damaged (it fails its checksum);
@@ -43,8 +44,10 @@ Cases:
   index_order       two neighbouring entries' names swapped (unsorted)
   names_nul         a NUL put inside an entry's name
                     (the four above: unsealed, then resealed)
-  payload_startup   bytes flipped inside the code of `encodings`, which
-                    start-up imports before anything else
+  payload_startup   bytes flipped inside the code of the first module
+                    start-up takes from the blob; skipped when there is
+                    none (the distribution deep-freezes encodings, so the
+                    default one has none)
   payload_resource  one byte of a packed resource (pw_resources/data/
                     blob.bin) flipped: reading it raises ImportError
   payload_source    one byte of json.decoder's source flipped: importing it
@@ -252,12 +255,20 @@ def case_names_nul(c):
 
 
 def case_payload_startup(c):
-    """bytes inside the code of encodings, imported first at start-up, flipped"""
+    """bytes inside the code of the first module start-up takes from the blob, flipped"""
     d = Damage(c)
-    e = d.entry(bt.MODULE, "encodings")
+    startup, _ = where_served(c, d)
+    if not startup:
+        # pydist deep-freezes encodings (docs/distribution.md, "Start-up"):
+        # start-up then reads no module from the blob, and the refusal this
+        # case aims at can only happen with a distribution that does not.
+        raise wt.Skip("start-up takes no module from the blob (the distribution "
+                      "deep-freezes encodings); payload_random covers damage after it")
+    mod = startup[0]
+    e = d.entry(bt.MODULE, mod)
     mid = e["aoff"] + e["alen"] // 2
     expect_refused(c, d.copy("app", [flip(d.blob, mid + k) for k in range(8)]),
-                   "the code of encodings", ["encodings fails its checksum"])
+                   f"the code of {mod}", [f"{mod} fails its checksum"])
 
 
 def case_payload_resource(c):
@@ -281,28 +292,36 @@ def case_payload_source(c):
 # Run by an intact copy: the modules present once the interpreter has started,
 # and those the program's imports take from the blob (their loader is
 # pyweld's importer, not the frozen or built-in one).
-WHERE = ("import sys; startup = sorted(sys.modules)\n" + PROGRAM + "\n"
+WHERE = ("import sys; startup = list(sys.modules)\n" + PROGRAM + "\n"
          "import json as _j\n"
          "print('@@' + _j.dumps({'startup': startup, 'blob': sorted(n for n, m in "
          "list(sys.modules.items()) if type(getattr(getattr(m, '__spec__', None), "
          "'loader', None)).__name__ == 'MemoryImporter')}))")
 
 
-def case_payload_random(c):
-    """single bits flipped at fixed places in the code of imported modules"""
-    d = Damage(c)
-    # Served from the blob, imported at start-up (encodings ...) or by the
-    # program.  Not codecs, os, io ...: CPython 3.11 runs its deep-frozen
-    # copies, the blob's are never used.
-    mods = ["encodings", "encodings.utf_8", "encodings.aliases", "json", "json.decoder",
-            "json.scanner", "json.encoder", "re._parser", "re._compiler", "pw_resources",
-            "importlib.resources._common", "pathlib"]
+def where_served(c, d):
+    """(modules start-up took from the blob, in import order; every module the
+    program's imports took from it), as an intact copy reports them."""
     p = c.run([d.copy("app-intact"), "-c", WHERE], env=c.run_env, cwd=c.dir, timeout=60)
     lines = [l for l in p.out.splitlines() if l.startswith("@@")]
     c.require(p.returncode == 0 and lines, f"the intact copy exited {p.returncode}:\n"
               f"{wt.tail(p.out, 5)}\n{wt.tail(p.err, 12)}")
     where = json.loads(lines[-1][2:])
-    startup, blob = set(where["startup"]), set(where["blob"])
+    blob = set(where["blob"])
+    return [m for m in where["startup"] if m in blob], blob
+
+
+def case_payload_random(c):
+    """single bits flipped at fixed places in the code of imported modules"""
+    d = Damage(c)
+    # Served from the blob, imported at start-up (if any) or by the program.
+    # Not codecs, os, io, encodings ...: the distribution runs its
+    # deep-frozen copies, the blob's are never used.
+    mods = ["json", "json.decoder", "json.scanner", "json.encoder", "re._parser",
+            "re._compiler", "pw_resources", "importlib.resources._common", "pathlib",
+            "importlib.resources._adapters", "contextlib", "functools"]
+    startup, blob = where_served(c, d)
+    startup = set(startup)
     for mod in mods:
         c.require(mod in blob, f"{mod} is not served from the blob in this program "
                   "(frozen, built-in or not imported): the case's list needs another module")

@@ -30,6 +30,11 @@ distribution.  Cases (`--list`):
                distribution.json and configure say so, and nothing a weld
                links (libpython3.11.a, each module's recorded objects) was
                compiled for profile generation (no __gcov_ reference)
+  lto          built with link-time optimisation (the default): configure got
+               --with-lto, and libpython3.11.a holds ONE object of machine
+               code (no GCC bytecode section) that LTO made (its privatised
+               statics, *.lto_priv.N, are there) and that defines what the
+               installed fat archive's members define
   static_link  each module links statically from what was recorded (its
                stored objects and archives, its libraries' archives,
                libpython3.11.a): what welding will do
@@ -649,6 +654,44 @@ def case_pgo(d):
     print(f"  {len(files)} files checked: libpython3.11.a and the modules' objects")
 
 
+def case_lto(d):
+    """Built with LTO; libpython3.11.a is one optimised object."""
+    i = d.info
+    d.check(i.get("lto") == "yes", f"distribution.json says lto {i.get('lto')!r}")
+    d.check("--with-lto" in i.get("configure", []),
+            f"configure did not get --with-lto: {i.get('configure')}")
+    libpython = os.path.join(d.prefix, i.get("libpython", {}).get("path", "lib/libpython3.11.a"))
+    members = d.run_ok(["ar", "t", libpython]).out.split()
+    d.require(members == ["libpython3.11.o"],
+              f"libpython3.11.a holds {len(members)} members, not the one LTO object: "
+              f"{members[:5]}")
+    tmp = tempfile.mkdtemp(prefix="pyweld-python-lto-")
+    try:
+        d.run_ok(["ar", "x", libpython], cwd=tmp)
+        obj = os.path.join(tmp, "libpython3.11.o")
+        sections = d.run_ok(["readelf", "-SW", obj]).out
+        d.check(".gnu.lto_" not in sections,
+                "libpython3.11.o still holds GCC bytecode (.gnu.lto_ sections): every "
+                "weld would be an LTO link")
+        syms = d.run_ok(["nm", obj]).out
+        priv = len(re.findall(r"\.lto_priv\.\d+$", syms, re.M))
+        d.check(priv > 0, "libpython3.11.o has no *.lto_priv.N symbols: LTO did not run")
+        defined = {l.split()[2] for l in syms.splitlines()
+                   if len(l.split()) == 3 and l.split()[1] in "TDBR"}
+        # The fat members make install left beside python3.11-config.
+        fat = glob.glob(os.path.join(d.prefix, "lib/python3.11/config-3.11-*/libpython3.11.a"))
+        d.require(len(fat) == 1, f"no installed config/libpython3.11.a: {fat}")
+        want = {l.split()[2] for l in d.run_ok(["nm", "--defined-only", fat[0]]).out.splitlines()
+                if len(l.split()) == 3 and l.split()[1] in "TDBR"}
+        lost = sorted(want - defined)
+        d.check(not lost, f"{len(lost)} global symbols of the members are not defined by "
+                f"libpython3.11.o: {lost[:8]}")
+        print(f"  libpython3.11.o: {len(defined)} global symbols ({len(want)} in the "
+              f"members), {priv} privatised by LTO")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 CASES = {
     "modules": case_modules,
     "imports": case_imports,
@@ -661,6 +704,7 @@ CASES = {
     "linkdb": case_linkdb,
     "static_link": case_static_link,
     "pgo": case_pgo,
+    "lto": case_lto,
 }
 
 

@@ -392,6 +392,56 @@ load_code(const struct rt_blob_entry *e, PyObject *name)
 	return code;
 }
 
+/*
+ * linecache finds a file by stat() or through module globals, and warnings
+ * and traceback.print_stack give it neither: its updatecache learns the
+ * welded sources by their path under the binary.  Run from here, not from
+ * _pyweld_resources, whose imports (importlib.resources, pathlib, tempfile:
+ * 40 modules) every program that imports traceback or logging would pay.
+ */
+static const char linecache_patch_py[] =
+	"def patch(lc, prefix, decode_source):\n"
+	"    original = lc.updatecache\n"
+	"    def updatecache(filename, module_globals=None):\n"
+	"        lines = original(filename, module_globals)\n"
+	"        if lines or not filename.startswith(prefix):\n"
+	"            return lines\n"
+	"        import _pyweld\n"
+	"        try:\n"
+	"            data = _pyweld.importer.get_data(filename)\n"
+	"        except OSError:\n"
+	"            return []\n"
+	"        lines = decode_source(data).splitlines(True)\n"
+	"        if lines and not lines[-1].endswith('\\n'):\n"
+	"            lines[-1] += '\\n'\n"
+	"        lc.cache[filename] = (len(data), None, lines, filename)\n"
+	"        return lines\n"
+	"    lc.updatecache = updatecache\n";
+
+static int
+patch_linecache(PyObject *lc)
+{
+	PyObject *code = Py_CompileString(linecache_patch_py, "<pyweld linecache>", Py_file_input);
+	PyObject *g = code ? PyDict_New() : NULL, *r = NULL, *prefix = NULL;
+
+	if (g && PyDict_SetItemString(g, "__builtins__", PyEval_GetBuiltins()) == 0)
+		r = PyEval_EvalCode(code, g, g);
+	if (r) {
+		Py_DECREF(r);
+		prefix = PyUnicode_FromFormat("%U/", exe_path);
+		PyObject *patch = prefix ? PyDict_GetItemString(g, "patch") : NULL;
+		r = patch ? PyObject_CallFunctionObjArgs(patch, lc, prefix, decode_source, NULL)
+		    : NULL;
+	}
+	Py_XDECREF(prefix);
+	Py_XDECREF(g);
+	Py_XDECREF(code);
+	if (!r)
+		return -1;
+	Py_DECREF(r);
+	return 0;
+}
+
 static PyObject *
 importer_exec_module(Importer *self, PyObject *module)
 {
@@ -438,22 +488,8 @@ importer_exec_module(Importer *self, PyObject *module)
 	if (!r)
 		return NULL;
 	Py_DECREF(r);
-	/* linecache finds a file by stat() or through module globals; teach it
-	 * the welded sources by their path (warnings, tracebacks by name). */
-	if (PyObject_HasAttrString(module, "updatecache")) {
-		PyObject *mname = PyObject_GetAttrString(module, "__name__");
-		int is_lc = mname && PyUnicode_Check(mname) &&
-		            PyUnicode_CompareWithASCIIString(mname, "linecache") == 0;
-		Py_XDECREF(mname);
-		if (is_lc) {
-			PyObject *a = PyTuple_Pack(1, module);
-			PyObject *rr = a ? helper("patch_linecache", a) : NULL;
-			Py_XDECREF(a);
-			if (!rr)
-				return NULL;
-			Py_DECREF(rr);
-		}
-	}
+	if (strcmp(e.name, "linecache") == 0 && patch_linecache(module) < 0)
+		return NULL;
 	Py_RETURN_NONE;
 }
 
@@ -1055,43 +1091,59 @@ out:
  * Frozen standard-library modules (os, codecs, abc ...) take __file__ from
  * sys._stdlib_dir, which CPython leaves unset for a prefix that is not a
  * directory: name the binary, so they get "<binary>/os.py" like every other
- * module, and fix up those frozen before this point.
+ * module, and fix up those frozen before this point.  A frozen package
+ * (encodings) imported before it got an empty __path__: it gets
+ * "<binary>/encodings", which the path hook serves (pkgutil.iter_modules).
  */
 static int
 frozen_files(PyObject *frozen_importer)
 {
 	if (!exe_path)
 		return 0;
-	PyObject *mods = PySys_GetObject("modules"), *items, *resolve;
+	PyObject *mods = PySys_GetObject("modules"), *items = NULL, *resolve;
+	PyObject *s_loader = PyUnicode_InternFromString("loader");
+	PyObject *s_state = PyUnicode_InternFromString("loader_state");
 	int rc = -1;
 
-	if (!mods || PySys_SetObject("_stdlib_dir", exe_path) < 0)
+	if (!mods || !s_loader || !s_state || PySys_SetObject("_stdlib_dir", exe_path) < 0) {
+		Py_XDECREF(s_loader);
+		Py_XDECREF(s_state);
 		return -1;
+	}
 	resolve = PyObject_GetAttrString(frozen_importer, "_resolve_filename");
-	items = resolve ? PyDict_Items(mods) : NULL;
+	items = resolve ? PyDict_Values(mods) : NULL;
 	if (!items)
 		goto out;
+	/* Read from the modules' dicts: an attribute lookup that fails raises
+	 * (and formats) an AttributeError, for each of the 30 modules there. */
 	for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
-		PyObject *mod = PyTuple_GET_ITEM(PyList_GET_ITEM(items, i), 1);
-		PyObject *spec = PyObject_GetAttrString(mod, "__spec__"), *loader = NULL;
-		PyObject *state = NULL, *orig = NULL, *res = NULL, *name = NULL;
-		PyErr_Clear();
-		if (!spec || spec == Py_None || PyObject_HasAttrString(mod, "__file__"))
+		PyObject *mod = PyList_GET_ITEM(items, i);
+		PyObject *d = PyModule_Check(mod) ? PyModule_GetDict(mod) : NULL;
+		PyObject *spec = d ? PyDict_GetItemString(d, "__spec__") : NULL;
+		PyObject *path = d ? PyDict_GetItemString(d, "__path__") : NULL;
+		PyObject *loader = NULL, *state = NULL, *orig = NULL, *res = NULL, *name = NULL;
+		if (!spec || spec == Py_None || PyDict_GetItemString(d, "__file__"))
+			continue;
+		if (_PyObject_LookupAttr(spec, s_loader, &loader) <= 0 ||
+		    loader != frozen_importer)
 			goto next;
-		loader = PyObject_GetAttrString(spec, "loader");
-		state = loader == frozen_importer ? PyObject_GetAttrString(spec, "loader_state")
-		        : NULL;
-		orig = state && state != Py_None ? PyObject_GetAttrString(state, "origname") : NULL;
+		if (_PyObject_LookupAttr(spec, s_state, &state) <= 0 ||
+		    state == Py_None)
+			goto next;
+		orig = PyObject_GetAttrString(state, "origname");
 		name = orig && orig != Py_None ? PyObject_GetAttrString(spec, "name") : NULL;
 		if (!name)
 			goto next;
-		res = PyObject_CallFunction(resolve, "OOO", orig, name,
-		                            PyObject_HasAttrString(mod, "__path__") ? Py_True
-		                                                                    : Py_False);
+		res = PyObject_CallFunction(resolve, "OOO", orig, name, path ? Py_True : Py_False);
 		if (res && PyTuple_Check(res) && PyTuple_GET_SIZE(res) == 2 &&
 		    PyTuple_GET_ITEM(res, 0) != Py_None) {
+			PyObject *pkgdir = PyTuple_GET_ITEM(res, 1);
 			PyObject_SetAttrString(state, "filename", PyTuple_GET_ITEM(res, 0));
 			PyObject_SetAttrString(mod, "__file__", PyTuple_GET_ITEM(res, 0));
+			/* __path__ is the spec's submodule_search_locations list. */
+			if (path && PyList_CheckExact(path) && PyList_GET_SIZE(path) == 0 &&
+			    pkgdir != Py_None)
+				PyList_Append(path, pkgdir);
 		}
 next:
 		PyErr_Clear();
@@ -1100,12 +1152,13 @@ next:
 		Py_XDECREF(orig);
 		Py_XDECREF(state);
 		Py_XDECREF(loader);
-		Py_XDECREF(spec);
 	}
 	rc = 0;
 out:
 	Py_XDECREF(items);
 	Py_XDECREF(resolve);
+	Py_DECREF(s_loader);
+	Py_DECREF(s_state);
 	return rc;
 }
 

@@ -175,33 +175,6 @@ def _dist_name(distinfo):
     return stem.split("-", 1)[0]
 
 
-def patch_linecache(lc):
-    """Teach linecache the welded sources by their path under the binary:
-    it finds a file by stat() or through module globals, and warnings and
-    traceback.print_stack give it neither."""
-    original = lc.updatecache
-    prefix = _pyweld.executable + "/"
-
-    def updatecache(filename, module_globals=None):
-        lines = original(filename, module_globals)
-        if lines or not filename.startswith(prefix):
-            return lines
-        importer = getattr(_pyweld, "importer", None)
-        try:
-            data = importer.get_data(filename)
-        except OSError:
-            return []
-        import importlib.util
-        text = importlib.util.decode_source(data)
-        lines = text.splitlines(True)
-        if lines and not lines[-1].endswith("\n"):
-            lines[-1] += "\n"
-        lc.cache[filename] = (len(data), None, lines, filename)
-        return lines
-
-    lc.updatecache = updatecache
-
-
 def find_distributions(context=None):
     """What importlib.metadata asks every meta path finder for."""
     global _MemoryDistribution

@@ -31,6 +31,9 @@ python over the package as pip installed it (work/venv).  Cases:
                         module by its coding cookie, a CRLF module with
                         universal newlines), the loader's
                         get_source, linecache with and without module globals
+  light_imports         import traceback, logging, warnings, linecache: the
+                        modules python -I -S loads for them, plus pyweld's
+                        own three (linecache's source patch costs no imports)
   traceback             an uncaught exception in a welded module, a
                         subpackage and the standard library: exit 1 and the
                         same text as the stock interpreter's (paths aside);
@@ -507,6 +510,29 @@ def normalise(c, text, *roots):
     return text
 
 
+def case_light_imports(c):
+    """traceback, logging, warnings: the modules python -I -S loads, plus pyweld's own"""
+    code = ("import sys, json, traceback, logging, warnings, linecache\n"
+            "print('@@' + json.dumps(sorted(sys.modules)))")
+    got, want = [], []
+    for out, argv in ((got, [c.weld.exe, "-c", code]),
+                      (want, [c.weld.venv_python, "-I", "-S", "-c", code])):
+        p = c.run(argv, env=c.run_env)
+        lines = [l for l in p.out.splitlines() if l.startswith("@@")]
+        c.require(p.returncode == 0 and lines, f"{argv[0]} exited {p.returncode}:\n"
+                  f"{wt.tail(p.err)}")
+        out.extend(json.loads(lines[-1][2:]))
+    # pyweld's importer module, site's builtins (exit, help) and gc (start-up
+    # freezes its objects); linecache's patch must not pull in
+    # importlib.resources, pathlib or tempfile (40 modules) with it.
+    extra = sorted(set(got) - set(want) - {"_pyweld", "_sitebuiltins", "gc"})
+    c.check(not extra, f"the binary imports {len(extra)} modules more than python -I -S "
+            f"for the same imports: {extra}")
+    missing = sorted(set(want) - set(got) - {"site", "os", "stat", "posixpath",
+                                             "genericpath", "_collections_abc"})
+    c.check(not missing, f"modules python -I -S has and the binary has not: {missing}")
+
+
 def case_traceback(c):
     """uncaught exceptions in welded modules: exit 1, the stock interpreter's text"""
     programs = {
@@ -570,7 +596,7 @@ def case_warnings_source(c):
 def case_paths(c):
     """__file__, __path__, __spec__ zipimport-style under the binary"""
     seen = c.observe(r'''
-import os, sys, importlib, json.decoder, encodings
+import os, sys, importlib, pkgutil, json, json.decoder, encodings
 import pw_resources, pw_resources.sub, pw_resources.sub.helpers, pw_ns, pw_ns.sub, pw_ns.sub.mod
 import pw_resources._speedups as sp
 def attrs(m):
@@ -579,7 +605,7 @@ def attrs(m):
             "origin": s.origin, "has_location": s.has_location,
             "search": list(s.submodule_search_locations) if s.submodule_search_locations is not None else None,
             "parent": s.parent, "__package__": m.__package__, "__name__": m.__name__}
-for m in (pw_resources, pw_resources.sub, pw_resources.sub.helpers, json.decoder, encodings,
+for m in (pw_resources, pw_resources.sub, pw_resources.sub.helpers, json, json.decoder,
           pw_ns, pw_ns.sub, pw_ns.sub.mod):
     obs(m.__name__, lambda m=m: attrs(m))
 obs("_speedups", lambda: [sp.__name__, sp.__spec__.origin, getattr(sp, "__file__", None),
@@ -590,8 +616,14 @@ obs("executable", lambda: sys.executable)
 import codecs, stat, posixpath, abc
 obs("frozen __file__", lambda: {m.__name__: getattr(m, "__file__", None)
                                 for m in (os, codecs, stat, posixpath, abc)})
+# encodings, a package the distribution freezes (pydist's start-up change):
+# imported before the binary's path is known, it still gets both.
+obs("frozen package", lambda: [encodings.__spec__.origin, encodings.__file__,
+                               list(encodings.__path__),
+                               sorted(m.name for m in pkgutil.iter_modules(encodings.__path__)
+                                      if m.name in ("utf_8", "latin_1", "aliases"))])
 obs("dirname arithmetic", lambda: os.path.join(os.path.dirname(pw_resources.__file__), "data", "x"))
-obs("loader is the importer", lambda: [type(m.__loader__).__name__ for m in (pw_resources, json.decoder, encodings)])
+obs("loader is the importer", lambda: [type(m.__loader__).__name__ for m in (pw_resources, json.decoder, json)])
 obs("every module under the binary", lambda: sorted(
     n for n, m in list(sys.modules.items())
     if isinstance(getattr(m, "__file__", None), str) and not m.__file__.startswith(sys.executable + "/")))
@@ -612,8 +644,7 @@ obs("every module under the binary", lambda: sorted(
     c.expect(seen, "pw_resources.sub.helpers",
              want("pw_resources.sub.helpers", exe + "/pw_resources/sub/helpers.py"))
     c.expect(seen, "json.decoder", want("json.decoder", exe + "/json/decoder.py"))
-    c.expect(seen, "encodings", want("encodings", exe + "/encodings/__init__.py",
-                                     [exe + "/encodings"]))
+    c.expect(seen, "json", want("json", exe + "/json/__init__.py", [exe + "/json"]))
     ns = seen.get("pw_ns")
     c.check(isinstance(ns, dict) and ns.get("__file__") is None
             and ns.get("__path__") == [exe + "/pw_ns"] and ns.get("origin") in (None, "namespace"),
@@ -631,6 +662,9 @@ obs("every module under the binary", lambda: sorted(
                                        ("os", "codecs", "stat", "posixpath", "abc")},
              "__file__ of standard-library modules CPython freezes (the stock "
              "interpreter gives them their file in the library)")
+    c.expect(seen, "frozen package", ["frozen", exe + "/encodings/__init__.py",
+                                      [exe + "/encodings"], ["aliases", "latin_1", "utf_8"]],
+             "encodings: origin, __file__, __path__ and what pkgutil lists in it")
     c.expect(seen, "dirname arithmetic", exe + "/pw_resources/data/x")
     c.expect(seen, "loader is the importer", ["MemoryImporter"] * 3)
     c.expect(seen, "every module under the binary", [],
@@ -780,6 +814,7 @@ CASES = {
     "entry_points": case_entry_points,
     "pkgutil": case_pkgutil,
     "source": case_source,
+    "light_imports": case_light_imports,
     "traceback": case_traceback,
     "warnings_source": case_warnings_source,
     "paths": case_paths,

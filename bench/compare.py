@@ -155,7 +155,7 @@ class Env:
             "pyweld_sha256": sha256_file(self.pyweld)[:16],
             "dist": "CPython %s, Debian %s source, %s (key %s)" % (
                 self.dist_info["python_version"], self.dist_info["source"]["debian_version"],
-                " ".join(a for a in self.dist_info["configure"][1:] if a.startswith(("--dis", "--en", "CFLAGS"))),
+                " ".join(a for a in self.dist_info["configure"][1:] if a.startswith(("--dis", "--en", "--with-lto", "CFLAGS"))),
                 self.dist_info["key"]),
             "stock": run_text(["dpkg-query", "-W", "-f=${Version}", "python3.11"]) or "?",
             "pyinstaller": v.get("pyinstaller", "?"),

@@ -68,8 +68,9 @@ def write(res, path):
           "(callgrind) are not, and the ratios quoted in the goals prefer them |" % (
               " ".join(m["loadavg_start"]), " ".join(m.get("loadavg_end", ["?"]))),
           "| pyweld | %s |" % v["pyweld"],
-          "| its CPython | %s (%s, no LTO) |" % (
-              v["dist"], "PGO" if "--enable-optimizations" in v["dist"] else "no PGO"),
+          "| its CPython | %s (%s, %s) |" % (
+              v["dist"], "PGO" if "--enable-optimizations" in v["dist"] else "no PGO",
+              "LTO" if "--with-lto" in v["dist"] else "no LTO"),
           "| stock CPython | Debian python3.11 %s (/usr/bin/python3.11; PGO + LTO, libpython "
           "linked in) |" % v["stock"],
           "| PyInstaller | %s (onefile, from PyPI, in the bench venv made from /usr/bin/python3.11) |"
@@ -299,10 +300,13 @@ def notes(res):
     L = ["## What the figures say", ""]
     M = 1e6
     pgo = "--enable-optimizations" in res["versions"].get("dist", "")
-    built = ("with PGO and without LTO (`--enable-optimizations`, no `--with-lto`: LTO objects "
-             "would make every weld a whole-program link of minutes)" if pgo else
-             "without PGO and LTO (`--disable-shared CFLAGS=-fPIC`)")
-    missing = "LTO" if pgo else "PGO + LTO"
+    lto = "--with-lto" in res["versions"].get("dist", "")
+    built = {(True, True): "with PGO and LTO, like Debian's (libpython's members optimised "
+                           "together once, into one object, when the distribution is built)",
+             (True, False): "with PGO and without LTO (`--no-lto`)",
+             (False, True): "with LTO and without PGO (`--no-pgo`)",
+             (False, False): "without PGO and LTO"}[(pgo, lto)]
+    missing = " + ".join(x for x, on in (("PGO", pgo), ("LTO", lto)) if not on)
     p, s, sis = (_ins(res, "hello", i) for i in ("pyweld", "stock", "stock-IS"))
     dis = _ins(res, "hello", "dist-IS")
     pfx = _ins(res, "hello", "pyweld-fx")
@@ -324,7 +328,8 @@ def notes(res):
             "",
             "- core initialisation (`Py_InitializeFromConfig`: types, deep-frozen modules, "
             "builtins, sys) %.1f M (%.0f%%); main initialisation (`_Py_InitializeMain`) "
-            "%.1f M (%.0f%%), of which `encodings` from the blob %.1f M; installing pyweld's "
+            "%.1f M (%.0f%%), of which the codecs' lookup (importing `encodings`) %.1f M; "
+            "installing pyweld's "
             "importer (`rt_importer_install`, mostly importing `_frozen_importlib_external`, "
             "which stock CPython does inside the main phase) %.1f M (%.0f%%); finalisation "
             "(`Py_FinalizeEx`: module teardown and the final collections) %.1f M (%.0f%%); "
@@ -333,18 +338,22 @@ def notes(res):
                 core / M, 100 * core / p, main / M, 100 * main / p, enc / M, imp / M,
                 100 * imp / p, fin / M, 100 * fin / p, blob / M, 100 * blob / p),
             "- The same `-I -S` start-up costs %.1f M instructions in Debian's build and %.1f M "
-            "in the distribution's: the embedded CPython is built %s, Debian's with PGO and "
-            "LTO; that factor is %.2f." % (sis / M, dis / M, built, flags),
+            "in the distribution's (%.2f): the embedded CPython is built %s, Debian's with "
+            "PGO and LTO." % (sis / M, dis / M, flags, built),
             ("- `--fast-exit` (opt-in: threads joined, `atexit` run, stdout and stderr "
              "flushed, then `_exit` instead of `Py_FinalizeEx`) measured %.1f M, %.2f of "
              "stock." % (pfx / M, pfx / s)) if pfx else
             ("- Ending without the full finalisation (`--fast-exit`) would save up to %.1f M: "
              "≈ %.2f of stock." % (fin / M, (p - fin) / s)),
-            "- What is left to close: %s for the embedded CPython, × %.2f ≈ %.2f of stock%s. "
-            "Beyond that only CPython's own initialisation is left (deep-frozen modules "
-            "stay; `encodings` could be frozen into the binary too)." % (
-                missing, flags, p * flags / s,
-                " (%.2f with `--fast-exit`)" % (pfx * flags / s) if pfx else ""),
+            ("- What is left to close: %s for the embedded CPython, × %.2f ≈ %.2f of stock%s. "
+             "Beyond that only CPython's own initialisation is left." % (
+                 missing, flags, p * flags / s,
+                 " (%.2f with `--fast-exit`)" % (pfx * flags / s) if pfx else ""))
+            if missing else
+            "- What is left is CPython's own initialisation and finalisation, built as "
+            "Debian builds it; the distribution already deep-freezes `encodings` and makes "
+            "each deep-frozen module ready only when it is imported (docs/distribution.md, "
+            "\"Start-up\").",
             ""]
         pi = _ins(res, "hello", "pyinstaller")
         nu = _ins(res, "hello", "nuitka")
@@ -390,6 +399,7 @@ def notes(res):
         gcn = inc.get("gc_collect_main", (0, 0))[0]
         cls = inc.get("builtin___build_class__", (0, 0))[0]
         flags = sis / dis
+        fl = flags if missing else 1.0      # what is left of the build flags' factor
         w = res["apps"]["stdlib"]["commands"]
         L += ["**Import (stdlib, %s modules).** pyweld %.0f M instructions, stock %.0f M "
               "(%.2f), Debian `-I -S` %.0f M (%.2f), the distribution's `-I -S` %.0f M (%.2f). "
@@ -412,17 +422,19 @@ def notes(res):
                   fin / M, 100 * fin / p),
               ("- `--fast-exit` (opt-in) measured %.0f M, %.2f of stock." % (pfx / M, pfx / s))
               if pfx else "- `--fast-exit` was not measured in this run.",
-              "- What would close the gap to 0.55, estimated from these counts: %s for "
-              "the embedded CPython (× %.2f: %.2f of stock); deep-freezing the packed modules "
-              "at weld time as CPython deep-freezes its start-up modules, so no unmarshalling "
-              "(− %.0f M: %.2f); ending without the full finalisation (− %.0f M: %.2f). That "
-              "is about %.2f; the rest is module bodies and class creation, which only a "
-              "snapshot of the imported heap or lazy imports would remove. The 0.55 goal is not "
-              "reachable by the import path alone against a PGO + LTO stock CPython on Linux, "
-              "where its file-system lookups are cheap (PyOxidizer reported 0.70 on macOS's "
-              "slower file system and 0.78 on Linux against a pyenv-built python)." % (
-                  missing, flags, p * flags / s, mar / M, (p - mar) * flags / s, fin / M,
-                  (p - mar - fin) * flags / s, (p - mar - fin) * flags / s), ""]
+              "- What would close the gap to 0.55, estimated from these counts: %s"
+              "deep-freezing the packed modules at weld time as CPython deep-freezes its "
+              "start-up modules, so no unmarshalling (− %.0f M: %.2f); ending without the full "
+              "finalisation (− %.0f M: %.2f). That is about %.2f; the rest is module bodies and "
+              "class creation, which only a snapshot of the imported heap or lazy imports would "
+              "remove. The 0.55 goal is not reachable by the import path alone against a PGO + "
+              "LTO stock CPython on Linux, where its file-system lookups are cheap (PyOxidizer "
+              "reported 0.70 on macOS's slower file system and 0.78 on Linux against a "
+              "pyenv-built python)." % (
+                  ("%s for the embedded CPython (× %.2f: %.2f of stock); " % (
+                      missing, flags, p * flags / s)) if missing else "",
+                  mar / M, (p - mar) * fl / s, fin / M, (p - mar - fin) * fl / s,
+                  (p - mar - fin) * fl / s), ""]
     rl = relink_results()
     if rl:
         def steps(r, mode):

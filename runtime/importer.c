@@ -1098,48 +1098,53 @@ out:
 static int
 frozen_files(PyObject *frozen_importer)
 {
-	if (!exe_path)
-		return 0;
-	PyObject *mods = PySys_GetObject("modules"), *items = NULL, *resolve;
-	PyObject *s_loader = PyUnicode_InternFromString("loader");
-	PyObject *s_state = PyUnicode_InternFromString("loader_state");
+	static const char *const names[] = {
+		"__spec__", "__path__", "__file__", "loader", "loader_state", "origname", "name",
+		"filename",
+	};
+	enum { SPEC, PATH, FILE_, LOADER, STATE, ORIGNAME, NAME, FILENAME, NKEYS };
+	PyObject *key[NKEYS] = { 0 }, *mods = PySys_GetObject("modules"), *items = NULL;
+	PyObject *resolve = NULL;
 	int rc = -1;
 
-	if (!mods || !s_loader || !s_state || PySys_SetObject("_stdlib_dir", exe_path) < 0) {
-		Py_XDECREF(s_loader);
-		Py_XDECREF(s_state);
-		return -1;
-	}
+	if (!exe_path)
+		return 0;
+	/* Interned keys, read from the modules' dicts: a string made for every
+	 * lookup, or an attribute lookup that fails and formats its
+	 * AttributeError, cost more than the rest of this at every start. */
+	for (int k = 0; k < NKEYS; k++)
+		if (!(key[k] = PyUnicode_InternFromString(names[k])))
+			goto out;
+	if (!mods || PySys_SetObject("_stdlib_dir", exe_path) < 0)
+		goto out;
 	resolve = PyObject_GetAttrString(frozen_importer, "_resolve_filename");
 	items = resolve ? PyDict_Values(mods) : NULL;
 	if (!items)
 		goto out;
-	/* Read from the modules' dicts: an attribute lookup that fails raises
-	 * (and formats) an AttributeError, for each of the 30 modules there. */
 	for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
 		PyObject *mod = PyList_GET_ITEM(items, i);
 		PyObject *d = PyModule_Check(mod) ? PyModule_GetDict(mod) : NULL;
-		PyObject *spec = d ? PyDict_GetItemString(d, "__spec__") : NULL;
-		PyObject *path = d ? PyDict_GetItemString(d, "__path__") : NULL;
+		PyObject *spec = d ? PyDict_GetItemWithError(d, key[SPEC]) : NULL;
+		PyObject *path = spec ? PyDict_GetItemWithError(d, key[PATH]) : NULL;
 		PyObject *loader = NULL, *state = NULL, *orig = NULL, *res = NULL, *name = NULL;
-		if (!spec || spec == Py_None || PyDict_GetItemString(d, "__file__"))
-			continue;
-		if (_PyObject_LookupAttr(spec, s_loader, &loader) <= 0 ||
+		if (!spec || spec == Py_None || PyDict_GetItemWithError(d, key[FILE_]))
+			goto next;
+		if (_PyObject_LookupAttr(spec, key[LOADER], &loader) <= 0 ||
 		    loader != frozen_importer)
 			goto next;
-		if (_PyObject_LookupAttr(spec, s_state, &state) <= 0 ||
-		    state == Py_None)
+		if (_PyObject_LookupAttr(spec, key[STATE], &state) <= 0 || state == Py_None)
 			goto next;
-		orig = PyObject_GetAttrString(state, "origname");
-		name = orig && orig != Py_None ? PyObject_GetAttrString(spec, "name") : NULL;
+		orig = PyObject_GetAttr(state, key[ORIGNAME]);
+		name = orig && orig != Py_None ? PyObject_GetAttr(spec, key[NAME]) : NULL;
 		if (!name)
 			goto next;
-		res = PyObject_CallFunction(resolve, "OOO", orig, name, path ? Py_True : Py_False);
+		res = PyObject_CallFunctionObjArgs(resolve, orig, name, path ? Py_True : Py_False,
+		                                   NULL);
 		if (res && PyTuple_Check(res) && PyTuple_GET_SIZE(res) == 2 &&
 		    PyTuple_GET_ITEM(res, 0) != Py_None) {
 			PyObject *pkgdir = PyTuple_GET_ITEM(res, 1);
-			PyObject_SetAttrString(state, "filename", PyTuple_GET_ITEM(res, 0));
-			PyObject_SetAttrString(mod, "__file__", PyTuple_GET_ITEM(res, 0));
+			PyObject_SetAttr(state, key[FILENAME], PyTuple_GET_ITEM(res, 0));
+			PyDict_SetItem(d, key[FILE_], PyTuple_GET_ITEM(res, 0));
 			/* __path__ is the spec's submodule_search_locations list. */
 			if (path && PyList_CheckExact(path) && PyList_GET_SIZE(path) == 0 &&
 			    pkgdir != Py_None)
@@ -1157,8 +1162,8 @@ next:
 out:
 	Py_XDECREF(items);
 	Py_XDECREF(resolve);
-	Py_DECREF(s_loader);
-	Py_DECREF(s_state);
+	for (int k = 0; k < NKEYS; k++)
+		Py_XDECREF(key[k]);
 	return rc;
 }
 

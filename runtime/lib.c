@@ -50,7 +50,8 @@ static int finish_pending;              /* run_entry finished it: finish reports
 static char exe[PATH_MAX];
 static _Thread_local char *last_error;
 static int want_site = 1;               /* not -S: exit(), help() ... are set up */
-static char *argv_command, *argv_module, *argv_file; /* python's -c, -m, script */
+static char *argv_command, *argv_module, *argv_file; /* python's -c, -m, script
+                                                      (malloc'd) */
 static int banner;                      /* the REPL's header is printed by us */
 static int interactive;                 /* a REPL will run (-i, or a terminal) */
 
@@ -287,6 +288,115 @@ out:
 }
 
 /*
+ * For an application (no command line of python's to read: an entry point,
+ * a library's host) the six names are placeholders until one is used: the
+ * first call, repr or attribute of any of them runs site_builtins(0),
+ * which puts the real objects in builtins, and is answered by the real
+ * one.  Importing _sitebuiltins and making its three classes cost 0.4 M
+ * instructions, 3% of a start, that a program which never calls exit() or
+ * help() need not pay.  A reference taken before (e = exit) keeps working;
+ * type(exit) is the placeholder's until then.  In python mode (-c, -m, a
+ * script, the REPL) they are made at start, as site makes them.
+ */
+typedef struct {
+	PyObject_HEAD
+	PyObject *name;
+} LazyBuiltin;
+
+static PyObject *
+lazy_resolve(LazyBuiltin *self)
+{
+	PyObject *builtins = PyEval_GetBuiltins(), *real;
+
+	if (site_builtins(0) < 0)
+		return NULL;
+	real = builtins ? PyDict_GetItemWithError(builtins, self->name) : NULL;
+	if (!real && !PyErr_Occurred())
+		PyErr_Format(PyExc_NameError, "name '%U' is not defined", self->name);
+	Py_XINCREF(real);
+	return real;
+}
+
+static PyObject *
+lazy_call(PyObject *self, PyObject *args, PyObject *kw)
+{
+	PyObject *real = lazy_resolve((LazyBuiltin *)self), *r;
+
+	if (!real)
+		return NULL;
+	r = PyObject_Call(real, args, kw);
+	Py_DECREF(real);
+	return r;
+}
+
+static PyObject *
+lazy_repr(PyObject *self)
+{
+	PyObject *real = lazy_resolve((LazyBuiltin *)self), *r;
+
+	if (!real)
+		return NULL;
+	r = PyObject_Repr(real);
+	Py_DECREF(real);
+	return r;
+}
+
+static PyObject *
+lazy_getattro(PyObject *self, PyObject *attr)
+{
+	PyObject *real = lazy_resolve((LazyBuiltin *)self), *r;
+
+	if (!real)
+		return NULL;
+	r = PyObject_GetAttr(real, attr);
+	Py_DECREF(real);
+	return r;
+}
+
+static void
+lazy_dealloc(PyObject *self)
+{
+	Py_XDECREF(((LazyBuiltin *)self)->name);
+	Py_TYPE(self)->tp_free(self);
+}
+
+static PyTypeObject LazyBuiltinType = {
+	PyVarObject_HEAD_INIT(NULL, 0)
+	.tp_name = "_pyweld.site_builtin",
+	.tp_basicsize = sizeof(LazyBuiltin),
+	.tp_dealloc = lazy_dealloc,
+	.tp_repr = lazy_repr,
+	.tp_call = lazy_call,
+	.tp_getattro = lazy_getattro,
+	.tp_flags = Py_TPFLAGS_DEFAULT,
+	.tp_doc = "exit, quit, help, copyright, credits or license until first used",
+};
+
+static int
+lazy_site_builtins(void)
+{
+	static const char *const names[] = {
+		"exit", "quit", "help", "copyright", "credits", "license", NULL,
+	};
+	PyObject *builtins = PyEval_GetBuiltins();
+
+	if (!builtins || PyType_Ready(&LazyBuiltinType) < 0)
+		return -1;
+	for (const char *const *n = names; *n; n++) {
+		LazyBuiltin *o = PyObject_New(LazyBuiltin, &LazyBuiltinType);
+		int rc = -1;
+		if (o && (o->name = PyUnicode_InternFromString(*n)))
+			rc = PyDict_SetItem(builtins, o->name, (PyObject *)o);
+		else if (o)
+			o->name = NULL;
+		Py_XDECREF(o);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * Uncaught exceptions through traceback.print_exception: CPython's own
  * printer opens source files by name, and the welded sources are not files;
  * linecache asks the importer.  sys.__excepthook__ stays as it was.
@@ -345,6 +455,17 @@ append_path(PyConfig *config, const char *path)
 	st = PyWideStringList_Append(&config->module_search_paths, w);
 	PyMem_RawFree(w);
 	return st;
+}
+
+/* A wide argument in the locale's encoding, malloc'd (Py_EncodeLocale's
+ * copy is PyMem_Malloc'd, which free() at the next start must not see). */
+static char *
+encode_arg(const wchar_t *w)
+{
+	char *t = w ? Py_EncodeLocale(w, NULL) : NULL, *r = t ? strdup(t) : NULL;
+
+	PyMem_Free(t);
+	return r;
 }
 
 static PyStatus
@@ -462,9 +583,18 @@ start(const struct pyweld_config *cfg)
 	 * CPython prints the REPL's "Type help..." line only when it runs site,
 	 * the banner is ours.  The interpreter then starts from a fresh
 	 * configuration (a configuration read twice loses options such as
-	 * -X warn_default_encoding).
+	 * -X warn_default_encoding).  Without parse_argv (an application's
+	 * entry point, a library's host) there is no command line to read:
+	 * site's builtins are wanted, nothing is run from argv.
 	 */
-	{
+	if (!cfg->parse_argv) {
+		want_site = 1;
+		interactive = banner = 0;
+		free(argv_command);
+		free(argv_module);
+		free(argv_file);
+		argv_command = argv_module = argv_file = NULL;
+	} else {
 		PyConfig probe;
 		st = configure(&probe, cfg);
 		if (!PyStatus_Exception(st))
@@ -474,11 +604,9 @@ start(const struct pyweld_config *cfg)
 			free(argv_command);
 			free(argv_module);
 			free(argv_file);
-			argv_command = probe.run_command ? Py_EncodeLocale(probe.run_command, NULL)
-			               : NULL;
-			argv_module = probe.run_module ? Py_EncodeLocale(probe.run_module, NULL) : NULL;
-			argv_file = probe.run_filename ? Py_EncodeLocale(probe.run_filename, NULL)
-			            : NULL;
+			argv_command = encode_arg(probe.run_command);
+			argv_module = encode_arg(probe.run_module);
+			argv_file = encode_arg(probe.run_filename);
 			interactive = cfg->parse_argv && (probe.inspect || (!probe.run_command &&
 			              !probe.run_module && !probe.run_filename && isatty(0)));
 			banner = cfg->parse_argv && !probe.quiet && !probe.run_command &&
@@ -531,7 +659,8 @@ start(const struct pyweld_config *cfg)
 		return set_error(PYWELD_ERR_INIT, "cannot start the interpreter: %s%s%s",
 		                 st.func ? st.func : "", st.func ? ": " : "",
 		                 st.err_msg ? st.err_msg : "unknown error");
-	if (rt_frozen_files() < 0 || rt_path_hook_first() < 0 || (want_site && site_builtins(banner || interactive) < 0) ||
+	if (rt_frozen_files() < 0 || rt_path_hook_first() < 0 || (want_site && (cfg->parse_argv ? site_builtins(banner || interactive)
+	                                      : lazy_site_builtins()) < 0) ||
 	    set_excepthook() < 0) {
 		from_exception();
 		return set_error(PYWELD_ERR_INIT, "cannot finish start-up (frozen modules, "

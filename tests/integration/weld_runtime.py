@@ -26,6 +26,8 @@ __main__, while a binary's __main__ is an importable module).  Scenarios:
   flags          sys.flags, sys.path is [the binary], sys.executable;
   exit N / exit-msg / exit-site / quit-site
                  sys.exit(N), SystemExit("message"), exit() and quit() of site;
+  site-names     exit, quit, help, copyright, credits, license: their repr,
+                 then their classes (site's, once used);
   raise          an uncaught exception: status 1, its traceback as python's;
   sigint-self    SIGINT to itself: KeyboardInterrupt, death by SIGINT (-2);
   wait           killed from outside with SIGINT while sleeping; likewise;
@@ -109,6 +111,14 @@ def scenario(what, args):
         exit(5)
     elif what == "quit-site":
         quit(6)
+    elif what == "site-names":
+        # The binary makes these when first used (docs/weld.md): their text,
+        # then the classes behind them once used, as site's.  (license's
+        # text is looked for in files beside os.__file__: only its class.)
+        print([repr(f)[:40] for f in (exit, quit, help, copyright, credits)])
+        print([type(f).__name__ for f in (exit, quit, help, copyright, credits, license)])
+        e = exit
+        print(type(e).__name__, e.name, e.eof)
     elif what == "raise":
         boom()
     elif what == "sigint-self":
@@ -381,7 +391,8 @@ def app_scenarios(ctx, label, argv0, stock, app_py, pair):
         ctx.check(f"{label}: sys.executable, sys.path", False, repr(g))
 
     for args in (["exit", "0"], ["exit", "3"], ["exit", "255"], ["exit-msg"],
-                 ["exit-site"], ["quit-site"], ["nosuch"], ["atexit"], ["thread"]):
+                 ["exit-site"], ["quit-site"], ["site-names"], ["nosuch"], ["atexit"],
+                 ["thread"]):
         pair.compare(f"{label}: {' '.join(args)}: status and output as python", *both(*args))
 
     g, w = both("raise")

@@ -1114,7 +1114,6 @@ lto_libpython(struct job *j)
 	struct strvec av = { 0 };
 	struct dirent **names = NULL;
 	int n = 0, rc = -1, members = 0;
-	char jobs[32];
 
 	phase(j, PYDIST_LTO, lib);
 	if (util_mkdir_p(dir, 0755) < 0) {
@@ -1124,14 +1123,15 @@ lto_libpython(struct job *j)
 	}
 	if (step(j, ARGV((char *)(uintptr_t)"ar", (char *)(uintptr_t)"x", lib), NULL, dir) < 0)
 		goto out;
-	snprintf(jobs, sizeof(jobs), "-flto=%d", j->o->jobs > 0 ? j->o->jobs
-	         : (int)sysconf(_SC_NPROCESSORS_ONLN));
 	/* The flags CPython's own LTO link of python uses (configure's
 	 * LTOFLAGS, -fno-semantic-interposition of --enable-optimizations),
-	 * with -O3 as the objects were compiled; partitions let it use the
-	 * jobs. */
+	 * with -O3 as the objects were compiled.  One partition, as CPython's:
+	 * with several, GCC makes the statics that cross partitions global
+	 * (time_strftime.lto_priv.0), and a module's own LTO link that makes
+	 * the same name then clashes with libpython in the final link. */
 	strvec_push(&av, "gcc");
-	strvec_push(&av, jobs);
+	strvec_push(&av, "-flto");
+	strvec_push(&av, "-flto-partition=none");
 	strvec_push(&av, "-fuse-linker-plugin");
 	strvec_push(&av, "-O3");
 	strvec_push(&av, "-g");

@@ -26,7 +26,7 @@
 #include <stddef.h>
 
 /* Bump when the recipe changes in a way that changes the result. */
-#define PYDIST_RECIPE "pyweld-dist-8"
+#define PYDIST_RECIPE "pyweld-dist-9"
 
 enum pydist_phase {
 	PYDIST_FETCH, PYDIST_UNPACK, PYDIST_CONFIGURE, PYDIST_MAKE,

@@ -33,8 +33,8 @@ distribution.  Cases (`--list`):
   lto          built with link-time optimisation (the default): configure got
                --with-lto, and libpython3.11.a holds ONE object of machine
                code (no GCC bytecode section) that LTO made (its privatised
-               statics, *.lto_priv.N, are there) and that defines what the
-               installed fat archive's members define
+               statics, *.lto_priv.N, are there, and local) and that defines
+               what the installed fat archive's members define
   static_link  each module links statically from what was recorded (its
                stored objects and archives, its libraries' archives,
                libpython3.11.a): what welding will do
@@ -535,7 +535,11 @@ def case_debian(d):
                   "reversed sysconfig-debian-schemes.diff",
                   "reversed ensurepip-disabled.diff",
                   "Modules/pyexpat.c: Py_BUILD_CORE_MODULE guard",
-                  "installed Lib/test/", "generated lib2to3's grammar pickles")
+                  "installed Lib/test/", "generated lib2to3's grammar pickles",
+                  # docs/distribution.md, "Start-up" and the recipe's LTO step
+                  "Tools/scripts/freeze_modules.py: encodings",
+                  "Makefile.pre.in: deep-frozen modules made ready",
+                  "optimised libpython3.11.a's")
     for a in s.get("pyweld_adjustments", []):
         d.check(a.startswith(documented), f"undocumented adjustment to Debian's tree: '{a}'")
     print(f"  Debian {v}, {s.get('debian_patches')} patches, "
@@ -676,6 +680,15 @@ def case_lto(d):
         syms = d.run_ok(["nm", obj]).out
         priv = len(re.findall(r"\.lto_priv\.\d+$", syms, re.M))
         d.check(priv > 0, "libpython3.11.o has no *.lto_priv.N symbols: LTO did not run")
+        # Names GCC makes (foo.lto_priv.0, foo.part.0) must stay local: as
+        # strong globals they clash with the same names of another LTO link
+        # (a module's own static foo) in the final link.  (-g's weak
+        # "file.c.HASH" markers cannot clash.)
+        made = sorted({l.split()[2] for l in syms.splitlines()
+                       if len(l.split()) == 3 and l.split()[1] in "TDBR"
+                       and "." in l.split()[2]})
+        d.check(not made, f"libpython3.11.o has {len(made)} global symbols named by GCC "
+                f"(partitioned LTO promotes them): {made[:6]}")
         defined = {l.split()[2] for l in syms.splitlines()
                    if len(l.split()) == 3 and l.split()[1] in "TDBR"}
         # The fat members make install left beside python3.11-config.

@@ -752,15 +752,20 @@ faster_startup(struct job *j)
 
 	const struct embedded_file *f = deepfreeze_script();
 	char *script = util_path_join(j->src, "Tools/scripts/pyweld_deepfreeze.py");
+	char *original = util_path_join(j->src, "Tools/scripts/deepfreeze.py");
 	if (!f)
 		rc = fail(j, "unpack failed: pyweld carries no deepfreeze_lazy.py (a broken build "
 		          "of pyweld)");
+	else if (!util_is_file(original))
+		logf_(j, "pyweld: no Tools/scripts/deepfreeze.py; deep-frozen modules left as "
+		      "CPython makes them");
 	else if (util_write_atomic(script, f->data, f->size, 0644, false) < 0)
 		rc = fail(j, "unpack failed: cannot write '%s': %s", script, strerror(errno));
 	else if ((rc = edit_source(j, "Makefile.pre.in", rule_old, rule_new)) == 1)
 		strvec_push(&j->adjustments, "Makefile.pre.in: deep-frozen modules made ready "
 		            "when first imported (Tools/scripts/pyweld_deepfreeze.py)");
 	free(script);
+	free(original);
 	return rc < 0 ? -1 : 0;
 }
 

@@ -540,7 +540,7 @@ def case_half_built(c):
     p = c.build(tree, cache)
     c.check(p.returncode == 1 and "using the cached distribution" not in p.err,
             f"a build found the half-built directory acceptable:\n{p.err}")
-    c.check("[3/6] configure" in p.err and "configure failed" in p.err,
+    c.check(re.search(r"\[3/\d+\] configure", p.err) and "configure failed" in p.err,
             f"the build of the half-built key did not build again:\n{p.err}")
     c.check(not os.path.exists(os.path.join(half, "COMPLETE")),
             "the half-built directory got a COMPLETE marker")

@@ -301,8 +301,8 @@ def notes(res):
     M = 1e6
     pgo = "--enable-optimizations" in res["versions"].get("dist", "")
     lto = "--with-lto" in res["versions"].get("dist", "")
-    built = {(True, True): "with PGO and LTO, like Debian's (libpython's members optimised "
-                           "together once, into one object, when the distribution is built)",
+    built = {(True, True): "with PGO and LTO (libpython's members optimised together once, "
+                           "into one object, when the distribution is built)",
              (True, False): "with PGO and without LTO (`--no-lto`)",
              (False, True): "with LTO and without PGO (`--no-pgo`)",
              (False, False): "without PGO and LTO"}[(pgo, lto)]
@@ -338,8 +338,8 @@ def notes(res):
                 core / M, 100 * core / p, main / M, 100 * main / p, enc / M, imp / M,
                 100 * imp / p, fin / M, 100 * fin / p, blob / M, 100 * blob / p),
             "- The same `-I -S` start-up costs %.1f M instructions in Debian's build and %.1f M "
-            "in the distribution's (%.2f): the embedded CPython is built %s, Debian's with "
-            "PGO and LTO." % (sis / M, dis / M, flags, built),
+            "in the distribution's (Debian's ÷ the distribution's: %.2f): the embedded CPython "
+            "is built %s, Debian's with PGO and LTO." % (sis / M, dis / M, flags, built),
             ("- `--fast-exit` (opt-in: threads joined, `atexit` run, stdout and stderr "
              "flushed, then `_exit` instead of `Py_FinalizeEx`) measured %.1f M, %.2f of "
              "stock." % (pfx / M, pfx / s)) if pfx else

@@ -588,6 +588,7 @@ start(const struct pyweld_config *cfg)
 	 * site's builtins are wanted, nothing is run from argv.
 	 */
 	if (!cfg->parse_argv) {
+		st = PyStatus_Ok();
 		want_site = 1;
 		interactive = banner = 0;
 		free(argv_command);

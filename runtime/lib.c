@@ -301,20 +301,33 @@ out:
 typedef struct {
 	PyObject_HEAD
 	PyObject *name;
+	PyObject *real;         /* site's object, once made */
 } LazyBuiltin;
 
+static PyTypeObject LazyBuiltinType;
+
+/* site's object for this name: made (all six at once) the first time any
+ * placeholder is used, and kept, so that a reference taken before (e =
+ * exit) does not make them again at every call. */
 static PyObject *
 lazy_resolve(LazyBuiltin *self)
 {
 	PyObject *builtins = PyEval_GetBuiltins(), *real;
 
-	if (site_builtins(0) < 0)
-		return NULL;
+	if (self->real)
+		return Py_NewRef(self->real);
 	real = builtins ? PyDict_GetItemWithError(builtins, self->name) : NULL;
+	if ((!real || Py_IS_TYPE(real, &LazyBuiltinType)) && !PyErr_Occurred()) {
+		if (site_builtins(0) < 0)
+			return NULL;
+		real = PyDict_GetItemWithError(builtins, self->name);
+	}
 	if (!real && !PyErr_Occurred())
 		PyErr_Format(PyExc_NameError, "name '%U' is not defined", self->name);
-	Py_XINCREF(real);
-	return real;
+	if (!real)
+		return NULL;
+	self->real = Py_NewRef(real);
+	return Py_NewRef(real);
 }
 
 static PyObject *
@@ -357,6 +370,7 @@ static void
 lazy_dealloc(PyObject *self)
 {
 	Py_XDECREF(((LazyBuiltin *)self)->name);
+	Py_XDECREF(((LazyBuiltin *)self)->real);
 	Py_TYPE(self)->tp_free(self);
 }
 
@@ -385,15 +399,24 @@ lazy_site_builtins(void)
 	for (const char *const *n = names; *n; n++) {
 		LazyBuiltin *o = PyObject_New(LazyBuiltin, &LazyBuiltinType);
 		int rc = -1;
+		if (o)
+			o->real = NULL;
 		if (o && (o->name = PyUnicode_InternFromString(*n)))
 			rc = PyDict_SetItem(builtins, o->name, (PyObject *)o);
-		else if (o)
-			o->name = NULL;
 		Py_XDECREF(o);
 		if (rc < 0)
 			return -1;
 	}
 	return 0;
+}
+
+/* site's builtins unless -S: made now in python mode, on first use otherwise. */
+static int
+site_names(const struct pyweld_config *cfg)
+{
+	if (!want_site)
+		return 0;
+	return cfg->parse_argv ? site_builtins(banner || interactive) : lazy_site_builtins();
 }
 
 /*
@@ -587,14 +610,14 @@ start(const struct pyweld_config *cfg)
 	 * entry point, a library's host) there is no command line to read:
 	 * site's builtins are wanted, nothing is run from argv.
 	 */
+	free(argv_command);
+	free(argv_module);
+	free(argv_file);
+	argv_command = argv_module = argv_file = NULL;
 	if (!cfg->parse_argv) {
 		st = PyStatus_Ok();
 		want_site = 1;
 		interactive = banner = 0;
-		free(argv_command);
-		free(argv_module);
-		free(argv_file);
-		argv_command = argv_module = argv_file = NULL;
 	} else {
 		PyConfig probe;
 		st = configure(&probe, cfg);
@@ -602,17 +625,13 @@ start(const struct pyweld_config *cfg)
 			st = PyConfig_Read(&probe);
 		if (!PyStatus_Exception(st)) {
 			want_site = probe.site_import;
-			free(argv_command);
-			free(argv_module);
-			free(argv_file);
 			argv_command = encode_arg(probe.run_command);
 			argv_module = encode_arg(probe.run_module);
 			argv_file = encode_arg(probe.run_filename);
-			interactive = cfg->parse_argv && (probe.inspect || (!probe.run_command &&
-			              !probe.run_module && !probe.run_filename && isatty(0)));
-			banner = cfg->parse_argv && !probe.quiet && !probe.run_command &&
-			         !probe.run_module && !probe.run_filename &&
-			         (isatty(0) || probe.inspect);
+			interactive = probe.inspect || (!probe.run_command && !probe.run_module &&
+			              !probe.run_filename && isatty(0));
+			banner = !probe.quiet && !probe.run_command && !probe.run_module &&
+			         !probe.run_filename && (isatty(0) || probe.inspect);
 		}
 		PyConfig_Clear(&probe);
 		if (PyStatus_IsExit(st)) {
@@ -660,8 +679,7 @@ start(const struct pyweld_config *cfg)
 		return set_error(PYWELD_ERR_INIT, "cannot start the interpreter: %s%s%s",
 		                 st.func ? st.func : "", st.func ? ": " : "",
 		                 st.err_msg ? st.err_msg : "unknown error");
-	if (rt_frozen_files() < 0 || rt_path_hook_first() < 0 || (want_site && (cfg->parse_argv ? site_builtins(banner || interactive)
-	                                      : lazy_site_builtins()) < 0) ||
+	if (rt_frozen_files() < 0 || rt_path_hook_first() < 0 || site_names(cfg) < 0 ||
 	    set_excepthook() < 0) {
 		from_exception();
 		return set_error(PYWELD_ERR_INIT, "cannot finish start-up (frozen modules, "

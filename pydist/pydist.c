@@ -1082,16 +1082,19 @@ out:
 
 /* --- link-time optimisation -------------------------------------------------- */
 
-/* True when the ELF object at path has a section whose name starts with prefix. */
-static bool
+/* 1 when the ELF object at path has a section whose name starts with
+ * prefix, 0 when not, -1 when readelf cannot read it. */
+static int
 has_section(const char *path, const char *prefix)
 {
 	char *out = NULL;
-	bool found = false;
+	int found;
 
 	if (util_run_capture(ARGV((char *)(uintptr_t)"readelf", (char *)(uintptr_t)"-SW",
-	                          (char *)(uintptr_t)path), NULL, &out, NULL) != 0)
-		return true;        /* unreadable: not what the step must produce */
+	                          (char *)(uintptr_t)path), NULL, &out, NULL) != 0) {
+		free(out);
+		return -1;
+	}
 	found = out && strstr(out, prefix);
 	free(out);
 	return found;
@@ -1134,18 +1137,13 @@ lto_libpython(struct job *j)
 	 * with several, GCC makes the statics that cross partitions global
 	 * (time_strftime.lto_priv.0), and a module's own LTO link that makes
 	 * the same name then clashes with libpython in the final link. */
-	strvec_push(&av, "gcc");
-	strvec_push(&av, "-flto");
-	strvec_push(&av, "-flto-partition=none");
-	strvec_push(&av, "-fuse-linker-plugin");
-	strvec_push(&av, "-O3");
-	strvec_push(&av, "-g");
-	strvec_push(&av, "-fPIC");
-	strvec_push(&av, "-fno-semantic-interposition");
-	strvec_push(&av, "-nostdlib");
-	strvec_push(&av, "-r");
-	strvec_push(&av, "-flinker-output=nolto-rel");
-	strvec_push(&av, "-o");
+	static const char *const gcc[] = {
+		"gcc", "-flto", "-flto-partition=none", "-fuse-linker-plugin", "-O3", "-g", "-fPIC",
+		"-fno-semantic-interposition", "-nostdlib", "-r", "-flinker-output=nolto-rel",
+		"-o", NULL,
+	};
+	for (const char *const *a = gcc; *a; a++)
+		strvec_push(&av, *a);
 	strvec_push(&av, obj);
 	n = scandir(dir, &names, NULL, alphasort);
 	for (int i = 0; i < n; i++) {
@@ -1163,9 +1161,15 @@ lto_libpython(struct job *j)
 		goto out;
 	/* What comes out must be machine code only: bytecode left in it would
 	 * make every weld an LTO link again. */
-	if (has_section(obj, ".gnu.lto_")) {
+	switch (has_section(obj, ".gnu.lto_")) {
+	case 0:
+		break;
+	case 1:
 		fail(j, "link-time optimisation failed: '%s' still holds LTO bytecode (is gcc's "
 		     "LTO plugin missing?)", obj);
+		goto out;
+	default:
+		fail(j, "link-time optimisation failed: readelf cannot read '%s'", obj);
 		goto out;
 	}
 	if (step(j, ARGV((char *)(uintptr_t)"ar", (char *)(uintptr_t)"rcs", tmp, obj), NULL,

@@ -158,6 +158,12 @@ class Dist:
         return os.path.join(self.dir, "prefix")
 
     @property
+    def libpython(self):
+        """The archive welds link, where distribution.json says it is."""
+        return os.path.join(self.prefix, self.info.get("libpython", {}).get(
+            "path", "lib/libpython3.11.a"))
+
+    @property
     def python(self):
         return os.path.join(self.prefix, "bin", "python3.11")
 
@@ -582,7 +588,7 @@ MAIN_C = "extern void *{init}(void);\nint main(void) {{ return {init}() != 0; }}
 def case_static_link(d):
     """Each module links statically from what was recorded."""
     i = d.info
-    libpython = os.path.join(d.prefix, i.get("libpython", {}).get("path", "lib/libpython3.11.a"))
+    libpython = d.libpython
     p = d.pyrun("import sysconfig; print(sysconfig.get_config_var('LIBS') or '', "
                 "sysconfig.get_config_var('SYSLIBS') or '')")
     d.require(p.returncode == 0, f"the python did not run: {p.err}")
@@ -640,14 +646,25 @@ def case_static_link(d):
           f"({len(missing)} reported in missing_static: {', '.join(sorted(missing))})")
 
 
+def built_with(d, key, option):
+    """distribution.json says `key: yes`, and configure got option."""
+    i = d.info
+    d.check(i.get(key) == "yes", f"distribution.json says {key} {i.get(key)!r}")
+    d.check(option in i.get("configure", []),
+            f"configure did not get {option}: {i.get('configure')}")
+
+
+def strong_globals(nm_out):
+    """Names nm lists as defined strong globals (code, data, bss, read-only)."""
+    return {f[2] for f in (l.split() for l in nm_out.splitlines())
+            if len(f) == 3 and f[1] in "TDBR"}
+
+
 def case_pgo(d):
     """Built with PGO; nothing welded refers to libgcov."""
     i = d.info
-    d.check(i.get("pgo") == "yes", f"distribution.json says pgo {i.get('pgo')!r}")
-    d.check("--enable-optimizations" in i.get("configure", []),
-            f"configure did not get --enable-optimizations: {i.get('configure')}")
-    libpython = os.path.join(d.prefix, i.get("libpython", {}).get("path", "lib/libpython3.11.a"))
-    files = [libpython]
+    built_with(d, "pgo", "--enable-optimizations")
+    files = [d.libpython]
     for m in i.get("modules", []):
         files += [d.store_path(x["object"]) for x in d.link(m["link"])["input"]
                   if x["kind"] == "object" and x.get("object")]
@@ -660,11 +677,8 @@ def case_pgo(d):
 
 def case_lto(d):
     """Built with LTO; libpython3.11.a is one optimised object."""
-    i = d.info
-    d.check(i.get("lto") == "yes", f"distribution.json says lto {i.get('lto')!r}")
-    d.check("--with-lto" in i.get("configure", []),
-            f"configure did not get --with-lto: {i.get('configure')}")
-    libpython = os.path.join(d.prefix, i.get("libpython", {}).get("path", "lib/libpython3.11.a"))
+    built_with(d, "lto", "--with-lto")
+    libpython = d.libpython
     members = d.run_ok(["ar", "t", libpython]).out.split()
     d.require(members == ["libpython3.11.o"],
               f"libpython3.11.a holds {len(members)} members, not the one LTO object: "
@@ -684,18 +698,14 @@ def case_lto(d):
         # strong globals they clash with the same names of another LTO link
         # (a module's own static foo) in the final link.  (-g's weak
         # "file.c.HASH" markers cannot clash.)
-        made = sorted({l.split()[2] for l in syms.splitlines()
-                       if len(l.split()) == 3 and l.split()[1] in "TDBR"
-                       and "." in l.split()[2]})
+        defined = strong_globals(syms)
+        made = sorted(n for n in defined if "." in n)
         d.check(not made, f"libpython3.11.o has {len(made)} global symbols named by GCC "
                 f"(partitioned LTO promotes them): {made[:6]}")
-        defined = {l.split()[2] for l in syms.splitlines()
-                   if len(l.split()) == 3 and l.split()[1] in "TDBR"}
         # The fat members make install left beside python3.11-config.
         fat = glob.glob(os.path.join(d.prefix, "lib/python3.11/config-3.11-*/libpython3.11.a"))
         d.require(len(fat) == 1, f"no installed config/libpython3.11.a: {fat}")
-        want = {l.split()[2] for l in d.run_ok(["nm", "--defined-only", fat[0]]).out.splitlines()
-                if len(l.split()) == 3 and l.split()[1] in "TDBR"}
+        want = strong_globals(d.run_ok(["nm", "--defined-only", fat[0]]).out)
         lost = sorted(want - defined)
         d.check(not lost, f"{len(lost)} global symbols of the members are not defined by "
                 f"libpython3.11.o: {lost[:8]}")

@@ -50,7 +50,7 @@ pydist_phase_name(enum pydist_phase p)
 {
 	static const char *const n[] = {
 		"fetch source", "unpack", "configure", "make", "make install",
-		"link-time optimisation", "record",
+		"link-time optimisation", "deep-freeze", "record",
 	};
 	return (unsigned)p < PYDIST__PHASES ? n[p] : "?";
 }
@@ -170,6 +170,14 @@ on_line(void *ctx, const char *text)
 	}
 	if (j->p && j->p->line)
 		j->p->line(j->p->ctx, text);
+}
+
+/* make's -jN: --jobs, or one per processor. */
+static void
+jobs_flag(const struct job *j, char *buf, size_t len)
+{
+	snprintf(buf, len, "-j%d", j->o->jobs > 0 ? j->o->jobs
+	         : (int)sysconf(_SC_NPROCESSORS_ONLN));
 }
 
 /* Runs a command of the recipe with its output in the log. */
@@ -464,12 +472,12 @@ identify(struct job *j)
 	return 0;
 }
 
-/* pydist/deepfreeze_lazy.py as pyweld carries it, or NULL. */
+/* A script of pydist/ as pyweld carries it, or NULL. */
 static const struct embedded_file *
-deepfreeze_script(void)
+pydist_script(const char *name)
 {
 	for (const struct embedded_file *f = embedded_pydist; f->name; f++)
-		if (!strcmp(f->name, "deepfreeze_lazy.py"))
+		if (!strcmp(f->name, name))
 			return f;
 	return NULL;
 }
@@ -480,10 +488,14 @@ make_key(struct job *j)
 {
 	char hex[LINKDB_HASH_HEX + 1];
 	char script[LINKDB_HASH_HEX + 1];
-	const struct embedded_file *f = deepfreeze_script();
+	struct strbuf scripts = { 0 };
 
-	/* The files pyweld writes into the tree are part of the recipe. */
-	linkdb_hash_buffer(f ? (const char *)f->data : "", f ? f->size : 0, script);
+	/* The scripts pyweld runs in the build are part of the recipe. */
+	for (const struct embedded_file *f = embedded_pydist; f->name; f++)
+		strbuf_addf(&scripts, "%s\n%zu\n%.*s", f->name, f->size, (int)f->size,
+		            (const char *)f->data);
+	linkdb_hash_buffer(scripts.s ? scripts.s : "", scripts.len, script);
+	strbuf_free(&scripts);
 	/* "pgo" and "lto" only when on: the keys of the builds without them are
 	 * the ones made before they existed. */
 	char *s = xasprintf("%s\n%s\nreadline=%s\n%s%sdeepfreeze=%s\n", PYDIST_RECIPE,
@@ -750,7 +762,7 @@ faster_startup(struct job *j)
 	if (rc < 0)
 		return -1;
 
-	const struct embedded_file *f = deepfreeze_script();
+	const struct embedded_file *f = pydist_script("deepfreeze_lazy.py");
 	char *script = util_path_join(j->src, "Tools/scripts/pyweld_deepfreeze.py");
 	char *original = util_path_join(j->src, "Tools/scripts/deepfreeze.py");
 	if (!f)
@@ -1040,8 +1052,7 @@ configure_make_install(struct job *j)
 	if (step(j, strvec_argv(&j->configure_args), env, j->build) < 0)
 		goto out;
 
-	snprintf(jobs, sizeof(jobs), "-j%d", j->o->jobs > 0 ? j->o->jobs
-	         : (int)sysconf(_SC_NPROCESSORS_ONLN));
+	jobs_flag(j, jobs, sizeof(jobs));
 	phase(j, PYDIST_MAKE, jobs);
 	if (step(j, ARGV((char *)(uintptr_t)"make", jobs), env, j->build) < 0 ||
 	    check_make_log(j) < 0)
@@ -1194,6 +1205,92 @@ out:
 	free(dir);
 	free(obj);
 	free(tmp);
+	return rc;
+}
+
+/*
+ * The standard library deep-frozen for welded binaries (docs/distribution.md,
+ * "Start-up"): pydist/freeze_stdlib.py, run by the new interpreter, writes
+ * each module's code objects as C data through the lazy printer that
+ * libpython's own deep-frozen modules went through, and the objects land
+ * in lib/pyweld-frozen with the manifest that pyweld build matches packed
+ * modules against.  A weld links the objects of the modules it packs and
+ * runs them instead of unmarshalling the blob's copy.
+ */
+static int
+freeze_stdlib(struct job *j, const char *jobs)
+{
+	const struct embedded_file *f = pydist_script("freeze_stdlib.py");
+	char *tools = util_path_join(j->src, "Tools/scripts");
+	char *lazy = util_path_join(tools, "pyweld_deepfreeze.py");
+	char *dir = util_path_join(j->work, "freeze");
+	char *script = util_path_join(dir, "freeze_stdlib.py");
+	char *python = util_path_join(j->prefix, "bin/python3.11");
+	char *stdlib = util_path_join(j->prefix, "lib/python3.11");
+	char *dest = util_path_join(j->prefix, "lib/pyweld-frozen");
+	char *objs = util_path_join(dir, "o");
+	char *manifest = util_path_join(dir, "manifest.tsv");
+	char *dest_manifest = util_path_join(dest, "manifest.tsv");
+	char *cflags = xasprintf("CFLAGS=-O1 -fPIC -w -DPy_BUILD_CORE -I%s/include/python3.11 "
+	                         "-I%s/include/python3.11/internal", j->prefix, j->prefix);
+	char *text = NULL;
+	int rc = -1;
+
+	phase(j, PYDIST_FREEZE, "the standard library");
+	if (!util_is_file(lazy)) {
+		/* faster_startup() said why in the log: no deepfreeze.py. */
+		logf_(j, "pyweld: no Tools/scripts/pyweld_deepfreeze.py; the standard library is "
+		      "not deep-frozen (welds unmarshal it)");
+		rc = 0;
+		goto out;
+	}
+	if (!f) {
+		fail(j, "deep-freeze failed: pyweld carries no freeze_stdlib.py (a broken build of "
+		     "pyweld)");
+		goto out;
+	}
+	util_remove_tree(dir);
+	if (util_mkdir_p(dir, 0755) < 0 ||
+	    util_write_atomic(script, f->data, f->size, 0644, false) < 0) {
+		fail(j, "deep-freeze failed: cannot write '%s': %s", script, strerror(errno));
+		goto out;
+	}
+	if (step(j, ARGV(python, (char *)(uintptr_t)"-I", script, tools, stdlib, dir), NULL,
+	         NULL) < 0 ||
+	    step(j, ARGV((char *)(uintptr_t)"make", (char *)(uintptr_t)"-s",
+	                 (char *)(uintptr_t)jobs, (char *)(uintptr_t)"CC=gcc", cflags,
+	                 (char *)(uintptr_t)"objects"), NULL, dir) < 0)
+		goto out;
+	if (util_read_file(manifest, &text, NULL) < 0) {
+		fail(j, "deep-freeze failed: cannot read '%s': %s", manifest, strerror(errno));
+		goto out;
+	}
+	size_t n = 0;
+	for (const char *c = text; *c; c++)
+		n += *c == '\n';
+	util_remove_tree(dest);
+	if (rename(objs, dest) < 0 || rename(manifest, dest_manifest) < 0) {
+		fail(j, "deep-freeze failed: cannot move the objects to '%s': %s", dest,
+		     strerror(errno));
+		goto out;
+	}
+	strvec_pushf(&j->adjustments, "deep-froze %zu standard-library modules for welded "
+	             "binaries (lib/pyweld-frozen)", n);
+	util_remove_tree(dir);
+	rc = 0;
+out:
+	free(text);
+	free(tools);
+	free(lazy);
+	free(dir);
+	free(script);
+	free(python);
+	free(stdlib);
+	free(dest);
+	free(objs);
+	free(manifest);
+	free(dest_manifest);
+	free(cflags);
 	return rc;
 }
 
@@ -1520,8 +1617,11 @@ pydist_build(const struct pydist_options *o, const struct pydist_progress *p,
 	j.destdir = util_path_join(j.work, "destdir");
 	j.prefix = util_path_join(j.work, "prefix");
 
+	char jobs[32];
+	jobs_flag(&j, jobs, sizeof(jobs));
 	if (unpack(&j) < 0 || prepare(&j) < 0 || configure_make_install(&j) < 0 ||
-	    (!o->no_lto && lto_libpython(&j) < 0) || record(&j) < 0)
+	    (!o->no_lto && lto_libpython(&j) < 0) || freeze_stdlib(&j, jobs) < 0 ||
+	    record(&j) < 0)
 		goto failed;
 
 	if (!o->keep_build) {

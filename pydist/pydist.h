@@ -26,11 +26,11 @@
 #include <stddef.h>
 
 /* Bump when the recipe changes in a way that changes the result. */
-#define PYDIST_RECIPE "pyweld-dist-9"
+#define PYDIST_RECIPE "pyweld-dist-10"
 
 enum pydist_phase {
 	PYDIST_FETCH, PYDIST_UNPACK, PYDIST_CONFIGURE, PYDIST_MAKE,
-	PYDIST_INSTALL, PYDIST_LTO, PYDIST_RECORD, PYDIST__PHASES
+	PYDIST_INSTALL, PYDIST_LTO, PYDIST_FREEZE, PYDIST_RECORD, PYDIST__PHASES
 };
 const char *pydist_phase_name(enum pydist_phase p);
 

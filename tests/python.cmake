@@ -55,6 +55,8 @@ pyweld_python_dist_test(python_dist_static_link 900 static_link)
 pyweld_python_dist_test(python_dist_pgo 300 pgo)
 # Built with LTO (the default): libpython3.11.a is one object of machine code.
 pyweld_python_dist_test(python_dist_lto 300 lto)
+# The standard library deep-frozen for welds: one linkable object per module.
+pyweld_python_dist_test(python_dist_frozen 300 frozen)
 
 # One ctest test per bad input, so a failure names it.
 foreach(_case truncated_tarball other_program configure_fails python_3_12 not_a_tree

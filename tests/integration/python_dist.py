@@ -35,6 +35,11 @@ distribution.  Cases (`--list`):
                code (no GCC bytecode section) that LTO made (its privatised
                statics, *.lto_priv.N, are there, and local) and that defines
                what the installed fat archive's members define
+  frozen       the standard library deep-frozen for welds (lib/pyweld-frozen):
+               a sorted manifest of 500 modules or more, without test suites
+               or what libpython deep-freezes itself, listed in
+               pyweld_adjustments; one object per module defining only its
+               getter and needing nothing libpython3.11.a does not define
   static_link  each module links statically from what was recorded (its
                stored objects and archives, its libraries' archives,
                libpython3.11.a): what welding will do
@@ -715,6 +720,57 @@ def case_lto(d):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def case_frozen(d):
+    """The standard library is deep-frozen: one object per module, each linkable."""
+    frozen = os.path.join(d.prefix, "lib", "pyweld-frozen")
+    manifest = os.path.join(frozen, "manifest.tsv")
+    d.require(os.path.isfile(manifest), f"no {manifest}: the standard library was not "
+              "deep-frozen")
+    with open(manifest, encoding="utf-8") as f:
+        rows = [l.rstrip("\n").split("\t") for l in f]
+    d.check(all(len(r) == 3 and re.fullmatch(r"[0-9a-f]{64}", r[0]) for r in rows),
+            "manifest.tsv has malformed lines")
+    names = [r[1] for r in rows]
+    d.check(names == sorted(names) and len(set(names)) == len(names),
+            "manifest.tsv is not sorted by module, or names a module twice")
+    # A broad set: what pyweld build packs by default, minus what CPython
+    # deep-freezes itself (codecs, io, os ...) and nothing of the test suites.
+    d.check(len(rows) >= 500, f"only {len(rows)} modules deep-frozen")
+    for want in ("json.decoder", "typing", "asyncio.base_events", "email.message"):
+        d.check(want in names, f"{want} is not deep-frozen")
+    for never in ("os", "codecs", "test.support", "idlelib.run", "tkinter"):
+        d.check(never not in names, f"{never} is deep-frozen (it should not be)")
+    adj = d.info.get("source", {}).get("pyweld_adjustments", [])
+    d.check(any(a.startswith(f"deep-froze {len(rows)} standard-library modules")
+                for a in adj), f"pyweld_adjustments does not list the deep-freeze: {adj}")
+    # Each object defines its getter and nothing else global, and needs only
+    # what libpython3.11.a defines: a weld links any subset of them.
+    objs = [os.path.join(frozen, r[2] + ".o") for r in rows]
+    missing = [o for o in objs if not os.path.isfile(o)]
+    d.require(not missing, f"{len(missing)} objects of the manifest are missing: {missing[:4]}")
+    lib = {f[2] for f in (l.split() for l in d.run_ok(
+        ["nm", "--defined-only", d.libpython]).out.splitlines())
+        if len(f) == 3 and f[1] in "TDBRVW"}
+    defined, undefined = {o: set() for o in objs}, {o: set() for o in objs}
+    # nm -A: "file:value type name" (defined) and "file: U name" (undefined)
+    for line in d.run_ok(["nm", "-A", "--defined-only", *objs]).out.splitlines():
+        path, _, rest = line.partition(":")
+        f = rest.split()
+        if len(f) == 3 and f[1] in "TDBR":
+            defined[path].add(f[2])
+    for line in d.run_ok(["nm", "-A", "-u", *objs]).out.splitlines():
+        path, _, rest = line.partition(":")
+        if rest.split()[-1] != "_GLOBAL_OFFSET_TABLE_":     # the linker makes it
+            undefined[path].add(rest.split()[-1])
+    for r, obj in zip(rows, objs):
+        d.check(defined[obj] == {r[2]},
+                f"{obj} defines {sorted(defined[obj])[:5]}, not just {r[2]}")
+        d.check(undefined[obj] <= lib, f"{obj} needs what libpython3.11.a does not define: "
+                f"{sorted(undefined[obj] - lib)[:6]}")
+    print(f"  {len(rows)} modules deep-frozen, {sum(os.path.getsize(o) for o in objs) >> 20} "
+          "MiB of objects")
+
+
 CASES = {
     "modules": case_modules,
     "imports": case_imports,
@@ -728,6 +784,7 @@ CASES = {
     "static_link": case_static_link,
     "pgo": case_pgo,
     "lto": case_lto,
+    "frozen": case_frozen,
 }
 
 

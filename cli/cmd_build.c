@@ -147,7 +147,7 @@ struct build {
 	bool library;                   /* an archive + header, not an executable */
 	struct pyweld_config config;
 	bool static_link, stdlib_tests, keep_work, verbose, debug, no_source, fast_exit, pie;
-	size_t packed_modules, packed_bytes;
+	size_t packed_modules, packed_bytes, frozen_modules;
 	char first_error[512];          /* the first error line of the last command */
 	char pip_error[512];            /* pip's last "ERROR:" line */
 
@@ -1245,6 +1245,12 @@ pack(struct build *b, struct strvec *objs)
 	size_t nextra = 0;
 	int rc;
 	char *code_cache = util_path_join(b->cache_root, "bytecode");
+	/* Distributions built by pyweld 0.x before the deep-frozen standard
+	 * library have no such directory: their welds unmarshal everything. */
+	char *frozen = util_path_join(b->prefix, "lib/pyweld-frozen");
+	char *manifest = util_path_join(frozen, "manifest.tsv");
+	char *frozen_c = util_path_join(b->work, "rt/frozen.c");
+	char *frozen_o = util_path_join(b->work, "rt/frozen.o");
 
 	begin_step(b, "pack: the standard library%s", b->new_dists.n ? " and the packages" : "");
 	write_embedded(b, embedded_tools, tools);
@@ -1287,6 +1293,7 @@ pack(struct build *b, struct strvec *objs)
 		.extra = extra, .nextra = nextra,
 		.tests = b->stdlib_tests, .source = !b->no_source, .optimize = 0,
 		.code_cache = code_cache,
+		.frozen = util_is_file(manifest) ? frozen : NULL,
 	};
 	if (itg_pack(&o, blob, &st, err, sizeof(err)) < 0)
 		die(b, "packing the modules failed: %s", err);
@@ -1301,8 +1308,13 @@ pack(struct build *b, struct strvec *objs)
 			dprintf(b->logfd, "kept as a file (not Python 3.11): %s\n",
 			        st.not_python.v[i]);
 	}
+	if (b->logfd >= 0 && o.frozen)
+		dprintf(b->logfd, "deep-frozen by the distribution: %zu of the packed modules "
+		        "(their code objects are linked in, not unmarshalled)\n",
+		        st.frozen_names.n);
 	b->packed_modules = st.modules;
 	b->packed_bytes = st.bytes;
+	b->frozen_modules = st.frozen_names.n;
 	for (size_t i = 0; i < st.warnings.n; i++) {
 		if (i == 0)
 			fputc('\n', stderr);
@@ -1323,6 +1335,30 @@ pack(struct build *b, struct strvec *objs)
 	if (rc != 0)
 		die(b, "cannot assemble the module blob '%s' (status %d)", asm_path, rc);
 	strvec_push_owned(objs, obj);
+
+	/* The getters' table, compiled always (the runtime refers to it), and
+	 * the deep-frozen modules' own objects. */
+	if (itg_write_frozen_table(frozen_c, &st, err, sizeof(err)) < 0)
+		die(b, "%s", err);
+	char *inc = xasprintf("-I%s/include/python3.11", b->prefix);
+	char *incrt = xasprintf("-I%s/rt", b->work);
+	rc = run(b, (char *const[]){ (char *)(uintptr_t)"gcc", (char *)(uintptr_t)"-c",
+	                             (char *)(uintptr_t)"-O2", (char *)(uintptr_t)"-fPIC", inc, incrt,
+	                             frozen_c, (char *)(uintptr_t)"-o", frozen_o, NULL }, NULL, NULL);
+	if (rc != 0)
+		die(b, "cannot compile the deep-frozen modules' table '%s' (status %d)", frozen_c, rc);
+	strvec_push(objs, frozen_o);
+	for (size_t i = 0; i < st.frozen_objs.n; i++)
+		strvec_push(objs, st.frozen_objs.v[i]);
+	strvec_free(&st.frozen_names);
+	strvec_free(&st.frozen_syms);
+	strvec_free(&st.frozen_objs);
+	free(inc);
+	free(incrt);
+	free(frozen);
+	free(manifest);
+	free(frozen_c);
+	free(frozen_o);
 	free(helper_py);
 	free(code_cache);
 	free(main_py);
@@ -1661,6 +1697,8 @@ summary(struct build *b, const struct strvec *needed, const struct strvec *dynam
 	}
 	printf("  + %zu standard-library extension modules, CPython %s\n", nstd,
 	       json_string_value(json_object_get(b->distjson, "python_version")));
+	printf("  + %zu Python modules packed, %zu of them deep-frozen\n", b->packed_modules,
+	       b->frozen_modules);
 	cli_table_free(&t);
 	stat(b->out_abs, &st);
 	printf("size: %.1f MiB\n", (double)st.st_size / 1048576.0);

@@ -6,10 +6,12 @@
 # LIST is UTF-8 text, one module per line: "relpath<TAB>abspath" (relpath
 # names the file in tracebacks until the importer sets the real origin).
 # OUT receives, for each line in order: u32 status (0 compiled, 1 not
-# Python 3.11), u32 length, then marshal.dumps(code) or the error message.
-# Integers are little-endian.  CACHE, a directory, keeps compiled code by
-# the SHA-256 of (interpreter magic, optimize, relpath, source): a rebuild
-# compiles only what changed.
+# Python 3.11), u32 length, the 32-byte key, then marshal.dumps(code) or
+# the error message.  Integers are little-endian.  The key is the SHA-256
+# of (interpreter magic, optimize, relpath, source): CACHE, a directory,
+# keeps compiled code by it (a rebuild compiles only what changed), and the
+# distribution's deep-frozen standard library is listed by it
+# (pydist/freeze_stdlib.py computes the same).
 import hashlib
 import importlib.util
 import marshal
@@ -24,13 +26,10 @@ if cache:
     os.makedirs(cache, exist_ok=True)
 
 
-def compiled(rel, source):
+def compiled(rel, source, digest):
     key = None
     if cache:
-        h = hashlib.sha256(importlib.util.MAGIC_NUMBER)
-        h.update(b"%d\0%s\0" % (optimize, rel.encode("utf-8", "surrogateescape")))
-        h.update(source)
-        key = os.path.join(cache, h.hexdigest()[:2], h.hexdigest())
+        key = os.path.join(cache, digest.hex()[:2], digest.hex())
         try:
             with open(key, "rb") as f:
                 data = f.read()
@@ -63,6 +62,10 @@ with open(sys.argv[1], encoding="utf-8") as f, open(sys.argv[2], "wb") as out:
         rel, path = line.rstrip("\n").split("\t", 1)
         with open(path, "rb") as src:
             source = src.read()
-        status, data = compiled(rel, source)
+        h = hashlib.sha256(importlib.util.MAGIC_NUMBER)
+        h.update(b"%d\0%s\0" % (optimize, rel.encode("utf-8", "surrogateescape")))
+        h.update(source)
+        status, data = compiled(rel, source, h.digest())
         out.write(struct.pack("<II", status, len(data)))
+        out.write(h.digest())
         out.write(data)

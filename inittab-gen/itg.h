@@ -193,6 +193,9 @@ struct itg_pack_options {
 	bool source;                    /* keep .py sources (tracebacks, inspect) */
 	int optimize;                   /* compile() optimize level */
 	const char *code_cache;         /* compiled code kept by content, or NULL */
+	/* The distribution's deep-frozen standard library (lib/pyweld-frozen:
+	 * manifest.tsv and one object per module), or NULL. */
+	const char *frozen;
 };
 
 struct itg_pack_stats {
@@ -200,11 +203,18 @@ struct itg_pack_stats {
 	size_t bytes;
 	struct strvec not_python;       /* .py files kept as resources */
 	struct strvec warnings;         /* pre-flight: "file:line: what" */
+	/* Packed modules whose code the distribution deep-froze (the same
+	 * source compiled the same way), sorted by name: their getters and
+	 * objects (frozen_objs[i] is frozen_syms[i]'s). */
+	struct strvec frozen_names, frozen_syms, frozen_objs;
 };
 
 /* Writes the blob of modules, resources and metadata to out. */
 int itg_pack(const struct itg_pack_options *o, const char *out,
              struct itg_pack_stats *st, char *err, size_t errlen);
+/* Writes the C table of the deep-frozen modules' getters (rt_frozen_code). */
+int itg_write_frozen_table(const char *path, const struct itg_pack_stats *st, char *err,
+                           size_t errlen);
 /* Writes the assembler file that links the blob in as pyweld_blob. */
 int itg_write_blob_asm(const char *asm_path, const char *blob_path, char *err,
                        size_t errlen);

@@ -189,10 +189,14 @@ rt_blob_check(struct rt_blob *b, const void *data, uint64_t size, char *err,
 		if (kind < RT_BLOB_MODULE || kind > RT_BLOB_METADATA)
 			return bad(err, errlen, "entry %u: unknown kind %u", i, kind);
 		if (flags & ~(uint32_t)(RT_BLOB_KIND_MASK | RT_BLOB_PACKAGE | RT_BLOB_NAMESPACE |
-		                        RT_BLOB_SOURCE))
+		                        RT_BLOB_SOURCE | RT_BLOB_FROZEN))
 			return bad(err, errlen, "entry %u: unknown flags %#x", i, flags);
 		if ((flags & RT_BLOB_NAMESPACE) && (alen || (flags & RT_BLOB_SOURCE)))
 			return bad(err, errlen, "entry %u: a namespace package with a payload", i);
+		if ((flags & RT_BLOB_FROZEN) &&
+		    (kind != RT_BLOB_MODULE || (flags & RT_BLOB_NAMESPACE) || alen))
+			return bad(err, errlen, "entry %u: deep-frozen, but not a module without "
+			           "code", i);
 		if (prev_name && cmp_key(prev_kind, prev_name, prev_len, kind,
 		                         b->names + noff, nlen) >= 0)
 			return bad(err, errlen, "entry %u is not after entry %u (unsorted or "

@@ -4,12 +4,12 @@
  * executable.  Shared by the writer (inittab-gen) and the reader
  * (runtime); plain C, no Python.
  *
- * FORMAT (version 2; docs/blob.md says the same).  All integers are
+ * FORMAT (version 3; docs/blob.md says the same).  All integers are
  * little-endian; offsets are from the start of the blob.
  *
  *   header (64 bytes)
  *     0   char[8]  magic "PYWELDB\x01"
- *     8   u32      version (2)
+ *     8   u32      version (3)
  *     12  u32      header size (64)
  *     16  u64      total size of the blob
  *     24  u32      number of entries (N)
@@ -25,7 +25,9 @@
  *     4   u32      name length (without its NUL)
  *     8   u32      flags: kind in the low 4 bits (1 module, 2 resource,
  *                  3 metadata file), 0x10 package, 0x20 namespace
- *                  package, 0x40 source present
+ *                  package, 0x40 source present, 0x80 deep-frozen
+ *                  (a module whose code is linked into the binary as C
+ *                  data, runtime/rt.h's rt_frozen_code: no code payload)
  *     12  u32      CRC-32C of the entry's payloads (first, then second)
  *     16  u64      first payload offset   module: marshalled code
  *                                         (no .pyc header); resource and
@@ -44,7 +46,9 @@
  * ("json.decoder"); resource and metadata names are paths relative to the
  * root of the import tree ("markupsafe/py.typed",
  * "MarkupSafe-2.1.5.dist-info/METADATA").  A namespace package has no
- * payload.  rt_blob_check() verifies all of this before anything is used.
+ * payload, and a deep-frozen module no first payload.  rt_blob_check()
+ * verifies all of this before anything is used.  (Version 2 had no
+ * deep-frozen flag.)
  */
 #ifndef PYWELD_BLOB_H
 #define PYWELD_BLOB_H
@@ -53,7 +57,7 @@
 #include <stdint.h>
 
 #define RT_BLOB_MAGIC "PYWELDB\x01"
-#define RT_BLOB_VERSION 2u
+#define RT_BLOB_VERSION 3u
 #define RT_BLOB_HEADER_SIZE 64u
 #define RT_BLOB_ENTRY_SIZE 40u
 
@@ -68,6 +72,7 @@ enum rt_blob_flags {
 	RT_BLOB_PACKAGE = 0x10,
 	RT_BLOB_NAMESPACE = 0x20,
 	RT_BLOB_SOURCE = 0x40,
+	RT_BLOB_FROZEN = 0x80,
 };
 
 /* One entry, decoded. */

@@ -8,8 +8,9 @@
  *   - first on sys.meta_path: find_spec() answers for every module of the
  *     blob and for the dotted built-in extension modules of the inittab
  *     (CPython 3.11's BuiltinImporter does not find "pkg.mod" built-ins);
- *   - as the loader: exec_module() unmarshals the module's code straight
- *     from the blob and runs it; get_code, get_source, is_package,
+ *   - as the loader: exec_module() runs the module's code, unmarshalled
+ *     straight from the blob or, for the standard library, the copy the
+ *     distribution deep-froze into C data (rt_frozen_code); get_code, get_source, is_package,
  *     get_filename and get_data (for paths under the binary) work as
  *     zipimport's do, so linecache, inspect and pkgutil.get_data work;
  *   - get_resource_reader() and find_distributions() hand over to the
@@ -44,6 +45,7 @@ static PyObject *path_finder_get_spec;  /* PathFinder._get_spec */
 static char damaged[256];               /* the first entry that failed its checksum */
 static PyObject *dotted_builtins;       /* frozenset of "pkg.mod" built-ins */
 static const struct _inittab *extra_tab; /* the program's own registered modules */
+static size_t nfrozen;                  /* entries in rt_frozen_code */
 
 void
 rt_add_dotted(const struct _inittab *tab)
@@ -356,19 +358,53 @@ importer_create_module(Importer *self, PyObject *spec)
 	return mod;
 }
 
-/* The code object of a module entry, its co_filename set to origin. */
+/* The deep-frozen code of a module, or NULL. */
+static const struct rt_frozen_code *
+frozen_code(const char *name)
+{
+	size_t lo = 0, hi = nfrozen;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, rt_frozen_code[mid].name);
+		if (c == 0)
+			return &rt_frozen_code[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+/*
+ * The code object of a module entry, its co_filename set to origin.  A
+ * deep-frozen module's entry holds no code: the copy linked in is the same
+ * source compiled the same way (pyweld build matched them by content), and
+ * the entry's source is checked only when something reads it.
+ */
 static PyObject *
 load_code(const struct rt_blob_entry *e, PyObject *name)
 {
+	const struct rt_frozen_code *f;
 	PyObject *code, *origin, *r;
 
 	if (e->flags & RT_BLOB_NAMESPACE) {
 		PyErr_Format(PyExc_ImportError, "%U is a namespace package: it has no code", name);
 		return NULL;
 	}
-	if (verified(e) < 0)
+	if (e->flags & RT_BLOB_FROZEN) {
+		if ((f = frozen_code(e->name)) == NULL) {
+			PyErr_Format(PyExc_ImportError, "the binary has no deep-frozen code for %U, "
+			             "which its blob promises; rebuild the binary", name);
+			return NULL;
+		}
+		code = f->get();
+	} else if (verified(e) < 0) {
 		return NULL;
-	code = PyMarshal_ReadObjectFromString((const char *)e->data, e->data_len);
+	} else {
+		code = PyMarshal_ReadObjectFromString((const char *)e->data, e->data_len);
+	}
 	if (!code)
 		return NULL;
 	if (!PyCode_Check(code)) {
@@ -909,6 +945,23 @@ mod_read(PyObject *mod, PyObject *args)
 	return PyBytes_FromStringAndSize((const char *)e.data, e.data_len);
 }
 
+/* deep_frozen(name) -> whether the module's code is the distribution's deep-frozen copy */
+static PyObject *
+mod_deep_frozen(PyObject *mod, PyObject *arg)
+{
+	const char *name = PyUnicode_AsUTF8(arg);
+
+	if (!name)
+		return NULL;
+	int64_t i = find(RT_BLOB_MODULE, name, (Py_ssize_t)strlen(name));
+	struct rt_blob_entry e;
+
+	if (i < 0)
+		Py_RETURN_FALSE;
+	rt_blob_get(&blob, (uint32_t)i, &e);
+	return PyBool_FromLong((e.flags & RT_BLOB_FROZEN) && frozen_code(name) != NULL);
+}
+
 /* names(kind, prefix) -> list of (name, flags) whose name starts with prefix */
 static PyObject *
 mod_names(PyObject *mod, PyObject *args)
@@ -947,6 +1000,9 @@ static PyMethodDef mod_methods[] = {
 	{ "names", mod_names, METH_VARARGS,
 	  "names(kind, prefix): [(name, flags)] of the entries under prefix." },
 	{ "path_hook", path_hook, METH_O, "sys.path_hooks entry for paths in the binary." },
+	{ "deep_frozen", mod_deep_frozen, METH_O,
+	  "deep_frozen(name): whether the blob's module runs the distribution's deep-frozen "
+	  "code (linked in) rather than unmarshalling its own." },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -1186,6 +1242,8 @@ rt_importer_install(const struct rt_app *app, const char *exe)
 	PyObject *hook = NULL, *mod = NULL;
 	int rc = -1;
 
+	for (nfrozen = 0; rt_frozen_code[nfrozen].name; nfrozen++)
+		;
 	exe_path = PyUnicode_DecodeFSDefault(exe);
 	bootstrap = exe_path ? PyImport_ImportModule("_frozen_importlib") : NULL;
 	imp = bootstrap ? PyImport_ImportModule("_imp") : NULL;

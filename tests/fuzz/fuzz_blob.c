@@ -1,7 +1,7 @@
 /*
  * fuzz_blob: libFuzzer target for the module blob's reader (runtime/blob.c).
  *
- * Format version 2 seals the index and the names with a CRC-32C (header
+ * The format (version 3) seals the index and the names with a CRC-32C (header
  * offset 28), so nearly every mutated input would be refused for its
  * checksum and the fuzzer would never get past it.  Half of the inputs
  * (those whose last byte is odd) are therefore resealed first: copied into
@@ -280,6 +280,10 @@ check_accepted(const struct rt_blob *bp, const uint8_t *data, size_t size)
 		}
 		if ((e.flags & RT_BLOB_NAMESPACE) && (e.data_len || e.source))
 			BROKEN("entry %u: a namespace package with a payload accepted", i);
+		if ((e.flags & RT_BLOB_FROZEN) &&
+		    (kind != RT_BLOB_MODULE || (e.flags & RT_BLOB_NAMESPACE) || e.data_len))
+			BROKEN("entry %u: a deep-frozen entry that is not a module without code "
+			       "accepted", i);
 		if (i > 0) {
 			struct rt_blob_entry p;
 			rt_blob_get(&b, i - 1, &p);

@@ -5,8 +5,9 @@
 
   empty.blob  a blob of no entries: the header alone;
   tiny.blob   every kind and flag once: a package with source, a module
-              without, a namespace package, a binary resource, an empty
-              resource and a metadata file, laid out as inittab-gen/pack.c
+              without, a namespace package, a deep-frozen module (source,
+              no code), a binary resource, an empty resource and a
+              metadata file, laid out as inittab-gen/pack.c
               lays them (names after the index, payloads from a 16-byte
               boundary, in index order).
 
@@ -25,7 +26,7 @@ caps inputs at 64 KB; the ctest test still checks that one in phase 1):
 (about 32 KB, 23 entries; its direct_url.json names $W).  Rebuild it when
 the format changes: run_fuzz.sh wants every seed accepted as it is.
 
-Output is deterministic; the format is runtime/blob.h's, version 2: the
+Output is deterministic; the format is runtime/blob.h's, version 3: the
 header records the CRC-32C of the index and names areas, each entry the
 CRC-32C of its payloads (code then source).
 """
@@ -34,8 +35,8 @@ import struct
 import sys
 
 MODULE, RESOURCE, METADATA = 1, 2, 3
-PACKAGE, NAMESPACE, SOURCE = 0x10, 0x20, 0x40
-VERSION = 2
+PACKAGE, NAMESPACE, SOURCE, FROZEN = 0x10, 0x20, 0x40, 0x80
+VERSION = 3
 
 
 # One CRC-32C for every test of the blob: blob_testlib's.
@@ -93,6 +94,7 @@ def main():
             (MODULE, "pkg.mod", b"\xe3code-of-pkg.mod", None),
             (MODULE | NAMESPACE, "ns", b"", None),
             (MODULE, "ns.sub", b"\xe3code", b"x = 1\n"),
+            (MODULE | FROZEN, "pkg.frozen", b"", b"y = 2\n"),
             (RESOURCE, "pkg/data/blob.bin", bytes(range(256)), None),
             (RESOURCE, "pkg/empty.txt", b"", None),
             (METADATA, "pkg-1.0.dist-info/METADATA",

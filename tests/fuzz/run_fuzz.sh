@@ -9,7 +9,7 @@
 #    modules.blob) is run once with PYWELD_FUZZ_EXPECT_VALID=1: each must be
 #    accepted by rt_blob_check as it is (its index checksum right), every
 #    entry's payloads must have their checksum (rt_blob_verify), and it must
-#    keep every promise fuzz_blob checks.  Seeds are format version 2
+#    keep every promise fuzz_blob checks.  Seeds are format version 3
 #    (runtime/blob.h); make_seeds.py says how to rebuild them.
 # 2. libFuzzer runs for SECONDS from the small seeds, in a fresh temporary
 #    directory; a crash keeps the directory (the crashing input is in

@@ -533,6 +533,94 @@ def case_light_imports(c):
     c.check(not missing, f"modules python -I -S has and the binary has not: {missing}")
 
 
+# Run inside the binary: every standard-library module it imported (a broad
+# set) whose code is deep-frozen, compared field by field with what
+# compile() makes of the blob's own source of it.
+DEEP_FROZEN = r"""
+import sys, json, _pyweld
+import argparse, asyncio, dataclasses, decimal, email.message, fractions, http.client
+import logging.handlers, pathlib, pickle, statistics, typing, unittest, xml.dom.minidom
+import pw_resources
+im = _pyweld.importer
+FIELDS = ("co_code", "co_names", "co_varnames", "co_freevars", "co_cellvars",
+          "co_linetable", "co_exceptiontable", "co_flags", "co_argcount",
+          "co_posonlyargcount", "co_kwonlyargcount", "co_stacksize", "co_firstlineno",
+          "co_name", "co_qualname", "co_nlocals")
+counts = {"codes": 0, "frozensets": 0}
+def same(a, b, where):
+    if type(a) is not type(b):
+        return f"{where}: {type(a).__name__} where compile() has {type(b).__name__}"
+    if isinstance(a, type(same.__code__)):
+        counts["codes"] += 1
+        for f in FIELDS:
+            if getattr(a, f) != getattr(b, f):
+                return f"{where}.{f} differs"
+        if len(a.co_consts) != len(b.co_consts):
+            return f"{where}.co_consts: {len(a.co_consts)} items, not {len(b.co_consts)}"
+        for i, (x, y) in enumerate(zip(a.co_consts, b.co_consts)):
+            why = same(x, y, f"{where}.co_consts[{i}]")
+            if why:
+                return why
+        return None
+    if isinstance(a, frozenset):
+        counts["frozensets"] += 1
+    if isinstance(a, tuple):
+        if len(a) != len(b):
+            return f"{where}: {len(a)} items, not {len(b)}"
+        for i, (x, y) in enumerate(zip(a, b)):
+            why = same(x, y, f"{where}[{i}]")
+            if why:
+                return why
+        return None
+    if a != b and not (a != a and b != b):          # nan is nan
+        return f"{where}: {a!r} is not {b!r}"
+    return None
+frozen, plain, bad = [], [], []
+for name, mod in sorted(sys.modules.items()):
+    if type(getattr(getattr(mod, "__spec__", None), "loader", None)) is not type(im):
+        continue                                    # built-in, or frozen in libpython
+    if not _pyweld.deep_frozen(name):
+        plain.append(name)
+        continue
+    frozen.append(name)
+    code = im.get_code(name)
+    if sys.getrefcount(code) < 10**8:
+        bad.append(f"{name}: its code object is on the heap, not the static copy")
+        continue
+    src = im.get_source(name)
+    want = compile(src, code.co_filename, "exec", dont_inherit=True)
+    why = same(code, want, name)
+    if why:
+        bad.append(why)
+print("@@" + json.dumps({"frozen": frozen, "plain": plain, "bad": bad, **counts}))
+"""
+
+
+def case_deep_frozen(c):
+    """standard-library modules run the distribution's deep-frozen code, equal to compile()'s"""
+    frozen_dir = os.path.join(c.weld.prefix, "lib", "pyweld-frozen")
+    c.require(os.path.isdir(frozen_dir), f"the distribution has no deep-frozen standard "
+              f"library ({frozen_dir}): was it built by an older pyweld?")
+    p = c.run([c.weld.exe, "-c", DEEP_FROZEN], env=c.run_env, timeout=120)
+    lines = [l for l in p.out.splitlines() if l.startswith("@@")]
+    c.require(p.returncode == 0 and lines, f"the binary exited {p.returncode}:\n"
+              f"{wt.tail(p.err)}")
+    got = json.loads(lines[-1][2:])
+    print(f"  {len(got['frozen'])} deep-frozen modules compared ({got['codes']} code "
+          f"objects, {got['frozensets']} frozenset constants); served unfrozen: "
+          f"{', '.join(got['plain'])}")
+    c.check(not got["bad"], "deep-frozen code that is not what compile() makes of the "
+            f"source:\n  " + "\n  ".join(got["bad"][:20]))
+    c.check(len(got["frozen"]) >= 120, f"only {len(got['frozen'])} of the imported "
+            "standard-library modules are deep-frozen")
+    for name in ("json.decoder", "typing", "email.message", "asyncio.base_events"):
+        c.check(name in got["frozen"], f"{name} is not deep-frozen")
+    c.check("pw_resources" in got["plain"], "the application's own pw_resources should "
+            "be unmarshalled from the blob, not deep-frozen")
+    c.check(got["frozensets"] > 0, "no frozenset constant was compared: the check of "
+            "deepfreeze's tuple-for-frozenset fix did not run")
+
+
 def case_traceback(c):
     """uncaught exceptions in welded modules: exit 1, the stock interpreter's text"""
     programs = {
@@ -815,6 +903,7 @@ CASES = {
     "pkgutil": case_pkgutil,
     "source": case_source,
     "light_imports": case_light_imports,
+    "deep_frozen": case_deep_frozen,
     "traceback": case_traceback,
     "warnings_source": case_warnings_source,
     "paths": case_paths,

@@ -6,7 +6,7 @@ one way and runs it (`COPY -c 'import json, pw_resources; ...'`).  The blob
 is found in the file by its header (the linker merges the section
 .rodata.pyweld_blob into .rodata, so `readelf -S` does not name it; see
 blob_testlib.find_blob) and read with blob_testlib.parse_blob to aim at
-exact fields.  Format version 2 (runtime/blob.h): the header records the
+exact fields.  Format version 3 (runtime/blob.h): the header records the
 CRC-32C of the index and names areas, checked at start-up; each entry the
 CRC-32C of its payloads, checked when the entry is first used.  What a
 damaged copy must do (docs/blob.md, runtime/blob.h):
@@ -27,7 +27,10 @@ damaged copy must do (docs/blob.md, runtime/blob.h):
     resource it reads): the import or the read raises ImportError naming the
     entry, "the binary's copy of NAME is damaged (it fails its checksum);
     rebuild the binary"; uncaught, exit 1 with its traceback; the program
-    never gets past it (nothing on stdout), and no fatal error;
+    never gets past it (nothing on stdout), and no fatal error.  A
+    standard-library module whose code is deep-frozen (the distribution's
+    copy, linked in) is imported without reading its entry: damage there
+    goes unread, and the program runs;
   - a file cut short inside its loaded segments is refused by the kernel
     before main runs (a known limitation: no message can be printed); the
     application must not run.
@@ -50,11 +53,13 @@ Cases:
                     default one has none)
   payload_resource  one byte of a packed resource (pw_resources/data/
                     blob.bin) flipped: reading it raises ImportError
-  payload_source    one byte of json.decoder's source flipped: importing it
+  payload_source    one byte of pw_resources's source flipped: importing it
                     raises ImportError (the checksum covers code and source)
   payload_random    single bits flipped at 12 fixed places spread over the
                     code of modules served from the blob, imported at
-                    start-up (refused then) or by the program (ImportError)
+                    start-up (refused then) or by the program (ImportError);
+                    a deep-frozen module's entry has no code: a bit of its
+                    source is flipped, and the program runs
   truncated         the file cut in the middle of the blob: the kernel
                     refuses it; the application does not run
 
@@ -257,7 +262,7 @@ def case_names_nul(c):
 def case_payload_startup(c):
     """bytes inside the code of the first module start-up takes from the blob, flipped"""
     d = Damage(c)
-    startup, _ = where_served(c, d)
+    startup, _, _ = where_served(c, d)
     if not startup:
         # pydist deep-freezes encodings (docs/distribution.md, "Start-up"):
         # start-up then reads no module from the blob, and the refusal this
@@ -280,13 +285,15 @@ def case_payload_resource(c):
 
 
 def case_payload_source(c):
-    """one byte of json.decoder's source flipped: importing it raises ImportError"""
+    """one byte of pw_resources's source flipped: importing it raises ImportError"""
+    # The application's module: a standard-library module whose code is
+    # deep-frozen does not read its entry when imported (payload_random).
     d = Damage(c)
-    e = d.entry(bt.MODULE, "json.decoder")
-    c.require(e["flags"] & bt.SOURCE and e["blen"] > 0, "json.decoder has no source in the "
+    e = d.entry(bt.MODULE, "pw_resources")
+    c.require(e["flags"] & bt.SOURCE and e["blen"] > 0, "pw_resources has no source in the "
               "blob (was the fixture welded with --no-source?)")
     expect_import_error(c, d.copy("app", [flip(d.blob, e["boff"] + e["blen"] // 2, 0x04)]),
-                        "a byte of json.decoder's source", "json.decoder")
+                        "a byte of pw_resources's source", "pw_resources")
 
 
 # Run by an intact copy: the modules present once the interpreter has started,
@@ -294,25 +301,28 @@ def case_payload_source(c):
 # pyweld's importer, not the frozen or built-in one).
 WHERE = ("import sys; startup = list(sys.modules)\n" + PROGRAM + "\n"
          "import json as _j\n"
-         "print('@@' + _j.dumps({'startup': startup, 'blob': sorted(n for n, m in "
-         "list(sys.modules.items()) if type(getattr(getattr(m, '__spec__', None), "
-         "'loader', None)).__name__ == 'MemoryImporter')}))")
+         "import _pyweld\n"
+         "blob = sorted(n for n, m in list(sys.modules.items()) if type(getattr(getattr("
+         "m, '__spec__', None), 'loader', None)).__name__ == 'MemoryImporter')\n"
+         "print('@@' + _j.dumps({'startup': startup, 'blob': blob, "
+         "'deep': [n for n in blob if _pyweld.deep_frozen(n)]}))")
 
 
 def where_served(c, d):
     """(modules start-up took from the blob, in import order; every module the
-    program's imports took from it), as an intact copy reports them."""
+    program's imports took from it; those of them that ran deep-frozen code),
+    as an intact copy reports them."""
     p = c.run([d.copy("app-intact"), "-c", WHERE], env=c.run_env, cwd=c.dir, timeout=60)
     lines = [l for l in p.out.splitlines() if l.startswith("@@")]
     c.require(p.returncode == 0 and lines, f"the intact copy exited {p.returncode}:\n"
               f"{wt.tail(p.out, 5)}\n{wt.tail(p.err, 12)}")
     where = json.loads(lines[-1][2:])
     blob = set(where["blob"])
-    return [m for m in where["startup"] if m in blob], blob
+    return [m for m in where["startup"] if m in blob], blob, set(where["deep"])
 
 
 def case_payload_random(c):
-    """single bits flipped at fixed places in the code of imported modules"""
+    """single bits flipped at fixed places in the payloads of imported modules"""
     d = Damage(c)
     # Served from the blob, imported at start-up (if any) or by the program.
     # Not codecs, os, io, encodings ...: the distribution runs its
@@ -320,19 +330,34 @@ def case_payload_random(c):
     mods = ["json", "json.decoder", "json.scanner", "json.encoder", "re._parser",
             "re._compiler", "pw_resources", "importlib.resources._common", "pathlib",
             "importlib.resources._adapters", "contextlib", "functools"]
-    startup, blob = where_served(c, d)
+    startup, blob, deep = where_served(c, d)
     startup = set(startup)
+    c.require(set(mods) - deep, "every module of the case's list runs deep-frozen code: "
+              "the list needs a module that is unmarshalled from the blob")
     for mod in mods:
         c.require(mod in blob, f"{mod} is not served from the blob in this program "
                   "(frozen, built-in or not imported): the case's list needs another module")
         c.require((bt.MODULE, mod) in d.by_name, f"{mod} is not in the blob")
     for n, mod in enumerate(mods):
         e = d.by_name[(bt.MODULE, mod)]
-        # a fixed, spread-out place: the n-th twelfth of its code, one bit
-        off = e["aoff"] + (e["alen"] * (2 * n + 1)) // (2 * len(mods))
+        if mod in deep:
+            # Its code is the distribution's deep-frozen copy, linked in: the
+            # entry holds none, and importing it reads nothing of the entry
+            # (its source is read, and checked, only when asked for).
+            c.check(e["flags"] & bt.FROZEN and e["alen"] == 0 and e["blen"] > 0,
+                    f"{mod} runs deep-frozen code, but its entry is not flagged deep-frozen "
+                    f"with a source and no code (flags {e['flags']:#x}, {e['alen']} bytes "
+                    "of code)")
+            start, size, part = e["boff"], e["blen"], "source"
+        else:
+            start, size, part = e["aoff"], e["alen"], "code"
+        # a fixed, spread-out place: the n-th twelfth of the payload, one bit
+        off = start + (size * (2 * n + 1)) // (2 * len(mods))
         path = d.copy(f"app-{n}", [flip(d.blob, off, 1 << (n % 8))])
-        what = f"bit {n % 8} of byte {off - e['aoff']} of {mod}'s code"
-        if mod in startup:
+        what = f"bit {n % 8} of byte {off - start} of {mod}'s {part}"
+        if mod in deep:
+            runs_fine(c, path, what + " (deep-frozen: unread by the import)")
+        elif mod in startup:
             expect_refused(c, path, what, [f"{mod} fails its checksum"])
         else:
             expect_import_error(c, path, what, mod)

@@ -5,7 +5,7 @@
  * A small writer here lays blobs out the way inittab-gen/pack.c does
  * (header, sorted index, names, payloads aligned to 16, in index order; the
  * CRC-32C of every entry's payloads and of the index and names areas, format
- * version 2) and remembers where each field lies, so that a test can damage
+ * version 3) and remembers where each field lies, so that a test can damage
  * exactly one thing.  A test that alters the index or the names to exercise
  * a structural check reseals the index checksum first (reseal()), so that
  * the structural check, not the checksum, is what refuses the blob; a
@@ -44,7 +44,7 @@
  *     change, it is either refused or still sound.  Two header fields are
  *     outside every checksum and tolerated here: the data offset (only a
  *     lower bound) and the entry count, which, lowered, is accepted and
- *     hides the last entries (a known gap of format version 2);
+ *     hides the last entries (a known gap of format versions 2 and 3);
  *   - each refusal carries a clear message: non-empty, NUL-terminated even
  *     in a tiny buffer, lower case, no full stop, naming what is wrong.
  */
@@ -605,10 +605,13 @@ test_bad_header(void **state)
 	refused_resealed("magic's version byte", &t, "magic");
 	RESET();
 	put32(t.p + 8, 1);
-	refused_resealed("version 1 (no checksums)", &t, "version 1", "reads 2");
+	refused_resealed("version 1 (no checksums)", &t, "version 1", "reads 3");
 	RESET();
-	put32(t.p + 8, 3);
-	refused_resealed("version 3", &t, "version 3", "reads 2");
+	put32(t.p + 8, 2);
+	refused_resealed("version 2 (no deep-frozen modules)", &t, "version 2", "reads 3");
+	RESET();
+	put32(t.p + 8, 4);
+	refused_resealed("version 4", &t, "version 4", "reads 3");
 	RESET();
 	put32(t.p + 8, 0);
 	refused_resealed("version 0", &t, "version 0");
@@ -743,7 +746,7 @@ test_bad_kinds_and_flags(void **state)
 		snprintf(needle, sizeof(needle), "unknown kind %u", bad_kinds[k]);
 		refused_resealed(what, &t, "entry 1", needle);
 	}
-	static const uint32_t bad_flags[] = { 0x80, 0x100, 0x8000, 0x10000, 0x80000000u };
+	static const uint32_t bad_flags[] = { 0x100, 0x200, 0x8000, 0x10000, 0x80000000u };
 	for (size_t k = 0; k < sizeof(bad_flags) / sizeof(bad_flags[0]); k++) {
 		memcpy(t.p, orig, t.size);
 		put32(t.p + ent(&t, 1, 8), f1 | bad_flags[k]);
@@ -1356,6 +1359,58 @@ test_namespace_with_payload(void **state)
 	free(t.p);
 }
 
+/* A deep-frozen module has its source and no code; nothing else is deep-frozen. */
+static void
+test_frozen_flag(void **state)
+{
+	struct tblob t;
+	struct rt_blob b;
+	struct rt_blob_entry e;
+	unsigned char *copy;
+
+	static const struct te ok[] = {
+		TE(RT_BLOB_MODULE | RT_BLOB_FROZEN | RT_BLOB_SOURCE, "json", NULL, "x = 1\n"),
+		TE(RT_BLOB_MODULE | RT_BLOB_FROZEN | RT_BLOB_PACKAGE, "pkg", NULL, NULL),
+	};
+	make_blob(&t, ok, 2);
+	accepted(&t, &b, &copy);
+	rt_blob_get(&b, 0, &e);
+	assert_true(e.flags & RT_BLOB_FROZEN);
+	assert_int_equal(e.data_len, 0);
+	assert_int_equal(e.source_len, 6);
+	assert_int_equal(rt_blob_verify(&e), 0);
+	free(copy);
+	free(t.p);
+
+	static const struct te with_code[] = {
+		TE(RT_BLOB_MODULE | RT_BLOB_FROZEN, "json", "CODE:json", NULL),
+	};
+	make_blob(&t, with_code, 1);
+	refused("a deep-frozen module with code", &t, "entry 0", "deep-frozen");
+	free(t.p);
+
+	static const struct te resource[] = {
+		TE(RT_BLOB_RESOURCE | RT_BLOB_FROZEN, "json/x.txt", NULL, NULL),
+	};
+	make_blob(&t, resource, 1);
+	refused("a deep-frozen resource", &t, "entry 0", "deep-frozen");
+	free(t.p);
+
+	static const struct te ns[] = {
+		TE(RT_BLOB_MODULE | RT_BLOB_FROZEN | RT_BLOB_NAMESPACE, "zope", NULL, NULL),
+	};
+	make_blob(&t, ns, 1);
+	refused("a deep-frozen namespace package", &t, "entry 0", "deep-frozen");
+	free(t.p);
+
+	/* the sample's json.encoder (which has code) flagged, resealed */
+	make_blob(&t, sample, NSAMPLE);
+	put32(t.p + ent(&t, 2, 8), sample[2].flags | RT_BLOB_FROZEN);
+	refused_resealed("the sample's json.encoder flagged deep-frozen", &t, "entry 2",
+	                 "deep-frozen");
+	free(t.p);
+}
+
 static void
 test_small_error_buffer(void **state)
 {
@@ -1403,6 +1458,7 @@ main(void)
 		cmocka_unit_test(test_index_checksum),
 		cmocka_unit_test(test_verify_payloads),
 		cmocka_unit_test(test_namespace_with_payload),
+		cmocka_unit_test(test_frozen_flag),
 		cmocka_unit_test(test_small_error_buffer),
 	};
 	return cmocka_run_group_tests_name("blob", tests, NULL, NULL);

@@ -422,9 +422,8 @@ def notes(res):
                   fin / M, 100 * fin / p),
               ("- `--fast-exit` (opt-in) measured %.0f M, %.2f of stock." % (pfx / M, pfx / s))
               if pfx else "- `--fast-exit` was not measured in this run.",
-              "- What would close the gap to 0.55, estimated from these counts: %s"
-              "deep-freezing the packed modules at weld time as CPython deep-freezes its "
-              "start-up modules, so no unmarshalling (− %.0f M: %.2f); ending without the full "
+              "- What would close the gap to 0.55, estimated from these counts: %s%s"
+              "ending without the full "
               "finalisation (− %.0f M: %.2f). That is about %.2f; the rest is module bodies and "
               "class creation, which only a snapshot of the imported heap or lazy imports would "
               "remove. The 0.55 goal is not reachable by the import path alone against a PGO + "
@@ -433,8 +432,15 @@ def notes(res):
               "pyenv-built python)." % (
                   ("%s for the embedded CPython (× %.2f: %.2f of stock); " % (
                       missing, flags, p * flags / s)) if missing else "",
-                  mar / M, (p - mar) * fl / s, fin / M, (p - mar - fin) * fl / s,
-                  (p - mar - fin) * fl / s), ""]
+                  # Under 2%: the distribution deep-froze the packed standard
+                  # library, and what is left is the application's own modules.
+                  ("deep-freezing is done (the distribution deep-freezes the standard "
+                   "library and the weld links it: unmarshalling is down to %.0f M); "
+                   % (mar / M)) if mar < 0.02 * p else
+                  ("deep-freezing the packed modules as CPython deep-freezes its start-up "
+                   "modules, so no unmarshalling (− %.0f M: %.2f); "
+                   % (mar / M, (p - mar) * fl / s)),
+                  fin / M, (p - mar - fin) * fl / s, (p - mar - fin) * fl / s), ""]
     rl = relink_results()
     if rl:
         def steps(r, mode):

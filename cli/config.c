@@ -24,6 +24,7 @@
  *   exclude-module = ^email(\.|$)  ; pcre2, repeatable
  *   exclude-resource = \.png$      ; pcre2, repeatable
  *   source = true                  ; false: drop .py sources
+ *   deep-freeze = true             ; false: unmarshal the standard library
  *
  * Code to run lives in a file (script = ...), not in the INI: indentation
  * and ';' do not survive INI syntax.
@@ -134,6 +135,10 @@ handler(void *user, const char *section, const char *name, const char *value)
 			bool src = true;
 			ok = parse_bool(value, &src);
 			c->no_source = !src;
+		} else if (!strcmp(name, "deep-freeze")) {
+			bool freeze = true;
+			ok = parse_bool(value, &freeze);
+			c->no_deep_freeze = !freeze;
 		} else {
 			ok = false;
 		}
@@ -238,6 +243,9 @@ pyweld_config_write(const char *path, const struct pyweld_config *c)
 	strbuf_adds(&sb, "# true: a position-independent executable (loaded at a random address;\n"
 	                 "# starts slower: every pointer in its data relocated at each start)\n");
 	strbuf_addf(&sb, "pie = %s\n", c->pie ? "true" : "false");
+	strbuf_adds(&sb, "# false: unmarshal the standard library at each import instead of linking\n"
+	                 "# the code the distribution deep-froze (smaller binary, slower imports)\n");
+	strbuf_addf(&sb, "deep-freeze = %s\n", c->no_deep_freeze ? "false" : "true");
 	strbuf_adds(&sb, "# where builds happen, kept between them: a rebuild after editing the\n"
 	                 "# script reuses the packages installed there (see docs/weld.md)\n");
 	if (c->work_dir)

@@ -18,6 +18,7 @@ struct pyweld_config {
 	struct strvec with, without;    /* [build] with-module / without-module */
 	struct strvec exclude_modules, exclude_resources; /* [build] exclude-module/-resource */
 	bool static_link, stdlib_tests, debug, no_source, fast_exit, pie;
+	bool no_deep_freeze;            /* [build] deep-freeze = false */
 	char *work_dir;                 /* [build] work-dir (a path) */
 };
 

@@ -46,6 +46,7 @@ pyweld_weld_test(weld_static_lto weld_static.py 600 lto)
 pyweld_weld_test(weld_static_lib_by_path weld_static.py 600 lib_by_path)
 pyweld_weld_test(weld_static_quirk_backtrace weld_static.py 600 quirk_backtrace)
 pyweld_weld_test(weld_static_pie weld_static.py 600 pie)
+pyweld_weld_test(weld_static_deep_freeze weld_static.py 600 deep_freeze)
 
 # The pre-flight scan: code that cannot work from memory is named by line.
 pyweld_weld_test(weld_preflight_warnings weld_preflight.py 600 warnings)

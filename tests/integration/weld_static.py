@@ -45,6 +45,12 @@ Cases:
                standard library's C code with the same answers; --pie with
                --static or --library is refused; pyweld.ini's pie = true is
                --pie.
+  deep_freeze  by default the standard library's code is the distribution's
+               deep-frozen copy (500 or more modules, the summary says how
+               many; _pyweld.deep_frozen says yes for json.decoder and
+               email.message); --no-deep-freeze unmarshals it instead (none
+               deep-frozen, 10 MiB or more smaller); both answer the same;
+               pyweld.ini's deep-freeze = false is --no-deep-freeze.
 
     weld_static.py --pyweld build/bin/pyweld [--keep] [CASE...]
 """
@@ -53,6 +59,7 @@ import grp
 import json
 import os
 import pwd
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -531,6 +538,49 @@ def case_pie(c):
         c.check(not os.path.exists(out), f"--pie {other}: an APP was written")
 
 
+def case_deep_freeze(c):
+    """the standard library deep-frozen by default; --no-deep-freeze unmarshals it, smaller"""
+    os.mkdir(c.path("out"))
+    probe = ("import json, _pyweld, email.message\n"
+             "print(json.dumps({'json': _pyweld.deep_frozen('json.decoder'), "
+             "'email': _pyweld.deep_frozen('email.message'), "
+             "'loads': json.loads('[1, {\"a\": null}]')}))\n")
+    facts, sizes = {}, {}
+    for name, flags in (("frozen", []), ("unfrozen", ["--no-deep-freeze"])):
+        app = c.path("out", name)
+        p = c.build_ok(*flags, "--python-code", probe, "-o", app)
+        m = re.search(r"(\d+) Python modules packed, (\d+) of them deep-frozen", p.out)
+        c.require(m, f"{name}: the summary does not say how many modules are deep-frozen:\n"
+                  f"{wt.tail(p.out)}")
+        r = c.run([app], env=c.run_env, timeout=120)
+        c.require(r.returncode == 0, f"the {name} binary exited {r.returncode}:\n"
+                  f"{wt.tail(r.err)}")
+        facts[name] = json.loads(r.out.strip().splitlines()[-1])
+        sizes[name] = os.path.getsize(app)
+        frozen = int(m.group(2))
+        print(f"     {name}: {m.group(1)} modules packed, {frozen} deep-frozen, "
+              f"{sizes[name] / 2**20:.1f} MiB")
+        if flags:
+            c.check(frozen == 0, f"--no-deep-freeze: {frozen} modules deep-frozen")
+        else:
+            c.check(frozen >= 500, f"default: only {frozen} modules deep-frozen")
+    c.check(facts["frozen"] == {"json": True, "email": True, "loads": [1, {"a": None}]},
+            f"default: {facts['frozen']}")
+    c.check(facts["unfrozen"] == {"json": False, "email": False, "loads": [1, {"a": None}]},
+            f"--no-deep-freeze: {facts['unfrozen']}")
+    c.check(sizes["unfrozen"] < sizes["frozen"] - 10 * 2**20, f"--no-deep-freeze is not "
+            f"smaller by 10 MiB: {sizes}")
+    # pyweld.ini's "deep-freeze = false" is --no-deep-freeze.
+    proj = c.path("proj")
+    wt.write(os.path.join(proj, "main.py"), "import _pyweld\nprint(_pyweld.deep_frozen('json'))\n")
+    wt.write(os.path.join(proj, "pyweld.ini"),
+             "[app]\noutput = app\nscript = main.py\n[build]\ndeep-freeze = false\n")
+    c.build_ok("--config", os.path.join(proj, "pyweld.ini"))
+    r = c.run([os.path.join(proj, "app")], env=c.run_env, timeout=60)
+    c.check(r.returncode == 0 and r.out == "False\n",
+            f"deep-freeze = false in pyweld.ini: exit {r.returncode}, {r.out!r}")
+
+
 CASES = {
     "static": case_static,
     "static_nss": case_static_nss,
@@ -540,6 +590,7 @@ CASES = {
     "lib_by_path": case_lib_by_path,
     "quirk_backtrace": case_quirk_backtrace,
     "pie": case_pie,
+    "deep_freeze": case_deep_freeze,
 }
 
 if __name__ == "__main__":

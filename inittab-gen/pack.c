@@ -737,6 +737,21 @@ out:
 	return rc;
 }
 
+/* Writes a generated file and frees its text; -1 with a message in err. */
+static int
+write_generated(const char *path, struct strbuf *sb, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	if (sb->failed || util_write_atomic(path, sb->s ? sb->s : "", sb->len, 0644, false) < 0) {
+		snprintf(err, errlen, "cannot write '%s': %s", path,
+		         sb->failed ? "out of memory" : strerror(errno));
+		rc = -1;
+	}
+	strbuf_free(sb);
+	return rc;
+}
+
 int
 itg_write_frozen_table(const char *path, const struct itg_pack_stats *st, char *err,
                        size_t errlen)
@@ -753,13 +768,7 @@ itg_write_frozen_table(const char *path, const struct itg_pack_stats *st, char *
 	for (size_t i = 0; i < st->frozen_names.n; i++)
 		strbuf_addf(&sb, "\t{ \"%s\", %s },\n", st->frozen_names.v[i], st->frozen_syms.v[i]);
 	strbuf_adds(&sb, "\t{ NULL, NULL },\n};\n");
-	if (sb.failed || util_write_atomic(path, sb.s, sb.len, 0644, false) < 0) {
-		snprintf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
-		strbuf_free(&sb);
-		return -1;
-	}
-	strbuf_free(&sb);
-	return 0;
+	return write_generated(path, &sb, err, errlen);
 }
 
 /* Little-endian writers. */
@@ -991,11 +1000,5 @@ itg_write_blob_asm(const char *asm_path, const char *blob_path, char *err, size_
 	                 "\t.byte 0\n"
 	                 "\t.size pyweld_blob, . - pyweld_blob\n"
 	                 "\t.section .note.GNU-stack,\"\",@progbits\n");
-	if (sb.failed || util_write_atomic(asm_path, sb.s, sb.len, 0644, false) < 0) {
-		snprintf(err, errlen, "cannot write '%s': %s", asm_path, strerror(errno));
-		strbuf_free(&sb);
-		return -1;
-	}
-	strbuf_free(&sb);
-	return 0;
+	return write_generated(asm_path, &sb, err, errlen);
 }

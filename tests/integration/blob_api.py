@@ -34,6 +34,14 @@ python over the package as pip installed it (work/venv).  Cases:
   light_imports         import traceback, logging, warnings, linecache: the
                         modules python -I -S loads for them, plus pyweld's
                         own three (linecache's source patch costs no imports)
+  deep_frozen           the imported standard-library modules whose code the
+                        weld linked deep-frozen (120 or more; json.decoder,
+                        typing ...), and libpython's own deep-frozen ones (os,
+                        codecs, io, encodings): every field of every code
+                        object equal to what compile() makes of the blob's
+                        source, frozenset constants included; the code is the
+                        static copy; the application's module is not
+                        deep-frozen
   traceback             an uncaught exception in a welded module, a
                         subpackage and the standard library: exit 1 and the
                         same text as the stock interpreter's (paths aside);
@@ -592,12 +600,26 @@ for name, mod in sorted(sys.modules.items()):
     why = same(code, want, name)
     if why:
         bad.append(why)
-print("@@" + json.dumps({"frozen": frozen, "plain": plain, "bad": bad, **counts}))
+# libpython's own deep-frozen modules (os, codecs, io ...), which the same
+# lazy printer wrote when the distribution was built.
+import _imp
+libpython = []
+for name in sorted(sys.modules):
+    src = _pyweld.read(_pyweld.MODULE, name) if _imp.is_frozen(name) else None
+    if src is None:
+        continue
+    libpython.append(name)
+    code = _imp.get_frozen_object(name)
+    why = same(code, compile(src, code.co_filename, "exec", dont_inherit=True), name)
+    if why:
+        bad.append(why)
+print("@@" + json.dumps({"frozen": frozen, "plain": plain, "libpython": libpython,
+                         "bad": bad, **counts}))
 """
 
 
 def case_deep_frozen(c):
-    """standard-library modules run the distribution's deep-frozen code, equal to compile()'s"""
+    """standard-library modules run deep-frozen code (the weld's and libpython's), equal to compile()'s"""
     frozen_dir = os.path.join(c.weld.prefix, "lib", "pyweld-frozen")
     c.require(os.path.isdir(frozen_dir), f"the distribution has no deep-frozen standard "
               f"library ({frozen_dir}): was it built by an older pyweld?")
@@ -606,15 +628,18 @@ def case_deep_frozen(c):
     c.require(p.returncode == 0 and lines, f"the binary exited {p.returncode}:\n"
               f"{wt.tail(p.err)}")
     got = json.loads(lines[-1][2:])
-    print(f"  {len(got['frozen'])} deep-frozen modules compared ({got['codes']} code "
-          f"objects, {got['frozensets']} frozenset constants); served unfrozen: "
-          f"{', '.join(got['plain'])}")
+    print(f"  {len(got['frozen'])} deep-frozen modules and {len(got['libpython'])} of "
+          f"libpython's compared ({got['codes']} code objects, {got['frozensets']} "
+          f"frozenset constants); served unfrozen: {', '.join(got['plain'])}")
     c.check(not got["bad"], "deep-frozen code that is not what compile() makes of the "
             f"source:\n  " + "\n  ".join(got["bad"][:20]))
     c.check(len(got["frozen"]) >= 120, f"only {len(got['frozen'])} of the imported "
             "standard-library modules are deep-frozen")
     for name in ("json.decoder", "typing", "email.message", "asyncio.base_events"):
         c.check(name in got["frozen"], f"{name} is not deep-frozen")
+    for name in ("os", "codecs", "io", "encodings"):
+        c.check(name in got["libpython"], f"{name}: libpython's deep-frozen copy was not "
+                "compared")
     c.check("pw_resources" in got["plain"], "the application's own pw_resources should "
             "be unmarshalled from the blob, not deep-frozen")
     c.check(got["frozensets"] > 0, "no frozenset constant was compared: the check of "

@@ -10,9 +10,10 @@
  *     (CPython 3.11's BuiltinImporter does not find "pkg.mod" built-ins);
  *   - as the loader: exec_module() runs the module's code, unmarshalled
  *     straight from the blob or, for the standard library, the copy the
- *     distribution deep-froze into C data (rt_frozen_code); get_code, get_source, is_package,
- *     get_filename and get_data (for paths under the binary) work as
- *     zipimport's do, so linecache, inspect and pkgutil.get_data work;
+ *     distribution deep-froze into C data (rt_frozen_code); get_code,
+ *     get_source, is_package, get_filename and get_data (for paths under
+ *     the binary) work as zipimport's do, so linecache, inspect and
+ *     pkgutil.get_data work;
  *   - get_resource_reader() and find_distributions() hand over to the
  *     Python helper _pyweld_resources (importlib.resources and
  *     importlib.metadata need Python classes), which reads through the

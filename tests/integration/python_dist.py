@@ -547,10 +547,12 @@ def case_debian(d):
                   "reversed ensurepip-disabled.diff",
                   "Modules/pyexpat.c: Py_BUILD_CORE_MODULE guard",
                   "installed Lib/test/", "generated lib2to3's grammar pickles",
-                  # docs/distribution.md, "Start-up" and the recipe's LTO step
+                  # docs/distribution.md, "Start-up" and the recipe's LTO and
+                  # deep-freeze steps
                   "Tools/scripts/freeze_modules.py: encodings",
                   "Makefile.pre.in: deep-frozen modules made ready",
-                  "optimised libpython3.11.a's")
+                  "optimised libpython3.11.a's",
+                  "deep-froze ")
     for a in s.get("pyweld_adjustments", []):
         d.check(a.startswith(documented), f"undocumented adjustment to Debian's tree: '{a}'")
     print(f"  Debian {v}, {s.get('debian_patches')} patches, "

@@ -1155,16 +1155,43 @@ write_embedded(struct build *b, const struct embedded_file *files, const char *d
 	}
 }
 
+#define VERSION_DEFINE "-DPYWELD_VERSION=\"" PYWELD_VERSION "\""
+
+static const char *
+static_define(const struct build *b)
+{
+	return b->static_link ? "-DPYWELD_STATIC=1" : "-DPYWELD_STATIC=0";
+}
+
+/*
+ * Compiles a C file of the runtime's directory (work/rt: the runtime's own
+ * units, the generated inittab.c and frozen.c, or the application's
+ * main.c) against the distribution's headers; gcc's exit status.
+ */
+static int
+compile_rt_unit(struct build *b, const char *src, const char *obj)
+{
+	char *inc = xasprintf("-I%s/include/python3.11", b->prefix);
+	char *incrt = xasprintf("-I%s/rt", b->work);
+	int rc = run(b, (char *const[]){ (char *)(uintptr_t)"gcc", (char *)(uintptr_t)"-c",
+	                                 (char *)(uintptr_t)"-O2", (char *)(uintptr_t)"-fPIC",
+	                                 (char *)(uintptr_t)"-Wall",
+	                                 (char *)(uintptr_t)"-Werror=implicit-function-declaration",
+	                                 (char *)(uintptr_t)static_define(b),
+	                                 (char *)(uintptr_t)VERSION_DEFINE, inc, incrt,
+	                                 (char *)(uintptr_t)src, (char *)(uintptr_t)"-o",
+	                                 (char *)(uintptr_t)obj, NULL }, NULL, NULL);
+	free(inc);
+	free(incrt);
+	return rc;
+}
+
 static void
 generate_and_compile(struct build *b, struct strvec *objs)
 {
 	char *rt = util_path_join(b->work, "rt"), err[1024];
 	char *inittab = util_path_join(rt, "inittab.c");
-	char *inc = xasprintf("-I%s/include/python3.11", b->prefix);
-	char *incrt = xasprintf("-I%s", rt);
 	static const char *const units[] = { "main", "lib", "importer", "blob", "inittab", NULL };
-	char *staticdef = xstrdup(b->static_link ? "-DPYWELD_STATIC=1" : "-DPYWELD_STATIC=0");
-	char *versiondef = xstrdup("-DPYWELD_VERSION=\"" PYWELD_VERSION "\"");
 	enum itg_entry entry = b->module ? ITG_ENTRY_MODULE :
 	                       (b->code || b->script) ? ITG_ENTRY_CODE : ITG_ENTRY_NONE;
 	size_t hits = 0;
@@ -1195,8 +1222,8 @@ generate_and_compile(struct build *b, struct strvec *objs)
 			struct itg_key k;
 			itg_key_init(&k, "compile");
 			itg_key_add_tool(&k, "gcc");
-			itg_key_add(&k, "flags", staticdef);
-			itg_key_add(&k, "flags", versiondef);
+			itg_key_add(&k, "flags", static_define(b));
+			itg_key_add(&k, "flags", VERSION_DEFINE);
 			itg_key_add(&k, "distribution", b->prefix);
 			itg_key_add_file(&k, "source", src);
 			keyed = itg_key_hex(&k, key);
@@ -1208,12 +1235,7 @@ generate_and_compile(struct build *b, struct strvec *objs)
 				continue;
 			}
 		}
-		int rc = run(b, (char *const[]){ (char *)(uintptr_t)"gcc", (char *)(uintptr_t)"-c",
-		                                 (char *)(uintptr_t)"-O2", (char *)(uintptr_t)"-fPIC",
-		                                 (char *)(uintptr_t)"-Wall",
-		                                 (char *)(uintptr_t)"-Werror=implicit-function-declaration",
-		                                 staticdef, versiondef, inc, incrt, src,
-		                                 (char *)(uintptr_t)"-o", obj, NULL }, NULL, NULL);
+		int rc = compile_rt_unit(b, src, obj);
 		if (rc == 0 && keyed)
 			itg_cache_store(b->cache_root, key, obj);
 		if (rc != 0 && !strcmp(units[i], "main") && b->main_c)
@@ -1228,10 +1250,6 @@ generate_and_compile(struct build *b, struct strvec *objs)
 		step_note(b, "%zu compiled unit%s from the cache", hits, hits == 1 ? "" : "s");
 	free(rt);
 	free(inittab);
-	free(inc);
-	free(incrt);
-	free(staticdef);
-	free(versiondef);
 }
 
 /*
@@ -1348,11 +1366,7 @@ pack(struct build *b, struct strvec *objs)
 	 * the deep-frozen modules' own objects. */
 	if (itg_write_frozen_table(frozen_c, &st, err, sizeof(err)) < 0)
 		die(b, "%s", err);
-	char *inc = xasprintf("-I%s/include/python3.11", b->prefix);
-	char *incrt = xasprintf("-I%s/rt", b->work);
-	rc = run(b, (char *const[]){ (char *)(uintptr_t)"gcc", (char *)(uintptr_t)"-c",
-	                             (char *)(uintptr_t)"-O2", (char *)(uintptr_t)"-fPIC", inc, incrt,
-	                             frozen_c, (char *)(uintptr_t)"-o", frozen_o, NULL }, NULL, NULL);
+	rc = compile_rt_unit(b, frozen_c, frozen_o);
 	if (rc != 0)
 		die(b, "cannot compile the deep-frozen modules' table '%s' (status %d)", frozen_c, rc);
 	strvec_push(objs, frozen_o);
@@ -1361,8 +1375,6 @@ pack(struct build *b, struct strvec *objs)
 	strvec_free(&st.frozen_names);
 	strvec_free(&st.frozen_syms);
 	strvec_free(&st.frozen_objs);
-	free(inc);
-	free(incrt);
 	free(frozen);
 	free(manifest);
 	free(frozen_c);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "blob.h"
+#include "linkdb.h"
 
 struct item {
 	unsigned kind;
@@ -692,7 +693,7 @@ match_frozen(struct packer *p)
 			*name++ = '\0';
 			*sym++ = '\0';
 		}
-		if (!sym || strlen(line) != 64 || !plain_name(line, false) ||
+		if (!sym || !linkdb_is_hash(line) ||
 		    !plain_name(name, true) || !plain_name(sym, false)) {
 			rc = pfail(p, "the distribution's '%s' is damaged at line %zu (rebuild it "
 			           "with pyweld python build --force)", manifest, lineno);

@@ -359,23 +359,18 @@ importer_create_module(Importer *self, PyObject *spec)
 	return mod;
 }
 
+static int
+cmp_frozen_name(const void *key, const void *entry)
+{
+	return strcmp(key, ((const struct rt_frozen_code *)entry)->name);
+}
+
 /* The deep-frozen code of a module, or NULL. */
 static const struct rt_frozen_code *
 frozen_code(const char *name)
 {
-	size_t lo = 0, hi = nfrozen;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(name, rt_frozen_code[mid].name);
-		if (c == 0)
-			return &rt_frozen_code[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return NULL;
+	return nfrozen ? bsearch(name, rt_frozen_code, nfrozen, sizeof(rt_frozen_code[0]),
+	                         cmp_frozen_name) : NULL;
 }
 
 /*
@@ -950,17 +945,16 @@ mod_read(PyObject *mod, PyObject *args)
 static PyObject *
 mod_deep_frozen(PyObject *mod, PyObject *arg)
 {
-	const char *name = PyUnicode_AsUTF8(arg);
-
-	if (!name)
-		return NULL;
-	int64_t i = find(RT_BLOB_MODULE, name, (Py_ssize_t)strlen(name));
 	struct rt_blob_entry e;
 
-	if (i < 0)
+	if (!PyUnicode_Check(arg)) {
+		PyErr_Format(PyExc_TypeError, "deep_frozen() wants a str, not %.100s",
+		             Py_TYPE(arg)->tp_name);
+		return NULL;
+	}
+	if (find_module(arg, &e) < 0)
 		Py_RETURN_FALSE;
-	rt_blob_get(&blob, (uint32_t)i, &e);
-	return PyBool_FromLong((e.flags & RT_BLOB_FROZEN) && frozen_code(name) != NULL);
+	return PyBool_FromLong((e.flags & RT_BLOB_FROZEN) && frozen_code(e.name) != NULL);
 }
 
 /* names(kind, prefix) -> list of (name, flags) whose name starts with prefix */

@@ -1372,6 +1372,8 @@ pack(struct build *b, struct strvec *objs)
 	strvec_push(objs, frozen_o);
 	for (size_t i = 0; i < st.frozen_objs.n; i++)
 		strvec_push(objs, st.frozen_objs.v[i]);
+	if (st.frozen_strings)
+		strvec_push_owned(objs, st.frozen_strings);
 	strvec_free(&st.frozen_names);
 	strvec_free(&st.frozen_syms);
 	strvec_free(&st.frozen_objs);

@@ -198,6 +198,14 @@ struct itg_pack_options {
 	const char *frozen;
 };
 
+/*
+ * The modules a blob leaves out unless asked for (pcre2 over dotted names,
+ * NULL-terminated; also valid Python re, for pydist/freeze_stdlib.py):
+ * idlelib, tkinter and the like, and test suites (kept with --tests).
+ */
+extern const char *const itg_default_module_ex[];
+extern const char *const itg_test_module_ex[];
+
 struct itg_pack_stats {
 	size_t modules, namespaces, resources, metadata, dists, excluded, duplicates;
 	size_t bytes;
@@ -207,6 +215,9 @@ struct itg_pack_stats {
 	 * source compiled the same way), sorted by name: their getters and
 	 * objects (frozen_objs[i] is frozen_syms[i]'s). */
 	struct strvec frozen_names, frozen_syms, frozen_objs;
+	/* The strings those objects share (lib/pyweld-frozen/strings.o), when
+	 * any matched and the distribution has it, else NULL. */
+	char *frozen_strings;
 };
 
 /* Writes the blob of modules, resources and metadata to out. */

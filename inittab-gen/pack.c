@@ -58,11 +58,11 @@ struct packer {
 	size_t errlen;
 };
 
-/* Left out unless asked for. */
-static const char *const default_module_ex[] = {
+/* Left out unless asked for (the module lists are itg.h's). */
+const char *const itg_default_module_ex[] = {
 	"^(idlelib|tkinter|turtledemo|turtle|__phello__)(\\.|$)", NULL,
 };
-static const char *const test_module_ex[] = {
+const char *const itg_test_module_ex[] = {
 	"(^|\\.)tests?(\\.|$)", NULL,
 };
 static const char *const default_resource_ex[] = {
@@ -731,6 +731,14 @@ match_frozen(struct packer *p)
 		strvec_push(&p->st->frozen_syms, r->sym);
 		strvec_push_owned(&p->st->frozen_objs, obj);
 	}
+	if (p->st->frozen_objs.n) {
+		/* Distributions made before strings were shared have none. */
+		char *strings = util_path_join(p->o->frozen, "strings.o");
+		if (util_is_file(strings))
+			p->st->frozen_strings = strings;
+		else
+			free(strings);
+	}
 out:
 	free(rows);
 	free(text);
@@ -911,7 +919,7 @@ itg_pack(const struct itg_pack_options *o, const char *out, struct itg_pack_stat
 	p.md = pcre2_match_data_create(4, NULL);
 	{
 		struct strvec mods = { 0 }, res = { 0 };
-		for (const char *const *q = default_module_ex; *q; q++)
+		for (const char *const *q = itg_default_module_ex; *q; q++)
 			strvec_push(&mods, *q);
 		for (const char *const *q = default_resource_ex; *q; q++)
 			strvec_push(&res, *q);
@@ -921,7 +929,7 @@ itg_pack(const struct itg_pack_options *o, const char *out, struct itg_pack_stat
 		                                    o->nexclude_resources, o->exclude_resources,
 		                                    &p.res_ex, &p.nres_ex);
 		if (r2 == 0 && !o->tests &&
-		    (compile_list(&p, test_module_ex, 0, NULL, &p.test_mod_ex, &p.ntest_mod_ex) < 0 ||
+		    (compile_list(&p, itg_test_module_ex, 0, NULL, &p.test_mod_ex, &p.ntest_mod_ex) < 0 ||
 		     compile_list(&p, test_resource_ex, 0, NULL, &p.test_res_ex, &p.ntest_res_ex) < 0))
 			r2 = -1;
 		strvec_free(&mods);

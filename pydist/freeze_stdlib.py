@@ -1,6 +1,6 @@
 """freeze_stdlib.py: the standard library deep-frozen, for welded binaries.
 
-    python3.11 -I freeze_stdlib.py TOOLS STDLIB OUT
+    python3.11 -I freeze_stdlib.py TOOLS STDLIB OUT [--exclude PATTERN]...
 
 A welded binary imports the standard library from its blob, and
 unmarshalling the code is the largest single cost of an import after
@@ -22,9 +22,10 @@ STDLIB and the source.  pyweld build uses the deep-frozen code for a packed
 module only when the keys are equal, so code frozen here is always the
 code the blob holds.  Run by the distribution's own interpreter.
 
-Left out: what pyweld build leaves out of a blob by default (test suites,
-idlelib, tkinter, turtledemo, turtle, __phello__), modules CPython already
-deep-freezes, and files that are not Python 3.11.
+Left out: modules whose dotted name matches a PATTERN (pydist passes what
+pyweld build leaves out of a blob by default: test suites, idlelib,
+tkinter and the like), modules CPython already deep-freezes, and files
+that are not Python 3.11.
 """
 import hashlib
 import importlib.util
@@ -33,12 +34,10 @@ import os
 import re
 import sys
 
-EXCLUDED = re.compile(r"^(idlelib|tkinter|turtledemo|turtle|__phello__)(\.|$)"
-                      r"|(^|\.)tests?(\.|$)")
 SKIPPED_DIRS = {"site-packages", "__pycache__"}
 
 
-def modules(stdlib):
+def modules(stdlib, excluded):
     """(module, relative path, absolute path) of every module to freeze."""
     found = []
     for dirpath, dirnames, filenames in os.walk(stdlib):
@@ -54,7 +53,7 @@ def modules(stdlib):
             if parts[-1] == "__init__":
                 parts.pop()
             name = ".".join(parts)
-            if EXCLUDED.search(name):
+            if any(pattern.search(name) for pattern in excluded):
                 continue
             found.append((name, rel, os.path.join(dirpath, f)))
     return found
@@ -77,13 +76,65 @@ def symbol(name, taken):
     return sym
 
 
+class SharedStrings:
+    """The string constants of every module, each defined once, in strings.c.
+
+    deepfreeze.py gives each module file its own static copy of each string
+    it uses, and a welded binary interned every copy: 160,000 dict lookups
+    at imports of the standard library, most for a value another module had
+    interned already.  A shared object is interned by the first module made
+    ready; the next finds it interned and goes on.  Module files declare
+    what they use as extern, with the very struct type of the definition.
+    """
+
+    def __init__(self, printer_class):
+        self.printer_class = printer_class
+        self.known = {}             # value -> (declaration, C name, reference)
+        self.definitions = []
+
+    def get(self, s):
+        if s not in self.known:
+            cname = f"_pyweld_str_{len(self.known)}"
+            printer = self.printer_class(io.StringIO())
+            start = printer.file.tell()
+            # deepfreeze.py names an identifier-like value const_str_<value>.
+            ref = printer.generate_unicode(cname, s)
+            own = ref.lstrip("& ").split(".")[0]
+            lines = printer.file.getvalue()[start:].splitlines()
+            # "static", the struct type, "<own> = {", the initialiser, "};"
+            assert lines[0].strip() == "static", lines[:2]
+            at = next(i for i, l in enumerate(lines) if l.startswith(own + " ="))
+            struct = " ".join(l.strip() for l in lines[1:at])
+            self.definitions.append("\n".join(
+                [f"__attribute__((visibility(\"hidden\"))) {struct}",
+                 cname + lines[at][len(own):], *lines[at + 1:]]))
+            self.known[s] = (f"extern {struct} {cname};", cname,
+                             ref.replace(own, cname, 1))
+        return self.known[s]
+
+    def write(self, path):
+        with open(path + ".tmp", "w", encoding="utf-8") as f:
+            f.write("/* The deep-frozen standard library's strings "
+                    "(pydist/freeze_stdlib.py). */\n"
+                    '#include "Python.h"\n\n')
+            for d in self.definitions:
+                f.write(d + "\n")
+        os.replace(path + ".tmp", path)
+
+
 def main():
-    if len(sys.argv) != 4:
-        sys.exit("usage: freeze_stdlib.py TOOLS STDLIB OUT")
-    tools, stdlib, out = sys.argv[1:]
+    args = sys.argv[1:]
+    if len(args) < 3 or len(args) % 2 == 0 or any(a != "--exclude" for a in args[3::2]):
+        sys.exit("usage: freeze_stdlib.py TOOLS STDLIB OUT [--exclude PATTERN]...")
+    tools, stdlib, out = args[:3]
+    excluded = [re.compile(pattern) for pattern in args[4::2]]
     sys.path.insert(0, tools)
     import _imp
     import pyweld_deepfreeze
+
+    deepfreeze = pyweld_deepfreeze.deepfreeze
+    # deepfreeze.py's own printer, which the lazy one extends, writes them.
+    shared = SharedStrings(pyweld_deepfreeze.LazyPrinter.__base__)
 
     class Printer(pyweld_deepfreeze.LazyPrinter):
         def __init__(self, file, sym):
@@ -93,10 +144,19 @@ def main():
         def getter(self, module):
             return self.sym
 
+        def generate_unicode(self, name, s):
+            if s in deepfreeze.strings or s in deepfreeze.identifiers:
+                return super().generate_unicode(name, s)     # libpython's own
+            decl, cname, ref = shared.get(s)
+            self.write(decl)
+            # Idempotent: every module using the string resets it at exit.
+            self.deallocs.append(f"_PyStaticUnicode_Dealloc((PyObject *)&{cname});")
+            return ref
+
     cdir = os.path.join(out, "c")
     os.makedirs(cdir, exist_ok=True)
     taken, rows, skipped = set(), [], []
-    for name, rel, path in modules(stdlib):
+    for name, rel, path in modules(stdlib, excluded):
         if _imp.is_frozen(name):
             continue                # deep-frozen in libpython already
         with open(path, "rb") as f:
@@ -115,18 +175,20 @@ def main():
         os.replace(c + ".tmp", c)
         rows.append((key(rel, source), name, sym))
 
+    shared.write(os.path.join(cdir, "strings.c"))
     rows.sort(key=lambda row: row[1])
     with open(os.path.join(out, "manifest.tsv"), "w", encoding="utf-8") as f:
         for row in rows:
             f.write("\t".join(row) + "\n")
-    objs = " ".join(f"o/{sym}.o" for _, _, sym in rows)
+    objs = " ".join(["o/strings.o"] + [f"o/{sym}.o" for _, _, sym in rows])
     with open(os.path.join(out, "Makefile"), "w", encoding="utf-8") as f:
         f.write("# Written by freeze_stdlib.py: make CC=... CFLAGS=... objects\n"
                 f"objects: {objs}\n"
                 "o/%.o: c/%.c\n"
                 "\t@mkdir -p o\n"
                 "\t$(CC) $(CFLAGS) -c $< -o $@\n")
-    print(f"freeze_stdlib: {len(rows)} modules deep-frozen"
+    print(f"freeze_stdlib: {len(rows)} modules deep-frozen, "
+          f"{len(shared.known)} strings shared"
           + (f", {len(skipped)} not Python 3.11 left out" if skipped else ""))
 
 

@@ -8,9 +8,10 @@
  *   2. unpack: dpkg-source -x (Debian's security patches applied), tar, or a
  *      copy of the tree; then three adjustments to Debian's tree (its
  *      install-layout and ensurepip policy for the system python), a
- *      build guard for Modules/pyexpat.c (CVE-2026-4224's patch needs it)
- *      and two for start-up (encodings deep-frozen, deep-frozen modules
- *      made ready when first imported);
+ *      build guard for Modules/pyexpat.c (CVE-2026-4224's patch needs it),
+ *      two for start-up (encodings deep-frozen, deep-frozen modules made
+ *      ready when first imported), one for class creation
+ *      (typeobject_slots.inc) and one for precompiled regexes;
  *   3. configure --disable-shared --with-readline=editline CFLAGS=-fPIC
  *      --enable-optimizations --with-lto, with the shim directory first on
  *      PATH so that gcc and ar are ours;
@@ -20,6 +21,9 @@
  *   5. make install into a DESTDIR, moved into the work directory;
  *   5b. LTO: libpython3.11.a's fat members optimised together into one
  *      object of machine code, so that welds stay ordinary links;
+ *   5c. the regexes the standard library compiles on import precompiled
+ *      (regex_table.py), then the standard library deep-frozen for welds
+ *      (freeze_stdlib.py), one object per module and one of their strings;
  *   6. record: every lib-dynload module matched to its link by content hash,
  *      its libraries resolved to static archives, libpython3.11.a stored,
  *      every module imported and pip run by the new interpreter.
@@ -94,6 +98,7 @@ struct job {
 	char *py_version;       /* "3.11.2" */
 	char *deb_version;      /* "3.11.2-6+deb12u8" or NULL */
 	int deb_patches;
+	bool regex_hook;        /* Lib/re/_compiler.py reads re/_pyweld_precompiled.py */
 	struct strvec adjustments;
 	struct strvec configure_args;
 	int compiles, links;
@@ -498,7 +503,7 @@ make_key(struct job *j)
 	strbuf_free(&scripts);
 	/* "pgo" and "lto" only when on: the keys of the builds without them are
 	 * the ones made before they existed. */
-	char *s = xasprintf("%s\n%s\nreadline=%s\n%s%sdeepfreeze=%s\n", PYDIST_RECIPE,
+	char *s = xasprintf("%s\n%s\nreadline=%s\n%s%sscripts=%s\n", PYDIST_RECIPE,
 	                    j->identity, j->o->gnu_readline ? "gnu" : "editline",
 	                    j->o->no_pgo ? "" : "pgo\n", j->o->no_lto ? "" : "lto\n", script);
 
@@ -696,27 +701,40 @@ reverse_patch(struct job *j, const char *patch_file, const char *why)
 	return 0;
 }
 
+/* One replacement: the first `old` in a file becomes `new`. */
+struct source_edit {
+	const char *old, *new;
+};
+
 /*
- * Replaces the first `old` in the source's file rel with `new`: 1 when done,
- * 0 when `old` is not there (a tree pyweld does not know: logged, left as it
+ * Applies every edit to the source's file rel, or none: 1 when done, 0 when
+ * some `old` is not there (a tree pyweld does not know: logged, left as it
  * is, since what these edits change is speed), -1 on an error.
  */
 static int
-edit_source(struct job *j, const char *rel, const char *old, const char *new)
+edit_source(struct job *j, const char *rel, const struct source_edit *e, size_t n)
 {
-	char *path = util_path_join(j->src, rel), *text = NULL, *at;
-	int rc = 0;
+	char *path = util_path_join(j->src, rel), *text = NULL;
+	int rc = 1;
 
 	if (util_read_file(path, &text, NULL) < 0) {
 		logf_(j, "pyweld: cannot read %s (%s); left as it is", rel, strerror(errno));
-	} else if (!(at = strstr(text, old))) {
-		logf_(j, "pyweld: %s has no \"%.60s\"; left as it is", rel, old);
-	} else {
-		char *fixed = xasprintf("%.*s%s%s", (int)(at - text), text, new, at + strlen(old));
-		rc = util_write_atomic(path, fixed, strlen(fixed), 0644, false) < 0
-		     ? fail(j, "unpack failed: cannot write '%s': %s", path, strerror(errno)) : 1;
-		free(fixed);
+		rc = 0;
 	}
+	for (size_t i = 0; rc == 1 && i < n; i++) {
+		char *at = strstr(text, e[i].old);
+		if (!at) {
+			logf_(j, "pyweld: %s has no \"%.60s\"; left as it is", rel, e[i].old);
+			rc = 0;
+			break;
+		}
+		char *fixed = xasprintf("%.*s%s%s", (int)(at - text), text, e[i].new,
+		                        at + strlen(e[i].old));
+		free(text);
+		text = fixed;
+	}
+	if (rc == 1 && util_write_atomic(path, text, strlen(text), 0644, false) < 0)
+		rc = fail(j, "unpack failed: cannot write '%s': %s", path, strerror(errno));
 	free(text);
 	free(path);
 	return rc;
@@ -750,8 +768,8 @@ faster_startup(struct job *j)
 	if (!python)
 		logf_(j, "pyweld: no python3 on PATH to run freeze_modules.py; encodings "
 		      "left unfrozen");
-	else if ((rc = edit_source(j, "Tools/scripts/freeze_modules.py", frozen_old,
-	                           frozen_new)) == 1) {
+	else if ((rc = edit_source(j, "Tools/scripts/freeze_modules.py",
+	                           &(struct source_edit){ frozen_old, frozen_new }, 1)) == 1) {
 		rc = step(j, ARGV(python, (char *)(uintptr_t)"Tools/scripts/freeze_modules.py"),
 		          NULL, j->src);
 		if (rc == 0)
@@ -773,11 +791,107 @@ faster_startup(struct job *j)
 		      "CPython makes them");
 	else if (util_write_atomic(script, f->data, f->size, 0644, false) < 0)
 		rc = fail(j, "unpack failed: cannot write '%s': %s", script, strerror(errno));
-	else if ((rc = edit_source(j, "Makefile.pre.in", rule_old, rule_new)) == 1)
+	else if ((rc = edit_source(j, "Makefile.pre.in",
+	                           &(struct source_edit){ rule_old, rule_new }, 1)) == 1)
 		strvec_push(&j->adjustments, "Makefile.pre.in: deep-frozen modules made ready "
 		            "when first imported (Tools/scripts/pyweld_deepfreeze.py)");
 	free(script);
 	free(original);
+	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * Class creation looks its special names up through the base's method cache
+ * and finds a slot's fellows once (pydist/typeobject_slots.inc says why and
+ * when that gives the same answers; docs/distribution.md, "Class
+ * creation").  All three edits or none.
+ */
+static int
+faster_classes(struct job *j)
+{
+	static const char anchor[] = "/* Common code for update_slots_callback() and "
+	                             "fixup_slot_dispatchers().";
+	static const char lookup_old[] =
+		"    do {\n"
+		"        /* Use faster uncached lookup as we won't get any cache hits during type setup. */\n"
+		"        descr = find_name_in_mro(type, p->name_strobj, &error);\n";
+	static const char lookup_new[] =
+		"    do {\n"
+		"        descr = pyweld_find_slot_name(type, p->name_strobj, &error);\n";
+	static const char dups_old[] = "void **tptr = resolve_slotdups(type, p->name_strobj);";
+	static const char dups_new[] = "void **tptr = pyweld_resolve_slotdups(type, p);";
+	const struct embedded_file *f = pydist_script("typeobject_slots.inc");
+
+	if (!f)
+		return fail(j, "unpack failed: pyweld carries no typeobject_slots.inc (a broken "
+		            "build of pyweld)");
+	char *inserted = xasprintf("%.*s\n%s", (int)f->size, (const char *)f->data, anchor);
+	/* The original resolve_slotdups() stays, unused: inline keeps the
+	 * compiler quiet about it. */
+	const struct source_edit e[] = {
+		{ anchor, inserted },
+		{ lookup_old, lookup_new },
+		{ dups_old, dups_new },
+		{ "static void **\nresolve_slotdups(", "static inline void **\nresolve_slotdups(" },
+	};
+	int rc = edit_source(j, "Objects/typeobject.c", e, sizeof e / sizeof e[0]);
+	free(inserted);
+	if (rc == 1)
+		strvec_push(&j->adjustments, "Objects/typeobject.c: class creation finds special "
+		            "methods through the base's method cache (pydist/typeobject_slots.inc)");
+	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * re compiles a pattern it has not seen with its pure-Python parser and
+ * compiler; the standard library compiles about 200 at import.  The
+ * distribution's re/_compiler.py takes them from re/_pyweld_precompiled.py,
+ * which pydist/regex_table.py writes after make install (docs/
+ * distribution.md, "Start-up").  Both edits or neither.
+ */
+static int
+precompiled_regexes(struct job *j)
+{
+	static const char magic_old[] = "assert _sre.MAGIC == MAGIC, \"SRE module mismatch\"\n";
+	static const char magic_new[] =
+		"assert _sre.MAGIC == MAGIC, \"SRE module mismatch\"\n"
+		"\n"
+		"# pyweld: the regexes the standard library compiles when imported, compiled\n"
+		"# when the distribution was built (re/_pyweld_precompiled.py, written by\n"
+		"# pyweld's pydist/regex_table.py).\n"
+		"try:\n"
+		"    from . import _pyweld_precompiled as _precompiled\n"
+		"    if _precompiled.MAGIC != MAGIC:\n"
+		"        _precompiled = None\n"
+		"except ImportError:\n"
+		"    _precompiled = None\n";
+	static const char compile_old[] =
+		"def compile(p, flags=0):\n"
+		"    # internal: convert pattern list to internal format\n"
+		"\n";
+	static const char compile_new[] =
+		"def compile(p, flags=0):\n"
+		"    # internal: convert pattern list to internal format\n"
+		"\n"
+		"    if _precompiled is not None and type(flags) is int:\n"
+		"        table = (_precompiled.STR if type(p) is str else\n"
+		"                 _precompiled.BYTES if type(p) is bytes else None)\n"
+		"        found = table.get((p, flags)) if table is not None else None\n"
+		"        if found is not None:\n"
+		"            flags, code, groups, groupindex, indexgroup = found\n"
+		"            return _sre.compile(p, flags, list(code), groups, dict(groupindex),\n"
+		"                                indexgroup)\n"
+		"\n";
+	const struct source_edit e[] = {
+		{ magic_old, magic_new },
+		{ compile_old, compile_new },
+	};
+	int rc = edit_source(j, "Lib/re/_compiler.py", e, sizeof e / sizeof e[0]);
+	if (rc == 1) {
+		j->regex_hook = true;
+		strvec_push(&j->adjustments, "Lib/re/_compiler.py: regexes found in "
+		            "re/_pyweld_precompiled.py are not compiled again");
+	}
 	return rc < 0 ? -1 : 0;
 }
 
@@ -870,7 +984,8 @@ prepare(struct job *j)
 		free(text);
 	}
 	free(pyexpat);
-	return faster_startup(j);
+	return faster_startup(j) < 0 || faster_classes(j) < 0 ||
+	       precompiled_regexes(j) < 0 ? -1 : 0;
 }
 
 /* --- configure, make, install --------------------------------------------- */
@@ -1217,14 +1332,27 @@ out:
  * modules against.  A weld links the objects of the modules it packs and
  * runs them instead of unmarshalling the blob's copy.
  */
+/* What pyweld build leaves out of a blob, as the scripts' --exclude options:
+ * not worth freezing, nor importing for its regexes. */
+static void
+push_excludes(struct strvec *args)
+{
+	for (const char *const *q = itg_default_module_ex; *q; q++)
+		strvec_push(args, "--exclude"), strvec_push(args, *q);
+	for (const char *const *q = itg_test_module_ex; *q; q++)
+		strvec_push(args, "--exclude"), strvec_push(args, *q);
+}
+
 static int
 freeze_stdlib(struct job *j, const char *jobs)
 {
 	const struct embedded_file *f = pydist_script("freeze_stdlib.py");
+	const struct embedded_file *regex = pydist_script("regex_table.py");
 	char *tools = util_path_join(j->src, "Tools/scripts");
 	char *lazy = util_path_join(tools, "pyweld_deepfreeze.py");
 	char *dir = util_path_join(j->work, "freeze");
 	char *script = util_path_join(dir, "freeze_stdlib.py");
+	char *regex_script = util_path_join(dir, "regex_table.py");  /* imports the other */
 	char *python = util_path_join(j->prefix, "bin/python3.11");
 	char *stdlib = util_path_join(j->prefix, "lib/python3.11");
 	char *dest = util_path_join(j->prefix, "lib/pyweld-frozen");
@@ -1234,9 +1362,45 @@ freeze_stdlib(struct job *j, const char *jobs)
 	char *cflags = xasprintf("CFLAGS=-O1 -fPIC -w -DPy_BUILD_CORE -I%s/include/python3.11 "
 	                         "-I%s/include/python3.11/internal", j->prefix, j->prefix);
 	char *text = NULL;
+	struct strvec args = { 0 };
 	int rc = -1;
 
 	phase(j, PYDIST_FREEZE, "the standard library");
+	if (!f || (j->regex_hook && !regex)) {
+		fail(j, "deep-freeze failed: pyweld carries no %s (a broken build of pyweld)",
+		     f ? "regex_table.py" : "freeze_stdlib.py");
+		goto out;
+	}
+	util_remove_tree(dir);
+	const char *unwritten = util_mkdir_p(dir, 0755) < 0 ? dir
+		: util_write_atomic(script, f->data, f->size, 0644, false) < 0 ? script
+		: j->regex_hook && util_write_atomic(regex_script, regex->data, regex->size, 0644,
+		                                     false) < 0 ? regex_script : NULL;
+	if (unwritten) {
+		fail(j, "deep-freeze failed: cannot write '%s': %s", unwritten, strerror(errno));
+		goto out;
+	}
+	/* The regexes first: their table is a module, deep-frozen with the rest. */
+	if (j->regex_hook) {
+		strvec_push(&args, python);
+		strvec_push(&args, "-I");
+		strvec_push(&args, regex_script);
+		strvec_push(&args, stdlib);
+		push_excludes(&args);
+		if (step(j, strvec_argv(&args), NULL, NULL) < 0)
+			goto out;
+		strvec_free(&args);
+		char *table = util_path_join(stdlib, "re/_pyweld_precompiled.py");
+		size_t n = 0;
+		if (util_read_file(table, &text, NULL) == 0)
+			for (const char *c = text; (c = strstr(c, "\n    (")); c++)
+				n++;
+		free(table);
+		free(text);
+		text = NULL;
+		strvec_pushf(&j->adjustments, "precompiled %zu regexes the standard library "
+		             "compiles on import (re/_pyweld_precompiled.py)", n);
+	}
 	if (!util_is_file(lazy)) {
 		/* faster_startup() said why in the log: no deepfreeze.py. */
 		logf_(j, "pyweld: no Tools/scripts/pyweld_deepfreeze.py; the standard library is "
@@ -1244,19 +1408,14 @@ freeze_stdlib(struct job *j, const char *jobs)
 		rc = 0;
 		goto out;
 	}
-	if (!f) {
-		fail(j, "deep-freeze failed: pyweld carries no freeze_stdlib.py (a broken build of "
-		     "pyweld)");
-		goto out;
-	}
-	util_remove_tree(dir);
-	if (util_mkdir_p(dir, 0755) < 0 ||
-	    util_write_atomic(script, f->data, f->size, 0644, false) < 0) {
-		fail(j, "deep-freeze failed: cannot write '%s': %s", script, strerror(errno));
-		goto out;
-	}
-	if (step(j, ARGV(python, (char *)(uintptr_t)"-I", script, tools, stdlib, dir), NULL,
-	         NULL) < 0 ||
+	strvec_push(&args, python);
+	strvec_push(&args, "-I");
+	strvec_push(&args, script);
+	strvec_push(&args, tools);
+	strvec_push(&args, stdlib);
+	strvec_push(&args, dir);
+	push_excludes(&args);
+	if (step(j, strvec_argv(&args), NULL, NULL) < 0 ||
 	    step(j, ARGV((char *)(uintptr_t)"make", (char *)(uintptr_t)"-s",
 	                 (char *)(uintptr_t)jobs, (char *)(uintptr_t)"CC=gcc", cflags,
 	                 (char *)(uintptr_t)"objects"), NULL, dir) < 0)
@@ -1284,6 +1443,7 @@ out:
 	free(lazy);
 	free(dir);
 	free(script);
+	free(regex_script);
 	free(python);
 	free(stdlib);
 	free(dest);
@@ -1291,6 +1451,7 @@ out:
 	free(manifest);
 	free(dest_manifest);
 	free(cflags);
+	strvec_free(&args);
 	return rc;
 }
 

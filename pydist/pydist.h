@@ -26,7 +26,7 @@
 #include <stddef.h>
 
 /* Bump when the recipe changes in a way that changes the result. */
-#define PYDIST_RECIPE "pyweld-dist-10"
+#define PYDIST_RECIPE "pyweld-dist-11"
 
 enum pydist_phase {
 	PYDIST_FETCH, PYDIST_UNPACK, PYDIST_CONFIGURE, PYDIST_MAKE,

@@ -135,7 +135,8 @@ endfunction()
 # The APIs, against the test package (tests/integration/packages/pw_resources).
 pyweld_blob_test(blob_api_ blob_api.py 120
   resources_read resources_iterdir resources_as_file resources_namespace
-  metadata metadata_shadowed entry_points pkgutil source light_imports deep_frozen traceback
+  metadata metadata_shadowed entry_points pkgutil source light_imports deep_frozen regexes
+  traceback
   warnings_source
   paths get_data syspath syspath_namespace_portion)
 

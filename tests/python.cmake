@@ -57,6 +57,12 @@ pyweld_python_dist_test(python_dist_pgo 300 pgo)
 pyweld_python_dist_test(python_dist_lto 300 lto)
 # The standard library deep-frozen for welds: one linkable object per module.
 pyweld_python_dist_test(python_dist_frozen 300 frozen)
+# Class creation through the base's method cache (pydist/typeobject_slots.inc)
+# answers as before: a script of edge cases and CPython's own class tests.
+pyweld_python_dist_test(python_dist_classes 900 classes)
+# The regexes the standard library compiles on import come precompiled, equal
+# to what re makes of them; test_re passes.
+pyweld_python_dist_test(python_dist_regexes 600 regexes)
 
 # One ctest test per bad input, so a failure names it.
 foreach(_case truncated_tarball other_program configure_fails python_3_12 not_a_tree

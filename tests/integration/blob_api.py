@@ -42,6 +42,10 @@ python over the package as pip installed it (work/venv).  Cases:
                         source, frozenset constants included; the code is the
                         static copy; the application's module is not
                         deep-frozen
+  regexes               the distribution's precompiled regexes
+                        (re/_pyweld_precompiled.py) are in the binary, deep-
+                        frozen with re/_compiler.py; re takes a pattern of the
+                        table without parsing it, equal to a fresh compile
   traceback             an uncaught exception in a welded module, a
                         subpackage and the standard library: exit 1 and the
                         same text as the stock interpreter's (paths aside);
@@ -646,6 +650,42 @@ def case_deep_frozen(c):
             "deepfreeze's tuple-for-frozenset fix did not run")
 
 
+def case_regexes(c):
+    """the precompiled regexes are in the binary, deep-frozen, and re takes them"""
+    seen = c.observe(r'''
+import _pyweld
+from re import _compiler, _parser
+table = _compiler._precompiled
+obs("table", lambda: table is not None and table.__name__)
+obs("entries", lambda: len(table.STR) + len(table.BYTES))
+obs("frozen", lambda: [_pyweld.deep_frozen(m) for m in ("re._compiler",
+                                                        "re._pyweld_precompiled")])
+(p, flags), _ = sorted(table.STR.items())[-1]
+calls = []
+parse = _parser.parse
+def refuse(*args):
+    calls.append(args)
+    raise RuntimeError("parsed")
+_parser.parse = refuse
+obs("taken", lambda: _compiler.compile(p, flags).pattern == p and not calls)
+_parser.parse = parse
+_compiler._precompiled = None
+fresh = _compiler.compile(p, flags)
+_compiler._precompiled = table
+obs("equal", lambda: _compiler.compile(p, flags) == fresh)
+''')
+    c.check(seen.get("table") == "re._pyweld_precompiled",
+            f"re._compiler._precompiled is {seen.get('table')!r}: the table is not in the binary")
+    c.check(isinstance(seen.get("entries"), int) and seen["entries"] >= 150,
+            f"the table holds {seen.get('entries')!r} regexes")
+    c.check(seen.get("frozen") == [True, True], "re._compiler and the table should run "
+            f"deep-frozen code: {seen.get('frozen')!r}")
+    c.check(seen.get("taken") is True, f"re parsed a pattern of the table: {seen.get('taken')!r}")
+    c.check(seen.get("equal") is True, "the table's pattern differs from a fresh compile: "
+            f"{seen.get('equal')!r}")
+    print(f"  {seen.get('entries')} precompiled regexes in the binary")
+
+
 def case_traceback(c):
     """uncaught exceptions in welded modules: exit 1, the stock interpreter's text"""
     programs = {
@@ -929,6 +969,7 @@ CASES = {
     "source": case_source,
     "light_imports": case_light_imports,
     "deep_frozen": case_deep_frozen,
+    "regexes": case_regexes,
     "traceback": case_traceback,
     "warnings_source": case_warnings_source,
     "paths": case_paths,

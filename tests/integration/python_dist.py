@@ -39,7 +39,20 @@ distribution.  Cases (`--list`):
                a sorted manifest of 500 modules or more, without test suites
                or what libpython deep-freezes itself, listed in
                pyweld_adjustments; one object per module defining only its
-               getter and needing nothing libpython3.11.a does not define
+               getter and needing nothing that libpython3.11.a or strings.o
+               (the strings they share) does not define
+  classes      class creation (pydist/typeobject_slots.inc): listed in
+               pyweld_adjustments; special methods found through a base, a
+               base changed after its subclasses were made, a metaclass
+               with its own mro(), builtin bases and __hash__ = None behave
+               as the language says; CPython's own tests of classes, slots
+               and descriptors pass (test_descr, test_class ...)
+  regexes      the regexes the standard library compiles on import,
+               precompiled (re/_pyweld_precompiled.py): listed in
+               pyweld_adjustments; 150 or more; each gives a pattern equal to
+               what re's parser and compiler make of it; re takes them from
+               the table (its parser is never called for them) and parses
+               anything else; CPython's test_re passes
   static_link  each module links statically from what was recorded (its
                stored objects and archives, its libraries' archives,
                libpython3.11.a): what welding will do
@@ -552,7 +565,11 @@ def case_debian(d):
                   "Tools/scripts/freeze_modules.py: encodings",
                   "Makefile.pre.in: deep-frozen modules made ready",
                   "optimised libpython3.11.a's",
-                  "deep-froze ")
+                  "deep-froze ",
+                  # docs/distribution.md, "Class creation" and "Start-up"
+                  "Objects/typeobject.c: class creation",
+                  "Lib/re/_compiler.py: regexes found in",
+                  "precompiled ")
     for a in s.get("pyweld_adjustments", []):
         d.check(a.startswith(documented), f"undocumented adjustment to Debian's tree: '{a}'")
     print(f"  Debian {v}, {s.get('debian_patches')} patches, "
@@ -746,13 +763,25 @@ def case_frozen(d):
     d.check(any(a.startswith(f"deep-froze {len(rows)} standard-library modules")
                 for a in adj), f"pyweld_adjustments does not list the deep-freeze: {adj}")
     # Each object defines its getter and nothing else global, and needs only
-    # what libpython3.11.a defines: a weld links any subset of them.
+    # what libpython3.11.a and strings.o (the strings they share) define: a
+    # weld links any subset of them, with strings.o.
     objs = [os.path.join(frozen, r[2] + ".o") for r in rows]
     missing = [o for o in objs if not os.path.isfile(o)]
     d.require(not missing, f"{len(missing)} objects of the manifest are missing: {missing[:4]}")
+    strings_o = os.path.join(frozen, "strings.o")
+    d.require(os.path.isfile(strings_o), f"no {strings_o}: the strings are not shared")
     lib = {f[2] for f in (l.split() for l in d.run_ok(
         ["nm", "--defined-only", d.libpython]).out.splitlines())
         if len(f) == 3 and f[1] in "TDBRVW"}
+    shared = {f[2] for f in (l.split() for l in d.run_ok(
+        ["nm", "--defined-only", strings_o]).out.splitlines()) if len(f) == 3}
+    d.check(shared and all(re.fullmatch(r"_pyweld_str_\d+", n) for n in shared),
+            f"strings.o defines more than _pyweld_str_N: {sorted(shared)[:5]}")
+    strings_need = {l.split()[-1] for l in d.run_ok(
+        ["nm", "-u", strings_o]).out.splitlines() if l.strip()}
+    d.check(strings_need <= lib | {"_GLOBAL_OFFSET_TABLE_"},
+            f"strings.o needs what libpython3.11.a does not define: "
+            f"{sorted(strings_need - lib)[:6]}")
     defined, undefined = {o: set() for o in objs}, {o: set() for o in objs}
     # nm -A: "file:value type name" (defined) and "file: U name" (undefined)
     for line in d.run_ok(["nm", "-A", "--defined-only", *objs]).out.splitlines():
@@ -767,10 +796,240 @@ def case_frozen(d):
     for r, obj in zip(rows, objs):
         d.check(defined[obj] == {r[2]},
                 f"{obj} defines {sorted(defined[obj])[:5]}, not just {r[2]}")
-        d.check(undefined[obj] <= lib, f"{obj} needs what libpython3.11.a does not define: "
-                f"{sorted(undefined[obj] - lib)[:6]}")
-    print(f"  {len(rows)} modules deep-frozen, {sum(os.path.getsize(o) for o in objs) >> 20} "
-          "MiB of objects")
+        d.check(undefined[obj] <= lib | shared, f"{obj} needs what neither "
+                f"libpython3.11.a nor strings.o defines: "
+                f"{sorted(undefined[obj] - lib - shared)[:6]}")
+    used = set().union(*undefined.values()) & shared
+    d.check(used == shared, f"{len(shared - used)} strings of strings.o no module uses")
+    print(f"  {len(rows)} modules deep-frozen, {len(shared)} strings shared, "
+          f"{sum(os.path.getsize(o) for o in objs + [strings_o]) >> 20} MiB of objects")
+
+
+# What class creation must still get right with pydist/typeobject_slots.inc:
+# each line's answer is the language's, whatever the MRO walk does.
+CLASSES_PY = r"""
+import abc, enum
+
+def refused(f, *args):
+    try:
+        f(*args)
+    except TypeError:
+        return True
+    return False
+
+# Special methods of a Python base, found through the base's method cache.
+class A:
+    def __len__(self): return 3
+    def __eq__(self, other): return True
+    __hash__ = None
+class B(A): pass
+assert len(B()) == 3 and B() == 1, "inherited __len__/__eq__"
+assert refused(hash, B()), "__hash__ = None inherited"
+
+# A base changed after its subclasses were made, and before new ones.
+class C: pass
+class D(C): pass
+assert refused(len, D())
+C.__len__ = lambda self: 7
+class E(C): pass
+assert len(D()) == 7 and len(E()) == 7, "__len__ added to the base"
+del C.__len__
+class F(C): pass
+assert refused(len, D()) and refused(len, E()) and refused(len, F()), "__len__ removed"
+
+# A metaclass whose mro() is not the base's MRO plus the class: the real
+# MRO's answer (Mixin's __len__, which the base's MRO does not have).
+class Mixin:
+    def __len__(self): return 11
+class Meta(type):
+    def mro(cls):
+        m = super().mro()
+        return m[:1] + [Mixin] + m[1:] if cls.__name__ == "G" else m
+class Base(metaclass=Meta): pass
+class G(Base): pass
+assert G.__mro__[1] is Mixin and len(G()) == 11, "metaclass mro()"
+assert refused(len, Base())
+
+# Builtin bases: their C slots inherited, or overridden from Python.
+class MyInt(int): pass
+assert MyInt(3) + 4 == 7 and repr(MyInt(5)) == "5" and hash(MyInt(2)) == 2
+class MyDict(dict):
+    def __missing__(self, key): return key * 2
+assert MyDict()[4] == 8
+class MyList(list):
+    def __iter__(self): return iter([9])
+assert list(MyList([1, 2])) == [9] and len(MyList([1, 2])) == 2
+class MyStr(str):
+    def __add__(self, other): return "plus"
+assert MyStr("a") + "b" == "plus" and "b" + MyStr("a") == "ba"
+
+# Two bases: left to right; the tail from the second base is its MRO.
+class H(A, dict): pass
+assert len(H()) == 3 and refused(hash, H())
+class P: pass
+class Q: pass
+class R(P, Q): pass
+assert refused(len, R())
+Q.__len__ = lambda self: 5
+assert len(R()) == 5, "__len__ added to the second base"
+P.__len__ = lambda self: 6
+assert len(R()) == 6, "__len__ added to the first base"
+del P.__len__
+assert len(R()) == 5, "__len__ removed from the first base"
+class R2(P, Q): pass
+assert len(R2()) == 5
+
+# A diamond: Root, Left(Root), Right(Root), Both(Left, Right); Right wins.
+class Root:
+    def __len__(self): return 1
+class Left(Root): pass
+class Right(Root):
+    def __len__(self): return 2
+class Both(Left, Right): pass
+assert len(Both()) == 2, "diamond"
+class Below(Both): pass
+assert len(Below()) == 2
+
+# Exceptions three levels down: the nearest __str__.
+class E1(Exception):
+    def __str__(self): return "E1"
+class E2(E1): pass
+class E3(E2, KeyError): pass
+assert str(E2()) == "E1" and str(E3()) == "E1" and repr(E2()) == "E2()"
+
+# __getattr__ from a base (tp_getattro's hook), iterators, descriptors.
+class GetAttr:
+    def __getattr__(self, name): return name.upper()
+class GetAttr2(GetAttr): pass
+assert GetAttr2().foo == "FOO"
+class It:
+    def __iter__(self): return self
+    def __next__(self): raise StopIteration
+class It2(It): pass
+assert list(It2()) == []
+class NotIt: pass
+class NotIt2(NotIt): pass
+assert refused(next, NotIt2())
+class Desc:
+    def __get__(self, obj, owner): return 42
+    def __set__(self, obj, value): obj.__dict__["x"] = value
+class Desc2(Desc): pass
+class Holder:
+    x = Desc2()
+h = Holder()
+h.x = 1
+assert h.x == 42, "data descriptor through a base"
+
+# enum and abc, which create classes through metaclasses.
+class Color(enum.IntEnum):
+    RED = 1
+assert Color.RED + 1 == 2 and hash(Color.RED) == hash(1) and Color(1) is Color.RED
+class Abstract(abc.ABC):
+    @abc.abstractmethod
+    def f(self): ...
+class Concrete(Abstract):
+    def f(self): return 1
+assert refused(Abstract) and Concrete().f() == 1
+print("ok")
+"""
+
+# CPython's own tests of class creation, slots, descriptors and the classes
+# built on them; they run from the distribution's installed Lib/test.
+CLASS_TESTS = ("test_descr", "test_class", "test_subclassinit", "test_super",
+               "test_descrtut", "test_binop", "test_richcmp", "test_compare",
+               "test_unary", "test_augassign", "test_bool", "test_index",
+               "test_isinstance", "test_property", "test_dynamicclassattribute",
+               "test_iter", "test_hash", "test_abc", "test_enum", "test_dataclasses",
+               "test_typing", "test_types", "test_genericalias", "test_collections",
+               "test_ordered_dict", "test_userdict", "test_userlist", "test_userstring",
+               "test_functools", "test_contextlib", "test_copy", "test_copyreg",
+               "test_pickle", "test_weakref", "test_inspect", "test_opcache",
+               "test_int", "test_float", "test_complex", "test_list", "test_dict",
+               "test_set")
+
+
+def case_classes(d):
+    """Class creation answers as the language says, and CPython's tests agree."""
+    adj = d.info.get("source", {}).get("pyweld_adjustments", [])
+    d.check(any(a.startswith("Objects/typeobject.c: class creation") for a in adj),
+            f"pyweld_adjustments does not list the class-creation change: {adj}")
+    p = d.pyrun(CLASSES_PY)
+    d.check(p.returncode == 0 and p.out.strip() == "ok",
+            f"the class semantics script failed (exit {p.returncode}):\n{p.err}{p.out}")
+    p = d.run([d.python, "-I", "-m", "test", *CLASS_TESTS], timeout=900)
+    # "All N tests OK." also says that every module ran (none skipped).
+    d.check(p.returncode == 0 and f"All {len(CLASS_TESTS)} tests OK." in p.out,
+            f"'python -m test {' '.join(CLASS_TESTS)}' exited {p.returncode}:\n"
+            f"{(p.out + p.err)[-3000:]}")
+    print(f"  {len(CLASS_TESTS)} of CPython's test modules passed")
+
+
+# The precompiled regexes (re/_pyweld_precompiled.py) against re's own
+# parser and compiler, and proof that re takes them from the table.
+REGEXES_PY = r"""
+import json
+from re import _compiler, _parser
+table = _compiler._precompiled
+out = {"file": getattr(table, "__file__", None), "n": 0, "bad": [], "used": None,
+       "fallback": None, "kinds": []}
+if table is not None:
+    for kind, want in (("STR", str), ("BYTES", bytes)):
+        for (p, flags), args in getattr(table, kind).items():
+            out["n"] += 1
+            _compiler._precompiled = None
+            fresh = _compiler.compile(p, flags)
+            _compiler._precompiled = table
+            got = _compiler.compile(p, flags)
+            if not (type(p) is want and got == fresh and got.groups == fresh.groups
+                    and got.groupindex == fresh.groupindex and got.flags == fresh.flags):
+                out["bad"].append(f"{kind} {p!r:.70} flags {flags}")
+        out["kinds"].append(kind)
+    # With the parser broken, a table pattern still compiles (it is not
+    # parsed) and any other pattern does not (it is).
+    parse, calls = _parser.parse, []
+    def refuse(*args):
+        calls.append(args)
+        raise RuntimeError("parsed")
+    _parser.parse = refuse
+    (p, flags), _ = next(iter(table.STR.items()))
+    try:
+        out["used"] = _compiler.compile(p, flags).pattern == p and not calls
+    except RuntimeError:
+        out["used"] = False
+    try:
+        _compiler.compile("pyweld-not-in-the-table(x)", 0)
+    except RuntimeError:
+        out["fallback"] = len(calls) == 1
+    _parser.parse = parse
+print(json.dumps(out))
+"""
+
+
+def case_regexes(d):
+    """The regexes the standard library compiles on import come precompiled."""
+    adj = d.info.get("source", {}).get("pyweld_adjustments", [])
+    d.check(any(a.startswith("Lib/re/_compiler.py: regexes found in") for a in adj),
+            f"pyweld_adjustments does not list the re/_compiler.py change: {adj}")
+    listed = [a for a in adj if a.startswith("precompiled ")]
+    p = d.pyrun(REGEXES_PY)
+    d.require(p.returncode == 0, f"the regex check did not run (exit {p.returncode}):\n{p.err}")
+    r = json.loads(p.out)
+    want = os.path.join(d.prefix, "lib", "python3.11", "re", "_pyweld_precompiled.py")
+    d.require(r["file"] and os.path.realpath(r["file"]) == os.path.realpath(want),
+              f"re._compiler._precompiled is {r['file']!r}, not '{want}'")
+    d.check(r["n"] >= 150, f"only {r['n']} regexes precompiled")
+    d.check(listed == [f"precompiled {r['n']} regexes the standard library compiles on "
+                       "import (re/_pyweld_precompiled.py)"],
+            f"pyweld_adjustments says {listed}, the table holds {r['n']}")
+    d.check(r["kinds"] == ["STR", "BYTES"], f"the table's kinds: {r['kinds']}")
+    d.check(not r["bad"], "precompiled regexes unlike re's own compile:\n  "
+            + "\n  ".join(r["bad"][:20]))
+    d.check(r["used"] is True, "re parsed a pattern of the table instead of taking it")
+    d.check(r["fallback"] is True, "a pattern missing from the table was not parsed")
+    p = d.run([d.python, "-I", "-m", "test", "test_re"], timeout=600)
+    d.check(p.returncode == 0 and "1 test OK." in p.out,
+            f"'python -m test test_re' exited {p.returncode}:\n{(p.out + p.err)[-3000:]}")
+    print(f"  {r['n']} regexes precompiled, each equal to re's own compile; test_re passed")
 
 
 CASES = {
@@ -787,6 +1046,8 @@ CASES = {
     "pgo": case_pgo,
     "lto": case_lto,
     "frozen": case_frozen,
+    "classes": case_classes,
+    "regexes": case_regexes,
 }
 
 

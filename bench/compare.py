@@ -516,6 +516,7 @@ def breakdown(cg_file, app):
     want = ["Py_InitializeFromConfig", "rt_importer_install", "_Py_InitializeMain",
             "_PyUnicode_InitEncodings", "Py_FinalizeEx", "gc_collect_main",
             "PyMarshal_ReadObjectFromString", "builtin_exec", "builtin___build_class__",
+            "update_one_slot", "_PyStaticCode_InternStrings",
             "_PyEval_EvalFrameDefault", "PyImport_ImportModuleLevelObject"]
     tree = callees(cg_file, r"pyweld_main|start(\.part\.\d+)?|init_interp_main|"
                             r"rt_importer_install|Py_BytesMain|Py_RunMain")

@@ -398,6 +398,8 @@ def notes(res):
         mar = inc.get("PyMarshal_ReadObjectFromString", (0, 0))[0]
         gcn = inc.get("gc_collect_main", (0, 0))[0]
         cls = inc.get("builtin___build_class__", (0, 0))[0]
+        slots = inc.get("update_one_slot", (0, 0))[0]
+        ready = inc.get("_PyStaticCode_InternStrings", (0, 0))[0]
         flags = sis / dis
         fl = flags if missing else 1.0      # what is left of the build flags' factor
         w = res["apps"]["stdlib"]["commands"]
@@ -414,33 +416,23 @@ def notes(res):
                   100 * (1 - w["pyweld"]["wall"] / w["dist-IS"]["wall"]), flags, p / s,
                   w["pyweld"]["wall"] / w["stock"]["wall"]), "",
               "- Where pyweld's instructions go: self %s. Inclusive: creating classes "
-              "(`__build_class__`) %.0f M (%.0f%%), unmarshalling code objects %.0f M (%.0f%%), "
-              "the cyclic GC %.0f M (%.0f%%, partly at exit), finalisation at exit %.0f M "
-              "(%.0f%%). Finding modules is not in the list: the time is in executing module "
-              "bodies, which any importer must do." % (
-                  tops, cls / M, 100 * cls / p, mar / M, 100 * mar / p, gcn / M, 100 * gcn / p,
-                  fin / M, 100 * fin / p),
+              "(`__build_class__`) %.0f M (%.0f%%; `update_one_slot` %.0f M of it), making "
+              "deep-frozen code ready (interning its strings) %.0f M (%.0f%%), unmarshalling "
+              "code objects %.0f M (%.0f%%), the cyclic GC %.0f M (%.0f%%, partly at exit), "
+              "finalisation at exit %.0f M (%.0f%%). Finding modules is not in the list: the "
+              "time is in executing module bodies, which any importer must do. The "
+              "distribution takes out what it can at build time (docs/distribution.md): the "
+              "standard library deep-frozen, the regexes it compiles on import precompiled, "
+              "special methods found through the method cache at class creation." % (
+                  tops, cls / M, 100 * cls / p, slots / M, ready / M, 100 * ready / p,
+                  mar / M, 100 * mar / p, gcn / M, 100 * gcn / p, fin / M, 100 * fin / p),
               ("- `--fast-exit` (opt-in) measured %.0f M, %.2f of stock." % (pfx / M, pfx / s))
               if pfx else "- `--fast-exit` was not measured in this run.",
-              "- What would close the gap to 0.55, estimated from these counts: %s%s"
-              "ending without the full "
-              "finalisation (− %.0f M: %.2f). That is about %.2f; the rest is module bodies and "
-              "class creation, which only a snapshot of the imported heap or lazy imports would "
-              "remove. The 0.55 goal is not reachable by the import path alone against a PGO + "
-              "LTO stock CPython on Linux, where its file-system lookups are cheap (PyOxidizer "
-              "reported 0.70 on macOS's slower file system and 0.78 on Linux against a "
-              "pyenv-built python)." % (
-                  ("%s for the embedded CPython (× %.2f: %.2f of stock); " % (
-                      missing, flags, p * flags / s)) if missing else "",
-                  # Under 2%: the distribution deep-froze the packed standard
-                  # library, and what is left is the application's own modules.
-                  ("deep-freezing is done (the distribution deep-freezes the standard "
-                   "library and the weld links it: unmarshalling is down to %.0f M); "
-                   % (mar / M)) if mar < 0.02 * p else
-                  ("deep-freezing the packed modules as CPython deep-freezes its start-up "
-                   "modules, so no unmarshalling (− %.0f M: %.2f); "
-                   % (mar / M, (p - mar) * fl / s)),
-                  fin / M, (p - mar - fin) * fl / s, (p - mar - fin) * fl / s), ""]
+              ("- The goal of 0.55 of stock is met: %.2f." % (p / s)) if p / s <= 0.55 else
+              ("- The goal of 0.55 of stock is missed: %.2f. Ending without the full "
+               "finalisation would take %.0f M (%.2f); the rest is module bodies, which only "
+               "a snapshot of the imported heap or lazy imports would remove." % (
+                   p / s, fin / M, (p - fin) * fl / s)), ""]
     rl = relink_results()
     if rl:
         def steps(r, mode):

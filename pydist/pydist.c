@@ -804,7 +804,7 @@ faster_startup(struct job *j)
  * Class creation looks its special names up through the base's method cache
  * and finds a slot's fellows once (pydist/typeobject_slots.inc says why and
  * when that gives the same answers; docs/distribution.md, "Class
- * creation").  All three edits or none.
+ * creation").  All the edits or none.
  */
 static int
 faster_classes(struct job *j)
@@ -817,7 +817,17 @@ faster_classes(struct job *j)
 		"        descr = find_name_in_mro(type, p->name_strobj, &error);\n";
 	static const char lookup_new[] =
 		"    do {\n"
-		"        descr = pyweld_find_slot_name(type, p->name_strobj, &error);\n";
+		"        descr = pyweld_find_slot_name(type, p, &error);\n";
+	static const char fixup_old[] =
+		"    for (slotdef *p = slotdefs; p->name; ) {\n"
+		"        p = update_one_slot(type, p);\n"
+		"    }\n";
+	static const char fixup_new[] =
+		"    pyweld_fixup_begin(type);\n"
+		"    for (slotdef *p = slotdefs; p->name; ) {\n"
+		"        p = update_one_slot(type, p);\n"
+		"    }\n"
+		"    pyweld_fixup_end();\n";
 	static const char dups_old[] = "void **tptr = resolve_slotdups(type, p->name_strobj);";
 	static const char dups_new[] = "void **tptr = pyweld_resolve_slotdups(type, p);";
 	const struct embedded_file *f = pydist_script("typeobject_slots.inc");
@@ -832,6 +842,7 @@ faster_classes(struct job *j)
 		{ anchor, inserted },
 		{ lookup_old, lookup_new },
 		{ dups_old, dups_new },
+		{ fixup_old, fixup_new },
 		{ "static void **\nresolve_slotdups(", "static inline void **\nresolve_slotdups(" },
 	};
 	int rc = edit_source(j, "Objects/typeobject.c", e, sizeof e / sizeof e[0]);

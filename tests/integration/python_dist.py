@@ -890,6 +890,14 @@ assert len(Both()) == 2, "diamond"
 class Below(Both): pass
 assert len(Below()) == 2
 
+# A special name under a str that is not the interned one (type() keeps the
+# namespace's keys): found by value, as a dict lookup finds it.
+dunder_len = "".join(["__le", "n__"])
+Built = type("Built", (), {dunder_len: lambda self: 4})
+assert len(Built()) == 4, "a special name under a non-interned str"
+Built2 = type("Built2", (Built,), {"".join(["__re", "pr__"]): lambda self: "B2"})
+assert len(Built2()) == 4 and repr(Built2()) == "B2"
+
 # Exceptions three levels down: the nearest __str__.
 class E1(Exception):
     def __str__(self): return "E1"

@@ -407,8 +407,9 @@ def notes(res):
               "(%.2f), Debian `-I -S` %.0f M (%.2f), the distribution's `-I -S` %.0f M (%.2f). "
               "Against the interpreter it embeds, built with the same flags, the in-memory "
               "importer saves %.0f%% of the instructions and %.0f%% of the wall time (no "
-              "stat/open/read per module); Debian's PGO + LTO build runs the same imports "
-              "in %.2f of the instructions of the distribution's, so pyweld ends up at %.2f "
+              "stat/open/read per module); Debian's build (PGO + LTO, as the distribution's) "
+              "runs the same imports in %.2f of the instructions of the distribution's, whose "
+              "CPython has the build-time changes below, so pyweld ends up at %.2f "
               "of stock in instructions (%.2f in wall time, where the saved system calls "
               "count)." % (
                   res["apps"]["stdlib"].get("modules"), p / M, s / M, p / s, sis / M, p / sis,
@@ -428,8 +429,8 @@ def notes(res):
                   mar / M, 100 * mar / p, gcn / M, 100 * gcn / p, fin / M, 100 * fin / p),
               ("- `--fast-exit` (opt-in) measured %.0f M, %.2f of stock." % (pfx / M, pfx / s))
               if pfx else "- `--fast-exit` was not measured in this run.",
-              ("- The goal of 0.55 of stock is met: %.2f." % (p / s)) if p / s <= 0.55 else
-              ("- The goal of 0.55 of stock is missed: %.2f. Ending without the full "
+              ("- The goal of 0.55 of stock is met: %.3f." % (p / s)) if p / s <= 0.55 else
+              ("- The goal of 0.55 of stock is missed: %.3f. Ending without the full "
                "finalisation would take %.0f M (%.2f); the rest is module bodies, which only "
                "a snapshot of the imported heap or lazy imports would remove." % (
                    p / s, fin / M, (p - fin) * fl / s)), ""]

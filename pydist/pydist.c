@@ -1334,15 +1334,6 @@ out:
 	return rc;
 }
 
-/*
- * The standard library deep-frozen for welded binaries (docs/distribution.md,
- * "Start-up"): pydist/freeze_stdlib.py, run by the new interpreter, writes
- * each module's code objects as C data through the lazy printer that
- * libpython's own deep-frozen modules went through, and the objects land
- * in lib/pyweld-frozen with the manifest that pyweld build matches packed
- * modules against.  A weld links the objects of the modules it packs and
- * runs them instead of unmarshalling the blob's copy.
- */
 /* What pyweld build leaves out of a blob, as the scripts' --exclude options:
  * not worth freezing, nor importing for its regexes. */
 static void
@@ -1354,6 +1345,17 @@ push_excludes(struct strvec *args)
 		strvec_push(args, "--exclude"), strvec_push(args, *q);
 }
 
+/*
+ * The regexes the standard library compiles on import precompiled
+ * (pydist/regex_table.py writes re/_pyweld_precompiled.py), then the
+ * standard library deep-frozen for welded binaries (docs/distribution.md,
+ * "Start-up"): pydist/freeze_stdlib.py, run by the new interpreter, writes
+ * each module's code objects as C data through the lazy printer that
+ * libpython's own deep-frozen modules went through, and the objects land
+ * in lib/pyweld-frozen with the manifest that pyweld build matches packed
+ * modules against.  A weld links the objects of the modules it packs and
+ * runs them instead of unmarshalling the blob's copy.
+ */
 static int
 freeze_stdlib(struct job *j, const char *jobs)
 {

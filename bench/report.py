@@ -232,7 +232,6 @@ def goals(res):
     rl = relink_results()
     if rl:
         best = rl["edit_reuse"]["median"]
-        hb = min(rl["hello"]["edit_reuse"]["median"], rl["hello"]["edit_fresh"]["median"])
         L.append(goal(best < 2.0, "relink after editing one application .py < 2 s: "
                       "%.1f s with --work-dir reused, %.1f s from a fresh work directory "
                       "(%s); even without packages (hello) %.1f s and %.1f s (bench/relink.py, "

@@ -636,7 +636,7 @@ def case_deep_frozen(c):
           f"libpython's compared ({got['codes']} code objects, {got['frozensets']} "
           f"frozenset constants); served unfrozen: {', '.join(got['plain'])}")
     c.check(not got["bad"], "deep-frozen code that is not what compile() makes of the "
-            f"source:\n  " + "\n  ".join(got["bad"][:20]))
+            "source:\n  " + "\n  ".join(got["bad"][:20]))
     c.check(len(got["frozen"]) >= 120, f"only {len(got['frozen'])} of the imported "
             "standard-library modules are deep-frozen")
     for name in ("json.decoder", "typing", "email.message", "asyncio.base_events"):

@@ -4,7 +4,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -375,38 +377,280 @@ util_write_atomic_via(const char *tmpdir, const char *path, const void *buf,
                       size_t len, mode_t mode, bool sync)
 {
 	char *tmp;
-	int fd, err, n;
+	int fd = util_atomic_open(tmpdir, path, &tmp);
+
+	if (fd < 0)
+		return -1;
+	if (util_write_all(fd, buf, len) < 0) {
+		util_atomic_abort(fd, tmp);
+		return -1;
+	}
+	return util_atomic_commit(fd, tmp, path, mode, sync);
+}
+
+int
+util_atomic_open(const char *tmpdir, const char *path, char **tmp)
+{
+	int fd, n, err;
 
 	if (tmpdir)
-		n = asprintf(&tmp, "%s/%.16s.XXXXXX", tmpdir, util_basename(path));
+		n = asprintf(tmp, "%s/%.16s.XXXXXX", tmpdir, util_basename(path));
 	else
-		n = asprintf(&tmp, "%s.tmp.XXXXXX", path);
-	if (n < 0)
+		n = asprintf(tmp, "%s.tmp.XXXXXX", path);
+	if (n < 0) {
+		*tmp = NULL;
 		return -1;
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		goto fail;
-	if (util_write_all(fd, buf, len) < 0 || fchmod(fd, mode) < 0 ||
-	    (sync && fsync(fd) < 0)) {
+	}
+	fd = mkostemp(*tmp, O_CLOEXEC);
+	if (fd < 0) {
 		err = errno;
+		free(*tmp);
+		*tmp = NULL;
+		errno = err;
+	}
+	return fd;
+}
+
+void
+util_atomic_abort(int fd, char *tmp)
+{
+	int err = errno;
+
+	if (fd >= 0)
 		close(fd);
+	if (tmp)
 		unlink(tmp);
-		errno = err;
-		goto fail;
-	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
-		err = errno;
-		unlink(tmp);
-		errno = err;
-		goto fail;
-	}
-	free(tmp);
-	return 0;
-fail:
-	err = errno;
 	free(tmp);
 	errno = err;
+}
+
+int
+util_atomic_commit(int fd, char *tmp, const char *path, mode_t mode, bool sync)
+{
+	if (fchmod(fd, mode) < 0 || (sync && fsync(fd) < 0)) {
+		util_atomic_abort(fd, tmp);
+		return -1;
+	}
+	/* Linux closes the descriptor even when close() reports an error. */
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		util_atomic_abort(-1, tmp);
+		return -1;
+	}
+	free(tmp);
+	/* The rename is an entry of the directory: without this a power
+	 * failure can bring back the old file (or none) after we said done. */
+	return sync ? util_fsync_dir(path) : 0;
+}
+
+int
+util_fsync_dir(const char *path)
+{
+	char *dir = util_dirname(path);
+	int fd, rc, err;
+
+	if (!dir)
+		return -1;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	err = errno;
+	free(dir);
+	if (fd < 0) {
+		errno = err;
+		return -1;
+	}
+	rc = fsync(fd);
+	/* EINVAL: a file system that cannot sync a directory (nothing to do) */
+	if (rc < 0 && errno == EINVAL)
+		rc = 0;
+	err = errno;
+	close(fd);
+	errno = err;
+	return rc;
+}
+
+int
+util_symlink_atomic(const char *target, const char *linkpath)
+{
+	static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char rnd[8];
+	char *tmp;
+	int err;
+
+	for (int tries = 0; tries < 100; tries++) {
+		if (getentropy(rnd, sizeof(rnd)) < 0)
+			return -1;
+		char suffix[sizeof(rnd) + 1];
+		for (size_t i = 0; i < sizeof(rnd); i++)
+			suffix[i] = alnum[rnd[i] % (sizeof(alnum) - 1)];
+		suffix[sizeof(rnd)] = '\0';
+		if (asprintf(&tmp, "%s.tmp.%s", linkpath, suffix) < 0)
+			return -1;
+		if (symlink(target, tmp) == 0) {
+			if (rename(tmp, linkpath) == 0) {
+				free(tmp);
+				return 0;
+			}
+			err = errno;
+			unlink(tmp);
+			free(tmp);
+			errno = err;
+			return -1;
+		}
+		err = errno;
+		free(tmp);
+		if (err != EEXIST) {
+			errno = err;
+			return -1;
+		}
+	}
+	errno = EEXIST;
 	return -1;
+}
+
+/* --- directories no other user controls ---------------------------------- */
+
+/* The user's own private group (Debian's user private groups): named after
+ * the user, the user's primary group, no other member listed. */
+static bool
+own_private_group(gid_t gid)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	struct group *gr;
+	char *name;
+	bool yes = true;
+
+	if (!pw || pw->pw_gid != gid || !(name = strdup(pw->pw_name)))
+		return false;
+	gr = getgrgid(gid);
+	if (!gr || strcmp(gr->gr_name, name) != 0)
+		yes = false;
+	for (char **m = gr ? gr->gr_mem : NULL; yes && m && *m; m++)
+		if (strcmp(*m, name) != 0)
+			yes = false;
+	free(name);
+	return yes;
+}
+
+/* A directory on the way (last: the directory itself, where a sticky bit
+ * does not help: others could still add entries). */
+static enum util_private
+dir_verdict(const struct stat *st, bool last)
+{
+	bool sticky = !last && (st->st_mode & S_ISVTX);
+
+	if (st->st_uid != geteuid() && st->st_uid != 0)
+		return UTIL_PRIVATE_OWNER;
+	if ((st->st_mode & S_IWOTH) && !sticky)
+		return UTIL_PRIVATE_WRITABLE;
+	if ((st->st_mode & S_IWGRP) && !sticky && !own_private_group(st->st_gid))
+		return UTIL_PRIVATE_WRITABLE;
+	return UTIL_PRIVATE_OK;
+}
+
+static int
+private_refuse(struct util_private_check *c, enum util_private why, const char *path,
+               uid_t uid, int err)
+{
+	c->why = why;
+	c->path = strdup(path);
+	c->uid = uid;
+	c->err = err;
+	errno = why == UTIL_PRIVATE_ERRNO ? err : EPERM;
+	return -1;
+}
+
+/* One directory on the way to abs, or abs itself (last). */
+static int
+private_step(const char *p, bool last, bool create, mode_t mode, int depth,
+             struct util_private_check *c);
+
+/* Every prefix of abs (absolute, normalised), from "/" to abs itself
+ * (which is the directory itself when final, else one on the way). */
+static int
+private_chain(const char *abs, bool final, bool create, mode_t mode, int depth,
+              struct util_private_check *c)
+{
+	char *p = strdup(abs);
+	size_t n, end = 1;
+	int rc;
+
+	if (!p)
+		return private_refuse(c, UTIL_PRIVATE_ERRNO, abs, 0, ENOMEM);
+	n = strlen(p);
+	for (;;) {
+		bool last = final && end >= n;
+		char save = p[end];
+
+		p[end] = '\0';
+		rc = private_step(p, last, create, mode, depth, c);
+		p[end] = save;
+		if (rc < 0 || end >= n)
+			break;
+		/* components are not empty: the next '/' is past end + 1 */
+		const char *slash = strchr(p + end + 1, '/');
+		end = slash ? (size_t)(slash - p) : n;
+	}
+	free(p);
+	return rc;
+}
+
+static int
+private_step(const char *p, bool last, bool create, mode_t mode, int depth,
+             struct util_private_check *c)
+{
+	struct stat st;
+	enum util_private v;
+	char *real;
+	int rc;
+
+	if (lstat(p, &st) < 0 && errno == ENOENT && create) {
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return private_refuse(c, UTIL_PRIVATE_ERRNO, p, 0, errno);
+	}
+	if (lstat(p, &st) < 0)
+		return private_refuse(c, UTIL_PRIVATE_ERRNO, p, 0, errno);
+	if (S_ISLNK(st.st_mode)) {
+		/* Only its owner (and root) can have put it there or change
+		 * where it leads; then where it leads is checked the same way. */
+		if (st.st_uid != geteuid() && st.st_uid != 0)
+			return private_refuse(c, UTIL_PRIVATE_OWNER, p, st.st_uid, 0);
+		if (depth >= 8)
+			return private_refuse(c, UTIL_PRIVATE_ERRNO, p, 0, ELOOP);
+		real = realpath(p, NULL);
+		if (!real)
+			return private_refuse(c, UTIL_PRIVATE_ERRNO, p, 0, errno);
+		rc = private_chain(real, last, false, mode, depth + 1, c);
+		free(real);
+		return rc;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return private_refuse(c, last ? UTIL_PRIVATE_NOT_DIR : UTIL_PRIVATE_ERRNO,
+		                      p, 0, ENOTDIR);
+	v = dir_verdict(&st, last);
+	if (v != UTIL_PRIVATE_OK)
+		return private_refuse(c, v, p, st.st_uid, 0);
+	return 0;
+}
+
+int
+util_private_dir(const char *path, bool create, mode_t mode,
+                 struct util_private_check *c)
+{
+	char *abs = util_abspath(path);
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if (!abs)
+		return private_refuse(c, UTIL_PRIVATE_ERRNO, path, 0, errno ? errno : ENOMEM);
+	rc = private_chain(abs, true, create, mode, 0, c);
+	free(abs);
+	return rc;
+}
+
+void
+util_private_free(struct util_private_check *c)
+{
+	free(c->path);
+	c->path = NULL;
 }
 
 int

@@ -95,6 +95,28 @@ int util_write_atomic(const char *path, const void *buf, size_t len,
 /* The same with the temporary in tmpdir (same file system as path). */
 int util_write_atomic_via(const char *tmpdir, const char *path, const void *buf,
                           size_t len, mode_t mode, bool sync);
+/*
+ * The first half of an atomic write: a new file beside path (in tmpdir
+ * instead when not NULL, which must be on path's file system), made by
+ * mkstemp: O_EXCL, mode 0600, a name no other process (of any pid
+ * namespace or host sharing the directory) can hold or have planted.
+ * Returns its descriptor and its name in *tmp (malloc'd), or -1 + errno.
+ */
+int util_atomic_open(const char *tmpdir, const char *path, char **tmp);
+/*
+ * The second half: sets mode, with sync fsyncs the file, closes it, renames
+ * it over path and, with sync, fsyncs path's directory so that the rename
+ * survives a power failure too.  Consumes fd and tmp (the temporary is
+ * removed on failure).  0, or -1 + errno.
+ */
+int util_atomic_commit(int fd, char *tmp, const char *path, mode_t mode, bool sync);
+/* Gives up what util_atomic_open began: closes fd, removes and frees tmp. */
+void util_atomic_abort(int fd, char *tmp);
+/* fsyncs the directory that holds path (its entries: renames, creations). */
+int util_fsync_dir(const char *path);
+/* Points the symbolic link linkpath at target atomically (a uniquely named
+ * link renamed over it).  0 or -1 + errno. */
+int util_symlink_atomic(const char *target, const char *linkpath);
 /* write(2) until all of buf is written (EINTR retried); 0 or -1 + errno. */
 int util_write_all(int fd, const void *buf, size_t len);
 /* mkdir -p; existing directories are fine. */
@@ -120,6 +142,40 @@ char *util_self_exe(void);
  * device/inode equal *skip when skip is not NULL.  malloc'd or NULL. */
 struct stat;
 char *util_which(const char *name, const char *path, const struct stat *skip);
+
+/* --- directories no other user controls -------------------------------- */
+
+/* Why util_private_dir refused a directory. */
+enum util_private {
+	UTIL_PRIVATE_OK,
+	UTIL_PRIVATE_ERRNO,        /* it cannot be created or examined: errno */
+	UTIL_PRIVATE_NOT_DIR,      /* it is not a directory */
+	UTIL_PRIVATE_OWNER,        /* it (or the symbolic link) belongs to another user */
+	UTIL_PRIVATE_WRITABLE,     /* another user may write in it */
+};
+
+struct util_private_check {
+	enum util_private why;
+	char *path;                /* the directory at fault (malloc'd) */
+	uid_t uid;                 /* its owner (UTIL_PRIVATE_OWNER) */
+	int err;                   /* errno (UTIL_PRIVATE_ERRNO) */
+};
+
+/*
+ * Checks (and with create, first makes with mode, component by component)
+ * the directory path, for data no other user may control: path itself must
+ * be a directory owned by this user or root that no other user can write
+ * in, and every directory above it must be owned by this user or root and
+ * not writable by others unless sticky (/tmp), so that nobody else can
+ * rename path away and put another in its place.  Examined with lstat: a
+ * symbolic link on the way must belong to this user or root, and where it
+ * leads is checked the same way.  Group write is another user's write
+ * unless the group is the user's own private group (its name, no other
+ * member listed).  0, or -1 with the reason in *c (util_private_free).
+ */
+int util_private_dir(const char *path, bool create, mode_t mode,
+                     struct util_private_check *c);
+void util_private_free(struct util_private_check *c);
 
 /* --- processes ---------------------------------------------------------- */
 

@@ -8,8 +8,10 @@
  * went into it: its inputs' contents, the tools (path, size, mtime) and
  * pyweld itself, so that a new pyweld or a new compiler never sees an old
  * result.  A fetch copies the result out (the caller may change its copy);
- * a store writes a temporary file and renames it into place, so concurrent
- * builds and a crash leave either a whole entry or none.  Every failure of
+ * a store writes a temporary file of its own (mkstemp), syncs it and
+ * renames it into place, so concurrent builds (of any pid namespace or
+ * host sharing the cache), a crash or a power failure leave either a whole
+ * entry or none.  The cache root is its user's alone (pydist_cache_root).  Every failure of
  * the cache only costs the work it would have saved.  A hit marks its entry
  * used (mtime); itg_cache_prune drops the least recently used entries of a
  * cache that outgrew its limit.
@@ -136,23 +138,15 @@ entry_path(const char *cache, const char *hex)
 	return xasprintf("%s/derived/%.2s/%s", cache, hex, hex);
 }
 
-/* Copies from to a new file to (mode 0644); -1 with errno. */
+/* Copies the open file in to out (from its start); -1 with errno. */
 static int
-copy_file(const char *from, const char *to)
+copy_fd(int in, int out)
 {
-	int in = open(from, O_RDONLY | O_CLOEXEC), out, saved;
 	struct stat st;
 	off_t left;
 
-	if (in < 0)
+	if (fstat(in, &st) < 0)
 		return -1;
-	if (fstat(in, &st) < 0 ||
-	    (out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
-		saved = errno;
-		close(in);
-		errno = saved;
-		return -1;
-	}
 	for (left = st.st_size; left > 0;) {
 		ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
 		if (n <= 0) {
@@ -162,38 +156,38 @@ copy_file(const char *from, const char *to)
 			if (n <= 0 || util_write_all(out, buf, (size_t)n) < 0) {
 				if (n == 0)
 					errno = EIO;   /* the file shrank under us */
-				goto fail;
+				return -1;
 			}
 		}
 		left -= n;
 	}
-	if (close(out) < 0) {
-		out = -1;
-		goto fail;
-	}
-	close(in);
 	return 0;
-fail:
-	saved = errno;
-	if (out >= 0)
-		close(out);
-	close(in);
-	unlink(to);
-	errno = saved;
-	return -1;
 }
 
 bool
 itg_cache_fetch(const char *cache, const char *hex, const char *dest)
 {
 	char *p;
-	bool hit;
+	int in, out = -1;
+	bool hit = false;
 
 	if (!cache)
 		return false;
 	p = entry_path(cache, hex);
 	unlink(dest);
-	hit = copy_file(p, dest) == 0;
+	in = open(p, O_RDONLY | O_CLOEXEC);
+	/* dest is new: a link put there meanwhile is not followed */
+	if (in >= 0)
+		out = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (out >= 0) {
+		hit = copy_fd(in, out) == 0;
+		if (close(out) < 0)
+			hit = false;
+		if (!hit)
+			unlink(dest);
+	}
+	if (in >= 0)
+		close(in);
 	if (hit)
 		utimensat(AT_FDCWD, p, NULL, 0);  /* used now: pruned last */
 	free(p);
@@ -204,15 +198,28 @@ void
 itg_cache_store(const char *cache, const char *hex, const char *src)
 {
 	char *p, *dir, *tmp;
+	int in, out;
 
 	if (!cache)
 		return;
 	p = entry_path(cache, hex);
 	dir = util_dirname(p);
-	tmp = xasprintf("%s.tmp.%ld", p, (long)getpid());
-	if (util_mkdir_p(dir, 0755) == 0 && copy_file(src, tmp) == 0 && rename(tmp, p) < 0)
-		unlink(tmp);
-	free(tmp);
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0 || util_mkdir_p(dir, 0755) < 0)
+		goto out;
+	/* A name of its own (mkstemp): no planted link is followed and no
+	 * other writer's temporary touched, whatever its pid; synced, so
+	 * that a power failure leaves the whole entry or none. */
+	out = util_atomic_open(NULL, p, &tmp);
+	if (out < 0)
+		goto out;
+	if (copy_fd(in, out) < 0)
+		util_atomic_abort(out, tmp);
+	else
+		util_atomic_commit(out, tmp, p, 0644, true);
+out:
+	if (in >= 0)
+		close(in);
 	free(dir);
 	free(p);
 }

@@ -19,6 +19,10 @@ int cli_cmd_build(int argc, char **argv);
 int cli_cmd_init(int argc, char **argv);
 int cli_cmd_link_flags(int argc, char **argv);
 
+/* The cache root (--cache DIR or the default), made when create and checked
+ * (pydist_cache_root); exits 1 with the error and a hint.  malloc'd. */
+char *cli_cache_root(const char *dir, bool create);
+
 /* --- output: tables for people, JSON for scripts ------------------------- */
 
 /* Collects rows of text cells and prints them aligned. */

@@ -1792,7 +1792,7 @@ cli_cmd_build(int argc, char **argv)
 		if (!util_is_dir(b.setup_dirs.v[i]))
 			util_fatal("cannot use '%s' with --setup-py: not a directory", b.setup_dirs.v[i]);
 
-	b.cache_root = b.cache ? util_abspath(b.cache) : pydist_default_cache();
+	b.cache_root = cli_cache_root(b.cache, true);
 	find_distribution(&b);
 	if (b.work_opt) {
 		prepare_work_dir(&b);

@@ -26,7 +26,9 @@ static const char python_usage[] =
 	"security patches applied.\n"
 	"\n"
 	"  --source PATH   a python3.11 .dsc, a Python-3.11.x tarball or a source tree\n"
-	"  --cache DIR     cache root (default: $PYWELD_CACHE or ~/.cache/pyweld)\n"
+	"  --cache DIR     cache root (default: $PYWELD_CACHE, $XDG_CACHE_HOME/pyweld or\n"
+	"                  ~/.cache/pyweld); refused when another user could write in\n"
+	"                  it or replace it\n"
 	"  --jobs N        parallel make jobs (default: the number of CPUs)\n"
 	"  --gnu-readline  link readline against GNU readline (GPL-3.0: every welded\n"
 	"                  binary would then be GPL-3.0); the default is libedit (BSD)\n"
@@ -112,6 +114,21 @@ on_line(void *ctx, const char *text)
 		fprintf(stderr, "%s\n", text);
 }
 
+char *
+cli_cache_root(const char *dir, bool create)
+{
+	char err[2048], hint[1024];
+	char *root = pydist_cache_root(dir, create, err, sizeof(err), hint, sizeof(hint));
+
+	if (!root) {
+		util_error("%s", err);
+		if (hint[0])
+			util_hint("%s", hint);
+		exit(1);
+	}
+	return root;
+}
+
 static int
 do_build(int argc, char **argv)
 {
@@ -162,6 +179,8 @@ do_build(int argc, char **argv)
 	}
 	if (optind < argc)
 		util_usage_error("'python build' takes no argument '%s'", argv[optind]);
+	char *root = cli_cache_root(o.cache, true);
+	o.cache = root;
 	char *exe = cli_shim_exe();
 	o.shim_exe = exe;
 	pr.start = util_now();
@@ -173,6 +192,7 @@ do_build(int argc, char **argv)
 			util_hint("the full log is '%s'", res.log);
 		pydist_result_free(&res);
 		free(exe);
+		free(root);
 		return 1;
 	}
 	if (pr.tty && !res.cached)
@@ -184,6 +204,7 @@ do_build(int argc, char **argv)
 	printf("%s\n", res.dir);
 	pydist_result_free(&res);
 	free(exe);
+	free(root);
 	return 0;
 }
 
@@ -230,7 +251,9 @@ do_info_or_path(int argc, char **argv, bool path_only)
 			return 2;
 		}
 	}
-	dir = pydist_find(dist, cache, err, sizeof(err));
+	char *root = dist ? NULL : cli_cache_root(cache, false);
+	dir = pydist_find(dist, root, err, sizeof(err));
+	free(root);
 	if (!dir) {
 		util_error("%s", err);
 		util_hint("build one with 'pyweld python build'");

@@ -34,11 +34,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -59,17 +61,154 @@ pydist_phase_name(enum pydist_phase p)
 	return (unsigned)p < PYDIST__PHASES ? n[p] : "?";
 }
 
+/* A home directory that exists, from $HOME or else the password database
+ * (malloc'd), or NULL with why in err. */
+static char *
+home_dir(char *err, size_t errlen)
+{
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+
+	if (home && home[0] == '/') {
+		if (util_is_dir(home))
+			return xstrdup(home);
+		snprintf(err, errlen, "cannot choose a cache directory: the home directory '%s' "
+		         "(HOME) does not exist", home);
+		return NULL;
+	}
+	pw = getpwuid(geteuid());
+	if (pw && pw->pw_dir && pw->pw_dir[0] == '/' && util_is_dir(pw->pw_dir))
+		return xstrdup(pw->pw_dir);
+	if (pw && pw->pw_dir && pw->pw_dir[0])
+		snprintf(err, errlen, "cannot choose a cache directory: HOME is not set and the "
+		         "home directory of uid %ld ('%s') does not exist", (long)geteuid(),
+		         pw->pw_dir);
+	else
+		snprintf(err, errlen, "cannot choose a cache directory: HOME is not set and uid "
+		         "%ld has no home directory", (long)geteuid());
+	return NULL;
+}
+
 char *
 pydist_default_cache(void)
 {
+	char err[512];
 	const char *c = getenv("PYWELD_CACHE"), *x = getenv("XDG_CACHE_HOME");
-	const char *home = getenv("HOME");
+	char *home, *root;
 
 	if (c && *c)
 		return util_abspath(c);
-	if (x && *x)
+	/* "If an implementation encounters a relative path in any of these
+	 * variables it should consider the path invalid and ignore it." */
+	if (x && x[0] == '/')
 		return util_path_join(x, "pyweld");
-	return xasprintf("%s/.cache/pyweld", home && *home ? home : "/tmp");
+	home = home_dir(err, sizeof(err));
+	if (!home)
+		return NULL;
+	root = util_path_join(home, ".cache/pyweld");
+	free(home);
+	return root;
+}
+
+/* "user 'name' (uid N)" or "uid N". */
+static void
+describe_uid(char *buf, size_t len, uid_t uid)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	if (pw && pw->pw_name)
+		snprintf(buf, len, "uid %ld, '%s'", (long)uid, pw->pw_name);
+	else
+		snprintf(buf, len, "uid %ld", (long)uid);
+}
+
+/* The message and hint for a cache root util_private_dir refused. */
+static void
+refusal(const char *root, const struct util_private_check *ck, bool create, char *err,
+        size_t errlen, char *hint, size_t hintlen)
+{
+	bool self = !strcmp(ck->path, root);
+	struct stat st;
+	bool link = lstat(ck->path, &st) == 0 && S_ISLNK(st.st_mode);
+	const char *what;
+	char who[256];
+
+	snprintf(hint, hintlen, "use a cache of your own: --cache DIR or PYWELD_CACHE=DIR, "
+	         "a directory that only you (and root) can change");
+	switch (ck->why) {
+	case UTIL_PRIVATE_NOT_DIR:
+		snprintf(err, errlen, "cannot use the cache '%s': it is not a directory", root);
+		break;
+	case UTIL_PRIVATE_OWNER:
+		describe_uid(who, sizeof(who), ck->uid);
+		what = link ? "is a symbolic link of another user" : "belongs to another user";
+		if (self)
+			snprintf(err, errlen, "cannot use the cache '%s': it %s (%s)", root, what,
+			         who);
+		else
+			snprintf(err, errlen, "cannot use the cache '%s': '%s' %s (%s), who could "
+			         "replace the cache", root, ck->path, what, who);
+		break;
+	case UTIL_PRIVATE_WRITABLE:
+		if (self) {
+			snprintf(err, errlen, "cannot use the cache '%s': it is writable by other "
+			         "users", root);
+			snprintf(hint, hintlen, "whatever they put there could end up in your "
+			         "binaries: make it yours alone (chmod go-w '%s') or use another "
+			         "cache (--cache DIR or PYWELD_CACHE=DIR)", ck->path);
+		} else {
+			snprintf(err, errlen, "cannot use the cache '%s': '%s' is writable by other "
+			         "users, who could replace the cache", root, ck->path);
+		}
+		break;
+	default:
+		if (self)
+			snprintf(err, errlen, "cannot %s the cache '%s': %s", create ? "create" : "use",
+			         root, strerror(ck->err));
+		else
+			snprintf(err, errlen, "cannot %s the cache '%s': '%s': %s",
+			         create ? "create" : "use", root, ck->path, strerror(ck->err));
+		hint[0] = '\0';
+		break;
+	}
+}
+
+char *
+pydist_cache_root(const char *dir, bool create, char *err, size_t errlen, char *hint,
+                  size_t hintlen)
+{
+	struct util_private_check ck;
+	struct stat st;
+	char *root;
+
+	err[0] = '\0';
+	if (hint && hintlen)
+		hint[0] = '\0';
+	root = dir ? util_abspath(dir) : pydist_default_cache();
+	if (!root) {
+		if (dir) {
+			snprintf(err, errlen, "cannot use the cache '%s': %s", dir, strerror(errno));
+		} else {
+			home_dir(err, errlen);
+			if (hint && hintlen)
+				snprintf(hint, hintlen, "set PYWELD_CACHE=DIR (or XDG_CACHE_HOME, or "
+				         "HOME), or pass --cache DIR: pyweld keeps no cache in the shared "
+				         "temporary directory");
+		}
+		return NULL;
+	}
+	/* Nothing there yet and nothing to make: nothing to trust either. */
+	if (!create && lstat(root, &st) < 0 && errno == ENOENT)
+		return root;
+	if (util_private_dir(root, create, 0755, &ck) < 0) {
+		char dummy[1];
+		refusal(root, &ck, create, err, errlen, hint && hintlen ? hint : dummy,
+		        hint && hintlen ? hintlen : sizeof(dummy));
+		util_private_free(&ck);
+		free(root);
+		return NULL;
+	}
+	return root;
 }
 
 /* --- one build ------------------------------------------------------------ */
@@ -89,7 +228,8 @@ struct job {
 	char identity[LINKDB_HASH_HEX + 1];
 	char key[17];
 	char *final;            /* pydir/<key> */
-	char *work;             /* pydir/.work-<key>-<pid> */
+	char *work;             /* pydir/.work-<key>-XXXXXX (mkdtemp) */
+	int lockfd;             /* work/.lock, locked for the build's life */
 	char *src, *build, *destdir, *prefix;
 	int logfd;
 	char *log;
@@ -1687,7 +1827,17 @@ complete(const char *dir)
 	return yes;
 }
 
-/* Removes work directories of builds whose process is gone. */
+/*
+ * A build holds the lock (flock) of its work directory's lock file from
+ * just after making the directory until it ends; the kernel drops the lock
+ * when the process ends, however it ends.  So a work directory is stale
+ * exactly when its lock can be taken: a pid would say nothing about a build
+ * in another pid namespace or on another host sharing the cache.
+ */
+#define WORK_LOCK ".lock"
+
+/* Removes the work directories of builds that are over.  One without a lock
+ * file (an older pyweld's, or one being made) is left alone. */
 static void
 sweep_stale(struct job *j)
 {
@@ -1697,33 +1847,73 @@ sweep_stale(struct job *j)
 	if (!d)
 		return;
 	while ((e = readdir(d))) {
-		const char *dash;
-		long pid;
+		struct stat st;
+		char *p, *lock;
+		int fd;
+
 		if (!util_starts_with(e->d_name, ".work-"))
 			continue;
-		dash = strrchr(e->d_name, '-');
-		pid = dash ? strtol(dash + 1, NULL, 10) : 0;
-		if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
-			continue;
-		char *p = util_path_join(j->pydir, e->d_name);
-		if (p)
+		p = util_path_join(j->pydir, e->d_name);
+		lock = p ? util_path_join(p, WORK_LOCK) : NULL;
+		/* read-write: over NFS an exclusive flock is a POSIX lock */
+		fd = lock && lstat(p, &st) == 0 && S_ISDIR(st.st_mode)
+		     ? open(lock, O_RDWR | O_NOFOLLOW | O_CLOEXEC) : -1;
+		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			logf_(j, "pyweld: removing '%s', left by a build that is over", p);
 			util_remove_tree(p);
+		}
+		if (fd >= 0)
+			close(fd);
+		free(lock);
 		free(p);
 	}
 	closedir(d);
+}
+
+/* Makes the work directory, a name of its own (mkdtemp: builds of the same
+ * key in other pid namespaces or hosts never share one), and takes its lock
+ * before any sweep can see a lock file: the file is locked under another
+ * name and renamed into place. */
+static int
+make_work(struct job *j)
+{
+	char *fresh, *lock;
+	int err;
+
+	j->work = xasprintf("%s/.work-%s-XXXXXX", j->pydir, j->key);
+	if (!mkdtemp(j->work)) {
+		fail(j, "cannot create '%s': %s", j->work, strerror(errno));
+		free(j->work);
+		j->work = NULL;
+		return -1;
+	}
+	chmod(j->work, 0755);   /* the distribution is readable, as the cache is */
+	fresh = util_path_join(j->work, ".lock.new");
+	lock = util_path_join(j->work, WORK_LOCK);
+	j->lockfd = open(fresh, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (j->lockfd < 0 || flock(j->lockfd, LOCK_EX | LOCK_NB) < 0 || rename(fresh, lock) < 0) {
+		err = errno;
+		fail(j, "cannot lock the work directory '%s': %s", j->work, strerror(err));
+		if (j->lockfd >= 0)
+			close(j->lockfd);
+		j->lockfd = -1;
+		util_remove_tree(j->work);
+		free(j->work);
+		j->work = NULL;
+	}
+	free(fresh);
+	free(lock);
+	return j->work ? 0 : -1;
 }
 
 static void
 set_current(struct job *j)
 {
 	char *link = util_path_join(j->pydir, "current");
-	char *tmp = util_path_join(j->pydir, ".current.tmp");
 
-	unlink(tmp);
-	if (symlink(j->key, tmp) == 0 && rename(tmp, link) < 0)
-		unlink(tmp);
+	if (util_symlink_atomic(j->key, link) == 0)
+		util_fsync_dir(link);
 	free(link);
-	free(tmp);
 }
 
 static void
@@ -1741,13 +1931,16 @@ int
 pydist_build(const struct pydist_options *o, const struct pydist_progress *p,
              struct pydist_result *res, char *err, size_t errlen)
 {
-	struct job j = { .o = o, .p = p, .err = err, .errlen = errlen, .logfd = -1 };
+	struct job j = { .o = o, .p = p, .err = err, .errlen = errlen, .logfd = -1,
+	                 .lockfd = -1 };
 	double t0 = util_now();
 	int rc = -1;
 
 	memset(res, 0, sizeof(*res));
 	err[0] = '\0';
-	j.cache = o->cache ? util_abspath(o->cache) : pydist_default_cache();
+	j.cache = pydist_cache_root(o->cache, true, err, errlen, NULL, 0);
+	if (!j.cache)
+		goto out;
 	j.pydir = util_path_join(j.cache, "python");
 	if (util_mkdir_p(j.pydir, 0755) < 0) {
 		fail(&j, "cannot create the cache '%s': %s", j.pydir, strerror(errno));
@@ -1769,12 +1962,8 @@ pydist_build(const struct pydist_options *o, const struct pydist_progress *p,
 		goto out;
 	}
 	sweep_stale(&j);
-	j.work = xasprintf("%s/.work-%s-%ld", j.pydir, j.key, (long)getpid());
-	util_remove_tree(j.work);
-	if (util_mkdir_p(j.work, 0755) < 0) {
-		fail(&j, "cannot create '%s': %s", j.work, strerror(errno));
+	if (make_work(&j) < 0)
 		goto out;
-	}
 	/* From here the log lives in the work directory. */
 	if (j.logfd >= 0)
 		close(j.logfd);
@@ -1805,6 +1994,16 @@ pydist_build(const struct pydist_options *o, const struct pydist_progress *p,
 	util_remove_tree(j.destdir);
 	logf_(&j, "pyweld: built in %.0f s", util_now() - t0);
 	{
+		/* Everything on disk before the marker that says it is: after a
+		 * power failure a COMPLETE distribution is a whole one. */
+		int wfd = open(j.work, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (wfd < 0 || syncfs(wfd) < 0) {
+			fail(&j, "cannot sync '%s' to disk: %s", j.work, strerror(errno));
+			if (wfd >= 0)
+				close(wfd);
+			goto failed;
+		}
+		close(wfd);
 		char *marker = util_path_join(j.work, "COMPLETE");
 		if (util_write_atomic(marker, j.key, strlen(j.key), 0644, true) < 0) {
 			fail(&j, "cannot write '%s': %s", marker, strerror(errno));
@@ -1824,6 +2023,12 @@ pydist_build(const struct pydist_options *o, const struct pydist_progress *p,
 				goto failed;
 			}
 		}
+	}
+	util_fsync_dir(j.final);
+	{
+		char *lock = util_path_join(j.final, WORK_LOCK);
+		unlink(lock);
+		free(lock);
 	}
 	set_current(&j);
 	fill_result(&j, res, j.final);
@@ -1860,6 +2065,8 @@ failed:
 out:
 	if (j.logfd >= 0)
 		close(j.logfd);
+	if (j.lockfd >= 0)
+		close(j.lockfd);     /* the build is over: its directory is gone or final */
 	free(j.cache); free(j.pydir); free(j.source); free(j.final); free(j.work);
 	free(j.src); free(j.build); free(j.destdir); free(j.prefix); free(j.log);
 	free(j.py_version); free(j.deb_version);
@@ -1887,7 +2094,9 @@ pydist_find(const char *dir, const char *cache, char *err, size_t errlen)
 	if (dir) {
 		d = util_abspath(dir);
 	} else {
-		root = cache ? util_abspath(cache) : pydist_default_cache();
+		root = pydist_cache_root(cache, false, err, errlen, NULL, 0);
+		if (!root)
+			return NULL;
 		char *link = xasprintf("%s/python/current", root);
 		d = realpath(link, NULL);
 		free(link);

@@ -16,8 +16,8 @@
  *
  * The key is a hash of the source's content and the options, so a second
  * build of the same inputs finds the cache.  The build happens in a work
- * directory renamed into place at the end: a failed or interrupted build
- * leaves nothing a later call would trust.
+ * directory (locked for the build's life) renamed into place at the end: a
+ * failed or interrupted build leaves nothing a later call would trust.
  */
 #ifndef PYWELD_PYDIST_H
 #define PYWELD_PYDIST_H
@@ -66,8 +66,24 @@ struct pydist_result {
 	double seconds;
 };
 
-/* $PYWELD_CACHE, else $XDG_CACHE_HOME/pyweld, else ~/.cache/pyweld (malloc'd). */
+/*
+ * $PYWELD_CACHE, else $XDG_CACHE_HOME/pyweld (when absolute), else
+ * <home>/.cache/pyweld with the home directory from $HOME or else the
+ * password database (malloc'd); NULL when there is no home directory:
+ * never a directory in the shared temporary directory.  Not checked: use
+ * pydist_cache_root.
+ */
 char *pydist_default_cache(void);
+
+/*
+ * The cache root to use: dir when given, else pydist_default_cache(); with
+ * create, made if missing.  Refused unless no other user can write in it,
+ * replace it or have planted it (util_private_dir); a missing root without
+ * create is returned as it is.  malloc'd, or NULL with the message in err
+ * and, when hint is not NULL, what to do in hint ("" when nothing helps).
+ */
+char *pydist_cache_root(const char *dir, bool create, char *err, size_t errlen,
+                        char *hint, size_t hintlen);
 
 /*
  * Builds (or finds in the cache) a distribution.  On failure returns -1 with

@@ -8,8 +8,8 @@ that the build fails with one clear message: exit status 1, nothing on
 stdout, a line that starts with "pyweld: error:" and says what was wrong,
 and a hint naming a log that exists.  After every failure the cache must
 hold nothing a later call would trust: no <cache>/python/<key>/COMPLETE, no
-"current" link, no work directory (.work-<key>-<pid>) of a process that is
-gone, `pyweld python path --cache C` fails, and a second identical call
+"current" link, no work directory (.work-<key>-XXXXXX) of a build that is
+over (its lock free), `pyweld python path --cache C` fails, and a second identical call
 fails again rather than reporting a cached distribution.
 
 Cases (`--list`): a truncated tarball, a tarball of another program, a tree
@@ -29,6 +29,7 @@ skipped (a prerequisite is absent, said why), 2 usage.
 """
 
 import argparse
+import fcntl
 import glob
 import hashlib
 import io
@@ -170,14 +171,19 @@ FAILING_CONFIGURE = (
     "exit 1\n")
 
 
-def pid_alive(pid):
+def lock_held(work):
+    """Whether a build holds the lock of its work directory (flock)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        fd = os.open(os.path.join(work, ".lock"), os.O_RDWR)
+    except OSError:
         return False
-    except PermissionError:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
         return True
-    return True
+    finally:
+        os.close(fd)
 
 
 def cache_state(cache):
@@ -200,11 +206,11 @@ def check_trustless(c, cache, what):
             p = os.path.join(pydir, name)
             c.check(not os.path.exists(os.path.join(p, "COMPLETE")),
                     f"{what}: '{p}/COMPLETE' exists after a failed build")
-            m = re.fullmatch(r"\.work-([0-9a-f]+)-(\d+)", name)
-            if m:
-                c.check(pid_alive(int(m.group(2))),
-                        f"{what}: work directory '{name}' of process {m.group(2)}, which "
-                        "is gone, was left in the cache (a failed build removes its own)")
+            if name.startswith(".work-"):
+                c.check(lock_held(p),
+                        f"{what}: work directory '{name}' of a build that is over (its "
+                        "lock is free) was left in the cache (a failed build removes "
+                        "its own)")
         current = os.path.join(pydir, "current")
         c.check(not os.path.lexists(current),
                 f"{what}: '{current}' exists after a failed build")
@@ -265,9 +271,9 @@ def fail_twice(c, source, cache, what, **kw):
     err, logs = check_failure(c, p, cache, what, **kw)
     p2 = c.build(source, cache)
     err2, _ = check_failure(c, p2, cache, what + " (second call)", **kw)
-    # The same but for the pid in a work directory's name.
+    # The same but for the unique part of a work directory's name.
     def norm(e):
-        return re.sub(r"(\.work-[0-9a-f]+)-\d+", r"\1-PID", e)
+        return re.sub(r"(\.work-[0-9a-f]+)-\w+", r"\1-XXXXXX", e)
     c.check(norm(err2) == norm(err),
             f"{what}: the second call failed differently:\n  {err}\n  {err2}")
     return err, logs
@@ -484,15 +490,18 @@ def case_killed_build(c):
             time.sleep(0.1)
         c.require(work is not None, "the slow configure never started: "
                   f"{proc.poll()} {cache_state(cache)}")
+        c.check(lock_held(work), f"the running build does not hold the lock of '{work}'")
     finally:
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
         proc.communicate()
-    c.check(work.endswith(f"-{proc.pid}"),
-            f"the work directory '{work}' is not named after the build's pid {proc.pid}")
-    key = re.fullmatch(r"\.work-([0-9a-f]+)-\d+", os.path.basename(work)).group(1)
+    c.check(not lock_held(work),
+            f"the work directory '{work}' is still locked after its build was killed")
+    m = re.fullmatch(r"\.work-([0-9a-f]+)-\w{6}", os.path.basename(work))
+    c.require(m, f"the work directory '{work}' is not named .work-<key>-XXXXXX")
+    key = m.group(1)
     c.check(not os.path.exists(os.path.join(pydir, key)),
             f"a killed build left '{pydir}/{key}'")
     c.check(not os.path.lexists(os.path.join(pydir, "current")),

@@ -107,7 +107,8 @@ int util_atomic_open(const char *tmpdir, const char *path, char **tmp);
  * The second half: sets mode, with sync fsyncs the file, closes it, renames
  * it over path and, with sync, fsyncs path's directory so that the rename
  * survives a power failure too.  Consumes fd and tmp (the temporary is
- * removed on failure).  0, or -1 + errno.
+ * removed on failure).  0, or -1 + errno (when only the directory's fsync
+ * failed, path already holds the new file).
  */
 int util_atomic_commit(int fd, char *tmp, const char *path, mode_t mode, bool sync);
 /* Gives up what util_atomic_open began: closes fd, removes and frees tmp. */

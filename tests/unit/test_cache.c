@@ -148,6 +148,9 @@ listing(const char *dir)
 	return strbuf_detach(&sb);
 }
 
+/* Skips the test, saying why (a prerequisite that is truly absent). */
+#define skip_why(why) do { print_message("skipped: %s\n", why); skip(); } while (0)
+
 static bool
 root(void)
 {
@@ -413,7 +416,7 @@ test_private_group(void **state)
 	gid_t other = foreign_group();
 
 	if (!root() || other == (gid_t)-1)
-		skip();     /* chgrp to a group of others needs root and such a group */
+		skip_why("chgrp to a group of others needs root and such a group");
 	assert_int_equal(mkdir(d, 0775), 0);
 	assert_int_equal(chmod(d, 0775), 0);
 	assert_int_equal(chown(d, (uid_t)-1, other), 0);
@@ -432,7 +435,7 @@ test_private_other_owner(void **state)
 	char *d = path_in(state, "theirs"), *below = path_in(state, "theirs/cache");
 
 	if (!root())
-		skip();     /* making a directory of another user needs root */
+		skip_why("making a directory of another user needs root");
 	assert_int_equal(mkdir(d, 0755), 0);
 	assert_int_equal(mkdir(below, 0755), 0);
 	assert_int_equal(chown(d, OTHER_UID, OTHER_UID), 0);
@@ -469,7 +472,7 @@ test_private_symlinks(void **state)
 	if (!root()) {
 		free(real); free(mine); free(planted); free(bad); free(badlink); free(via);
 		free(vialink); free(inbad);
-		skip();     /* a link of another user needs root (lchown) */
+		skip_why("a link of another user needs root (lchown)");
 	}
 	/* a link planted by another user, even to a good directory */
 	assert_int_equal(symlink(real, planted), 0);

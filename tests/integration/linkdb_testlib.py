@@ -169,14 +169,34 @@ def verify_records(db_path):
             " WHERE s.compile = c.id AND s.hash IS NOT NULL) != 1").fetchall()
         expect(not bad, f"compiles without their hashed source: {bad[:5]}")
         bad = con.execute(
-            "SELECT o.hash FROM object o WHERE o.kind != 'object' OR NOT EXISTS"
-            " (SELECT 1 FROM symbol s WHERE s.object = o.hash AND s.defined = 1)"
-            ).fetchall()
-        expect(not bad, f"objects without their symbols: {bad[:5]}")
+            "SELECT a.id FROM archive a WHERE NOT EXISTS (SELECT 1 FROM object o"
+            " WHERE o.hash = a.object AND o.kind = 'archive')").fetchall()
+        expect(not bad, f"archives without their archive object: {bad[:5]}")
+        bad = con.execute(
+            "SELECT o.hash, o.kind FROM object o WHERE o.kind NOT IN ('object', 'archive')"
+            " OR NOT EXISTS (SELECT 1 FROM symbol s WHERE s.object = o.hash AND"
+            " s.defined = 1)").fetchall()
+        expect(not bad, f"objects without their kind or symbols: {bad[:5]}")
         return (con.execute("SELECT count(*) FROM compile").fetchone()[0],
                 con.execute("SELECT count(*) FROM link").fetchone()[0])
     finally:
         con.close()
+
+
+def verify_store(db_path):
+    """Every object row's store file exists, its content hashing to its name."""
+    con = ro_sqlite(db_path)
+    try:
+        rows = con.execute("SELECT hash, size FROM object").fetchall()
+    finally:
+        con.close()
+    store = db_path + ".store"
+    for h, size in rows:
+        p = os.path.join(store, h[:2], h)
+        expect(os.path.isfile(p), f"object {h}: store file '{p}' is missing")
+        expect(os.path.getsize(p) == size and sha256(p) == h,
+               f"object {h}: store file '{p}' has other content")
+    return len(rows)
 
 
 def main(name, body, extra_args=None):

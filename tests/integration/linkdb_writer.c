@@ -9,16 +9,25 @@
  *       pool_helper) and ext.o (defines PyInit_ext).
  *
  *   linkdb_writer write --db FILE --pool DIR --work DIR [--compiles N]
- *                       [--links M] [--tag TEXT] [--create] [--wait-for PATH]
+ *                       [--links M] [--archives K] [--tag TEXT] [--create]
+ *                       [--wait-for PATH] [--prestore] [--timings]
  *       waits until PATH exists when given (so that many writers start at
  *       once), opens FILE (creating it with --create), begins one build, then
- *       records N compiles and M links, interleaved (a link after every
- *       N/M compiles).  Every compile has one source and one object: a pool
- *       object with a trailer naming the tag and the record, so its content
- *       is unique and it is really stored.  Every link has exactly
- *       WRITER_LINK_INPUTS inputs: three pool objects (shared between
- *       writers, so the store deduplicates), one unique object made from
- *       ext.o (so every link finds PyInit_ext), -L, -l and a -Wl flag.
+ *       records N compiles, M links and K archives, interleaved (a link after
+ *       every N/M compiles, an archive after every N/K).  Every compile has
+ *       one source and one object: a pool object with a trailer naming the
+ *       tag and the record, so its content is unique and it is really stored.
+ *       Every link has exactly WRITER_LINK_INPUTS inputs: three pool objects
+ *       (shared between writers, so the store deduplicates), one unique
+ *       object made from ext.o (so every link finds PyInit_ext), -L, -l and
+ *       a -Wl flag.  Every archive (made here in ar's format) holds a pool
+ *       object and a unique copy of ext.o.
+ *       --prestore first stores each record's files alone
+ *       (linkdb_store_file: object rows that no record references yet, which
+ *       gc may drop at any moment) and then records them, so that a gc
+ *       running beside the writer meets the writer between its "object
+ *       known" check and its insert.  --timings adds a line with the slowest
+ *       and the mean time one record took (waiting for the lock included).
  *
  * Exit status 0 when every record was written; 1 with a message
  * "linkdb_writer: error: ..." otherwise; 2 for usage errors.
@@ -39,8 +48,9 @@
 static const char usage_text[] =
 	"usage: linkdb_writer pool DIR CC\n"
 	"       linkdb_writer write --db FILE --pool DIR --work DIR [--compiles N]\n"
-	"                           [--links M] [--tag TEXT] [--create]\n"
-	"                           [--wait-for PATH]\n";
+	"                           [--links M] [--archives K] [--tag TEXT]\n"
+	"                           [--create] [--wait-for PATH] [--prestore]\n"
+	"                           [--timings]\n";
 
 /* --- the pool --------------------------------------------------------------- */
 
@@ -130,7 +140,34 @@ struct writer {
 	int64_t build;
 	const char *work, *tag, *pool;
 	struct blob objs[POOL_SIZE], ext;
+	bool prestore;
+	double slowest, total;          /* seconds spent recording */
+	long records;
 };
+
+/* --prestore: the file goes into the store alone, its row unreferenced. */
+static void
+prestore(struct writer *w, const char *path)
+{
+	char hex[LINKDB_HASH_HEX + 1];
+	char *full = path[0] == '/' ? xstrdup(path) : util_path_join(w->work, path);
+
+	if (!full || linkdb_store_file(w->db, full, hex) < 0)
+		util_fatal("%s", linkdb_errmsg(w->db));
+	free(full);
+}
+
+/* Counts one record's time, from its start (util_now) to now. */
+static void
+timed(struct writer *w, double start)
+{
+	double took = util_now() - start;
+
+	w->total += took;
+	w->records++;
+	if (took > w->slowest)
+		w->slowest = took;
+}
 
 static void
 record_compile(struct writer *w, long i)
@@ -164,8 +201,12 @@ record_compile(struct writer *w, long i)
 	c.sources = sources;
 	c.output = obj;
 	c.status = 0;
+	if (w->prestore)
+		prestore(w, obj);
+	double start = util_now();
 	if (linkdb_add_compile(w->db, w->build, &c, NULL) < 0)
 		util_fatal("%s", linkdb_errmsg(w->db));
+	timed(w, start);
 	strvec_free(&argv);
 	free(text);
 	free(trailer);
@@ -207,14 +248,79 @@ record_link(struct writer *w, long j)
 		.cwd = w->work, .argc = (int)argv.n, .argv = strvec_argv(&argv), .language = "c",
 		.output = out, .ninputs = WRITER_LINK_INPUTS, .inputs = in, .status = 0,
 	};
+	if (w->prestore) {
+		prestore(w, pa);
+		prestore(w, uniq);
+		prestore(w, pb);
+		prestore(w, pc);
+	}
+	double start = util_now();
 	if (linkdb_add_link(w->db, w->build, &l, NULL) < 0)
 		util_fatal("%s", linkdb_errmsg(w->db));
+	timed(w, start);
 	strvec_free(&argv);
 	free(pa);
 	free(pb);
 	free(pc);
 	free(trailer);
 	free(content);
+}
+
+/* Appends one member to an archive in ar's format (name up to 15 bytes). */
+static void
+ar_member(struct strbuf *sb, const char *name, const char *p, size_t len)
+{
+	char hdr[61];
+
+	snprintf(hdr, sizeof(hdr), "%-16s%-12d%-6d%-6d%-8o%-10zu`\n", name, 0, 0, 0,
+	         0644, len);
+	strbuf_add(sb, hdr, 60);
+	strbuf_add(sb, p, len);
+	if (len % 2)
+		strbuf_add(sb, "\n", 1);
+}
+
+static void
+record_archive(struct writer *w, long k)
+{
+	char name[64], *trailer, *uniq;
+	const struct blob *pool = &w->objs[k % POOL_SIZE];
+	struct strbuf sb = { 0 };
+	size_t tl;
+
+	snprintf(name, sizeof(name), "a%ld.a", k);
+	trailer = xasprintf("\n#pyweld-writer %s archive %ld\n", w->tag, k);
+	tl = strlen(trailer);
+	uniq = xmalloc(w->ext.len + tl);
+	memcpy(uniq, w->ext.p, w->ext.len);
+	memcpy(uniq + w->ext.len, trailer, tl);
+	strbuf_add(&sb, "!<arch>\n", 8);
+	ar_member(&sb, "pool.o/", pool->p, pool->len);
+	ar_member(&sb, "uniq.o/", uniq, w->ext.len + tl);
+	if (sb.failed)
+		util_fatal("out of memory");
+	struct blob a = { sb.s, sb.len };
+	write_with_trailer(w->work, name, &a, "");
+
+	struct strvec argv = { 0 };
+	const char *words[] = { "ar", "rcs", name, "pool.o", "uniq.o" };
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		strvec_push(&argv, words[i]);
+	if (argv.failed)
+		util_fatal("out of memory");
+	struct linkdb_archive ar = {
+		.cwd = w->work, .argc = (int)argv.n, .argv = strvec_argv(&argv), .path = name,
+	};
+	if (w->prestore)
+		prestore(w, name);
+	double start = util_now();
+	if (linkdb_add_archive(w->db, w->build, &ar, NULL) < 0)
+		util_fatal("%s", linkdb_errmsg(w->db));
+	timed(w, start);
+	strvec_free(&argv);
+	strbuf_free(&sb);
+	free(uniq);
+	free(trailer);
 }
 
 static long
@@ -230,22 +336,27 @@ parse_count(const char *s, const char *what)
 static int
 do_write(int argc, char **argv)
 {
-	enum { OPT_DB = 256, OPT_POOL, OPT_WORK, OPT_COMPILES, OPT_LINKS, OPT_TAG,
-	       OPT_CREATE, OPT_WAIT };
+	enum { OPT_DB = 256, OPT_POOL, OPT_WORK, OPT_COMPILES, OPT_LINKS, OPT_ARCHIVES,
+	       OPT_TAG, OPT_CREATE, OPT_WAIT, OPT_PRESTORE, OPT_TIMINGS };
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, OPT_DB },
 		{ "pool", required_argument, NULL, OPT_POOL },
 		{ "work", required_argument, NULL, OPT_WORK },
 		{ "compiles", required_argument, NULL, OPT_COMPILES },
 		{ "links", required_argument, NULL, OPT_LINKS },
+		{ "archives", required_argument, NULL, OPT_ARCHIVES },
 		{ "tag", required_argument, NULL, OPT_TAG },
 		{ "create", no_argument, NULL, OPT_CREATE },
 		{ "wait-for", required_argument, NULL, OPT_WAIT },
+		{ "prestore", no_argument, NULL, OPT_PRESTORE },
+		{ "timings", no_argument, NULL, OPT_TIMINGS },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct writer w = { .tag = "w" };
 	const char *dbpath = NULL, *wait_for = NULL;
-	long ncompiles = 0, nlinks = 0, every, done_links = 0;
+	long ncompiles = 0, nlinks = 0, narchives = 0, every, every_ar, done_links = 0,
+	     done_archives = 0;
+	bool timings = false;
 	unsigned flags = 0;
 	int c;
 	char *cwd;
@@ -258,9 +369,12 @@ do_write(int argc, char **argv)
 		case OPT_WORK: w.work = optarg; break;
 		case OPT_COMPILES: ncompiles = parse_count(optarg, "--compiles"); break;
 		case OPT_LINKS: nlinks = parse_count(optarg, "--links"); break;
+		case OPT_ARCHIVES: narchives = parse_count(optarg, "--archives"); break;
 		case OPT_TAG: w.tag = optarg; break;
 		case OPT_CREATE: flags |= LINKDB_CREATE; break;
 		case OPT_WAIT: wait_for = optarg; break;
+		case OPT_PRESTORE: w.prestore = true; break;
+		case OPT_TIMINGS: timings = true; break;
 		default: fputs(usage_text, stderr); return 2;
 		}
 	}
@@ -297,18 +411,32 @@ do_write(int argc, char **argv)
 	free(cwd);
 
 	every = nlinks ? (ncompiles + nlinks - 1) / nlinks : 0;
+	every_ar = narchives ? (ncompiles + narchives - 1) / narchives : 0;
 	for (long i = 0; i < ncompiles; i++) {
 		record_compile(&w, i);
 		if (every && (i + 1) % every == 0 && done_links < nlinks)
 			record_link(&w, done_links++);
+		if (every_ar && (i + 1) % every_ar == 0 && done_archives < narchives)
+			record_archive(&w, done_archives++);
 	}
 	while (done_links < nlinks)
 		record_link(&w, done_links++);
+	while (done_archives < narchives)
+		record_archive(&w, done_archives++);
 	linkdb_close(w.db);
 	for (int k = 0; k < POOL_SIZE; k++)
 		free(w.objs[k].p);
 	free(w.ext.p);
-	printf("recorded %ld compiles and %ld links (%s)\n", ncompiles, nlinks, w.tag);
+	if (narchives)
+		printf("recorded %ld compiles, %ld links and %ld archives (%s)\n", ncompiles,
+		       nlinks, narchives, w.tag);
+	else
+		printf("recorded %ld compiles and %ld links (%s)\n", ncompiles, nlinks,
+		       w.tag);
+	if (timings)
+		printf("slowest record %.1f ms, mean %.2f ms over %ld records\n",
+		       w.slowest * 1e3, w.records ? w.total * 1e3 / (double)w.records : 0.0,
+		       w.records);
 	return 0;
 }
 

@@ -31,7 +31,8 @@ static const char db_usage[] =
 	"                      exits 1 when a problem is found\n"
 	"  gc [--dry-run] [--min-age SECONDS]\n"
 	"                      drop objects no record references and store files\n"
-	"                      and temporaries untouched for SECONDS (default 3600)\n"
+	"                      and temporaries untouched for SECONDS (default 3600);\n"
+	"                      safe while builds record; --dry-run only counts\n"
 	"\n"
 	"options:\n"
 	"  --db FILE           the database (default: $PYWELD_DB)\n"
@@ -359,7 +360,8 @@ do_check(const struct opts *o, int argc, char **argv)
 static int
 do_gc(const struct opts *o, int argc, char **argv)
 {
-	struct linkdb *db = open_db(o, 0);
+	/* A dry run only reads: it needs no write access, and upgrades nothing. */
+	struct linkdb *db = open_db(o, o->dry_run ? LINKDB_READONLY : 0);
 	struct linkdb_gc_stats s;
 
 	if (linkdb_gc(db, o->dry_run, o->min_age, &s) < 0)

@@ -21,7 +21,7 @@ linkdb_add_distribution(struct linkdb *db, const struct linkdb_distribution *d,
 	}
 	if (linkdb__begin(db) < 0)
 		goto fail_nodb;
-	if (stored && linkdb__object_insert(db, hex, size, scanned ? &syms : NULL) < 0)
+	if (stored && linkdb__object_put(db, d->libpython, hex, size, &syms, scanned) < 0)
 		goto fail;
 	if (sqlite3_prepare_v2(db->sql,
 	                       "INSERT INTO distribution(python_version, abi, ext_suffix,"

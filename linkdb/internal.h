@@ -47,6 +47,19 @@ int linkdb__sqlerr(struct linkdb *db, const char *what);
 sqlite3_stmt *linkdb__stmt(struct linkdb *db, enum stmt id);
 /* Runs a statement to completion (SQLITE_DONE); 0 or -1. */
 int linkdb__step_done(struct linkdb *db, sqlite3_stmt *st, const char *what);
+/*
+ * A unit test's hook, called at the points where another process may act
+ * between two steps of this one: "begin" (a writer's files are stored, it is
+ * about to take the write lock), "store-temp" (a writer's temporary arg is
+ * written, not yet renamed into the store) and "gc-candidate" (gc has
+ * decided that the store file arg may go).  NULL outside
+ * tests/unit/test_linkdb.c.
+ */
+extern void (*linkdb__test_hook)(struct linkdb *db, const char *point,
+                                 const char *arg);
+#define LINKDB__HOOK(db, point, arg) \
+	(linkdb__test_hook ? linkdb__test_hook((db), (point), (arg)) : (void)0)
+
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK through the statement table. */
 int linkdb__begin(struct linkdb *db);
 int linkdb__commit(struct linkdb *db);
@@ -76,9 +89,16 @@ void linkdb__syms_free(struct linkdb__syms *s);
 int linkdb__store_put(struct linkdb *db, const char *path,
                       char hex[LINKDB_HASH_HEX + 1], int64_t *size,
                       struct linkdb__syms *scan, bool *scanned);
-/* Inserts the object row and, if it is new, its symbols (inside a txn). */
-int linkdb__object_insert(struct linkdb *db, const char *hex, int64_t size,
-                          const struct linkdb__syms *syms);
+/*
+ * Inside the writer's transaction, for a file linkdb__store_put stored
+ * (path, hex, size, and its symbols when scanned): checks again what gc may
+ * have changed since, under the write lock gc also takes: stores the file
+ * again from path when it is gone (provided path still has that content),
+ * scans its symbols when its row is gone and they were not scanned, then
+ * inserts the row.  0, or -1 with the message on the handle.
+ */
+int linkdb__object_put(struct linkdb *db, const char *path, const char *hex,
+                       int64_t size, struct linkdb__syms *syms, bool scanned);
 /* true when the object table already has hex. */
 int linkdb__object_known(struct linkdb *db, const char *hex);
 

@@ -217,6 +217,8 @@ linkdb_schema_version(const struct linkdb *db)
 
 /* --- statements ---------------------------------------------------------- */
 
+void (*linkdb__test_hook)(struct linkdb *db, const char *point, const char *arg);
+
 sqlite3_stmt *
 linkdb__stmt(struct linkdb *db, enum stmt id)
 {
@@ -256,6 +258,7 @@ linkdb__begin(struct linkdb *db)
 
 	if (db->flags & LINKDB_READONLY)
 		return linkdb__seterr(db, "database '%s' is open read-only", db->path);
+	LINKDB__HOOK(db, "begin", NULL);
 	st = linkdb__stmt(db, ST_BEGIN_IMMEDIATE);
 	return st ? linkdb__step_done(db, st, "cannot begin a transaction") : -1;
 }
@@ -617,6 +620,7 @@ fail:
 
 /* A file to snapshot, prepared outside the transaction. */
 struct staged {
+	char *path;                     /* where it was read from */
 	char hex[LINKDB_HASH_HEX + 1];
 	int64_t size;
 	struct linkdb__syms syms;
@@ -624,11 +628,26 @@ struct staged {
 };
 
 static void
+staged_clear(struct staged *s)
+{
+	free(s->path);
+	s->path = NULL;
+	linkdb__syms_free(&s->syms);
+}
+
+static void
 staged_free(struct staged *s, size_t n)
 {
 	for (size_t i = 0; s && i < n; i++)
-		linkdb__syms_free(&s[i].syms);
+		staged_clear(&s[i]);
 	free(s);
+}
+
+/* Inside the transaction: the staged file's object row (see linkdb__object_put). */
+static int
+staged_put(struct linkdb *db, struct staged *s)
+{
+	return linkdb__object_put(db, s->path, s->hex, s->size, &s->syms, s->scanned);
 }
 
 static char *
@@ -642,13 +661,12 @@ static int
 stage_file(struct linkdb *db, const char *cwd, const char *path,
            struct staged *s)
 {
-	char *full = resolve(cwd, path);
 	int rc;
 
-	if (!full)
+	s->path = resolve(cwd, path);
+	if (!s->path)
 		return linkdb__seterr(db, "out of memory");
-	rc = linkdb__store_put(db, full, s->hex, &s->size, &s->syms, &s->scanned);
-	free(full);
+	rc = linkdb__store_put(db, s->path, s->hex, &s->size, &s->syms, &s->scanned);
 	s->present = rc == 0;
 	return rc;
 }
@@ -691,8 +709,7 @@ linkdb_add_compile(struct linkdb *db, int64_t build,
 
 	if (linkdb__begin(db) < 0)
 		goto fail_nodb;
-	if (obj.present && linkdb__object_insert(db, obj.hex, obj.size,
-	                                         obj.scanned ? &obj.syms : NULL) < 0)
+	if (obj.present && staged_put(db, &obj) < 0)
 		goto fail;
 	st = linkdb__stmt(db, ST_COMPILE_INSERT);
 	if (!st)
@@ -727,13 +744,13 @@ linkdb_add_compile(struct linkdb *db, int64_t build,
 	if (id)
 		*id = rowid;
 	free(src_hex);
-	linkdb__syms_free(&obj.syms);
+	staged_clear(&obj);
 	return 0;
 fail:
 	linkdb__rollback(db);
 fail_nodb:
 	free(src_hex);
-	linkdb__syms_free(&obj.syms);
+	staged_clear(&obj);
 	return -1;
 }
 
@@ -825,9 +842,7 @@ linkdb_add_link(struct linkdb *db, int64_t build, const struct linkdb_link *l,
 	if (linkdb__begin(db) < 0)
 		goto fail_nodb;
 	for (size_t i = 0; i < l->ninputs; i++) {
-		if (files[i].present &&
-		    linkdb__object_insert(db, files[i].hex, files[i].size,
-		                          files[i].scanned ? &files[i].syms : NULL) < 0)
+		if (files[i].present && staged_put(db, &files[i]) < 0)
 			goto fail;
 	}
 	st = linkdb__stmt(db, ST_LINK_INSERT);
@@ -894,7 +909,7 @@ linkdb_add_archive(struct linkdb *db, int64_t build,
 		goto fail_nodb;
 	if (linkdb__begin(db) < 0)
 		goto fail_nodb;
-	if (linkdb__object_insert(db, f.hex, f.size, f.scanned ? &f.syms : NULL) < 0)
+	if (staged_put(db, &f) < 0)
 		goto fail;
 	st = linkdb__stmt(db, ST_ARCHIVE_INSERT);
 	if (!st)
@@ -915,13 +930,13 @@ linkdb_add_archive(struct linkdb *db, int64_t build,
 	if (linkdb__commit(db) < 0)
 		goto fail_nodb;
 	free(abs);
-	linkdb__syms_free(&f.syms);
+	staged_clear(&f);
 	return 0;
 fail:
 	linkdb__rollback(db);
 fail_nodb:
 	free(abs);
-	linkdb__syms_free(&f.syms);
+	staged_clear(&f);
 	return -1;
 }
 

@@ -223,7 +223,11 @@ struct linkdb_gc_stats {
  * Drops object rows that no record references, then removes store files
  * without an object row and temporaries, both only when untouched for
  * min_age seconds (a writer stores files just before its transaction names
- * them).  dry_run counts without removing.
+ * them).  Safe beside writers, whatever min_age: it decides under the write
+ * lock, and a writer re-checks its rows and files under the same lock, so
+ * every record that commits has its object rows, their symbols and their
+ * files.  dry_run counts without removing, in a read transaction that keeps
+ * no writer waiting; it works on a read-only handle too.
  */
 int linkdb_gc(struct linkdb *db, bool dry_run, double min_age,
               struct linkdb_gc_stats *out);

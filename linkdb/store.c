@@ -6,6 +6,8 @@
  * holds files being written.  A file is written to a temporary in tmp/ and
  * renamed into place, so a reader sees the whole file or none; stored files
  * are read-only (0444).  Content already in the store is not written again.
+ * A writer holds an exclusive flock on its temporary until the rename, and
+ * gc removes only temporaries it can lock: those of killed writers.
  * Nothing is fsynced: a killed writer leaves at worst a temporary (gc
  * removes it); power loss is not defended against (see docs/linkdb.md).
  *
@@ -23,6 +25,7 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -137,21 +140,76 @@ linkdb_store_path(const struct linkdb *db, const char *hex)
 	return p;
 }
 
-/* Writes content to store/<hh>/<hex> through a temporary; 0 or -1 + errno. */
+/*
+ * A new temporary in store/tmp, open and locked (flock), its name in *tmp:
+ * the lock is held from before its first byte until it is renamed into
+ * place, so that gc never removes it in use.  One that gc removed between
+ * mkstemp and the lock (found with no link left) is made again.
+ */
+static int
+make_temp(struct linkdb *db, const char *hex, char **tmp)
+{
+	struct stat st;
+	int fd, err;
+
+	for (int tries = 0; tries < 100; tries++) {
+		if (asprintf(tmp, "%s/%.16s.XXXXXX", db->tmpdir, hex) < 0) {
+			*tmp = NULL;
+			errno = ENOMEM;
+			return -1;
+		}
+		fd = mkostemp(*tmp, O_CLOEXEC);
+		if (fd >= 0 && flock(fd, LOCK_EX) == 0 && fstat(fd, &st) == 0 &&
+		    st.st_nlink > 0)
+			return fd;
+		err = errno;
+		if (fd >= 0)
+			close(fd);
+		free(*tmp);
+		*tmp = NULL;
+		errno = err;
+		/* The temporaries' directory may have been removed under us. */
+		if (fd < 0 && (errno != ENOENT || util_mkdir_p(db->tmpdir, 0755) < 0))
+			return -1;
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
+/* Writes content to store/<hh>/<hex> through a locked temporary; 0 or -1 + errno. */
 static int
 store_write(struct linkdb *db, const char *hex, const void *p, size_t len,
             const char *dest)
 {
-	char dir[4096];
+	char dir[4096], *tmp;
+	int fd, err;
 
 	snprintf(dir, sizeof(dir), "%s/%.2s", db->store, hex);
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return -1;
-	if (util_write_atomic_via(db->tmpdir, dest, p, len, 0444, false) == 0)
-		return 0;
-	/* The temporaries' directory may have been removed under us. */
-	if (errno == ENOENT && util_mkdir_p(db->tmpdir, 0755) == 0)
-		return util_write_atomic_via(db->tmpdir, dest, p, len, 0444, false);
+	for (int tries = 0; ; tries++) {
+		fd = make_temp(db, hex, &tmp);
+		if (fd < 0)
+			return -1;
+		if (util_write_all(fd, p, len) < 0 || fchmod(fd, 0444) < 0)
+			goto fail;
+		LINKDB__HOOK(db, "store-temp", tmp);
+		if (rename(tmp, dest) == 0)
+			break;
+		/* Not gc (it leaves locked temporaries alone): someone removed tmp/. */
+		if (errno != ENOENT || tries >= 3)
+			goto fail;
+		close(fd);
+		free(tmp);
+	}
+	free(tmp);
+	return close(fd);               /* the lock goes with the descriptor */
+fail:
+	err = errno;
+	unlink(tmp);
+	close(fd);
+	free(tmp);
+	errno = err;
 	return -1;
 }
 
@@ -197,7 +255,9 @@ linkdb__store_put(struct linkdb *db, const char *path,
 	}
 	/*
 	 * Same content, same name: a file of the right size is already ours.
-	 * Touch it so that gc sees it in use until our record commits.
+	 * Touch it: gc removes only files untouched for its min_age, so it
+	 * leaves this one alone until our record commits (and should gc remove
+	 * it anyway, min_age 0, linkdb__object_put stores it again).
 	 */
 	if (stat(dest, &st) == 0 && (size_t)st.st_size == v.len) {
 		utimensat(AT_FDCWD, dest, NULL, 0);
@@ -248,9 +308,10 @@ insert_symbols(struct linkdb *db, const char *hex, const struct strvec *names,
 	return 0;
 }
 
-int
-linkdb__object_insert(struct linkdb *db, const char *hex, int64_t size,
-                      const struct linkdb__syms *syms)
+/* Inserts the object row and, if it is new, its symbols (inside a txn). */
+static int
+object_insert(struct linkdb *db, const char *hex, int64_t size,
+              const struct linkdb__syms *syms)
 {
 	sqlite3_stmt *st = linkdb__stmt(db, ST_OBJECT_INSERT);
 
@@ -273,6 +334,74 @@ linkdb__object_insert(struct linkdb *db, const char *hex, int64_t size,
 	return 0;
 }
 
+/* Stores path again as dest, provided it still has the content hex. */
+static int
+store_again(struct linkdb *db, const char *path, const char *hex, const char *dest)
+{
+	char now[LINKDB_HASH_HEX + 1];
+	struct view v;
+	int rc;
+
+	if (view_open(&v, path) < 0)
+		return linkdb__seterr(db, "cannot store '%s' again in '%s' (gc removed "
+		                      "it): %s", path, db->store, strerror(errno));
+	linkdb_hash_buffer(v.p ? v.p : "", v.len, now);
+	if (strcmp(now, hex) != 0) {
+		view_close(&v);
+		return linkdb__seterr(db, "cannot store '%s' again in '%s' (gc removed "
+		                      "it): the file changed while it was being recorded",
+		                      path, db->store);
+	}
+	rc = store_write(db, hex, v.p ? v.p : "", v.len, dest);
+	if (rc < 0)
+		linkdb__seterr(db, "cannot store '%s' in '%s': %s", path, db->store,
+		               strerror(errno));
+	view_close(&v);
+	return rc;
+}
+
+int
+linkdb__object_put(struct linkdb *db, const char *path, const char *hex,
+                   int64_t size, struct linkdb__syms *syms, bool scanned)
+{
+	char *dest = linkdb_store_path(db, hex);
+	char err[256];
+	struct stat st;
+	struct view v;
+	int known, rc = -1;
+
+	if (!dest)
+		return linkdb__seterr(db, "out of memory");
+	/* gc removed the file after linkdb__store_put put it there. */
+	if ((stat(dest, &st) < 0 || st.st_size != size) &&
+	    store_again(db, path, hex, dest) < 0)
+		goto out;
+	if (!scanned) {
+		/* gc dropped the row after linkdb__store_put found it. */
+		known = linkdb__object_known(db, hex);
+		if (known < 0)
+			goto out;
+		if (!known) {
+			if (view_open(&v, dest) < 0) {
+				linkdb__seterr(db, "cannot read '%s': %s", dest, strerror(errno));
+				goto out;
+			}
+			rc = linkdb__scan_symbols(v.p, v.len, syms, err, sizeof(err));
+			view_close(&v);
+			if (rc < 0) {
+				linkdb__seterr(db, "cannot read the symbols of '%s': %s", path,
+				               err);
+				goto out;
+			}
+			scanned = true;
+		}
+	}
+	rc = object_insert(db, hex, size, scanned ? syms : NULL);
+out:
+	free(dest);
+	return rc;
+}
+
 int
 linkdb_store_file(struct linkdb *db, const char *path,
                   char hex[LINKDB_HASH_HEX + 1])
@@ -285,7 +414,7 @@ linkdb_store_file(struct linkdb *db, const char *path,
 		goto fail_nodb;
 	if (linkdb__begin(db) < 0)
 		goto fail_nodb;
-	if (linkdb__object_insert(db, hex, size, scanned ? &syms : NULL) < 0) {
+	if (linkdb__object_put(db, path, hex, size, &syms, scanned) < 0) {
 		linkdb__rollback(db);
 		goto fail_nodb;
 	}
@@ -300,50 +429,86 @@ fail_nodb:
 
 /* --- garbage collection -------------------------------------------------- */
 
+/*
+ * gc beside writers.  A writer stores its files first, outside any
+ * transaction, then names them in one BEGIN IMMEDIATE transaction, inside
+ * which linkdb__object_put looks again: a row that gc dropped meanwhile is
+ * inserted with freshly scanned symbols, a file that gc removed is stored
+ * again.  gc takes the same write lock for every decision a writer could
+ * make wrong: it drops unreferenced rows in one transaction, then walks the
+ * store without a lock and, for each file it found without a row and old
+ * enough, checks again under the lock (still no row, not touched since) and
+ * removes it there, a batch at a time so that writers wait for a batch, not
+ * for the walk.  So a file is removed only while no row names it, and a
+ * record commits only with its files present.  A dry run only reads, in one
+ * read transaction: WAL readers do not block writers.
+ */
+
+#define GC_BATCH 256            /* store files checked and removed per lock */
+
 static const char *const unreferenced_sql =
 	"SELECT hash FROM object o WHERE"
 	" NOT EXISTS (SELECT 1 FROM compile WHERE object = o.hash) AND"
 	" NOT EXISTS (SELECT 1 FROM link_input WHERE object = o.hash) AND"
 	" NOT EXISTS (SELECT 1 FROM link_init WHERE object = o.hash) AND"
 	" NOT EXISTS (SELECT 1 FROM archive WHERE object = o.hash) AND"
-	" NOT EXISTS (SELECT 1 FROM distribution WHERE libpython = o.hash)";
+	" NOT EXISTS (SELECT 1 FROM distribution WHERE libpython = o.hash)"
+	" ORDER BY hash";
 
 static int
-drop_unreferenced(struct linkdb *db, bool dry_run, struct linkdb_gc_stats *s)
+cmp_hash(const void *a, const void *b)
 {
-	sqlite3_stmt *st = NULL, *del = NULL;
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Object rows no record references, sorted, into *out (read only). */
+static int
+list_unreferenced(struct linkdb *db, struct strvec *out)
+{
+	sqlite3_stmt *st;
 	int rc;
 
+	if (sqlite3_prepare_v2(db->sql, unreferenced_sql, -1, &st, NULL) != SQLITE_OK)
+		return linkdb__sqlerr(db, "cannot prepare the collection");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		strvec_push(out, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return linkdb__sqlerr(db, "cannot list unreferenced objects");
+	if (out->failed)
+		return linkdb__seterr(db, "out of memory");
+	return 0;
+}
+
+/* Drops the object rows (and their symbols) that no record references. */
+static int
+drop_unreferenced(struct linkdb *db, struct linkdb_gc_stats *s)
+{
+	char *sql;
+
+	if (asprintf(&sql, "DELETE FROM object WHERE hash IN (%s)", unreferenced_sql) < 0)
+		return linkdb__seterr(db, "out of memory");
 	if (linkdb__begin(db) < 0)
-		return -1;
-	if (sqlite3_prepare_v2(db->sql, unreferenced_sql, -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db->sql, "DELETE FROM object WHERE hash = ?1", -1, &del,
-	                       NULL) != SQLITE_OK) {
-		linkdb__sqlerr(db, "cannot prepare the collection");
+		goto fail_nodb;
+	if (sqlite3_exec(db->sql, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		linkdb__sqlerr(db, "cannot drop unreferenced objects");
 		goto fail;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		s->rows_dropped++;
-		sqlite3_bind_text(del, 1, (const char *)sqlite3_column_text(st, 0), -1,
-		                  SQLITE_TRANSIENT);
-		if (linkdb__step_done(db, del, "cannot drop an object") < 0)
-			goto fail;
-	}
-	if (rc != SQLITE_DONE) {
-		linkdb__sqlerr(db, "cannot list unreferenced objects");
-		goto fail;
-	}
-	sqlite3_finalize(st);
-	sqlite3_finalize(del);
-	/* A dry run keeps its transaction open: linkdb_gc rolls it back. */
-	return dry_run ? 0 : linkdb__commit(db);
+	s->rows_dropped = sqlite3_changes(db->sql);
+	free(sql);
+	return linkdb__commit(db);
 fail:
-	sqlite3_finalize(st);
-	sqlite3_finalize(del);
 	linkdb__rollback(db);
+fail_nodb:
+	free(sql);
 	return -1;
 }
 
+/*
+ * Abandoned temporaries: untouched for min_age and not locked by a writer
+ * (store_write holds its lock until the rename).  Anything else in tmp/
+ * (not a regular file) goes by age alone.
+ */
 static void
 sweep_temps(struct linkdb *db, bool dry_run, double min_age,
             struct linkdb_gc_stats *s)
@@ -357,14 +522,23 @@ sweep_temps(struct linkdb *db, bool dry_run, double min_age,
 		return;
 	while ((e = readdir(d))) {
 		char *p;
+		int fd = -1;
 		if (e->d_name[0] == '.')
 			continue;
 		p = util_path_join(db->tmpdir, e->d_name);
-		if (p && lstat(p, &st) == 0 && now - (double)st.st_mtime >= min_age) {
-			s->temps_removed++;
-			if (!dry_run)
-				unlink(p);
+		if (!p || lstat(p, &st) < 0 || now - (double)st.st_mtime < min_age)
+			goto next;
+		if (S_ISREG(st.st_mode)) {
+			fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+			if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+				goto next;      /* gone, or a writer is at work on it */
 		}
+		s->temps_removed++;
+		if (!dry_run)
+			unlink(p);              /* under our lock: the writer starts again */
+next:
+		if (fd >= 0)
+			close(fd);
 		free(p);
 	}
 	closedir(d);
@@ -377,20 +551,30 @@ is_hex2(const char *s)
 	       strchr("0123456789abcdef", s[1]);
 }
 
+/* true when the file at p exists and is untouched for min_age; *size gets its size. */
+static bool
+old_enough(const char *p, double min_age, int64_t *size)
+{
+	struct stat st;
+
+	if (lstat(p, &st) < 0 || util_wall() - (double)st.st_mtime < min_age)
+		return false;
+	*size = st.st_size;
+	return true;
+}
+
 /*
- * Removes store files that have no object row and were not touched for
- * min_age seconds.  A writer puts its files in the store before the
- * transaction that names them, and touches a file it finds already there,
- * so a file younger than min_age may belong to a record being written.
+ * Walks the store for files without a row (or, in a dry run, whose row is
+ * in drop: the sorted rows a real run would drop first) untouched for
+ * min_age.  A dry run counts them; a real run collects their paths into
+ * *found for remove_found.
  */
 static int
-sweep_store(struct linkdb *db, bool dry_run, double min_age,
-            struct linkdb_gc_stats *s)
+walk_store(struct linkdb *db, bool dry_run, double min_age, const struct strvec *drop,
+           struct strvec *found, struct linkdb_gc_stats *s)
 {
 	DIR *top = opendir(db->store), *sub;
 	struct dirent *e, *f;
-	struct stat st;
-	double now = util_wall();
 	int rc = 0;
 
 	if (!top)
@@ -405,21 +589,27 @@ sweep_store(struct linkdb *db, bool dry_run, double min_age,
 			continue;
 		}
 		while ((f = readdir(sub))) {
-			if (!linkdb_is_hash(f->d_name))
+			const char *name = f->d_name;
+			int64_t size;
+			if (!linkdb_is_hash(name))
 				continue;
-			int known = linkdb__object_known(db, f->d_name);
+			int known = linkdb__object_known(db, name);
 			if (known < 0) {
 				rc = -1;
 				break;
 			}
-			if (known)
+			if (known && !(drop && drop->n &&
+			               bsearch(&name, drop->v, drop->n, sizeof(char *), cmp_hash)))
 				continue;
-			char *p = util_path_join(dir, f->d_name);
-			if (p && lstat(p, &st) == 0 && now - (double)st.st_mtime >= min_age) {
-				s->files_removed++;
-				s->bytes_removed += st.st_size;
-				if (!dry_run)
-					unlink(p);
+			char *p = util_path_join(dir, name);
+			if (p && old_enough(p, min_age, &size)) {
+				LINKDB__HOOK(db, "gc-candidate", p);
+				if (dry_run) {
+					s->files_removed++;
+					s->bytes_removed += size;
+				} else {
+					strvec_push(found, p);
+				}
 			}
 			free(p);
 		}
@@ -427,30 +617,78 @@ sweep_store(struct linkdb *db, bool dry_run, double min_age,
 		free(dir);
 	}
 	closedir(top);
+	if (rc == 0 && found->failed)
+		return linkdb__seterr(db, "out of memory");
 	return rc;
+}
+
+/*
+ * Removes the files walk_store found, GC_BATCH per write transaction, each
+ * only if it still has no row and was not touched since: a writer that
+ * committed a row for it first keeps it; one that comes after finds it gone
+ * and stores it again.
+ */
+static int
+remove_found(struct linkdb *db, const struct strvec *found, double min_age,
+             struct linkdb_gc_stats *s)
+{
+	for (size_t i = 0; i < found->n; ) {
+		if (linkdb__begin(db) < 0)
+			return -1;
+		for (size_t end = i + GC_BATCH; i < found->n && i < end; i++) {
+			const char *p = found->v[i];
+			int64_t size;
+			int known = linkdb__object_known(db, util_basename(p));
+			if (known < 0) {
+				linkdb__rollback(db);
+				return -1;
+			}
+			if (known || !old_enough(p, min_age, &size))
+				continue;
+			if (unlink(p) == 0) {
+				s->files_removed++;
+				s->bytes_removed += size;
+			}
+		}
+		if (linkdb__commit(db) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 int
 linkdb_gc(struct linkdb *db, bool dry_run, double min_age,
           struct linkdb_gc_stats *out)
 {
-	int rc;
+	struct strvec drop = { 0 }, found = { 0 };
+	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (db->flags & LINKDB_READONLY)
+	if (!dry_run && (db->flags & LINKDB_READONLY))
 		return linkdb__seterr(db, "database '%s' is open read-only", db->path);
-	if (drop_unreferenced(db, dry_run, out) < 0)
-		return -1;
-	/*
-	 * A dry run sweeps inside the transaction that dropped the rows, so that
-	 * it counts the files of those objects too, as a real run would remove
-	 * them; then it rolls the drop back.
-	 */
-	rc = sweep_store(db, dry_run, min_age, out);
-	if (dry_run)
+	if (dry_run) {
+		/* One snapshot for the whole count; "BEGIN" takes no lock until
+		 * the first read, and that is a read lock. */
+		if (sqlite3_exec(db->sql, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+			linkdb__sqlerr(db, "cannot begin a read transaction");
+			goto out;
+		}
+		if (list_unreferenced(db, &drop) < 0 ||
+		    walk_store(db, true, min_age, &drop, &found, out) < 0) {
+			linkdb__rollback(db);
+			goto out;
+		}
+		out->rows_dropped = (int64_t)drop.n;
 		linkdb__rollback(db);
-	if (rc < 0)
-		return -1;
+	} else if (drop_unreferenced(db, out) < 0 ||
+	           walk_store(db, false, min_age, NULL, &found, out) < 0 ||
+	           remove_found(db, &found, min_age, out) < 0) {
+		goto out;
+	}
 	sweep_temps(db, dry_run, min_age, out);
-	return 0;
+	rc = 0;
+out:
+	strvec_free(&drop);
+	strvec_free(&found);
+	return rc;
 }

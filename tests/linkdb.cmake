@@ -1,7 +1,7 @@
 # linkdb: its cmocka unit tests, and integration tests that run the real
-# `pyweld db` against databases written by many processes at once, by
-# writers killed at random moments, and against damaged files and read-only
-# places.  Included by tests/CMakeLists.txt (pyweld_unit_test, skip code 77).
+# `pyweld db` against databases written by many processes at once (gc
+# among them), by writers killed at random moments, and against damaged
+# files and read-only places.  Included by tests/CMakeLists.txt (pyweld_unit_test, skip code 77).
 
 pyweld_unit_test(test_linkdb
   SOURCES unit/test_linkdb.c
@@ -40,8 +40,11 @@ endfunction()
 pyweld_linkdb_integration(linkdb_concurrency linkdb_concurrency.py)
 # 50 rounds of writers killed with SIGKILL: check clean, records complete.
 pyweld_linkdb_integration(linkdb_crash linkdb_crash.py)
-# Both load the machine: let ctest -j run them alone.
-set_tests_properties(linkdb_concurrency linkdb_crash PROPERTIES RUN_SERIAL TRUE)
+# gc and gc --dry-run in loops beside 16 writers: every record complete.
+pyweld_linkdb_integration(linkdb_gc_concurrency linkdb_gc_concurrency.py)
+# They load the machine: let ctest -j run them alone.
+set_tests_properties(linkdb_concurrency linkdb_crash linkdb_gc_concurrency
+  PROPERTIES RUN_SERIAL TRUE)
 # Damaged databases and stores, odd paths: clear errors, nothing changed.
 pyweld_linkdb_integration(linkdb_badinput linkdb_badinput.py)
 # Read-only directory and file, as an unprivileged user (skips when none).

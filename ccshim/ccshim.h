@@ -36,8 +36,20 @@ const char *ccshim_tool_key(enum ccshim_tool t);
  */
 int ccshim_tool_from_name(const char *name);
 
-/* The names the shim directory holds (NULL-terminated). */
+/* The names the shim directory holds (NULL-terminated, CCSHIM_NSHIM_NAMES). */
 extern const char *const ccshim_shim_names[];
+#define CCSHIM_NSHIM_NAMES 12
+/*
+ * Whether a shim reached as name (a basename) runs its role's configured
+ * command ($CC, $CXX, $LD, $AR, $RANLIB): true for the role's own name (cc,
+ * c++, ld, ar, ranlib), which `pyweld env` exports as $CC and the rest.
+ * Every other shim name (gcc, g++, x86_64-linux-gnu-gcc, ...) runs the
+ * program of that name, as a build that calls it by name would without
+ * pyweld.
+ */
+bool ccshim_name_is_role(const char *name);
+/* The index of name (a basename) in ccshim_shim_names, or -1. */
+int ccshim_shim_index(const char *name);
 
 /* --- argv classification -------------------------------------------------- */
 
@@ -145,8 +157,15 @@ extern const size_t ccshim_ld_noptions;
  *     ar=/usr/bin/ar
  *     ranlib=/usr/bin/ranlib
  *
+ *     gcc=/usr/bin/gcc
+ *     g++=/usr/bin/g++
+ *
  * A tool's value is the real command, words separated by TABs: a launcher
  * (ccache, distcc) and the compiler, each resolved to an absolute path once.
+ * In every value a backslash, newline, TAB or carriage return of a path is
+ * written as \\, \n, \t or \r, so no path can add or split a line or word.
+ * Keys after the roles are shim names that run a program of their own
+ * (ccshim_name_is_role); a name whose program was not on PATH has none.
  */
 #define CCSHIM_CONF_NAME "pyweld-shim.conf"
 
@@ -154,6 +173,9 @@ struct ccshim_conf {
 	char *db;                         /* absolute database path */
 	int64_t build;                    /* build id records belong to (0: none) */
 	char **tool[CCSHIM_TOOL__COUNT];  /* NULL-terminated argv prefix, or NULL */
+	/* By index in ccshim_shim_names: the real command of a shim name that
+	 * is not a role's own name, or NULL (a role name, or not on PATH). */
+	char **named[CCSHIM_NSHIM_NAMES];
 };
 
 /* Reads dir/pyweld-shim.conf; -1 with a message in err. */
@@ -162,16 +184,33 @@ int ccshim_conf_read(const char *dir, struct ccshim_conf *conf, char *err,
 /* Writes dir/pyweld-shim.conf atomically; -1 + errno. */
 int ccshim_conf_write(const char *dir, const struct ccshim_conf *conf);
 void ccshim_conf_free(struct ccshim_conf *conf);
+/*
+ * The real command a shim reached as argv0 runs for role t: its name's own
+ * entry when it has one, otherwise the role's.  NULL when neither is set.
+ * The vector belongs to conf.
+ */
+char **ccshim_conf_command(const struct ccshim_conf *conf, const char *argv0,
+                           enum ccshim_tool t);
 
 /*
  * Resolves a real tool for the shim configuration.  spec is what the user
  * had ($CC, "ccache gcc", "gcc -m64") or NULL for the default name of the
  * role; each word that names a program is made absolute by a PATH search
- * that skips the shim binary self (device and inode).  Returns a
- * NULL-terminated argv (caller frees with ccshim_strv_free) or NULL with a
- * message in err.
+ * that skips the shim binary self (device and inode).  A word whose
+ * resolved path (symlinks followed) is a launcher (ccache, sccache, distcc,
+ * icecc, buildcache) is recorded as the launcher's real binary; reached by
+ * another name (a masquerade link such as /usr/lib/ccache/gcc) it is
+ * followed by the compiler of that name, found on PATH skipping self and
+ * every other link to a launcher.  Returns a NULL-terminated argv (caller
+ * frees with ccshim_strv_free) or NULL with a message in err.
  */
 char **ccshim_resolve_tool(enum ccshim_tool t, const char *spec,
+                           const char *self, char *err, size_t errlen);
+/*
+ * The same for one program name taken as it is (no word splitting): what
+ * running name from PATH would run, launchers resolved as above.
+ */
+char **ccshim_resolve_name(enum ccshim_tool t, const char *name,
                            const char *self, char *err, size_t errlen);
 void ccshim_strv_free(char **v);
 
@@ -188,10 +227,10 @@ const char *ccshim_tool_envvar(enum ccshim_tool t);
 /*
  * Everything `pyweld env` does to a directory: resolves each role's real
  * tool from the environment (ignoring values that point at shim_exe; the
- * roles ignored that way are set as bits (1 << tool) in *ignored), and
- * creates the shim directory for database db and build.  The resolved
- * configuration is left in *conf (free with ccshim_conf_free).  -1 with a
- * message in err.
+ * roles ignored that way are set as bits (1 << tool) in *ignored) and each
+ * other shim name's program from PATH, and creates the shim directory for
+ * database db and build.  The resolved configuration is left in *conf
+ * (free with ccshim_conf_free).  -1 with a message in err.
  */
 int ccshim_setup(const char *dir, const char *shim_exe, const char *db,
                  int64_t build, struct ccshim_conf *conf, unsigned *ignored,
@@ -199,7 +238,10 @@ int ccshim_setup(const char *dir, const char *shim_exe, const char *db,
 
 /*
  * Creates (or refreshes) a shim directory: the symlinks to shim_exe and the
- * configuration.  -1 with a message in err.
+ * configuration.  A shim name that is not a role's own name gets a link
+ * only when conf has its program (a stale link is removed), so that a
+ * build looking for it on PATH finds what it would find without pyweld.
+ * -1 with a message in err.
  */
 int ccshim_dir_setup(const char *dir, const char *shim_exe,
                      const struct ccshim_conf *conf, char *err, size_t errlen);

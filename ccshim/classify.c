@@ -246,6 +246,29 @@ const char *const ccshim_shim_names[] = {
 	NULL,
 };
 
+_Static_assert(sizeof(ccshim_shim_names) / sizeof(ccshim_shim_names[0]) ==
+               CCSHIM_NSHIM_NAMES + 1, "CCSHIM_NSHIM_NAMES counts ccshim_shim_names");
+
+int
+ccshim_shim_index(const char *name)
+{
+	for (int i = 0; ccshim_shim_names[i]; i++)
+		if (!strcmp(ccshim_shim_names[i], name))
+			return i;
+	return -1;
+}
+
+bool
+ccshim_name_is_role(const char *name)
+{
+	static const char *const roles[] = { "cc", "c++", "ld", "ar", "ranlib", NULL };
+
+	for (size_t i = 0; roles[i]; i++)
+		if (!strcmp(roles[i], name))
+			return true;
+	return false;
+}
+
 const char *
 ccshim_tool_key(enum ccshim_tool t)
 {

@@ -2,10 +2,20 @@
  * conf.c: the shim directory and its configuration file.
  *
  * "pyweld-shim.conf" is line-oriented: "# comment", "key=value".  Keys:
- * db (absolute database path), build (record group id), and one per role
- * (cc, cxx, ld, ar, ranlib) whose value is the real command: words
- * separated by TAB, each program already resolved to an absolute path, so
- * that the shim never searches PATH (and never finds itself) at build time.
+ * db (absolute database path), build (record group id), one per role (cc,
+ * cxx, ld, ar, ranlib) and one per shim name that runs a program of its own
+ * (gcc, g++, x86_64-linux-gnu-gcc, ...), whose value is the real command:
+ * words separated by TAB, each program already resolved to an absolute
+ * path, so that the shim never searches PATH (and never finds itself) at
+ * build time.  Values are escaped (\\ \n \t \r): a path may hold any byte
+ * but NUL, and none can start a line or split a word.
+ *
+ * Launchers (ccache, sccache, distcc, icecc, buildcache) are recognised by
+ * what a word resolves to, not by its name: Debian's masquerade directories
+ * (/usr/lib/ccache/gcc -> ../../bin/ccache) make "gcc" on PATH a launcher
+ * that looks up the compiler on PATH at build time, where it would find the
+ * shims first and loop.  The configuration names the launcher's binary and
+ * then the compiler itself, so the launcher never searches PATH.
  */
 #include "ccshim.h"
 
@@ -32,10 +42,51 @@ ccshim_conf_free(struct ccshim_conf *conf)
 	free(conf->db);
 	for (int t = 0; t < CCSHIM_TOOL__COUNT; t++)
 		ccshim_strv_free(conf->tool[t]);
+	for (int i = 0; i < CCSHIM_NSHIM_NAMES; i++)
+		ccshim_strv_free(conf->named[i]);
 	memset(conf, 0, sizeof(*conf));
 }
 
-/* Splits on TAB into a NULL-terminated vector. */
+/* Appends s with the bytes that carry meaning in the file escaped. */
+static void
+add_escaped(struct strbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '\\': strbuf_adds(sb, "\\\\"); break;
+		case '\n': strbuf_adds(sb, "\\n"); break;
+		case '\t': strbuf_adds(sb, "\\t"); break;
+		case '\r': strbuf_adds(sb, "\\r"); break;
+		default: strbuf_addc(sb, *s); break;
+		}
+	}
+}
+
+/*
+ * The value of n bytes at p with escapes undone, malloc'd.  A backslash
+ * before any other byte stays as it is (files written before values were
+ * escaped read the same).
+ */
+static char *
+unescape(const char *p, size_t n)
+{
+	char *out = malloc(n + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '\\' && i + 1 < n && strchr("\\ntr", p[i + 1])) {
+			char c = p[++i];
+			*o++ = c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : '\\';
+		} else {
+			*o++ = p[i];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Splits on TAB into a NULL-terminated vector of unescaped words. */
 static char **
 split_tabs(const char *s)
 {
@@ -46,7 +97,7 @@ split_tabs(const char *s)
 		tab = strchr(p, '\t');
 		size_t n = tab ? (size_t)(tab - p) : strlen(p);
 		if (n)
-			strvec_push_owned(&sv, strndup(p, n));
+			strvec_push_owned(&sv, unescape(p, n));
 		if (!tab)
 			break;
 		p = tab + 1;
@@ -87,7 +138,7 @@ ccshim_conf_read(const char *dir, struct ccshim_conf *conf, char *err,
 		const char *key = line, *val = eq + 1;
 		if (!strcmp(key, "db")) {
 			free(conf->db);
-			conf->db = strdup(val);
+			conf->db = unescape(val, strlen(val));
 		} else if (!strcmp(key, "build")) {
 			if (!util_parse_i64(val, &conf->build)) {
 				snprintf(err, errlen, "'%s' line %d: build '%s' is not a number",
@@ -99,10 +150,16 @@ ccshim_conf_read(const char *dir, struct ccshim_conf *conf, char *err,
 			for (t = 0; t < CCSHIM_TOOL__COUNT; t++)
 				if (!strcmp(key, ccshim_tool_key((enum ccshim_tool)t)))
 					break;
-			if (t == CCSHIM_TOOL__COUNT)
+			if (t < CCSHIM_TOOL__COUNT) {
+				ccshim_strv_free(conf->tool[t]);
+				conf->tool[t] = split_tabs(val);
+				continue;
+			}
+			int i = ccshim_shim_index(key);
+			if (i < 0 || ccshim_name_is_role(key))
 				continue;       /* keys of newer versions are ignored */
-			ccshim_strv_free(conf->tool[t]);
-			conf->tool[t] = split_tabs(val);
+			ccshim_strv_free(conf->named[i]);
+			conf->named[i] = split_tabs(val);
 		}
 	}
 	free(text);
@@ -124,17 +181,28 @@ ccshim_conf_write(const char *dir, const struct ccshim_conf *conf)
 
 	strbuf_adds(&sb, "# pyweld shim configuration, written by `pyweld env`.\n"
 	                 "# key=value; a tool is its real command, words separated "
-	                 "by TAB.\n");
-	if (conf->db)
-		strbuf_addf(&sb, "db=%s\n", conf->db);
+	                 "by TAB;\n# \\\\, \\n, \\t and \\r in a value are a "
+	                 "backslash, newline, TAB and CR.\n");
+	if (conf->db) {
+		strbuf_adds(&sb, "db=");
+		add_escaped(&sb, conf->db);
+		strbuf_addc(&sb, '\n');
+	}
 	if (conf->build)
 		strbuf_addf(&sb, "build=%lld\n", (long long)conf->build);
-	for (int t = 0; t < CCSHIM_TOOL__COUNT; t++) {
-		if (!conf->tool[t])
+	for (int k = 0; k < CCSHIM_TOOL__COUNT + CCSHIM_NSHIM_NAMES; k++) {
+		bool role = k < CCSHIM_TOOL__COUNT;
+		char **v = role ? conf->tool[k] : conf->named[k - CCSHIM_TOOL__COUNT];
+		if (!v)
 			continue;
-		strbuf_addf(&sb, "%s=", ccshim_tool_key((enum ccshim_tool)t));
-		for (size_t i = 0; conf->tool[t][i]; i++)
-			strbuf_addf(&sb, "%s%s", i ? "\t" : "", conf->tool[t][i]);
+		strbuf_adds(&sb, role ? ccshim_tool_key((enum ccshim_tool)k)
+		                      : ccshim_shim_names[k - CCSHIM_TOOL__COUNT]);
+		strbuf_addc(&sb, '=');
+		for (size_t i = 0; v[i]; i++) {
+			if (i)
+				strbuf_addc(&sb, '\t');
+			add_escaped(&sb, v[i]);
+		}
 		strbuf_addc(&sb, '\n');
 	}
 	path = util_path_join(dir, CCSHIM_CONF_NAME);
@@ -158,82 +226,191 @@ default_name(enum ccshim_tool t)
 }
 
 /* Programs that run the compiler they are given: kept, and resolved too. */
-static bool
-is_launcher(const char *word)
-{
-	static const char *const launchers[] = {
-		"ccache", "distcc", "sccache", "icecc", "buildcache", NULL,
-	};
-	const char *base = util_basename(word);
+static const char *const launchers[] = {
+	"ccache", "sccache", "distcc", "icecc", "buildcache", NULL,
+};
 
+/*
+ * The launcher a program path is (its final target's basename is one of
+ * launchers), or NULL.  *real gets the resolved path, malloc'd (NULL when
+ * it cannot be resolved).
+ */
+static const char *
+launcher_of(const char *path, char **real)
+{
+	const char *base;
+
+	*real = realpath(path, NULL);
+	base = util_basename(*real ? *real : path);
 	for (size_t i = 0; launchers[i]; i++)
 		if (!strcmp(base, launchers[i]))
+			return launchers[i];
+	return NULL;
+}
+
+static bool
+same_file(const char *path, const struct stat *skip)
+{
+	struct stat st;
+
+	return skip && stat(path, &st) == 0 && st.st_dev == skip->st_dev &&
+	       st.st_ino == skip->st_ino;
+}
+
+/*
+ * name on PATH as a launcher in masquerade mode looks it up: skipping the
+ * shim binary (skip) and every candidate that resolves to a launcher (the
+ * masquerade directories of ccache, distcc, ...).  malloc'd or NULL.
+ */
+static char *
+which_compiler(const char *name, const struct stat *skip)
+{
+	const char *path = getenv("PATH"), *p, *end;
+
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path;; p = end + 1) {
+		struct stat st;
+		char *dir, *cand, *real = NULL;
+		end = strchr(p, ':');
+		if (!end)
+			end = p + strlen(p);
+		dir = end > p ? strndup(p, (size_t)(end - p)) : strdup(".");
+		cand = dir ? util_path_join(dir, name) : NULL;
+		free(dir);
+		if (cand && stat(cand, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(cand, X_OK) == 0 && !same_file(cand, skip) &&
+		    !launcher_of(cand, &real)) {
+			char *abs = util_abspath(cand);
+			free(real);
+			free(cand);
+			return abs;
+		}
+		free(real);
+		free(cand);
+		if (*end == '\0')
+			return NULL;
+	}
+}
+
+static bool
+has_word(char *const *v, size_t n, const char *word)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i], word))
 			return true;
 	return false;
 }
 
-/* Splits a $CC-style value on blanks, honouring simple quotes. */
-static int
-split_words(const char *spec, char ***out)
+/*
+ * Resolves words[0..n) (consumed) as described at ccshim_resolve_tool:
+ * program words until the first that is not a launcher, then the rest
+ * (flags) as they are.
+ */
+static char **
+resolve_words(enum ccshim_tool t, char **words, size_t n, const char *self,
+              char *err, size_t errlen)
 {
-	char **v = NULL;
-	size_t n = 0, cap = 0;
+	struct stat self_st, *skip = NULL;
+	struct strvec out = { 0 };
+	size_t i = 0;
 
-	if (ccshim_split_response(spec, strlen(spec), &v, &n, &cap) < 0)
-		return -1;
-	*out = v;
-	return (int)n;
+	if (self && stat(self, &self_st) == 0)
+		skip = &self_st;
+	for (; i < n && words[i][0] != '-'; i++) {
+		char *abs, *real = NULL;
+		const char *launcher;
+
+		abs = util_which(words[i], NULL, skip);
+		if (!abs) {
+			snprintf(err, errlen, "cannot find the real %s '%s' on PATH%s",
+			         ccshim_tool_key(t), words[i],
+			         strchr(words[i], '/') ? "" : " (other than pyweld's own shims)");
+			goto fail;
+		}
+		if (same_file(abs, skip)) {
+			snprintf(err, errlen, "the real %s '%s' is pyweld's own shim: "
+			         "that would run itself", ccshim_tool_key(t), abs);
+			free(abs);
+			goto fail;
+		}
+		launcher = launcher_of(abs, &real);
+		if (!launcher) {
+			free(real);
+			strvec_push_owned(&out, abs);
+			i++;
+			break;          /* the program; what follows are its flags */
+		}
+		/* A launcher: its own binary, once, whatever name reached it. */
+		if (!has_word(out.v, out.n, real ? real : abs))
+			strvec_push(&out, real ? real : abs);
+		free(real);
+		if (util_starts_with(util_basename(abs), launcher)) {
+			free(abs);
+			continue;       /* "ccache gcc": the compiler is the next word */
+		}
+		/* A masquerade link ("/usr/lib/ccache/gcc"): the compiler is the
+		 * program of the link's name, as the launcher would find it. */
+		char *compiler = which_compiler(util_basename(abs), skip);
+		if (!compiler) {
+			snprintf(err, errlen, "cannot find the real %s '%s' on PATH (other "
+			         "than pyweld's own shims and the masquerade links of "
+			         "launchers such as '%s')", ccshim_tool_key(t),
+			         util_basename(abs), abs);
+			free(abs);
+			goto fail;
+		}
+		free(abs);
+		strvec_push_owned(&out, compiler);
+		i++;
+		break;
+	}
+	for (; i < n; i++)
+		strvec_push(&out, words[i]);
+	if (out.failed) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	ccshim_strv_free(words);
+	return out.v;
+fail:
+	strvec_free(&out);
+	ccshim_strv_free(words);
+	return NULL;
 }
 
 char **
 ccshim_resolve_tool(enum ccshim_tool t, const char *spec, const char *self,
                     char *err, size_t errlen)
 {
-	struct stat self_st, *skip = NULL;
 	char **words = NULL;
-	int n;
-	bool program_done = false;
+	size_t n = 0, cap = 0;
 
-	if (self && stat(self, &self_st) == 0)
-		skip = &self_st;
 	if (!spec || !*spec)
 		spec = default_name(t);
-	n = split_words(spec, &words);
-	if (n <= 0) {
+	/* A $CC-style value splits on blanks, honouring quotes as GCC's
+	 * response files do. */
+	if (ccshim_split_response(spec, strlen(spec), &words, &n, &cap) < 0 || n == 0) {
 		snprintf(err, errlen, "cannot read the %s command '%s'",
 		         ccshim_tool_key(t), spec);
 		ccshim_strv_free(words);
 		return NULL;
 	}
-	for (int i = 0; i < n && !program_done; i++) {
-		char *abs;
-		if (words[i][0] == '-')
-			break;          /* flags after the program stay as they are */
-		abs = util_which(words[i], NULL, skip);
-		if (!abs) {
-			snprintf(err, errlen, "cannot find the real %s '%s' on PATH%s",
-			         ccshim_tool_key(t), words[i],
-			         strchr(words[i], '/') ? "" : " (other than pyweld's own shims)");
-			ccshim_strv_free(words);
-			return NULL;
-		}
-		if (skip) {
-			struct stat st;
-			if (stat(abs, &st) == 0 && st.st_dev == skip->st_dev &&
-			    st.st_ino == skip->st_ino) {
-				snprintf(err, errlen, "the real %s '%s' is pyweld's own shim: "
-				         "that would run itself", ccshim_tool_key(t), abs);
-				free(abs);
-				ccshim_strv_free(words);
-				return NULL;
-			}
-		}
-		free(words[i]);
-		words[i] = abs;
-		if (!is_launcher(abs))
-			program_done = true;
+	return resolve_words(t, words, n, self, err, errlen);
+}
+
+char **
+ccshim_resolve_name(enum ccshim_tool t, const char *name, const char *self,
+                    char *err, size_t errlen)
+{
+	char **words = calloc(2, sizeof(char *));
+
+	if (!words || !(words[0] = strdup(name))) {
+		free(words);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
 	}
-	return words;
+	return resolve_words(t, words, 1, self, err, errlen);
 }
 
 int
@@ -253,6 +430,19 @@ ccshim_dir_setup(const char *dir, const char *shim_exe,
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
+		if (!ccshim_name_is_role(ccshim_shim_names[i]) && !conf->named[i]) {
+			/* No such program on PATH: no shim either. */
+			if (unlink(link) < 0 && errno != ENOENT) {
+				snprintf(err, errlen, "cannot remove the shim '%s': %s", link,
+				         strerror(errno));
+				free(link);
+				free(tmp);
+				return -1;
+			}
+			free(link);
+			free(tmp);
+			continue;
+		}
 		unlink(tmp);
 		if (symlink(shim_exe, tmp) < 0 || rename(tmp, link) < 0) {
 			snprintf(err, errlen, "cannot create the shim '%s': %s", link,
@@ -271,6 +461,17 @@ ccshim_dir_setup(const char *dir, const char *shim_exe,
 		return -1;
 	}
 	return 0;
+}
+
+char **
+ccshim_conf_command(const struct ccshim_conf *conf, const char *argv0,
+                    enum ccshim_tool t)
+{
+	int i = ccshim_shim_index(util_basename(argv0));
+
+	if (i >= 0 && conf->named[i])
+		return conf->named[i];
+	return (unsigned)t < CCSHIM_TOOL__COUNT ? conf->tool[t] : NULL;
 }
 
 const char *
@@ -335,6 +536,17 @@ ccshim_setup(const char *dir, const char *shim_exe, const char *db, int64_t buil
 		                                    errlen);
 		if (!conf->tool[t])
 			goto fail;
+	}
+	/* gcc, g++, x86_64-linux-gnu-*: what the name runs from PATH, never
+	 * $CC (a makefile that calls gcc gets gcc, whatever CC says). */
+	for (int i = 0; ccshim_shim_names[i]; i++) {
+		const char *name = ccshim_shim_names[i];
+		char ignore[512];
+		if (ccshim_name_is_role(name))
+			continue;
+		conf->named[i] = ccshim_resolve_name(
+			(enum ccshim_tool)ccshim_tool_from_name(name), name, shim_exe,
+			ignore, sizeof(ignore));
 	}
 	if (ccshim_dir_setup(dir, shim_exe, conf, err, errlen) < 0)
 		goto fail;

@@ -10,15 +10,24 @@
  *
  * One change to a command line: a GCC compile with -flto and without fat
  * objects gets -ffat-lto-objects at its end (see wants_fat_lto).
+ *
+ * The real tool's exit status, or the signal that killed it, is the shim's
+ * (exit_like).  A shared link that compiles its sources is compiled once
+ * more for the record without its dependency-file options (side_compile),
+ * and a source it reads from standard input or a pipe is read ahead, so
+ * that the real tool and that compile get the same bytes (capture_streams).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -85,14 +94,16 @@ find_shim_dir(const char *argv0, const struct stat *self)
 }
 
 /*
- * The real command for a role when the configuration cannot say: the
- * tool's usual name on PATH, skipping this program.
+ * The real command when the configuration cannot say: the program of the
+ * name the shim was reached by, on PATH, skipping this program and the
+ * masquerade links of launchers (ccache's would look up the name on PATH
+ * and find the shim again).
  */
 static char **
-fallback_tool(enum ccshim_tool tool, const char *self)
+fallback_tool(enum ccshim_tool tool, const char *argv0, const char *self)
 {
-	char err[512];
-	char **v = ccshim_resolve_tool(tool, NULL, self, err, sizeof(err));
+	char err[1024];
+	char **v = ccshim_resolve_name(tool, util_basename(argv0), self, err, sizeof(err));
 
 	if (!v)
 		util_fatal("%s", err);
@@ -178,35 +189,80 @@ pass_through(char **argv)
 	util_fatal("cannot run '%s':", argv[0]);
 }
 
-/* Ends this process the way the real tool ended (same signal, same code). */
+/*
+ * Ends this process the way the real tool ended, given its wait status:
+ * killed by the same signal when a signal killed it, otherwise with the
+ * same exit status, 0 to 255, whatever it is (130 is an exit status here,
+ * not SIGINT: only the wait status tells them apart).
+ */
 static void
-exit_like(int status)
+exit_like(int wstatus)
 {
-	if (status > 128 && status < 128 + 65) {
-		int sig = status - 128;
+	if (WIFSIGNALED(wstatus)) {
+		int sig = WTERMSIG(wstatus);
+		struct rlimit no_core = { 0, 0 };
+		sigset_t set;
+
+		/* No core file of ours over the one the tool may have left. */
+		setrlimit(RLIMIT_CORE, &no_core);
 		signal(sig, SIG_DFL);
+		sigemptyset(&set);
+		sigaddset(&set, sig);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
 		raise(sig);
+		exit(128 + sig);        /* not reached: the signal ends this process */
 	}
-	exit(status);
+	exit(WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 1);
 }
 
-/* Runs the real tool and waits; returns its status in shell terms. */
-static int
-run_real(char **argv, char **envp, bool quiet)
+static bool
+exited_zero(int wstatus)
 {
-	posix_spawn_file_actions_t fa, *fap = NULL;
+	return WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
+}
+
+/*
+ * A source read from a stream that cannot be read twice (standard input,
+ * /dev/fd/N on a pipe), read to its end before the real tool runs: the real
+ * tool and the record's compile each get the same bytes on the same
+ * descriptor (see capture_streams).
+ */
+struct stream {
+	int fd;                 /* the descriptor the source is read from */
+	int copy;               /* a memfd holding its bytes, or -1 */
+	bool complete;          /* copy holds everything, up to end of file */
+};
+
+/*
+ * Runs the real tool and waits; returns its wait status, or -1 with errno.
+ * quiet sends its output to /dev/null; each stream's copy is given to it on
+ * the stream's descriptor, read from its start.
+ */
+static int
+run_real(char **argv, char **envp, bool quiet, const struct stream *streams,
+         size_t nstreams)
+{
+	posix_spawn_file_actions_t fa;
 	pid_t pid;
 	int rc, status;
 
+	posix_spawn_file_actions_init(&fa);
 	if (quiet) {
-		posix_spawn_file_actions_init(&fa);
 		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-		fap = &fa;
 	}
-	rc = posix_spawn(&pid, argv[0], fap, NULL, argv, envp);
-	if (fap)
-		posix_spawn_file_actions_destroy(fap);
+	for (size_t i = 0; i < nstreams; i++) {
+		if (streams[i].copy < 0)
+			continue;
+		/* dup2 shares the offset: rewind for each run. */
+		if (lseek(streams[i].copy, 0, SEEK_SET) < 0) {
+			posix_spawn_file_actions_destroy(&fa);
+			return -1;
+		}
+		posix_spawn_file_actions_adddup2(&fa, streams[i].copy, streams[i].fd);
+	}
+	rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
 	if (rc != 0) {
 		errno = rc;
 		return -1;
@@ -214,7 +270,7 @@ run_real(char **argv, char **envp, bool quiet)
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -1;
-	return util_wait_status(status);
+	return status;
 }
 
 /* --- what is worth recording --------------------------------------------- */
@@ -270,6 +326,8 @@ struct shim {
 	char *tmpdir;                   /* for objects compiled only to record */
 	struct ccshim_conf *conf;       /* every role's real tool (ar for thin archives) */
 	int fat_count;
+	struct stream *streams;         /* sources read from pipes, kept for the record */
+	size_t nstreams;
 };
 
 static int
@@ -437,7 +495,7 @@ fatten(struct shim *s, const char *path)
 	for (line = rc == 0 && listing ? strtok_r(listing, "\n", &save) : NULL; line;
 	     line = strtok_r(NULL, "\n", &save))
 		strvec_push_owned(&av, line[0] == '/' ? xstrdup(line) : util_path_join(dir, line));
-	rc = rc == 0 && av.n > 3 ? run_real(av.v, env, true) : -1;
+	rc = rc == 0 && av.n > 3 ? run_real(av.v, env, true, NULL, 0) : -1;
 	free(env);
 	strvec_free(&av);
 	free(listing);
@@ -450,29 +508,254 @@ fatten(struct shim *s, const char *path)
 	return out;
 }
 
+/* --- sources read once ----------------------------------------------------- */
+
+/*
+ * The descriptor a source is read from when it is a stream that cannot be
+ * read twice: "-" (standard input, from wherever it stands), /dev/stdin,
+ * /dev/fd/N or /proc/self/fd/N when that is not a regular file (a pipe, a
+ * terminal: a regular file is reopened from its start).  -1 otherwise.
+ */
+static int
+stream_fd(const char *path)
+{
+	const char *num = NULL;
+	struct stat st;
+	long fd = 0;
+	char *end;
+
+	if (!strcmp(path, "-"))
+		return 0;
+	if (util_starts_with(path, "/dev/fd/"))
+		num = path + strlen("/dev/fd/");
+	else if (util_starts_with(path, "/proc/self/fd/"))
+		num = path + strlen("/proc/self/fd/");
+	else if (strcmp(path, "/dev/stdin") != 0)
+		return -1;
+	if (num) {
+		errno = 0;
+		fd = strtol(num, &end, 10);
+		if (end == num || *end || errno || fd < 0 || fd > INT_MAX)
+			return -1;
+	}
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		return -1;
+	return (int)fd;
+}
+
+/*
+ * A shared link of a source read from a stream (`cc -shared -x c - -o x.so`)
+ * would leave nothing for side_compile to read.  Before the real tool runs,
+ * each such stream is read to its end into memory; the real tool, then the
+ * side compile, get those exact bytes on the same descriptor.  A stream
+ * that cannot be read is left to the real tool as it is, and its source is
+ * not compiled for the record.
+ */
+static void
+capture_streams(struct shim *s)
+{
+	const struct ccshim_cmd *cmd = &s->cmd;
+	char buf[65536];
+
+	if (cmd->action != CCSHIM_ACT_SHARED_LINK)
+		return;
+	for (size_t i = 0; i < cmd->ninputs; i++) {
+		const struct ccshim_input *in = &cmd->inputs[i];
+		int fd = in->kind == CCSHIM_ARG_SOURCE ? stream_fd(in->value) : -1;
+		bool seen = false;
+		for (size_t k = 0; k < s->nstreams; k++)
+			seen = seen || s->streams[k].fd == fd;
+		if (fd < 0 || seen)
+			continue;
+		s->streams = xreallocarray(s->streams, s->nstreams + 1, sizeof(*s->streams));
+		struct stream *st = &s->streams[s->nstreams++];
+		st->fd = fd;
+		st->complete = false;
+		st->copy = memfd_create("pyweld-source", MFD_CLOEXEC);
+		if (st->copy < 0)
+			continue;
+		size_t total = 0;
+		for (;;) {
+			ssize_t n = read(fd, buf, sizeof(buf));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				st->complete = n == 0;
+				break;
+			}
+			for (ssize_t off = 0; off < n;) {
+				ssize_t w = write(st->copy, buf + off, (size_t)(n - off));
+				if (w < 0 && errno == EINTR)
+					continue;
+				if (w < 0)
+					util_fatal("cannot keep the source '%s' read from descriptor "
+					           "%d for the compiler:", in->value, fd);
+				off += w;
+			}
+			total += (size_t)n;
+		}
+		if (!st->complete && total == 0) {
+			/* Nothing was taken: the real tool reads the stream itself. */
+			close(st->copy);
+			st->copy = -1;
+		}
+	}
+}
+
+/* The captured stream a source is read from, or NULL. */
+static const struct stream *
+source_stream(const struct shim *s, const char *path)
+{
+	int fd = stream_fd(path);
+
+	for (size_t k = 0; fd >= 0 && k < s->nstreams; k++)
+		if (s->streams[k].fd == fd)
+			return &s->streams[k];
+	return NULL;
+}
+
+/* --- the record's compile of a linked source ------------------------------- */
+
+/*
+ * How many argv entries from argv[i] make a dependency-file option, which
+ * would make the side compile write (over) the user's dependency file:
+ * -MD, -MMD, -MF F, -MT T, -MQ T, -MP, -MG, -MJ F (clang) and every other
+ * -M*, their long forms, "-Xpreprocessor -MF -Xpreprocessor F".  0 for any
+ * other argument.  A -Wp, list is handled by wp_without_deps.
+ */
+static int
+dep_option(char *const *argv, int argc, int i)
+{
+	static const char *const longs[] = {
+		"--dependencies", "--user-dependencies", "--write-dependencies",
+		"--write-user-dependencies", "--print-missing-file-dependencies", NULL,
+	};
+	const char *a = argv[i];
+
+	for (size_t k = 0; longs[k]; k++)
+		if (!strcmp(a, longs[k]))
+			return 1;
+	if (!strcmp(a, "-MF") || !strcmp(a, "-MT") || !strcmp(a, "-MQ") ||
+	    !strcmp(a, "-MJ"))
+		return i + 1 < argc ? 2 : 1;
+	if (util_starts_with(a, "-M"))
+		return 1;
+	if (!strcmp(a, "-Xpreprocessor") && i + 1 < argc &&
+	    util_starts_with(argv[i + 1], "-M")) {
+		const char *o = argv[i + 1];
+		/* cc1 reads the file of -MD, -MMD, -MF, -MT, -MQ from the next
+		 * argument, passed by another -Xpreprocessor. */
+		bool file = !strcmp(o, "-MD") || !strcmp(o, "-MMD") || !strcmp(o, "-MF") ||
+		            !strcmp(o, "-MT") || !strcmp(o, "-MQ");
+		if (file && i + 3 < argc && !strcmp(argv[i + 2], "-Xpreprocessor"))
+			return 4;
+		return 2;
+	}
+	return 0;
+}
+
+/*
+ * A "-Wp,a,b,c" argument without its dependency options (-MD F, -MMD F,
+ * -MF F, -MT T, -MQ T, -MP, ...): a new string, "" when nothing is left,
+ * or NULL when there was none (the argument stays as it is).
+ */
+static char *
+wp_without_deps(const char *a)
+{
+	struct strbuf sb = { 0 };
+	char *copy, *item, *save = NULL;
+	bool dropped = false, value = false;
+
+	if (!util_starts_with(a, "-Wp,"))
+		return NULL;
+	copy = xstrdup(a + 4);
+	/* GCC splits -Wp, at every comma (strtok would merge empty items,
+	 * which GCC keeps; an empty item is no dependency option either). */
+	for (item = copy; item; item = save) {
+		save = strchr(item, ',');
+		if (save)
+			*save++ = '\0';
+		if (value) {
+			value = false;
+			continue;
+		}
+		if (util_starts_with(item, "-M")) {
+			dropped = true;
+			value = !strcmp(item, "-MD") || !strcmp(item, "-MMD") ||
+			        !strcmp(item, "-MF") || !strcmp(item, "-MT") ||
+			        !strcmp(item, "-MQ");
+			continue;
+		}
+		strbuf_adds(&sb, sb.len ? "," : "-Wp,");
+		strbuf_adds(&sb, item);
+	}
+	free(copy);
+	if (!dropped) {
+		strbuf_free(&sb);
+		return NULL;
+	}
+	if (sb.failed)
+		util_fatal("out of memory");
+	return sb.len ? strbuf_detach(&sb) : (strbuf_free(&sb), xstrdup(""));
+}
+
+/* The environment of a side compile: the real tool's, without the
+ * variables that make GCC write a dependency file. */
+static char **
+side_env(void)
+{
+	char **env = active_env(), **o = env;
+
+	for (char **e = env; *e; e++)
+		if (!util_starts_with(*e, "DEPENDENCIES_OUTPUT=") &&
+		    !util_starts_with(*e, "SUNPRO_DEPENDENCIES="))
+			*o++ = *e;
+	*o = NULL;
+	return env;
+}
+
 /*
  * A shared link that compiles sources itself ("cc -shared x.c -o x.so")
  * leaves no object to record: compile each source once more, to a private
- * temporary, with the same options, only for the record.
+ * temporary, with the same options but no dependency-file options (the
+ * user's dependency file stays the link's), only for the record.  A source
+ * from a stream is read from its captured copy.  Returns the object, or
+ * NULL with the reason in why.
  */
 static char *
-side_compile(struct shim *s, const struct ccshim_input *src)
+side_compile(struct shim *s, const struct ccshim_input *src, char *why, size_t whylen)
 {
 	const struct ccshim_cmd *cmd = &s->cmd;
+	const struct stream *stream = source_stream(s, src->value);
 	struct strvec av = { 0 };
-	bool *skip = xcalloc((size_t)cmd->argc + 1, sizeof(bool));
+	struct stat st;
+	bool *skip;
 	char *obj;
 	int rc;
 
-	if (make_tmpdir(s) < 0) {
-		free(skip);
+	if (stream && !stream->complete) {
+		snprintf(why, whylen, "the source '%s' it compiles (descriptor %d) could "
+		         "not be read ahead to be compiled again for the record",
+		         src->value, stream->fd);
 		return NULL;
 	}
+	if (!stream && stat(src->value, &st) == 0 &&
+	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+		snprintf(why, whylen, "the source '%s' it compiles is a pipe, which can be "
+		         "read only once", src->value);
+		return NULL;
+	}
+	snprintf(why, whylen, "the source '%s' it compiles could not be compiled again "
+	         "for the record", src->value);
+	if (make_tmpdir(s) < 0)
+		return NULL;
+	skip = xcalloc((size_t)cmd->argc + 1, sizeof(bool));
 	for (size_t i = 0; i < cmd->ninputs; i++)
 		for (int k = 0; k < cmd->inputs[i].argn; k++)
 			skip[cmd->inputs[i].argi + k] = true;
 	for (int i = 1; i < cmd->argc; i++) {
 		const char *a = cmd->argv[i];
+		int n;
 		if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
 			skip[i] = true;
 			if (i + 1 < cmd->argc)
@@ -480,13 +763,26 @@ side_compile(struct shim *s, const struct ccshim_input *src)
 		} else if (util_starts_with(a, "-o") || util_starts_with(a, "--output=") ||
 		           !strcmp(a, "-shared")) {
 			skip[i] = true;
+		} else if ((n = dep_option(cmd->argv, cmd->argc, i)) > 0) {
+			for (int k = 0; k < n; k++)
+				skip[i + k] = true;
+			i += n - 1;
 		}
 	}
 	for (size_t i = 0; s->tool[i]; i++)
 		strvec_push(&av, s->tool[i]);
-	for (int i = 1; i < cmd->argc; i++)
-		if (!skip[i])
+	for (int i = 1; i < cmd->argc; i++) {
+		char *wp;
+		if (skip[i])
+			continue;
+		wp = wp_without_deps(cmd->argv[i]);
+		if (!wp)
 			strvec_push(&av, cmd->argv[i]);
+		else if (*wp)
+			strvec_push_owned(&av, wp);
+		else
+			free(wp);
+	}
 	obj = xasprintf("%s/%d.o", s->tmpdir, src->argi);
 	strvec_push(&av, "-c");
 	strvec_push(&av, "-x");
@@ -497,11 +793,11 @@ side_compile(struct shim *s, const struct ccshim_input *src)
 	free(skip);
 	if (av.failed)
 		util_fatal("out of memory");
-	char **env = active_env();
-	rc = run_real(av.v, env, true);
+	char **env = side_env();
+	rc = run_real(av.v, env, true, s->streams, s->nstreams);
 	free(env);
 	strvec_free(&av);
-	if (rc != 0) {
+	if (rc < 0 || !exited_zero(rc)) {
 		free(obj);
 		return NULL;
 	}
@@ -525,11 +821,9 @@ record_link(struct shim *s, int *status)
 		li->value = ci->value;
 		switch (ci->kind) {
 		case CCSHIM_ARG_SOURCE: {
-			char *obj = side_compile(s, ci);
+			char why[1200];
+			char *obj = side_compile(s, ci, why, sizeof(why));
 			if (!obj) {
-				char why[600];
-				snprintf(why, sizeof(why), "the source '%s' it compiles could not "
-				         "be compiled again for the record", ci->value);
 				record_failed(status, what, why);
 				goto out;
 			}
@@ -639,7 +933,7 @@ main(int argc, char **argv)
 	struct shim s = { 0 };
 	struct ccshim_conf conf = { 0 };
 	struct stat self_st;
-	char *self, *dir, err[1024], **rargv, **env;
+	char *self, *dir, err[1024], **rargv, **env, **fallback = NULL;
 	const char *envdb, *envbuild;
 	int tool, status, depth;
 	bool unrecorded = false;
@@ -662,14 +956,15 @@ main(int argc, char **argv)
 	/* The real command: from the shim directory's configuration. */
 	dir = find_shim_dir(argv[0], &self_st);
 	if (dir && ccshim_conf_read(dir, &conf, err, sizeof(err)) == 0 &&
-	    conf.tool[tool]) {
-		s.tool = conf.tool[tool];
+	    ccshim_conf_command(&conf, argv[0], (enum ccshim_tool)tool)) {
+		/* gcc by name runs gcc, cc runs $CC (ccshim_name_is_role). */
+		s.tool = ccshim_conf_command(&conf, argv[0], (enum ccshim_tool)tool);
 	} else {
 		if (!getenv(ACTIVE_VAR))
 			util_warn("no shim configuration for '%s'%s%s%s; running the real "
 			          "'%s' from PATH unrecorded", argv[0], dir ? " in '" : "",
 			          dir ? dir : "", dir ? "'" : "", util_basename(argv[0]));
-		s.tool = conf.tool[tool] = fallback_tool((enum ccshim_tool)tool, self);
+		s.tool = fallback = fallback_tool((enum ccshim_tool)tool, argv[0], self);
 		unrecorded = true;      /* do not record without a configuration */
 		free(dir);
 		dir = NULL;
@@ -683,8 +978,8 @@ main(int argc, char **argv)
 			          "('%s'); running '%s' from PATH unrecorded",
 			          ccshim_tool_key((enum ccshim_tool)tool), dir ? dir : "?",
 			          s.tool[0], util_basename(argv[0]));
-			ccshim_strv_free(conf.tool[tool]);
-			s.tool = conf.tool[tool] = fallback_tool((enum ccshim_tool)tool, self);
+			ccshim_strv_free(fallback);
+			s.tool = fallback = fallback_tool((enum ccshim_tool)tool, argv[0], self);
 			unrecorded = true;
 		}
 	}
@@ -734,13 +1029,15 @@ main(int argc, char **argv)
 		/* The record says what ran. */
 		argv_append(&s.cmd.argv, &s.cmd.argc, xstrdup("-ffat-lto-objects"));
 	}
+	capture_streams(&s);
 	env = active_env();
-	status = run_real(rargv, env, false);
+	status = run_real(rargv, env, false, s.streams, s.nstreams);
 	free(env);
 	if (status < 0)
 		util_fatal("cannot run '%s':", rargv[0]);
-	if (status != 0)
+	if (!exited_zero(status))
 		exit_like(status);
+	status = 0;             /* from here, the shim's own exit status */
 
 	envdb = getenv("PYWELD_DB");
 	envbuild = getenv("PYWELD_BUILD");
@@ -758,5 +1055,5 @@ main(int argc, char **argv)
 	if (s.tmpdir)
 		util_remove_tree(s.tmpdir);
 	linkdb_close(s.db);
-	exit_like(status);
+	exit(status);
 }

@@ -22,26 +22,57 @@ static const char env_usage[] =
 	"It creates the link database if needed, starts a new build record in it,\n"
 	"creates the shim directory (links named cc gcc c++ g++ ld ar ranlib and\n"
 	"x86_64-linux-gnu-* to pyweld-cc), and resolves the real tools once to\n"
-	"absolute paths: from $CC, $CXX, $LD, $AR and $RANLIB when set (a launcher\n"
-	"such as 'ccache gcc' is kept), otherwise cc, c++, ld, ar and ranlib on\n"
-	"PATH.  It prints exports of PYWELD_DB, PYWELD_BUILD, PYWELD_SHIM_DIR,\n"
-	"CC, CXX, LDSHARED, LDCXXSHARED, AR, RANLIB and PATH (shim directory\n"
-	"first), and SKBUILD_INSTALL_STRIP=false (a stripped .so no longer matches\n"
-	"its recorded link).  The build itself runs exactly as without pyweld; compiles,\n"
-	"shared links and archives are recorded afterwards.\n"
+	"absolute paths: from $CC, $CXX, $LD, $AR and $RANLIB when set, otherwise\n"
+	"cc, c++, ld, ar and ranlib on PATH.  A launcher (ccache, sccache, distcc,\n"
+	"icecc) is kept, known by what it resolves to: a masquerade link such as\n"
+	"/usr/lib/ccache/gcc becomes the launcher followed by the real compiler.\n"
+	"The shims cc, c++, ld, ar and ranlib run those commands; gcc, g++ and the\n"
+	"x86_64-linux-gnu-* shims run the program of their own name from PATH (a\n"
+	"makefile that calls gcc gets gcc, whatever $CC says), and a name that is\n"
+	"not on PATH gets no shim.\n"
+	"\n"
+	"It prints exports of PYWELD_DB, PYWELD_BUILD, PYWELD_SHIM_DIR, CC, CXX,\n"
+	"LDSHARED, LDCXXSHARED, AR, RANLIB and PATH (shim directory first), and\n"
+	"SKBUILD_INSTALL_STRIP=false (a stripped .so no longer matches its\n"
+	"recorded link), quoted so that any path is safe to eval.  The build\n"
+	"itself runs exactly as without pyweld, exit statuses and dependency files\n"
+	"included; compiles, shared links and archives are recorded afterwards.\n"
 	"\n"
 	"options:\n"
 	"  --db FILE        the link database (default: $PYWELD_DB)\n"
 	"  --shim-dir DIR   where the shims go (default: FILE.shims)\n"
 	"  --note TEXT      a note stored with the build record\n"
-	"  --json           print the settings as JSON instead of shell lines\n"
+	"  --json           print the settings and the real tools as JSON instead\n"
+	"                   of shell lines (paths must be UTF-8)\n"
 	"  -h, --help       this help\n"
 	"\n"
 	"environment read by the shims at build time:\n"
 	"  PYWELD_STRICT=1  a recording failure fails the command (for tests);\n"
 	"                   otherwise it is a warning and the build goes on\n";
 
-/* Prints NAME='value' with the value quoted for any POSIX shell. */
+/*
+ * Prints s for a "# ..." comment line: a newline (or any control byte) in a
+ * path would end the comment and start a command under eval, so each is
+ * written as an escape (\n, \t, \x1b).
+ */
+static void
+print_comment_text(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\n')
+			fputs("\\n", stdout);
+		else if (*p == '\t')
+			fputs("\\t", stdout);
+		else if (*p < 0x20 || *p == 0x7f)
+			printf("\\x%02x", *p);
+		else
+			fputc(*p, stdout);
+	}
+}
+
+/* Prints NAME='value' with the value quoted for any POSIX shell: inside
+ * single quotes every byte is itself (newlines too) but the quote, which
+ * is closed, escaped and reopened. */
 static void
 print_export(const char *name, const char *value)
 {
@@ -127,7 +158,7 @@ cli_cmd_env(int argc, char **argv)
 	dir = diropt ? util_abspath(diropt) : xasprintf("%s.shims", linkdb_path(db));
 	if (!dir)
 		util_fatal("out of memory");
-	if (strpbrk(dir, " \t'\"\\$")) {
+	if (strpbrk(dir, " \t\n'\"\\$`")) {
 		util_warn("the shim directory '%s' contains spaces or quotes; makefiles "
 		          "that use $(CC) unquoted will break", dir);
 		util_hint("put it elsewhere with --shim-dir");
@@ -166,17 +197,40 @@ cli_cmd_env(int argc, char **argv)
 		                      "LDSHARED", ldshared, "LDCXXSHARED", ldcxxshared,
 		                      "AR", ar, "RANLIB", ranlib, "PATH", path);
 		json_t *real = json_object();
-		for (int t = 0; t < CCSHIM_TOOL__COUNT; t++) {
+		bool utf8 = j && real;
+		/* Roles by their key, then the shim names that run their own
+		 * program ("gcc", "g++", ...). */
+		for (int k = 0; utf8 && k < CCSHIM_TOOL__COUNT + CCSHIM_NSHIM_NAMES; k++) {
+			bool role = k < CCSHIM_TOOL__COUNT;
+			char **v = role ? conf.tool[k] : conf.named[k - CCSHIM_TOOL__COUNT];
 			json_t *a = json_array();
-			for (size_t i = 0; conf.tool[t][i]; i++)
-				json_array_append_new(a, json_string(conf.tool[t][i]));
-			json_object_set_new(real, ccshim_tool_key((enum ccshim_tool)t), a);
+			for (size_t i = 0; v && v[i]; i++) {
+				json_t *w = json_string(v[i]);
+				utf8 = utf8 && w;
+				json_array_append_new(a, w);
+			}
+			if (v)
+				json_object_set_new(real, role ? ccshim_tool_key((enum ccshim_tool)k)
+				                    : ccshim_shim_names[k - CCSHIM_TOOL__COUNT], a);
+			else
+				json_decref(a);
+		}
+		if (!utf8) {
+			/* JSON holds text: a path that is not UTF-8 cannot be given
+			 * byte for byte. */
+			util_error("cannot print the settings as JSON: a path is not UTF-8");
+			util_hint("use the shell form: eval \"$(pyweld env ...)\"");
+			exit(1);
 		}
 		json_object_set_new(j, "SKBUILD_INSTALL_STRIP", json_string("false"));
 		json_object_set_new(j, "real_tools", real);
 		cli_json_print(j);
 	} else {
-		printf("# pyweld: wrapper compilers for build %s of '%s'\n", build, conf.db);
+		fputs("# pyweld: wrapper compilers for build ", stdout);
+		print_comment_text(build);
+		fputs(" of '", stdout);
+		print_comment_text(conf.db);
+		fputs("'\n", stdout);
 		print_export("PYWELD_DB", conf.db);
 		print_export("PYWELD_BUILD", build);
 		print_export("PYWELD_SHIM_DIR", dir);

@@ -2080,6 +2080,46 @@ TEST(test_gc_between_known_and_insert_min_age_0)
 	gc_between_known_and_insert(fx, 0);
 }
 
+/* gc --min-age 0, then the build rewrites ext.o with other content. */
+static void
+act_gc_then_rewrite(struct race *r)
+{
+	act_gc(r);
+	put_text("ext.o", "not the object that was stored\n");
+}
+
+/*
+ * gc removed a writer's stored file before its transaction, and the input
+ * it came from no longer has that content: the record fails, saying so,
+ * and leaves nothing behind.
+ */
+TEST(test_gc_removed_file_and_input_changed)
+{
+	const char *sources[] = { "ext.c" };
+	struct linkdb_compile c = {
+		.cwd = fx->dir, .argc = COMPILE_ARGC, .argv = compile_argv,
+		.language = "c", .nsources = 1, .sources = sources, .output = "ext.o",
+	};
+	struct race r = { .point = "begin", .act = act_gc_then_rewrite, .fx = fx };
+	struct linkdb_counts counts;
+
+	compile_c(fx, "ext", ext_c);
+	r.at = fx->db;
+	r.other = second_handle(fx);
+	race_arm(&r);
+	assert_int_equal(linkdb_add_compile(fx->db, 0, &c, NULL), -1);
+	race_disarm();
+	assert_int_equal(r.fired, 1);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.gs.files_removed, 1);
+	assert_contains(linkdb_errmsg(fx->db), "ext.o");
+	assert_contains(linkdb_errmsg(fx->db), "the file changed while it was being recorded");
+	assert_int_equal(linkdb_counts(fx->db, &counts), 0);
+	assert_int_equal(counts.compiles + counts.objects + counts.store_files, 0);
+	assert_int_equal(linkdb_check(fx->db, on_problem, &(struct problems){ 0 }), 0);
+	linkdb_close(r.other);
+}
+
 /*
  * gc has found a store file without an object row and old enough to go;
  * before it removes the file, a writer finds that content already stored,
@@ -2474,6 +2514,7 @@ main(void)
 		T(test_gc),
 		T(test_gc_between_known_and_insert),
 		T(test_gc_between_known_and_insert_min_age_0),
+		T(test_gc_removed_file_and_input_changed),
 		T(test_gc_keeps_refreshed_file),
 		T(test_gc_keeps_refreshed_file_min_age_0),
 		T(test_gc_dry_run_lets_writers_in),

@@ -107,7 +107,8 @@ struct ccshim_cmd {
  * Classifies a command line the way the real tool will read it.  argv[0]
  * is the tool as invoked (only its role matters, given by tool).  @file
  * arguments are expanded with GCC's quoting rules and rescanned; one that
- * cannot be read is kept literally, as GCC does, and flagged.  Returns 0,
+ * cannot be read, or is not a regular file (a pipe would be drained, a
+ * device may not end), is kept literally, as GCC does, and flagged.  Returns 0,
  * or -1 when memory runs out or response files nest too deep (message in
  * err).  The result owns copies of everything; free with ccshim_cmd_free.
  */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util.h"
 
@@ -412,9 +413,30 @@ ccshim_split_response(const char *text, size_t len, char ***out, size_t *n,
 }
 
 /*
+ * The text of an @file, when it is a regular file (0), or -1.  A pipe
+ * (/dev/stdin, /dev/fd/N, a FIFO) would be drained before the real tool
+ * reads it, opening a FIFO blocks, and a device may never end (/dev/zero);
+ * GCC reads none of them as arguments either (it keeps a pipe as it is and
+ * takes a device's size, 0).  stat() opens nothing.
+ */
+static int
+read_response(const char *path, char **text, size_t *len)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -1;
+	if (!S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		return -1;
+	}
+	return util_read_file(path, text, len);
+}
+
+/*
  * Copies argv into cmd->argv with every readable @file replaced by its
  * arguments, rescanned (a response file may name another).  Like GCC, an
- * @file that cannot be read stays as it is.
+ * @file that cannot be read (or is not a regular file) stays as it is.
  */
 static int
 expand(struct ccshim_cmd *cmd, int argc, char *const *argv, char *err,
@@ -433,7 +455,7 @@ expand(struct ccshim_cmd *cmd, int argc, char *const *argv, char *err,
 
 		if (v[i][0] != '@' || v[i][1] == '\0')
 			continue;
-		if (util_read_file(v[i] + 1, &text, &len) < 0) {
+		if (read_response(v[i] + 1, &text, &len) < 0) {
 			if (!cmd->unreadable_response) {
 				cmd->unreadable_response = true;
 				cmd->unreadable = strdup(v[i]);

@@ -1709,6 +1709,54 @@ test_response_file_loop(void **state)
 	fx->passed = true;
 }
 
+/*
+ * Only a regular file is read as an @file.  A pipe (/dev/fd/N, /dev/stdin,
+ * a FIFO) would be drained before the real tool could read it, and a
+ * device such as /dev/zero never ends; GCC reads neither (it keeps a pipe
+ * literally and takes a device's size, 0).  Such an @file is kept literally
+ * and flagged, so the shim runs the real tool on the untouched stream and
+ * records nothing.
+ */
+static void
+test_response_file_not_regular(void **state)
+{
+	struct fx *fx = *state;
+	static const char text[] = "-c x.c -o x.o";
+	char buf[64], err[256] = "", *pipearg, *fifoarg;
+	int fds[2];
+	struct ccshim_cmd cmd;
+
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	assert_int_equal(close(fds[1]), 0);
+	pipearg = xasprintf("@/dev/fd/%d", fds[0]);
+	fifoarg = xasprintf("@%s/fifo", fx->dir);
+	char *fifo = fifoarg + 1;
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+
+	const char *const args[] = { pipearg, "@/dev/zero", "@/dev/null", fifoarg };
+	for (size_t i = 0; i < sizeof(args) / sizeof(args[0]); i++) {
+		const char *argv[] = { "cc", "-shared", "y.o", args[i], NULL };
+		if (ccshim_classify(CCSHIM_TOOL_CC, 4, (char *const *)(uintptr_t)argv, &cmd,
+		                    err, sizeof(err)) < 0)
+			fail_msg("[%s] classify failed: %s", args[i], err);
+		if (cmd.response_files || !cmd.unreadable_response ||
+		    !str_eq(cmd.unreadable, args[i]) || cmd.argc != 4)
+			fail_msg("[%s] read as an @file: response_files %d, unreadable '%s', "
+			         "argc %d", args[i], cmd.response_files, show(cmd.unreadable),
+			         cmd.argc);
+		ccshim_cmd_free(&cmd);
+	}
+	/* The pipe still holds everything for the real tool. */
+	ssize_t n = read(fds[0], buf, sizeof(buf));
+	assert_int_equal(n, (ssize_t)sizeof(text) - 1);
+	assert_memory_equal(buf, text, sizeof(text) - 1);
+	close(fds[0]);
+	free(pipearg);
+	free(fifoarg);
+	fx->passed = true;
+}
+
 /* --- the shim configuration ------------------------------------------------ */
 
 /* Values with the file's separators in them come back byte for byte, and
@@ -1958,6 +2006,8 @@ main(void)
 		cmocka_unit_test(test_split_response),
 		cmocka_unit_test_setup_teardown(test_response_files, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_response_file_loop, fx_setup,
+		                                fx_teardown),
+		cmocka_unit_test_setup_teardown(test_response_file_not_regular, fx_setup,
 		                                fx_teardown),
 		cmocka_unit_test_setup_teardown(test_conf_escape, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_launchers, fx_setup, fx_teardown),

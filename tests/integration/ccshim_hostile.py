@@ -453,9 +453,19 @@ def markupsafe_case(c, extra, before=None, after_plain=None, after_shim=None, fo
     if len(so) != 1:
         found.add("markupsafe installed %d _speedups extensions through pyweld, not 1 "
                   "(log '%s')" % (len(so), log))
+    else:
+        try:
+            check_records(c, build, so[0], src)
+        except Failure as e:
+            found.add(str(e))
     found.raise_any()
+    return settings
 
-    link, show = c.check_link(build, ["PyInit__speedups"], so[0])
+
+def check_records(c, build, so, src):
+    """The link database holds the link that wrote so, with the build's
+    _speedups.o stored as its one object, and is consistent."""
+    link, show = c.check_link(build, ["PyInit__speedups"], so)
     objs = [i for i in show["input"] if i["kind"] == "object"]
     check_eq([os.path.basename(i["value"]) for i in objs], ["_speedups.o"],
              "object inputs of the _speedups link")
@@ -464,7 +474,6 @@ def markupsafe_case(c, extra, before=None, after_plain=None, after_shim=None, fo
     check_eq(objs[0]["object"], sha256(built[0]),
              "stored object of _speedups.o versus the file the build left")
     c.check_db()
-    return settings
 
 
 def ccache_before(c):

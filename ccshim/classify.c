@@ -434,66 +434,83 @@ read_response(const char *path, char **text, size_t *len)
 }
 
 /*
+ * At most this many arguments after expansion.  A response file that names
+ * itself many times over would otherwise multiply the command line until
+ * the 2000th @file (where GCC stops too); real command lines, object lists
+ * of the largest builds included, stay far below.
+ */
+#define MAX_EXPANDED_ARGS (1 << 20)
+
+/*
  * Copies argv into cmd->argv with every readable @file replaced by its
  * arguments, rescanned (a response file may name another).  Like GCC, an
- * @file that cannot be read (or is not a regular file) stays as it is.
+ * @file that cannot be read (or is not a regular file) stays as it is, and
+ * more than 2000 @files are an error.  The arguments still to scan are kept
+ * on a stack, the next on top, so each one is moved once: the same order
+ * as splicing each file into place and rescanning, in linear time.
  */
 static int
 expand(struct ccshim_cmd *cmd, int argc, char *const *argv, char *err,
        size_t errlen)
 {
-	char **v = NULL;
-	size_t n = 0, cap = 0;
+	char **v = NULL, **todo = NULL;
+	size_t n = 0, cap = 0, ntodo = 0, todocap = 0;
 	int expansions = 0;
 
-	for (int i = 0; i < argc; i++)
-		if (push_arg(&v, &n, &cap, strdup(argv[i])) < 0)
+	if (push_arg(&v, &n, &cap, strdup(argv[0])) < 0)
+		goto nomem;
+	for (int i = argc - 1; i >= 1; i--)
+		if (push_arg(&todo, &ntodo, &todocap, strdup(argv[i])) < 0)
 			goto nomem;
-	for (size_t i = 1; i < n; i++) {
-		char *text, **tail, **sub = NULL;
+	while (ntodo > 0) {
+		char *a = todo[--ntodo], *text, **sub = NULL;
 		size_t len, nsub = 0, subcap = 0;
 
-		if (v[i][0] != '@' || v[i][1] == '\0')
-			continue;
-		if (read_response(v[i] + 1, &text, &len) < 0) {
-			if (!cmd->unreadable_response) {
+		todo[ntodo] = NULL;
+		if (a[0] != '@' || a[1] == '\0' || read_response(a + 1, &text, &len) < 0) {
+			if (a[0] == '@' && a[1] != '\0' && !cmd->unreadable_response) {
 				cmd->unreadable_response = true;
-				cmd->unreadable = strdup(v[i]);
+				cmd->unreadable = strdup(a);
 			}
+			if (push_arg(&v, &n, &cap, a) < 0)
+				goto nomem;
 			continue;
 		}
 		if (++expansions > 2000) {
 			free(text);
-			snprintf(err, errlen, "response files nest too deep (at '%s')", v[i]);
+			snprintf(err, errlen, "response files nest too deep (at '%s')", a);
+			free(a);
 			goto fail;
 		}
 		cmd->response_files = true;
 		if (ccshim_split_response(text, len, &sub, &nsub, &subcap) < 0) {
 			free(text);
+			free(a);
 			goto nomem;
 		}
 		free(text);
-		/* Splice: v[0..i) + sub + v(i..n). */
-		size_t nn = n - 1 + nsub;
-		tail = realloc(v, (nn + 1 > cap ? nn + 1 : cap) * sizeof(char *));
-		if (!tail) {
+		if (n + ntodo + nsub > MAX_EXPANDED_ARGS) {
+			snprintf(err, errlen, "response files expand to more than %d arguments "
+			         "(at '%s')", MAX_EXPANDED_ARGS, a);
+			free(a);
 			for (size_t k = 0; k < nsub; k++)
 				free(sub[k]);
 			free(sub);
-			goto nomem;
+			goto fail;
 		}
-		v = tail;
-		if (nn + 1 > cap)
-			cap = nn + 1;
-		free(v[i]);
-		memmove(v + i + nsub, v + i + 1, (n - i - 1) * sizeof(char *));
-		if (nsub)       /* an empty @file gives no vector at all */
-			memcpy(v + i, sub, nsub * sizeof(char *));
+		free(a);
+		/* The file's words go on top, its first word topmost. */
+		for (size_t k = nsub; k-- > 0;) {
+			if (push_arg(&todo, &ntodo, &todocap, sub[k]) < 0) {
+				while (k-- > 0)
+					free(sub[k]);
+				free(sub);
+				goto nomem;
+			}
+		}
 		free(sub);
-		n = nn;
-		v[n] = NULL;
-		i--;            /* rescan from the first inserted argument */
 	}
+	free(todo);
 	cmd->argv = v;
 	cmd->argc = (int)n;
 	return 0;
@@ -503,6 +520,9 @@ fail:
 	for (size_t k = 0; k < n; k++)
 		free(v[k]);
 	free(v);
+	for (size_t k = 0; k < ntodo; k++)
+		free(todo[k]);
+	free(todo);
 	return -1;
 }
 

@@ -1710,6 +1710,59 @@ test_response_file_loop(void **state)
 }
 
 /*
+ * A response file that names itself a thousand times would multiply the
+ * command line until the 2000th @file (two million arguments, each splice
+ * moving all of them): it stops at the argument limit with a message.  A
+ * large real list (a hundred thousand objects) expands in full.
+ */
+static void
+test_response_file_bomb(void **state)
+{
+	struct fx *fx = *state;
+	char *bomb = util_path_join(fx->dir, "bomb.rsp");
+	char *list = util_path_join(fx->dir, "objs.rsp");
+	char *barg = xasprintf("@%s", bomb), *larg = xasprintf("@%s", list);
+	struct strbuf sb = { 0 };
+	struct ccshim_cmd cmd;
+	char err[512] = "";
+
+	for (int i = 0; i < 1000; i++)
+		strbuf_addf(&sb, "%s ", barg);
+	assert_false(sb.failed);
+	assert_int_equal(util_write_atomic(bomb, sb.s, sb.len, 0644, false), 0);
+	strbuf_reset(&sb);
+	for (int i = 0; i < 100000; i++)
+		strbuf_addf(&sb, "CMakeFiles/m.dir/o%d.c.o\n", i);
+	assert_false(sb.failed);
+	assert_int_equal(util_write_atomic(list, sb.s, sb.len, 0644, false), 0);
+
+	const char *argv[] = { "cc", "-shared", barg, NULL };
+	assert_int_equal(ccshim_classify(CCSHIM_TOOL_CC, 3, (char *const *)(uintptr_t)argv,
+	                                 &cmd, err, sizeof(err)), -1);
+	if (!strstr(err, "response files expand to more than 1048576 arguments"))
+		fail_msg("unexpected message: '%s'", err);
+	assert_null(cmd.argv);
+
+	const char *argv2[] = { "cc", "-shared", "-o", "m.so", larg, "-lz", NULL };
+	if (ccshim_classify(CCSHIM_TOOL_CC, 6, (char *const *)(uintptr_t)argv2, &cmd, err,
+	                    sizeof(err)) < 0)
+		fail_msg("a list of 100000 objects: %s", err);
+	assert_int_equal(cmd.argc, 5 + 100000);
+	assert_int_equal(cmd.ninputs, 100000 + 1);
+	assert_string_equal(cmd.argv[4], "CMakeFiles/m.dir/o0.c.o");
+	assert_string_equal(cmd.argv[4 + 99999], "CMakeFiles/m.dir/o99999.c.o");
+	assert_string_equal(cmd.argv[cmd.argc - 1], "-lz");
+	assert_int_equal(cmd.action, CCSHIM_ACT_SHARED_LINK);
+	ccshim_cmd_free(&cmd);
+	strbuf_free(&sb);
+	free(bomb);
+	free(list);
+	free(barg);
+	free(larg);
+	fx->passed = true;
+}
+
+/*
  * Only a regular file is read as an @file.  A pipe (/dev/fd/N, /dev/stdin,
  * a FIFO) would be drained before the real tool could read it, and a
  * device such as /dev/zero never ends; GCC reads neither (it keeps a pipe
@@ -2007,6 +2060,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_response_files, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_response_file_loop, fx_setup,
 		                                fx_teardown),
+		cmocka_unit_test_setup_teardown(test_response_file_bomb, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_response_file_not_regular, fx_setup,
 		                                fx_teardown),
 		cmocka_unit_test_setup_teardown(test_conf_escape, fx_setup, fx_teardown),

@@ -42,7 +42,8 @@ static const char build_usage[] =
 	"                    [--dist DIR] [--cache DIR] [--static] [--stdlib-tests]\n"
 	"                    [--with-module NAME]... [--without-module NAME]...\n"
 	"                    [--env NAME=VALUE]... [--work-dir DIR] [--keep-work] [--debug]\n"
-	"                    [--fast-exit] [--pie] [--no-deep-freeze] [-v]\n"
+	"                    [--fast-exit] [--no-multiprocessing-children] [--pie]\n"
+	"                    [--no-deep-freeze] [-v]\n"
 	"\n"
 	"Builds ONE executable holding CPython, its standard library, the given\n"
 	"packages and every C extension they have, linked in statically.  The\n"
@@ -81,6 +82,10 @@ static const char build_usage[] =
 	"                      flush stdout and stderr, and end without finalising the\n"
 	"                      interpreter (faster; __del__ methods do not run at exit\n"
 	"                      and files never closed lose their buffers; docs/weld.md)\n"
+	"  --no-multiprocessing-children  APP never acts as python, not even for the\n"
+	"                      command lines of multiprocessing's spawn and forkserver\n"
+	"                      children, which then cannot start (the fork start\n"
+	"                      method still works; docs/weld.md)\n"
 	"\n"
 	"how:\n"
 	"  -o APP              the executable to write (replaced atomically)\n"
@@ -151,6 +156,7 @@ struct build {
 	struct pyweld_config config;
 	bool static_link, stdlib_tests, keep_work, verbose, debug, no_source, fast_exit, pie;
 	bool no_deep_freeze;
+	bool no_mp_children;            /* --no-multiprocessing-children */
 	size_t packed_modules, packed_bytes, frozen_modules;
 	char first_error[512];          /* the first error line of the last command */
 	char pip_error[512];            /* pip's last "ERROR:" line */
@@ -290,7 +296,7 @@ parse_options(struct build *b, int argc, char **argv)
 	enum { OPT_PIP = 256, OPT_SETUP, OPT_CODE, OPT_SCRIPT, OPT_DIST, OPT_CACHE,
 	       OPT_STATIC, OPT_TESTS, OPT_WITH, OPT_WITHOUT, OPT_ENV, OPT_WORK, OPT_KEEP,
 	       OPT_DEBUG, OPT_FAST_EXIT, OPT_PIE, OPT_CONFIG, OPT_EXMOD, OPT_EXRES, OPT_NOSRC, OPT_MAINC, OPT_LIB,
-	       OPT_NOFREEZE };
+	       OPT_NOFREEZE, OPT_NO_MP };
 	static const struct option longopts[] = {
 		{ "pip-install", required_argument, NULL, OPT_PIP },
 		{ "requirements", required_argument, NULL, 'r' },
@@ -310,6 +316,7 @@ parse_options(struct build *b, int argc, char **argv)
 		{ "keep-work", no_argument, NULL, OPT_KEEP },
 		{ "debug", no_argument, NULL, OPT_DEBUG },
 		{ "fast-exit", no_argument, NULL, OPT_FAST_EXIT },
+		{ "no-multiprocessing-children", no_argument, NULL, OPT_NO_MP },
 		{ "pie", no_argument, NULL, OPT_PIE },
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "exclude-module", required_argument, NULL, OPT_EXMOD },
@@ -349,6 +356,7 @@ parse_options(struct build *b, int argc, char **argv)
 		case OPT_KEEP: b->keep_work = true; break;
 		case OPT_DEBUG: b->debug = true; break;
 		case OPT_FAST_EXIT: b->fast_exit = true; break;
+		case OPT_NO_MP: b->no_mp_children = true; break;
 		case OPT_PIE: b->pie = true; break;
 		case OPT_CONFIG: b->config_opt = optarg; break;
 		case OPT_EXMOD: strvec_push(&b->exclude_modules, optarg); break;
@@ -409,6 +417,7 @@ parse_options(struct build *b, int argc, char **argv)
 		b->stdlib_tests |= cf->stdlib_tests;
 		b->debug |= cf->debug;
 		b->fast_exit |= cf->fast_exit;
+		b->no_mp_children |= cf->no_mp_children;
 		b->pie |= cf->pie;
 	}
 	if (!b->output)
@@ -422,6 +431,10 @@ parse_options(struct build *b, int argc, char **argv)
 		util_usage_error("--fast-exit is for an application's entry point: give "
 		                 "--python-code, -m or --script%s", b->library ? ", and no --library"
 		                 : "");
+	/* Without an entry point APP is `python`, which obeys its command line. */
+	if (b->no_mp_children && entries == 0)
+		util_usage_error("--no-multiprocessing-children is for an application's entry "
+		                 "point: give --python-code, -m or --script");
 	if (b->pie && b->library)
 		util_usage_error("--pie is for an executable: with --library, the program that "
 		                 "links the archive decides");
@@ -1191,7 +1204,8 @@ generate_and_compile(struct build *b, struct strvec *objs)
 {
 	char *rt = util_path_join(b->work, "rt"), err[1024];
 	char *inittab = util_path_join(rt, "inittab.c");
-	static const char *const units[] = { "main", "lib", "importer", "blob", "inittab", NULL };
+	static const char *const units[] = { "main", "lib", "importer", "blob", "mpchild",
+	                                     "inittab", NULL };
 	enum itg_entry entry = b->module ? ITG_ENTRY_MODULE :
 	                       (b->code || b->script) ? ITG_ENTRY_CODE : ITG_ENTRY_NONE;
 	size_t hits = 0;
@@ -1200,7 +1214,8 @@ generate_and_compile(struct build *b, struct strvec *objs)
 	write_embedded(b, embedded_runtime, rt);
 	if (itg_write_inittab(inittab, b->exts, b->nexts, entry,
 	                      b->module ? b->module : entry == ITG_ENTRY_CODE ?
-	                      "__pyweld_main__" : NULL, b->fast_exit, err, sizeof(err)) < 0)
+	                      "__pyweld_main__" : NULL, b->fast_exit, b->no_mp_children, err,
+	                      sizeof(err)) < 0)
 		die(b, "%s", err);
 	for (size_t i = 0; units[i]; i++) {
 		/* The application's own main.c (pyweld init wrote it; the user may

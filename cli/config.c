@@ -20,6 +20,7 @@
  *   stdlib-tests = false
  *   debug = false
  *   fast-exit = false               ; true: end without finalising (docs/weld.md)
+ *   multiprocessing-children = true ; false: never act as python (docs/weld.md)
  *   pie = false                     ; true: a position-independent executable
  *   exclude-module = ^email(\.|$)  ; pcre2, repeatable
  *   exclude-resource = \.png$      ; pcre2, repeatable
@@ -122,6 +123,10 @@ handler(void *user, const char *section, const char *name, const char *value)
 			ok = parse_bool(value, &c->debug);
 		} else if (!strcmp(name, "fast-exit")) {
 			ok = parse_bool(value, &c->fast_exit);
+		} else if (!strcmp(name, "multiprocessing-children")) {
+			bool children = true;
+			ok = parse_bool(value, &children);
+			c->no_mp_children = !children;
 		} else if (!strcmp(name, "pie")) {
 			ok = parse_bool(value, &c->pie);
 		} else if (!strcmp(name, "work-dir")) {
@@ -240,6 +245,9 @@ pyweld_config_write(const char *path, const struct pyweld_config *c)
 	                 "# __del__ methods do not run at exit, unclosed files are not flushed:\n"
 	                 "# see docs/weld.md)\n");
 	strbuf_addf(&sb, "fast-exit = %s\n", c->fast_exit ? "true" : "false");
+	strbuf_adds(&sb, "# false: never act as python, not even for multiprocessing's spawn and\n"
+	                 "# forkserver children (which then cannot start; see docs/weld.md)\n");
+	strbuf_addf(&sb, "multiprocessing-children = %s\n", c->no_mp_children ? "false" : "true");
 	strbuf_adds(&sb, "# true: a position-independent executable (loaded at a random address;\n"
 	                 "# starts slower: every pointer in its data relocated at each start)\n");
 	strbuf_addf(&sb, "pie = %s\n", c->pie ? "true" : "false");

@@ -19,6 +19,7 @@ struct pyweld_config {
 	struct strvec exclude_modules, exclude_resources; /* [build] exclude-module/-resource */
 	bool static_link, stdlib_tests, debug, no_source, fast_exit, pie;
 	bool no_deep_freeze;            /* [build] deep-freeze = false */
+	bool no_mp_children;            /* [build] multiprocessing-children = false */
 	char *work_dir;                 /* [build] work-dir (a path) */
 };
 

@@ -160,11 +160,13 @@ enum itg_entry { ITG_ENTRY_NONE = 0, ITG_ENTRY_CODE = 1, ITG_ENTRY_MODULE = 2 };
 /*
  * Writes inittab.c: the rt_app table of the runtime with one line per
  * extension, sorted by name; deterministic (no time, no absolute paths).
- * fast_exit: the entry point ends without finalising (runtime/lib.c).
+ * fast_exit: the entry point ends without finalising (runtime/lib.c);
+ * no_mp_children: never act as python for multiprocessing's children
+ * (runtime/mpchild.c).
  */
 int itg_write_inittab(const char *path, struct itg_ext *const *exts, size_t n,
                       enum itg_entry entry, const char *module, bool fast_exit,
-                      char *err, size_t errlen);
+                      bool no_mp_children, char *err, size_t errlen);
 
 /* --- the module blob (runtime/blob.h) -------------------------------------- */
 

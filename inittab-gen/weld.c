@@ -496,8 +496,8 @@ cmp_ext(const void *a, const void *b)
 
 int
 itg_write_inittab(const char *path, struct itg_ext *const *exts, size_t n,
-                  enum itg_entry entry, const char *module, bool fast_exit, char *err,
-                  size_t errlen)
+                  enum itg_entry entry, const char *module, bool fast_exit,
+                  bool no_mp_children, char *err, size_t errlen)
 {
 	struct itg_ext **sorted = xcalloc(n ? n : 1, sizeof(*sorted));
 	char *tmp = xasprintf("%s.tmp", path);
@@ -537,7 +537,8 @@ itg_write_inittab(const char *path, struct itg_ext *const *exts, size_t n,
 		fputs("NULL", f);
 	fprintf(f, ",\n\t.inittab = inittab,\n\t.generator = \"pyweld build\",\n"
 	           "\t.blob = pyweld_blob,\n\t.blob_end = pyweld_blob_end,\n"
-	           "\t.fast_exit = %d,\n};\n", fast_exit ? 1 : 0);
+	           "\t.fast_exit = %d,\n\t.no_mp_children = %d,\n};\n", fast_exit ? 1 : 0,
+	           no_mp_children ? 1 : 0);
 	free(sorted);
 	if (fclose(f) != 0 || rename(tmp, path) < 0) {
 		snprintf(err, errlen, "cannot write '%s': %s", path, strerror(errno));

@@ -46,6 +46,8 @@ static PyObject *path_finder_get_spec;  /* PathFinder._get_spec */
 static char damaged[256];               /* the first entry that failed its checksum */
 static PyObject *dotted_builtins;       /* frozenset of "pkg.mod" built-ins */
 static const struct _inittab *extra_tab; /* the program's own registered modules */
+static int no_mp_children;              /* rt_app's: built without multiprocessing's
+                                         * child interpreters */
 static size_t nfrozen;                  /* entries in rt_frozen_code */
 
 void
@@ -474,6 +476,37 @@ patch_linecache(PyObject *lc)
 	return 0;
 }
 
+/*
+ * An application built with --no-multiprocessing-children never acts as
+ * python for multiprocessing's children (lib.c), so it does not start
+ * any: spawn, the fork server and the resource tracker all ask
+ * multiprocessing.spawn.get_executable() what to run, and this one, run in
+ * the module's namespace after its body, raises instead.  Process.start()
+ * and Pool() then fail at once in the parent with this message, where a
+ * child would have died at start (and a pool restarted it forever).  The
+ * 'fork' start method, which runs no interpreter, is not concerned.
+ */
+static const char mp_refuse_py[] =
+	"def get_executable():\n"
+	"    raise RuntimeError('this program was built with --no-multiprocessing-children: '\n"
+	"                       'it cannot be started as a multiprocessing child interpreter '\n"
+	"                       '(the spawn and forkserver start methods, the resource tracker '\n"
+	"                       'of shared_memory); use the fork start method')\n";
+
+static int
+refuse_mp_children(PyObject *dict)
+{
+	PyObject *code = Py_CompileString(mp_refuse_py, "<pyweld --no-multiprocessing-children>",
+	                                  Py_file_input);
+	PyObject *r = code ? PyEval_EvalCode(code, dict, dict) : NULL;
+
+	Py_XDECREF(code);
+	if (!r)
+		return -1;
+	Py_DECREF(r);
+	return 0;
+}
+
 static PyObject *
 importer_exec_module(Importer *self, PyObject *module)
 {
@@ -521,6 +554,9 @@ importer_exec_module(Importer *self, PyObject *module)
 		return NULL;
 	Py_DECREF(r);
 	if (strcmp(e.name, "linecache") == 0 && patch_linecache(module) < 0)
+		return NULL;
+	if (no_mp_children && strcmp(e.name, "multiprocessing.spawn") == 0 &&
+	    refuse_mp_children(dict) < 0)
 		return NULL;
 	Py_RETURN_NONE;
 }
@@ -1239,6 +1275,7 @@ rt_importer_install(const struct rt_app *app, const char *exe)
 
 	for (nfrozen = 0; rt_frozen_code[nfrozen].name; nfrozen++)
 		;
+	no_mp_children = app->no_mp_children;
 	exe_path = PyUnicode_DecodeFSDefault(exe);
 	bootstrap = exe_path ? PyImport_ImportModule("_frozen_importlib") : NULL;
 	imp = bootstrap ? PyImport_ImportModule("_imp") : NULL;

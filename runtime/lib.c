@@ -23,6 +23,11 @@
  *    print through the traceback module, which finds the welded sources.
  * 5. A static binary configures NSS to "files" first: static glibc cannot
  *    load NSS modules, and pwd/grp lookups that reach one crash.
+ *
+ * pyweld_main runs the application's entry point with argv as the
+ * application's own; the only command lines for which it acts as python
+ * instead are multiprocessing's children (mpchild.c), and none when the
+ * application was built with --no-multiprocessing-children.
  */
 #include "rt.h"
 
@@ -38,6 +43,7 @@
 #include <nss.h>
 #endif
 
+#include "mpchild.h"
 #include "pyweld.h"
 
 enum state { S_NEW, S_STARTED, S_FINISHED };
@@ -1050,32 +1056,6 @@ pyweld_no_backtrace(void **buffer, int size)
 /* --- the default main ------------------------------------------------------------ */
 
 /*
- * multiprocessing starts sys.executable for its spawn and forkserver
- * children and its resource tracker; an application binary must then act as
- * the interpreter, not start the application again.
- */
-static int
-multiprocessing_child(int argc, char **argv)
-{
-	int i;
-
-	for (i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--multiprocessing-fork"))
-			return 1;
-	/* Interpreter flags first (subprocess._args_from_interpreter_flags():
-	 * -S -I -E -s -B -O -b -d -v -q -P, -W ARG, -X ARG), then -c CODE. */
-	for (i = 1; i < argc && argv[i][0] == '-' && strcmp(argv[i], "-c") != 0; i++) {
-		const char *a = argv[i];
-		if ((!strcmp(a, "-W") || !strcmp(a, "-X")) && i + 1 < argc)
-			i++;
-		else if (a[1] == '\0' || a[1] == '-')
-			return 0;
-	}
-	return i + 1 < argc && !strcmp(argv[i], "-c") &&
-	       !strncmp(argv[i + 1], "from multiprocessing.", 21);
-}
-
-/*
  * The opt-in fast exit (pyweld build --fast-exit), for an application's
  * entry point: what a program can observe of Py_FinalizeEx, in its order
  * (non-daemon threads joined through threading._shutdown, atexit functions
@@ -1142,7 +1122,10 @@ int
 pyweld_main(int argc, char **argv)
 {
 	struct pyweld_config cfg;
-	int python_mode = rt_app.entry == RT_ENTRY_NONE || multiprocessing_child(argc, argv);
+	/* An application acts as python only for multiprocessing's own children
+	 * (mpchild.c), and not at all when built without them. */
+	int python_mode = rt_app.entry == RT_ENTRY_NONE ||
+	                  (!rt_app.no_mp_children && rt_mp_child(argc, argv) != RT_MP_NONE);
 	int status = 0, interrupted = 0;
 	pyweld_status st;
 

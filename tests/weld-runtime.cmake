@@ -18,6 +18,16 @@
 #   printed and written to weld_stdlib-report.txt here.  About 4 minutes on
 #   2 cores, most of it test_multiprocessing_forkserver (3 x 75 s).
 
+# test_mpchild: cmocka: runtime/mpchild.c, which command lines make an
+#   application binary act as multiprocessing's child interpreter (the exact
+#   lines CPython 3.11 writes, their descriptors checked) and which are the
+#   application's own argv (exploits and near-misses).  Under a second.
+
+pyweld_unit_test(test_mpchild
+  SOURCES unit/test_mpchild.c ${PROJECT_SOURCE_DIR}/runtime/mpchild.c)
+target_include_directories(test_mpchild PRIVATE ${PROJECT_SOURCE_DIR}/runtime)
+set_tests_properties(test_mpchild PROPERTIES TIMEOUT 60)
+
 find_package(Python3 COMPONENTS Interpreter)
 if(NOT Python3_Interpreter_FOUND)
   message(STATUS "python3 not found: the weld runtime tests are not registered")

@@ -1205,7 +1205,7 @@ generate_and_compile(struct build *b, struct strvec *objs)
 	char *rt = util_path_join(b->work, "rt"), err[1024];
 	char *inittab = util_path_join(rt, "inittab.c");
 	static const char *const units[] = { "main", "lib", "importer", "blob", "mpchild",
-	                                     "inittab", NULL };
+	                                     "selfpath", "inittab", NULL };
 	enum itg_entry entry = b->module ? ITG_ENTRY_MODULE :
 	                       (b->code || b->script) ? ITG_ENTRY_CODE : ITG_ENTRY_NONE;
 	size_t hits = 0;

@@ -23,6 +23,8 @@
  *    print through the traceback module, which finds the welded sources.
  * 5. A static binary configures NSS to "files" first: static glibc cannot
  *    load NSS modules, and pwd/grp lookups that reach one crash.
+ * 6. The binary's own path, which sys.executable, sys.path and __file__
+ *    name, comes from selfpath.c (with or without /proc).
  *
  * pyweld_main runs the application's entry point with argv as the
  * application's own; the only command lines for which it acts as python
@@ -38,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 #if PYWELD_STATIC
 #include <nss.h>
@@ -45,6 +48,7 @@
 
 #include "mpchild.h"
 #include "pyweld.h"
+#include "selfpath.h"
 
 enum state { S_NEW, S_STARTED, S_FINISHED };
 
@@ -53,7 +57,7 @@ static PyThreadState *saved;            /* the main thread's state while release
 static int exit_code;                   /* SystemExit's, or the finish's */
 static int finished_code;               /* what Py_RunMain returned, if it ran */
 static int finish_pending;              /* run_entry finished it: finish reports */
-static char exe[PATH_MAX];
+static char *exe;                       /* this program's path (selfpath.c) */
 static _Thread_local char *last_error;
 static int want_site = 1;               /* not -S: exit(), help() ... are set up */
 static char *argv_command, *argv_module, *argv_file; /* python's -c, -m, script
@@ -567,7 +571,7 @@ start(const struct pyweld_config *cfg)
 	PyConfig config;
 	PyStatus st;
 	char err[512];
-	ssize_t n;
+	static char why[3 * PATH_MAX];
 
 	if (!cfg)
 		return set_error(PYWELD_ERR_MISUSE, "pyweld_start: no configuration (NULL)");
@@ -577,11 +581,10 @@ start(const struct pyweld_config *cfg)
 	if (state == S_FINISHED)
 		return set_error(PYWELD_ERR_MISUSE, "pyweld_start: the interpreter was "
 		                 "finished, and CPython cannot start again in one process");
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return set_error(PYWELD_ERR_INIT, "cannot find this program's own file "
-		                 "(/proc/self/exe)");
-	exe[n] = '\0';
+	if (!exe &&
+	    !(exe = rt_self_path("/proc/self/exe", (const char *)getauxval(AT_EXECFN), why,
+	                         sizeof(why))))
+		return set_error(PYWELD_ERR_INIT, "%s", why);
 	if (rt_blob_open(&rt_app, err, sizeof(err)) < 0)
 		return set_error(PYWELD_ERR_INIT, "the modules inside '%s' are damaged: %s "
 		                 "(the file was cut short or altered; rebuild it with pyweld "

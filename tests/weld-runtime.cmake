@@ -28,6 +28,17 @@ pyweld_unit_test(test_mpchild
 target_include_directories(test_mpchild PRIVATE ${PROJECT_SOURCE_DIR}/runtime)
 set_tests_properties(test_mpchild PROPERTIES TIMEOUT 60)
 
+# test_selfpath: cmocka: runtime/selfpath.c, the binary's own path
+#   (sys.executable) from /proc/self/exe read whole, or without /proc from
+#   the path it was started by when that file is this very program; deep
+#   directories beyond PATH_MAX.  About a second.
+
+pyweld_unit_test(test_selfpath
+  SOURCES unit/test_selfpath.c ${PROJECT_SOURCE_DIR}/runtime/selfpath.c)
+target_include_directories(test_selfpath PRIVATE ${PROJECT_SOURCE_DIR}/runtime)
+target_compile_definitions(test_selfpath PRIVATE _GNU_SOURCE)
+set_tests_properties(test_selfpath PROPERTIES TIMEOUT 60)
+
 find_package(Python3 COMPONENTS Interpreter)
 if(NOT Python3_Interpreter_FOUND)
   message(STATUS "python3 not found: the weld runtime tests are not registered")

@@ -62,9 +62,45 @@ in files beside os.__file__), and the REPL's line editing on a terminal
 (site's readline completion, which python -I leaves out: compared with
 python -E -s).  Everything else must be as python's.
 
+Parts (positional arguments; default: all but noproc):
+  behaviour        everything above;
+  multiprocessing  a stranger's command lines against the application
+                   binaries (code, script, fast, mod): -c CODE with
+                   --multiprocessing-fork, code chained to multiprocessing's
+                   programs, spawn's exact line reading a pickle from stdin,
+                   the fork server's line importing from a chosen sys_path,
+                   the resource tracker's line unlinking shared memory, -m, a
+                   script path; and near misses of spawn's line with the very
+                   pipes a spawn child gets (an argument more, -i or -m among
+                   the flags, flags reordered, code after the program, a
+                   space more).  Each must run no code (no directory made,
+                   no shared memory unlinked) and reach the application as
+                   its argv; spawn's exact line with its pipes runs
+                   spawn_main.  A parent that changed sys.path (quotes,
+                   backslash, tab, non-ASCII), sys.warnoptions,
+                   sys._xoptions and the fork server's preload list: its
+                   spawn, forkserver and fork pools work as python's.  A
+                   binary built from a pyweld.ini with
+                   multiprocessing-children = false: the same lines are its
+                   argv, the exact one too; spawn and forkserver fail in the
+                   parent (status 1, a RuntimeError naming the option), fork
+                   works; --no-multiprocessing-children without an entry point
+                   is a usage error;
+  selfpath         py and code hard-linked into directories making their path
+                   4095 (the most /proc/self/exe gives), 4096 and 4600 bytes
+                   long, run as ./app: sys.executable and sys.path are that
+                   whole path;
+  noproc           py and code without /proc (a tmpfs over it in a mount
+                   namespace of their own, unshare as root; skipped, saying
+                   why, otherwise): they start and name themselves, through a
+                   relative symbolic link too, multiprocessing spawn works as
+                   python's; started through a descriptor (fexecve), which
+                   leaves no path to check, they stop with one sentence.
+
 Every check is reported, then the test fails if any failed.  The work
 directory is removed when all pass and kept (path printed) otherwise.
-Exit status: 0 passed, 1 failed, 77 skipped (no distribution).
+Exit status: 0 passed, 1 failed, 77 skipped (no distribution; noproc: no
+way to hide /proc).
 """
 import argparse
 import difflib
@@ -92,6 +128,13 @@ def square(x):
 
 def boom():
     raise ValueError("boom")
+
+
+def child_info(x):
+    import warnings
+    return (x, sys.flags.isolated, any("it's" in p for p in sys.path),
+            "ignore::DeprecationWarning" in sys.warnoptions,
+            sys._xoptions.get("faulthandler"), "json.decoder" in sys.modules)
 
 
 def scenario(what, args):
@@ -172,6 +215,19 @@ def scenario(what, args):
             print("exitcode", p.exitcode, flush=True)
         with lock:
             print("locked", flush=True)
+    elif what == "mp-odd":
+        # What a parent passes on once it changed it: a sys.path entry with
+        # quotes, a backslash, a tab and non-ASCII, a warning option, an -X
+        # option, the fork server's preload list.
+        import multiprocessing
+        sys.path.append(os.path.join(os.environ["TMPDIR"], "it's a \"dir\" \\ \u00e9\tx"))
+        sys.warnoptions.append("ignore::DeprecationWarning")
+        sys._xoptions["faulthandler"] = True
+        ctx = multiprocessing.get_context(args[0])
+        if args[0] == "forkserver":
+            ctx.set_forkserver_preload(["__main__", "json.decoder"])
+        with ctx.Pool(2) as pool:
+            print("pool", pool.map(child_info, range(3)), flush=True)
     else:
         print(f"app: unknown scenario {sys.argv[1:]!r}", file=sys.stderr)
         sys.exit(2)
@@ -236,12 +292,14 @@ class Context:
             self.failed.append(name)
         return ok
 
-    def run(self, argv, stdin=b"", env=None, timeout=120, cwd=None):
-        """Runs argv in its own process group; on a timeout kills the group and
-        returns status "timeout" (what it wrote so far kept)."""
+    def run(self, argv, stdin=b"", env=None, timeout=120, cwd=None, pass_fds=()):
+        """Runs argv in its own process group, with the descriptors pass_fds
+        inherited; on a timeout kills the group and returns status "timeout"
+        (what it wrote so far kept)."""
         p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, env=env or self.env, cwd=cwd or self.dir,
-                             start_new_session=True, preexec_fn=default_sigint)
+                             start_new_session=True, preexec_fn=default_sigint,
+                             pass_fds=pass_fds)
         try:
             out, err = p.communicate(stdin, timeout=timeout)
             rc = p.returncode
@@ -419,6 +477,325 @@ def app_scenarios(ctx, label, argv0, stock, app_py, pair):
         ctx.check(f"{label}: multiprocessing {method}: nothing on stderr but the child's "
                   f"ValueError", normalise_mp_err(pair.norm(g.err)) ==
                   normalise_mp_err(pair.norm(w.err)), diff(pair.norm(w.err), pair.norm(g.err)))
+
+
+# --- multiprocessing's children, and no one else's ---------------------------------
+
+SPAWN = ("from multiprocessing.spawn import spawn_main; "
+         "spawn_main(tracker_fd={}, pipe_handle={})")
+FORKSERVER = "from multiprocessing.forkserver import main; main({}, {}, {!r}, **{!r})"
+TRACKER = "from multiprocessing.resource_tracker import main;main({})"
+
+
+class Evil:
+    """Unpickled, it makes the directory it names: what a spawn child does
+    with its pipe's contents."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (os.mkdir, (self.path,))
+
+
+class Lines:
+    """Command lines a stranger may give an application, each of which would
+    leave a trace (the directory mark, or the shared memory file gone) if
+    it ran as python; see exploits()."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.mark = ctx.path("ran-code")
+        self.evil_dir = ctx.path("evil dir")
+        os.makedirs(self.evil_dir, exist_ok=True)
+        make = f"import os; os.mkdir({self.mark!r})\n"
+        with open(os.path.join(self.evil_dir, "evil_mod.py"), "w") as f:
+            f.write(make)
+        self.evil_py = os.path.join(self.evil_dir, "evil.py")
+        with open(self.evil_py, "w") as f:
+            f.write(make)
+        import pickle
+        self.payload = pickle.dumps(Evil(self.mark), protocol=2)
+        self.shm = f"pyweld-weld_runtime-{os.getpid()}"
+        make = f"os.mkdir({self.mark!r})"
+        self.lines = [
+            # (what, args, stdin)
+            ("the exploit: -c CODE --multiprocessing-fork",
+             ["-c", f"import os; {make}", "--multiprocessing-fork"], b""),
+            ("--multiprocessing-fork first, -c CODE after",
+             ["--multiprocessing-fork", "-c", f"import os; {make}"], b""),
+            ("-c 'from multiprocessing.util import ...; CODE'",
+             ["-S", "-I", "-c", f"from multiprocessing.util import debug; import os; {make}"],
+             b""),
+            ("CODE chained before spawn's program with ';'",
+             ["-S", "-I", "-c", f"import os; {make}; " + SPAWN.format(5, 6),
+              "--multiprocessing-fork"], b""),
+            ("spawn's exact line reading a pickle from stdin (pipe_handle=0)",
+             ["-S", "-I", "-c", SPAWN.format(1, 0), "--multiprocessing-fork"], self.payload),
+            ("-m a module with --multiprocessing-fork", ["-m", "this", "--multiprocessing-fork"],
+             b""),
+            ("a script path with --multiprocessing-fork",
+             [self.evil_py, "--multiprocessing-fork"], b""),
+            ("the fork server's line importing from a chosen sys_path",
+             ["-S", "-I", "-c", FORKSERVER.format(0, 1, ["evil_mod"],
+                                                  {"sys_path": [self.evil_dir]})], b""),
+            ("the resource tracker's line fed from stdin (unlinks shared memory)",
+             ["-S", "-I", "-c", TRACKER.format(0)],
+             f"REGISTER:/{self.shm}:shared_memory\n".encode()),
+        ]
+
+    def clean(self):
+        if os.path.isdir(self.mark):
+            os.rmdir(self.mark)
+        with open(f"/dev/shm/{self.shm}", "w"):
+            pass
+
+    def traces(self):
+        """What a line that ran left behind ([] if nothing)."""
+        found = []
+        if os.path.exists(self.mark):
+            found.append(f"'{self.mark}' was made")
+        if not os.path.exists(f"/dev/shm/{self.shm}"):
+            found.append(f"/dev/shm/{self.shm} was unlinked")
+        return found
+
+    def done(self):
+        if os.path.exists(f"/dev/shm/{self.shm}"):
+            os.unlink(f"/dev/shm/{self.shm}")
+
+
+def app_argv_check(ctx, name, exe, args, g, lines, entry="app"):
+    """g (exe run with args) ran no code and the application had args as its
+    argv: APP_SRC says 'unknown scenario ARGS', json.tool refuses them."""
+    traces = lines.traces()
+    if entry == "app":
+        got_argv = g.rc == 2 and f"app: unknown scenario {args!r}" in g.err
+    else:
+        got_argv = g.rc == 2 and "usage: " in g.err
+    return ctx.check(name, got_argv and not traces and "Beautiful is better" not in g.out,
+                     f"traces: {traces}\n{g!r}")
+
+
+def with_pipes(ctx, exe, args_for, payload):
+    """Runs exe with the descriptors a spawn child gets (a pipe to read its
+    job from, holding payload, and one to write to), args_for(tracker_fd,
+    pipe_handle) as its arguments."""
+    job_r, job_w = os.pipe()
+    track_r, track_w = os.pipe()
+    try:
+        os.write(job_w, payload)
+        os.close(job_w)
+        job_w = -1
+        args = args_for(track_w, job_r)
+        return args, ctx.run([exe] + args, pass_fds=(job_r, track_w))
+    finally:
+        for fd in (job_r, job_w, track_r, track_w):
+            if fd >= 0:
+                os.close(fd)
+
+
+def exploits(ctx, label, exe, lines, children=True, entry="app"):
+    """Command lines a stranger may give an application with an entry point
+    (a sudoers rule or an SSH forced command running `app *`): none runs
+    code, each reaches the application as its argv.  Then lines with the
+    very descriptors a spawn child gets: a near miss is the application's
+    argv too; the exact line runs multiprocessing's spawn_main (here it
+    finds its pipe empty), unless the binary was built without children."""
+    for what, args, stdin in lines.lines:
+        lines.clean()
+        g = ctx.run([exe] + args, stdin=stdin)
+        app_argv_check(ctx, f"{label}: {what}: no code run, the application's argv", exe,
+                       args, g, lines, entry)
+    near = [
+        ("an argument more", lambda t, r: ["-S", "-I", "-c", SPAWN.format(t, r),
+                                           "--multiprocessing-fork", "x"]),
+        ("-i among the flags", lambda t, r: ["-S", "-I", "-i", "-c", SPAWN.format(t, r),
+                                             "--multiprocessing-fork"]),
+        ("-m among the flags", lambda t, r: ["-S", "-I", "-m", "this", "-c",
+                                             SPAWN.format(t, r), "--multiprocessing-fork"]),
+        ("the flags in another order", lambda t, r: ["-I", "-S", "-c", SPAWN.format(t, r),
+                                                     "--multiprocessing-fork"]),
+        ("code after the program", lambda t, r: ["-S", "-I", "-c", SPAWN.format(t, r) +
+                                                 f"; import os; os.mkdir({lines.mark!r})",
+                                                 "--multiprocessing-fork"]),
+        ("a space more", lambda t, r: ["-S", "-I", "-c", SPAWN.format(t, r) + " ",
+                                       "--multiprocessing-fork"]),
+    ]
+    for what, args_for in near:
+        lines.clean()
+        args, g = with_pipes(ctx, exe, args_for, lines.payload)
+        app_argv_check(ctx, f"{label}: spawn's line with its pipes, {what}: no code run, "
+                       "the application's argv", exe, args, g, lines, entry)
+    lines.clean()
+    args, g = with_pipes(ctx, exe, lambda t, r: ["-S", "-I", "-c", SPAWN.format(t, r),
+                                                 "--multiprocessing-fork"], b"")
+    if children:
+        ctx.check(f"{label}: spawn's exact line with its pipes runs spawn_main (EOFError "
+                  "from the empty pipe)", g.rc == 1 and "in spawn_main" in g.err and
+                  last_line(g.err) == "EOFError: Ran out of input", repr(g))
+    else:
+        app_argv_check(ctx, f"{label}: spawn's exact line with its pipes: the application's "
+                       "argv (built without children)", exe, args, g, lines, entry)
+
+
+def multiprocessing_checks(ctx, stock, app_py, pair, code, script, fast, mod, nomp):
+    """Stranger's command lines against every application binary; a parent
+    that changed what multiprocessing passes on; the binary built without
+    multiprocessing's children (pyweld.ini: multiprocessing-children =
+    false)."""
+    lines = Lines(ctx)
+    try:
+        for label, exe in (("code", code), ("script", script), ("fast", fast)):
+            exploits(ctx, label, exe, lines)
+        exploits(ctx, "mod", mod, lines, entry="json.tool")
+        if nomp:
+            exploits(ctx, "no children", nomp, lines, children=False)
+    finally:
+        lines.done()
+
+    S = [stock, "-I", app_py]
+    for method in ("spawn", "forkserver", "fork"):
+        g, w = ctx.run([code, "mp-odd", method]), ctx.run(S + ["mp-odd", method])
+        pair.compare(f"code: multiprocessing {method} from a parent that changed sys.path, "
+                     "sys.warnoptions, sys._xoptions and the preload list", g, w, err=False)
+
+    if not nomp:
+        return
+    # Built without children: spawn and forkserver fail in the parent, at
+    # once and saying why; fork works as python's.
+    for method in ("spawn", "forkserver"):
+        g = ctx.run([nomp, "mp", method], timeout=120)
+        ctx.check(f"no children: multiprocessing {method} fails in the parent: status 1, "
+                  "RuntimeError naming --no-multiprocessing-children, nothing run",
+                  g.rc == 1 and g.out == "" and
+                  last_line(g.err).startswith("RuntimeError: this program was built with "
+                                              "--no-multiprocessing-children") and
+                  "Traceback" in g.err, repr(g))
+    g, w = ctx.run([nomp, "mp", "fork"]), ctx.run(S + ["mp", "fork"])
+    pair.compare("no children: multiprocessing fork as python's", g, w, err=False)
+    g, w = ctx.run([nomp, "argv", "-c", "x"]), ctx.run(S + ["argv", "-c", "x"])
+    pair.compare("no children: sys.argv passed through", g, w)
+    p = ctx.run([ctx.pyweld, "build", "--no-multiprocessing-children", "-o",
+                 ctx.path("no-entry")], env=dict(ctx.env, **ctx.cache_env))
+    ctx.check("--no-multiprocessing-children without an entry point: a usage error naming "
+              "it", p.rc == 2 and
+              p.err.startswith("pyweld: error: --no-multiprocessing-children") and
+              not os.path.exists(ctx.path("no-entry")), repr(p))
+
+
+# --- the binary's own path ----------------------------------------------------------
+
+def deep_link(ctx, exe, length, name):
+    """Hard-links exe as 'app' into new directories under the work directory
+    such that the link's absolute path is length bytes long; returns that
+    path and the directory components (each below NAME_MAX; a path over
+    PATH_MAX can be reached only one component at a time)."""
+    base = ctx.path(f"deep-{name}-{length}")
+    os.mkdir(base)
+    rest = length - len(base) - len("/app")
+    comps = []
+    while rest > 0:
+        n = min(200, rest - 1)
+        if rest - 1 - n == 1:               # no room left for a last component
+            n -= 1
+        comps.append("d" * n)
+        rest -= n + 1
+    if rest != 0:
+        raise Failure(f"cannot lay out a path of {length} bytes under {base}")
+    fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for c in comps:
+            os.mkdir(c, dir_fd=fd)
+            nfd = os.open(c, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = nfd
+        os.link(exe, "app", dst_dir_fd=fd)
+    finally:
+        os.close(fd)
+    path = "/".join([base] + comps + ["app"])
+    assert len(path) == length, (len(path), length)
+    return path, base, comps
+
+
+def run_deep(ctx, base, comps, args):
+    """Runs ./app from its deep directory, reached one component at a time
+    (a shell's cd gives up beyond PATH_MAX)."""
+    launch = "import os, sys; [os.chdir(c) for c in sys.argv[1].split('/')]; " \
+             "os.execv('./app', ['./app'] + sys.argv[2:])"
+    return ctx.run([sys.executable, "-c", launch, "/".join(comps)] + args, cwd=base)
+
+
+def selfpath_checks(ctx, py, code):
+    """sys.executable (what multiprocessing and subprocess run) names the
+    binary wherever it lies: in a directory whose path is as long as the
+    kernel's /proc/self/exe can give (4095 bytes), and longer (the kernel
+    refuses: ENAMETOOLONG), run through a relative path."""
+    for length in (4095, 4096, 4600):
+        for label, exe, args in (("py", py, ["-c", "import sys, json; print(); "
+                                             "print(json.dumps({'executable': "
+                                             "sys.executable, 'path': sys.path}))"]),
+                                 ("code", code, ["flags"])):
+            path, base, comps = deep_link(ctx, exe, length, label)
+            g = run_deep(ctx, base, comps, args)
+            try:
+                info = json.loads(g.out.splitlines()[1])
+                ok = g.rc == 0 and info["executable"] == path and info["path"] == [path]
+            except (ValueError, IndexError, KeyError):
+                ok = False
+            ctx.check(f"{label}: run as ./app from a directory {len(path)} bytes deep: "
+                      "sys.executable and sys.path are its whole path", ok,
+                      f"wanted {len(path)} bytes: ...{path[-40:]!r}\n{g!r}"[:3000])
+
+
+def noproc_checks(ctx, stock, app_py, py, code):
+    """Without /proc (a tmpfs over it in a mount namespace of its own): the
+    binary still finds itself, from the path it was started by; started
+    through a descriptor (fexecve: no path to check), it fails saying so."""
+    if os.geteuid() != 0:
+        raise Skip("mounting over /proc needs root (unshare --mount)")
+    if not shutil.which("unshare"):
+        raise Skip("no unshare (util-linux)")
+    wrap = ["unshare", "--mount", "--fork", "sh", "-c",
+            'mount -t tmpfs pyweld-noproc /proc && test ! -e /proc/self/exe && exec "$@"',
+            "sh"]
+    probe = ctx.run(wrap + ["true"])
+    if probe.rc != 0:
+        raise Skip(f"cannot mount a tmpfs over /proc in a new mount namespace: "
+                   f"{probe.err.strip()}")
+    g = ctx.run(wrap + [py, "-c", "import sys, json; print(json.dumps([sys.executable, "
+                        "sys.path]))"])
+    ctx.check("no /proc: py starts; sys.executable and sys.path name it",
+              g.rc == 0 and g.out.strip() == json.dumps([py, [py]]), repr(g))
+    g = ctx.run(wrap + [code, "flags"])
+    try:
+        info = json.loads(g.out.splitlines()[1])
+        ok = g.rc == 0 and info["executable"] == code and info["path"] == [code]
+    except (ValueError, IndexError, KeyError):
+        ok = False
+    ctx.check("no /proc: an application starts; sys.executable names it", ok, repr(g))
+    os.symlink(os.path.basename(code), ctx.path("code-link"))
+    g = ctx.run(wrap + ["./code-link", "-c", "x"])
+    ctx.check("no /proc: started through a relative symbolic link: the application's "
+              "argv, sys.executable resolved", g.rc == 2 and
+              "app: unknown scenario ['-c', 'x']" in g.err, repr(g))
+    g = ctx.run(wrap + ["./code-link", "flags"])
+    ctx.check("no /proc: started through a relative symbolic link: sys.executable is the "
+              "binary's resolved path", g.rc == 0 and f'"executable": "{code}"' in g.out,
+              repr(g))
+    g = ctx.run(wrap + [code, "mp", "spawn"])
+    w = ctx.run(wrap + [stock, "-I", app_py, "mp", "spawn"])
+    pair = Pair(ctx, [(code, "EXE"), (stock, "EXE")])
+    pair.compare("no /proc: multiprocessing spawn as python's", g, w, err=False)
+    # fexecve: the kernel's path is /dev/fd/N, which needs /proc to mean anything.
+    helper = ("import os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); "
+              "os.execve(fd, sys.argv[1:], {'PATH': '/usr/bin:/bin'})")
+    g = ctx.run(wrap + [sys.executable, "-c", helper, py, "-c", "print('started')"])
+    ctx.check("no /proc: started through a descriptor (fexecve): status 1 and one "
+              "sentence saying which path could not be checked",
+              g.rc == 1 and g.out == "" and
+              "error: cannot tell which file this program is: '/proc/self/exe' cannot be "
+              "read" in g.err and "/dev/fd/" in g.err and len(g.err.splitlines()) == 1,
+              repr(g))
 
 
 def closed_pipe_check(ctx, label, got, want):
@@ -791,28 +1168,64 @@ def module_mode(ctx, mod, stock, pair):
 
 # --- main ---------------------------------------------------------------------------
 
-def body(ctx):
+PARTS = ("behaviour", "multiprocessing", "selfpath", "noproc")
+
+
+def body(ctx, parts):
     stock = distribution(ctx)
     app_py = ctx.path("app.py")
     with open(app_py, "w") as f:
         f.write(APP_SRC)
     t0 = time.monotonic()
+    full = "behaviour" in parts or "multiprocessing" in parts
     py = build(ctx, "py")
     code = build(ctx, "code", "--python-code", APP_SRC)
-    script = build(ctx, "script", "--script", app_py)
-    fast = build(ctx, "fast", "--script", app_py, "--fast-exit")
-    p = ctx.run([ctx.pyweld, "build", "--fast-exit", "-o", ctx.path("no-entry")],
-                env=dict(ctx.env, **ctx.cache_env))
-    ctx.check("--fast-exit without an entry point: a usage error naming it",
-              p.rc == 2 and p.err.startswith("pyweld: error: --fast-exit") and
-              not os.path.exists(ctx.path("no-entry")), repr(p))
-    mod = build(ctx, "mod", "-m", "json.tool")
+    script = fast = mod = nomp = ctx.path("not-built")
+    if full:
+        script = build(ctx, "script", "--script", app_py)
+        fast = build(ctx, "fast", "--script", app_py, "--fast-exit")
+        mod = build(ctx, "mod", "-m", "json.tool")
+    if "behaviour" in parts:
+        p = ctx.run([ctx.pyweld, "build", "--fast-exit", "-o", ctx.path("no-entry")],
+                    env=dict(ctx.env, **ctx.cache_env))
+        ctx.check("--fast-exit without an entry point: a usage error naming it",
+                  p.rc == 2 and p.err.startswith("pyweld: error: --fast-exit") and
+                  not os.path.exists(ctx.path("no-entry")), repr(p))
+    if "multiprocessing" in parts:
+        # The application without multiprocessing's children, from a project
+        # file (multiprocessing-children = false).
+        nomp_dir = ctx.path("nomp-project")
+        os.mkdir(nomp_dir)
+        shutil.copy(app_py, os.path.join(nomp_dir, "app.py"))
+        with open(os.path.join(nomp_dir, "pyweld.ini"), "w") as f:
+            f.write("[app]\nscript = app.py\n[build]\nmultiprocessing-children = false\n")
+        try:
+            nomp = build(ctx, "nomp", "--config", os.path.join(nomp_dir, "pyweld.ini"))
+        except Failure as e:
+            ctx.check("a build with multiprocessing-children = false in pyweld.ini", False,
+                      str(e))
+            nomp = None
     print(f"builds: {time.monotonic() - t0:.0f} s", flush=True)
     stock_real = os.path.realpath(stock)
     subs = sorted({(stock, "EXE"), (stock_real, "EXE"), (py, "EXE"), (code, "EXE"),
-                   (script, "EXE"), (fast, "EXE"), (mod, "EXE")}, key=lambda s: -len(s[0]))
+                   (script, "EXE"), (fast, "EXE"), (mod, "EXE"), (nomp or mod, "EXE")},
+                  key=lambda s: -len(s[0]))
     pair = Pair(ctx, subs)
 
+    if "multiprocessing" in parts:
+        t0 = time.monotonic()
+        multiprocessing_checks(ctx, stock, app_py, pair, code, script, fast, mod, nomp)
+        print(f"multiprocessing: {time.monotonic() - t0:.0f} s", flush=True)
+    if "selfpath" in parts:
+        t0 = time.monotonic()
+        selfpath_checks(ctx, py, code)
+        print(f"selfpath: {time.monotonic() - t0:.0f} s", flush=True)
+    if "noproc" in parts:
+        t0 = time.monotonic()
+        noproc_checks(ctx, stock, app_py, py, code)
+        print(f"noproc: {time.monotonic() - t0:.0f} s", flush=True)
+    if "behaviour" not in parts:
+        return
     t0 = time.monotonic()
     python_mode(ctx, py, stock, pair)
     print(f"py: {time.monotonic() - t0:.0f} s", flush=True)
@@ -833,10 +1246,17 @@ def main():
     ap = argparse.ArgumentParser(prog="weld_runtime")
     ap.add_argument("--pyweld", required=True)
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
-    ctx = Context(ap.parse_args())
+    ap.add_argument("parts", nargs="*", metavar="PART",
+                    help=f"what to check, of {', '.join(PARTS)} (default: all but "
+                         "noproc, which needs root)")
+    args = ap.parse_args()
+    for part in args.parts:
+        if part not in PARTS:
+            ap.error(f"unknown part {part!r} (of {', '.join(PARTS)})")
+    ctx = Context(args)
     t0 = time.monotonic()
     try:
-        body(ctx)
+        body(ctx, args.parts or PARTS[:-1])
     except Skip as e:
         print(f"weld_runtime: skipped: {e}")
         shutil.rmtree(ctx.dir, ignore_errors=True)

@@ -44,3 +44,62 @@ if(PYWELD_PYTHON3)
 else()
   message(STATUS "python3 not found: the ccshim_faithful tests are not registered")
 endif()
+
+# --- the fuzzer ------------------------------------------------------------------
+
+# libFuzzer on ccshim_classify and @file expansion (tests/fuzz/fuzz_ccshim.c),
+# built with clang directly like fuzz_blob (tests/blob.cmake): the project's
+# compiler may be gcc.  60 s (PYWELD_FUZZ_SECONDS) from the committed seeds,
+# real command lines (tests/fuzz/make_ccshim_seeds.py).  Registered to run
+# only when clang can link -fsanitize=fuzzer; otherwise the test is there and
+# skips, saying why (.ci/setup installs clang and libclang-rt-14-dev).
+set(PYWELD_FUZZ_SECONDS 60 CACHE STRING "how long each fuzz test (fuzz_blob, fuzz_ccshim) fuzzes")
+find_program(PYWELD_CLANG NAMES clang clang-18 clang-17 clang-16 clang-15 clang-14)
+set(_ccshim_fuzz_skip "")
+if(NOT PYWELD_CLANG)
+  set(_ccshim_fuzz_skip "clang not found: the argv fuzzer needs clang's libFuzzer (apt-get install clang libclang-rt-14-dev)")
+else()
+  set(_probe_dir ${CMAKE_CURRENT_BINARY_DIR}/fuzz_probe_ccshim)
+  file(MAKE_DIRECTORY ${_probe_dir})
+  file(WRITE ${_probe_dir}/probe.c
+    "#include <stddef.h>\n#include <stdint.h>\n"
+    "int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);\n"
+    "int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }\n")
+  execute_process(
+    COMMAND ${PYWELD_CLANG} -fsanitize=fuzzer,address,undefined ${_probe_dir}/probe.c
+            -o ${_probe_dir}/probe
+    RESULT_VARIABLE _probe_rc OUTPUT_QUIET ERROR_VARIABLE _probe_err)
+  if(NOT _probe_rc EQUAL 0)
+    string(REGEX REPLACE "\n.*" "" _probe_err "${_probe_err}")
+    set(_ccshim_fuzz_skip "'${PYWELD_CLANG}' cannot link -fsanitize=fuzzer,address,undefined (${_probe_err}); install libFuzzer (libclang-rt-14-dev)")
+  endif()
+endif()
+
+if(_ccshim_fuzz_skip STREQUAL "")
+  set(_fuzzer ${CMAKE_CURRENT_BINARY_DIR}/fuzz_ccshim)
+  set(_fuzz_sources ${PROJECT_SOURCE_DIR}/ccshim/classify.c ${PROJECT_SOURCE_DIR}/util/util.c
+                    ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_ccshim.c)
+  add_custom_command(
+    OUTPUT ${_fuzzer}
+    COMMAND ${PYWELD_CLANG} -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra
+            -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+            -I${PROJECT_SOURCE_DIR}/ccshim -I${PROJECT_SOURCE_DIR}/util
+            ${_fuzz_sources} -o ${_fuzzer}
+    DEPENDS ${_fuzz_sources} ${PROJECT_SOURCE_DIR}/ccshim/ccshim.h
+            ${PROJECT_SOURCE_DIR}/util/util.h
+    COMMENT "Building the argv fuzzer with ${PYWELD_CLANG}"
+    VERBATIM)
+  add_custom_target(fuzz_ccshim_target ALL DEPENDS ${_fuzzer})
+  add_test(NAME fuzz_ccshim
+    COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/run_fuzz.sh ${_fuzzer} ${PYWELD_FUZZ_SECONDS}
+            ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus-ccshim
+            ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/ccshim.dict)
+else()
+  message(STATUS "fuzz_ccshim will skip: ${_ccshim_fuzz_skip}")
+  add_test(NAME fuzz_ccshim
+    COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/run_fuzz.sh --skip "${_ccshim_fuzz_skip}")
+endif()
+set_tests_properties(fuzz_ccshim PROPERTIES
+  LABELS fuzz
+  SKIP_RETURN_CODE ${PYWELD_SKIP_CODE}
+  TIMEOUT 300)

@@ -1,19 +1,22 @@
 #!/bin/sh
-# run_fuzz.sh: the ctest test fuzz_blob (registered by tests/blob.cmake).
+# run_fuzz.sh: the ctest tests fuzz_blob (registered by tests/blob.cmake)
+# and fuzz_ccshim (tests/ccshim.cmake).
 #
 #   run_fuzz.sh FUZZER SECONDS SEED_DIR DICT [EXTRA_SEED...]
 #   run_fuzz.sh --skip REASON
 #
-# 1. Every seed (the committed SEED_DIR/*.blob, written by pyweld's packer or
-#    by make_seeds.py, and each EXTRA_SEED that exists: a real build's
-#    modules.blob) is run once with PYWELD_FUZZ_EXPECT_VALID=1: each must be
-#    accepted by rt_blob_check as it is (its index checksum right), every
-#    entry's payloads must have their checksum (rt_blob_verify), and it must
-#    keep every promise fuzz_blob checks.  Seeds are format version 3
-#    (runtime/blob.h); make_seeds.py says how to rebuild them.
-# 2. libFuzzer runs for SECONDS from the small seeds, in a fresh temporary
-#    directory; a crash keeps the directory (the crashing input is in
-#    artifacts/, replay it with `FUZZER FILE`) and fails the test.
+# 1. Every seed (each committed file in SEED_DIR, and each EXTRA_SEED that
+#    exists) is run once with PYWELD_FUZZ_EXPECT_VALID=1: each must be valid
+#    input and keep every promise the fuzzer checks.  fuzz_blob's seeds are
+#    blobs of format version 3 (runtime/blob.h) written by pyweld's packer or
+#    by make_seeds.py, plus a real build's modules.blob as EXTRA_SEED: each
+#    must be accepted by rt_blob_check as it is (its index checksum right)
+#    and every entry's payloads must have their checksum (rt_blob_verify).
+#    fuzz_ccshim's are real command lines written by make_ccshim_seeds.py:
+#    each must classify without an error.
+# 2. libFuzzer runs for SECONDS from the committed seeds, in a fresh
+#    temporary directory; a crash keeps the directory (the crashing input is
+#    in artifacts/, replay it with `FUZZER FILE`) and fails the test.
 #
 # Exit: 0 passed, 1 failed, 77 skipped (clang or its libFuzzer missing; the
 # reason is printed).
@@ -34,35 +37,36 @@ if [ ! -x "$fuzzer" ]; then
 	exit 1
 fi
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/pyweld-fuzz_blob-XXXXXX") || exit 1
+name=$(basename "$fuzzer")
+work=$(mktemp -d "${TMPDIR:-/tmp}/pyweld-$name-XXXXXX") || exit 1
 mkdir "$work/corpus" "$work/artifacts" "$work/seeds"
 
-# The small seeds, and the real blobs given (those only for phase 1: a real
+# The small seeds, and the extra ones given (those only for phase 1: a real
 # standard-library blob is megabytes, too large to mutate at speed).
 n=0
-for f in "$seeds"/*.blob; do
+for f in "$seeds"/*; do
 	[ -f "$f" ] || continue
 	cp "$f" "$work/seeds/" && n=$((n + 1))
 done
 if [ "$n" -eq 0 ]; then
-	echo "FAIL: no seed blobs in '$seeds'"
+	echo "FAIL: no seeds in '$seeds'"
 	exit 1
 fi
-set -- "$work"/seeds/*.blob "$@"
+set -- "$work"/seeds/* "$@"
 valid=""
 for f in "$@"; do
 	if [ -f "$f" ]; then
 		valid="$valid $f"
 	else
-		echo "note: no real blob at '$f' (the weld fixture did not run): only the committed seeds"
+		echo "note: no seed at '$f' (the fixture that makes it did not run): only the committed seeds"
 	fi
 done
 
-echo "phase 1: every seed is a valid blob and keeps its promises"
+echo "phase 1: every seed is valid and keeps its promises"
 # shellcheck disable=SC2086
 if ! PYWELD_FUZZ_EXPECT_VALID=1 "$fuzzer" -error_exitcode=1 $valid >"$work/seeds.log" 2>&1; then
 	cat "$work/seeds.log"
-	echo "FAIL: a seed blob was refused or broke a promise; kept: $work"
+	echo "FAIL: a seed was refused or broke a promise; kept: $work"
 	exit 1
 fi
 for f in $valid; do

@@ -158,6 +158,9 @@ struct build {
 	bool no_deep_freeze;
 	bool no_mp_children;            /* --no-multiprocessing-children */
 	size_t packed_modules, packed_bytes, frozen_modules;
+	struct strvec dynamic_seen;     /* libraries linked as shared objects, */
+	struct strvec dynamic_why;      /* why each (gather_libs), */
+	struct strvec dynamic_dirs;     /* and -L of their directories */
 	char first_error[512];          /* the first error line of the last command */
 	char pip_error[512];            /* pip's last "ERROR:" line */
 
@@ -1406,10 +1409,16 @@ pack(struct build *b, struct strvec *objs)
 	free(stdlib);
 }
 
-/* The libraries of every extension, each once, in an order one pass accepts. */
+/*
+ * The libraries of every extension, each once, in an order one pass
+ * accepts: archives, and the shared objects linked instead ("-lNAME" in
+ * dynamic, why in b->dynamic_why, their directories in b->dynamic_dirs).
+ * A library that cannot be linked at all ends the build here, before a
+ * link that could only fail; under --static so does one linked as a
+ * shared object.
+ */
 static void
-gather_libs(struct build *b, struct strvec *archives, struct strvec *dynamic,
-            struct strvec *report)
+gather_libs(struct build *b, struct strvec *archives, struct strvec *dynamic)
 {
 	struct strvec order = { 0 };
 	char err[256];
@@ -1417,12 +1426,25 @@ gather_libs(struct build *b, struct strvec *archives, struct strvec *dynamic,
 	for (size_t i = 0; i < b->nexts; i++) {
 		struct itg_libset set;
 		struct itg_ext *e = b->exts[i];
-		if (itg_resolve_libs((const char *const *)strvec_argv(&e->libs), e->libs.n,
-		                     (const char *const *)strvec_argv(&e->libdirs), e->libdirs.n,
-		                     &set, err, sizeof(err)) < 0)
+		if (itg_resolve_ext_libs((const char *const *)strvec_argv(&e->libs), e->libs.n,
+		                         (const char *const *)strvec_argv(&e->archive_libs),
+		                         e->archive_libs.n,
+		                         (const char *const *)strvec_argv(&e->libdirs), e->libdirs.n,
+		                         &set, err, sizeof(err)) < 0)
 			die(b, "%s", err);
 		for (size_t k = 0; k < set.n; k++) {
 			const struct itg_lib *l = &set.libs[k];
+			if (l->missing)
+				die(b, "cannot link %s (%s %s) with the libraries it needs: %s%s%s",
+				    e->name, e->package, e->version, l->why,
+				    l->hint ? "\nhint: " : "", l->hint ? l->hint : "");
+			if (l->shared && b->static_link)
+				die(b, "--static: %s (%s %s) needs lib%s%s%s%s, which can only be linked "
+				    "as a shared object: %s\nhint: leave the module out, or install what "
+				    "a static link of lib%s needs", e->name, e->package, e->version,
+				    l->name, l->needed_by ? " (through lib" : "",
+				    l->needed_by ? l->needed_by : "",
+				    l->needed_by ? "'s static archive)" : "", l->why, l->name);
 			char *entry = l->archive ? xstrdup(l->archive) : l->libc ? NULL
 			              : xasprintf("-l%s", l->name);
 			if (l->copyleft)
@@ -1440,8 +1462,17 @@ gather_libs(struct build *b, struct strvec *archives, struct strvec *dynamic,
 				}
 			}
 			strvec_push_owned(&order, entry);
-			if (!l->archive && !strvec_has(report, l->name))
-				strvec_push(report, l->name);
+			if (l->shared && !strvec_has(&b->dynamic_seen, l->name)) {
+				strvec_push(&b->dynamic_seen, l->name);
+				strvec_pushf(&b->dynamic_why, "%s%s%s%s", l->why,
+				             l->needed_by ? "; lib" : "", l->needed_by ? l->needed_by : "",
+				             l->needed_by ? "'s static archive needs it" : "");
+				char *dir = util_dirname(l->shared), *opt = xasprintf("-L%s", dir);
+				if (!strvec_has(&b->dynamic_dirs, opt))
+					strvec_push(&b->dynamic_dirs, opt);
+				free(opt);
+				free(dir);
+			}
 		}
 		itg_libset_free(&set);
 	}
@@ -1527,6 +1558,8 @@ write_library(struct build *b, const struct strvec *rtobjs, const struct strvec 
 	strbuf_addf(&flags, "-Wl,--start-group %s", b->out_abs);
 	for (size_t i = 0; i < archives->n; i++)
 		strbuf_addf(&flags, " %s", archives->v[i]);
+	for (size_t i = 0; i < b->dynamic_dirs.n; i++)
+		strbuf_addf(&flags, " %s", b->dynamic_dirs.v[i]);
 	for (size_t i = 0; i < dynamic->n; i++)
 		strbuf_addf(&flags, " %s", dynamic->v[i]);
 	if (cxx)
@@ -1590,7 +1623,11 @@ check_needed(struct build *b, const char *bin, const struct strvec *dynamic,
 		for (size_t i = 0; libc_family[i] && !ok; i++)
 			ok = !strcmp(lib, libc_family[i]);
 		for (size_t i = 0; i < dynamic->n && !ok; i++) {
-			char *want = xasprintf("lib%s.so", dynamic->v[i] + 2);
+			/* -lNAME promises libNAME.so*; -l:libfoo.so.1 promises libfoo.so* */
+			const char *name = dynamic->v[i] + 2, *so = strstr(name, ".so");
+			char *want = name[0] == ':' ? xasprintf("%.*s.so", so ? (int)(so - name - 1)
+			                                        : (int)strlen(name + 1), name + 1)
+			             : xasprintf("lib%s.so", name);
 			ok = util_starts_with(lib, want);
 			free(want);
 		}
@@ -1605,13 +1642,13 @@ static void
 link_binary(struct build *b, const struct strvec *rtobjs, struct strvec *dynamic,
             struct strvec *needed)
 {
-	struct strvec av = { 0 }, archives = { 0 }, names = { 0 };
+	struct strvec av = { 0 }, archives = { 0 };
 	char *bin = util_path_join(b->work, "app.bin");
 	char *libpython = util_path_join(b->prefix, "lib/libpython3.11.a");
 	bool cxx = any_cxx(b);
 	int rc;
 
-	gather_libs(b, &archives, dynamic, &names);
+	gather_libs(b, &archives, dynamic);
 	/* C++ in a system archive needs libstdc++ (and g++'s link) as much as a
 	 * C++ extension does. */
 	for (size_t i = 0; i < archives.n && !cxx; i++)
@@ -1626,13 +1663,8 @@ link_binary(struct build *b, const struct strvec *rtobjs, struct strvec *dynamic
 		free(bin);
 		free(libpython);
 		strvec_free(&archives);
-		strvec_free(&names);
 		return;
 	}
-	if (b->static_link && names.n)
-		die(b, "--static: no static archive for lib%s (needed by the extensions); leave "
-		    "the module out or install the library's static archive", names.v[0]);
-	strvec_free(&names);
 	begin_step(b, "link: %zu objects, %zu static libraries%s", b->nexts + rtobjs->n,
 	           archives.n + 1, cxx ? ", C++" : "");
 	strvec_push(&av, cxx ? "g++" : "gcc");
@@ -1656,6 +1688,10 @@ link_binary(struct build *b, const struct strvec *rtobjs, struct strvec *dynamic
 	for (size_t i = 0; i < archives.n; i++)
 		strvec_push(&av, archives.v[i]);
 	strvec_push(&av, "-Wl,--end-group");
+	/* The directories of the shared objects linked instead of archives
+	 * (openblas-pthread/, GCC's own): -lNAME finds them there. */
+	for (size_t i = 0; i < b->dynamic_dirs.n; i++)
+		strvec_push(&av, b->dynamic_dirs.v[i]);
 	for (size_t i = 0; i < dynamic->n; i++)
 		strvec_push(&av, dynamic->v[i]);
 	if (cxx)
@@ -1750,8 +1786,15 @@ summary(struct build *b, const struct strvec *needed, const struct strvec *dynam
 	for (size_t i = 0; i < needed->n; i++)
 		printf("%s%s", i ? " " : "", needed->v[i]);
 	printf("\n");
-	for (size_t i = 0; i < dynamic->n; i++)
-		printf("dynamic: lib%s (no static archive found)\n", dynamic->v[i] + 2);
+	for (size_t i = 0; i < dynamic->n; i++) {
+		const char *name = dynamic->v[i] + 2;
+		const char *why = "no static archive found";
+		for (size_t k = 0; k < b->dynamic_seen.n; k++)
+			if (!strcmp(b->dynamic_seen.v[k], name))
+				why = b->dynamic_why.v[k];
+		printf("dynamic: %s%s (%s)\n", name[0] == ':' ? "" : "lib",
+		       name[0] == ':' ? name + 1 : name, why);
+	}
 }
 
 /* The caches a build fills, kept under their limit (least recently used out). */

@@ -17,10 +17,25 @@
 
 #include "util.h"
 
+/*
+ * One library of a link, resolved: exactly one of archive (linked
+ * statically), shared (linked dynamically), libc, missing.
+ */
 struct itg_lib {
 	char *name;             /* "ssl", or ":libfoo.a" for -l:FILE */
 	char *archive;          /* absolute path of the static archive, or NULL */
+	char *shared;           /* the shared object linked instead (under /usr or
+	                           /lib, where the binary runs too), or NULL */
 	bool libc;              /* part of the C library family: stays dynamic */
+	bool missing;           /* neither can be linked: why and hint say more */
+	char *needed_by;        /* the library whose archive needs it first, or NULL
+	                           for one the link names itself */
+	char *why;              /* shared: why not the archive ("no static archive
+	                           found", or what the archive needs that cannot be
+	                           linked); missing: which library lacks what, who
+	                           needs it through which .pc file; else NULL */
+	char *hint;             /* missing: what to install (a Debian package that
+	                           holds a run-time file of it, from dpkg -S) */
 	const char *licence;    /* SPDX-style identifier, or "unknown" */
 	bool copyleft;          /* a licence that reaches the whole program */
 };
@@ -31,14 +46,29 @@ struct itg_libset {
 };
 
 /*
- * Resolves -l names (in the order given) with their transitive dependencies.
- * libdirs are searched before the system's directories.  Returns 0, or -1
- * with a message in err (out of memory only: a library without an archive
- * is reported through archive == NULL, not as an error).
+ * Resolves -l names (in the order given) with the whole static closure of
+ * each: a library with an archive is linked from it when everything its
+ * archive needs (pkg-config --static, recursively) can be linked too, as
+ * an archive or a shared object; otherwise its shared object is linked
+ * instead (it brings its own dependencies), and without one it is
+ * missing.  libdirs, then the -L directories of the .pc files, are
+ * searched before the system's directories.  Returns 0, or -1 with a
+ * message in err (out of memory only: what cannot be linked is reported
+ * through missing, not as an error).
  */
 int itg_resolve_libs(const char *const *names, size_t n,
                      const char *const *libdirs, size_t nlibdirs,
                      struct itg_libset *out, char *err, size_t errlen);
+/*
+ * The same, with the closures of libraries whose archives the link already
+ * holds (itg_ext's archive_libs): those libraries are not in out, what
+ * their archives need is, and what cannot be linked is missing (they have
+ * no shared object to fall back to).
+ */
+int itg_resolve_ext_libs(const char *const *names, size_t n,
+                         const char *const *held, size_t nheld,
+                         const char *const *libdirs, size_t nlibdirs,
+                         struct itg_libset *out, char *err, size_t errlen);
 void itg_libset_free(struct itg_libset *set);
 
 /* The licence of a library by its -l name ("unknown" when not known). */
@@ -75,6 +105,10 @@ struct itg_ext {
 	struct strvec objects;  /* stored objects, in link order */
 	struct strvec object_names; /* the same as the link wrote them */
 	struct strvec archives; /* stored private archives, in link order */
+	struct strvec archive_names; /* the same as the link named them */
+	struct strvec archive_libs; /* -l names of those that are a library's
+	                               archive (libpwfoo.a of -lpwfoo): their
+	                               .pc files' dependencies are linked too */
 	struct strvec libs;     /* -l names */
 	struct strvec libdirs;  /* -L directories */
 	bool cxx, lto;

@@ -35,6 +35,8 @@ itg_ext_free(struct itg_ext *e)
 	strvec_free(&e->objects);
 	strvec_free(&e->object_names);
 	strvec_free(&e->archives);
+	strvec_free(&e->archive_libs);
+	strvec_free(&e->archive_names);
 	strvec_free(&e->libs);
 	strvec_free(&e->libdirs);
 	memset(e, 0, sizeof(*e));
@@ -62,6 +64,25 @@ static const char *
 text(const struct linkdb_value *v)
 {
 	return v && v->type == LINKDB_TEXT ? v->s : NULL;
+}
+
+/*
+ * The -l name of a private archive input: its recorded value when the link
+ * named it -lNAME (the wrapper resolved it to an archive in a -L directory
+ * of the build's own), or NAME of a /usr or /lib path .../libNAME.a; NULL
+ * for an archive the build made itself.
+ */
+static char *
+archive_lib_name(const char *value)
+{
+	const char *base = util_basename(value);
+
+	if (!strchr(value, '/') && !util_ends_with(value, ".a"))
+		return xstrdup(value);
+	if ((util_starts_with(value, "/usr/") || util_starts_with(value, "/lib")) &&
+	    util_starts_with(base, "lib") && util_ends_with(base, ".a") && strlen(base) > 5)
+		return strndup(base + 3, strlen(base) - 5);
+	return NULL;
 }
 
 static int
@@ -105,7 +126,15 @@ link_row(void *ctx, const struct linkdb_row *row)
 			strvec_push_owned(&f->e->objects, p);
 			strvec_push(&f->e->object_names, value);
 		} else {
+			const char *path = text(col(row, "path"));
 			strvec_push_owned(&f->e->archives, p);
+			strvec_push(&f->e->archive_names, path ? path : value);
+			/* A library's archive (-lNAME found in the build's own -L
+			 * directory, or the system's libNAME.a by path): what it needs
+			 * in turn comes from its .pc file, as for a -l library. */
+			char *lib = !strcmp(kind, "archive") ? archive_lib_name(value) : NULL;
+			if (lib)
+				strvec_push_owned(&f->e->archive_libs, lib);
 		}
 	} else if (!strcmp(kind, "lib")) {
 		strvec_push(&f->e->libs, value);

@@ -35,6 +35,9 @@ endfunction()
 # zstandard and zope.interface from PyPI in ONE binary: each extension a
 # dotted built-in, each package's C code at work, glibc the only dependency.
 pyweld_weld_test(weld_packages weld_packages.py 1800 seven_packages)
+# psycopg2 with Debian's libpq, whose static archive's closure is incomplete:
+# libpq's shared object is linked instead, said so; --static refuses.
+pyweld_weld_test(weld_packages_psycopg2_libpq weld_packages.py 1800 psycopg2_libpq)
 
 # --static: no dynamic section, the standard library's C code runs; NSS
 # user and group lookups must not crash it.
@@ -47,6 +50,11 @@ pyweld_weld_test(weld_static_lib_by_path weld_static.py 600 lib_by_path)
 pyweld_weld_test(weld_static_quirk_backtrace weld_static.py 600 quirk_backtrace)
 pyweld_weld_test(weld_static_pie weld_static.py 600 pie)
 pyweld_weld_test(weld_static_deep_freeze weld_static.py 600 deep_freeze)
+# The static closure of a library (pkg-config --static): all archives, a
+# shared-only dependency, a dependency that is not installed.
+foreach(_case closure_static closure_shared_dep closure_missing)
+  pyweld_weld_test(weld_static_${_case} weld_static.py 900 ${_case})
+endforeach()
 
 # The pre-flight scan: code that cannot work from memory is named by line.
 pyweld_weld_test(weld_preflight_warnings weld_preflight.py 600 warnings)

@@ -51,6 +51,21 @@ Cases:
                email.message); --no-deep-freeze unmarshals it instead (none
                deep-frozen, 10 MiB or more smaller); both answer the same;
                pyweld.ini's deep-freeze = false is --no-deep-freeze.
+  closure_static  a static library (libpwfoo.a, made here) whose pkg-config
+               file's Libs.private names an archive in a directory only its
+               own -L gives (libpwbar.a) and zlib: the whole closure is found
+               and linked statically; the binary needs glibc only.
+  closure_shared_dep  libpwfoo.a's Libs.private names libcmocka, which Debian
+               ships only as a shared object: libpwfoo stays static, libcmocka
+               is linked dynamically and said so (dynamic:, needs:); --static
+               refuses naming libcmocka, libpwfoo and the extension.
+  closure_missing  libpwfoo.a's Libs.private names a library that is not
+               installed at all, then one installed only as its run-time
+               shared object (libX.so.N, no libX.so): no link is tried; the
+               error names the library, libpwfoo as the one that needs it,
+               the extension, and a hint (the -dev package that ships
+               libX.so; for the run-time one, the Debian package that holds
+               it, from dpkg -S); a previous APP is left alone.
 
     weld_static.py --pyweld build/bin/pyweld [--keep] [CASE...]
 """
@@ -581,6 +596,126 @@ def case_deep_freeze(c):
             f"deep-freeze = false in pyweld.ini: exit {r.returncode}, {r.out!r}")
 
 
+PWBAR_C = "int pwbar_value(void) { return 2; }\n"
+
+PWFOO_Z_C = r"""
+#include <string.h>
+#include <zlib.h>
+int pwbar_value(void);
+/* 40 from zlib (its version string starts with "1."), 2 from libpwbar. */
+int pwlib_value(void) { return (strncmp(zlibVersion(), "1.", 2) == 0 ? 40 : 0) + pwbar_value(); }
+"""
+
+PWFOO_CMOCKA_C = r"""
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+/* Calls into libcmocka, which Debian ships only as a shared object. */
+int pwlib_value(void)
+{
+    void (*volatile f)(enum cm_message_output) = cmocka_set_message_output;
+    return f != NULL ? 42 : 0;
+}
+"""
+
+PWFOO_MISSING_C = r"""
+int pwnosuch_value(void);
+int pwlib_value(void) { return pwnosuch_value(); }
+"""
+
+CLOSURE_CODE = ("import sys, pwclosure, pwclosure._ext as e; print(e.value(), "
+                "e.__spec__.origin, 'pwclosure._ext' in sys.builtin_module_names)")
+
+
+def closure_build(c, app, *flags):
+    src = wt.ext_project(c, "pwclosure")
+    return c.build(*flags, "--setup-py", src,
+                   *wt.ext_env("pwclosure", ["pwfoo"], [c.path("libs", "pwfoo")]),
+                   "--python-code", CLOSURE_CODE, "-o", app)
+
+
+def case_closure_static(c):
+    """a static library whose Libs.private names archives, one found only by its -L"""
+    bar = wt.static_lib(c, "pwbar", {"bar.c": PWBAR_C})
+    wt.static_lib(c, "pwfoo", {"foo.c": PWFOO_Z_C}, private=f"-L{bar} -lpwbar -lz")
+    os.mkdir(c.path("out"))
+    app = c.path("out", "app")
+    p = closure_build(c, app)
+    c.require(p.returncode == 0, f"pyweld build exited {p.returncode}:\n{wt.tail(p.err)}")
+    c.check("dynamic:" not in p.out, f"the summary says something is dynamic:\n{p.out}")
+    needed, text = wt.needed_libs(app)
+    bad = [n for n in needed or [] if n not in wt.LIBC_FAMILY]
+    c.check(needed is not None and not bad, f"the binary needs more than glibc: {needed}")
+    r = c.run([app], env=c.run_env, timeout=60)
+    c.check(r.returncode == 0 and r.out.strip() == "42 built-in True",
+            f"the binary exited {r.returncode} and printed {r.out!r}:\n{wt.tail(r.err)}")
+
+
+def case_closure_shared_dep(c):
+    """Libs.private names a shared-only library: linked dynamically, --static refused"""
+    c.require(os.path.exists("/usr/lib/x86_64-linux-gnu/libcmocka.so") and
+              not os.path.exists("/usr/lib/x86_64-linux-gnu/libcmocka.a"),
+              "this case needs Debian's libcmocka-dev (a shared libcmocka, no archive)")
+    wt.static_lib(c, "pwfoo", {"foo.c": PWFOO_CMOCKA_C}, private="-lcmocka")
+    os.mkdir(c.path("out"))
+    app = c.path("out", "app")
+    p = closure_build(c, app)
+    c.require(p.returncode == 0, f"pyweld build exited {p.returncode}:\n{wt.tail(p.err)}")
+    dyn = [l for l in p.out.splitlines() if l.startswith("dynamic: ")]
+    c.check(len(dyn) == 1 and dyn[0].startswith("dynamic: libcmocka (") and "pwfoo" in dyn[0],
+            f"the summary does not say libcmocka (which libpwfoo needs) is dynamic:\n{p.out}")
+    needs = next((l for l in p.out.splitlines() if l.startswith("needs: ")), "")
+    c.check("libcmocka.so" in needs, f"'needs:' does not list libcmocka:\n{p.out}")
+    needed, text = wt.needed_libs(app)
+    c.check(needed is not None and any(n.startswith("libcmocka.so") for n in needed),
+            f"the binary's NEEDED does not name libcmocka: {needed}\n{text}")
+    r = c.run([app], env=c.run_env, timeout=60)
+    c.check(r.returncode == 0 and r.out.strip() == "42 built-in True",
+            f"the binary exited {r.returncode} and printed {r.out!r}:\n{wt.tail(r.err)}")
+
+    os.mkdir(c.path("out-static"))
+    static_app = c.path("out-static", "app")
+    before = c.sentinel(static_app)
+    p = closure_build(c, static_app, "--static")
+    c.check_clear_error(p, "--static with a shared-only library in a Libs.private",
+                        ["--static", "libcmocka", "pwfoo", "pwclosure._ext"])
+    c.check_sentinel(static_app, before, "--static with a shared-only library")
+
+
+def case_closure_missing(c):
+    """Libs.private names a library that is not installed, or only its run-time .so.N"""
+    os.mkdir(c.path("out"))
+    app = c.path("out", "app")
+    before = c.sentinel(app)
+    wt.static_lib(c, "pwfoo", {"foo.c": PWFOO_MISSING_C}, private="-lpwnosuchlib")
+    p = closure_build(c, app)
+    lines = c.check_clear_error(p, "a Libs.private library that is not installed",
+                                ["libpwnosuchlib", "pwfoo", "pwclosure._ext"])
+    c.check("collect2" not in p.err and "ld returned" not in p.err,
+            f"the final link was tried (and its collect2 line shown):\n{wt.tail(p.err)}")
+    c.check(any(l.startswith("hint: ") and "-dev package" in l and "libpwnosuchlib.so" in l
+                for l in lines), "no hint naming the -dev package that would ship "
+            "libpwnosuchlib.so:\n" + "\n".join(lines))
+    c.check_sentinel(app, before, "a Libs.private library that is not installed")
+
+    rt = wt.runtime_only_library()
+    c.require(rt, "no system library installed only as its run-time shared object "
+              "(libX.so.N without libX.so) was found")
+    name, path, package = rt
+    print(f"     run-time only: lib{name} ({path}, {package})")
+    wt.static_lib(c, "pwfoo", {"foo.c": PWFOO_MISSING_C.replace("pwnosuch_value()", "1")},
+                  private=f"-l{name}")
+    p = closure_build(c, app)
+    lines = c.check_clear_error(p, "a Libs.private library installed only at run time",
+                                [f"lib{name}", "pwfoo", "pwclosure._ext",
+                                 package.split(":")[0], path])
+    c.check(any(l.startswith("hint: ") and f"lib{name}.so" in l for l in lines),
+            f"no hint naming lib{name}.so:\n" + "\n".join(lines))
+    c.check("collect2" not in p.err, f"the final link was tried:\n{wt.tail(p.err)}")
+    c.check_sentinel(app, before, "a Libs.private library installed only at run time")
+
+
 CASES = {
     "static": case_static,
     "static_nss": case_static_nss,
@@ -591,6 +726,9 @@ CASES = {
     "quirk_backtrace": case_quirk_backtrace,
     "pie": case_pie,
     "deep_freeze": case_deep_freeze,
+    "closure_static": case_closure_static,
+    "closure_shared_dep": case_closure_shared_dep,
+    "closure_missing": case_closure_missing,
 }
 
 if __name__ == "__main__":

@@ -227,6 +227,100 @@ class Case:
         self.check(not others, f"{what}: the failed build left {others} beside '{path}'")
 
 
+# A local project with one extension module, PKG._ext, that links the -l
+# libraries of PWEXT_LIBS from the directories of PWEXT_DIRS (both set with
+# --env, space-separated), as a package's setup.py passes what pkg-config
+# or its own configuration found.
+EXT_SETUP = """
+import os
+from setuptools import setup, Extension
+pkg = os.environ["PWEXT_PKG"]
+libs = os.environ.get("PWEXT_LIBS", "").split()
+dirs = os.environ.get("PWEXT_DIRS", "").split()
+setup(name=pkg, version="1.0", packages=[pkg],
+      ext_modules=[Extension(pkg + "._ext", ["ext.c"], libraries=libs, library_dirs=dirs)])
+"""
+
+# The extension: value() returns what pwlib_value() (C, from a library) returns.
+EXT_C = r"""
+#include <Python.h>
+int pwlib_value(void);
+static PyObject *value(PyObject *self, PyObject *arg)
+{
+    return PyLong_FromLong(pwlib_value());
+}
+static PyMethodDef methods[] = { { "value", value, METH_NOARGS, NULL }, { NULL } };
+static struct PyModuleDef def = { PyModuleDef_HEAD_INIT, "_ext", NULL, 0, methods };
+PyMODINIT_FUNC PyInit__ext(void) { return PyModule_Create(&def); }
+"""
+
+
+def ext_project(c, pkg, ext_c=EXT_C):
+    """A local project <case>/<pkg> (setup.py, ext.c, the package); build it
+    with --setup-py and --env PWEXT_PKG=<pkg> (ext_env() gives the --env
+    arguments).  Returns its directory."""
+    src = c.path(pkg)
+    write(os.path.join(src, "setup.py"), EXT_SETUP)
+    write(os.path.join(src, "ext.c"), ext_c)
+    write(os.path.join(src, pkg, "__init__.py"), "")
+    return src
+
+
+def ext_env(pkg, libs=(), dirs=()):
+    """The --env arguments of pyweld build for ext_project(c, pkg)."""
+    return ["--env", f"PWEXT_PKG={pkg}", "--env", "PWEXT_LIBS=" + " ".join(libs),
+            "--env", "PWEXT_DIRS=" + " ".join(dirs)]
+
+
+def static_lib(c, name, sources, private="", cflags=""):
+    """A static library lib<name>.a compiled here from sources ({file name: C
+    text}) in <case>/libs/<name>, and its pkg-config file <name>.pc in
+    <case>/pkgconfig (Libs: -L<that dir> -l<name>; Libs.private: private),
+    which c.env's PKG_CONFIG_PATH names from then on.  Returns the library's
+    directory."""
+    d = c.path("libs", name)
+    os.makedirs(d, exist_ok=True)
+    objs = []
+    for fname, text in sources.items():
+        write(os.path.join(d, fname), text)
+        obj = os.path.join(d, fname[:-2] + ".o")
+        r = c.run(["gcc", "-c", "-O2", "-fPIC", *cflags.split(), os.path.join(d, fname),
+                   "-o", obj])
+        c.require(r.returncode == 0, f"gcc could not compile {fname}:\n{r.err}")
+        objs.append(obj)
+    archive = os.path.join(d, f"lib{name}.a")
+    if os.path.exists(archive):
+        os.unlink(archive)
+    r = c.run(["ar", "rcs", archive, *objs])
+    c.require(r.returncode == 0, f"ar could not make lib{name}.a:\n{r.err}")
+    pcdir = c.path("pkgconfig")
+    write(os.path.join(pcdir, f"{name}.pc"),
+          f"libdir={d}\nName: {name}\nDescription: a pyweld test library\nVersion: 1.0\n"
+          f"Libs: -L${{libdir}} -l{name}\nLibs.private: {private}\n")
+    c.env["PKG_CONFIG_PATH"] = pcdir
+    return d
+
+
+def runtime_only_library():
+    """(-l name, file, Debian package) of a system library installed only as
+    its run-time shared object (libfoo.so.N, no libfoo.so, no libfoo.a), as
+    a library's Libs.private may name one; the first by name that dpkg knows,
+    or None."""
+    libdir = "/usr/lib/x86_64-linux-gnu"
+    for f in sorted(os.listdir(libdir)):
+        m = re.fullmatch(r"lib([A-Za-z0-9_]+)\.so\.\d+", f)
+        if not m or f in LIBC_FAMILY or m.group(1) in ("gcc_s", "stdc++") or any(os.path.exists(os.path.join(d, f"lib{m.group(1)}{ext}"))
+                        for d in (libdir, "/lib/x86_64-linux-gnu", "/usr/lib", "/lib",
+                                  "/usr/local/lib")
+                        for ext in (".so", ".a")):
+            continue
+        p = subprocess.run(["dpkg", "-S", os.path.join(libdir, f)], capture_output=True,
+                           text=True)
+        if p.returncode == 0 and ": " in p.stdout:
+            return m.group(1), os.path.join(libdir, f), p.stdout.split(": ", 1)[0]
+    return None
+
+
 def distribution_cache(pyweld):
     """The cache that holds the current distribution: <cache>/python/<key>."""
     p = subprocess.run([pyweld, "python", "path"], capture_output=True, text=True)

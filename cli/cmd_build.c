@@ -161,6 +161,9 @@ struct build {
 	struct strvec dynamic_seen;     /* libraries linked as shared objects, */
 	struct strvec dynamic_why;      /* why each (gather_libs), */
 	struct strvec dynamic_dirs;     /* and -L of their directories */
+	bool linking;                   /* the final link runs: link_line() reads it */
+	char link_where[512];           /* where ld's next reference is (link_line) */
+	char link_error[1024];          /* the final link's first real error */
 	char first_error[512];          /* the first error line of the last command */
 	char pip_error[512];            /* pip's last "ERROR:" line */
 
@@ -232,6 +235,120 @@ end_steps(struct build *b)
 		fprintf(stderr, " (%.1f s)\n", util_now() - b->step_t0);
 }
 
+/* Whether the object or archive at path defines the global symbol sym. */
+static bool
+defines(const char *path, const char *sym)
+{
+	char **names = NULL, err[256];
+	size_t n = 0;
+	bool found = false;
+
+	if (linkdb_file_symbols(path, LINKDB_SYM_STRONG | LINKDB_SYM_WEAK, &names, &n, err,
+	                        sizeof(err)) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		found |= !strcmp(names[i], sym);
+		free(names[i]);
+	}
+	free(names);
+	return found;
+}
+
+/*
+ * The object a linker message names, in the build's terms (malloc'd): an
+ * isolated extension by its module, and the object or private archive
+ * (libpwfoo.a) of its link that defines function fn when one does;
+ * anything else by its path.
+ */
+static char *
+link_subject(const struct build *b, const char *obj, size_t len, const char *fn, size_t fnlen)
+{
+	for (size_t i = 0; i < b->nexts; i++) {
+		const struct itg_ext *e = b->exts[i];
+		if (!e->isolated || strlen(e->isolated) != len || strncmp(e->isolated, obj, len))
+			continue;
+		char *sym = fn ? strndup(fn, fnlen) : NULL, *where = NULL;
+		for (size_t k = 0; sym && !where && k < e->objects.n; k++)
+			if (defines(e->objects.v[k], sym))
+				where = xasprintf(", in its object '%s'", e->object_names.v[k]);
+		for (size_t k = 0; sym && !where && k < e->archives.n; k++)
+			if (defines(e->archives.v[k], sym))
+				where = xasprintf(", in its archive '%s'", k < e->archive_names.n
+				                  ? e->archive_names.v[k] : e->archives.v[k]);
+		char *s = xasprintf("%s (%s %s)%s", e->name, e->package, e->version,
+		                    where ? where : "");
+		free(sym);
+		free(where);
+		return s;
+	}
+	return xasprintf("'%.*s'", (int)len, obj);
+}
+
+/*
+ * A line of the final link's output: the first real error of the linker,
+ * in one sentence ("undefined reference to 'X' in Y, function 'F'"), goes
+ * to b->link_error; collect2's summary line never does.  GNU ld says where
+ * a reference is on the line before ("ld: Y: in function `F':").
+ */
+static void
+link_line(struct build *b, const char *t)
+{
+	static const char *const kinds[] = { "undefined reference to ",
+	                                     "multiple definition of ", NULL };
+	const char *ld = strstr(t, "ld: "), *in, *what = NULL, *kind = NULL;
+	char *msg = NULL;
+
+	/* ld's own lines start with its path ("/usr/bin/ld: "). */
+	if (ld && !memchr(t, ' ', (size_t)(ld - t)))
+		t = ld + 4;
+	if (b->link_error[0] || util_starts_with(t, "collect2") || strstr(t, "warning: "))
+		return;
+	if ((in = strstr(t, ": in function ")) != NULL) {
+		const char *f = in + 14;
+		size_t fl = strlen(f);
+		if (fl && (*f == '`' || *f == '\'')) {
+			f++;
+			fl--;
+		}
+		while (fl && (f[fl - 1] == ':' || f[fl - 1] == '\''))
+			fl--;
+		char *subject = link_subject(b, t, (size_t)(in - t), f, fl);
+		msg = xasprintf("function '%.*s' of %s", (int)fl, f, subject);
+		snprintf(b->link_where, sizeof(b->link_where), "%s", msg);
+		free(subject);
+		free(msg);
+		return;
+	}
+	for (size_t k = 0; kinds[k] && !what; k++)
+		if ((what = strstr(t, kinds[k])) != NULL)
+			kind = kinds[k];
+	if (what) {
+		const char *sym = what + strlen(kind), *end;
+		char *where;
+		if (*sym == '`' || *sym == '\'')
+			sym++;
+		end = strchr(sym, '\'');
+		if (b->link_where[0]) {
+			where = xstrdup(b->link_where);
+		} else {
+			/* A reference from data: "Y:(.data+0x0): undefined reference" */
+			const char *colon = strstr(t, ":(");
+			where = colon ? link_subject(b, t, (size_t)(colon - t), NULL, 0)
+			        : xstrdup("the link");
+		}
+		msg = xasprintf("%s'%.*s' in %s", kind,
+		                (int)(end ? (size_t)(end - sym) : strlen(sym)), sym, where);
+		free(where);
+	} else if (strstr(t, "cannot find ") || strstr(t, "error") ||
+	           strstr(t, "undefined symbol") || strstr(t, "relocation ")) {
+		msg = xstrdup(t);
+	}
+	b->link_where[0] = '\0';
+	if (msg)
+		snprintf(b->link_error, sizeof(b->link_error), "%s", msg);
+	free(msg);
+}
+
 static void
 show_line(void *ctx, const char *text)
 {
@@ -240,6 +357,8 @@ show_line(void *ctx, const char *text)
 
 	while (*t == ' ')
 		t++;
+	if (b->linking)
+		link_line(b, t);
 	if (util_starts_with(t, "ERROR: ") && !strstr(t, "Failed building wheel"))
 		snprintf(b->pip_error, sizeof(b->pip_error), "%s", t + 7);
 	else if (!b->first_error[0] && (strstr(t, ": error: ") || strstr(t, ": fatal error: ") ||
@@ -1707,7 +1826,15 @@ link_binary(struct build *b, const struct strvec *rtobjs, struct strvec *dynamic
 	strvec_push(&av, "-lutil");
 	if (av.failed)
 		util_fatal("out of memory");
+	b->linking = true;
+	b->link_where[0] = b->link_error[0] = '\0';
 	rc = run(b, av.v, NULL, NULL);
+	b->linking = false;
+	if (rc != 0 && b->link_error[0])
+		die(b, "the final link failed: %s\nhint: %sthe linker's messages are in the log",
+		    b->link_error, util_starts_with(b->link_error, "undefined reference") ?
+		    "the library that defines it is missing from the link: no pkg-config file "
+		    "(pkg-config --static) and no -l of the extension's link names it; " : "");
 	if (rc != 0)
 		die(b, "the final link failed (status %d)%s%s", rc,
 		    b->first_error[0] ? ": " : "; the linker's messages are in the log",

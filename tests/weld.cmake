@@ -62,7 +62,7 @@ pyweld_weld_test(weld_preflight_warnings weld_preflight.py 600 warnings)
 # What cannot be welded, and bad input: clear errors, the old APP untouched.
 pyweld_weld_test(weld_errors_rust_orjson weld_errors.py 1800 rust_orjson)
 pyweld_weld_test(weld_errors_pycryptodome weld_errors.py 1200 pycryptodome)
-foreach(_case unknown_package compile_error late_failure corrupt_dist missing_dir)
+foreach(_case unknown_package compile_error late_failure corrupt_dist missing_dir link_error)
   pyweld_weld_test(weld_errors_${_case} weld_errors.py 600 ${_case})
 endforeach()
 

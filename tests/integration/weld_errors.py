@@ -31,6 +31,12 @@ Cases:
                     where there was none.
   missing_dir       -o in a directory that does not exist: refused naming it,
                     and the directory is not created.
+  link_error        the final link fails (an undefined symbol in a static
+                    library an extension links, then in an extension's own
+                    object): the error names the first real linker error,
+                    the symbol and where it is referenced (the archive and
+                    member; the extension module), not only collect2's
+                    "ld returned 1 exit status".
 
     weld_errors.py --pyweld build/bin/pyweld [--keep] [CASE...]
 """
@@ -294,6 +300,39 @@ def case_missing_dir(c):
             " in TMPDIR although it could fail before any work")
 
 
+LINK_ERR_LIB_C = r"""
+int pw_undeclared_fn(void);
+int pwlib_value(void) { return pw_undeclared_fn(); }
+"""
+
+LINK_ERR_EXT_C = wt.EXT_C.replace("return PyLong_FromLong(pwlib_value());",
+                                  "return PyLong_FromLong(pw_ext_undefined());").replace(
+    "int pwlib_value(void);", "int pw_ext_undefined(void);")
+
+
+def case_link_error(c):
+    """a final link that fails names the first real linker error, not collect2's line"""
+    app, before = out_with_sentinel(c)
+    d = wt.static_lib(c, "pwlinkerr", {"linkerr.c": LINK_ERR_LIB_C})
+    src = wt.ext_project(c, "pwlinkerr")
+    p = c.build("--setup-py", src, *wt.ext_env("pwlinkerr", ["pwlinkerr"], [d]),
+                "--python-code", "import pwlinkerr._ext", "-o", app, timeout=600)
+    lines = c.check_clear_error(p, "an undefined symbol in a static library",
+                                ["undefined reference", "pw_undeclared_fn", "libpwlinkerr.a"])
+    c.check(not lines or "collect2" not in lines[0], "the error's first line is collect2's:\n"
+            + "\n".join(lines))
+    c.check_sentinel(app, before, "an undefined symbol in a static library")
+
+    src = wt.ext_project(c, "pwlinkext", LINK_ERR_EXT_C)
+    p = c.build("--setup-py", src, *wt.ext_env("pwlinkext"), "--python-code",
+                "import pwlinkext._ext", "-o", app, timeout=600)
+    lines = c.check_clear_error(p, "an undefined symbol in an extension",
+                                ["undefined reference", "pw_ext_undefined", "pwlinkext._ext"])
+    c.check(not lines or "collect2" not in lines[0], "the error's first line is collect2's:\n"
+            + "\n".join(lines))
+    c.check_sentinel(app, before, "an undefined symbol in an extension")
+
+
 CASES = {
     "rust_orjson": case_rust_orjson,
     "pycryptodome": case_pycryptodome,
@@ -302,6 +341,7 @@ CASES = {
     "late_failure": case_late_failure,
     "corrupt_dist": case_corrupt_dist,
     "missing_dir": case_missing_dir,
+    "link_error": case_link_error,
 }
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 #
 #   python3.11 -I compile_blob.py LIST OUT [OPTIMIZE [CACHE]]
 #
-# LIST is UTF-8 text, one module per line: "relpath<TAB>abspath" (relpath
-# names the file in tracebacks until the importer sets the real origin).
+# LIST holds, for each module, "relpath" NUL "abspath" NUL (relpath names
+# the file in tracebacks until the importer sets the real origin): paths
+# are bytes, and a tab or a newline in one (a work directory's) is data.
 # OUT receives, for each line in order: u32 status (0 compiled, 1 not
 # Python 3.11), u32 length, the 32-byte key, then marshal.dumps(code) or
 # the error message.  Integers are little-endian.  The key is the SHA-256
@@ -57,10 +58,12 @@ def compiled(rel, source, digest):
     return status, data
 
 
-with open(sys.argv[1], encoding="utf-8") as f, open(sys.argv[2], "wb") as out:
-    for line in f:
-        rel, path = line.rstrip("\n").split("\t", 1)
-        with open(path, "rb") as src:
+with open(sys.argv[1], "rb") as f:
+    fields = f.read().split(b"\0")[:-1]
+with open(sys.argv[2], "wb") as out:
+    for i in range(0, len(fields) - 1, 2):
+        rel = fields[i].decode("utf-8", "surrogateescape")
+        with open(fields[i + 1], "rb") as src:
             source = src.read()
         h = hashlib.sha256(importlib.util.MAGIC_NUMBER)
         h.update(b"%d\0%s\0" % (optimize, rel.encode("utf-8", "surrogateescape")))

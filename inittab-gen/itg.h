@@ -188,6 +188,17 @@ uint64_t itg_cache_limit(void);
  */
 size_t itg_cache_prune(const char *dir, uint64_t max_bytes);
 
+/* --- generated C and assembler (weld.c) ---------------------------------- */
+
+/*
+ * Appends s as a string literal that C and GNU as read back as s: '"' and
+ * '\' backslashed; '?' and every byte outside printable ASCII as three octal
+ * digits.  For every name, version or path a generated file quotes.
+ */
+void itg_c_string(struct strbuf *sb, const char *s);
+/* Appends s escaped the same way, and unable to end or open a C comment. */
+void itg_c_comment(struct strbuf *sb, const char *s);
+
 /* Entry points of a welded binary (runtime/rt.h's enum, by value). */
 enum itg_entry { ITG_ENTRY_NONE = 0, ITG_ENTRY_CODE = 1, ITG_ENTRY_MODULE = 2 };
 

@@ -574,9 +574,12 @@ compile_all(struct packer *p)
 	size_t len = 0, pos = 0;
 	int rc;
 
+	/* NUL-terminated: a path may hold a tab or a newline (a work directory's). */
 	for (size_t i = 0; i < p->n; i++)
-		if (p->items[i].kind == RT_BLOB_MODULE && p->items[i].path)
-			strbuf_addf(&sb, "%s\t%s\n", p->items[i].rel, p->items[i].path);
+		if (p->items[i].kind == RT_BLOB_MODULE && p->items[i].path) {
+			strbuf_add(&sb, p->items[i].rel, strlen(p->items[i].rel) + 1);
+			strbuf_add(&sb, p->items[i].path, strlen(p->items[i].path) + 1);
+		}
 	if (sb.failed || util_write_atomic(list, sb.s ? sb.s : "", sb.len, 0644, false) < 0) {
 		strbuf_free(&sb);
 		rc = pfail(p, "cannot write '%s': %s", list, strerror(errno));
@@ -774,8 +777,13 @@ itg_write_frozen_table(const char *path, const struct itg_pack_stats *st, char *
 	for (size_t i = 0; i < st->frozen_syms.n; i++)
 		strbuf_addf(&sb, "extern PyObject *%s(void);\n", st->frozen_syms.v[i]);
 	strbuf_adds(&sb, "\nconst struct rt_frozen_code rt_frozen_code[] = {\n");
-	for (size_t i = 0; i < st->frozen_names.n; i++)
-		strbuf_addf(&sb, "\t{ \"%s\", %s },\n", st->frozen_names.v[i], st->frozen_syms.v[i]);
+	/* The symbols are identifiers (match_frozen checked); the names are
+	 * quoted like every other name in generated C. */
+	for (size_t i = 0; i < st->frozen_names.n; i++) {
+		strbuf_adds(&sb, "\t{ ");
+		itg_c_string(&sb, st->frozen_names.v[i]);
+		strbuf_addf(&sb, ", %s },\n", st->frozen_syms.v[i]);
+	}
 	strbuf_adds(&sb, "\t{ NULL, NULL },\n};\n");
 	return write_generated(path, &sb, err, errlen);
 }
@@ -997,13 +1005,11 @@ itg_write_blob_asm(const char *asm_path, const char *blob_path, char *err, size_
 	                 "\t.globl pyweld_blob\n"
 	                 "\t.type pyweld_blob, @object\n"
 	                 "pyweld_blob:\n"
-	                 "\t.incbin \"");
-	for (const char *c = blob_path; *c; c++) {
-		if (*c == '"' || *c == '\\')
-			strbuf_addc(&sb, '\\');
-		strbuf_addc(&sb, *c);
-	}
-	strbuf_adds(&sb, "\"\n"
+	                 "\t.incbin ");
+	/* GNU as reads a C string's escapes: a path with quotes or a newline
+	 * (the work directory's) stays one operand. */
+	itg_c_string(&sb, blob_path);
+	strbuf_adds(&sb, "\n"
 	                 "\t.globl pyweld_blob_end\n"
 	                 "pyweld_blob_end:\n"
 	                 "\t.byte 0\n"

@@ -12,6 +12,12 @@
 # distribution the whole set takes about 6 minutes on 2 cores, most of it
 # weld_packages (about 2.5) and weld_errors_rust_orjson (about 1.5).
 
+# cmocka: library resolution (static closures, shared fallbacks, what is
+# missing) on libraries the test makes, and the escape of generated C and
+# assembler read back by cc and as; no distribution needed.
+pyweld_unit_test(test_itg SOURCES unit/test_itg.c LIBS pyweld_itg)
+set_tests_properties(test_itg PROPERTIES TIMEOUT 120)
+
 find_package(Python3 COMPONENTS Interpreter)
 if(NOT Python3_Interpreter_FOUND)
   message(STATUS "python3 not found: the weld integration tests are not registered")
@@ -62,7 +68,8 @@ pyweld_weld_test(weld_preflight_warnings weld_preflight.py 600 warnings)
 # What cannot be welded, and bad input: clear errors, the old APP untouched.
 pyweld_weld_test(weld_errors_rust_orjson weld_errors.py 1800 rust_orjson)
 pyweld_weld_test(weld_errors_pycryptodome weld_errors.py 1200 pycryptodome)
-foreach(_case unknown_package compile_error late_failure corrupt_dist missing_dir link_error)
+foreach(_case unknown_package compile_error late_failure corrupt_dist missing_dir link_error
+              hostile_metadata hostile_workdir)
   pyweld_weld_test(weld_errors_${_case} weld_errors.py 600 ${_case})
 endforeach()
 

@@ -38,11 +38,25 @@ Cases:
                     member; the extension module), not only collect2's
                     "ld returned 1 exit status".
 
+Hostile input that must weld all the same (generated C and assembler
+escape what they print):
+  hostile_metadata  a local extension's installed METADATA edited, between
+                    two builds in one --work-dir, to a Name and Version with
+                    "*/", "/*", quotes, backslashes, "??/", a tab and an
+                    escape character: the second build welds, the binary
+                    runs the extension and importlib.metadata reads the
+                    Version back unchanged.
+  hostile_workdir   the work directory (--work-dir, and TMPDIR for the
+                    default one) and the output directory named with spaces,
+                    quotes, $, backticks, a backslash and a newline: the
+                    binary is built and runs.
+
     weld_errors.py --pyweld build/bin/pyweld [--keep] [CASE...]
 """
 
 import os
 import random
+import re
 import shutil
 import sqlite3
 import sys
@@ -333,6 +347,69 @@ def case_link_error(c):
     c.check_sentinel(app, before, "an undefined symbol in an extension")
 
 
+HOSTILE_NAME = 'pw-hostile */ /* "q" \\ ??/ $HOME `id` \t\x1b end'
+HOSTILE_VERSION = '1.0*/ #error "broken" /* \\" ??/ \t\x1b'
+
+
+def case_hostile_metadata(c):
+    """METADATA's Name and Version with */, quotes, backslashes: welded, read back"""
+    ext_c = wt.EXT_C.replace("PyLong_FromLong(pwlib_value())", "PyLong_FromLong(42)")
+    src = wt.ext_project(c, "pwhostile", ext_c)
+    os.mkdir(c.path("out"))
+    app = c.path("out", "app")
+    work = c.path("work")
+    code = ("import importlib.metadata as md, pwhostile._ext as e; "
+            "print(repr((e.value(), e.__spec__.origin, md.version('pwhostile'))))")
+    args = ("--setup-py", src, *wt.ext_env("pwhostile"), "--python-code", code,
+            "--work-dir", work, "-o", app)
+    c.build_ok(*args, timeout=600)
+    site = os.path.join(work, "venv", "lib", "python3.11", "site-packages")
+    infos = [d for d in os.listdir(site) if d.startswith("pwhostile-")
+             and d.endswith(".dist-info")]
+    c.require(len(infos) == 1, f"no single pwhostile .dist-info in {site}: {infos}")
+    meta = os.path.join(site, infos[0], "METADATA")
+    with open(meta, encoding="utf-8") as f:
+        text = f.read()
+    text = re.sub(r"(?m)^Name: .*$", lambda m: "Name: " + HOSTILE_NAME, text, count=1)
+    text = re.sub(r"(?m)^Version: .*$", lambda m: "Version: " + HOSTILE_VERSION, text,
+                  count=1)
+    with open(meta, "w", encoding="utf-8") as f:
+        f.write(text)
+    p = c.build(*args, timeout=600)
+    c.require(p.returncode == 0, f"pyweld build of the edited METADATA exited "
+              f"{p.returncode}:\n{wt.tail(p.err)}")
+    c.check("already in" in p.err, f"the second build did not reuse the install (the "
+            f"edited METADATA was not what it welded):\n{wt.tail(p.err)}")
+    r = c.run([app], env=c.run_env, timeout=60)
+    c.check(r.returncode == 0 and r.out.strip() == repr((42, "built-in", HOSTILE_VERSION)),
+            f"the binary exited {r.returncode} and printed {r.out!r}:\n{wt.tail(r.err)}")
+
+
+HOSTILE_DIR = "w d 'q' \"dq\" $HOME `id` \\ back\nline"
+
+
+def case_hostile_workdir(c):
+    """work and output directories with spaces, quotes, $, backticks, a newline"""
+    code = "import json, sys; print(json.dumps(sys.argv[1:]))"
+    out = c.path("o u't \"$x\"\nnl")
+    os.mkdir(out)
+    app = os.path.join(out, "app")
+    c.build_ok("--python-code", code, "--work-dir", c.path(HOSTILE_DIR), "-o", app,
+               timeout=600)
+    r = c.run([app, "a b", "$c"], env=c.run_env, timeout=60)
+    c.check(r.returncode == 0 and r.out.strip() == '["a b", "$c"]',
+            f"the binary exited {r.returncode} and printed {r.out!r}:\n{wt.tail(r.err)}")
+
+    tmp = c.path("tmp", HOSTILE_DIR)
+    os.mkdir(tmp)
+    env = dict(c.env, TMPDIR=tmp)
+    app2 = os.path.join(out, "app2")
+    c.build_ok("--python-code", code, "-o", app2, env=env, timeout=600)
+    r = c.run([app2, "x"], env=c.run_env, timeout=60)
+    c.check(r.returncode == 0 and r.out.strip() == '["x"]',
+            f"the binary exited {r.returncode} and printed {r.out!r}:\n{wt.tail(r.err)}")
+
+
 CASES = {
     "rust_orjson": case_rust_orjson,
     "pycryptodome": case_pycryptodome,
@@ -342,6 +419,8 @@ CASES = {
     "corrupt_dist": case_corrupt_dist,
     "missing_dir": case_missing_dir,
     "link_error": case_link_error,
+    "hostile_metadata": case_hostile_metadata,
+    "hostile_workdir": case_hostile_workdir,
 }
 
 if __name__ == "__main__":

@@ -1330,7 +1330,7 @@ generate_and_compile(struct build *b, struct strvec *objs)
 	                                     "selfpath", "inittab", NULL };
 	enum itg_entry entry = b->module ? ITG_ENTRY_MODULE :
 	                       (b->code || b->script) ? ITG_ENTRY_CODE : ITG_ENTRY_NONE;
-	size_t hits = 0;
+	size_t hits = 0, owned = 0;
 
 	begin_step(b, "generate: inittab.c and the runtime");
 	write_embedded(b, embedded_runtime, rt);
@@ -1356,6 +1356,7 @@ generate_and_compile(struct build *b, struct strvec *objs)
 		 */
 		bool own = !(!strcmp(units[i], "main") && b->main_c), keyed = false;
 		if (own) {
+			owned++;
 			struct itg_key k;
 			itg_key_init(&k, "compile");
 			itg_key_add_tool(&k, "gcc");
@@ -1383,8 +1384,8 @@ generate_and_compile(struct build *b, struct strvec *objs)
 		strvec_push_owned(objs, obj);
 		free(src);
 	}
-	if (hits)
-		step_note(b, "%zu compiled unit%s from the cache", hits, hits == 1 ? "" : "s");
+	if (owned)
+		step_note(b, "%zu of %zu compiled units from the cache", hits, owned);
 	free(rt);
 	free(inittab);
 }

@@ -202,7 +202,10 @@ char **ccshim_conf_command(const struct ccshim_conf *conf, const char *argv0,
  * icecc, buildcache) is recorded as the launcher's real binary; reached by
  * another name (a masquerade link such as /usr/lib/ccache/gcc) it is
  * followed by the compiler of that name, found on PATH skipping self and
- * every other link to a launcher.  Returns a NULL-terminated argv (caller
+ * every other link to a launcher.  After distcc, which sends the
+ * compiler's name to other machines, a compiler given by name stays a name
+ * (checked to exist on PATH the same way); the shim then runs the command
+ * with no shim directory on PATH.  Returns a NULL-terminated argv (caller
  * frees with ccshim_strv_free) or NULL with a message in err.
  */
 char **ccshim_resolve_tool(enum ccshim_tool t, const char *spec,

@@ -15,7 +15,9 @@
  * (/usr/lib/ccache/gcc -> ../../bin/ccache) make "gcc" on PATH a launcher
  * that looks up the compiler on PATH at build time, where it would find the
  * shims first and loop.  The configuration names the launcher's binary and
- * then the compiler itself, so the launcher never searches PATH.
+ * then the compiler itself, so the launcher never searches PATH; except
+ * distcc, which sends the compiler's name to other machines: after it a
+ * name stays a name, and the shim hides its directories from PATH.
  */
 #include "ccshim.h"
 
@@ -314,6 +316,7 @@ resolve_words(enum ccshim_tool t, char **words, size_t n, const char *self,
 	struct stat self_st, *skip = NULL;
 	struct strvec out = { 0 };
 	size_t i = 0;
+	bool bare = false;      /* after distcc: a compiler name stays a name */
 
 	if (self && stat(self, &self_st) == 0)
 		skip = &self_st;
@@ -321,6 +324,22 @@ resolve_words(enum ccshim_tool t, char **words, size_t n, const char *self,
 		char *abs, *real = NULL;
 		const char *launcher;
 
+		if (bare && !strchr(words[i], '/')) {
+			/* distcc sends the compiler's name to the machines that
+			 * compile (distccd refuses absolute paths outside its
+			 * list) and finds it on PATH itself, as without pyweld:
+			 * the shim runs it with no shim directory on PATH. */
+			abs = util_which(words[i], NULL, skip);
+			if (!abs) {
+				snprintf(err, errlen, "cannot find the real %s '%s' on PATH (other "
+				         "than pyweld's own shims)", ccshim_tool_key(t), words[i]);
+				goto fail;
+			}
+			free(abs);
+			strvec_push(&out, words[i]);
+			i++;
+			break;      /* the rest ("distcc ccache gcc") as it is */
+		}
 		abs = util_which(words[i], NULL, skip);
 		if (!abs) {
 			snprintf(err, errlen, "cannot find the real %s '%s' on PATH%s",
@@ -345,6 +364,7 @@ resolve_words(enum ccshim_tool t, char **words, size_t n, const char *self,
 		if (!has_word(out.v, out.n, real ? real : abs))
 			strvec_push(&out, real ? real : abs);
 		free(real);
+		bare = !strcmp(launcher, "distcc");
 		if (util_starts_with(util_basename(abs), launcher)) {
 			free(abs);
 			continue;       /* "ccache gcc": the compiler is the next word */
@@ -359,6 +379,11 @@ resolve_words(enum ccshim_tool t, char **words, size_t n, const char *self,
 			         util_basename(abs), abs);
 			free(abs);
 			goto fail;
+		}
+		if (bare) {
+			/* distcc's masquerade link: the compiler by its name. */
+			free(compiler);
+			compiler = strdup(util_basename(abs));
 		}
 		free(abs);
 		strvec_push_owned(&out, compiler);

@@ -110,6 +110,51 @@ fallback_tool(enum ccshim_tool tool, const char *argv0, const char *self)
 	return v;
 }
 
+/*
+ * A configured command that names a program without a path ("distcc gcc":
+ * distcc sends the name to other machines) leaves the lookup to the
+ * launcher, which must find the real program on PATH as it would without
+ * pyweld, not a shim.  Takes every shim directory (one holding a
+ * pyweld-shim.conf) out of PATH for this process and the real tool.
+ */
+static void
+hide_shims_for(char *const *tool)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	struct strbuf sb = { 0 };
+	bool bare = false, dropped = false, first = true;
+
+	for (size_t i = 1; tool[i] && tool[i][0] != '-'; i++)
+		bare = bare || !strchr(tool[i], '/');
+	if (!bare || !path)
+		return;
+	for (p = path;; p = end + 1) {
+		char *conf;
+		end = strchr(p, ':');
+		if (!end)
+			end = p + strlen(p);
+		/* An empty entry is the current directory. */
+		conf = end > p ? xasprintf("%.*s/%s", (int)(end - p), p, CCSHIM_CONF_NAME)
+		               : xstrdup(CCSHIM_CONF_NAME);
+		if (access(conf, F_OK) == 0) {
+			dropped = true;
+		} else {
+			if (!first)
+				strbuf_addc(&sb, ':');
+			strbuf_add(&sb, p, (size_t)(end - p));
+			first = false;
+		}
+		free(conf);
+		if (*end == '\0')
+			break;
+	}
+	if (sb.failed)
+		util_fatal("out of memory");
+	if (dropped)
+		setenv("PATH", sb.s ? sb.s : "", 1);
+	strbuf_free(&sb);
+}
+
 /* argv for the real run: the configured words, then our arguments. */
 static char **
 real_argv(char **prefix, int argc, char **argv)
@@ -983,6 +1028,7 @@ main(int argc, char **argv)
 			unrecorded = true;
 		}
 	}
+	hide_shims_for(s.tool);
 	if (depth >= MAX_SHIM_DEPTH) {
 		util_error("shim loop: '%s' has gone through pyweld's shims %d times; "
 		           "the real %s '%s'%s%s%s leads back to a shim", argv[0], depth,

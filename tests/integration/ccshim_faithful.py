@@ -206,17 +206,23 @@ def case_masquerade(c):
     distcc_bin = which("distcc")
     if distcc_bin and os.path.exists("/usr/lib/distcc/cc"):
         distcc = os.path.realpath(distcc_bin)
+        # distcc sends the compiler's name to the machines that compile
+        # (distccd refuses absolute paths outside its list): it stays a name,
+        # and distcc must find the real one on PATH, never a shim.
         variants += [
             ("distcc masquerade first on PATH", {"PATH": "/usr/lib/distcc:" + BASEPATH},
-             [distcc, cc], [distcc, cxx]),
+             [distcc, "cc"], [distcc, "c++"]),
             ("distcc's then ccache's masquerade",
              {"PATH": "/usr/lib/distcc:/usr/lib/ccache:" + BASEPATH},
-             [distcc, cc], [distcc, cxx]),
+             [distcc, "cc"], [distcc, "c++"]),
+            ("CC='distcc cc', the name of a shim", {"CC": "distcc cc", "CXX": "distcc c++"},
+             [distcc, "cc"], [distcc, "c++"]),
         ]
     else:
         print("    note: distcc is not installed: its masquerade directory is not tried")
     c.write("src/x.c", "int f_x(void) { return 1; }\n")
     c.write("src/y.cc", "int f_y() { return 2; }\n")
+    os.mkdir(os.path.join(c.tmp, "distcc"))
     for i, (what, extra, want_cc, want_cxx) in enumerate(variants):
         d = os.path.join(c.tmp, "v%d" % i)
         shutil.copytree(os.path.join(c.tmp, "src"), d)

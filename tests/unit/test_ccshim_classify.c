@@ -1969,17 +1969,32 @@ test_resolve_launchers(void **state)
 		fail_msg("a masquerade link with no compiler behind it: '%s'", err);
 
 	/* distcc's masquerade directory before ccache's: distcc, then the
-	 * compiler (a launcher chain through masquerades keeps the first). */
+	 * compiler by its name (distcc sends the name to the machines that
+	 * compile, and looks it up on PATH itself). */
 	free(path);
 	path = xasprintf("%s:%s:%s:%s", dmasq, masq, bin, real);
 	setenv("PATH", path, 1);
-	expect_tool("distcc's masquerade first",
+	expect_tool("distcc's masquerade first: the compiler by its name",
 	            ccshim_resolve_tool(CCSHIM_TOOL_CC, NULL, self, err, sizeof(err)), err,
-	            (const char *const[]){ rd, rrcc, NULL });
-	expect_tool("CC='distcc ccache gcc': launchers named in $CC are kept",
+	            (const char *const[]){ rd, "cc", NULL });
+	expect_tool("CC='distcc gcc': distcc finds gcc itself",
+	            ccshim_resolve_tool(CCSHIM_TOOL_CC, "distcc gcc -O2", self, err,
+	                                sizeof(err)), err,
+	            (const char *const[]){ rd, "gcc", "-O2", NULL });
+	expect_tool("CC='distcc ccache gcc': what follows distcc is kept",
 	            ccshim_resolve_tool(CCSHIM_TOOL_CC, "distcc ccache gcc", self, err,
 	                                sizeof(err)), err,
-	            (const char *const[]){ rd, rc, rrgcc, NULL });
+	            (const char *const[]){ rd, "ccache", "gcc", NULL });
+	char *dgcc = xasprintf("distcc %s", rgcc);
+	expect_tool("CC='distcc <path>': a path is resolved",
+	            ccshim_resolve_tool(CCSHIM_TOOL_CC, dgcc, self, err, sizeof(err)), err,
+	            (const char *const[]){ rd, rgcc, NULL });
+	free(dgcc);
+	err[0] = '\0';
+	assert_null(ccshim_resolve_tool(CCSHIM_TOOL_CC, "distcc nosuchcc", self, err,
+	                                sizeof(err)));
+	if (!strstr(err, "cannot find the real cc 'nosuchcc' on PATH"))
+		fail_msg("distcc with a compiler that is not there: '%s'", err);
 
 	/* No launcher at all: the program as found, symlinks kept. */
 	free(path);

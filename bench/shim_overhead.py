@@ -4,9 +4,10 @@
 Builds the same real package (psutil 5.9.8 from its pinned sdist by default)
 again and again, alternating a build through the shims of `pyweld env` (a
 fresh link database each time, everything recorded) with the same build
-straight through the real tools.  Both sides get the same CC, CXX, LDSHARED,
-LDCXXSHARED, AR and RANLIB (the real tools pyweld resolved, or the shims in
-front of them), the same flags, a clean build directory, and ccache kept out
+straight through the real tools.  Both sides get the same CC, CXX, AR and
+RANLIB (the real tools pyweld resolved, or the shims in front of them; LDSHARED
+derived from CC by setuptools on both), the same flags, a clean build
+directory, and ccache kept out
 (CCACHE_DISABLE=1, a PATH without ccache's masquerade directory).
 
 Two ways of building are timed, each as its own ratio:
@@ -107,8 +108,7 @@ class Bench:
         plain = dict(self.base)
         for key, var in ROLES:
             plain[var] = " ".join(real[key])
-        plain["LDSHARED"] = plain["CC"] + " -shared"
-        plain["LDCXXSHARED"] = plain["CXX"] + " -shared"
+        # Neither side sets LDSHARED: setuptools derives it from CC on both.
         return shim, plain, db
 
     def pip(self, env, sdist):

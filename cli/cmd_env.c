@@ -32,11 +32,16 @@ static const char env_usage[] =
 	"not on PATH gets no shim.\n"
 	"\n"
 	"It prints exports of PYWELD_DB, PYWELD_BUILD, PYWELD_SHIM_DIR, CC, CXX,\n"
-	"LDSHARED, LDCXXSHARED, AR, RANLIB and PATH (shim directory first), and\n"
-	"SKBUILD_INSTALL_STRIP=false (a stripped .so no longer matches its\n"
-	"recorded link), quoted so that any path is safe to eval.  The build\n"
-	"itself runs exactly as without pyweld, exit statuses and dependency files\n"
-	"included; compiles, shared links and archives are recorded afterwards.\n"
+	"AR, RANLIB and PATH (shim directory first), and SKBUILD_INSTALL_STRIP=false\n"
+	"(a stripped .so no longer matches its recorded link), quoted so that any\n"
+	"path is safe to eval.  LDSHARED and LDCXXSHARED are left as they are:\n"
+	"unset, setuptools derives them from $CC and $CXX with the interpreter's\n"
+	"own link flags (rpath, -Bsymbolic-functions), as it would without pyweld;\n"
+	"set, a bare program name in them reaches the shims through PATH (a path\n"
+	"to a compiler is warned about: those links would not be recorded).  The\n"
+	"build itself runs exactly as without pyweld, exit statuses and dependency\n"
+	"files included; compiles, shared links and archives are recorded\n"
+	"afterwards.\n"
 	"\n"
 	"options:\n"
 	"  --db FILE        the link database (default: $PYWELD_DB)\n"
@@ -84,6 +89,44 @@ print_export(const char *name, const char *value)
 			fputc(*p, stdout);
 	}
 	fputs("'\n", stdout);
+}
+
+/*
+ * LDSHARED and LDCXXSHARED are not exported: setuptools derives them from
+ * $CC and $CXX and keeps the interpreter's own link flags.  A value the
+ * user set stays; its programs reach the shims through PATH by name, but
+ * not by a path of their own: say so, since those links are not recorded.
+ */
+static void
+warn_link_vars(const char *shimdir)
+{
+	static const char *const vars[] = { "LDSHARED", "LDCXXSHARED", NULL };
+
+	for (size_t i = 0; vars[i]; i++) {
+		const char *v = getenv(vars[i]);
+		char **words = NULL;
+		size_t n = 0, cap = 0;
+
+		if (!v || !*v || ccshim_split_response(v, strlen(v), &words, &n, &cap) < 0)
+			continue;
+		for (size_t k = 0; k < n && words[k][0] != '-'; k++) {
+			char *dir = strchr(words[k], '/') ? util_dirname(words[k]) : NULL;
+			char *abs = dir ? util_abspath(dir) : NULL;
+			if (dir && (!abs || strcmp(abs, shimdir) != 0)) {
+				util_warn("$%s runs '%s' by its path: the links it makes are not "
+				          "recorded", vars[i], words[k]);
+				util_hint("unset %s (setuptools then links with $%s), or name the "
+				          "compiler without a directory", vars[i],
+				          i == 0 ? "CC" : "CXX");
+				k = n;
+			}
+			free(dir);
+			free(abs);
+		}
+		for (size_t k = 0; k < n; k++)
+			free(words[k]);
+		free(words);
+	}
 }
 
 /* PATH with dir first and any other copy of dir removed. */
@@ -184,17 +227,15 @@ cli_cmd_env(int argc, char **argv)
 			          "program on PATH as the real tool",
 			          ccshim_tool_envvar((enum ccshim_tool)t));
 
+	warn_link_vars(dir);
 	char *cc = xasprintf("%s/cc", dir), *cxx = xasprintf("%s/c++", dir);
-	char *ldshared = xasprintf("%s -shared", cc);
-	char *ldcxxshared = xasprintf("%s -shared", cxx);
 	char *ar = xasprintf("%s/ar", dir), *ranlib = xasprintf("%s/ranlib", dir);
 	char *build = xasprintf("%lld", (long long)conf.build);
 	path = path_with(dir);
 	if (json) {
-		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
 		                      "PYWELD_DB", conf.db, "PYWELD_BUILD", build,
 		                      "PYWELD_SHIM_DIR", dir, "CC", cc, "CXX", cxx,
-		                      "LDSHARED", ldshared, "LDCXXSHARED", ldcxxshared,
 		                      "AR", ar, "RANLIB", ranlib, "PATH", path);
 		json_t *real = json_object();
 		bool utf8 = j && real;
@@ -236,8 +277,6 @@ cli_cmd_env(int argc, char **argv)
 		print_export("PYWELD_SHIM_DIR", dir);
 		print_export("CC", cc);
 		print_export("CXX", cxx);
-		print_export("LDSHARED", ldshared);
-		print_export("LDCXXSHARED", ldcxxshared);
 		print_export("AR", ar);
 		print_export("RANLIB", ranlib);
 		print_export("PATH", path);
@@ -245,7 +284,7 @@ cli_cmd_env(int argc, char **argv)
 		 * file no longer has its recorded link's content hash. */
 		print_export("SKBUILD_INSTALL_STRIP", "false");
 	}
-	free(cc); free(cxx); free(ldshared); free(ldcxxshared); free(ar); free(ranlib);
+	free(cc); free(cxx); free(ar); free(ranlib);
 	free(build); free(path); free(dir); free(cwd); free(shim_exe);
 	ccshim_conf_free(&conf);
 	linkdb_close(db);

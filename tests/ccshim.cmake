@@ -32,7 +32,8 @@ set_tests_properties(ccshim_badinput PROPERTIES
 # absent skips, saying which).  Each takes 1-6 s.
 find_program(PYWELD_PYTHON3 python3)
 if(PYWELD_PYTHON3)
-  foreach(_case masquerade exit_status depfiles stdin by_name env_eval conf_escape)
+  foreach(_case masquerade exit_status depfiles stdin by_name env_eval conf_escape
+                ldshared)
     add_test(NAME ccshim_faithful_${_case}
       COMMAND ${PYWELD_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/integration/ccshim_faithful.py
               --bin $<TARGET_FILE_DIR:pyweld-cc> ${_case})

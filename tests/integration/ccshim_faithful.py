@@ -579,8 +579,7 @@ def case_env_eval(c):
         f.write(r.stdout)
     want = {
         "PYWELD_DB": db, "PYWELD_SHIM_DIR": shimdir, "CC": shimdir + "/cc",
-        "CXX": shimdir + "/c++", "LDSHARED": shimdir + "/cc -shared",
-        "LDCXXSHARED": shimdir + "/c++ -shared", "AR": shimdir + "/ar",
+        "CXX": shimdir + "/c++", "AR": shimdir + "/ar",
         "RANLIB": shimdir + "/ranlib", "PATH": shimdir + ":" + path,
         "SKBUILD_INSTALL_STRIP": "false",
     }
@@ -594,6 +593,10 @@ def case_env_eval(c):
               % (shell, canaries(c.tmp)))
         for k, v in want.items():
             check_eq(got.get(k), v.encode(), "%s: $%s after eval" % (shell, k))
+        # Unset before, unset after: setuptools derives the link commands
+        # from $CC and $CXX with the interpreter's own link flags.
+        for k in ("LDSHARED", "LDCXXSHARED"):
+            check(k not in got, "%s: $%s is set after eval: %r" % (shell, k, got.get(k)))
         check(got.get("PYWELD_BUILD", b"").isdigit(), "%s: PYWELD_BUILD %r"
               % (shell, got.get("PYWELD_BUILD")))
 
@@ -657,6 +660,49 @@ def case_conf_escape(c):
     check_eq(comps[0]["argv"][0], "cc", "the compile's argv[0]")
 
 
+# --- LDSHARED: the user's, never pyweld's -----------------------------------------
+
+def case_ldshared(c):
+    """pyweld env leaves LDSHARED alone, and says when its compiler bypasses the shims"""
+    gcc = which("gcc")
+    if not gcc:
+        raise Skip("gcc is needed on %s" % BASEPATH)
+    db = os.path.join(c.tmp, "app.linkdb")
+    run = os.path.join(c.tmp, "run")
+    os.mkdir(run)
+    c.write("run/x.c", "int f(void) { return 1; }\n")
+    script = 'eval "$(cat "$1")" || exit 1; printf "%s" "${LDSHARED-unset}"'
+    cases = [
+        # (the user's LDSHARED or None, a warning expected, what it is after eval)
+        (None, False, b"unset"),
+        ("gcc -shared -Wl,-O1", False, b"gcc -shared -Wl,-O1"),
+        (gcc + " -shared", True, (gcc + " -shared").encode()),
+    ]
+    for i, (user, warned, after) in enumerate(cases):
+        env = c.env(LDSHARED=user) if user is not None else c.env()
+        r = c.ok([c.pyweld, "env", "--db", db], env, cwd=run)
+        out = os.path.join(c.tmp, "env-%d.out" % i)
+        with open(out, "wb") as f:
+            f.write(r.stdout)
+        check("LDSHARED" not in r.stdout.decode(errors="replace"),
+              "pyweld env prints LDSHARED: %r" % r.stdout)
+        err = r.stderr.decode(errors="replace")
+        check(("runs '%s' by its path" % gcc in err) == warned,
+              "LDSHARED=%r: warning %s expected, stderr: %r"
+              % (user, "a" if warned else "no", err))
+        r = c.ok(["sh", "-c", script, "sh", out], env, cwd=run)
+        check_eq(r.stdout, after, "LDSHARED=%r after eval" % user)
+    # A bare name in the user's LDSHARED reaches the shims through PATH.
+    env = c.env(LDSHARED="gcc -shared")
+    r = c.ok([c.pyweld, "env", "--db", db], env, cwd=run)
+    with open(os.path.join(c.tmp, "env.out"), "wb") as f:
+        f.write(r.stdout)
+    c.ok(["sh", "-c", 'eval "$(cat "$1")" && PYWELD_STRICT=1 $LDSHARED x.c -o x.so',
+          "sh", os.path.join(c.tmp, "env.out")], env, cwd=run)
+    links = c.records("links", db)
+    check_eq(len(links), 1, "links recorded through the user's LDSHARED")
+
+
 CASES = {
     "masquerade": case_masquerade,
     "exit_status": case_exit_status,
@@ -665,6 +711,7 @@ CASES = {
     "by_name": case_by_name,
     "env_eval": case_env_eval,
     "conf_escape": case_conf_escape,
+    "ldshared": case_ldshared,
 }
 
 

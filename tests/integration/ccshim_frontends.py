@@ -27,6 +27,7 @@ import hashlib
 import importlib.machinery
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -41,6 +42,30 @@ PACKAGES = os.path.join(HERE, "packages")
 # The -L the interpreter's build_ext adds when Python is a shared library
 # (setuptools only): an expected input that depends on the interpreter.
 PYLIB = "$PYLIBDIR"
+
+
+def interpreter_link_inputs(language):
+    """The inputs a setuptools link starts with: the interpreter's own LDSHARED
+    (LDCXXSHARED for C++) after its compiler.  pyweld env exports CC, not
+    LDSHARED, so setuptools puts the shim where the interpreter's compiler was
+    and keeps these flags (a pyenv build's -L and -Wl,-rpath, Debian's -Wl,-O1),
+    as it does without pyweld."""
+    cc = sysconfig.get_config_var("CXX" if language == "c++" else "CC") or ""
+    ld = sysconfig.get_config_var("LDCXXSHARED" if language == "c++" else "LDSHARED") or ""
+    if not ld.startswith(cc):
+        return []
+    libdir = sysconfig.get_config_var("LIBDIR")
+    out = []
+    for w in shlex.split(ld[len(cc):]):
+        if w.startswith("-L"):
+            d = w[2:]
+            out.append(("libdir", PYLIB if libdir and os.path.normpath(d) ==
+                        os.path.normpath(libdir) else os.path.basename(os.path.normpath(d))))
+        elif w.startswith("-Wl,"):
+            out.append(("flag", w))
+        elif w.startswith("-l"):
+            out.append(("lib", w[2:]))
+    return out
 
 
 class Failure(Exception):
@@ -79,7 +104,8 @@ class Ext:
 
     inputs: the ordered (kind, value) pairs of the link, values reduced to
     basenames for files and directories, exact for -l names and flags;
-    PYLIB stands for ("libdir", interpreter LIBDIR) when Python is shared.
+    PYLIB stands for ("libdir", interpreter LIBDIR) when Python is shared,
+    and marks a setuptools link: interpreter_link_inputs() come first.
     stripped: the front end strips the .so when it installs it, so the
     installed file is found by its GNU build ID instead, and must differ
     from what the link wrote.
@@ -91,7 +117,9 @@ class Ext:
         self.init = sorted(init)
         self.language = language
         shared = bool(sysconfig.get_config_var("Py_ENABLE_SHARED"))
-        self.inputs = []
+        # PYLIB marks a setuptools link, which starts with the interpreter's
+        # own link flags.
+        self.inputs = interpreter_link_inputs(language) if PYLIB in inputs else []
         for i in inputs:
             if i == PYLIB:
                 if shared:

@@ -78,7 +78,7 @@ endif()
 
 if(_ccshim_fuzz_skip STREQUAL "")
   set(_fuzzer ${CMAKE_CURRENT_BINARY_DIR}/fuzz_ccshim)
-  set(_fuzz_sources ${PROJECT_SOURCE_DIR}/ccshim/classify.c ${PROJECT_SOURCE_DIR}/util/util.c
+  set(_fuzz_sources ${PROJECT_SOURCE_DIR}/ccshim/classify.c ${PYWELD_UTIL_SOURCES}
                     ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_ccshim.c)
   add_custom_command(
     OUTPUT ${_fuzzer}

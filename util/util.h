@@ -3,8 +3,10 @@
  *
  * Messages, dying allocators for programs (x*), and non-dying building
  * blocks for libraries (strbuf, strvec, files, paths, processes).  util
- * depends on the C library only; it is not one of DESIGN.md's rooms but
- * the floor they all stand on (see docs/architecture.md).
+ * depends on the C library only; it is not one of the rooms but the floor
+ * they all stand on (see docs/architecture.md).
+ * This is util's one header; each group of prototypes below names the file
+ * that holds it.
  */
 #ifndef PYWELD_UTIL_H
 #define PYWELD_UTIL_H
@@ -23,7 +25,7 @@
 #define UTIL_NORETURN
 #endif
 
-/* --- messages (programs only; libraries keep messages on their handle) --- */
+/* message.c: messages (programs only; libraries keep messages on their handle) */
 
 /* Set the name that prefixes every message ("pyweld"); the string is kept. */
 void util_set_progname(const char *name);
@@ -42,7 +44,7 @@ void util_fatal(const char *fmt, ...) UTIL_PRINTF(1, 2) UTIL_NORETURN;
 void util_usage_error(const char *fmt, ...) UTIL_PRINTF(1, 2) UTIL_NORETURN;
 void util_vmessage(const char *kind, const char *fmt, va_list ap);
 
-/* --- dying allocators: programs only ------------------------------------ */
+/* message.c: dying allocators (programs only): out of memory ends the program */
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t nmemb, size_t size);
@@ -50,7 +52,7 @@ void *xreallocarray(void *p, size_t nmemb, size_t size);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) UTIL_PRINTF(1, 2);
 
-/* --- growable string: non-dying, failure is sticky ---------------------- */
+/* strbuf.c: a growable string; non-dying, failure is sticky */
 
 struct strbuf {
 	char *s;        /* always NUL-terminated once anything was added */
@@ -70,7 +72,7 @@ char *strbuf_detach(struct strbuf *sb);
 void strbuf_reset(struct strbuf *sb);
 void strbuf_free(struct strbuf *sb);
 
-/* --- vector of owned strings: non-dying, failure is sticky -------------- */
+/* strbuf.c: a vector of owned strings; non-dying, failure is sticky */
 
 struct strvec {
 	char **v;       /* NULL-terminated once anything was added */
@@ -85,7 +87,7 @@ void strvec_free(struct strvec *sv);
 /* NULL-terminated array (a static empty one when nothing was pushed). */
 char **strvec_argv(struct strvec *sv);
 
-/* --- files and paths (return 0 / -1 with errno) ------------------------- */
+/* file.c: files and atomic writes (return 0 / -1 with errno) */
 
 /* Reads a whole file; *buf is NUL-terminated and owned by the caller. */
 int util_read_file(const char *path, char **buf, size_t *len);
@@ -124,6 +126,9 @@ int util_write_all(int fd, const void *buf, size_t len);
 int util_mkdir_p(const char *path, mode_t mode);
 /* rm -rf; a missing path is fine. */
 int util_remove_tree(const char *path);
+
+/* path.c: paths and finding programs */
+
 /* "a/b" (no doubled slash); malloc'd, NULL on ENOMEM. */
 char *util_path_join(const char *a, const char *b);
 /*
@@ -144,7 +149,7 @@ char *util_self_exe(void);
 struct stat;
 char *util_which(const char *name, const char *path, const struct stat *skip);
 
-/* --- directories no other user controls -------------------------------- */
+/* private.c: directories no other user controls */
 
 /* Why util_private_dir refused a directory. */
 enum util_private {
@@ -178,7 +183,7 @@ int util_private_dir(const char *path, bool create, mode_t mode,
                      struct util_private_check *c);
 void util_private_free(struct util_private_check *c);
 
-/* --- processes ---------------------------------------------------------- */
+/* process.c: processes (argv and envp are never changed; no shell) */
 
 /*
  * Runs argv (argv[0] a path, or a name looked up on PATH) with envp (NULL:
@@ -206,15 +211,18 @@ void util_env_without(const char *const *drop, struct strvec *out);
 /* Exit status of a wait() status in shell terms. */
 int util_wait_status(int status);
 
-/* --- text helpers -------------------------------------------------------- */
+/* text.c: text helpers */
 
 bool util_starts_with(const char *s, const char *prefix);
 bool util_ends_with(const char *s, const char *suffix);
+/* Parses a whole decimal int64; false on junk or overflow. */
+bool util_parse_i64(const char *s, int64_t *out);
+
+/* clock.c: clocks */
+
 /* Monotonic clock in seconds. */
 double util_now(void);
 /* Wall-clock time in seconds since the epoch. */
 double util_wall(void);
-/* Parses a whole decimal int64; false on junk or overflow. */
-bool util_parse_i64(const char *s, int64_t *out);
 
 #endif

@@ -1,0 +1,177 @@
+/*
+ * process.c: running programs, with posix_spawn and never a shell.
+ *
+ * argv is passed as data, word for word; a program that cannot be started
+ * is -1 with errno, anything it does afterwards is its exit status in the
+ * shell's terms (128+signal for a death by signal).
+ */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+void
+util_env_without(const char *const *drop, struct strvec *out)
+{
+	for (size_t i = 0; environ[i]; i++) {
+		bool skip = false;
+		for (size_t k = 0; drop[k] && !skip; k++)
+			skip = util_starts_with(environ[i], drop[k]);
+		if (!skip)
+			strvec_push(out, environ[i]);
+	}
+}
+
+int
+util_wait_status(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 1;
+}
+
+static int
+spawn(char *const argv[], char *const envp[], posix_spawn_file_actions_t *fa,
+      pid_t *pidp)
+{
+	int rc;
+
+	rc = posix_spawnp(pidp, argv[0], fa, NULL, argv, envp ? envp : environ);
+	if (rc != 0) {
+		errno = rc;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+reap(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return -1;
+	}
+	return util_wait_status(status);
+}
+
+int
+util_run(char *const argv[], char *const envp[])
+{
+	pid_t pid;
+
+	if (spawn(argv, envp, NULL, &pid) < 0)
+		return -1;
+	return reap(pid);
+}
+
+int
+util_run_capture(char *const argv[], char *const envp[], char **out,
+                 size_t *outlen)
+{
+	posix_spawn_file_actions_t fa;
+	struct strbuf sb = { 0 };
+	char chunk[8192];
+	int fds[2], rc, err;
+	pid_t pid;
+	ssize_t n;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+	rc = spawn(argv, envp, &fa, &pid);
+	err = errno;
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[1]);
+	if (rc < 0) {
+		close(fds[0]);
+		errno = err;
+		return -1;
+	}
+	for (;;) {
+		n = read(fds[0], chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		strbuf_add(&sb, chunk, (size_t)n);
+	}
+	close(fds[0]);
+	rc = reap(pid);
+	if (outlen)
+		*outlen = sb.len;
+	*out = strbuf_detach(&sb);
+	if (!*out)
+		return -1;
+	return rc;
+}
+
+int
+util_run_logged(char *const argv[], char *const envp[], const char *cwd,
+                int logfd, void (*line)(void *ctx, const char *text), void *ctx)
+{
+	posix_spawn_file_actions_t fa;
+	struct strbuf pending = { 0 };
+	char chunk[16384];
+	int fds[2], rc, err;
+	pid_t pid;
+	ssize_t n;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (cwd)
+		posix_spawn_file_actions_addchdir_np(&fa, cwd);
+	rc = spawn(argv, envp, &fa, &pid);
+	err = errno;
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[1]);
+	if (rc < 0) {
+		close(fds[0]);
+		errno = err;
+		return -1;
+	}
+	for (;;) {
+		n = read(fds[0], chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (logfd >= 0)
+			(void)!write(logfd, chunk, (size_t)n);
+		if (!line)
+			continue;
+		strbuf_add(&pending, chunk, (size_t)n);
+		char *start = pending.s, *nl;
+		while (start && (nl = memchr(start, '\n', pending.len - (size_t)(start - pending.s)))) {
+			*nl = '\0';
+			line(ctx, start);
+			start = nl + 1;
+		}
+		if (start && start != pending.s) {
+			size_t rest = pending.len - (size_t)(start - pending.s);
+			memmove(pending.s, start, rest);
+			pending.len = rest;
+			pending.s[rest] = '\0';
+		}
+	}
+	if (line && pending.len && !pending.failed)
+		line(ctx, pending.s);
+	strbuf_free(&pending);
+	close(fds[0]);
+	return reap(pid);
+}

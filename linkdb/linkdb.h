@@ -4,7 +4,7 @@
  * The wrapper compilers (ccshim) write one record per compile, shared link
  * and archive they see; the weld step (inittab-gen) reads them back.  The
  * schema is documented in docs/linkdb.md and in the block comment at the
- * top of linkdb.c.  Everything here returns 0 on success and -1 on failure
+ * top of schema.c.  Everything here returns 0 on success and -1 on failure
  * with a message kept on the handle (linkdb_errmsg); nothing prints or
  * exits.
  */

@@ -66,7 +66,7 @@ make_object(struct bench *b, const char *cc)
 	strvec_push(&argv, "-o");
 	strvec_push(&argv, obj);
 	strvec_push(&argv, src);
-	int rc = util_run(strvec_argv(&argv), NULL);
+	int rc = util_run(strvec_cargv(&argv), NULL);
 	if (rc != 0)
 		util_fatal("'%s' failed on '%s' (status %d)", cc, src, rc);
 	strvec_free(&argv);

@@ -530,7 +530,7 @@ fatten(struct shim *s, const char *path)
 	strvec_push(&av, "t");
 	strvec_push(&av, full);
 	char **env = active_env();
-	rc = util_run_capture(av.v, env, &listing, NULL);
+	rc = util_run_capture(strvec_cargv(&av), (const char *const *)env, &listing, NULL);
 	strvec_free(&av);
 	out = xasprintf("%s/fat-%d.a", s->tmpdir, s->fat_count++);
 	for (size_t i = 0; s->conf->tool[CCSHIM_TOOL_AR][i]; i++)

@@ -373,7 +373,7 @@ show_line(void *ctx, const char *text)
 
 /* Runs a command with its output in the log (and on stderr with -v). */
 static int
-run(struct build *b, char *const argv[], char *const envp[], const char *cwd)
+run(struct build *b, const char *const argv[], const char *const envp[], const char *cwd)
 {
 	struct strbuf sb = { 0 };
 	int rc;
@@ -637,15 +637,6 @@ list_dists(const char *site, struct strvec *out)
 		closedir(d);
 }
 
-static bool
-strvec_has(const struct strvec *sv, const char *s)
-{
-	for (size_t i = 0; i < sv->n; i++)
-		if (!strcmp(sv->v[i], s))
-			return true;
-	return false;
-}
-
 /* The environment of the package builds: the shims, as `pyweld env` sets them. */
 static char **
 install_env(struct build *b)
@@ -765,7 +756,7 @@ copy_project(struct build *b, const char *dir, size_t n)
 	strvec_push(&av, to);
 	if (av.failed)
 		util_fatal("out of memory");
-	rc = av.n > 3 ? run(b, av.v, NULL, NULL) : 0;
+	rc = av.n > 3 ? run(b, strvec_cargv(&av), NULL, NULL) : 0;
 	if (rc != 0)
 		die(b, "cannot copy the project '%s' (cp exited %d)", dir, rc);
 	strvec_free(&av);
@@ -983,8 +974,8 @@ install(struct build *b)
 		return;
 	}
 	begin_step(b, "install: a build environment from %s", b->python);
-	rc = run(b, (char *const[]){ b->python, (char *)(uintptr_t)"-I", (char *)(uintptr_t)"-m",
-	                             (char *)(uintptr_t)"venv", b->venv, NULL }, NULL, NULL);
+	rc = run(b, (const char *const[]){ b->python, "-I", "-m", "venv", b->venv, NULL }, NULL,
+	         NULL);
 	if (rc != 0)
 		die(b, "cannot create a build environment with '%s -m venv' (status %d)",
 		    b->python, rc);
@@ -1022,7 +1013,7 @@ install(struct build *b)
 		strvec_push(&av, b->pip_specs.v[i]);
 	free(pip);
 	env = install_env(b);
-	rc = run(b, av.v, env, b->work);
+	rc = run(b, strvec_cargv(&av), (const char *const *)env, b->work);
 	for (size_t i = 0; env[i]; i++)
 		free(env[i]);
 	free(env);
@@ -1183,7 +1174,7 @@ module_wanted(struct build *b, const char *name, const char **why)
 		return true;
 	if (b->stdlib_tests && is_test_module(name))
 		return true;
-	for (size_t i = 0; i < sizeof(default_out) / sizeof(default_out[0]); i++) {
+	for (size_t i = 0; i < countof(default_out); i++) {
 		if (!strcmp(default_out[i].name, name)) {
 			*why = default_out[i].why;
 			return false;
@@ -1308,14 +1299,10 @@ compile_rt_unit(struct build *b, const char *src, const char *obj)
 {
 	char *inc = xasprintf("-I%s/include/python3.11", b->prefix);
 	char *incrt = xasprintf("-I%s/rt", b->work);
-	int rc = run(b, (char *const[]){ (char *)(uintptr_t)"gcc", (char *)(uintptr_t)"-c",
-	                                 (char *)(uintptr_t)"-O2", (char *)(uintptr_t)"-fPIC",
-	                                 (char *)(uintptr_t)"-Wall",
-	                                 (char *)(uintptr_t)"-Werror=implicit-function-declaration",
-	                                 (char *)(uintptr_t)static_define(b),
-	                                 (char *)(uintptr_t)VERSION_DEFINE, inc, incrt,
-	                                 (char *)(uintptr_t)src, (char *)(uintptr_t)"-o",
-	                                 (char *)(uintptr_t)obj, NULL }, NULL, NULL);
+	int rc = run(b, (const char *const[]){ "gcc", "-c", "-O2", "-fPIC", "-Wall",
+	                                       "-Werror=implicit-function-declaration",
+	                                       static_define(b), VERSION_DEFINE, inc, incrt, src,
+	                                       "-o", obj, NULL }, NULL, NULL);
 	free(inc);
 	free(incrt);
 	return rc;
@@ -1447,12 +1434,12 @@ pack(struct build *b, struct strvec *objs)
 		util_fatal("out of memory");
 	struct itg_pack_options o = {
 		.python = b->python, .compile_script = script, .workdir = b->work,
-		.keep_packages = (const char *const *)strvec_argv(&keep), .nkeep_packages = keep.n,
+		.keep_packages = strvec_cargv(&keep), .nkeep_packages = keep.n,
 		.stdlib = stdlib, .site = b->site,
-		.dists = (const char *const *)strvec_argv(&b->new_dists), .ndists = b->new_dists.n,
-		.exclude_modules = (const char *const *)strvec_argv(&b->exclude_modules),
+		.dists = strvec_cargv(&b->new_dists), .ndists = b->new_dists.n,
+		.exclude_modules = strvec_cargv(&b->exclude_modules),
 		.nexclude_modules = b->exclude_modules.n,
-		.exclude_resources = (const char *const *)strvec_argv(&b->exclude_resources),
+		.exclude_resources = strvec_cargv(&b->exclude_resources),
 		.nexclude_resources = b->exclude_resources.n,
 		.extra = extra, .nextra = nextra,
 		.tests = b->stdlib_tests, .source = !b->no_source, .optimize = 0,
@@ -1494,8 +1481,7 @@ pack(struct build *b, struct strvec *objs)
 	strvec_free(&st.not_python);
 	if (itg_write_blob_asm(asm_path, blob, err, sizeof(err)) < 0)
 		die(b, "%s", err);
-	rc = run(b, (char *const[]){ (char *)(uintptr_t)"gcc", (char *)(uintptr_t)"-c", asm_path,
-	                             (char *)(uintptr_t)"-o", obj, NULL }, NULL, NULL);
+	rc = run(b, (const char *const[]){ "gcc", "-c", asm_path, "-o", obj, NULL }, NULL, NULL);
 	if (rc != 0)
 		die(b, "cannot assemble the module blob '%s' (status %d)", asm_path, rc);
 	strvec_push_owned(objs, obj);
@@ -1546,11 +1532,10 @@ gather_libs(struct build *b, struct strvec *archives, struct strvec *dynamic)
 	for (size_t i = 0; i < b->nexts; i++) {
 		struct itg_libset set;
 		struct itg_ext *e = b->exts[i];
-		if (itg_resolve_ext_libs((const char *const *)strvec_argv(&e->libs), e->libs.n,
-		                         (const char *const *)strvec_argv(&e->archive_libs),
-		                         e->archive_libs.n,
-		                         (const char *const *)strvec_argv(&e->libdirs), e->libdirs.n,
-		                         &set, err, sizeof(err)) < 0)
+		if (itg_resolve_ext_libs(strvec_cargv(&e->libs), e->libs.n,
+		                         strvec_cargv(&e->archive_libs), e->archive_libs.n,
+		                         strvec_cargv(&e->libdirs), e->libdirs.n, &set, err,
+		                         sizeof(err)) < 0)
 			die(b, "%s", err);
 		for (size_t k = 0; k < set.n; k++) {
 			const struct itg_lib *l = &set.libs[k];
@@ -1652,8 +1637,7 @@ write_library(struct build *b, const struct strvec *rtobjs, const struct strvec 
 	           b->nexts + rtobjs->n, b->output);
 	if (util_mkdir_p(dir, 0755) < 0)
 		die(b, "cannot create '%s':", dir);
-	rc = run(b, (char *const[]){ (char *)(uintptr_t)"ar", (char *)(uintptr_t)"x", libpython,
-	                             NULL }, NULL, dir);
+	rc = run(b, (const char *const[]){ "ar", "x", libpython, NULL }, NULL, dir);
 	if (rc != 0)
 		die(b, "cannot extract '%s' (ar exited %d)", libpython, rc);
 	DIR *d = opendir(dir);
@@ -1691,7 +1675,7 @@ write_library(struct build *b, const struct strvec *rtobjs, const struct strvec 
 	strvec_push(&av, flags_path);
 	if (av.failed)
 		util_fatal("out of memory");
-	rc = run(b, av.v, NULL, NULL);
+	rc = run(b, strvec_cargv(&av), NULL, NULL);
 	if (rc != 0)
 		die(b, "cannot write the archive (ar exited %d)", rc);
 	char *data = NULL;
@@ -1725,9 +1709,8 @@ check_needed(struct build *b, const char *bin, const struct strvec *dynamic,
 		"libutil.so.1", "libresolv.so.2", "ld-linux-x86-64.so.2", "libmvec.so.1", NULL,
 	};
 	char *out = NULL, *save = NULL, *line;
-	int rc = util_run_capture((char *const[]){ (char *)(uintptr_t)"readelf",
-	                                           (char *)(uintptr_t)"-d", (char *)(uintptr_t)bin,
-	                                           NULL }, NULL, &out, NULL);
+	int rc = util_run_capture((const char *const[]){ "readelf", "-d", bin, NULL }, NULL, &out,
+	                          NULL);
 
 	if (rc != 0)
 		die(b, "cannot read the dynamic section of '%s' (readelf exited %d)", bin, rc);
@@ -1829,7 +1812,7 @@ link_binary(struct build *b, const struct strvec *rtobjs, struct strvec *dynamic
 		util_fatal("out of memory");
 	b->linking = true;
 	b->link_where[0] = b->link_error[0] = '\0';
-	rc = run(b, av.v, NULL, NULL);
+	rc = run(b, strvec_cargv(&av), NULL, NULL);
 	b->linking = false;
 	if (rc != 0 && b->link_error[0])
 		die(b, "the final link failed: %s\nhint: %sthe linker's messages are in the log",
@@ -1955,7 +1938,7 @@ cli_cmd_build(int argc, char **argv)
 	b.out_abs = util_abspath(b.output);
 	{
 		const char *own[] = { b.script, b.main_c, b.config_opt };
-		for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		for (size_t i = 0; i < countof(own); i++)
 			if (own[i])
 				strvec_push_owned(&b.own_files, util_abspath(own[i]));
 	}

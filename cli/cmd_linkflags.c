@@ -49,9 +49,8 @@ cli_cmd_link_flags(int argc, char **argv)
 		free(abs);
 		return 0;
 	}
-	rc = util_run_capture((char *const[]){ (char *)(uintptr_t)"ar", (char *)(uintptr_t)"p",
-	                                       abs, (char *)(uintptr_t)"pyweld-linkflags.txt",
-	                                       NULL }, NULL, &out, NULL);
+	rc = util_run_capture((const char *const[]){ "ar", "p", abs, "pyweld-linkflags.txt", NULL },
+	                      NULL, &out, NULL);
 	if (rc != 0 || !out || !*out) {
 		util_error("cannot read the link flags of '%s': not an archive made by "
 		           "'pyweld build --library'", lib);

@@ -169,9 +169,8 @@ static int
 pkgconfig_libs(const char *pc, struct strvec *libs, struct strvec *dirs)
 {
 	char *out = NULL;
-	char *argv[] = { (char *)(uintptr_t)"pkg-config", (char *)(uintptr_t)"--static",
-	                 (char *)(uintptr_t)"--libs", (char *)(uintptr_t)"--silence-errors",
-	                 (char *)(uintptr_t)pc, NULL };
+	const char *const argv[] = { "pkg-config", "--static", "--libs", "--silence-errors", pc,
+	                             NULL };
 	char *save = NULL, *tok;
 
 	if (util_run_capture(argv, NULL, &out, NULL) != 0) {
@@ -350,7 +349,7 @@ static char *
 gcc_file(const char *file)
 {
 	char *out = NULL, *arg = xasprintf("-print-file-name=%s", file), *nl;
-	char *argv[] = { (char *)(uintptr_t)"gcc", arg, NULL };
+	const char *const argv[] = { "gcc", arg, NULL };
 	char *found = NULL;
 
 	if (util_run_capture(argv, NULL, &out, NULL) == 0 && out) {
@@ -607,8 +606,7 @@ dpkg_owner(const char *path)
 
 	for (size_t i = 0; tries[i] && !found; i++) {
 		struct dpkg_search d = { tries[i], NULL };
-		char *argv[] = { (char *)(uintptr_t)"dpkg", (char *)(uintptr_t)"-S",
-		                 (char *)(uintptr_t)tries[i], NULL };
+		const char *const argv[] = { "dpkg", "-S", tries[i], NULL };
 		if (util_run_logged(argv, NULL, NULL, -1, dpkg_line, &d) == 0)
 			found = d.package;
 		else

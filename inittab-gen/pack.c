@@ -588,9 +588,8 @@ compile_all(struct packer *p)
 	strbuf_free(&sb);
 	char opt[8];
 	snprintf(opt, sizeof(opt), "%d", p->o->optimize);
-	rc = util_run((char *const[]){ (char *)(uintptr_t)p->o->python, (char *)(uintptr_t)"-I",
-	                               (char *)(uintptr_t)p->o->compile_script, list, out, opt,
-	                               (char *)(uintptr_t)p->o->code_cache, NULL }, NULL);
+	rc = util_run((const char *const[]){ p->o->python, "-I", p->o->compile_script, list, out,
+	                                     opt, p->o->code_cache, NULL }, NULL);
 	if (rc != 0) {
 		rc = pfail(p, "compiling the modules with '%s' failed (status %d)", p->o->python, rc);
 		goto out;
@@ -931,9 +930,9 @@ itg_pack(const struct itg_pack_options *o, const char *out, struct itg_pack_stat
 			strvec_push(&mods, *q);
 		for (const char *const *q = default_resource_ex; *q; q++)
 			strvec_push(&res, *q);
-		int r1 = compile_list(&p, (const char *const *)strvec_argv(&mods), o->nexclude_modules,
+		int r1 = compile_list(&p, strvec_cargv(&mods), o->nexclude_modules,
 		                      o->exclude_modules, &p.mod_ex, &p.nmod_ex);
-		int r2 = r1 < 0 ? -1 : compile_list(&p, (const char *const *)strvec_argv(&res),
+		int r2 = r1 < 0 ? -1 : compile_list(&p, strvec_cargv(&res),
 		                                    o->nexclude_resources, o->exclude_resources,
 		                                    &p.res_ex, &p.nres_ex);
 		if (r2 == 0 && !o->tests &&

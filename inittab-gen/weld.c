@@ -374,7 +374,7 @@ itg_isolate(struct itg_ext *e, const char *dir, const char *cache, bool *cached,
 	}
 	if (av.failed)
 		util_fatal("out of memory");
-	rc = util_run(av.v, NULL);
+	rc = util_run(strvec_cargv(&av), NULL);
 	strvec_free(&av);
 	if (rc != 0) {
 		snprintf(err, errlen, "partial link of '%s' failed (ld -r exited %d)", e->name, rc);
@@ -415,12 +415,11 @@ itg_isolate(struct itg_ext *e, const char *dir, const char *cache, bool *cached,
 	/* Fat LTO objects carry their bytecode beside the machine code; the
 	 * final link's LTO plugin would read the bytecode's symbol table, where
 	 * the init function still has its old name: drop the bytecode. */
-	char *oc[] = { (char *)(uintptr_t)"objcopy", (char *)(uintptr_t)"--redefine-sym",
-	               renamed_arg, keep_arg,
-	               (char *)(uintptr_t)"--remove-section=.gnu.lto_*",
-	               (char *)(uintptr_t)"--remove-section=.gnu.debuglto_*",
-	               q ? (char *)(uintptr_t)"--redefine-sym" : out,
-	               q ? (char *)(uintptr_t)q->redefine : NULL, q ? out : NULL, NULL };
+	const char *const oc[] = { "objcopy", "--redefine-sym", renamed_arg, keep_arg,
+	                           "--remove-section=.gnu.lto_*",
+	                           "--remove-section=.gnu.debuglto_*",
+	                           q ? "--redefine-sym" : out, q ? q->redefine : NULL,
+	                           q ? out : NULL, NULL };
 	rc = util_run(oc, NULL);
 	unlink(keepfile);
 	free(keepfile);

@@ -327,7 +327,7 @@ jobs_flag(const struct job *j, char *buf, size_t len)
 
 /* Runs a command of the recipe with its output in the log. */
 static int
-step(struct job *j, char *const argv[], char *const envp[], const char *cwd)
+step(struct job *j, const char *const argv[], const char *const envp[], const char *cwd)
 {
 	struct strbuf sb = { 0 };
 	int rc;
@@ -358,7 +358,7 @@ step(struct job *j, char *const argv[], char *const envp[], const char *cwd)
 	return 0;
 }
 
-#define ARGV(...) ((char *const[]){ __VA_ARGS__, NULL })
+#define ARGV(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
 /* --- the source ----------------------------------------------------------- */
 
@@ -380,8 +380,7 @@ newest_first(const void *a, const void *b)
 {
 	char *x = version_of(*(char *const *)a), *y = version_of(*(char *const *)b);
 	int rc;
-	char *argv[] = { (char *)(uintptr_t)"dpkg", (char *)(uintptr_t)"--compare-versions",
-	                 (char *)(uintptr_t)x, (char *)(uintptr_t)"gt", (char *)(uintptr_t)y, NULL };
+	const char *const argv[] = { "dpkg", "--compare-versions", x, "gt", y, NULL };
 	rc = !strcmp(x, y) ? 0 : util_run(argv, NULL) == 0 ? -1 : 1;
 	free(x);
 	free(y);
@@ -436,8 +435,7 @@ fetch_debian(struct job *j)
 		     "tarball or a source tree)");
 		goto out;
 	}
-	rc = util_run_capture(ARGV((char *)(uintptr_t)"apt-cache", (char *)(uintptr_t)"showsrc",
-	                           (char *)(uintptr_t)"python3.11"), NULL, &out, NULL);
+	rc = util_run_capture(ARGV("apt-cache", "showsrc", "python3.11"), NULL, &out, NULL);
 	for (line = out ? strtok_r(out, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save))
 		if (util_starts_with(line, "Version: "))
 			strvec_push(&versions, line + 9);
@@ -453,9 +451,8 @@ fetch_debian(struct job *j)
 	for (size_t i = 0; i < versions.n; i++) {
 		char *spec = xasprintf("python3.11=%s", versions.v[i]);
 		logf_(j, "trying %s", spec);
-		rc = util_run_logged(ARGV((char *)(uintptr_t)"apt-get", (char *)(uintptr_t)"source",
-		                          (char *)(uintptr_t)"--download-only", spec),
-		                     NULL, dir, j->logfd, NULL, NULL);
+		rc = util_run_logged(ARGV("apt-get", "source", "--download-only", spec), NULL, dir,
+		                     j->logfd, NULL, NULL);
 		free(spec);
 		if (rc == 0 && (j->source = find_dsc(dir)))
 			break;
@@ -675,8 +672,7 @@ check_tarball(struct job *j)
 {
 	struct listing l = { 0 };
 	/* tar's complaints about a damaged file go to the log, not the terminal. */
-	int rc = util_run_logged(ARGV((char *)(uintptr_t)"tar", (char *)(uintptr_t)"-tf",
-	                              j->source), NULL, NULL, -1, on_listing, &l);
+	int rc = util_run_logged(ARGV("tar", "-tf", j->source), NULL, NULL, -1, on_listing, &l);
 	bool patchlevel = l.patchlevel, configure = l.configure;
 
 	if (rc != 0)
@@ -723,8 +719,7 @@ unpack(struct job *j)
 	case SRC_DEBIAN: {
 		/* Checksums are verified (identify() did too); a signature that
 		 * cannot be checked without Debian's keyring only warns. */
-		int rc = step(j, ARGV((char *)(uintptr_t)"dpkg-source", (char *)(uintptr_t)"-x",
-		                      j->source, j->src), NULL, j->work);
+		int rc = step(j, ARGV("dpkg-source", "-x", j->source, j->src), NULL, j->work);
 		/* dpkg-source leaves the upstream tarball beside what it extracted. */
 		DIR *d = opendir(j->work);
 		struct dirent *e;
@@ -743,8 +738,7 @@ unpack(struct job *j)
 	case SRC_TARBALL: {
 		char *tmp = util_path_join(j->work, "unpack"), *top;
 		if (check_tarball(j) < 0 || util_mkdir_p(tmp, 0755) < 0 ||
-		    step(j, ARGV((char *)(uintptr_t)"tar", (char *)(uintptr_t)"-xf", j->source,
-		                 (char *)(uintptr_t)"-C", tmp), NULL, NULL) < 0) {
+		    step(j, ARGV("tar", "-xf", j->source, "-C", tmp), NULL, NULL) < 0) {
 			free(tmp);
 			if (!j->err[0])
 				fail(j, "cannot unpack '%s': %s", j->source, strerror(errno));
@@ -767,8 +761,7 @@ unpack(struct job *j)
 		 * and the user's tree stays as it was. */
 		char *from = xasprintf("%s/.", j->source);
 		int rc = util_mkdir_p(j->src, 0755) < 0 ? -1 :
-		         step(j, ARGV((char *)(uintptr_t)"cp", (char *)(uintptr_t)"-a", from, j->src),
-		              NULL, NULL);
+		         step(j, ARGV("cp", "-a", from, j->src), NULL, NULL);
 		free(from);
 		return rc;
 	}
@@ -825,17 +818,12 @@ patch_part(const char *patch, const char *file)
 static int
 reverse_patch(struct job *j, const char *patch_file, const char *why)
 {
-	if (util_run_logged(ARGV((char *)(uintptr_t)"patch", (char *)(uintptr_t)"-R",
-	                         (char *)(uintptr_t)"-p1", (char *)(uintptr_t)"--dry-run",
-	                         (char *)(uintptr_t)"-s", (char *)(uintptr_t)"-f",
-	                         (char *)(uintptr_t)"-i", (char *)(uintptr_t)patch_file),
+	if (util_run_logged(ARGV("patch", "-R", "-p1", "--dry-run", "-s", "-f", "-i", patch_file),
 	                    NULL, j->src, j->logfd, NULL, NULL) != 0) {
 		logf_(j, "pyweld: %s does not reverse cleanly; left as it is", patch_file);
 		return 0;
 	}
-	if (step(j, ARGV((char *)(uintptr_t)"patch", (char *)(uintptr_t)"-R", (char *)(uintptr_t)"-p1",
-	                 (char *)(uintptr_t)"-s", (char *)(uintptr_t)"-f",
-	                 (char *)(uintptr_t)"-i", (char *)(uintptr_t)patch_file), NULL, j->src) < 0)
+	if (step(j, ARGV("patch", "-R", "-p1", "-s", "-f", "-i", patch_file), NULL, j->src) < 0)
 		return -1;
 	strvec_push(&j->adjustments, why);
 	return 0;
@@ -910,8 +898,7 @@ faster_startup(struct job *j)
 		      "left unfrozen");
 	else if ((rc = edit_source(j, "Tools/scripts/freeze_modules.py",
 	                           &(struct source_edit){ frozen_old, frozen_new }, 1)) == 1) {
-		rc = step(j, ARGV(python, (char *)(uintptr_t)"Tools/scripts/freeze_modules.py"),
-		          NULL, j->src);
+		rc = step(j, ARGV(python, "Tools/scripts/freeze_modules.py"), NULL, j->src);
 		if (rc == 0)
 			strvec_push(&j->adjustments, "Tools/scripts/freeze_modules.py: encodings, "
 			            "encodings.aliases and encodings.utf_8 deep-frozen (start-up)");
@@ -1241,8 +1228,7 @@ complete_install(struct job *j)
 		if (names[i]->d_name[0] != '.' && util_is_dir(from) && !util_is_dir(to) &&
 		    util_starts_with(names[i]->d_name, "test_")) {
 			if (rc == 0)
-				rc = step(j, ARGV((char *)(uintptr_t)"cp", (char *)(uintptr_t)"-a", from, to),
-				          NULL, NULL);
+				rc = step(j, ARGV("cp", "-a", from, to), NULL, NULL);
 			if (rc == 0)
 				strvec_pushf(&j->adjustments, "installed Lib/test/%s, which make "
 				             "install leaves out", names[i]->d_name);
@@ -1264,8 +1250,7 @@ complete_install(struct job *j)
 			"    out = driver._generate_pickle_name(p)\n"
 			"    pgen.generate_grammar(p).dump(out)\n"
 			"    assert os.path.isfile(out), out\n";
-		rc = step(j, ARGV(python, (char *)(uintptr_t)"-I", (char *)(uintptr_t)"-c",
-		                  (char *)(uintptr_t)dump, grammar, pattern), NULL, NULL);
+		rc = step(j, ARGV(python, "-I", "-c", dump, grammar, pattern), NULL, NULL);
 		if (rc == 0)
 			strvec_push(&j->adjustments, "generated lib2to3's grammar pickles");
 	}
@@ -1315,12 +1300,12 @@ configure_make_install(struct job *j)
 	strvec_push(&j->configure_args, "CC=gcc");
 	strvec_push(&j->configure_args, "CFLAGS=-fPIC");
 	phase(j, PYDIST_CONFIGURE, j->src);
-	if (step(j, strvec_argv(&j->configure_args), env, j->build) < 0)
+	if (step(j, strvec_cargv(&j->configure_args), (const char *const *)env, j->build) < 0)
 		goto out;
 
 	jobs_flag(j, jobs, sizeof(jobs));
 	phase(j, PYDIST_MAKE, jobs);
-	if (step(j, ARGV((char *)(uintptr_t)"make", jobs), env, j->build) < 0 ||
+	if (step(j, ARGV("make", jobs), (const char *const *)env, j->build) < 0 ||
 	    check_make_log(j) < 0)
 		goto out;
 
@@ -1328,8 +1313,8 @@ configure_make_install(struct job *j)
 	{
 		char *destdir = xasprintf("DESTDIR=%s", j->destdir);
 		char *inst = xasprintf("%s%s", j->destdir, final_prefix);
-		rc = step(j, ARGV((char *)(uintptr_t)"make", (char *)(uintptr_t)"install", destdir,
-		                  (char *)(uintptr_t)"LN=ln -sf"), env, j->build);
+		rc = step(j, ARGV("make", "install", destdir, "LN=ln -sf"), (const char *const *)env,
+		          j->build);
 		if (rc == 0 && rename(inst, j->prefix) < 0)
 			rc = fail(j, "make install failed: cannot move '%s' to '%s': %s", inst,
 			          j->prefix, strerror(errno));
@@ -1367,8 +1352,7 @@ has_section(const char *path, const char *prefix)
 	char *out = NULL;
 	int found;
 
-	if (util_run_capture(ARGV((char *)(uintptr_t)"readelf", (char *)(uintptr_t)"-SW",
-	                          (char *)(uintptr_t)path), NULL, &out, NULL) != 0) {
+	if (util_run_capture(ARGV("readelf", "-SW", path), NULL, &out, NULL) != 0) {
 		free(out);
 		return -1;
 	}
@@ -1406,7 +1390,7 @@ lto_libpython(struct job *j)
 		     strerror(errno));
 		goto out;
 	}
-	if (step(j, ARGV((char *)(uintptr_t)"ar", (char *)(uintptr_t)"x", lib), NULL, dir) < 0)
+	if (step(j, ARGV("ar", "x", lib), NULL, dir) < 0)
 		goto out;
 	/* The flags CPython's own LTO link of python uses (configure's
 	 * LTOFLAGS, -fno-semantic-interposition of --enable-optimizations),
@@ -1434,7 +1418,7 @@ lto_libpython(struct job *j)
 		fail(j, "link-time optimisation failed: '%s' holds no objects", lib);
 		goto out;
 	}
-	if (step(j, strvec_argv(&av), NULL, NULL) < 0)
+	if (step(j, strvec_cargv(&av), NULL, NULL) < 0)
 		goto out;
 	/* What comes out must be machine code only: bytecode left in it would
 	 * make every weld an LTO link again. */
@@ -1449,8 +1433,7 @@ lto_libpython(struct job *j)
 		fail(j, "link-time optimisation failed: readelf cannot read '%s'", obj);
 		goto out;
 	}
-	if (step(j, ARGV((char *)(uintptr_t)"ar", (char *)(uintptr_t)"rcs", tmp, obj), NULL,
-	         NULL) < 0)
+	if (step(j, ARGV("ar", "rcs", tmp, obj), NULL, NULL) < 0)
 		goto out;
 	if (rename(tmp, lib) < 0) {
 		fail(j, "link-time optimisation failed: cannot move '%s' to '%s': %s", tmp, lib,
@@ -1540,7 +1523,7 @@ freeze_stdlib(struct job *j, const char *jobs)
 		strvec_push(&args, regex_script);
 		strvec_push(&args, stdlib);
 		push_excludes(&args);
-		if (step(j, strvec_argv(&args), NULL, NULL) < 0)
+		if (step(j, strvec_cargv(&args), NULL, NULL) < 0)
 			goto out;
 		strvec_free(&args);
 		char *table = util_path_join(stdlib, "re/_pyweld_precompiled.py");
@@ -1568,10 +1551,8 @@ freeze_stdlib(struct job *j, const char *jobs)
 	strvec_push(&args, stdlib);
 	strvec_push(&args, dir);
 	push_excludes(&args);
-	if (step(j, strvec_argv(&args), NULL, NULL) < 0 ||
-	    step(j, ARGV((char *)(uintptr_t)"make", (char *)(uintptr_t)"-s",
-	                 (char *)(uintptr_t)jobs, (char *)(uintptr_t)"CC=gcc", cflags,
-	                 (char *)(uintptr_t)"objects"), NULL, dir) < 0)
+	if (step(j, strvec_cargv(&args), NULL, NULL) < 0 ||
+	    step(j, ARGV("make", "-s", jobs, "CC=gcc", cflags, "objects"), NULL, dir) < 0)
 		goto out;
 	if (util_read_file(manifest, &text, NULL) < 0) {
 		fail(j, "deep-freeze failed: cannot read '%s': %s", manifest, strerror(errno));
@@ -1659,8 +1640,7 @@ record(struct job *j)
 	phase(j, PYDIST_RECORD, j->prefix);
 	/* The interpreter runs from the work directory: CPython finds its
 	 * prefix from its own location, so it works before the final rename. */
-	int st = util_run_capture(ARGV(python, (char *)(uintptr_t)"-I", (char *)(uintptr_t)"-c",
-	                               (char *)(uintptr_t)describe_py), NULL, &out, NULL);
+	int st = util_run_capture(ARGV(python, "-I", "-c", describe_py), NULL, &out, NULL);
 	if (st != 0 || !(desc = json_loads(out ? out : "", 0, &jerr))) {
 		fail(j, "record failed: the new interpreter '%s' did not run (status %d)", python, st);
 		goto out;
@@ -1722,8 +1702,8 @@ record(struct job *j)
 			itg_ext_free(&e);
 			goto out;
 		}
-		if (itg_resolve_libs((const char *const *)strvec_argv(&e.libs), e.libs.n,
-		                     (const char *const *)strvec_argv(&e.libdirs), e.libdirs.n,
+		if (itg_resolve_libs(strvec_cargv(&e.libs), e.libs.n,
+		                     strvec_cargv(&e.libdirs), e.libdirs.n,
 		                     &libs, err, sizeof(err)) < 0) {
 			fail(j, "record failed: %s", err);
 			itg_ext_free(&e);

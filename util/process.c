@@ -39,13 +39,20 @@ util_wait_status(int status)
 	return 1;
 }
 
+/*
+ * posix_spawnp takes char *const[] (C cannot say "neither the array nor
+ * the strings change" otherwise); it changes neither, so the const goes
+ * here, once, instead of at every caller.
+ */
 static int
-spawn(char *const argv[], char *const envp[], posix_spawn_file_actions_t *fa,
+spawn(const char *const argv[], const char *const envp[], posix_spawn_file_actions_t *fa,
       pid_t *pidp)
 {
+	char *const *av = (char *const *)(uintptr_t)argv;
+	char *const *ev = envp ? (char *const *)(uintptr_t)envp : environ;
 	int rc;
 
-	rc = posix_spawnp(pidp, argv[0], fa, NULL, argv, envp ? envp : environ);
+	rc = posix_spawnp(pidp, argv[0], fa, NULL, av, ev);
 	if (rc != 0) {
 		errno = rc;
 		return -1;
@@ -66,7 +73,7 @@ reap(pid_t pid)
 }
 
 int
-util_run(char *const argv[], char *const envp[])
+util_run(const char *const argv[], const char *const envp[])
 {
 	pid_t pid;
 
@@ -76,7 +83,7 @@ util_run(char *const argv[], char *const envp[])
 }
 
 int
-util_run_capture(char *const argv[], char *const envp[], char **out,
+util_run_capture(const char *const argv[], const char *const envp[], char **out,
                  size_t *outlen)
 {
 	posix_spawn_file_actions_t fa;
@@ -118,7 +125,7 @@ util_run_capture(char *const argv[], char *const envp[], char **out,
 }
 
 int
-util_run_logged(char *const argv[], char *const envp[], const char *cwd,
+util_run_logged(const char *const argv[], const char *const envp[], const char *cwd,
                 int logfd, void (*line)(void *ctx, const char *text), void *ctx)
 {
 	posix_spawn_file_actions_t fa;

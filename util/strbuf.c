@@ -192,3 +192,19 @@ strvec_argv(struct strvec *sv)
 	return sv->v ? sv->v : empty;
 }
 
+
+const char *const *
+strvec_cargv(const struct strvec *sv)
+{
+	static const char *const empty[1] = { NULL };
+	return sv->v ? (const char *const *)sv->v : empty;
+}
+
+bool
+strvec_has(const struct strvec *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (!strcmp(sv->v[i], s))
+			return true;
+	return false;
+}

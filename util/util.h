@@ -25,6 +25,11 @@
 #define UTIL_NORETURN
 #endif
 
+/* The number of elements of an array (not of a pointer). */
+#ifndef countof
+#define countof(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
 /* message.c: messages (programs only; libraries keep messages on their handle) */
 
 /* Set the name that prefixes every message ("pyweld"); the string is kept. */
@@ -86,6 +91,10 @@ void strvec_pushf(struct strvec *sv, const char *fmt, ...) UTIL_PRINTF(2, 3);
 void strvec_free(struct strvec *sv);
 /* NULL-terminated array (a static empty one when nothing was pushed). */
 char **strvec_argv(struct strvec *sv);
+/* The same, read-only: what util_run and the itg_ lists take. */
+const char *const *strvec_cargv(const struct strvec *sv);
+/* Whether sv holds a string equal to s. */
+bool strvec_has(const struct strvec *sv, const char *s);
 
 /* file.c: files and atomic writes (return 0 / -1 with errno) */
 
@@ -191,10 +200,10 @@ void util_private_free(struct util_private_check *c);
  * shell would report it (128+signal for a signal), or -1 with errno when
  * the program could not be started.  No shell is involved.
  */
-int util_run(char *const argv[], char *const envp[]);
+int util_run(const char *const argv[], const char *const envp[]);
 /* Like util_run, but collects stdout into *out (NUL-terminated, caller
  * frees); stderr passes through.  Returns the exit status or -1. */
-int util_run_capture(char *const argv[], char *const envp[], char **out,
+int util_run_capture(const char *const argv[], const char *const envp[], char **out,
                      size_t *outlen);
 /*
  * Runs argv in cwd (NULL: here) with envp, stdout and stderr both going to
@@ -202,7 +211,7 @@ int util_run_capture(char *const argv[], char *const envp[], char **out,
  * (if not NULL) one at a time, without the newline.  Returns the exit
  * status as util_run does, or -1 with errno.
  */
-int util_run_logged(char *const argv[], char *const envp[], const char *cwd,
+int util_run_logged(const char *const argv[], const char *const envp[], const char *cwd,
                     int logfd, void (*line)(void *ctx, const char *text),
                     void *ctx);
 /* Appends every entry of the environment that starts with none of the

@@ -90,7 +90,7 @@ make_pool(const char *dir, const char *cc)
 		strvec_push(&argv, src);
 		if (argv.failed)
 			util_fatal("out of memory");
-		int rc = util_run(strvec_argv(&argv), NULL);
+		int rc = util_run(strvec_cargv(&argv), NULL);
 		strvec_free(&argv);
 		if (rc != 0)
 			util_fatal("'%s' failed on '%s' (status %d)", cc, src, rc);

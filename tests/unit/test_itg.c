@@ -100,7 +100,7 @@ write_text(const char *path, const char *text)
 static int
 run(const char *const *argv)
 {
-	return util_run((char *const *)(uintptr_t)argv, NULL);
+	return util_run(argv, NULL);
 }
 
 static void

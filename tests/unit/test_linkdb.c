@@ -178,7 +178,7 @@ run_ok(const char *const *argv)
 	for (size_t i = 0; argv[i]; i++)
 		strvec_push(&v, argv[i]);
 	assert_false(v.failed);
-	rc = util_run(strvec_argv(&v), NULL);
+	rc = util_run(strvec_cargv(&v), NULL);
 	strvec_free(&v);
 
 	if (rc != 0)

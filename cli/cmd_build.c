@@ -164,8 +164,7 @@ struct build {
 	bool linking;                   /* the final link runs: link_line() reads it */
 	char link_where[512];           /* where ld's next reference is (link_line) */
 	char link_error[1024];          /* the final link's first real error */
-	char first_error[512];          /* the first error line of the last command */
-	char pip_error[512];            /* pip's last "ERROR:" line */
+	struct util_cmdlog cmd;         /* runs commands; the error lines of the last one */
 
 	/* state */
 	char *out_abs;
@@ -349,6 +348,7 @@ link_line(struct build *b, const char *t)
 	free(msg);
 }
 
+/* A line of a command's output: the final link's go to link_line(). */
 static void
 show_line(void *ctx, const char *text)
 {
@@ -359,34 +359,20 @@ show_line(void *ctx, const char *text)
 		t++;
 	if (b->linking)
 		link_line(b, t);
-	if (util_starts_with(t, "ERROR: ") && !strstr(t, "Failed building wheel"))
-		snprintf(b->pip_error, sizeof(b->pip_error), "%s", t + 7);
-	else if (!b->first_error[0] && (strstr(t, ": error: ") || strstr(t, ": fatal error: ") ||
-	                                util_starts_with(t, "error: ") ||
-	                                strstr(t, "undefined reference to") ||
-	                                strstr(t, "multiple definition of")))
-		snprintf(b->first_error, sizeof(b->first_error), "%s", t);
-
-	if (b->verbose)
-		fprintf(stderr, "  | %s\n", text);
 }
 
-/* Runs a command with its output in the log (and on stderr with -v). */
+/* Runs a command with its output in the log (and on stderr with -v); its
+ * error lines are in b->cmd afterwards. */
 static int
 run(struct build *b, const char *const argv[], const char *const envp[], const char *cwd)
 {
-	struct strbuf sb = { 0 };
 	int rc;
 
-	for (size_t i = 0; argv[i]; i++)
-		strbuf_addf(&sb, "%s%s", i ? " " : "", argv[i]);
-	if (b->logfd >= 0)
-		dprintf(b->logfd, "+ %s\n", sb.s ? sb.s : "");
-	if (b->verbose)
-		fprintf(stderr, "  + %s\n", sb.s ? sb.s : "");
-	strbuf_free(&sb);
-	b->first_error[0] = b->pip_error[0] = '\0';
-	rc = util_run_logged(argv, envp, cwd, b->logfd, show_line, b);
+	b->cmd.logfd = b->logfd;
+	b->cmd.echo = b->verbose;
+	b->cmd.line = show_line;
+	b->cmd.ctx = b;
+	rc = util_cmdlog_run(&b->cmd, argv, envp, cwd);
 	if (rc < 0)
 		util_error("cannot run '%s':", argv[0]);
 	return rc;
@@ -1019,11 +1005,12 @@ install(struct build *b)
 	free(env);
 	strvec_free(&av);
 	if (rc != 0) {
-		if (b->first_error[0])
+		if (b->cmd.first_error[0])
 			die(b, "pip could not install the packages: a compile failed: %s%s%s",
-			    b->first_error, b->pip_error[0] ? "\npip says: " : "", b->pip_error);
-		if (b->pip_error[0])
-			die(b, "pip could not install the packages: %s", b->pip_error);
+			    b->cmd.first_error, b->cmd.pip_error[0] ? "\npip says: " : "",
+			    b->cmd.pip_error);
+		if (b->cmd.pip_error[0])
+			die(b, "pip could not install the packages: %s", b->cmd.pip_error);
 		die(b, "pip could not install the packages (status %d): its messages are in "
 		    "the log", rc);
 	}
@@ -1365,7 +1352,7 @@ generate_and_compile(struct build *b, struct strvec *objs)
 			itg_cache_store(b->cache_root, key, obj);
 		if (rc != 0 && !strcmp(units[i], "main") && b->main_c)
 			die(b, "cannot compile the application's main '%s' (status %d)%s%s", src, rc,
-			    b->first_error[0] ? ": " : "", b->first_error);
+			    b->cmd.first_error[0] ? ": " : "", b->cmd.first_error);
 		if (rc != 0)
 			die(b, "cannot compile pyweld's runtime '%s' (status %d)", src, rc);
 		strvec_push_owned(objs, obj);
@@ -1821,8 +1808,8 @@ link_binary(struct build *b, const struct strvec *rtobjs, struct strvec *dynamic
 		    "(pkg-config --static) and no -l of the extension's link names it; " : "");
 	if (rc != 0)
 		die(b, "the final link failed (status %d)%s%s", rc,
-		    b->first_error[0] ? ": " : "; the linker's messages are in the log",
-		    b->first_error);
+		    b->cmd.first_error[0] ? ": " : "; the linker's messages are in the log",
+		    b->cmd.first_error);
 	/* Checked before anything is written where -o points. */
 	check_needed(b, bin, dynamic, needed);
 

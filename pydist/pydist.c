@@ -242,7 +242,7 @@ struct job {
 	struct strvec adjustments;
 	struct strvec configure_args;
 	int compiles, links;
-	char last_error[512];           /* the last line of a step that said error */
+	struct util_cmdlog cmd;         /* runs the steps; the last error line of the last */
 };
 
 static int
@@ -291,17 +291,12 @@ free_mib(const char *path)
 	return (unsigned long long)vfs.f_bavail * vfs.f_frsize / (1024 * 1024);
 }
 
-/* Counts compiles and shared links in make's output for the progress line,
- * and remembers the last line that reads like an error. */
+/* Counts compiles and shared links in make's output for the progress line. */
 static void
 on_line(void *ctx, const char *text)
 {
 	struct job *j = ctx;
 	const char *s = text;
-
-	if (strstr(text, "error:") || strstr(text, "Error ") || strstr(text, "No space left") ||
-	    strstr(text, "cannot ") || strstr(text, "error "))
-		snprintf(j->last_error, sizeof(j->last_error), "%s", text);
 
 	while (*s == ' ')
 		s++;
@@ -329,31 +324,26 @@ jobs_flag(const struct job *j, char *buf, size_t len)
 static int
 step(struct job *j, const char *const argv[], const char *const envp[], const char *cwd)
 {
-	struct strbuf sb = { 0 };
+	const char *last_error = j->cmd.last_error;
 	int rc;
 
-	for (size_t i = 0; argv[i]; i++)
-		strbuf_addf(&sb, "%s%s", i ? " " : "", argv[i]);
-	if (cwd)
-		logf_(j, "+ (cd %s) %s", cwd, sb.s ? sb.s : "");
-	else
-		logf_(j, "+ %s", sb.s ? sb.s : "");
-	strbuf_free(&sb);
-	j->last_error[0] = '\0';
-	rc = util_run_logged(argv, envp, cwd, j->logfd, on_line, j);
+	j->cmd.logfd = j->logfd;
+	j->cmd.line = on_line;
+	j->cmd.ctx = j;
+	rc = util_cmdlog_run(&j->cmd, argv, envp, cwd);
 	if (rc < 0)
 		return fail(j, "%s failed: cannot run '%s': %s", pydist_phase_name(j->phase),
 		            argv[0], strerror(errno));
 	if (rc != 0) {
 		unsigned long long avail = free_mib(j->pydir);
-		if (avail < 256 || strstr(j->last_error, "No space left"))
+		if (avail < 256 || strstr(last_error, "No space left"))
 			return fail(j, "%s failed: '%s' exited with status %d: the cache '%s' is "
 			            "out of space (%llu MiB free; a build needs about 1.5 GiB)",
 			            pydist_phase_name(j->phase), util_basename(argv[0]), rc,
 			            j->pydir, avail);
 		return fail(j, "%s failed: '%s' exited with status %d%s%s",
 		            pydist_phase_name(j->phase), util_basename(argv[0]), rc,
-		            j->last_error[0] ? ": " : "", j->last_error);
+		            last_error[0] ? ": " : "", last_error);
 	}
 	return 0;
 }

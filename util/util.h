@@ -2,9 +2,9 @@
  * util: the small helpers every pyweld program shares.
  *
  * Messages, dying allocators for programs (x*), and non-dying building
- * blocks for libraries (strbuf, strvec, files, paths, processes).  util
- * depends on the C library only; it is not one of the rooms but the floor
- * they all stand on (see docs/architecture.md).
+ * blocks for libraries (strbuf, strvec, files, paths, processes, commands
+ * run with a log).  util depends on the C library only; it is not one of
+ * the rooms but the floor they all stand on (see docs/architecture.md).
  * This is util's one header; each group of prototypes below names the file
  * that holds it.
  */
@@ -219,6 +219,30 @@ int util_run_logged(const char *const argv[], const char *const envp[], const ch
 void util_env_without(const char *const *drop, struct strvec *out);
 /* Exit status of a wait() status in shell terms. */
 int util_wait_status(int status);
+
+/* cmdlog.c: a command run with its output in a log, and the errors it printed */
+
+struct util_cmdlog {
+	int logfd;              /* the log (-1: none) */
+	bool echo;              /* the command and its output on stderr too (-v) */
+	/* Each line of output (without its newline) for the caller's own
+	 * counters and checks, or NULL. */
+	void (*line)(void *ctx, const char *text);
+	void *ctx;
+	/* What the last run printed ("" when nothing of the kind): */
+	char first_error[512];  /* the first compiler or linker error line */
+	char pip_error[512];    /* pip's last "ERROR: " line, after "ERROR: " */
+	char last_error[512];   /* the last line that reads like an error */
+};
+
+/*
+ * Runs argv in cwd (NULL: here) with envp (NULL: this environment), the
+ * command line then its stdout and stderr appended to c->logfd, each line
+ * handed to c->line; fills c's error lines.  Returns the exit status as
+ * util_run does, or -1 with errno when it could not be started.
+ */
+int util_cmdlog_run(struct util_cmdlog *c, const char *const argv[], const char *const envp[],
+                    const char *cwd);
 
 /* text.c: text helpers */
 

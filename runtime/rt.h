@@ -7,13 +7,33 @@
  * modules (inittab.c, written by `pyweld build`), the isolated extension
  * objects, libpython3.11.a and static libraries.  The runtime depends on
  * CPython alone: it is compiled at weld time against the distribution's
- * headers.
+ * headers, each file a unit of its own.
+ *
+ * The library (pyweld.h):
+ *   start.c         the interpreter's life: registering modules, start-up
+ *                   in its steps, finishing
+ *   config.c        a struct pyweld_config to CPython's PyConfig; python's
+ *                   command line read from it
+ *   site.c          what site gives a session (exit, help ...), site unrun
+ *   excepthook.c    uncaught exceptions printed with the welded sources
+ *   run.c           running code and calling callables in the interpreter
+ *   status.c        the message of the last failure, SystemExit's status
+ *   default_main.c  pyweld_main; the opt-in fast exit
+ *   quirks.c        what the weld's quirk table renames calls to
+ * Importing from memory:
+ *   importer.c      the importer, the built-in module _pyweld, their install
+ * Plain C, no Python: blob.c (the blob format, shared with the writer),
+ * mpchild.c (multiprocessing's command lines), selfpath.c (the binary's
+ * own path); main.c is the application's main, which `pyweld init` copies.
  */
 #ifndef PYWELD_RT_H
 #define PYWELD_RT_H
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+
+#include "blob.h"
+#include "pyweld.h"
 
 enum rt_entry {
 	RT_ENTRY_NONE,          /* behave like `python`: REPL, -c, -m, a script */
@@ -28,7 +48,7 @@ struct rt_app {
 	const char *generator;          /* what generated the table */
 	const unsigned char *blob;      /* modules, resources, metadata (blob.h) */
 	const unsigned char *blob_end;
-	int fast_exit;                  /* pyweld build --fast-exit (lib.c) */
+	int fast_exit;                  /* pyweld build --fast-exit (default_main.c) */
 	int no_mp_children;             /* --no-multiprocessing-children (mpchild.c) */
 };
 
@@ -47,30 +67,85 @@ struct rt_frozen_code {
 };
 extern const struct rt_frozen_code rt_frozen_code[];
 
-/* Checks the app's blob before Python starts; -1 with a message in err. */
+/* Where the one interpreter of the process is: only ever forward. */
+enum rt_phase { RT_NEW, RT_STARTED, RT_FINISHED };
+
+/*
+ * The library's state (start.c defines it).  The command line's fields are
+ * set by start-up (config.c) and read after it.
+ */
+struct rt_state {
+	enum rt_phase phase;
+	PyThreadState *saved;           /* the main thread's state while released */
+	int exit_code;                  /* SystemExit's, or the finish's */
+	int finished_code;              /* what Py_RunMain returned, if it ran */
+	int finish_pending;             /* run_entry finished it: finish reports */
+	char *exe;                      /* this program's path (selfpath.c) */
+	int want_site;                  /* not -S: exit(), help() ... are set up */
+	char *argv_command, *argv_module, *argv_file; /* python's -c, -m, script
+	                                               * (malloc'd) */
+	int banner;                     /* the REPL's header is printed by us */
+	int interactive;                /* a REPL will run (-i, or a terminal) */
+};
+extern struct rt_state rt_state;
+
+/* start.c: starts CPython (pyweld_start without releasing the GIL, which
+ * this thread then holds); PYWELD_OK, or a status with the message set. */
+pyweld_status rt_start(const struct pyweld_config *cfg);
+
+/* status.c: sets the calling thread's message (printf); returns st. */
+pyweld_status rt_set_error(pyweld_status st, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/*
+ * status.c: turns the pending Python exception into a status and a message
+ * (with its traceback); SystemExit becomes PYWELD_ERR_EXIT with its code in
+ * rt_state.exit_code.  GIL held; the exception is cleared.
+ */
+pyweld_status rt_from_exception(void);
+
+/* config.c: fills config (initialised here; the caller clears it) for cfg
+ * and the binary rt_state.exe, core phase only. */
+PyStatus rt_configure(PyConfig *config, const struct pyweld_config *cfg);
+/* config.c: python's command line of cfg into rt_state (when parse_argv);
+ * an exit (-V, -h, a bad option) or an error status. */
+PyStatus rt_read_command_line(const struct pyweld_config *cfg);
+
+/* site.c: site's builtins unless -S: made now in python mode, on first use
+ * otherwise.  -1 with an exception set. */
+int rt_site_names(const struct pyweld_config *cfg);
+/* excepthook.c: installs sys.excepthook; -1 with an exception set. */
+int rt_set_excepthook(void);
+
+/* importer.c: checks the app's blob before Python starts; -1 with a message
+ * in err. */
 int rt_blob_open(const struct rt_app *app, char *err, size_t errlen);
 /*
- * Puts the in-memory importer first on sys.meta_path and its path hook
- * first on sys.path_hooks (importer.c).  After core initialisation, before
- * the main phase.  -1 with a Python exception set.
+ * importer.c: puts the in-memory importer on sys.meta_path before
+ * PathFinder (after the built-in and frozen importers) and its path hook
+ * first on sys.path_hooks.  After core initialisation, before the main
+ * phase.  -1 with a Python exception set.
  */
 int rt_importer_install(const struct rt_app *app, const char *exe);
-/* The code object of a blob module (the entry point), origin set. */
+/* importer.c: the code object of a blob module (the entry point), origin
+ * set. */
 PyObject *rt_entry_code(const char *name);
-/* Fills a __main__ dict for running the blob module name as a script. */
+/* importer.c: fills a __main__ dict for running the blob module name as a
+ * script. */
 int rt_main_globals(PyObject *dict, const char *name);
-/* Dotted names among the program's own registered modules (before install). */
+/* importer.c: dotted names among the program's own registered modules
+ * (before install). */
 void rt_add_dotted(const struct _inittab *tab);
-/* After the main phase (which resets sys._stdlib_dir): frozen modules get
- * __file__ under the binary.  -1 with an exception set. */
+/* importer.c: after the main phase (which resets sys._stdlib_dir): frozen
+ * modules get __file__ under the binary.  -1 with an exception set. */
 int rt_frozen_files(void);
-/* After the main phase (which puts zipimporter first on sys.path_hooks): the
- * binary's path hook back in front, so that no other hook stats or opens a
- * path inside the binary.  -1 with an exception set. */
+/* importer.c: after the main phase (which puts zipimporter first on
+ * sys.path_hooks): the binary's path hook back in front, so that no other
+ * hook stats or opens a path inside the binary.  -1 with an exception set. */
 int rt_path_hook_first(void);
-/* The first blob entry that failed its checksum, or NULL. */
+/* importer.c: the first blob entry that failed its checksum, or NULL. */
 const char *rt_blob_damaged(void);
-/* The built-in module _pyweld (the blob's primitives, the importer). */
+/* importer.c: the built-in module _pyweld (the blob's primitives, the
+ * importer). */
 PyObject *rt_init_pyweld(void);
 
 #endif

@@ -1,0 +1,51 @@
+/*
+ * excepthook.c: uncaught exceptions print through
+ * traceback.print_exception.  CPython's own printer opens source files by
+ * name, and the welded sources are not files; linecache asks the importer
+ * (fixups.c).  sys.__excepthook__ stays as it was, and is the fallback
+ * when traceback cannot print.
+ */
+#include "rt.h"
+
+/* CPython's record that an uncaught KeyboardInterrupt ends the program (it
+ * then dies of SIGINT): running any code, as importing traceback does,
+ * resets it. */
+extern int _Py_UnhandledKeyboardInterrupt;
+
+static PyObject *
+excepthook(PyObject *self, PyObject *args)
+{
+	int interrupted = _Py_UnhandledKeyboardInterrupt;
+	PyObject *tb = PyImport_ImportModule("traceback"), *r = NULL;
+
+	if (tb) {
+		PyObject *f = PyObject_GetAttrString(tb, "print_exception");
+		if (f)
+			r = PyObject_Call(f, args, NULL);
+		Py_XDECREF(f);
+		Py_DECREF(tb);
+	}
+	if (!r) {
+		PyErr_Clear();
+		PyObject *hook = PySys_GetObject("__excepthook__");
+		if (hook)
+			r = PyObject_Call(hook, args, NULL);
+	}
+	_Py_UnhandledKeyboardInterrupt = interrupted;
+	return r;
+}
+
+static PyMethodDef excepthook_def = {
+	"excepthook", excepthook, METH_VARARGS,
+	"Print an uncaught exception with the source lines of welded modules.",
+};
+
+int
+rt_set_excepthook(void)
+{
+	PyObject *f = PyCFunction_New(&excepthook_def, NULL);
+	int rc = f ? PySys_SetObject("excepthook", f) : -1;
+
+	Py_XDECREF(f);
+	return rc;
+}

@@ -1300,8 +1300,10 @@ generate_and_compile(struct build *b, struct strvec *objs)
 {
 	char *rt = util_path_join(b->work, "rt"), err[1024];
 	char *inittab = util_path_join(rt, "inittab.c");
-	static const char *const units[] = { "main", "lib", "importer", "blob", "mpchild",
-	                                     "selfpath", "inittab", NULL };
+	static const char *const units[] = { "main", "start", "config", "site", "excepthook",
+	                                     "run", "status", "default_main", "quirks",
+	                                     "importer", "blob", "mpchild", "selfpath",
+	                                     "inittab", NULL };
 	enum itg_entry entry = b->module ? ITG_ENTRY_MODULE :
 	                       (b->code || b->script) ? ITG_ENTRY_CODE : ITG_ENTRY_NONE;
 	size_t hits = 0, owned = 0;

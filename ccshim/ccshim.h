@@ -112,8 +112,9 @@ struct ccshim_cmd {
  * or -1 when memory runs out or response files nest too deep (message in
  * err).  The result owns copies of everything; free with ccshim_cmd_free.
  */
-int ccshim_classify(enum ccshim_tool tool, int argc, char *const *argv,
+int ccshim_classify(enum ccshim_tool tool, int argc, const char *const argv[],
                     struct ccshim_cmd *out, char *err, size_t errlen);
+/* Frees what a classification owns and zeroes cmd; twice is harmless. */
 void ccshim_cmd_free(struct ccshim_cmd *cmd);
 
 /* The object file GCC writes for a source under -c without -o ("x.o"). */
@@ -127,16 +128,43 @@ char *ccshim_default_object(const char *source);
 int ccshim_split_response(const char *text, size_t len, char ***out,
                           size_t *n, size_t *cap);
 
-/* The option tables, exposed so a test can check that they stay sorted. */
+/*
+ * The option tables (options.c), exposed so a test can check that they stay
+ * sorted.  A row holds how the option is written (flags) and what it means
+ * to the classification (role).
+ */
+enum ccshim_role {
+	CCSHIM_ROLE_NONE,         /* nothing to note (its value, if any, is skipped) */
+	CCSHIM_ROLE_LINK,         /* matters to the link: recorded as a link flag */
+	CCSHIM_ROLE_LTO,          /* -flto, -flto=N: a link flag, and LTO (not -flto-*) */
+	CCSHIM_ROLE_OUTPUT,       /* -o, --output */
+	CCSHIM_ROLE_LANGUAGE,     /* -x, --language: the language of later files */
+	CCSHIM_ROLE_DEPFILE,      /* -MF */
+	CCSHIM_ROLE_LIB,          /* -l, --library: a library input */
+	CCSHIM_ROLE_LIBDIR,       /* -L, --library-directory, --library-path */
+	CCSHIM_ROLE_COMPILE,      /* -c */
+	CCSHIM_ROLE_ASSEMBLY,     /* -S */
+	CCSHIM_ROLE_PREPROCESS,   /* -E */
+	CCSHIM_ROLE_DEPS_ONLY,    /* -M, -MM: only dependencies, unless -MD too */
+	CCSHIM_ROLE_DEPS,         /* -MD, -MMD: dependencies beside the output */
+	CCSHIM_ROLE_SHARED,       /* -shared (ld: -Bshareable, --shared too) */
+	CCSHIM_ROLE_RELOCATABLE,  /* -r (ld: -i, -Ur, --relocatable too) */
+	CCSHIM_ROLE_SYNTAX_ONLY,  /* -fsyntax-only */
+	CCSHIM_ROLE_FAT_LTO,      /* -ffat-lto-objects */
+	CCSHIM_ROLE_NO_FAT_LTO,   /* -fno-fat-lto-objects */
+	CCSHIM_ROLE_NO_LTO,       /* -fno-lto */
+	CCSHIM_ROLE_INFO,         /* --version, -print-*, ...: prints, does nothing else */
+	CCSHIM_ROLE__COUNT
+};
 struct ccshim_opt {
 	const char *name;
 	unsigned flags;
+	enum ccshim_role role;
 };
 enum {
 	CCSHIM_O_SEPARATE = 1 << 0,   /* "-x ARG": the next argv entry is the value */
 	CCSHIM_O_PREFIX   = 1 << 1,   /* matches any argument starting with name */
-	CCSHIM_O_LINK     = 1 << 2,   /* matters to the link: recorded as a link flag */
-	CCSHIM_O_EQUALS   = 1 << 3,   /* "--name=VALUE" also accepted */
+	CCSHIM_O_EQUALS   = 1 << 2,   /* "--name=VALUE" also accepted */
 };
 extern const struct ccshim_opt ccshim_gcc_options[];
 extern const size_t ccshim_gcc_noptions;

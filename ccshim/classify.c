@@ -3,530 +3,18 @@
  *
  * The command line is never rewritten for the real run: this only decides
  * what the command will do (compile, shared link, ...) and which arguments
- * are its inputs, in order.  Options that take a separate argument are
- * found in sorted tables searched with bsearch (a unit test checks the
- * order); everything unknown is an option without an argument, as GCC
- * treats it.
+ * are its inputs, in order.  @files are expanded first (response.c); each
+ * option is then looked up in its tool's table (options.c) and handled by
+ * the role of its row; an option not in the table takes no value, as GCC
+ * treats it.  ar and ranlib have positional command lines of their own.
  */
-#include "ccshim.h"
+#include "internal.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "util.h"
-
-#define SEP CCSHIM_O_SEPARATE
-#define PRE CCSHIM_O_PREFIX
-#define LNK CCSHIM_O_LINK
-#define EQ  CCSHIM_O_EQUALS
-
-/* GCC driver options that take a value or matter to a link; strcmp order. */
-const struct ccshim_opt ccshim_gcc_options[] = {
-	{ "--coverage", LNK },
-	{ "--define-macro", SEP|EQ },
-	{ "--entry", SEP|LNK|EQ },
-	{ "--include", SEP|EQ },
-	{ "--include-directory", SEP|EQ },
-	{ "--language", SEP|EQ },
-	{ "--library-directory", SEP|EQ },
-	{ "--output", SEP|EQ },
-	{ "--param", SEP|EQ },
-	{ "--specs", SEP|EQ },
-	{ "--sysroot", SEP|EQ },
-	{ "--target", SEP|EQ },
-	{ "--undefine-macro", SEP|EQ },
-	{ "-A", SEP|PRE },
-	{ "-B", SEP|PRE },
-	{ "-Bdynamic", LNK },
-	{ "-Bstatic", LNK },
-	{ "-Bsymbolic", LNK },
-	{ "-D", SEP|PRE },
-	{ "-I", SEP|PRE },
-	{ "-L", SEP|PRE },
-	{ "-MF", SEP|PRE },
-	{ "-MQ", SEP|PRE },
-	{ "-MT", SEP|PRE },
-	{ "-T", SEP|PRE|LNK },
-	{ "-U", SEP|PRE },
-	{ "-Wl,", PRE|LNK },
-	{ "-Xassembler", SEP },
-	{ "-Xclang", SEP },
-	{ "-Xlinker", SEP|LNK },
-	{ "-Xpreprocessor", SEP },
-	{ "-arch", SEP },
-	{ "-aux-info", SEP },
-	{ "-dumpbase", SEP },
-	{ "-dumpbase-ext", SEP },
-	{ "-dumpdir", SEP },
-	{ "-e", SEP|PRE|LNK },
-	{ "-flto", PRE|LNK },
-	{ "-fopenmp", LNK },
-	{ "-fprofile-arcs", LNK },
-	{ "-fprofile-generate", PRE|LNK },
-	{ "-fsanitize=", PRE|LNK },
-	{ "-fuse-ld=", PRE|LNK },
-	{ "-idirafter", SEP|PRE },
-	{ "-imacros", SEP|PRE },
-	{ "-imultilib", SEP },
-	{ "-include", SEP|PRE },
-	{ "-iprefix", SEP|PRE },
-	{ "-iquote", SEP|PRE },
-	{ "-isysroot", SEP|PRE },
-	{ "-isystem", SEP|PRE },
-	{ "-iwithprefix", SEP|PRE },
-	{ "-iwithprefixbefore", SEP|PRE },
-	{ "-l", SEP|PRE },
-	{ "-mllvm", SEP },
-	{ "-no-pie", LNK },
-	{ "-nodefaultlibs", LNK },
-	{ "-nolibc", LNK },
-	{ "-nostartfiles", LNK },
-	{ "-nostdlib", LNK },
-	{ "-nostdlib++", LNK },
-	{ "-o", SEP|PRE },
-	{ "-pie", LNK },
-	{ "-pthread", LNK },
-	{ "-rdynamic", LNK },
-	{ "-s", LNK },
-	{ "-shared-libgcc", LNK },
-	{ "-specs=", PRE },
-	{ "-static", LNK },
-	{ "-static-lib", PRE|LNK },
-	{ "-static-pie", LNK },
-	{ "-target", SEP },
-	{ "-u", SEP|PRE|LNK },
-	{ "-wrapper", SEP },
-	{ "-x", SEP|PRE },
-	{ "-z", SEP|PRE|LNK },
-};
-const size_t ccshim_gcc_noptions = sizeof(ccshim_gcc_options) / sizeof(ccshim_gcc_options[0]);
-
-/* GNU ld options that take a value; every ld option is a link flag. */
-const struct ccshim_opt ccshim_ld_options[] = {
-	{ "--Map", SEP|EQ },
-	{ "--architecture", SEP|EQ },
-	{ "--auxiliary", SEP|EQ },
-	{ "--build-id", EQ },
-	{ "--default-script", SEP|EQ },
-	{ "--defsym", SEP|EQ },
-	{ "--dependency-file", SEP|EQ },
-	{ "--dynamic-linker", SEP|EQ },
-	{ "--dynamic-list", SEP|EQ },
-	{ "--entry", SEP|EQ },
-	{ "--exclude-libs", SEP|EQ },
-	{ "--filter", SEP|EQ },
-	{ "--format", SEP|EQ },
-	{ "--hash-style", EQ },
-	{ "--image-base", SEP|EQ },
-	{ "--just-symbols", SEP|EQ },
-	{ "--library", SEP|EQ },
-	{ "--library-path", SEP|EQ },
-	{ "--mri-script", SEP|EQ },
-	{ "--oformat", SEP|EQ },
-	{ "--out-implib", SEP|EQ },
-	{ "--output", SEP|EQ },
-	{ "--plugin", SEP|EQ },
-	{ "--plugin-opt", SEP|EQ },
-	{ "--retain-symbols-file", SEP|EQ },
-	{ "--rpath", SEP|EQ },
-	{ "--rpath-link", SEP|EQ },
-	{ "--script", SEP|EQ },
-	{ "--section-start", SEP|EQ },
-	{ "--soname", SEP|EQ },
-	{ "--sysroot", EQ },
-	{ "--task-link", SEP|EQ },
-	{ "--trace-symbol", SEP|EQ },
-	{ "--undefined", SEP|EQ },
-	{ "--version-exports-section", SEP|EQ },
-	{ "--version-script", SEP|EQ },
-	{ "--wrap", SEP|EQ },
-	{ "-A", SEP|PRE },
-	{ "-F", SEP|PRE },
-	{ "-G", SEP|PRE },
-	{ "-L", SEP|PRE },
-	{ "-Map", SEP|EQ },
-	{ "-P", SEP|PRE },
-	{ "-R", SEP|PRE },
-	{ "-T", SEP|PRE },
-	{ "-Tbss", SEP },
-	{ "-Tdata", SEP },
-	{ "-Tldata-segment", SEP },
-	{ "-Trodata-segment", SEP },
-	{ "-Ttext", SEP },
-	{ "-Ttext-segment", SEP },
-	{ "-Y", SEP|PRE },
-	{ "-a", SEP },
-	{ "-b", SEP|PRE },
-	{ "-c", SEP|PRE },
-	{ "-dT", SEP|EQ },
-	{ "-dynamic-linker", SEP|EQ },
-	{ "-e", SEP|PRE },
-	{ "-f", SEP|PRE },
-	{ "-format", SEP|EQ },
-	{ "-h", SEP|PRE },
-	{ "-l", SEP|PRE },
-	{ "-m", SEP|PRE },
-	{ "-o", SEP|PRE },
-	{ "-plugin", SEP },
-	{ "-plugin-opt", SEP|EQ },
-	{ "-rpath", SEP|EQ },
-	{ "-rpath-link", SEP|EQ },
-	{ "-soname", SEP|EQ },
-	{ "-u", SEP|PRE },
-	{ "-y", SEP|PRE },
-	{ "-z", SEP },
-};
-const size_t ccshim_ld_noptions = sizeof(ccshim_ld_options) / sizeof(ccshim_ld_options[0]);
-
-static int
-cmp_opt(const void *key, const void *elem)
-{
-	return strcmp(key, ((const struct ccshim_opt *)elem)->name);
-}
-
-/*
- * Finds the option an argument is: an exact entry, "--name=value" for
- * EQUALS entries, or the longest PREFIX entry the argument starts with.
- * *glued is set when the value is inside the argument.
- */
-static const struct ccshim_opt *
-find_opt(const struct ccshim_opt *tab, size_t n, const char *arg, bool *glued)
-{
-	const struct ccshim_opt *o;
-	const char *eq;
-	size_t lo = 0, hi = n;
-
-	*glued = false;
-	o = bsearch(arg, tab, n, sizeof(*tab), cmp_opt);
-	if (o)
-		return o;
-	eq = strchr(arg, '=');
-	if (eq) {
-		char name[64];
-		size_t len = (size_t)(eq - arg);
-		if (len < sizeof(name)) {
-			memcpy(name, arg, len);
-			name[len] = '\0';
-			o = bsearch(name, tab, n, sizeof(*tab), cmp_opt);
-			if (o && (o->flags & EQ)) {
-				*glued = true;
-				return o;
-			}
-		}
-	}
-	/* Entries that are prefixes of arg sort before it: walk back from
-	 * the insertion point while entries share arg's first two bytes. */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (strcmp(tab[mid].name, arg) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	while (lo-- > 0) {
-		o = &tab[lo];
-		if (strncmp(o->name, arg, 2) != 0)
-			break;
-		if ((o->flags & PRE) && util_starts_with(arg, o->name)) {
-			*glued = true;
-			return o;
-		}
-	}
-	return NULL;
-}
-
-/* --- names ---------------------------------------------------------------- */
-
-const char *const ccshim_shim_names[] = {
-	"cc", "gcc", "c++", "g++", "ld", "ar", "ranlib",
-	"x86_64-linux-gnu-gcc", "x86_64-linux-gnu-g++", "x86_64-linux-gnu-ld",
-	"x86_64-linux-gnu-ar", "x86_64-linux-gnu-ranlib",
-	NULL,
-};
-
-_Static_assert(sizeof(ccshim_shim_names) / sizeof(ccshim_shim_names[0]) ==
-               CCSHIM_NSHIM_NAMES + 1, "CCSHIM_NSHIM_NAMES counts ccshim_shim_names");
-
-int
-ccshim_shim_index(const char *name)
-{
-	for (int i = 0; ccshim_shim_names[i]; i++)
-		if (!strcmp(ccshim_shim_names[i], name))
-			return i;
-	return -1;
-}
-
-bool
-ccshim_name_is_role(const char *name)
-{
-	static const char *const roles[] = { "cc", "c++", "ld", "ar", "ranlib", NULL };
-
-	for (size_t i = 0; roles[i]; i++)
-		if (!strcmp(roles[i], name))
-			return true;
-	return false;
-}
-
-const char *
-ccshim_tool_key(enum ccshim_tool t)
-{
-	static const char *const keys[] = { "cc", "cxx", "ld", "ar", "ranlib" };
-	return (unsigned)t < CCSHIM_TOOL__COUNT ? keys[t] : "?";
-}
-
-int
-ccshim_tool_from_name(const char *path)
-{
-	/* Longest first, so "gcc-ar" wins over "ar" in "x86_64-linux-gnu-gcc-ar". */
-	static const struct { const char *name; enum ccshim_tool tool; } names[] = {
-		{ "gcc-ranlib", CCSHIM_TOOL_RANLIB }, { "ld.gold", CCSHIM_TOOL_LD },
-		{ "ranlib", CCSHIM_TOOL_RANLIB }, { "gcc-ar", CCSHIM_TOOL_AR },
-		{ "ld.bfd", CCSHIM_TOOL_LD }, { "c++", CCSHIM_TOOL_CXX },
-		{ "g++", CCSHIM_TOOL_CXX }, { "gcc", CCSHIM_TOOL_CC },
-		{ "c89", CCSHIM_TOOL_CC }, { "c99", CCSHIM_TOOL_CC },
-		{ "cc", CCSHIM_TOOL_CC }, { "ld", CCSHIM_TOOL_LD },
-		{ "ar", CCSHIM_TOOL_AR },
-	};
-	const char *base = util_basename(path);
-	char buf[128];
-	size_t len = strlen(base);
-	char *dash;
-
-	if (len >= sizeof(buf))
-		return -1;
-	/* The wrapper's own name ("pyweld-cc") is not a "<triple>-cc". */
-	if (util_starts_with(base, "pyweld-"))
-		return -1;
-	memcpy(buf, base, len + 1);
-	/* A version suffix: "gcc-12" is gcc. */
-	dash = strrchr(buf, '-');
-	if (dash && dash[1] >= '0' && dash[1] <= '9' &&
-	    strspn(dash + 1, "0123456789.") == strlen(dash + 1))
-		*dash = '\0';
-	len = strlen(buf);
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		size_t nl = strlen(names[i].name);
-		if (len < nl || strcmp(buf + len - nl, names[i].name) != 0)
-			continue;
-		/* Exact, or a target triple before it: "x86_64-linux-gnu-gcc". */
-		if (len == nl || buf[len - nl - 1] == '-')
-			return (int)names[i].tool;
-	}
-	return -1;
-}
-
-const char *
-ccshim_action_name(enum ccshim_action a)
-{
-	static const char *const n[] = {
-		"info", "preprocess", "assembly", "syntax-only", "compile",
-		"shared-link", "relocatable", "exec-link", "archive", "other",
-	};
-	return (unsigned)a <= CCSHIM_ACT_OTHER ? n[a] : "?";
-}
-
-const char *
-ccshim_arg_name(enum ccshim_arg a)
-{
-	static const char *const n[] = {
-		"source", "object", "archive", "shared", "lib", "libdir", "linkflag",
-	};
-	return (unsigned)a <= CCSHIM_ARG_LINKFLAG ? n[a] : "?";
-}
-
-/* --- response files ------------------------------------------------------- */
-
-static int
-push_arg(char ***v, size_t *n, size_t *cap, char *s)
-{
-	if (!s)
-		return -1;
-	if (*n + 2 > *cap) {
-		size_t nc = *cap ? *cap * 2 : 16;
-		char **nv = realloc(*v, nc * sizeof(char *));
-		if (!nv) {
-			free(s);
-			return -1;
-		}
-		*v = nv;
-		*cap = nc;
-	}
-	(*v)[(*n)++] = s;
-	(*v)[*n] = NULL;
-	return 0;
-}
-
-int
-ccshim_split_response(const char *text, size_t len, char ***out, size_t *n,
-                      size_t *cap)
-{
-	struct strbuf arg = { 0 };
-	bool squote = false, dquote = false, bsquote = false, inarg = false;
-
-	/* Like buildargv, the text ends at its first NUL. */
-	len = strnlen(text, len);
-	for (size_t i = 0; i <= len; i++) {
-		char c = i < len ? text[i] : ' ';
-		bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
-		             c == '\f' || c == '\v';
-
-		/* The end of the text ends the last argument even inside an
-		 * unterminated quote or after a final backslash, as in GCC. */
-		if (i == len || (space && !squote && !dquote && !bsquote)) {
-			if (inarg) {
-				char *s = strbuf_detach(&arg);
-				if (push_arg(out, n, cap, s) < 0)
-					return -1;
-				inarg = false;
-			}
-			continue;
-		}
-		inarg = true;
-		if (bsquote) {
-			bsquote = false;
-			strbuf_addc(&arg, c);
-		} else if (c == '\\') {
-			bsquote = true;
-		} else if (squote) {
-			if (c == '\'')
-				squote = false;
-			else
-				strbuf_addc(&arg, c);
-		} else if (dquote) {
-			if (c == '"')
-				dquote = false;
-			else
-				strbuf_addc(&arg, c);
-		} else if (c == '\'') {
-			squote = true;
-		} else if (c == '"') {
-			dquote = true;
-		} else {
-			strbuf_addc(&arg, c);
-		}
-	}
-	strbuf_free(&arg);
-	return 0;
-}
-
-/*
- * The text of an @file, when it is a regular file (0), or -1.  A pipe
- * (/dev/stdin, /dev/fd/N, a FIFO) would be drained before the real tool
- * reads it, opening a FIFO blocks, and a device may never end (/dev/zero);
- * GCC reads none of them as arguments either (it keeps a pipe as it is and
- * takes a device's size, 0).  stat() opens nothing.
- */
-static int
-read_response(const char *path, char **text, size_t *len)
-{
-	struct stat st;
-
-	if (stat(path, &st) < 0)
-		return -1;
-	if (!S_ISREG(st.st_mode)) {
-		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-		return -1;
-	}
-	return util_read_file(path, text, len);
-}
-
-/*
- * At most this many arguments after expansion.  A response file that names
- * itself many times over would otherwise multiply the command line until
- * the 2000th @file (where GCC stops too); real command lines, object lists
- * of the largest builds included, stay far below.
- */
-#define MAX_EXPANDED_ARGS (1 << 20)
-
-/*
- * Copies argv into cmd->argv with every readable @file replaced by its
- * arguments, rescanned (a response file may name another).  Like GCC, an
- * @file that cannot be read (or is not a regular file) stays as it is, and
- * more than 2000 @files are an error.  The arguments still to scan are kept
- * on a stack, the next on top, so each one is moved once: the same order
- * as splicing each file into place and rescanning, in linear time.
- */
-static int
-expand(struct ccshim_cmd *cmd, int argc, char *const *argv, char *err,
-       size_t errlen)
-{
-	char **v = NULL, **todo = NULL;
-	size_t n = 0, cap = 0, ntodo = 0, todocap = 0;
-	int expansions = 0;
-
-	if (push_arg(&v, &n, &cap, strdup(argv[0])) < 0)
-		goto nomem;
-	for (int i = argc - 1; i >= 1; i--)
-		if (push_arg(&todo, &ntodo, &todocap, strdup(argv[i])) < 0)
-			goto nomem;
-	while (ntodo > 0) {
-		char *a = todo[--ntodo], *text, **sub = NULL;
-		size_t len, nsub = 0, subcap = 0;
-
-		todo[ntodo] = NULL;
-		if (a[0] != '@' || a[1] == '\0' || read_response(a + 1, &text, &len) < 0) {
-			if (a[0] == '@' && a[1] != '\0' && !cmd->unreadable_response) {
-				cmd->unreadable_response = true;
-				cmd->unreadable = strdup(a);
-			}
-			if (push_arg(&v, &n, &cap, a) < 0)
-				goto nomem;
-			continue;
-		}
-		if (++expansions > 2000) {
-			free(text);
-			snprintf(err, errlen, "response files nest too deep (at '%s')", a);
-			free(a);
-			goto fail;
-		}
-		cmd->response_files = true;
-		if (ccshim_split_response(text, len, &sub, &nsub, &subcap) < 0) {
-			free(text);
-			free(a);
-			goto nomem;
-		}
-		free(text);
-		if (n + ntodo + nsub > MAX_EXPANDED_ARGS) {
-			snprintf(err, errlen, "response files expand to more than %d arguments "
-			         "(at '%s')", MAX_EXPANDED_ARGS, a);
-			free(a);
-			for (size_t k = 0; k < nsub; k++)
-				free(sub[k]);
-			free(sub);
-			goto fail;
-		}
-		free(a);
-		/* The file's words go on top, its first word topmost. */
-		for (size_t k = nsub; k-- > 0;) {
-			if (push_arg(&todo, &ntodo, &todocap, sub[k]) < 0) {
-				while (k-- > 0)
-					free(sub[k]);
-				free(sub);
-				goto nomem;
-			}
-		}
-		free(sub);
-	}
-	free(todo);
-	cmd->argv = v;
-	cmd->argc = (int)n;
-	return 0;
-nomem:
-	snprintf(err, errlen, "out of memory");
-fail:
-	for (size_t k = 0; k < n; k++)
-		free(v[k]);
-	free(v);
-	for (size_t k = 0; k < ntodo; k++)
-		free(todo[k]);
-	free(todo);
-	return -1;
-}
-
-/* --- inputs ---------------------------------------------------------------- */
 
 static int
 add_input(struct ccshim_cmd *cmd, size_t *cap, enum ccshim_arg kind,
@@ -604,22 +92,59 @@ is_cxx_lang(const char *lang)
 	                util_starts_with(lang, "objective-c++"));
 }
 
-static bool
-is_info_option(const char *a)
+/*
+ * What a GCC command does, from the mode options it holds (modes: a bit
+ * 1 << role for each role seen; the first that applies wins, in GCC's
+ * order) and its inputs.
+ */
+static enum ccshim_action
+gcc_action(const struct ccshim_cmd *cmd, unsigned modes)
 {
-	return !strcmp(a, "--version") || !strcmp(a, "-dumpversion") ||
-	       !strcmp(a, "-dumpfullversion") || !strcmp(a, "-dumpmachine") ||
-	       !strcmp(a, "-dumpspecs") || util_starts_with(a, "-print-") ||
-	       util_starts_with(a, "--print-") || util_starts_with(a, "--help") ||
-	       !strcmp(a, "-###") || !strcmp(a, "--target-help");
+#define HAS(role) ((modes & (1u << CCSHIM_ROLE_##role)) != 0)
+	enum ccshim_action action;
+
+	/* --version, -dumpmachine, -print-*: GCC prints and does nothing
+	 * else, whatever files are named too. */
+	if (HAS(INFO))
+		action = CCSHIM_ACT_INFO;
+	else if (HAS(PREPROCESS) || (HAS(DEPS_ONLY) && !HAS(DEPS)))
+		action = CCSHIM_ACT_PREPROCESS;
+	else if (HAS(ASSEMBLY))
+		action = CCSHIM_ACT_ASSEMBLY;
+	else if (HAS(SYNTAX_ONLY))
+		action = CCSHIM_ACT_SYNTAX_ONLY;
+	else if (HAS(COMPILE))
+		action = CCSHIM_ACT_COMPILE;
+	else if (cmd->ninputs == 0)
+		action = CCSHIM_ACT_INFO;
+	else if (HAS(RELOCATABLE))
+		action = CCSHIM_ACT_RELOCATABLE;
+	else if (HAS(SHARED))
+		action = CCSHIM_ACT_SHARED_LINK;
+	else
+		action = CCSHIM_ACT_EXEC_LINK;
+#undef HAS
+
+	/* Only files make a link: -v or -L alone is a question, not a link. */
+	if (action >= CCSHIM_ACT_SHARED_LINK &&
+	    action <= CCSHIM_ACT_EXEC_LINK) {
+		bool files = false;
+		for (size_t k = 0; k < cmd->ninputs; k++)
+			if (cmd->inputs[k].kind <= CCSHIM_ARG_SHARED ||
+			    cmd->inputs[k].kind == CCSHIM_ARG_LIB)
+				files = true;
+		if (!files)
+			action = CCSHIM_ACT_INFO;
+	}
+	return action;
 }
 
 /* The GCC driver: cc, gcc, c++, g++. */
 static int
 classify_gcc(struct ccshim_cmd *cmd)
 {
-	bool c = false, S = false, E = false, M = false, MD = false, shared = false,
-	     r = false, syntax = false, info = false, lto = false, fat_lto = false;
+	bool lto = false, fat_lto = false;
+	unsigned modes = 0;             /* 1 << role of every mode option seen */
 	const char *xlang = NULL;       /* -x in effect, NULL for "none" */
 	size_t cap = 0;
 
@@ -645,92 +170,81 @@ classify_gcc(struct ccshim_cmd *cmd)
 			}
 			continue;
 		}
-		if (!strcmp(a, "-c")) { c = true; continue; }
-		if (!strcmp(a, "-S")) { S = true; continue; }
-		if (!strcmp(a, "-E")) { E = true; continue; }
-		if (!strcmp(a, "-M") || !strcmp(a, "-MM")) { M = true; continue; }
-		if (!strcmp(a, "-MD") || !strcmp(a, "-MMD")) { MD = true; continue; }
-		if (!strcmp(a, "-shared")) { shared = true; continue; }
-		if (!strcmp(a, "-r")) { r = true; continue; }
-		if (!strcmp(a, "-fsyntax-only")) { syntax = true; continue; }
-		if (!strcmp(a, "-ffat-lto-objects")) { fat_lto = true; continue; }
-		if (!strcmp(a, "-fno-fat-lto-objects")) { fat_lto = false; continue; }
-		if (!strcmp(a, "-fno-lto")) { lto = false; continue; }
-		if (is_info_option(a)) { info = true; continue; }
-
-		o = find_opt(ccshim_gcc_options, ccshim_gcc_noptions, a, &glued);
+		o = ccshim__find_opt(ccshim_gcc_options, ccshim_gcc_noptions, a, &glued);
 		if (!o)
 			continue;               /* unknown: an option without a value */
 		val = NULL;
 		int argn = 1;
 		if (glued) {
 			val = a + strlen(o->name);
-			if (*val == '=' && (o->flags & EQ) && !(o->flags & PRE))
+			if (*val == '=' && (o->flags & CCSHIM_O_EQUALS) &&
+			    !(o->flags & CCSHIM_O_PREFIX))
 				val++;
-		} else if (o->flags & SEP) {
+		} else if (o->flags & CCSHIM_O_SEPARATE) {
 			if (i + 1 < cmd->argc) {
 				val = cmd->argv[i + 1];
 				argn = 2;
 			}
 		}
-		if (!strcmp(o->name, "-o") || !strcmp(o->name, "--output")) {
+		switch (o->role) {
+		case CCSHIM_ROLE_COMPILE:
+		case CCSHIM_ROLE_ASSEMBLY:
+		case CCSHIM_ROLE_PREPROCESS:
+		case CCSHIM_ROLE_DEPS_ONLY:
+		case CCSHIM_ROLE_DEPS:
+		case CCSHIM_ROLE_SHARED:
+		case CCSHIM_ROLE_RELOCATABLE:
+		case CCSHIM_ROLE_SYNTAX_ONLY:
+		case CCSHIM_ROLE_INFO:
+			modes |= 1u << o->role;
+			break;
+		case CCSHIM_ROLE_FAT_LTO:
+			fat_lto = true;
+			break;
+		case CCSHIM_ROLE_NO_FAT_LTO:
+			fat_lto = false;
+			break;
+		case CCSHIM_ROLE_NO_LTO:
+			lto = false;
+			break;
+		case CCSHIM_ROLE_OUTPUT:
 			cmd->output = val;
-		} else if (!strcmp(o->name, "-x") || !strcmp(o->name, "--language")) {
+			break;
+		case CCSHIM_ROLE_LANGUAGE:
 			xlang = val && strcmp(val, "none") != 0 ? val : NULL;
-		} else if (!strcmp(o->name, "-MF")) {
+			break;
+		case CCSHIM_ROLE_DEPFILE:
 			cmd->depfile = val;
-		} else if (!strcmp(o->name, "-l")) {
+			break;
+		case CCSHIM_ROLE_LIB:
 			if (val && add_input(cmd, &cap, CCSHIM_ARG_LIB, val, NULL, i, argn) < 0)
 				return -1;
 			if (val && (!strcmp(val, "stdc++") || !strcmp(val, "c++")))
 				cmd->cxx = true;
-		} else if (!strcmp(o->name, "-L") || !strcmp(o->name, "--library-directory")) {
+			break;
+		case CCSHIM_ROLE_LIBDIR:
 			if (val && add_input(cmd, &cap, CCSHIM_ARG_LIBDIR, val, NULL, i, argn) < 0)
 				return -1;
-		} else if (o->flags & LNK) {
+			break;
+		case CCSHIM_ROLE_LTO:
 			/* -flto, -flto=auto turn LTO on; -flto-partition=...
-			 * and the other -flto-* tuning options leave it be. */
-			if (!strcmp(o->name, "-flto") && !util_starts_with(a, "-flto-"))
+			 * and the other -flto-* tuning options leave it be.
+			 * Either is a link flag too. */
+			if (!util_starts_with(a, "-flto-"))
 				lto = true;
+			/* fall through */
+		case CCSHIM_ROLE_LINK:
 			if (add_input(cmd, &cap, CCSHIM_ARG_LINKFLAG, a, NULL, i, argn) < 0)
 				return -1;
+			break;
+		case CCSHIM_ROLE_NONE:
+		case CCSHIM_ROLE__COUNT:
+			break;
 		}
 		i += argn - 1;
 	}
 	cmd->lto = lto && !fat_lto;
-
-	/* --version, -dumpmachine, -print-*: GCC prints and does nothing
-	 * else, whatever files are named too. */
-	if (info)
-		cmd->action = CCSHIM_ACT_INFO;
-	else if (E || (M && !MD))
-		cmd->action = CCSHIM_ACT_PREPROCESS;
-	else if (S)
-		cmd->action = CCSHIM_ACT_ASSEMBLY;
-	else if (syntax)
-		cmd->action = CCSHIM_ACT_SYNTAX_ONLY;
-	else if (c)
-		cmd->action = CCSHIM_ACT_COMPILE;
-	else if (cmd->ninputs == 0)
-		cmd->action = CCSHIM_ACT_INFO;
-	else if (r)
-		cmd->action = CCSHIM_ACT_RELOCATABLE;
-	else if (shared)
-		cmd->action = CCSHIM_ACT_SHARED_LINK;
-	else
-		cmd->action = CCSHIM_ACT_EXEC_LINK;
-
-	/* Only files make a link: -v or -L alone is a question, not a link. */
-	if (cmd->action >= CCSHIM_ACT_SHARED_LINK &&
-	    cmd->action <= CCSHIM_ACT_EXEC_LINK) {
-		bool files = false;
-		for (size_t k = 0; k < cmd->ninputs; k++)
-			if (cmd->inputs[k].kind <= CCSHIM_ARG_SHARED ||
-			    cmd->inputs[k].kind == CCSHIM_ARG_LIB)
-				files = true;
-		if (!files)
-			cmd->action = CCSHIM_ACT_INFO;
-	}
+	cmd->action = gcc_action(cmd, modes);
 	return 0;
 }
 
@@ -744,6 +258,7 @@ classify_ld(struct ccshim_cmd *cmd)
 	for (int i = 1; i < cmd->argc; i++) {
 		char *a = cmd->argv[i];
 		const struct ccshim_opt *o;
+		enum ccshim_role role;
 		bool glued;
 		const char *val = NULL;
 		int argn = 1;
@@ -753,36 +268,38 @@ classify_ld(struct ccshim_cmd *cmd)
 				return -1;
 			continue;
 		}
-		if (!strcmp(a, "-shared") || !strcmp(a, "-Bshareable") ||
-		    !strcmp(a, "--shared"))
-			shared = true;
-		else if (!strcmp(a, "-r") || !strcmp(a, "-i") || !strcmp(a, "-Ur") ||
-		         !strcmp(a, "--relocatable"))
-			r = true;
-		else if (!strcmp(a, "--version") || !strcmp(a, "-v") ||
-		         !strcmp(a, "-V") || !strcmp(a, "--help"))
-			info = true;
-		o = find_opt(ccshim_ld_options, ccshim_ld_noptions, a, &glued);
+		o = ccshim__find_opt(ccshim_ld_options, ccshim_ld_noptions, a, &glued);
 		if (o && glued) {
 			val = a + strlen(o->name);
 			if (*val == '=')
 				val++;
-		} else if (o && (o->flags & SEP) && i + 1 < cmd->argc) {
+		} else if (o && (o->flags & CCSHIM_O_SEPARATE) && i + 1 < cmd->argc) {
 			val = cmd->argv[i + 1];
 			argn = 2;
 		}
-		if (o && (!strcmp(o->name, "-o") || !strcmp(o->name, "--output"))) {
+		role = o ? o->role : CCSHIM_ROLE_NONE;
+		shared = shared || role == CCSHIM_ROLE_SHARED;
+		r = r || role == CCSHIM_ROLE_RELOCATABLE;
+		info = info || role == CCSHIM_ROLE_INFO;
+		switch (role) {
+		case CCSHIM_ROLE_OUTPUT:
 			cmd->output = val;
-		} else if (o && (!strcmp(o->name, "-l") || !strcmp(o->name, "--library"))) {
+			break;
+		case CCSHIM_ROLE_LIB:
 			if (val && add_input(cmd, &cap, CCSHIM_ARG_LIB, val, NULL, i, argn) < 0)
 				return -1;
 			if (val && (!strcmp(val, "stdc++") || !strcmp(val, "c++")))
 				cmd->cxx = true;
-		} else if (o && (!strcmp(o->name, "-L") || !strcmp(o->name, "--library-path"))) {
+			break;
+		case CCSHIM_ROLE_LIBDIR:
 			if (val && add_input(cmd, &cap, CCSHIM_ARG_LIBDIR, val, NULL, i, argn) < 0)
 				return -1;
-		} else if (add_input(cmd, &cap, CCSHIM_ARG_LINKFLAG, a, NULL, i, argn) < 0) {
-			return -1;
+			break;
+		default:
+			/* Every other ld option, in the table or not, is a link flag. */
+			if (add_input(cmd, &cap, CCSHIM_ARG_LINKFLAG, a, NULL, i, argn) < 0)
+				return -1;
+			break;
 		}
 		i += argn - 1;
 	}
@@ -884,7 +401,7 @@ classify_ranlib(struct ccshim_cmd *cmd)
 }
 
 int
-ccshim_classify(enum ccshim_tool tool, int argc, char *const *argv,
+ccshim_classify(enum ccshim_tool tool, int argc, const char *const argv[],
                 struct ccshim_cmd *out, char *err, size_t errlen)
 {
 	int rc;
@@ -899,7 +416,7 @@ ccshim_classify(enum ccshim_tool tool, int argc, char *const *argv,
 		snprintf(err, errlen, "unknown tool %d", (int)tool);
 		return -1;
 	}
-	if (expand(out, argc, argv, err, errlen) < 0) {
+	if (ccshim__expand(out, argc, argv, err, errlen) < 0) {
 		ccshim_cmd_free(out);    /* the unreadable @file noted so far */
 		return -1;
 	}
@@ -952,3 +469,4 @@ ccshim_default_object(const char *source)
 		return NULL;
 	return p;
 }
+

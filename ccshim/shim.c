@@ -1045,8 +1045,8 @@ main(int argc, char **argv)
 	/* Inside another shim's real tool, or nothing to record: just run. */
 	if (getenv(ACTIVE_VAR) || unrecorded || (!conf.db && !getenv("PYWELD_DB")))
 		pass_through(rargv);
-	if (ccshim_classify((enum ccshim_tool)tool, argc, argv, &s.cmd, err,
-	                    sizeof(err)) < 0) {
+	if (ccshim_classify((enum ccshim_tool)tool, argc, (const char *const *)argv, &s.cmd,
+	                    err, sizeof(err)) < 0) {
 		int st = 0;
 		record_failed(&st, "this command", err);
 		pass_through(rargv);

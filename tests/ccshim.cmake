@@ -78,8 +78,10 @@ endif()
 
 if(_ccshim_fuzz_skip STREQUAL "")
   set(_fuzzer ${CMAKE_CURRENT_BINARY_DIR}/fuzz_ccshim)
-  set(_fuzz_sources ${PROJECT_SOURCE_DIR}/ccshim/classify.c ${PYWELD_UTIL_SOURCES}
-                    ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_ccshim.c)
+  # The classifier's own files (not the whole of pyweld_ccshim), util, the target.
+  set(_fuzz_sources ${PROJECT_SOURCE_DIR}/ccshim/classify.c ${PROJECT_SOURCE_DIR}/ccshim/options.c
+                    ${PROJECT_SOURCE_DIR}/ccshim/response.c ${PROJECT_SOURCE_DIR}/ccshim/names.c
+                    ${PYWELD_UTIL_SOURCES} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_ccshim.c)
   add_custom_command(
     OUTPUT ${_fuzzer}
     COMMAND ${PYWELD_CLANG} -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra
@@ -87,7 +89,7 @@ if(_ccshim_fuzz_skip STREQUAL "")
             -I${PROJECT_SOURCE_DIR}/ccshim -I${PROJECT_SOURCE_DIR}/util
             ${_fuzz_sources} -o ${_fuzzer}
     DEPENDS ${_fuzz_sources} ${PROJECT_SOURCE_DIR}/ccshim/ccshim.h
-            ${PROJECT_SOURCE_DIR}/util/util.h
+            ${PROJECT_SOURCE_DIR}/ccshim/internal.h ${PROJECT_SOURCE_DIR}/util/util.h
     COMMENT "Building the argv fuzzer with ${PYWELD_CLANG}"
     VERBATIM)
   add_custom_target(fuzz_ccshim_target ALL DEPENDS ${_fuzzer})

@@ -37,9 +37,10 @@
  * With PYWELD_FUZZ_EXPECT_VALID=1 every input must also classify without
  * an error (the seed corpus, real command lines, is run that way first).
  *
- * Build: clang -fsanitize=fuzzer,address,undefined -Iccshim -Iutil
- * ccshim/classify.c util/util.c tests/fuzz/fuzz_ccshim.c (tests/ccshim.cmake
- * does it when clang and its libFuzzer are there).
+ * Build: clang -fsanitize=fuzzer,address,undefined -Iccshim -Iutil with
+ * ccshim/{classify,options,response,names}.c, util's sources and
+ * tests/fuzz/fuzz_ccshim.c (tests/ccshim.cmake does it when clang and its
+ * libFuzzer are there).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -381,7 +382,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		BROKEN("tool_from_name('%s') = %d", argv[0], t);
 
 	err[0] = '\0';
-	ra = ccshim_classify(tool, argc, argv, &a, err, sizeof(err));
+	ra = ccshim_classify(tool, argc, (const char *const *)argv, &a, err, sizeof(err));
 	if (ra == 0) {
 		check_cmd(tool, argc, argv, &a);
 	} else if (ra == -1) {
@@ -394,7 +395,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		BROKEN("classify returned %d", ra);
 	}
-	rb = ccshim_classify(tool, argc, argv, &b, err, sizeof(err));
+	rb = ccshim_classify(tool, argc, (const char *const *)argv, &b, err, sizeof(err));
 	if (rb != ra)
 		BROKEN("classify returned %d, then %d", ra, rb);
 	if (ra == 0)

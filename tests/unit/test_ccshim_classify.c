@@ -1091,8 +1091,7 @@ test_table_case(void **state)
 	int argc = argv_count(c->argv);
 
 	assert_true(argc < MAXARGV);
-	if (ccshim_classify(c->tool, argc, (char *const *)(uintptr_t)c->argv, &cmd, err,
-	                    sizeof(err)) < 0)
+	if (ccshim_classify(c->tool, argc, c->argv, &cmd, err, sizeof(err)) < 0)
 		fail_msg("[%s] classify failed: %s", c->name, err);
 	/* No @file here: the expanded argv is the argv. */
 	assert_int_equal(cmd.argc, argc);
@@ -1138,7 +1137,7 @@ test_table_size(void **state)
 
 /* --- the option tables ---------------------------------------------------- */
 
-/* Entries that are allowed to carry no flag at all (none today). */
+/* Entries that are allowed to carry neither a flag nor a role (none today). */
 static const char *const unflagged_ok[] = { NULL };
 
 static void
@@ -1152,17 +1151,21 @@ check_options(const char *what, const struct ccshim_opt *tab, size_t n)
 		if (i > 0 && strcmp(tab[i - 1].name, tab[i].name) >= 0)
 			fail_msg("%s is not sorted: '%s' (%zu) before '%s' (%zu)", what,
 			         tab[i - 1].name, i - 1, tab[i].name, i);
-		if (tab[i].flags == 0) {
+		if (tab[i].flags == 0 && tab[i].role == CCSHIM_ROLE_NONE) {
 			bool ok = false;
 			for (size_t k = 0; unflagged_ok[k]; k++)
 				ok = ok || !strcmp(unflagged_ok[k], tab[i].name);
 			if (!ok)
-				fail_msg("%s[%zu] '%s' has no flag", what, i, tab[i].name);
+				fail_msg("%s[%zu] '%s' has neither a flag nor a role", what, i,
+				         tab[i].name);
 		}
 		if (tab[i].flags & ~(unsigned)(CCSHIM_O_SEPARATE | CCSHIM_O_PREFIX |
-		                               CCSHIM_O_LINK | CCSHIM_O_EQUALS))
+		                               CCSHIM_O_EQUALS))
 			fail_msg("%s[%zu] '%s' has unknown flags %#x", what, i, tab[i].name,
 			         tab[i].flags);
+		if ((unsigned)tab[i].role >= CCSHIM_ROLE__COUNT)
+			fail_msg("%s[%zu] '%s' has an unknown role %d", what, i, tab[i].name,
+			         (int)tab[i].role);
 		/* A value after '=' only makes sense for a long or named option. */
 		if ((tab[i].flags & CCSHIM_O_EQUALS) && (tab[i].flags & CCSHIM_O_PREFIX))
 			fail_msg("%s[%zu] '%s' is both PREFIX and EQUALS", what, i,
@@ -1313,7 +1316,7 @@ test_multiple_sources_default_objects(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(ccshim_classify(CCSHIM_TOOL_CC, 5, (char *const *)(uintptr_t)argv, &cmd,
+	assert_int_equal(ccshim_classify(CCSHIM_TOOL_CC, 5, argv, &cmd,
 	                                 err, sizeof(err)), 0);
 	assert_int_equal(cmd.action, CCSHIM_ACT_COMPILE);
 	assert_null(cmd.output);
@@ -1336,11 +1339,11 @@ test_classify_errors(void **state)
 
 	(void)state;
 	err[0] = '\0';
-	assert_int_equal(ccshim_classify(CCSHIM_TOOL_CC, 0, (char *const *)(uintptr_t)argv, &cmd,
+	assert_int_equal(ccshim_classify(CCSHIM_TOOL_CC, 0, argv, &cmd,
 	                                 err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "empty"));
 	err[0] = '\0';
-	assert_int_equal(ccshim_classify(CCSHIM_TOOL__COUNT, 3, (char *const *)(uintptr_t)argv, &cmd,
+	assert_int_equal(ccshim_classify(CCSHIM_TOOL__COUNT, 3, argv, &cmd,
 	                                 err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "unknown tool"));
 	/* Freeing twice, or a zeroed command, is harmless. */
@@ -1652,8 +1655,7 @@ test_response_files(void **state)
 		assert_false(owned.failed);
 		c.name = rc->name;
 
-		if (ccshim_classify(c.tool, argc, (char *const *)(uintptr_t)argv, &cmd, err,
-		                    sizeof(err)) < 0)
+		if (ccshim_classify(c.tool, argc, argv, &cmd, err, sizeof(err)) < 0)
 			fail_msg("[%s] classify failed: %s", rc->name, err);
 		if (cmd.argc != nexp)
 			fail_msg("[%s] expanded argc: got %d, want %d", rc->name, cmd.argc,
@@ -1696,7 +1698,7 @@ test_response_file_loop(void **state)
 	char err[512] = "";
 
 	assert_int_equal(util_write_atomic(self, text, strlen(text), 0644, false), 0);
-	assert_int_equal(ccshim_classify(CCSHIM_TOOL_CC, 3, (char *const *)(uintptr_t)argv, &cmd,
+	assert_int_equal(ccshim_classify(CCSHIM_TOOL_CC, 3, argv, &cmd,
 	                                 err, sizeof(err)), -1);
 	if (!strstr(err, "nest too deep") || !strstr(err, "self.rsp"))
 		fail_msg("unexpected message: '%s'", err);
@@ -1737,15 +1739,14 @@ test_response_file_bomb(void **state)
 	assert_int_equal(util_write_atomic(list, sb.s, sb.len, 0644, false), 0);
 
 	const char *argv[] = { "cc", "-shared", barg, NULL };
-	assert_int_equal(ccshim_classify(CCSHIM_TOOL_CC, 3, (char *const *)(uintptr_t)argv,
+	assert_int_equal(ccshim_classify(CCSHIM_TOOL_CC, 3, argv,
 	                                 &cmd, err, sizeof(err)), -1);
 	if (!strstr(err, "response files expand to more than 1048576 arguments"))
 		fail_msg("unexpected message: '%s'", err);
 	assert_null(cmd.argv);
 
 	const char *argv2[] = { "cc", "-shared", "-o", "m.so", larg, "-lz", NULL };
-	if (ccshim_classify(CCSHIM_TOOL_CC, 6, (char *const *)(uintptr_t)argv2, &cmd, err,
-	                    sizeof(err)) < 0)
+	if (ccshim_classify(CCSHIM_TOOL_CC, 6, argv2, &cmd, err, sizeof(err)) < 0)
 		fail_msg("a list of 100000 objects: %s", err);
 	assert_int_equal(cmd.argc, 5 + 100000);
 	assert_int_equal(cmd.ninputs, 100000 + 1);
@@ -1790,7 +1791,7 @@ test_response_file_not_regular(void **state)
 	const char *const args[] = { pipearg, "@/dev/zero", "@/dev/null", fifoarg };
 	for (size_t i = 0; i < sizeof(args) / sizeof(args[0]); i++) {
 		const char *argv[] = { "cc", "-shared", "y.o", args[i], NULL };
-		if (ccshim_classify(CCSHIM_TOOL_CC, 4, (char *const *)(uintptr_t)argv, &cmd,
+		if (ccshim_classify(CCSHIM_TOOL_CC, 4, argv, &cmd,
 		                    err, sizeof(err)) < 0)
 			fail_msg("[%s] classify failed: %s", args[i], err);
 		if (cmd.response_files || !cmd.unreadable_response ||

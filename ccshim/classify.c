@@ -66,7 +66,7 @@ lang_of(const char *path)
 
 	if (!dot)
 		return NULL;
-	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
+	for (size_t i = 0; i < countof(exts); i++)
 		if (!strcmp(dot, exts[i].ext))
 			return exts[i].lang;
 	return NULL;

@@ -21,8 +21,8 @@ const char *const ccshim_shim_names[] = {
 	NULL,
 };
 
-_Static_assert(sizeof(ccshim_shim_names) / sizeof(ccshim_shim_names[0]) ==
-               CCSHIM_NSHIM_NAMES + 1, "CCSHIM_NSHIM_NAMES counts ccshim_shim_names");
+_Static_assert(countof(ccshim_shim_names) == CCSHIM_NSHIM_NAMES + 1,
+               "CCSHIM_NSHIM_NAMES counts ccshim_shim_names");
 
 int
 ccshim_shim_index(const char *name)
@@ -81,7 +81,7 @@ ccshim_tool_from_name(const char *path)
 	    strspn(dash + 1, "0123456789.") == strlen(dash + 1))
 		*dash = '\0';
 	len = strlen(buf);
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (size_t i = 0; i < countof(names); i++) {
 		size_t nl = strlen(names[i].name);
 		if (len < nl || strcmp(buf + len - nl, names[i].name) != 0)
 			continue;

@@ -151,7 +151,7 @@ const struct ccshim_opt ccshim_gcc_options[] = {
 	{ "-x", SEP|PRE, LANGUAGE },
 	{ "-z", SEP|PRE, LINK },
 };
-const size_t ccshim_gcc_noptions = sizeof(ccshim_gcc_options) / sizeof(ccshim_gcc_options[0]);
+const size_t ccshim_gcc_noptions = countof(ccshim_gcc_options);
 
 /*
  * GNU ld options that take a value or choose what the link makes; every ld
@@ -242,7 +242,7 @@ const struct ccshim_opt ccshim_ld_options[] = {
 	{ "-y", SEP|PRE, NONE },
 	{ "-z", SEP, NONE },
 };
-const size_t ccshim_ld_noptions = sizeof(ccshim_ld_options) / sizeof(ccshim_ld_options[0]);
+const size_t ccshim_ld_noptions = countof(ccshim_ld_options);
 
 static int
 cmp_opt(const void *key, const void *elem)

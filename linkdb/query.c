@@ -260,7 +260,7 @@ linkdb_show(struct linkdb *db, const char *spec, linkdb_row_fn fn, void *ctx)
 		                      "link:3 or object:1a2b3c", spec);
 	klen = (size_t)(colon - spec);
 	key = colon + 1;
-	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+	for (size_t k = 0; k < countof(kinds); k++) {
 		if (strlen(kinds[k].kind) != klen || strncmp(spec, kinds[k].kind, klen))
 			continue;
 		if (kinds[k].numeric && !util_parse_i64(key, &n))

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* --- roles ---------------------------------------------------------------- */
+/* --- names.c: roles and names --------------------------------------------- */
 
 enum ccshim_tool {
 	CCSHIM_TOOL_CC,
@@ -28,6 +28,8 @@ enum ccshim_tool {
 
 /* The configuration key of a role: "cc", "cxx", "ld", "ar", "ranlib". */
 const char *ccshim_tool_key(enum ccshim_tool t);
+/* The environment variable that names a role's command ("CC", "CXX", ...). */
+const char *ccshim_tool_envvar(enum ccshim_tool t);
 /*
  * The role of a program name (basename of argv[0]): cc, gcc, c89, c99 → CC;
  * c++, g++ → CXX; ld, ld.bfd, ld.gold → LD; ar, gcc-ar → AR; ranlib → RANLIB;
@@ -51,7 +53,7 @@ bool ccshim_name_is_role(const char *name);
 /* The index of name (a basename) in ccshim_shim_names, or -1. */
 int ccshim_shim_index(const char *name);
 
-/* --- argv classification -------------------------------------------------- */
+/* --- classify.c, options.c, response.c: argv classification --------------- */
 
 enum ccshim_action {
 	CCSHIM_ACT_INFO,          /* --version, -dumpmachine, -print-*, no inputs */
@@ -171,7 +173,7 @@ extern const size_t ccshim_gcc_noptions;
 extern const struct ccshim_opt ccshim_ld_options[];
 extern const size_t ccshim_ld_noptions;
 
-/* --- the shim directory --------------------------------------------------- */
+/* --- conf.c: the shim directory and its configuration --------------------- */
 
 /*
  * A shim directory holds symlinks named ccshim_shim_names to pyweld-cc and
@@ -212,6 +214,7 @@ int ccshim_conf_read(const char *dir, struct ccshim_conf *conf, char *err,
                      size_t errlen);
 /* Writes dir/pyweld-shim.conf atomically; -1 + errno. */
 int ccshim_conf_write(const char *dir, const struct ccshim_conf *conf);
+/* Frees what conf holds and zeroes it. */
 void ccshim_conf_free(struct ccshim_conf *conf);
 /*
  * The real command a shim reached as argv0 runs for role t: its name's own
@@ -220,6 +223,10 @@ void ccshim_conf_free(struct ccshim_conf *conf);
  */
 char **ccshim_conf_command(const struct ccshim_conf *conf, const char *argv0,
                            enum ccshim_tool t);
+/* Frees a NULL-terminated vector of strings and the strings; NULL is a no-op. */
+void ccshim_strv_free(char **v);
+
+/* --- resolve.c: the real tools -------------------------------------------- */
 
 /*
  * Resolves a real tool for the shim configuration.  spec is what the user
@@ -244,7 +251,8 @@ char **ccshim_resolve_tool(enum ccshim_tool t, const char *spec,
  */
 char **ccshim_resolve_name(enum ccshim_tool t, const char *name,
                            const char *self, char *err, size_t errlen);
-void ccshim_strv_free(char **v);
+
+/* --- shimdir.c: making a shim directory ----------------------------------- */
 
 /*
  * The user's command for a role from the environment ($CC, $CXX, $LD, $AR,
@@ -253,8 +261,6 @@ void ccshim_strv_free(char **v);
  */
 const char *ccshim_env_spec(enum ccshim_tool t, const char *shim_exe,
                             bool *was_shim);
-/* The environment variable that names a role's command ("CC", "CXX", ...). */
-const char *ccshim_tool_envvar(enum ccshim_tool t);
 
 /*
  * Everything `pyweld env` does to a directory: resolves each role's real

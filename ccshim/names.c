@@ -110,3 +110,10 @@ ccshim_arg_name(enum ccshim_arg a)
 	};
 	return (unsigned)a <= CCSHIM_ARG_LINKFLAG ? n[a] : "?";
 }
+
+const char *
+ccshim_tool_envvar(enum ccshim_tool t)
+{
+	static const char *const vars[] = { "CC", "CXX", "LD", "AR", "RANLIB" };
+	return (unsigned)t < CCSHIM_TOOL__COUNT ? vars[t] : "?";
+}

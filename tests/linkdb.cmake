@@ -3,16 +3,20 @@
 # among them), by writers killed at random moments, and against damaged
 # files and read-only places.  Included by tests/CMakeLists.txt (pyweld_unit_test, skip code 77).
 
-pyweld_unit_test(test_linkdb
-  SOURCES unit/test_linkdb.c
-  LIBS pyweld_linkdb pyweld_util PkgConfig::SQLITE3)
-# The tests make real objects, archives and shared objects with the build's
-# own tools, and load the version-1 fixture from the source tree.
-target_compile_definitions(test_linkdb PRIVATE
-  PYWELD_TEST_CC="${CMAKE_C_COMPILER}"
-  PYWELD_TEST_AR="${CMAKE_AR}"
-  PYWELD_TEST_FIXTURES="${CMAKE_CURRENT_SOURCE_DIR}/unit/fixtures")
-set_tests_properties(test_linkdb PROPERTIES TIMEOUT 120)
+# One test program per concern (open, store, records, query, gc), each its
+# own ctest test, on the fixture and helpers of unit/linkdb_test.[ch].  The
+# tests make real objects, archives and shared objects with the build's own
+# tools, and load the version-1 fixture from the source tree.
+foreach(_t open store records query gc)
+  pyweld_unit_test(test_linkdb_${_t}
+    SOURCES unit/test_linkdb_${_t}.c unit/linkdb_test.c
+    LIBS pyweld_linkdb pyweld_util PkgConfig::SQLITE3)
+  target_compile_definitions(test_linkdb_${_t} PRIVATE
+    PYWELD_TEST_CC="${CMAKE_C_COMPILER}"
+    PYWELD_TEST_AR="${CMAKE_AR}"
+    PYWELD_TEST_FIXTURES="${CMAKE_CURRENT_SOURCE_DIR}/unit/fixtures")
+  set_tests_properties(test_linkdb_${_t} PROPERTIES TIMEOUT 120)
+endforeach()
 
 # A program that records compiles and links the way the wrappers do; the
 # integration tests run many of it at once and kill it.

@@ -1,5 +1,5 @@
 # ccshim: the unit tests of argv classification (a table of real command
-# lines, response files, the option tables' order) and of the shim
+# lines, the option tables' order), of response files, and of the shim
 # configuration (escaped values, launchers and their masquerade links, shim
 # names and roles); the integration test of the wrapper compiler's behaviour
 # on bad input (a missing real compiler, a shim loop, an unreadable @file, a
@@ -11,9 +11,18 @@
 # classifier and @file expansion.
 # Included by tests/CMakeLists.txt (pyweld_unit_test, PYWELD_SKIP_CODE).
 
-pyweld_unit_test(test_ccshim_classify
-  SOURCES unit/test_ccshim_classify.c
-  LIBS pyweld_ccshim pyweld_util)
+# Three programs on the checks and fixtures of unit/ccshim_test.[ch]: the
+# classifier (with the case tables unit/ccshim_cases_*.c), @file expansion,
+# and the shim configuration with the resolution of real tools.
+add_library(pyweld_ccshim_test STATIC unit/ccshim_test.c unit/ccshim_cases_python.c
+            unit/ccshim_cases_native.c unit/ccshim_cases_edge.c)
+target_link_libraries(pyweld_ccshim_test
+  PUBLIC pyweld_ccshim pyweld_util PkgConfig::CMOCKA PRIVATE pyweld_warnings)
+foreach(_t classify response conf)
+  pyweld_unit_test(test_ccshim_${_t}
+    SOURCES unit/test_ccshim_${_t}.c
+    LIBS pyweld_ccshim_test)
+endforeach()
 
 # Runs the real pyweld and pyweld-cc from the build tree, with the system's
 # cc, as root and (for the read-only database) as an unprivileged user.

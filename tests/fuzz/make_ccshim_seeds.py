@@ -4,7 +4,7 @@
     python3 tests/fuzz/make_ccshim_seeds.py tests/fuzz/corpus-ccshim
 
 Each seed is a real command line (as the wrapper compilers saw it in the
-builds tests/unit/test_ccshim_classify.c lists, and rustc's, meson's and
+builds tests/unit/ccshim_cases_*.c list, and rustc's, meson's and
 CMake's response files) in fuzz_ccshim's input format: one byte for the tool
 (0 cc, 1 c++, 2 ld, 3 ar, 4 ranlib), the argv entries separated by NUL, then
 for each response file r1..r4 the byte 0xff and its text.  Every seed must

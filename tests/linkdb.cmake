@@ -7,14 +7,18 @@
 # own ctest test, on the fixture and helpers of unit/linkdb_test.[ch].  The
 # tests make real objects, archives and shared objects with the build's own
 # tools, and load the version-1 fixture from the source tree.
+add_library(pyweld_linkdb_test STATIC unit/linkdb_test.c)
+target_link_libraries(pyweld_linkdb_test
+  PUBLIC pyweld_linkdb pyweld_util PkgConfig::SQLITE3 PkgConfig::CMOCKA
+  PRIVATE pyweld_warnings)
+target_compile_definitions(pyweld_linkdb_test PUBLIC
+  PYWELD_TEST_CC="${CMAKE_C_COMPILER}"
+  PYWELD_TEST_AR="${CMAKE_AR}"
+  PYWELD_TEST_FIXTURES="${CMAKE_CURRENT_SOURCE_DIR}/unit/fixtures")
 foreach(_t open store records query gc)
   pyweld_unit_test(test_linkdb_${_t}
-    SOURCES unit/test_linkdb_${_t}.c unit/linkdb_test.c
-    LIBS pyweld_linkdb pyweld_util PkgConfig::SQLITE3)
-  target_compile_definitions(test_linkdb_${_t} PRIVATE
-    PYWELD_TEST_CC="${CMAKE_C_COMPILER}"
-    PYWELD_TEST_AR="${CMAKE_AR}"
-    PYWELD_TEST_FIXTURES="${CMAKE_CURRENT_SOURCE_DIR}/unit/fixtures")
+    SOURCES unit/test_linkdb_${_t}.c
+    LIBS pyweld_linkdb_test)
   set_tests_properties(test_linkdb_${_t} PROPERTIES TIMEOUT 120)
 endforeach()
 

@@ -129,7 +129,7 @@ TEST(test_list_show_counts)
 		{ "object:000000", "no object '000000'" },
 		{ "frob:1", "unknown kind 'frob'" },
 	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < countof(bad); i++) {
 		rows_free(&rs);
 		assert_int_equal(linkdb_show(fx->db, bad[i].spec, collect, &rs), -1);
 		assert_contains(linkdb_errmsg(fx->db), bad[i].msg);

@@ -528,7 +528,7 @@ TEST(test_extension_and_file_symbols)
 		{ "libhelp.a", { "helper", "helper_part" }, 2 },
 		{ "uinit.o", { "PyInitU_spam_abcdef" }, 1 },
 	};
-	for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+	for (size_t f = 0; f < countof(files); f++) {
 		assert_int_equal(linkdb_file_defined_symbols(files[f].file, &names, &n, err,
 		                                             sizeof(err)), 0);
 		assert_int_equal(n, files[f].n);

@@ -21,7 +21,16 @@
  *   default_main.c  pyweld_main; the opt-in fast exit
  *   quirks.c        what the weld's quirk table renames calls to
  * Importing from memory:
- *   importer.c      the importer, the built-in module _pyweld, their install
+ *   modules.c       the blob as the importer reads it: checked, looked up,
+ *                   paths under the binary
+ *   importer.c      the importer object: finder, loader, path hook; the
+ *                   application's entry code
+ *   resources.c     the importer's answers to importlib.resources,
+ *                   importlib.metadata and pkgutil
+ *   fixups.c        what the importer adds to linecache and
+ *                   multiprocessing.spawn after their bodies run
+ *   pyweld_module.c the built-in module _pyweld
+ *   install.c       the importer put in place around the main phase
  * Plain C, no Python: blob.c (the blob format, shared with the writer),
  * mpchild.c (multiprocessing's command lines), selfpath.c (the binary's
  * own path); main.c is the application's main, which `pyweld init` copies.
@@ -116,36 +125,112 @@ int rt_site_names(const struct pyweld_config *cfg);
 /* excepthook.c: installs sys.excepthook; -1 with an exception set. */
 int rt_set_excepthook(void);
 
-/* importer.c: checks the app's blob before Python starts; -1 with a message
+/*
+ * What the importer's files share.  blob is filled by rt_blob_open before
+ * Python starts; the rest by rt_importer_install, once, before the main
+ * phase, and never changed after: the references are held for the life of
+ * the process.
+ */
+struct rt_imp {
+	struct rt_blob blob;
+	PyObject *exe_path;             /* str: the binary */
+	PyObject *spec_type;            /* importlib's ModuleSpec */
+	PyObject *create_builtin;       /* _imp.create_builtin */
+	PyObject *exec_builtin;         /* _imp.exec_builtin */
+	PyObject *fix_co_filename;      /* _imp._fix_co_filename */
+	PyObject *decode_source;        /* importlib's decode_source (coding cookies) */
+	PyObject *namespace_path;       /* importlib's _NamespacePath */
+	PyObject *path_finder_get_spec; /* PathFinder._get_spec */
+	PyObject *dotted_builtins;      /* frozenset of "pkg.mod" built-ins */
+	const struct _inittab *extra_tab; /* the program's own registered modules */
+	int no_mp_children;             /* rt_app's: built without multiprocessing's
+	                                 * child interpreters */
+	size_t nfrozen;                 /* entries in rt_frozen_code */
+};
+extern struct rt_imp rt_imp;
+
+/* modules.c: checks the app's blob before Python starts; -1 with a message
  * in err. */
 int rt_blob_open(const struct rt_app *app, char *err, size_t errlen);
-/*
- * importer.c: puts the in-memory importer on sys.meta_path before
- * PathFinder (after the built-in and frozen importers) and its path hook
- * first on sys.path_hooks.  After core initialisation, before the main
- * phase.  -1 with a Python exception set.
- */
-int rt_importer_install(const struct rt_app *app, const char *exe);
+/* modules.c: the first blob entry that failed its checksum, or NULL. */
+const char *rt_blob_damaged(void);
+/* modules.c: the index of (kind, name) in the blob, or -1. */
+int64_t rt_find(unsigned kind, const char *name, Py_ssize_t len);
+/* modules.c: 0 when e's payloads have their checksum; -1 with ImportError
+ * set (and e remembered for rt_blob_damaged). */
+int rt_verified(const struct rt_blob_entry *e);
+/* modules.c: the module entry for a str name into e: its index, or -1 (no
+ * exception). */
+int64_t rt_find_module(PyObject *name, struct rt_blob_entry *e);
+/* modules.c: "<binary>/json/decoder.py", "<binary>/json/__init__.py", or
+ * with dir_only "<binary>/json"; a new reference, or NULL with an
+ * exception set. */
+PyObject *rt_module_path(const struct rt_blob_entry *e, int dir_only);
+/* modules.c: the part of path after "<binary>/", as UTF-8 (*len bytes), or
+ * NULL (no exception). */
+const char *rt_inside(PyObject *path, Py_ssize_t *len);
+/* modules.c: the deep-frozen code of a module, or NULL. */
+const struct rt_frozen_code *rt_frozen_code_find(const char *name);
+
+/* importer.c: the importer object: the meta path finder (prefix NULL,
+ * is_entry 0), or a sys.path_hooks finder for the binary or a package
+ * directory in it. */
+struct rt_importer {
+	PyObject_HEAD
+	PyObject *prefix;       /* NULL, or "json." for the entry of a package directory */
+	int is_entry;           /* a sys.path_hooks finder, not the meta path finder */
+};
+extern PyTypeObject rt_importer_type;
+/* importer.c: a new importer (a new reference), or NULL with an exception. */
+PyObject *rt_importer_new(PyObject *prefix, int is_entry);
+/* importer.c: the module entry of a name as the loader's methods take it
+ * ("__main__" too); 0, or -1 with an exception set. */
+int rt_importer_entry(PyObject *name, struct rt_blob_entry *e);
+/* importer.c: _pyweld.path_hook, the sys.path_hooks entry for the binary
+ * and the package directories in it; an ImportError for any other path. */
+PyObject *rt_path_hook(PyObject *mod, PyObject *path);
 /* importer.c: the code object of a blob module (the entry point), origin
  * set. */
 PyObject *rt_entry_code(const char *name);
 /* importer.c: fills a __main__ dict for running the blob module name as a
  * script. */
 int rt_main_globals(PyObject *dict, const char *name);
-/* importer.c: dotted names among the program's own registered modules
+
+/* resources.c: the importer's methods get_resource_reader,
+ * find_distributions and iter_modules. */
+PyObject *rt_importer_get_resource_reader(struct rt_importer *self, PyObject *name);
+PyObject *rt_importer_find_distributions(struct rt_importer *self, PyObject *args,
+                                         PyObject *kwargs);
+PyObject *rt_importer_iter_modules(struct rt_importer *self, PyObject *args);
+
+/* fixups.c: after linecache's body ran: its updatecache also reads the
+ * welded sources.  -1 with an exception set. */
+int rt_patch_linecache(PyObject *lc);
+/* fixups.c: after multiprocessing.spawn's body ran, in its dict: its
+ * get_executable() refuses (--no-multiprocessing-children).  -1 with an
+ * exception set. */
+int rt_refuse_mp_children(PyObject *dict);
+
+/* pyweld_module.c: the built-in module _pyweld (the blob's primitives, the
+ * importer). */
+PyObject *rt_init_pyweld(void);
+
+/* install.c: dotted names among the program's own registered modules
  * (before install). */
 void rt_add_dotted(const struct _inittab *tab);
-/* importer.c: after the main phase (which resets sys._stdlib_dir): frozen
+/*
+ * install.c: puts the in-memory importer on sys.meta_path before
+ * PathFinder (after the built-in and frozen importers) and its path hook
+ * first on sys.path_hooks.  After core initialisation, before the main
+ * phase.  -1 with a Python exception set.
+ */
+int rt_importer_install(const struct rt_app *app, const char *exe);
+/* install.c: after the main phase (which resets sys._stdlib_dir): frozen
  * modules get __file__ under the binary.  -1 with an exception set. */
 int rt_frozen_files(void);
-/* importer.c: after the main phase (which puts zipimporter first on
+/* install.c: after the main phase (which puts zipimporter first on
  * sys.path_hooks): the binary's path hook back in front, so that no other
  * hook stats or opens a path inside the binary.  -1 with an exception set. */
 int rt_path_hook_first(void);
-/* importer.c: the first blob entry that failed its checksum, or NULL. */
-const char *rt_blob_damaged(void);
-/* importer.c: the built-in module _pyweld (the blob's primitives, the
- * importer). */
-PyObject *rt_init_pyweld(void);
 
 #endif

@@ -1,0 +1,123 @@
+/*
+ * pyweld_module.c: the built-in module _pyweld, joined to every binary's
+ * inittab (start.c): the blob's primitives that the Python helper
+ * _pyweld_resources reads through (read, names, deep_frozen), the path
+ * hook, the blob's kind and flag constants, the binary's path; install.c
+ * adds the importer object as _pyweld.importer.  A damaged entry raises
+ * ImportError, never returns bytes.
+ */
+#include "rt.h"
+
+#include <string.h>
+
+/* read(kind, name) -> bytes or None */
+static PyObject *
+mod_read(PyObject *mod, PyObject *args)
+{
+	unsigned kind;
+	const char *name;
+	Py_ssize_t len;
+	struct rt_blob_entry e;
+	int64_t i;
+
+	if (!PyArg_ParseTuple(args, "Is#:read", &kind, &name, &len))
+		return NULL;
+	i = rt_find(kind, name, len);
+	if (i < 0)
+		Py_RETURN_NONE;
+	rt_blob_get(&rt_imp.blob, (uint32_t)i, &e);
+	if (rt_verified(&e) < 0)
+		return NULL;
+	if (kind == RT_BLOB_MODULE) {
+		if (!e.source)
+			Py_RETURN_NONE;
+		return PyBytes_FromStringAndSize((const char *)e.source, e.source_len);
+	}
+	return PyBytes_FromStringAndSize((const char *)e.data, e.data_len);
+}
+
+/* deep_frozen(name) -> whether the module's code is the distribution's deep-frozen copy */
+static PyObject *
+mod_deep_frozen(PyObject *mod, PyObject *arg)
+{
+	struct rt_blob_entry e;
+
+	if (!PyUnicode_Check(arg)) {
+		PyErr_Format(PyExc_TypeError, "deep_frozen() wants a str, not %.100s",
+		             Py_TYPE(arg)->tp_name);
+		return NULL;
+	}
+	if (rt_find_module(arg, &e) < 0)
+		Py_RETURN_FALSE;
+	return PyBool_FromLong((e.flags & RT_BLOB_FROZEN) &&
+	                       rt_frozen_code_find(e.name) != NULL);
+}
+
+/* names(kind, prefix) -> list of (name, flags) whose name starts with prefix */
+static PyObject *
+mod_names(PyObject *mod, PyObject *args)
+{
+	unsigned kind;
+	const char *prefix;
+	Py_ssize_t len;
+	PyObject *list;
+
+	if (!PyArg_ParseTuple(args, "Is#:names", &kind, &prefix, &len))
+		return NULL;
+	list = PyList_New(0);
+	if (!list)
+		return NULL;
+	for (uint32_t i = rt_blob_lower_bound(&rt_imp.blob, kind, prefix, (size_t)len);
+	     i < rt_imp.blob.count; i++) {
+		struct rt_blob_entry e;
+		rt_blob_get(&rt_imp.blob, i, &e);
+		if ((e.flags & RT_BLOB_KIND_MASK) != kind || e.name_len < (uint32_t)len ||
+		    memcmp(e.name, prefix, (size_t)len) != 0)
+			break;
+		PyObject *t = Py_BuildValue("(s#I)", e.name, (Py_ssize_t)e.name_len, e.flags);
+		if (!t || PyList_Append(list, t) < 0) {
+			Py_XDECREF(t);
+			Py_DECREF(list);
+			return NULL;
+		}
+		Py_DECREF(t);
+	}
+	return list;
+}
+
+static PyMethodDef mod_methods[] = {
+	{ "read", mod_read, METH_VARARGS,
+	  "read(kind, name): the bytes of a blob entry (a module's source), or None." },
+	{ "names", mod_names, METH_VARARGS,
+	  "names(kind, prefix): [(name, flags)] of the entries under prefix." },
+	{ "path_hook", rt_path_hook, METH_O, "sys.path_hooks entry for paths in the binary." },
+	{ "deep_frozen", mod_deep_frozen, METH_O,
+	  "deep_frozen(name): whether the blob's module runs the distribution's deep-frozen "
+	  "code (linked in) rather than unmarshalling its own." },
+	{ NULL, NULL, 0, NULL },
+};
+
+static struct PyModuleDef pyweld_module = {
+	PyModuleDef_HEAD_INIT, "_pyweld",
+	"pyweld's runtime: the welded binary's blob and importer.", -1, mod_methods,
+};
+
+PyMODINIT_FUNC
+rt_init_pyweld(void)
+{
+	PyObject *m = PyModule_Create(&pyweld_module);
+
+	if (!m)
+		return NULL;
+	if (PyModule_AddIntConstant(m, "MODULE", RT_BLOB_MODULE) < 0 ||
+	    PyModule_AddIntConstant(m, "RESOURCE", RT_BLOB_RESOURCE) < 0 ||
+	    PyModule_AddIntConstant(m, "METADATA", RT_BLOB_METADATA) < 0 ||
+	    PyModule_AddIntConstant(m, "PACKAGE", RT_BLOB_PACKAGE) < 0 ||
+	    PyModule_AddIntConstant(m, "NAMESPACE", RT_BLOB_NAMESPACE) < 0 ||
+	    PyModule_AddObjectRef(m, "executable",
+	                          rt_imp.exe_path ? rt_imp.exe_path : Py_None) < 0) {
+		Py_DECREF(m);
+		return NULL;
+	}
+	return m;
+}

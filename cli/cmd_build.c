@@ -1302,8 +1302,9 @@ generate_and_compile(struct build *b, struct strvec *objs)
 	char *inittab = util_path_join(rt, "inittab.c");
 	static const char *const units[] = { "main", "start", "config", "site", "excepthook",
 	                                     "run", "status", "default_main", "quirks",
-	                                     "importer", "blob", "mpchild", "selfpath",
-	                                     "inittab", NULL };
+	                                     "modules", "importer", "resources", "fixups",
+	                                     "pyweld_module", "install", "blob", "mpchild",
+	                                     "selfpath", "inittab", NULL };
 	enum itg_entry entry = b->module ? ITG_ENTRY_MODULE :
 	                       (b->code || b->script) ? ITG_ENTRY_CODE : ITG_ENTRY_NONE;
 	size_t hits = 0, owned = 0;

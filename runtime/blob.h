@@ -47,8 +47,8 @@
  * root of the import tree ("markupsafe/py.typed",
  * "MarkupSafe-2.1.5.dist-info/METADATA").  A namespace package has no
  * payload, and a deep-frozen module no first payload.  rt_blob_check()
- * verifies all of this before anything is used.  (Version 2 had no
- * deep-frozen flag.)
+ * verifies all of this before anything is used, and refuses a blob of any
+ * other version, so the writer and the reader agree on every flag.
  */
 #ifndef PYWELD_BLOB_H
 #define PYWELD_BLOB_H

@@ -356,7 +356,7 @@ class Pair:
     def norm(self, text):
         for a, b in self.subs:
             text = text.replace(a, b)
-        # The binary does not run site (runtime/start.c: it would read a
+        # The binary does not run site (runtime/site.c: it would read a
         # pyvenv.cfg beside the binary and add site-packages), so
         # sys.flags.no_site is 1 where python -I says 0; what site gives a
         # session (exit, quit, help, ...) is checked on its own.

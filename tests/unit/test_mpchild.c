@@ -14,8 +14,8 @@
  *     preload lists and sys_path entries as repr() writes them (quotes,
  *     backslashes, newlines, surrogate escapes, non-ASCII, both quote
  *     styles);
- *   - refused (the application's argv): the exploit of issue "obeys no
- *     stranger" (-c arbitrary code plus --multiprocessing-fork), code
+ *   - refused (the application's argv): a stranger's code made to look
+ *     like a child's (-c arbitrary code plus --multiprocessing-fork), code
  *     before or after CPython's program or chained with ';', any
  *     difference of spacing, extra or missing arguments, flags CPython
  *     never emits or in another order (-m, -i, -u, -x, a script path,

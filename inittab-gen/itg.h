@@ -205,7 +205,7 @@ enum itg_entry { ITG_ENTRY_NONE = 0, ITG_ENTRY_CODE = 1, ITG_ENTRY_MODULE = 2 };
 /*
  * Writes inittab.c: the rt_app table of the runtime with one line per
  * extension, sorted by name; deterministic (no time, no absolute paths).
- * fast_exit: the entry point ends without finalising (runtime/lib.c);
+ * fast_exit: the entry point ends without finalising (runtime/default_main.c);
  * no_mp_children: never act as python for multiprocessing's children
  * (runtime/mpchild.c).
  */

@@ -287,7 +287,7 @@ renamed_symbol(const char *name)
  * variable and read it afterwards.  In a welded binary every frame has the
  * same base, so the extension's array would be overwritten.  backtrace()
  * answering 0 frames is numpy's own "cannot tell" path: elision off
- * (pyweld_no_backtrace, runtime/lib.c).  numpy's test
+ * (pyweld_no_backtrace, runtime/quirks.c).  numpy's test
  * TestTemporaryElide::test_extension_incref_elide shows the difference.
  */
 static const struct quirk {

@@ -284,4 +284,63 @@ int ccshim_setup(const char *dir, const char *shim_exe, const char *db,
 int ccshim_dir_setup(const char *dir, const char *shim_exe,
                      const struct ccshim_conf *conf, char *err, size_t errlen);
 
+/* --- env.c: what turns the wrappers on for a build ------------------------ */
+
+struct linkdb;
+struct strvec;
+
+/* A build through the wrappers: its link database, build record and shims. */
+struct ccshim_env {
+	/* Given: */
+	const char *db_path;              /* the link database (created if missing) */
+	const char *shimdir;              /* where the shims go (NULL: DB.shims) */
+	const char *shim_exe;             /* pyweld-cc */
+	const char *tool, *cwd, *note;    /* the build record (linkdb_begin_build) */
+	/* Made by ccshim_env_setup, released by ccshim_env_free: */
+	struct linkdb *db;                /* open; a caller may take it (and NULL it) */
+	int64_t build;                    /* the build record's id */
+	char *dir;                        /* the shim directory, absolute */
+	struct ccshim_conf conf;          /* the real tools (ccshim_setup) */
+	unsigned ignored;                 /* (1 << tool): its variable named the shims */
+};
+
+/* What ccshim_env_vars sets besides PYWELD_DB, PYWELD_BUILD, PYWELD_SHIM_DIR and PATH. */
+enum {
+	CCSHIM_ENV_TOOLS    = 1 << 0,     /* CC, CXX, AR, RANLIB: the role shims */
+	CCSHIM_ENV_LDSHARED = 1 << 1,     /* LDSHARED, LDCXXSHARED: "cc -shared", "c++ -shared" */
+	CCSHIM_ENV_SKBUILD  = 1 << 2,     /* SKBUILD_INSTALL_STRIP=false */
+};
+
+/*
+ * Readies a build through the wrappers: opens (creating) the link database
+ * e->db_path, begins a build record (e->tool, e->cwd, e->note) in it, and
+ * makes the shim directory for that build (ccshim_setup: every real tool
+ * resolved once, from $CC and the others or PATH).  0, or -1 with the
+ * message in err (the database's or ccshim_setup's); ccshim_env_free
+ * releases what was made either way.
+ */
+int ccshim_env_setup(struct ccshim_env *e, char *err, size_t errlen);
+/* Closes e->db (unless taken), frees e->dir and e->conf; twice is harmless. */
+void ccshim_env_free(struct ccshim_env *e);
+/*
+ * The variables that lead a build to e's shims, "NAME=VALUE" appended to
+ * out in the order `pyweld env` prints them: PYWELD_DB, PYWELD_BUILD,
+ * PYWELD_SHIM_DIR, then with CCSHIM_ENV_TOOLS CC, CXX, AR, RANLIB, with
+ * CCSHIM_ENV_LDSHARED LDSHARED, LDCXXSHARED, then PATH (path_first if not
+ * NULL, the shim directory, then $PATH without it, or /usr/bin:/bin), with
+ * CCSHIM_ENV_SKBUILD SKBUILD_INSTALL_STRIP=false.  Failure is out->failed.
+ */
+void ccshim_env_vars(const struct ccshim_env *e, unsigned flags, const char *path_first,
+                     struct strvec *out);
+/*
+ * The environment of a build through e's shims, appended to out: this
+ * process's, without the variables the wrappers set or that would steer
+ * the build's compilers or Python elsewhere (CC, CXX, LD, AR, RANLIB,
+ * LDSHARED, LDCXXSHARED, PATH, PYWELD_*, PYTHONPATH, PYTHONHOME,
+ * PYTHONSTARTUP, PYTHONUSERBASE) and without the entries starting with one
+ * of drop (NULL-terminated, may be NULL), then ccshim_env_vars.
+ */
+void ccshim_env_build(const struct ccshim_env *e, unsigned flags, const char *path_first,
+                      const char *const *drop, struct strvec *out);
+
 #endif

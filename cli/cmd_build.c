@@ -176,7 +176,7 @@ struct build {
 	char install_key[LINKDB_HASH_HEX + 1];
 	int logfd;
 	struct linkdb *appdb, *distdb;
-	int64_t build_id;
+	struct ccshim_env shims;        /* the package builds' wrappers */
 	struct strvec new_dists;
 	struct itg_ext **exts;
 	size_t nexts, cap;
@@ -623,58 +623,42 @@ list_dists(const char *site, struct strvec *out)
 		closedir(d);
 }
 
-/* The environment of the package builds: the shims, as `pyweld env` sets them. */
-static char **
-install_env(struct build *b)
+/* The environment of the package builds: the shims, as `pyweld env` sets
+ * them, and LDSHARED so that setuptools links through them too. */
+static void
+install_env(struct build *b, struct strvec *env)
 {
-	struct strvec env = { 0 };
-	static const char *const drop[] = {
-		"CC=", "CXX=", "LD=", "AR=", "RANLIB=", "LDSHARED=", "LDCXXSHARED=",
-		"PATH=", "PYWELD_", "PYTHONPATH=", "PYTHONHOME=", "PYTHONSTARTUP=",
-		"PYTHONUSERBASE=", "PIP_", "VIRTUAL_ENV=", NULL,
-	};
-	const char *path = getenv("PATH");
+	static const char *const drop[] = { "PIP_", "VIRTUAL_ENV=", NULL };
+	char *bin = util_path_join(b->venv, "bin");
 
-	util_env_without(drop, &env);
-	strvec_pushf(&env, "PATH=%s/bin:%s:%s", b->venv, b->shimdir,
-	             path ? path : "/usr/bin:/bin");
-	strvec_pushf(&env, "VIRTUAL_ENV=%s", b->venv);
-	strvec_pushf(&env, "PYWELD_DB=%s", b->appdb_path);
-	strvec_pushf(&env, "PYWELD_BUILD=%lld", (long long)b->build_id);
-	strvec_pushf(&env, "PYWELD_SHIM_DIR=%s", b->shimdir);
-	strvec_pushf(&env, "CC=%s/cc", b->shimdir);
-	strvec_pushf(&env, "CXX=%s/c++", b->shimdir);
-	strvec_pushf(&env, "LDSHARED=%s/cc -shared", b->shimdir);
-	strvec_pushf(&env, "LDCXXSHARED=%s/c++ -shared", b->shimdir);
-	strvec_pushf(&env, "AR=%s/ar", b->shimdir);
-	strvec_pushf(&env, "RANLIB=%s/ranlib", b->shimdir);
-	/* scikit-build-core strips what it installs by default, and a stripped
-	 * file no longer has the content hash of its recorded link. */
-	strvec_push(&env, "SKBUILD_INSTALL_STRIP=false");
-	strvec_push(&env, "PIP_DISABLE_PIP_VERSION_CHECK=1");
-	strvec_push(&env, "PIP_NO_INPUT=1");
+	ccshim_env_build(&b->shims, CCSHIM_ENV_TOOLS | CCSHIM_ENV_LDSHARED | CCSHIM_ENV_SKBUILD,
+	                 bin, drop, env);
+	strvec_pushf(env, "VIRTUAL_ENV=%s", b->venv);
+	strvec_push(env, "PIP_DISABLE_PIP_VERSION_CHECK=1");
+	strvec_push(env, "PIP_NO_INPUT=1");
 	for (size_t i = 0; i < b->env.n; i++)
-		strvec_push(&env, b->env.v[i]);
-	if (env.failed)
+		strvec_push(env, b->env.v[i]);
+	if (env->failed || !bin)
 		util_fatal("out of memory");
-	return env.v;
+	free(bin);
 }
 
+/* The link database of the package builds (b->appdb) and their shims. */
 static void
 setup_shims(struct build *b)
 {
-	struct ccshim_conf conf = { 0 };
 	char err[1024], *exe = cli_shim_exe();
 
 	b->appdb_path = util_path_join(b->work, "app.linkdb");
 	b->shimdir = util_path_join(b->work, "shims");
-	if (linkdb_open(&b->appdb, b->appdb_path, LINKDB_CREATE) < 0 ||
-	    linkdb_begin_build(b->appdb, "build", b->work, b->output, &b->build_id) < 0)
-		die(b, "%s", linkdb_errmsg(b->appdb));
-	if (ccshim_setup(b->shimdir, exe, b->appdb_path, b->build_id, &conf, NULL, err,
-	                 sizeof(err)) < 0)
+	b->shims = (struct ccshim_env){ .db_path = b->appdb_path, .shimdir = b->shimdir,
+	                                .shim_exe = exe, .tool = "build", .cwd = b->work,
+	                                .note = b->output };
+	if (ccshim_env_setup(&b->shims, err, sizeof(err)) < 0)
 		die(b, "%s", err);
-	ccshim_conf_free(&conf);
+	b->appdb = b->shims.db;         /* the build's from now on */
+	b->shims.db = NULL;
+	b->shims.shim_exe = NULL;
 	free(exe);
 }
 
@@ -947,8 +931,7 @@ reuse_install(struct build *b)
 static void
 install(struct build *b)
 {
-	struct strvec before = { 0 }, after = { 0 }, av = { 0 };
-	char **env;
+	struct strvec before = { 0 }, after = { 0 }, av = { 0 }, env = { 0 };
 	int rc;
 
 	if (b->pip_specs.n + b->requirements.n + b->setup_dirs.n == 0)
@@ -998,11 +981,10 @@ install(struct build *b)
 	for (size_t i = 0; i < b->pip_specs.n; i++)
 		strvec_push(&av, b->pip_specs.v[i]);
 	free(pip);
-	env = install_env(b);
-	rc = run(b, strvec_cargv(&av), (const char *const *)env, b->work);
-	for (size_t i = 0; env[i]; i++)
-		free(env[i]);
-	free(env);
+	install_env(b, &env);
+	rc = run(b, strvec_cargv(&av), strvec_cargv(&env), b->work);
+	strvec_free(&env);
+	ccshim_env_free(&b->shims);
 	strvec_free(&av);
 	if (rc != 0) {
 		if (b->cmd.first_error[0])

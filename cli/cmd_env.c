@@ -129,28 +129,77 @@ warn_link_vars(const char *shimdir)
 	}
 }
 
-/* PATH with dir first and any other copy of dir removed. */
-static char *
-path_with(const char *dir)
+/* The value of a "NAME=VALUE" entry of vars, and its name's length. */
+static const char *
+var_value(const char *var, size_t *namelen)
 {
-	const char *path = getenv("PATH");
-	struct strbuf sb = { 0 };
-	const char *p, *end;
+	const char *eq = strchr(var, '=');
 
-	strbuf_adds(&sb, dir);
-	for (p = path ? path : ""; *p; p = *end ? end + 1 : end) {
-		end = strchr(p, ':');
-		if (!end)
-			end = p + strlen(p);
-		if ((size_t)(end - p) == strlen(dir) && !strncmp(p, dir, (size_t)(end - p)))
-			continue;
-		strbuf_addc(&sb, ':');
-		strbuf_add(&sb, p, (size_t)(end - p));
+	*namelen = (size_t)(eq - var);
+	return eq + 1;
+}
+
+/* The settings as shell lines for eval. */
+static void
+print_shell(const struct ccshim_env *e, const struct strvec *vars)
+{
+	char build[32];
+
+	snprintf(build, sizeof(build), "%lld", (long long)e->build);
+	fputs("# pyweld: wrapper compilers for build ", stdout);
+	print_comment_text(build);
+	fputs(" of '", stdout);
+	print_comment_text(e->conf.db);
+	fputs("'\n", stdout);
+	for (size_t i = 0; i < vars->n; i++) {
+		size_t n;
+		const char *value = var_value(vars->v[i], &n);
+		char *name = xasprintf("%.*s", (int)n, vars->v[i]);
+		print_export(name, value);
+		free(name);
 	}
-	char *s = strbuf_detach(&sb);
-	if (!s)
-		util_fatal("out of memory");
-	return s;
+}
+
+/* The settings and the real tools as one JSON object. */
+static void
+print_json(const struct ccshim_env *e, const struct strvec *vars)
+{
+	json_t *j = json_object(), *real = json_object();
+	bool utf8 = j && real;
+
+	for (size_t i = 0; utf8 && i < vars->n; i++) {
+		size_t n;
+		const char *value = var_value(vars->v[i], &n);
+		char *name = xasprintf("%.*s", (int)n, vars->v[i]);
+		utf8 = json_object_set_new(j, name, json_string(value)) == 0;
+		free(name);
+	}
+	/* Roles by their key, then the shim names that run their own
+	 * program ("gcc", "g++", ...). */
+	for (int k = 0; utf8 && k < CCSHIM_TOOL__COUNT + CCSHIM_NSHIM_NAMES; k++) {
+		bool role = k < CCSHIM_TOOL__COUNT;
+		char **v = role ? e->conf.tool[k] : e->conf.named[k - CCSHIM_TOOL__COUNT];
+		json_t *a = json_array();
+		for (size_t i = 0; v && v[i]; i++) {
+			json_t *w = json_string(v[i]);
+			utf8 = utf8 && w;
+			json_array_append_new(a, w);
+		}
+		if (v)
+			json_object_set_new(real, role ? ccshim_tool_key((enum ccshim_tool)k)
+			                    : ccshim_shim_names[k - CCSHIM_TOOL__COUNT], a);
+		else
+			json_decref(a);
+	}
+	if (!utf8) {
+		/* JSON holds text: a path that is not UTF-8 cannot be given
+		 * byte for byte. */
+		util_error("cannot print the settings as JSON: a path is not UTF-8");
+		util_hint("use the shell form: eval \"$(pyweld env ...)\"");
+		exit(1);
+	}
+	json_object_set_new(j, "real_tools", real);
+	cli_json_print(j);
 }
 
 int
@@ -167,11 +216,10 @@ cli_cmd_env(int argc, char **argv)
 	};
 	const char *dbopt = NULL, *diropt = NULL, *note = NULL;
 	bool json = false;
-	struct ccshim_conf conf = { 0 };
-	struct linkdb *db;
+	struct ccshim_env e = { 0 };
+	struct strvec vars = { 0 };
 	struct stat shim_st;
-	int64_t build_id;
-	char err[1024], *shim_exe, *dir, *cwd, *path;
+	char err[1024], *shim_exe, *dir, *abs, *cwd;
 	int c;
 
 	optind = 1;
@@ -193,23 +241,23 @@ cli_cmd_env(int argc, char **argv)
 	shim_exe = cli_shim_exe();
 	if (stat(shim_exe, &shim_st) < 0)
 		util_fatal("cannot use the wrapper compiler '%s':", shim_exe);
-	if (linkdb_open(&db, cli_db_path(dbopt), LINKDB_CREATE) < 0)
-		util_fatal("%s", linkdb_errmsg(db));
 	cwd = getcwd(NULL, 0);
-	if (linkdb_begin_build(db, "env", cwd, note, &build_id) < 0)
-		util_fatal("%s", linkdb_errmsg(db));
-	dir = diropt ? util_abspath(diropt) : xasprintf("%s.shims", linkdb_path(db));
-	if (!dir)
+	e = (struct ccshim_env){ .db_path = cli_db_path(dbopt), .shimdir = diropt,
+	                         .shim_exe = shim_exe, .tool = "env", .cwd = cwd, .note = note };
+	/* The shim directory ccshim_env_setup makes: --shim-dir, or FILE.shims. */
+	abs = diropt ? NULL : util_abspath(e.db_path);
+	dir = diropt ? util_abspath(diropt) : abs ? xasprintf("%s.shims", abs) : NULL;
+	if (diropt && !dir)
 		util_fatal("out of memory");
-	if (strpbrk(dir, " \t\n'\"\\$`")) {
+	if (dir && strpbrk(dir, " \t\n'\"\\$`")) {
 		util_warn("the shim directory '%s' contains spaces or quotes; makefiles "
 		          "that use $(CC) unquoted will break", dir);
 		util_hint("put it elsewhere with --shim-dir");
 	}
+	free(abs);
+	free(dir);
 
-	unsigned ignored;
-	if (ccshim_setup(dir, shim_exe, linkdb_path(db), build_id, &conf, &ignored, err,
-	                 sizeof(err)) < 0) {
+	if (ccshim_env_setup(&e, err, sizeof(err)) < 0) {
 		util_error("%s", err);
 		for (int t = 0; t < CCSHIM_TOOL__COUNT; t++) {
 			char which[64];
@@ -222,71 +270,23 @@ cli_cmd_env(int argc, char **argv)
 		exit(1);
 	}
 	for (int t = 0; t < CCSHIM_TOOL__COUNT; t++)
-		if (ignored & (1u << t))
+		if (e.ignored & (1u << t))
 			util_warn("$%s points at pyweld's shims already; using the usual "
 			          "program on PATH as the real tool",
 			          ccshim_tool_envvar((enum ccshim_tool)t));
 
-	warn_link_vars(dir);
-	char *cc = xasprintf("%s/cc", dir), *cxx = xasprintf("%s/c++", dir);
-	char *ar = xasprintf("%s/ar", dir), *ranlib = xasprintf("%s/ranlib", dir);
-	char *build = xasprintf("%lld", (long long)conf.build);
-	path = path_with(dir);
-	if (json) {
-		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-		                      "PYWELD_DB", conf.db, "PYWELD_BUILD", build,
-		                      "PYWELD_SHIM_DIR", dir, "CC", cc, "CXX", cxx,
-		                      "AR", ar, "RANLIB", ranlib, "PATH", path);
-		json_t *real = json_object();
-		bool utf8 = j && real;
-		/* Roles by their key, then the shim names that run their own
-		 * program ("gcc", "g++", ...). */
-		for (int k = 0; utf8 && k < CCSHIM_TOOL__COUNT + CCSHIM_NSHIM_NAMES; k++) {
-			bool role = k < CCSHIM_TOOL__COUNT;
-			char **v = role ? conf.tool[k] : conf.named[k - CCSHIM_TOOL__COUNT];
-			json_t *a = json_array();
-			for (size_t i = 0; v && v[i]; i++) {
-				json_t *w = json_string(v[i]);
-				utf8 = utf8 && w;
-				json_array_append_new(a, w);
-			}
-			if (v)
-				json_object_set_new(real, role ? ccshim_tool_key((enum ccshim_tool)k)
-				                    : ccshim_shim_names[k - CCSHIM_TOOL__COUNT], a);
-			else
-				json_decref(a);
-		}
-		if (!utf8) {
-			/* JSON holds text: a path that is not UTF-8 cannot be given
-			 * byte for byte. */
-			util_error("cannot print the settings as JSON: a path is not UTF-8");
-			util_hint("use the shell form: eval \"$(pyweld env ...)\"");
-			exit(1);
-		}
-		json_object_set_new(j, "SKBUILD_INSTALL_STRIP", json_string("false"));
-		json_object_set_new(j, "real_tools", real);
-		cli_json_print(j);
-	} else {
-		fputs("# pyweld: wrapper compilers for build ", stdout);
-		print_comment_text(build);
-		fputs(" of '", stdout);
-		print_comment_text(conf.db);
-		fputs("'\n", stdout);
-		print_export("PYWELD_DB", conf.db);
-		print_export("PYWELD_BUILD", build);
-		print_export("PYWELD_SHIM_DIR", dir);
-		print_export("CC", cc);
-		print_export("CXX", cxx);
-		print_export("AR", ar);
-		print_export("RANLIB", ranlib);
-		print_export("PATH", path);
-		/* scikit-build-core strips installed files by default; a stripped
-		 * file no longer has its recorded link's content hash. */
-		print_export("SKBUILD_INSTALL_STRIP", "false");
-	}
-	free(cc); free(cxx); free(ar); free(ranlib);
-	free(build); free(path); free(dir); free(cwd); free(shim_exe);
-	ccshim_conf_free(&conf);
-	linkdb_close(db);
+	warn_link_vars(e.dir);
+	/* LDSHARED and LDCXXSHARED are left to setuptools (warn_link_vars). */
+	ccshim_env_vars(&e, CCSHIM_ENV_TOOLS | CCSHIM_ENV_SKBUILD, NULL, &vars);
+	if (vars.failed)
+		util_fatal("out of memory");
+	if (json)
+		print_json(&e, &vars);
+	else
+		print_shell(&e, &vars);
+	strvec_free(&vars);
+	free(cwd);
+	free(shim_exe);
+	ccshim_env_free(&e);
 	return 0;
 }

@@ -1118,54 +1118,35 @@ prepare(struct job *j)
 
 /* --- configure, make, install --------------------------------------------- */
 
-/* The environment of the build: ours minus what would steer it elsewhere. */
-static char **
-build_env(struct job *j, const char *shimdir, const char *db, int64_t build)
+/*
+ * The shims of the build (its link database in the work directory) and
+ * its environment: ours, with the shim directory first on PATH, minus what
+ * would steer configure and make elsewhere (configure is given CC=gcc, and
+ * finds the shims on PATH).
+ */
+static int
+build_env(struct job *j, struct strvec *env)
 {
 	static const char *const drop[] = {
-		"CC=", "CXX=", "LD=", "AR=", "RANLIB=", "LDSHARED=", "LDCXXSHARED=", "CPP=",
-		"PATH=", "PYWELD_", "PYTHONPATH=", "PYTHONHOME=", "PYTHONSTARTUP=",
-		"PYTHONUSERBASE=", "MAKEFLAGS=", "MFLAGS=", "CONFIG_SITE=", NULL,
+		"CPP=", "MAKEFLAGS=", "MFLAGS=", "CONFIG_SITE=", NULL,
 	};
-	struct strvec env = { 0 };
-	const char *path = getenv("PATH");
-
-	util_env_without(drop, &env);
-	strvec_pushf(&env, "PATH=%s:%s", shimdir, path ? path : "/usr/bin:/bin");
-	strvec_pushf(&env, "PYWELD_DB=%s", db);
-	strvec_pushf(&env, "PYWELD_BUILD=%lld", (long long)build);
-	strvec_pushf(&env, "PYWELD_SHIM_DIR=%s", shimdir);
-	if (env.failed)
-		util_fatal("out of memory");
-	(void)j;
-	return env.v;
-}
-
-static int
-setup_shims(struct job *j, char **shimdir, char **db, int64_t *build)
-{
-	struct ccshim_conf conf = { 0 };
-	struct linkdb *ldb;
+	char *db = util_path_join(j->work, "dist.linkdb");
+	char *shimdir = util_path_join(j->work, "shims");
+	struct ccshim_env e = { .db_path = db, .shimdir = shimdir, .shim_exe = j->o->shim_exe,
+	                        .tool = "python build", .cwd = j->work, .note = j->source };
 	char err[1024];
+	int rc = 0;
 
-	*db = util_path_join(j->work, "dist.linkdb");
-	*shimdir = util_path_join(j->work, "shims");
-	if (linkdb_open(&ldb, *db, LINKDB_CREATE) < 0) {
-		fail(j, "configure failed: %s", linkdb_errmsg(ldb));
-		linkdb_close(ldb);
-		return -1;
-	}
-	if (linkdb_begin_build(ldb, "python build", j->work, j->source, build) < 0) {
-		fail(j, "configure failed: %s", linkdb_errmsg(ldb));
-		linkdb_close(ldb);
-		return -1;
-	}
-	linkdb_close(ldb);
-	if (ccshim_setup(*shimdir, j->o->shim_exe, *db, *build, &conf, NULL, err,
-	                 sizeof(err)) < 0)
-		return fail(j, "configure failed: %s", err);
-	ccshim_conf_free(&conf);
-	return 0;
+	if (ccshim_env_setup(&e, err, sizeof(err)) < 0)
+		rc = fail(j, "configure failed: %s", err);
+	else
+		ccshim_env_build(&e, 0, NULL, drop, env);
+	if (env->failed)
+		util_fatal("out of memory");
+	ccshim_env_free(&e);
+	free(db);
+	free(shimdir);
+	return rc;
 }
 
 /* setup.py reports modules it could not build on stdout, and make exits 0. */
@@ -1255,15 +1236,13 @@ complete_install(struct job *j)
 static int
 configure_make_install(struct job *j)
 {
-	char *shimdir = NULL, *db = NULL, **env = NULL;
+	struct strvec env = { 0 };
 	char *final_prefix = util_path_join(j->final, "prefix");
-	int64_t build = 0;
 	int rc = -1;
 	char jobs[32];
 
-	if (setup_shims(j, &shimdir, &db, &build) < 0)
+	if (build_env(j, &env) < 0)
 		goto out;
-	env = build_env(j, shimdir, db, build);
 	if (util_mkdir_p(j->build, 0755) < 0) {
 		fail(j, "configure failed: cannot create '%s': %s", j->build, strerror(errno));
 		goto out;
@@ -1290,12 +1269,12 @@ configure_make_install(struct job *j)
 	strvec_push(&j->configure_args, "CC=gcc");
 	strvec_push(&j->configure_args, "CFLAGS=-fPIC");
 	phase(j, PYDIST_CONFIGURE, j->src);
-	if (step(j, strvec_cargv(&j->configure_args), (const char *const *)env, j->build) < 0)
+	if (step(j, strvec_cargv(&j->configure_args), strvec_cargv(&env), j->build) < 0)
 		goto out;
 
 	jobs_flag(j, jobs, sizeof(jobs));
 	phase(j, PYDIST_MAKE, jobs);
-	if (step(j, ARGV("make", jobs), (const char *const *)env, j->build) < 0 ||
+	if (step(j, ARGV("make", jobs), strvec_cargv(&env), j->build) < 0 ||
 	    check_make_log(j) < 0)
 		goto out;
 
@@ -1303,7 +1282,7 @@ configure_make_install(struct job *j)
 	{
 		char *destdir = xasprintf("DESTDIR=%s", j->destdir);
 		char *inst = xasprintf("%s%s", j->destdir, final_prefix);
-		rc = step(j, ARGV("make", "install", destdir, "LN=ln -sf"), (const char *const *)env,
+		rc = step(j, ARGV("make", "install", destdir, "LN=ln -sf"), strvec_cargv(&env),
 		          j->build);
 		if (rc == 0 && rename(inst, j->prefix) < 0)
 			rc = fail(j, "make install failed: cannot move '%s' to '%s': %s", inst,
@@ -1322,13 +1301,7 @@ configure_make_install(struct job *j)
 	}
 out:
 	free(final_prefix);
-	free(shimdir);
-	free(db);
-	if (env) {
-		for (size_t i = 0; env[i]; i++)
-			free(env[i]);
-		free(env);
-	}
+	strvec_free(&env);
 	return rc;
 }
 

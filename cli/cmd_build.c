@@ -1075,27 +1075,27 @@ collect_app(struct build *b)
 	           b->new_dists.n == 1 ? "" : "s");
 	for (size_t d = 0; d < b->new_dists.n; d++) {
 		char *record = xasprintf("%s/%s/RECORD", b->site, b->new_dists.v[d]);
-		char *text = NULL, *save = NULL, *line, *pkg, *ver;
+		char *pkg, *ver;
+		struct strvec rels = { 0 };
 
 		dist_name_version(b->site, b->new_dists.v[d], &pkg, &ver);
-		if (util_read_file(record, &text, NULL) < 0)
+		if (itg_record_read(record, &rels) < 0)
 			die(b, "cannot read '%s':", record);
-		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-			char *comma = strchr(line, ','), *name, *file, hex[LINKDB_HASH_HEX + 1];
+		for (size_t r = 0; r < rels.n; r++) {
+			const char *rel = rels.v[r];
+			char *name, *file, hex[LINKDB_HASH_HEX + 1];
 			char err[1024];
 			int64_t link;
 			int found;
 
-			if (comma)
-				*comma = '\0';
-			if (!util_ends_with(line, ".so") && !strstr(util_basename(line), ".so."))
+			if (!util_ends_with(rel, ".so") && !strstr(util_basename(rel), ".so."))
 				continue;
-			file = util_path_join(b->site, line);
-			name = itg_module_name(line, suffix);
+			file = util_path_join(b->site, rel);
+			name = itg_module_name(rel, suffix);
 			if (!name)
 				die(b, "cannot weld '%s' of %s %s: '%s' is a shared library, not an "
-				    "extension module", file, pkg, ver, line);
-			if (!strcmp(util_basename(line), "__init__") ||
+				    "extension module", file, pkg, ver, rel);
+			if (!strcmp(util_basename(rel), "__init__") ||
 			    util_ends_with(name, ".__init__"))
 				die(b, "cannot weld '%s' of %s %s: an extension module named __init__ "
 				    "(a package) cannot be a built-in", file, pkg, ver);
@@ -1126,7 +1126,7 @@ collect_app(struct build *b)
 				    err);
 			add_ext(b, e);
 		}
-		free(text);
+		strvec_free(&rels);
 		free(record);
 		free(pkg);
 		free(ver);

@@ -133,6 +133,18 @@ int itg_ext_from_link(struct linkdb *db, int64_t link, struct itg_ext *e,
 char *itg_module_name(const char *relpath, const char *ext_suffix);
 
 /*
+ * The paths a distribution's RECORD lists (record.c), appended to paths in
+ * order, each as written (relative to site-packages, or "../../bin/x"):
+ * the first field of each row, CSV as Python's csv module writes and reads
+ * it (quoted fields, doubled quotes, "\r\n" or "\n").  Rows with an empty
+ * path or a NUL byte in it are left out.  0, or -1 with errno (the file
+ * cannot be read, or ENOMEM).
+ */
+int itg_record_read(const char *path, struct strvec *paths);
+/* The same from the text of a RECORD file. */
+int itg_record_parse(const char *text, size_t len, struct strvec *paths);
+
+/*
  * Partially links an extension's objects and private archives into one
  * object in dir, renames its init function to e->renamed and makes every
  * other defined global local (ld -r, objcopy).  Sets e->isolated.  With a

@@ -317,50 +317,23 @@ fail:
 	return -1;
 }
 
-/* Splits one RECORD line's first CSV field (paths may be quoted). */
-static char *
-record_path(const char *line)
-{
-	struct strbuf sb = { 0 };
-	const char *c = line;
-
-	if (*c == '"') {
-		for (c++; *c; c++) {
-			if (*c == '"' && c[1] == '"') {
-				strbuf_addc(&sb, '"');
-				c++;
-			} else if (*c == '"') {
-				break;
-			} else {
-				strbuf_addc(&sb, *c);
-			}
-		}
-	} else {
-		const char *comma = strchr(c, ',');
-		strbuf_add(&sb, c, comma ? (size_t)(comma - c) : strlen(c));
-	}
-	return strbuf_detach(&sb);
-}
-
 static int
 add_dist(struct packer *p, const char *site, const char *distinfo)
 {
-	char *record = xasprintf("%s/%s/RECORD", site, distinfo), *text = NULL;
-	char *save = NULL, *line;
+	char *record = xasprintf("%s/%s/RECORD", site, distinfo);
+	struct strvec rels = { 0 };
 	size_t dlen = strlen(distinfo);
 
-	if (util_read_file(record, &text, NULL) < 0) {
+	if (itg_record_read(record, &rels) < 0) {
 		pfail(p, "cannot read '%s': %s", record, strerror(errno));
+		strvec_free(&rels);
 		free(record);
 		return -1;
 	}
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *rel = record_path(line), *full;
-		size_t len = strlen(rel);
-		if (len && rel[len - 1] == '\r')
-			rel[--len] = '\0';
-		full = util_path_join(site, rel);
-		if (!len || rel[0] == '/' || util_starts_with(rel, "../") || strstr(rel, "/../") ||
+	for (size_t i = 0; i < rels.n; i++) {
+		const char *rel = rels.v[i];
+		char *full = util_path_join(site, rel);
+		if (rel[0] == '/' || util_starts_with(rel, "../") || strstr(rel, "/../") ||
 		    strstr(rel, "__pycache__") || util_ends_with(rel, ".pyc") ||
 		    util_ends_with(rel, ".so") || strstr(util_basename(rel), ".so.") ||
 		    !util_is_file(full)) {
@@ -373,9 +346,8 @@ add_dist(struct packer *p, const char *site, const char *distinfo)
 				p->items[p->n - 1].from_site = true;
 		}
 		free(full);
-		free(rel);
 	}
-	free(text);
+	strvec_free(&rels);
 	free(record);
 	p->st->dists++;
 	return 0;

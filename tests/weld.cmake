@@ -17,6 +17,8 @@
 # assembler read back by cc and as; no distribution needed.
 pyweld_unit_test(test_itg SOURCES unit/test_itg.c LIBS pyweld_itg)
 set_tests_properties(test_itg PROPERTIES TIMEOUT 120)
+# cmocka: the RECORD reader (quoted CSV as pip writes it) on fixed text.
+pyweld_unit_test(test_itg_record SOURCES unit/test_itg_record.c LIBS pyweld_itg)
 
 find_package(Python3 COMPONENTS Interpreter)
 if(NOT Python3_Interpreter_FOUND)

@@ -80,7 +80,7 @@ file_kind(const char *path)
 
 	if (util_ends_with(base, ".a"))
 		return CCSHIM_ARG_ARCHIVE;
-	if (util_ends_with(base, ".so") || strstr(base, ".so."))
+	if (util_is_shared_object(base))
 		return CCSHIM_ARG_SHARED;
 	return CCSHIM_ARG_OBJECT;
 }

@@ -164,8 +164,7 @@ find_build_lib(const struct ccshim_cmd *cmd, const char *cwd, const char *name,
 				free(a);
 				return NULL;
 			}
-			*kind = util_ends_with(a, ".so") || strstr(util_basename(a), ".so.")
-			        ? LINKDB_IN_SHARED : LINKDB_IN_ARCHIVE;
+			*kind = util_is_shared_object(a) ? LINKDB_IN_SHARED : LINKDB_IN_ARCHIVE;
 			return a;
 		}
 		if (so && util_is_file(so)) {

@@ -1088,7 +1088,7 @@ collect_app(struct build *b)
 			int64_t link;
 			int found;
 
-			if (!util_ends_with(rel, ".so") && !strstr(util_basename(rel), ".so."))
+			if (!util_is_shared_object(rel))
 				continue;
 			file = util_path_join(b->site, rel);
 			name = itg_module_name(rel, suffix);

@@ -335,8 +335,7 @@ add_dist(struct packer *p, const char *site, const char *distinfo)
 		char *full = util_path_join(site, rel);
 		if (rel[0] == '/' || util_starts_with(rel, "../") || strstr(rel, "/../") ||
 		    strstr(rel, "__pycache__") || util_ends_with(rel, ".pyc") ||
-		    util_ends_with(rel, ".so") || strstr(util_basename(rel), ".so.") ||
-		    !util_is_file(full)) {
+		    util_is_shared_object(rel) || !util_is_file(full)) {
 			/* scripts outside, bytecode, welded extensions, files not there */
 		} else {
 			bool meta = !strncmp(rel, distinfo, dlen) && rel[dlen] == '/';

@@ -34,3 +34,8 @@ util_parse_i64(const char *s, int64_t *out)
 	return true;
 }
 
+bool
+util_is_shared_object(const char *path)
+{
+	return util_ends_with(path, ".so") || strstr(util_basename(path), ".so.") != NULL;
+}

@@ -250,6 +250,11 @@ bool util_starts_with(const char *s, const char *prefix);
 bool util_ends_with(const char *s, const char *suffix);
 /* Parses a whole decimal int64; false on junk or overflow. */
 bool util_parse_i64(const char *s, int64_t *out);
+/*
+ * Whether a file name (or path: its last component decides) names a shared
+ * object: "x.so", or "libx.so.1" with a version after ".so.".
+ */
+bool util_is_shared_object(const char *path);
 
 /* clock.c: clocks */
 

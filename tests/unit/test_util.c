@@ -7,6 +7,8 @@
  *   - strvec_cargv: the read-only view of a strvec is NULL-terminated, an
  *     empty strvec gives an empty array, and util_run takes it and string
  *     literals (const char *const[]) as they are; strvec_has;
+ *   - util_is_shared_object: ".so" at the end, or ".so." in the last
+ *     component only;
  *   - util_cmdlog_run on a shell script that prints what compilers, pip and
  *     make print: the log holds "+ command" ("+ (cd DIR) command" with a
  *     directory) then the output byte for byte; the caller's callback gets
@@ -68,6 +70,20 @@ test_strvec_cargv(void **state)
 	assert_int_equal(util_run((const char *const[]){ "sh", "-c", "exit 3", NULL },
 	                          (const char *const[]){ "PATH=/usr/bin:/bin", NULL }), 3);
 	strvec_free(&sv);
+}
+
+static void
+test_is_shared_object(void **state)
+{
+	(void)state;
+	assert_true(util_is_shared_object("pkg/_speedups.cpython-311-x86_64-linux-gnu.so"));
+	assert_true(util_is_shared_object("x.so"));
+	assert_true(util_is_shared_object("pkg.libs/libz-a1b2.so.1.2.13"));
+	assert_true(util_is_shared_object("/usr/lib/libfoo.so.1"));
+	assert_false(util_is_shared_object("pkg/mod.py"));
+	assert_false(util_is_shared_object("pkg.so.d/mod.py"));    /* a directory's name */
+	assert_false(util_is_shared_object("pkg/data.sox"));
+	assert_false(util_is_shared_object("libfoo.a"));
 }
 
 struct lines {
@@ -159,6 +175,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_countof),
 		cmocka_unit_test(test_strvec_cargv),
+		cmocka_unit_test(test_is_shared_object),
 		cmocka_unit_test(test_cmdlog),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

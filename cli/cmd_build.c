@@ -153,7 +153,7 @@ struct build {
 	const char *main_c;             /* the application's own main.c */
 	struct strvec own_files;        /* absolute: the script, main.c, the config */
 	bool library;                   /* an archive + header, not an executable */
-	struct pyweld_config config;
+	struct cli_project config;
 	bool static_link, stdlib_tests, keep_work, verbose, debug, no_source, fast_exit, pie;
 	bool no_deep_freeze;
 	bool no_mp_children;            /* --no-multiprocessing-children */
@@ -485,12 +485,12 @@ parse_options(struct build *b, int argc, char **argv)
 		                 argv[optind]);
 	/* A project file: given, or pyweld.ini here when the command line names
 	 * neither an output nor anything to put in. */
-	if (!b->config_opt && !b->output && !entries && access(PYWELD_CONFIG_NAME, F_OK) == 0)
-		b->config_opt = PYWELD_CONFIG_NAME;
+	if (!b->config_opt && !b->output && !entries && access(CLI_PROJECT_NAME, F_OK) == 0)
+		b->config_opt = CLI_PROJECT_NAME;
 	if (b->config_opt) {
 		char err[1024];
-		struct pyweld_config *cf = &b->config;
-		if (pyweld_config_read(b->config_opt, cf, err, sizeof(err)) < 0)
+		struct cli_project *cf = &b->config;
+		if (cli_project_read(b->config_opt, cf, err, sizeof(err)) < 0)
 			util_fatal("%s", err);
 		if (!b->output)
 			b->output = cf->output;

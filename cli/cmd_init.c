@@ -62,7 +62,7 @@ cli_cmd_init(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct pyweld_config c = { 0 };
+	struct cli_project c = { 0 };
 	const char *code = NULL, *script = NULL, *out = NULL;
 	struct strvec reqs = { 0 }, setups = { 0 };
 	bool force = false;
@@ -95,7 +95,7 @@ cli_cmd_init(int argc, char **argv)
 	dir = util_abspath(argv[optind]);
 	if (!dir || util_mkdir_p(dir, 0755) < 0)
 		util_fatal("cannot create '%s':", argv[optind]);
-	ini = util_path_join(dir, PYWELD_CONFIG_NAME);
+	ini = util_path_join(dir, CLI_PROJECT_NAME);
 	if (!force && access(ini, F_OK) == 0)
 		util_fatal("'%s' exists already; pass --force to replace it", ini);
 	for (size_t i = 0; i < reqs.n; i++) {
@@ -134,7 +134,7 @@ cli_cmd_init(int argc, char **argv)
 	c.main_c = xstrdup("main.c");
 	c.output = xstrdup(out ? out : "app");
 	c.work_dir = xstrdup(".pyweld-work");
-	if (pyweld_config_write(ini, &c) < 0)
+	if (cli_project_write(ini, &c) < 0)
 		util_fatal("cannot write '%s':", ini);
 	printf("wrote '%s', '%s/main.c'%s%s%s\n", ini, dir, mainpy ? " and '" : "",
 	       mainpy ? mainpy : "", mainpy ? "'" : "");
@@ -144,6 +144,6 @@ cli_cmd_init(int argc, char **argv)
 	free(mainpy);
 	strvec_free(&reqs);
 	strvec_free(&setups);
-	pyweld_config_free(&c);
+	cli_project_free(&c);
 	return 0;
 }

@@ -39,7 +39,7 @@
 #include <string.h>
 
 struct ctx {
-	struct pyweld_config *c;
+	struct cli_project *c;
 	char *err;
 	size_t errlen;
 	const char *path;
@@ -48,7 +48,7 @@ struct ctx {
 
 /* An absolute path for a value relative to the config's directory. */
 static char *
-in_dir(const struct pyweld_config *c, const char *v)
+in_dir(const struct cli_project *c, const char *v)
 {
 	char *j = util_path_join(c->dir, v), *abs = j ? util_abspath(j) : NULL;
 
@@ -74,7 +74,7 @@ static int
 handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct ctx *x = user;
-	struct pyweld_config *c = x->c;
+	struct cli_project *c = x->c;
 	bool ok = true;
 
 	if (!strcmp(section, "app")) {
@@ -159,8 +159,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 }
 
 int
-pyweld_config_read(const char *path, struct pyweld_config *c, char *err,
-                   size_t errlen)
+cli_project_read(const char *path, struct cli_project *c, char *err, size_t errlen)
 {
 	struct ctx x = { c, err, errlen, path, false };
 	char *abs = util_abspath(path);
@@ -192,7 +191,7 @@ pyweld_config_read(const char *path, struct pyweld_config *c, char *err,
 }
 
 int
-pyweld_config_write(const char *path, const struct pyweld_config *c)
+cli_project_write(const char *path, const struct cli_project *c)
 {
 	struct strbuf sb = { 0 };
 	int rc;
@@ -269,7 +268,7 @@ pyweld_config_write(const char *path, const struct pyweld_config *c)
 }
 
 void
-pyweld_config_free(struct pyweld_config *c)
+cli_project_free(struct cli_project *c)
 {
 	free(c->dir);
 	free(c->output);

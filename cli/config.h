@@ -6,7 +6,9 @@
 
 #include "util.h"
 
-struct pyweld_config {
+/* A pyweld.ini: what `pyweld build` welds (runtime/pyweld.h's struct
+ * pyweld_config is another thing: the embedding API's start-up settings). */
+struct cli_project {
 	char *dir;                      /* the directory the file is in (absolute) */
 	char *output;                   /* [app] output */
 	char *module, *script;          /* [app] module / script (one at most) */
@@ -23,16 +25,16 @@ struct pyweld_config {
 	char *work_dir;                 /* [build] work-dir (a path) */
 };
 
-#define PYWELD_CONFIG_NAME "pyweld.ini"
+#define CLI_PROJECT_NAME "pyweld.ini"
 
 /*
  * Reads a pyweld.ini; relative paths in it are made absolute against its
  * directory.  -1 with a message in err naming the file and line.
  */
-int pyweld_config_read(const char *path, struct pyweld_config *c, char *err,
-                       size_t errlen);
+int cli_project_read(const char *path, struct cli_project *c, char *err, size_t errlen);
 /* Writes c (paths as given) to path through a temporary; -1 + errno. */
-int pyweld_config_write(const char *path, const struct pyweld_config *c);
-void pyweld_config_free(struct pyweld_config *c);
+int cli_project_write(const char *path, const struct cli_project *c);
+/* Frees what c holds and zeroes it. */
+void cli_project_free(struct cli_project *c);
 
 #endif

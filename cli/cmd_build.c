@@ -23,7 +23,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,80 +34,6 @@
 #include "embed.h"
 #include "itg.h"
 #include "pydist.h"
-
-static const char build_usage[] =
-	"usage: pyweld build -o APP [--pip-install SPEC]... [-r FILE]... [--setup-py DIR]...\n"
-	"                    [--python-code CODE | -m MODULE | --script FILE]\n"
-	"                    [--dist DIR] [--cache DIR] [--static] [--stdlib-tests]\n"
-	"                    [--with-module NAME]... [--without-module NAME]...\n"
-	"                    [--env NAME=VALUE]... [--work-dir DIR] [--keep-work] [--debug]\n"
-	"                    [--fast-exit] [--no-multiprocessing-children] [--pie]\n"
-	"                    [--no-deep-freeze] [-v]\n"
-	"\n"
-	"Builds ONE executable holding CPython, its standard library, the given\n"
-	"packages and every C extension they have, linked in statically.  The\n"
-	"packages are built from source through pyweld's wrapper compilers; build\n"
-	"tools (setuptools, Cython, meson, ...) come as wheels and stay out of the\n"
-	"binary unless the application itself depends on them.\n"
-	"\n"
-	"what goes in:\n"
-	"  --pip-install SPEC  a pip requirement (repeatable): 'markupsafe==2.1.5'\n"
-	"  -r FILE             a requirements file (repeatable)\n"
-	"  --setup-py DIR      a local project directory (repeatable)\n"
-	"  --env NAME=VALUE    set for the package builds (e.g. REQUIRE_SPEEDUPS=1)\n"
-	"  --with-module NAME  weld in a standard-library module left out by default\n"
-	"                      (_tkinter, nis, _dbm, _gdbm, _crypt, the test modules)\n"
-	"  --without-module NAME  leave a standard-library extension module out\n"
-	"  --stdlib-tests      include test suites (the standard library's test package\n"
-	"                      and test modules, packages' tests/) to run them inside\n"
-	"  --exclude-module RE leave out modules whose dotted name matches RE (pcre2;\n"
-	"                      repeatable): --exclude-module '^email(\\.|$)'\n"
-	"  --exclude-resource RE  leave out package resources whose path matches RE\n"
-	"  --no-source         drop .py sources (smaller; tracebacks lose their lines)\n"
-	"  --no-deep-freeze    unmarshal the standard library at each import instead of\n"
-	"                      linking the code the distribution deep-froze (about 20 MiB\n"
-	"                      smaller; importing it costs about 28% more instructions)\n"
-	"  --main-c FILE       the application's main() (pyweld init writes main.c;\n"
-	"                      edit it to run C before, around or instead of Python)\n"
-	"  --library           write APP as a static archive (libapp.a) with pyweld.h\n"
-	"                      beside it, for an existing C program to link; see\n"
-	"                      `pyweld link-flags APP` and docs/library.md\n"
-	"\n"
-	"what it runs (at most one; without any, APP behaves like `python`):\n"
-	"  --python-code CODE  Python code run as __main__\n"
-	"  -m MODULE           a module run as __main__, like python -m\n"
-	"  --script FILE       a script run as __main__\n"
-	"  --fast-exit         when it returns, join threads, run atexit functions,\n"
-	"                      flush stdout and stderr, and end without finalising the\n"
-	"                      interpreter (faster; __del__ methods do not run at exit\n"
-	"                      and files never closed lose their buffers; docs/weld.md)\n"
-	"  --no-multiprocessing-children  APP never acts as python, not even for the\n"
-	"                      command lines of multiprocessing's spawn and forkserver\n"
-	"                      children, which then cannot start (the fork start\n"
-	"                      method still works; docs/weld.md)\n"
-	"\n"
-	"how:\n"
-	"  -o APP              the executable to write (replaced atomically)\n"
-	"  --config FILE       read a project file written by `pyweld init`; without\n"
-	"                      -o and anything to put in, ./pyweld.ini is read\n"
-	"  --dist DIR          the CPython distribution (default: the last one\n"
-	"                      `pyweld python build` made; built now if none)\n"
-	"  --cache DIR         pyweld's cache (default: $PYWELD_CACHE, ~/.cache/pyweld)\n"
-	"  --debug             keep debugging information (three times the size)\n"
-	"  --static            link the C library statically too (glibc: no NSS\n"
-	"                      user/group lookups, no dlopen; see docs/weld.md)\n"
-	"  --pie               a position-independent executable, loaded at a random\n"
-	"                      address (ASLR for its own code).  The default is a\n"
-	"                      fixed-address executable, as Debian builds python3.11:\n"
-	"                      a PIE relocates every pointer in its data (~70,000) at\n"
-	"                      each start\n"
-	"  --work-dir DIR      where to build (default: a new temporary directory):\n"
-	"                      a new or empty directory, or one an earlier build used;\n"
-	"                      its installed packages are reused when nothing they\n"
-	"                      depend on changed (a rebuild after editing the script\n"
-	"                      takes about a second), otherwise it is emptied\n"
-	"  --keep-work         keep the work directory (the link database, objects)\n"
-	"  -v                  show the commands run and their output\n";
 
 /* Standard-library modules left out unless asked for, and why. */
 static const struct {
@@ -145,18 +70,8 @@ static const char build_tools[] =
 	"semantic-version,versioneer,incremental,maturin,puccinialin";
 
 struct build {
-	/* options */
-	struct strvec pip_specs, requirements, setup_dirs, env, with, without;
-	struct strvec exclude_modules, exclude_resources;
-	const char *output, *dist_opt, *cache, *work_opt, *code, *module, *script;
-	const char *config_opt;
-	const char *main_c;             /* the application's own main.c */
+	struct cli_build_options o;     /* what was asked: command line, pyweld.ini */
 	struct strvec own_files;        /* absolute: the script, main.c, the config */
-	bool library;                   /* an archive + header, not an executable */
-	struct cli_project config;
-	bool static_link, stdlib_tests, keep_work, verbose, debug, no_source, fast_exit, pie;
-	bool no_deep_freeze;
-	bool no_mp_children;            /* --no-multiprocessing-children */
 	size_t packed_modules, packed_bytes, frozen_modules;
 	struct strvec dynamic_seen;     /* libraries linked as shared objects, */
 	struct strvec dynamic_why;      /* why each (gather_libs), */
@@ -192,7 +107,7 @@ begin_step(struct build *b, const char *fmt, ...)
 	va_list ap;
 	double now = util_now();
 
-	if (b->step > 0 && !b->verbose)
+	if (b->step > 0 && !b->o.verbose)
 		fprintf(stderr, " (%.1f s)\n", now - b->step_t0);
 	else if (b->step > 0)
 		fprintf(stderr, "pyweld:   (%.1f s)\n", now - b->step_t0);
@@ -202,7 +117,7 @@ begin_step(struct build *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	if (b->verbose)
+	if (b->o.verbose)
 		fputc('\n', stderr);
 	if (b->logfd >= 0) {
 		dprintf(b->logfd, "\n=== pyweld: ");
@@ -219,18 +134,18 @@ step_note(struct build *b, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs(b->verbose ? "pyweld:   " : ", ", stderr);
+	fputs(b->o.verbose ? "pyweld:   " : ", ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	if (b->verbose)
+	if (b->o.verbose)
 		fputc('\n', stderr);
 }
 
 static void
 end_steps(struct build *b)
 {
-	if (!b->verbose)
+	if (!b->o.verbose)
 		fprintf(stderr, " (%.1f s)\n", util_now() - b->step_t0);
 }
 
@@ -369,7 +284,7 @@ run(struct build *b, const char *const argv[], const char *const envp[], const c
 	int rc;
 
 	b->cmd.logfd = b->logfd;
-	b->cmd.echo = b->verbose;
+	b->cmd.echo = b->o.verbose;
 	b->cmd.line = show_line;
 	b->cmd.ctx = b;
 	rc = util_cmdlog_run(&b->cmd, argv, envp, cwd);
@@ -391,7 +306,7 @@ die(struct build *b, const char *fmt, ...)
 	va_end(ap);
 	if (b->log)
 		util_hint("the full log is '%s'", b->log);
-	if (b->work && !b->keep_work && !b->work_opt)
+	if (b->work && !b->o.keep_work && !b->o.work_dir)
 		fprintf(stderr, "hint: the work directory '%s' is kept for inspection\n", b->work);
 	exit(1);
 }
@@ -401,159 +316,48 @@ die(struct build *b, const char *fmt, ...)
 static void
 parse_options(struct build *b, int argc, char **argv)
 {
-	enum { OPT_PIP = 256, OPT_SETUP, OPT_CODE, OPT_SCRIPT, OPT_DIST, OPT_CACHE,
-	       OPT_STATIC, OPT_TESTS, OPT_WITH, OPT_WITHOUT, OPT_ENV, OPT_WORK, OPT_KEEP,
-	       OPT_DEBUG, OPT_FAST_EXIT, OPT_PIE, OPT_CONFIG, OPT_EXMOD, OPT_EXRES, OPT_NOSRC, OPT_MAINC, OPT_LIB,
-	       OPT_NOFREEZE, OPT_NO_MP };
-	static const struct option longopts[] = {
-		{ "pip-install", required_argument, NULL, OPT_PIP },
-		{ "requirements", required_argument, NULL, 'r' },
-		{ "setup-py", required_argument, NULL, OPT_SETUP },
-		{ "python-code", required_argument, NULL, OPT_CODE },
-		{ "module", required_argument, NULL, 'm' },
-		{ "script", required_argument, NULL, OPT_SCRIPT },
-		{ "output", required_argument, NULL, 'o' },
-		{ "dist", required_argument, NULL, OPT_DIST },
-		{ "cache", required_argument, NULL, OPT_CACHE },
-		{ "static", no_argument, NULL, OPT_STATIC },
-		{ "stdlib-tests", no_argument, NULL, OPT_TESTS },
-		{ "with-module", required_argument, NULL, OPT_WITH },
-		{ "without-module", required_argument, NULL, OPT_WITHOUT },
-		{ "env", required_argument, NULL, OPT_ENV },
-		{ "work-dir", required_argument, NULL, OPT_WORK },
-		{ "keep-work", no_argument, NULL, OPT_KEEP },
-		{ "debug", no_argument, NULL, OPT_DEBUG },
-		{ "fast-exit", no_argument, NULL, OPT_FAST_EXIT },
-		{ "no-multiprocessing-children", no_argument, NULL, OPT_NO_MP },
-		{ "pie", no_argument, NULL, OPT_PIE },
-		{ "config", required_argument, NULL, OPT_CONFIG },
-		{ "exclude-module", required_argument, NULL, OPT_EXMOD },
-		{ "exclude-resource", required_argument, NULL, OPT_EXRES },
-		{ "no-source", no_argument, NULL, OPT_NOSRC },
-		{ "no-deep-freeze", no_argument, NULL, OPT_NOFREEZE },
-		{ "main-c", required_argument, NULL, OPT_MAINC },
-		{ "library", no_argument, NULL, OPT_LIB },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c, entries = 0;
+	int entries = cli_build_args(&b->o, argc, argv);
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "hvr:m:o:", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_PIP: strvec_push(&b->pip_specs, optarg); break;
-		case 'r': strvec_push(&b->requirements, optarg); break;
-		case OPT_SETUP: strvec_push(&b->setup_dirs, optarg); break;
-		case OPT_CODE: b->code = optarg; entries++; break;
-		case 'm': b->module = optarg; entries++; break;
-		case OPT_SCRIPT: b->script = optarg; entries++; break;
-		case 'o': b->output = optarg; break;
-		case OPT_DIST: b->dist_opt = optarg; break;
-		case OPT_CACHE: b->cache = optarg; break;
-		case OPT_STATIC: b->static_link = true; break;
-		case OPT_TESTS: b->stdlib_tests = true; break;
-		case OPT_WITH: strvec_push(&b->with, optarg); break;
-		case OPT_WITHOUT: strvec_push(&b->without, optarg); break;
-		case OPT_ENV:
-			if (!strchr(optarg, '=') || optarg[0] == '=')
-				util_usage_error("--env wants NAME=VALUE, not '%s'", optarg);
-			strvec_push(&b->env, optarg);
-			break;
-		case OPT_WORK: b->work_opt = optarg; break;
-		case OPT_KEEP: b->keep_work = true; break;
-		case OPT_DEBUG: b->debug = true; break;
-		case OPT_FAST_EXIT: b->fast_exit = true; break;
-		case OPT_NO_MP: b->no_mp_children = true; break;
-		case OPT_PIE: b->pie = true; break;
-		case OPT_CONFIG: b->config_opt = optarg; break;
-		case OPT_EXMOD: strvec_push(&b->exclude_modules, optarg); break;
-		case OPT_EXRES: strvec_push(&b->exclude_resources, optarg); break;
-		case OPT_NOSRC: b->no_source = true; break;
-		case OPT_NOFREEZE: b->no_deep_freeze = true; break;
-		case OPT_MAINC: b->main_c = optarg; break;
-		case OPT_LIB: b->library = true; break;
-		case 'v': b->verbose = true; break;
-		case 'h': fputs(build_usage, stdout); exit(0);
-		default:
-			fputs("hint: see 'pyweld build --help'\n", stderr);
-			exit(2);
-		}
-	}
-	if (optind < argc)
-		util_usage_error("'build' takes no argument '%s' (packages go after --pip-install)",
-		                 argv[optind]);
 	/* A project file: given, or pyweld.ini here when the command line names
 	 * neither an output nor anything to put in. */
-	if (!b->config_opt && !b->output && !entries && access(CLI_PROJECT_NAME, F_OK) == 0)
-		b->config_opt = CLI_PROJECT_NAME;
-	if (b->config_opt) {
+	if (!b->o.config_file && !b->o.output && !entries && access(CLI_PROJECT_NAME, F_OK) == 0)
+		b->o.config_file = xstrdup(CLI_PROJECT_NAME);
+	if (b->o.config_file) {
+		struct cli_build_options ini;
 		char err[1024];
-		struct cli_project *cf = &b->config;
-		if (cli_project_read(b->config_opt, cf, err, sizeof(err)) < 0)
+		if (cli_project_read(b->o.config_file, &ini, err, sizeof(err)) < 0)
 			util_fatal("%s", err);
-		if (!b->output)
-			b->output = cf->output;
-		if (!b->main_c)
-			b->main_c = cf->main_c;
-		if (!b->work_opt)
-			b->work_opt = cf->work_dir;
-		if (!entries) {
-			b->module = cf->module;
-			b->script = cf->script;
-			entries = (b->module || b->script) ? 1 : 0;
-		}
-		for (size_t i = 0; i < cf->pip_specs.n; i++)
-			strvec_push(&b->pip_specs, cf->pip_specs.v[i]);
-		for (size_t i = 0; i < cf->requirements.n; i++)
-			strvec_push(&b->requirements, cf->requirements.v[i]);
-		for (size_t i = 0; i < cf->setup_dirs.n; i++)
-			strvec_push(&b->setup_dirs, cf->setup_dirs.v[i]);
-		for (size_t i = 0; i < cf->env.n; i++)
-			strvec_push(&b->env, cf->env.v[i]);
-		for (size_t i = 0; i < cf->with.n; i++)
-			strvec_push(&b->with, cf->with.v[i]);
-		for (size_t i = 0; i < cf->without.n; i++)
-			strvec_push(&b->without, cf->without.v[i]);
-		for (size_t i = 0; i < cf->exclude_modules.n; i++)
-			strvec_push(&b->exclude_modules, cf->exclude_modules.v[i]);
-		for (size_t i = 0; i < cf->exclude_resources.n; i++)
-			strvec_push(&b->exclude_resources, cf->exclude_resources.v[i]);
-		b->no_source |= cf->no_source;
-		b->no_deep_freeze |= cf->no_deep_freeze;
-		b->static_link |= cf->static_link;
-		b->stdlib_tests |= cf->stdlib_tests;
-		b->debug |= cf->debug;
-		b->fast_exit |= cf->fast_exit;
-		b->no_mp_children |= cf->no_mp_children;
-		b->pie |= cf->pie;
+		cli_project_merge(&b->o, &ini, entries > 0);
+		if (!entries)
+			entries = (b->o.module || b->o.script) ? 1 : 0;
+		cli_build_options_free(&ini);
 	}
-	if (!b->output)
+	if (!b->o.output)
 		util_usage_error("no output given: pass -o APP (or run in a directory with a "
 		                 "pyweld.ini; see 'pyweld init --help')");
 	if (entries > 1)
 		util_usage_error("give at most one of --python-code, -m and --script");
 	/* Without an entry point APP is `python` (Py_RunMain finalises), and a
 	 * library's host program calls pyweld_finish itself. */
-	if (b->fast_exit && (entries == 0 || b->library))
+	if (b->o.fast_exit && (entries == 0 || b->o.library))
 		util_usage_error("--fast-exit is for an application's entry point: give "
-		                 "--python-code, -m or --script%s", b->library ? ", and no --library"
+		                 "--python-code, -m or --script%s", b->o.library ? ", and no --library"
 		                 : "");
 	/* Without an entry point APP is `python`, which obeys its command line. */
-	if (b->no_mp_children && entries == 0)
+	if (b->o.no_mp_children && entries == 0)
 		util_usage_error("--no-multiprocessing-children is for an application's entry "
 		                 "point: give --python-code, -m or --script");
-	if (b->pie && b->library)
+	if (b->o.pie && b->o.library)
 		util_usage_error("--pie is for an executable: with --library, the program that "
 		                 "links the archive decides");
-	if (b->pie && b->static_link)
+	if (b->o.pie && b->o.static_link)
 		util_usage_error("--pie and --static: a static executable here is a fixed-address "
 		                 "one; give one of them");
-	if (b->module) {
-		for (const char *p = b->module; *p; p++)
+	if (b->o.module) {
+		for (const char *p = b->o.module; *p; p++)
 			if (!(*p == '.' || *p == '_' || (*p >= 'a' && *p <= 'z') ||
 			      (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
-				util_usage_error("-m wants a module name, not '%s'", b->module);
+				util_usage_error("-m wants a module name, not '%s'", b->o.module);
 	}
 }
 
@@ -573,11 +377,11 @@ find_distribution(struct build *b)
 {
 	char err[2048];
 
-	b->dist = pydist_find(b->dist_opt, b->cache, err, sizeof(err));
-	if (!b->dist && b->dist_opt)
+	b->dist = pydist_find(b->o.dist_dir, b->o.cache_dir, err, sizeof(err));
+	if (!b->dist && b->o.dist_dir)
 		die(b, "%s", err);
 	if (!b->dist) {
-		struct pydist_options o = { .cache = b->cache };
+		struct pydist_options o = { .cache = b->o.cache_dir };
 		struct pydist_progress p = { .phase = on_dist_phase };
 		struct pydist_result res;
 		char *exe = cli_shim_exe();
@@ -636,8 +440,8 @@ install_env(struct build *b, struct strvec *env)
 	strvec_pushf(env, "VIRTUAL_ENV=%s", b->venv);
 	strvec_push(env, "PIP_DISABLE_PIP_VERSION_CHECK=1");
 	strvec_push(env, "PIP_NO_INPUT=1");
-	for (size_t i = 0; i < b->env.n; i++)
-		strvec_push(env, b->env.v[i]);
+	for (size_t i = 0; i < b->o.env.n; i++)
+		strvec_push(env, b->o.env.v[i]);
 	if (env->failed || !bin)
 		util_fatal("out of memory");
 	free(bin);
@@ -653,7 +457,7 @@ setup_shims(struct build *b)
 	b->shimdir = util_path_join(b->work, "shims");
 	b->shims = (struct ccshim_env){ .db_path = b->appdb_path, .shimdir = b->shimdir,
 	                                .shim_exe = exe, .tool = "build", .cwd = b->work,
-	                                .note = b->output };
+	                                .note = b->o.output };
 	if (ccshim_env_setup(&b->shims, err, sizeof(err)) < 0)
 		die(b, "%s", err);
 	b->appdb = b->shims.db;         /* the build's from now on */
@@ -800,22 +604,22 @@ compute_install_key(struct build *b, char hex[LINKDB_HASH_HEX + 1])
 	itg_key_add_stat(&k, "python", b->python);
 	itg_key_add(&k, "distribution", b->dist);
 	itg_key_add(&k, "build tools", build_tools);
-	for (size_t i = 0; i < b->pip_specs.n; i++)
-		itg_key_add(&k, "pip", b->pip_specs.v[i]);
-	for (size_t i = 0; i < b->requirements.n; i++) {
-		char *p = util_abspath(b->requirements.v[i]);
+	for (size_t i = 0; i < b->o.pip_specs.n; i++)
+		itg_key_add(&k, "pip", b->o.pip_specs.v[i]);
+	for (size_t i = 0; i < b->o.requirements.n; i++) {
+		char *p = util_abspath(b->o.requirements.v[i]);
 		itg_key_add(&k, "requirements", p);
 		itg_key_add_file(&k, "its content", p);
 		free(p);
 	}
-	for (size_t i = 0; i < b->setup_dirs.n; i++) {
-		char *p = util_abspath(b->setup_dirs.v[i]);
+	for (size_t i = 0; i < b->o.setup_dirs.n; i++) {
+		char *p = util_abspath(b->o.setup_dirs.v[i]);
 		itg_key_add(&k, "project", p);
 		add_tree(b, &k, p, "");
 		free(p);
 	}
-	for (size_t i = 0; i < b->env.n; i++)
-		itg_key_add(&k, "--env", b->env.v[i]);
+	for (size_t i = 0; i < b->o.env.n; i++)
+		itg_key_add(&k, "--env", b->o.env.v[i]);
 	for (size_t i = 0; vars[i]; i++) {
 		const char *v = getenv(vars[i]);
 		itg_key_add(&k, vars[i], v ? v : "(unset)");
@@ -840,11 +644,11 @@ prepare_work_dir(struct build *b)
 	struct dirent *e;
 	bool empty = true;
 
-	b->work = util_abspath(b->work_opt);
+	b->work = util_abspath(b->o.work_dir);
 	marker = util_path_join(b->work, WORK_MARKER);
 	stamp = util_path_join(b->work, INSTALL_STAMP);
 	if (!util_is_dir(b->work) && access(b->work, F_OK) == 0)
-		util_fatal("cannot use the work directory '%s': it is not a directory", b->work_opt);
+		util_fatal("cannot use the work directory '%s': it is not a directory", b->o.work_dir);
 	if ((d = opendir(b->work))) {
 		while ((e = readdir(d)))
 			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
@@ -852,13 +656,13 @@ prepare_work_dir(struct build *b)
 		closedir(d);
 		if (!empty && !util_is_file(marker)) {
 			util_error("cannot use the work directory '%s': it holds files and is not a "
-			           "pyweld work directory (no %s in it)", b->work_opt, WORK_MARKER);
+			           "pyweld work directory (no %s in it)", b->o.work_dir, WORK_MARKER);
 			util_hint("give a new or empty directory; pyweld empties only the work "
 			          "directories it made");
 			exit(1);
 		}
 	}
-	if (b->pip_specs.n + b->requirements.n + b->setup_dirs.n &&
+	if (b->o.pip_specs.n + b->o.requirements.n + b->o.setup_dirs.n &&
 	    compute_install_key(b, b->install_key) &&
 	    util_read_file(stamp, &text, NULL) == 0 && (nl = strchr(text, '\n')) &&
 	    (size_t)(nl - text) == LINKDB_HASH_HEX && !strncmp(text, b->install_key, LINKDB_HASH_HEX)) {
@@ -914,14 +718,14 @@ static void
 reuse_install(struct build *b)
 {
 	begin_step(b, "install: %zu distribution%s already in '%s' (nothing they depend on "
-	           "changed)", b->new_dists.n, b->new_dists.n == 1 ? "" : "s", b->work_opt);
+	           "changed)", b->new_dists.n, b->new_dists.n == 1 ? "" : "s", b->o.work_dir);
 	b->appdb_path = util_path_join(b->work, "app.linkdb");
 	b->shimdir = util_path_join(b->work, "shims");
 	for (size_t i = 0; i < b->new_dists.n; i++) {
 		char *p = util_path_join(b->site, b->new_dists.v[i]);
 		if (!util_is_dir(p))
 			die(b, "the work directory '%s' lost '%s'; remove the directory and build "
-			    "again", b->work_opt, p);
+			    "again", b->o.work_dir, p);
 		free(p);
 	}
 	if (linkdb_open(&b->appdb, b->appdb_path, 0) < 0)
@@ -934,7 +738,7 @@ install(struct build *b)
 	struct strvec before = { 0 }, after = { 0 }, av = { 0 }, env = { 0 };
 	int rc;
 
-	if (b->pip_specs.n + b->requirements.n + b->setup_dirs.n == 0)
+	if (b->o.pip_specs.n + b->o.requirements.n + b->o.setup_dirs.n == 0)
 		return;         /* the standard library alone: no build environment */
 	b->venv = util_path_join(b->work, "venv");
 	b->site = util_path_join(b->venv, "lib/python3.11/site-packages");
@@ -951,12 +755,12 @@ install(struct build *b)
 	list_dists(b->site, &before);
 	setup_shims(b);
 	begin_step(b, "install: pip builds");
-	for (size_t i = 0; i < b->pip_specs.n; i++)
-		fprintf(stderr, " %s", b->pip_specs.v[i]);
-	for (size_t i = 0; i < b->setup_dirs.n; i++)
-		fprintf(stderr, " %s", b->setup_dirs.v[i]);
+	for (size_t i = 0; i < b->o.pip_specs.n; i++)
+		fprintf(stderr, " %s", b->o.pip_specs.v[i]);
+	for (size_t i = 0; i < b->o.setup_dirs.n; i++)
+		fprintf(stderr, " %s", b->o.setup_dirs.v[i]);
 	fprintf(stderr, " from source");
-	if (b->verbose)
+	if (b->o.verbose)
 		fputc('\n', stderr);
 
 	char *pip = util_path_join(b->venv, "bin/python");
@@ -972,14 +776,14 @@ install(struct build *b)
 	strvec_push(&av, "--use-pep517");
 	strvec_push(&av, "--no-warn-script-location");
 	strvec_push(&av, "-v");
-	for (size_t i = 0; i < b->requirements.n; i++) {
+	for (size_t i = 0; i < b->o.requirements.n; i++) {
 		strvec_push(&av, "-r");
-		strvec_push_owned(&av, util_abspath(b->requirements.v[i]));
+		strvec_push_owned(&av, util_abspath(b->o.requirements.v[i]));
 	}
-	for (size_t i = 0; i < b->setup_dirs.n; i++)
-		strvec_push_owned(&av, copy_project(b, b->setup_dirs.v[i], i));
-	for (size_t i = 0; i < b->pip_specs.n; i++)
-		strvec_push(&av, b->pip_specs.v[i]);
+	for (size_t i = 0; i < b->o.setup_dirs.n; i++)
+		strvec_push_owned(&av, copy_project(b, b->o.setup_dirs.v[i], i));
+	for (size_t i = 0; i < b->o.pip_specs.n; i++)
+		strvec_push(&av, b->o.pip_specs.v[i]);
 	free(pip);
 	install_env(b, &env);
 	rc = run(b, strvec_cargv(&av), strvec_cargv(&env), b->work);
@@ -1002,7 +806,7 @@ install(struct build *b)
 			strvec_push(&b->new_dists, after.v[i]);
 	strvec_free(&before);
 	strvec_free(&after);
-	if (b->work_opt)
+	if (b->o.work_dir)
 		write_install_stamp(b);
 }
 
@@ -1137,11 +941,11 @@ static bool
 module_wanted(struct build *b, const char *name, const char **why)
 {
 	*why = NULL;
-	if (strvec_has(&b->without, name))
+	if (strvec_has(&b->o.without, name))
 		return false;
-	if (strvec_has(&b->with, name))
+	if (strvec_has(&b->o.with, name))
 		return true;
-	if (b->stdlib_tests && is_test_module(name))
+	if (b->o.stdlib_tests && is_test_module(name))
 		return true;
 	for (size_t i = 0; i < countof(default_out); i++) {
 		if (!strcmp(default_out[i].name, name)) {
@@ -1175,13 +979,13 @@ collect_stdlib(struct build *b)
 			die(b, "cannot weld the standard library's '%s': %s", name, err);
 		add_ext(b, e);
 	}
-	for (size_t k = 0; k < b->with.n; k++) {
+	for (size_t k = 0; k < b->o.with.n; k++) {
 		bool known = false;
 		json_array_foreach(json_object_get(b->distjson, "modules"), i, m)
-			known |= !strcmp(json_string_value(json_object_get(m, "name")), b->with.v[k]);
+			known |= !strcmp(json_string_value(json_object_get(m, "name")), b->o.with.v[k]);
 		if (!known)
 			die(b, "--with-module %s: the distribution has no extension module of that "
-			    "name (see 'pyweld python info')", b->with.v[k]);
+			    "name (see 'pyweld python info')", b->o.with.v[k]);
 	}
 }
 
@@ -1255,7 +1059,7 @@ write_embedded(struct build *b, const struct embedded_file *files, const char *d
 static const char *
 static_define(const struct build *b)
 {
-	return b->static_link ? "-DPYWELD_STATIC=1" : "-DPYWELD_STATIC=0";
+	return b->o.static_link ? "-DPYWELD_STATIC=1" : "-DPYWELD_STATIC=0";
 }
 
 /*
@@ -1287,23 +1091,23 @@ generate_and_compile(struct build *b, struct strvec *objs)
 	                                     "modules", "importer", "resources", "fixups",
 	                                     "pyweld_module", "install", "blob", "mpchild",
 	                                     "selfpath", "inittab", NULL };
-	enum itg_entry entry = b->module ? ITG_ENTRY_MODULE :
-	                       (b->code || b->script) ? ITG_ENTRY_CODE : ITG_ENTRY_NONE;
+	enum itg_entry entry = b->o.module ? ITG_ENTRY_MODULE :
+	                       (b->o.code || b->o.script) ? ITG_ENTRY_CODE : ITG_ENTRY_NONE;
 	size_t hits = 0, owned = 0;
 
 	begin_step(b, "generate: inittab.c and the runtime");
 	write_embedded(b, embedded_runtime, rt);
 	if (itg_write_inittab(inittab, b->exts, b->nexts, entry,
-	                      b->module ? b->module : entry == ITG_ENTRY_CODE ?
-	                      "__pyweld_main__" : NULL, b->fast_exit, b->no_mp_children, err,
+	                      b->o.module ? b->o.module : entry == ITG_ENTRY_CODE ?
+	                      "__pyweld_main__" : NULL, b->o.fast_exit, b->o.no_mp_children, err,
 	                      sizeof(err)) < 0)
 		die(b, "%s", err);
 	for (size_t i = 0; units[i]; i++) {
 		/* The application's own main.c (pyweld init wrote it; the user may
 		 * have edited it) replaces the default; a library has none. */
-		if (!strcmp(units[i], "main") && b->library)
+		if (!strcmp(units[i], "main") && b->o.library)
 			continue;
-		char *src = !strcmp(units[i], "main") && b->main_c ? util_abspath(b->main_c)
+		char *src = !strcmp(units[i], "main") && b->o.main_c ? util_abspath(b->o.main_c)
 		            : xasprintf("%s/%s.c", rt, units[i]);
 		char *obj = xasprintf("%s/%s.o", rt, units[i]), key[LINKDB_HASH_HEX + 1];
 		/*
@@ -1313,7 +1117,7 @@ generate_and_compile(struct build *b, struct strvec *objs)
 		 * is part of every key); the user's main.c may include anything,
 		 * and is always compiled.
 		 */
-		bool own = !(!strcmp(units[i], "main") && b->main_c), keyed = false;
+		bool own = !(!strcmp(units[i], "main") && b->o.main_c), keyed = false;
 		if (own) {
 			owned++;
 			struct itg_key k;
@@ -1335,7 +1139,7 @@ generate_and_compile(struct build *b, struct strvec *objs)
 		int rc = compile_rt_unit(b, src, obj);
 		if (rc == 0 && keyed)
 			itg_cache_store(b->cache_root, key, obj);
-		if (rc != 0 && !strcmp(units[i], "main") && b->main_c)
+		if (rc != 0 && !strcmp(units[i], "main") && b->o.main_c)
 			die(b, "cannot compile the application's main '%s' (status %d)%s%s", src, rc,
 			    b->cmd.first_error[0] ? ": " : "", b->cmd.first_error);
 		if (rc != 0)
@@ -1379,16 +1183,16 @@ pack(struct build *b, struct strvec *objs)
 	write_embedded(b, embedded_tools, tools);
 	char *helper_py = xasprintf("%s/pyweld_resources.py", tools);
 	extra[nextra++] = (struct itg_extra_module){ "_pyweld_resources", helper_py };
-	if (b->code || b->script) {
+	if (b->o.code || b->o.script) {
 		main_py = util_path_join(b->work, "__pyweld_main__.py");
-		if (b->code) {
-			if (util_write_atomic(main_py, b->code, strlen(b->code), 0644, false) < 0)
+		if (b->o.code) {
+			if (util_write_atomic(main_py, b->o.code, strlen(b->o.code), 0644, false) < 0)
 				die(b, "cannot write '%s':", main_py);
 		} else {
 			char *text;
 			size_t len;
-			if (util_read_file(b->script, &text, &len) < 0)
-				die(b, "cannot read the script '%s':", b->script);
+			if (util_read_file(b->o.script, &text, &len) < 0)
+				die(b, "cannot read the script '%s':", b->o.script);
 			if (util_write_atomic(main_py, text, len, 0644, false) < 0)
 				die(b, "cannot write '%s':", main_py);
 			free(text);
@@ -1409,14 +1213,14 @@ pack(struct build *b, struct strvec *objs)
 		.keep_packages = strvec_cargv(&keep), .nkeep_packages = keep.n,
 		.stdlib = stdlib, .site = b->site,
 		.dists = strvec_cargv(&b->new_dists), .ndists = b->new_dists.n,
-		.exclude_modules = strvec_cargv(&b->exclude_modules),
-		.nexclude_modules = b->exclude_modules.n,
-		.exclude_resources = strvec_cargv(&b->exclude_resources),
-		.nexclude_resources = b->exclude_resources.n,
+		.exclude_modules = strvec_cargv(&b->o.exclude_modules),
+		.nexclude_modules = b->o.exclude_modules.n,
+		.exclude_resources = strvec_cargv(&b->o.exclude_resources),
+		.nexclude_resources = b->o.exclude_resources.n,
 		.extra = extra, .nextra = nextra,
-		.tests = b->stdlib_tests, .source = !b->no_source, .optimize = 0,
+		.tests = b->o.stdlib_tests, .source = !b->o.no_source, .optimize = 0,
 		.code_cache = code_cache,
-		.frozen = !b->no_deep_freeze && util_is_file(manifest) ? frozen : NULL,
+		.frozen = !b->o.no_deep_freeze && util_is_file(manifest) ? frozen : NULL,
 	};
 	if (itg_pack(&o, blob, &st, err, sizeof(err)) < 0)
 		die(b, "packing the modules failed: %s", err);
@@ -1515,7 +1319,7 @@ gather_libs(struct build *b, struct strvec *archives, struct strvec *dynamic)
 				die(b, "cannot link %s (%s %s) with the libraries it needs: %s%s%s",
 				    e->name, e->package, e->version, l->why,
 				    l->hint ? "\nhint: " : "", l->hint ? l->hint : "");
-			if (l->shared && b->static_link)
+			if (l->shared && b->o.static_link)
 				die(b, "--static: %s (%s %s) needs lib%s%s%s%s, which can only be linked "
 				    "as a shared object: %s\nhint: leave the module out, or install what "
 				    "a static link of lib%s needs", e->name, e->package, e->version,
@@ -1606,7 +1410,7 @@ write_library(struct build *b, const struct strvec *rtobjs, const struct strvec 
 	int rc;
 
 	begin_step(b, "archive: %zu objects and libpython3.11.a into '%s'",
-	           b->nexts + rtobjs->n, b->output);
+	           b->nexts + rtobjs->n, b->o.output);
 	if (util_mkdir_p(dir, 0755) < 0)
 		die(b, "cannot create '%s':", dir);
 	rc = run(b, (const char *const[]){ "ar", "x", libpython, NULL }, NULL, dir);
@@ -1708,7 +1512,7 @@ check_needed(struct build *b, const char *bin, const struct strvec *dynamic,
 		}
 		if (!ok)
 			die(b, "'%s' came out needing '%s', which the link did not promise; "
-			    "'%s' was not written", bin, lib, b->output);
+			    "'%s' was not written", bin, lib, b->o.output);
 	}
 	free(out);
 }
@@ -1733,7 +1537,7 @@ link_binary(struct build *b, const struct strvec *rtobjs, struct strvec *dynamic
 				dprintf(b->logfd, "C++ code in '%s': linked with g++ and libstdc++\n",
 				        archives.v[i]);
 		}
-	if (b->library) {
+	if (b->o.library) {
 		write_library(b, rtobjs, &archives, dynamic, cxx);
 		free(bin);
 		free(libpython);
@@ -1745,18 +1549,18 @@ link_binary(struct build *b, const struct strvec *rtobjs, struct strvec *dynamic
 	strvec_push(&av, cxx ? "g++" : "gcc");
 	strvec_push(&av, "-o");
 	strvec_push(&av, bin);
-	if (b->static_link)
+	if (b->o.static_link)
 		strvec_push(&av, "-static");
 	/* Fixed-address unless asked: no relative relocations to apply (and
 	 * no data pages copied for them) at every start. */
-	strvec_push(&av, b->pie ? "-pie" : "-no-pie");
-	if (!b->debug)
+	strvec_push(&av, b->o.pie ? "-pie" : "-no-pie");
+	if (!b->o.debug)
 		strvec_push(&av, "-Wl,--strip-debug");
 	for (size_t i = 0; i < rtobjs->n; i++)
 		strvec_push(&av, rtobjs->v[i]);
 	for (size_t i = 0; i < b->nexts; i++)
 		strvec_push(&av, b->exts[i]->isolated);
-	if (!b->static_link)
+	if (!b->o.static_link)
 		strvec_push(&av, "-Wl,--export-dynamic");
 	strvec_push(&av, "-Wl,--start-group");
 	strvec_push(&av, libpython);
@@ -1774,7 +1578,7 @@ link_binary(struct build *b, const struct strvec *rtobjs, struct strvec *dynamic
 	/* libgcc's unwinder (C++ exceptions, _Unwind_Backtrace) from libgcc_eh.a,
 	 * not libgcc_s.so. */
 	strvec_push(&av, "-static-libgcc");
-	if (!b->static_link)
+	if (!b->o.static_link)
 		strvec_push(&av, "-Wl,--as-needed");
 	strvec_push(&av, "-ldl");
 	strvec_push(&av, "-lm");
@@ -1845,7 +1649,7 @@ summary(struct build *b, const struct strvec *needed, const struct strvec *dynam
 		if (b->appdb && linkdb_add_extension(b->appdb, &rec, NULL) < 0)
 			util_warn("%s", linkdb_errmsg(b->appdb));
 	}
-	printf("welded into '%s':\n", b->output);
+	printf("welded into '%s':\n", b->o.output);
 	if (t.cells.n) {
 		cli_table_print(&t, stdout);
 	} else {
@@ -1861,7 +1665,7 @@ summary(struct build *b, const struct strvec *needed, const struct strvec *dynam
 	for (size_t i = 0; i < b->nexts; i++)
 		if (b->exts[i]->quirk)
 			printf("changed: %s: %s (docs/weld.md)\n", b->exts[i]->name, b->exts[i]->quirk);
-	if (b->library)
+	if (b->o.library)
 		return;
 	printf("needs: ");
 	if (!needed->n)
@@ -1907,35 +1711,35 @@ cli_cmd_build(int argc, char **argv)
 
 	parse_options(&b, argc, argv);
 	b.t0 = util_now();
-	b.out_abs = util_abspath(b.output);
+	b.out_abs = util_abspath(b.o.output);
 	{
-		const char *own[] = { b.script, b.main_c, b.config_opt };
+		const char *own[] = { b.o.script, b.o.main_c, b.o.config_file };
 		for (size_t i = 0; i < countof(own); i++)
 			if (own[i])
 				strvec_push_owned(&b.own_files, util_abspath(own[i]));
 	}
 	outdir = util_dirname(b.out_abs);
 	if (!util_is_dir(outdir))
-		util_fatal("cannot write '%s': the directory '%s' does not exist", b.output, outdir);
+		util_fatal("cannot write '%s': the directory '%s' does not exist", b.o.output, outdir);
 	if (access(outdir, W_OK) < 0)
-		util_fatal("cannot write '%s' in '%s':", b.output, outdir);
+		util_fatal("cannot write '%s' in '%s':", b.o.output, outdir);
 	if (util_is_dir(b.out_abs))
-		util_fatal("cannot write '%s': it is a directory", b.output);
+		util_fatal("cannot write '%s': it is a directory", b.o.output);
 	free(outdir);
-	if (b.script && access(b.script, R_OK) < 0)
-		util_fatal("cannot read the script '%s':", b.script);
-	if (b.main_c && access(b.main_c, R_OK) < 0)
-		util_fatal("cannot read the application's main '%s':", b.main_c);
-	for (size_t i = 0; i < b.requirements.n; i++)
-		if (access(b.requirements.v[i], R_OK) < 0)
-			util_fatal("cannot read the requirements file '%s':", b.requirements.v[i]);
-	for (size_t i = 0; i < b.setup_dirs.n; i++)
-		if (!util_is_dir(b.setup_dirs.v[i]))
-			util_fatal("cannot use '%s' with --setup-py: not a directory", b.setup_dirs.v[i]);
+	if (b.o.script && access(b.o.script, R_OK) < 0)
+		util_fatal("cannot read the script '%s':", b.o.script);
+	if (b.o.main_c && access(b.o.main_c, R_OK) < 0)
+		util_fatal("cannot read the application's main '%s':", b.o.main_c);
+	for (size_t i = 0; i < b.o.requirements.n; i++)
+		if (access(b.o.requirements.v[i], R_OK) < 0)
+			util_fatal("cannot read the requirements file '%s':", b.o.requirements.v[i]);
+	for (size_t i = 0; i < b.o.setup_dirs.n; i++)
+		if (!util_is_dir(b.o.setup_dirs.v[i]))
+			util_fatal("cannot use '%s' with --setup-py: not a directory", b.o.setup_dirs.v[i]);
 
-	b.cache_root = cli_cache_root(b.cache, true);
+	b.cache_root = cli_cache_root(b.o.cache_dir, true);
 	find_distribution(&b);
-	if (b.work_opt) {
+	if (b.o.work_dir) {
 		prepare_work_dir(&b);
 	} else {
 		const char *t = getenv("TMPDIR");
@@ -1943,14 +1747,15 @@ cli_cmd_build(int argc, char **argv)
 		if (!mkdtemp(b.work))
 			util_fatal("cannot create a work directory in '%s':", t && *t ? t : "/tmp");
 	}
-	b.steps = 4 + (b.pip_specs.n + b.requirements.n + b.setup_dirs.n ? (b.reuse ? 2 : 3) : 0);
+	b.steps = 4 + (b.o.pip_specs.n + b.o.requirements.n + b.o.setup_dirs.n ?
+	                (b.reuse ? 2 : 3) : 0);
 	b.log = util_path_join(b.work, "build.log");
 	b.logfd = open(b.log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
 	install(&b);
 	if (b.new_dists.n)
 		collect_app(&b);
-	else if (b.pip_specs.n + b.requirements.n + b.setup_dirs.n)
+	else if (b.o.pip_specs.n + b.o.requirements.n + b.o.setup_dirs.n)
 		die(&b, "pip installed nothing new");
 	collect_stdlib(&b);
 	isolate(&b);
@@ -1958,21 +1763,21 @@ cli_cmd_build(int argc, char **argv)
 	pack(&b, &rtobjs);
 	link_binary(&b, &rtobjs, &dynamic, &needed);
 	end_steps(&b);
-	if (b.library) {
-		printf("wrote '%s' and its header '%s/pyweld.h'\n", b.output,
+	if (b.o.library) {
+		printf("wrote '%s' and its header '%s/pyweld.h'\n", b.o.output,
 		       util_dirname(b.out_abs));
 		printf("link a program with: cc -I%s prog.c $(pyweld link-flags %s)\n",
-		       util_dirname(b.out_abs), b.output);
+		       util_dirname(b.out_abs), b.o.output);
 	}
 	summary(&b, &needed, &dynamic);
-	fprintf(stderr, "pyweld: built '%s' in %.1f s\n", b.output, util_now() - b.t0);
+	fprintf(stderr, "pyweld: built '%s' in %.1f s\n", b.o.output, util_now() - b.t0);
 	prune_caches(&b);
 
 	if (b.logfd >= 0)
 		close(b.logfd);
 	linkdb_close(b.appdb);
 	linkdb_close(b.distdb);
-	if (!b.keep_work && !b.work_opt)
+	if (!b.o.keep_work && !b.o.work_dir)
 		util_remove_tree(b.work);
 	else
 		fprintf(stderr, "pyweld: work directory: %s\n", b.work);

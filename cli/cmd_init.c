@@ -62,7 +62,7 @@ cli_cmd_init(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cli_project c = { 0 };
+	struct cli_build_options c = { 0 };
 	const char *code = NULL, *script = NULL, *out = NULL;
 	struct strvec reqs = { 0 }, setups = { 0 };
 	bool force = false;
@@ -144,6 +144,6 @@ cli_cmd_init(int argc, char **argv)
 	free(mainpy);
 	strvec_free(&reqs);
 	strvec_free(&setups);
-	cli_project_free(&c);
+	cli_build_options_free(&c);
 	return 0;
 }

@@ -1,7 +1,14 @@
 /*
- * config.c: pyweld.ini.
+ * config.c: the options of `pyweld build`, one table for the command line,
+ * --help and pyweld.ini.
  *
- * An INI file (read with inih) describing what `pyweld build` welds:
+ * Each row of the table is one option: its long and short names, its
+ * argument, its help text, its pyweld.ini key and where its value lands
+ * in struct cli_build_options.  getopt's table, the option list of
+ * --help, the INI handler and the merge of a pyweld.ini into the command
+ * line are all made from it, so an option is added in one place.
+ *
+ * pyweld.ini is an INI file (read with inih):
  *
  *   [app]
  *   output = app                    ; the executable, relative to this file
@@ -33,24 +40,293 @@
 #include "config.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <ini.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* What an option's value is, and where it lands (an offset in struct
+ * cli_build_options). */
+enum kind {
+	GROUP,          /* not an option: a heading of --help's list */
+	STRING,         /* char *: the last one given wins */
+	LIST,           /* struct strvec: every one given, in order */
+	FLAG,           /* bool: set when given (pyweld.ini: true or false) */
+};
+
+enum {
+	PATH = 1 << 0,          /* pyweld.ini: relative to the file's directory */
+	ENTRY = 1 << 1,         /* an entry point: at most one of them */
+	NAME_VALUE = 1 << 2,    /* NAME=VALUE */
+	INVERTED = 1 << 3,      /* pyweld.ini's key says the opposite: source = false */
+};
+
+struct opt {
+	enum kind kind;
+	const char *name;       /* --name (GROUP: the heading) */
+	char short_name;        /* -x, shown in --help instead of --name; or 0 */
+	const char *arg;        /* the argument's name in --help, or NULL */
+	const char *help;       /* lines of --help, '\n' between them */
+	const char *section, *key;      /* in pyweld.ini, or NULL */
+	unsigned flags;
+	size_t offset;
+};
+
+#define AT(field) offsetof(struct cli_build_options, field)
+
+/* In the order of --help. */
+static const struct opt opts[] = {
+	{ GROUP, "what goes in:", 0, NULL, NULL, NULL, NULL, 0, 0 },
+	{ LIST, "pip-install", 0, "SPEC", "a pip requirement (repeatable): 'markupsafe==2.1.5'",
+	  "packages", "pip-install", 0, AT(pip_specs) },
+	{ LIST, "requirements", 'r', "FILE", "a requirements file (repeatable)",
+	  "packages", "requirements", PATH, AT(requirements) },
+	{ LIST, "setup-py", 0, "DIR", "a local project directory (repeatable)",
+	  "packages", "setup-py", PATH, AT(setup_dirs) },
+	{ LIST, "env", 0, "NAME=VALUE", "set for the package builds (e.g. REQUIRE_SPEEDUPS=1)",
+	  "build", "env", NAME_VALUE, AT(env) },
+	{ LIST, "with-module", 0, "NAME",
+	  "weld in a standard-library module left out by default\n"
+	  "(_tkinter, nis, _dbm, _gdbm, _crypt, the test modules)",
+	  "build", "with-module", 0, AT(with) },
+	{ LIST, "without-module", 0, "NAME", "leave a standard-library extension module out",
+	  "build", "without-module", 0, AT(without) },
+	{ FLAG, "stdlib-tests", 0, NULL,
+	  "include test suites (the standard library's test package\n"
+	  "and test modules, packages' tests/) to run them inside",
+	  "build", "stdlib-tests", 0, AT(stdlib_tests) },
+	{ LIST, "exclude-module", 0, "RE",
+	  "leave out modules whose dotted name matches RE (pcre2;\n"
+	  "repeatable): --exclude-module '^email(\\.|$)'",
+	  "build", "exclude-module", 0, AT(exclude_modules) },
+	{ LIST, "exclude-resource", 0, "RE", "leave out package resources whose path matches RE",
+	  "build", "exclude-resource", 0, AT(exclude_resources) },
+	{ FLAG, "no-source", 0, NULL, "drop .py sources (smaller; tracebacks lose their lines)",
+	  "build", "source", INVERTED, AT(no_source) },
+	{ FLAG, "no-deep-freeze", 0, NULL,
+	  "unmarshal the standard library at each import instead of\n"
+	  "linking the code the distribution deep-froze (about 20 MiB\n"
+	  "smaller; importing it costs about 28% more instructions)",
+	  "build", "deep-freeze", INVERTED, AT(no_deep_freeze) },
+	{ STRING, "main-c", 0, "FILE",
+	  "the application's main() (pyweld init writes main.c;\n"
+	  "edit it to run C before, around or instead of Python)",
+	  "app", "main-c", PATH, AT(main_c) },
+	{ FLAG, "library", 0, NULL,
+	  "write APP as a static archive (libapp.a) with pyweld.h\n"
+	  "beside it, for an existing C program to link; see\n"
+	  "`pyweld link-flags APP` and docs/library.md",
+	  NULL, NULL, 0, AT(library) },
+
+	{ GROUP, "what it runs (at most one; without any, APP behaves like `python`):", 0, NULL,
+	  NULL, NULL, NULL, 0, 0 },
+	{ STRING, "python-code", 0, "CODE", "Python code run as __main__",
+	  NULL, NULL, ENTRY, AT(code) },
+	{ STRING, "module", 'm', "MODULE", "a module run as __main__, like python -m",
+	  "app", "module", ENTRY, AT(module) },
+	{ STRING, "script", 0, "FILE", "a script run as __main__",
+	  "app", "script", ENTRY | PATH, AT(script) },
+	{ FLAG, "fast-exit", 0, NULL,
+	  "when it returns, join threads, run atexit functions,\n"
+	  "flush stdout and stderr, and end without finalising the\n"
+	  "interpreter (faster; __del__ methods do not run at exit\n"
+	  "and files never closed lose their buffers; docs/weld.md)",
+	  "build", "fast-exit", 0, AT(fast_exit) },
+	{ FLAG, "no-multiprocessing-children", 0, NULL,
+	  "APP never acts as python, not even for the\n"
+	  "command lines of multiprocessing's spawn and forkserver\n"
+	  "children, which then cannot start (the fork start\n"
+	  "method still works; docs/weld.md)",
+	  "build", "multiprocessing-children", INVERTED, AT(no_mp_children) },
+
+	{ GROUP, "how:", 0, NULL, NULL, NULL, NULL, 0, 0 },
+	{ STRING, "output", 'o', "APP", "the executable to write (replaced atomically)",
+	  "app", "output", PATH, AT(output) },
+	{ STRING, "config", 0, "FILE",
+	  "read a project file written by `pyweld init`; without\n"
+	  "-o and anything to put in, ./pyweld.ini is read",
+	  NULL, NULL, 0, AT(config_file) },
+	{ STRING, "dist", 0, "DIR",
+	  "the CPython distribution (default: the last one\n"
+	  "`pyweld python build` made; built now if none)",
+	  NULL, NULL, 0, AT(dist_dir) },
+	{ STRING, "cache", 0, "DIR", "pyweld's cache (default: $PYWELD_CACHE, ~/.cache/pyweld)",
+	  NULL, NULL, 0, AT(cache_dir) },
+	{ FLAG, "debug", 0, NULL, "keep debugging information (three times the size)",
+	  "build", "debug", 0, AT(debug) },
+	{ FLAG, "static", 0, NULL,
+	  "link the C library statically too (glibc: no NSS\n"
+	  "user/group lookups, no dlopen; see docs/weld.md)",
+	  "build", "static", 0, AT(static_link) },
+	{ FLAG, "pie", 0, NULL,
+	  "a position-independent executable, loaded at a random\n"
+	  "address (ASLR for its own code).  The default is a\n"
+	  "fixed-address executable, as Debian builds python3.11:\n"
+	  "a PIE relocates every pointer in its data (~70,000) at\n"
+	  "each start",
+	  "build", "pie", 0, AT(pie) },
+	{ STRING, "work-dir", 0, "DIR",
+	  "where to build (default: a new temporary directory):\n"
+	  "a new or empty directory, or one an earlier build used;\n"
+	  "its installed packages are reused when nothing they\n"
+	  "depend on changed (a rebuild after editing the script\n"
+	  "takes about a second), otherwise it is emptied",
+	  "build", "work-dir", PATH, AT(work_dir) },
+	{ FLAG, "keep-work", 0, NULL, "keep the work directory (the link database, objects)",
+	  NULL, NULL, 0, AT(keep_work) },
+	{ FLAG, "verbose", 'v', NULL, "show the commands run and their output",
+	  NULL, NULL, 0, AT(verbose) },
+};
+
+static const char build_synopsis[] =
+	"usage: pyweld build -o APP [--pip-install SPEC]... [-r FILE]... [--setup-py DIR]...\n"
+	"                    [--python-code CODE | -m MODULE | --script FILE]\n"
+	"                    [--dist DIR] [--cache DIR] [--static] [--stdlib-tests]\n"
+	"                    [--with-module NAME]... [--without-module NAME]...\n"
+	"                    [--env NAME=VALUE]... [--work-dir DIR] [--keep-work] [--debug]\n"
+	"                    [--fast-exit] [--no-multiprocessing-children] [--pie]\n"
+	"                    [--no-deep-freeze] [-v]\n"
+	"\n"
+	"Builds ONE executable holding CPython, its standard library, the given\n"
+	"packages and every C extension they have, linked in statically.  The\n"
+	"packages are built from source through pyweld's wrapper compilers; build\n"
+	"tools (setuptools, Cython, meson, ...) come as wheels and stay out of the\n"
+	"binary unless the application itself depends on them.\n";
+
+/* The column where --help's descriptions start. */
+#define HELP_COLUMN 22
+
+/* A STRING row's field, so that CFIELD(o, row, string) is char *const *. */
+typedef char *string;
+
+/* Where a row's value lands in o (CFIELD: in a const o). */
+#define FIELD(o, row, type) ((type *)(void *)((char *)(o) + (row)->offset))
+#define CFIELD(o, row, type) ((const type *)(const void *)((const char *)(o) + (row)->offset))
+
+void
+cli_build_usage(FILE *f)
+{
+	fputs(build_synopsis, f);
+	for (size_t i = 0; i < countof(opts); i++) {
+		const struct opt *r = &opts[i];
+		char head[64];
+		int n;
+
+		if (r->kind == GROUP) {
+			fprintf(f, "\n%s\n", r->name);
+			continue;
+		}
+		if (r->short_name)
+			n = snprintf(head, sizeof(head), "  -%c%s%s", r->short_name,
+			             r->arg ? " " : "", r->arg ? r->arg : "");
+		else
+			n = snprintf(head, sizeof(head), "  --%s%s%s", r->name, r->arg ? " " : "",
+			             r->arg ? r->arg : "");
+		/* the description in its column, or two spaces after a long head */
+		fprintf(f, "%s%*s", head, n < HELP_COLUMN ? HELP_COLUMN - n : 2, "");
+		for (const char *l = r->help, *nl; *l; l = nl + 1) {
+			nl = strchr(l, '\n');
+			if (!nl) {
+				fprintf(f, "%s\n", l);
+				break;
+			}
+			fprintf(f, "%.*s\n%*s", (int)(nl - l), l, HELP_COLUMN, "");
+		}
+	}
+}
+
+/* Whether v is NAME=VALUE (a name before the first '='). */
+static bool
+name_value(const char *v)
+{
+	return strchr(v, '=') && v[0] != '=';
+}
+
+/* Puts the value of an option (a string or a list entry; consumes v). */
+static void
+set_value(struct cli_build_options *o, const struct opt *r, char *v)
+{
+	if (r->kind == LIST) {
+		strvec_push_owned(FIELD(o, r, struct strvec), v);
+	} else {
+		char **s = FIELD(o, r, char *);
+		free(*s);
+		*s = v;
+	}
+}
+
+int
+cli_build_args(struct cli_build_options *o, int argc, char **argv)
+{
+	struct option longopts[countof(opts) + 1];
+	char shorts[2 * countof(opts) + 2] = "h";
+	size_t nlong = 0, nshort = 1;
+	int c, entries = 0;
+
+	memset(o, 0, sizeof(*o));
+	for (size_t i = 0; i < countof(opts); i++) {
+		const struct opt *r = &opts[i];
+		if (r->kind == GROUP)
+			continue;
+		/* an option without a short name answers as 256 + its row */
+		longopts[nlong++] = (struct option){ r->name, r->arg ? required_argument
+		                                     : no_argument, NULL,
+		                                     r->short_name ? r->short_name : 256 + (int)i };
+		if (r->short_name) {
+			shorts[nshort++] = r->short_name;
+			if (r->arg)
+				shorts[nshort++] = ':';
+		}
+	}
+	shorts[nshort] = '\0';
+	longopts[nlong++] = (struct option){ "help", no_argument, NULL, 'h' };
+	longopts[nlong] = (struct option){ NULL, 0, NULL, 0 };
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
+		const struct opt *r = NULL;
+		if (c == 'h') {
+			cli_build_usage(stdout);
+			exit(0);
+		}
+		for (size_t i = 0; i < countof(opts) && !r; i++)
+			if (opts[i].kind != GROUP &&
+			    (opts[i].short_name ? opts[i].short_name == c : 256 + (int)i == c))
+				r = &opts[i];
+		if (!r) {
+			fputs("hint: see 'pyweld build --help'\n", stderr);
+			exit(2);
+		}
+		if ((r->flags & NAME_VALUE) && !name_value(optarg))
+			util_usage_error("--%s wants NAME=VALUE, not '%s'", r->name, optarg);
+		if (r->kind == FLAG)
+			*FIELD(o, r, bool) = true;
+		else
+			set_value(o, r, xstrdup(optarg));
+		entries += (r->flags & ENTRY) != 0;
+	}
+	if (optind < argc)
+		util_usage_error("'build' takes no argument '%s' (packages go after --pip-install)",
+		                 argv[optind]);
+	return entries;
+}
+
 struct ctx {
-	struct cli_project *c;
+	struct cli_build_options *o;
+	char *dir;              /* the file's directory (absolute) */
 	char *err;
 	size_t errlen;
 	const char *path;
 	bool failed;
 };
 
-/* An absolute path for a value relative to the config's directory. */
+/* An absolute path for a value relative to the file's directory. */
 static char *
-in_dir(const struct cli_project *c, const char *v)
+in_dir(const struct ctx *x, const char *v)
 {
-	char *j = util_path_join(c->dir, v), *abs = j ? util_abspath(j) : NULL;
+	char *j = util_path_join(x->dir, v), *abs = j ? util_abspath(j) : NULL;
 
 	free(j);
 	if (!abs)
@@ -74,81 +350,25 @@ static int
 handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct ctx *x = user;
-	struct cli_project *c = x->c;
+	const struct opt *r = NULL;
 	bool ok = true;
 
-	if (!strcmp(section, "app")) {
-		if (!strcmp(name, "output")) {
-			free(c->output);
-			c->output = in_dir(c, value);
-		} else if (!strcmp(name, "module")) {
-			free(c->module);
-			c->module = xstrdup(value);
-		} else if (!strcmp(name, "script")) {
-			free(c->script);
-			c->script = in_dir(c, value);
-		} else if (!strcmp(name, "main-c")) {
-			free(c->main_c);
-			c->main_c = in_dir(c, value);
-		} else {
-			ok = false;
-		}
-	} else if (!strcmp(section, "packages")) {
-		if (!strcmp(name, "pip-install"))
-			strvec_push(&c->pip_specs, value);
-		else if (!strcmp(name, "requirements"))
-			strvec_push_owned(&c->requirements, in_dir(c, value));
-		else if (!strcmp(name, "setup-py"))
-			strvec_push_owned(&c->setup_dirs, in_dir(c, value));
-		else
-			ok = false;
-	} else if (!strcmp(section, "build")) {
-		if (!strcmp(name, "env")) {
-			if (!strchr(value, '=') || value[0] == '=') {
-				snprintf(x->err, x->errlen, "'%s': env wants NAME=VALUE, not '%s'",
-				         x->path, value);
-				x->failed = true;
-				return 0;
-			}
-			strvec_push(&c->env, value);
-		} else if (!strcmp(name, "with-module")) {
-			strvec_push(&c->with, value);
-		} else if (!strcmp(name, "without-module")) {
-			strvec_push(&c->without, value);
-		} else if (!strcmp(name, "static")) {
-			ok = parse_bool(value, &c->static_link);
-		} else if (!strcmp(name, "stdlib-tests")) {
-			ok = parse_bool(value, &c->stdlib_tests);
-		} else if (!strcmp(name, "debug")) {
-			ok = parse_bool(value, &c->debug);
-		} else if (!strcmp(name, "fast-exit")) {
-			ok = parse_bool(value, &c->fast_exit);
-		} else if (!strcmp(name, "multiprocessing-children")) {
-			bool children = true;
-			ok = parse_bool(value, &children);
-			c->no_mp_children = !children;
-		} else if (!strcmp(name, "pie")) {
-			ok = parse_bool(value, &c->pie);
-		} else if (!strcmp(name, "work-dir")) {
-			free(c->work_dir);
-			c->work_dir = in_dir(c, value);
-		} else if (!strcmp(name, "exclude-module")) {
-			strvec_push(&c->exclude_modules, value);
-		} else if (!strcmp(name, "exclude-resource")) {
-			strvec_push(&c->exclude_resources, value);
-		} else if (!strcmp(name, "source")) {
-			bool src = true;
-			ok = parse_bool(value, &src);
-			c->no_source = !src;
-		} else if (!strcmp(name, "deep-freeze")) {
-			bool freeze = true;
-			ok = parse_bool(value, &freeze);
-			c->no_deep_freeze = !freeze;
-		} else {
-			ok = false;
-		}
-	} else {
+	for (size_t i = 0; i < countof(opts) && !r; i++)
+		if (opts[i].key && !strcmp(opts[i].section, section) && !strcmp(opts[i].key, name))
+			r = &opts[i];
+	if (!r) {
 		ok = false;
+	} else if ((r->flags & NAME_VALUE) && !name_value(value)) {
+		snprintf(x->err, x->errlen, "'%s': %s wants NAME=VALUE, not '%s'", x->path, name,
+		         value);
+		x->failed = true;
+		return 0;
+	} else if (r->kind == FLAG) {
+		bool v;
+		if ((ok = parse_bool(value, &v)))
+			*FIELD(x->o, r, bool) = r->flags & INVERTED ? !v : v;
+	} else {
+		set_value(x->o, r, r->flags & PATH ? in_dir(x, value) : xstrdup(value));
 	}
 	if (!ok && !x->failed) {
 		snprintf(x->err, x->errlen, "'%s': [%s] %s = %s is not a setting pyweld knows "
@@ -159,20 +379,21 @@ handler(void *user, const char *section, const char *name, const char *value)
 }
 
 int
-cli_project_read(const char *path, struct cli_project *c, char *err, size_t errlen)
+cli_project_read(const char *path, struct cli_build_options *o, char *err, size_t errlen)
 {
-	struct ctx x = { c, err, errlen, path, false };
+	struct ctx x = { o, NULL, err, errlen, path, false };
 	char *abs = util_abspath(path);
 	int rc;
 
-	memset(c, 0, sizeof(*c));
-	c->dir = abs ? util_dirname(abs) : NULL;
+	memset(o, 0, sizeof(*o));
+	x.dir = abs ? util_dirname(abs) : NULL;
 	free(abs);
-	if (!c->dir) {
+	if (!x.dir) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	rc = ini_parse(path, handler, &x);
+	free(x.dir);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
 		return -1;
@@ -183,15 +404,36 @@ cli_project_read(const char *path, struct cli_project *c, char *err, size_t errl
 		snprintf(err, errlen, "'%s' line %d: not 'name = value' or '[section]'", path, rc);
 		return -1;
 	}
-	if (c->module && c->script) {
+	if (o->module && o->script) {
 		snprintf(err, errlen, "'%s': give at most one of module and script", path);
 		return -1;
 	}
 	return 0;
 }
 
+void
+cli_project_merge(struct cli_build_options *o, const struct cli_build_options *ini,
+                  bool entry_given)
+{
+	for (size_t i = 0; i < countof(opts); i++) {
+		const struct opt *r = &opts[i];
+		if (!r->key)
+			continue;
+		if (r->kind == LIST) {
+			const struct strvec *from = CFIELD(ini, r, struct strvec);
+			for (size_t k = 0; k < from->n; k++)
+				strvec_push(FIELD(o, r, struct strvec), from->v[k]);
+		} else if (r->kind == FLAG) {
+			*FIELD(o, r, bool) |= *CFIELD(ini, r, bool);
+		} else if (r->flags & ENTRY ? !entry_given : !*FIELD(o, r, char *)) {
+			const string *from = CFIELD(ini, r, string);
+			set_value(o, r, *from ? xstrdup(*from) : NULL);
+		}
+	}
+}
+
 int
-cli_project_write(const char *path, const struct cli_project *c)
+cli_project_write(const char *path, const struct cli_build_options *c)
 {
 	struct strbuf sb = { 0 };
 	int rc;
@@ -268,21 +510,14 @@ cli_project_write(const char *path, const struct cli_project *c)
 }
 
 void
-cli_project_free(struct cli_project *c)
+cli_build_options_free(struct cli_build_options *o)
 {
-	free(c->dir);
-	free(c->output);
-	free(c->module);
-	free(c->script);
-	free(c->main_c);
-	free(c->work_dir);
-	strvec_free(&c->pip_specs);
-	strvec_free(&c->requirements);
-	strvec_free(&c->setup_dirs);
-	strvec_free(&c->env);
-	strvec_free(&c->with);
-	strvec_free(&c->without);
-	strvec_free(&c->exclude_modules);
-	strvec_free(&c->exclude_resources);
-	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < countof(opts); i++) {
+		const struct opt *r = &opts[i];
+		if (r->kind == LIST)
+			strvec_free(FIELD(o, r, struct strvec));
+		else if (r->kind == STRING)
+			free(*FIELD(o, r, char *));
+	}
+	memset(o, 0, sizeof(*o));
 }

@@ -34,6 +34,7 @@
 
 /* Set the name that prefixes every message ("pyweld"); the string is kept. */
 void util_set_progname(const char *name);
+/* The name util_set_progname set ("pyweld" until then). */
 const char *util_progname(void);
 
 /*
@@ -41,20 +42,28 @@ const char *util_progname(void);
  * stderr.  A format that ends in ':' appends ' ' and strerror(errno).
  */
 void util_warn(const char *fmt, ...) UTIL_PRINTF(1, 2);
+/* "<prog>: error: <msg>"; errno is kept for the caller. */
 void util_error(const char *fmt, ...) UTIL_PRINTF(1, 2);
+/* "hint: <msg>": what to do next, after a warning or an error. */
 void util_hint(const char *fmt, ...) UTIL_PRINTF(1, 2);
 /* util_error() then exit(1). */
 void util_fatal(const char *fmt, ...) UTIL_PRINTF(1, 2) UTIL_NORETURN;
 /* "<prog>: error: <msg>" then exit(2): command-line usage errors. */
 void util_usage_error(const char *fmt, ...) UTIL_PRINTF(1, 2) UTIL_NORETURN;
+/* The message of kind "warning", "error" or "hint" (NULL: the text alone). */
 void util_vmessage(const char *kind, const char *fmt, va_list ap);
 
 /* message.c: dying allocators (programs only): out of memory ends the program */
 
+/* malloc; never NULL (0 bytes is one). */
 void *xmalloc(size_t n);
+/* calloc; never NULL. */
 void *xcalloc(size_t nmemb, size_t size);
+/* realloc of nmemb * size; an overflowing product ends the program too. */
 void *xreallocarray(void *p, size_t nmemb, size_t size);
+/* strdup; never NULL. */
 char *xstrdup(const char *s);
+/* asprintf's string (malloc'd); never NULL. */
 char *xasprintf(const char *fmt, ...) UTIL_PRINTF(1, 2);
 
 /* strbuf.c: a growable string; non-dying, failure is sticky */
@@ -65,16 +74,22 @@ struct strbuf {
 	bool failed;    /* an allocation failed; contents are incomplete */
 };
 
+/* Appends n bytes of p (which may hold NULs). */
 void strbuf_add(struct strbuf *sb, const void *p, size_t n);
+/* Appends the string s. */
 void strbuf_adds(struct strbuf *sb, const char *s);
+/* Appends one byte. */
 void strbuf_addc(struct strbuf *sb, char c);
+/* Appends printf's output. */
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...) UTIL_PRINTF(2, 3);
 void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
 /* Returns the string (never NULL: "" when empty) or NULL after a failure. */
 const char *strbuf_str(struct strbuf *sb);
 /* Hands the buffer to the caller (free()); NULL after a failure. */
 char *strbuf_detach(struct strbuf *sb);
+/* Empties sb, keeping its memory (and a failure). */
 void strbuf_reset(struct strbuf *sb);
+/* Frees sb's memory and clears it, failure included. */
 void strbuf_free(struct strbuf *sb);
 
 /* strbuf.c: a vector of owned strings; non-dying, failure is sticky */
@@ -87,7 +102,9 @@ struct strvec {
 
 void strvec_push(struct strvec *sv, const char *s);   /* copies s */
 void strvec_push_owned(struct strvec *sv, char *s);   /* consumes s */
+/* Appends asprintf's string. */
 void strvec_pushf(struct strvec *sv, const char *fmt, ...) UTIL_PRINTF(2, 3);
+/* Frees every string and the array, and clears sv, failure included. */
 void strvec_free(struct strvec *sv);
 /* NULL-terminated array (a static empty one when nothing was pushed). */
 char **strvec_argv(struct strvec *sv);
@@ -149,6 +166,7 @@ char *util_abspath(const char *path);
 const char *util_basename(const char *path);
 /* Directory part of path, malloc'd ("." when there is none). */
 char *util_dirname(const char *path);
+/* Whether path is a directory / a regular file (symbolic links followed). */
 bool util_is_dir(const char *path);
 bool util_is_file(const char *path);
 /* Absolute path of the running executable (malloc'd), NULL on failure. */
@@ -190,6 +208,7 @@ struct util_private_check {
  */
 int util_private_dir(const char *path, bool create, mode_t mode,
                      struct util_private_check *c);
+/* Frees what a refusal put in c (c->path). */
 void util_private_free(struct util_private_check *c);
 
 /* process.c: processes (argv and envp are never changed; no shell) */
@@ -246,6 +265,7 @@ int util_cmdlog_run(struct util_cmdlog *c, const char *const argv[], const char 
 
 /* text.c: text helpers */
 
+/* Whether s begins / ends with the given text. */
 bool util_starts_with(const char *s, const char *prefix);
 bool util_ends_with(const char *s, const char *suffix);
 /* Parses a whole decimal int64; false on junk or overflow. */

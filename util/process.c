@@ -82,22 +82,29 @@ util_run(const char *const argv[], const char *const envp[])
 	return reap(pid);
 }
 
-int
-util_run_capture(const char *const argv[], const char *const envp[], char **out,
-                 size_t *outlen)
+/*
+ * Starts argv with its stdout going into a new pipe and, for a logged run,
+ * its stderr too, its stdin from /dev/null and its directory cwd (NULL:
+ * here).  Returns the pipe's reading end, or -1 with errno.
+ */
+static int
+spawn_piped(const char *const argv[], const char *const envp[], bool logged, const char *cwd,
+            pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
-	struct strbuf sb = { 0 };
-	char chunk[8192];
 	int fds[2], rc, err;
-	pid_t pid;
-	ssize_t n;
 
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return -1;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-	rc = spawn(argv, envp, &fa, &pid);
+	if (logged) {
+		posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+		if (cwd)
+			posix_spawn_file_actions_addchdir_np(&fa, cwd);
+	}
+	rc = spawn(argv, envp, &fa, pid);
 	err = errno;
 	posix_spawn_file_actions_destroy(&fa);
 	close(fds[1]);
@@ -106,15 +113,35 @@ util_run_capture(const char *const argv[], const char *const envp[], char **out,
 		errno = err;
 		return -1;
 	}
-	for (;;) {
-		n = read(fds[0], chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
+	return fds[0];
+}
+
+/* read(2), again after EINTR: > 0 bytes read, 0 at the end, -1 on error. */
+static ssize_t
+read_retry(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	while ((n = read(fd, buf, len)) < 0 && errno == EINTR)
+		;
+	return n;
+}
+
+int
+util_run_capture(const char *const argv[], const char *const envp[], char **out,
+                 size_t *outlen)
+{
+	struct strbuf sb = { 0 };
+	char chunk[8192];
+	int fd, rc;
+	pid_t pid;
+	ssize_t n;
+
+	if ((fd = spawn_piped(argv, envp, false, NULL, &pid)) < 0)
+		return -1;
+	while ((n = read_retry(fd, chunk, sizeof(chunk))) > 0)
 		strbuf_add(&sb, chunk, (size_t)n);
-	}
-	close(fds[0]);
+	close(fd);
 	rc = reap(pid);
 	if (outlen)
 		*outlen = sb.len;
@@ -128,36 +155,15 @@ int
 util_run_logged(const char *const argv[], const char *const envp[], const char *cwd,
                 int logfd, void (*line)(void *ctx, const char *text), void *ctx)
 {
-	posix_spawn_file_actions_t fa;
 	struct strbuf pending = { 0 };
 	char chunk[16384];
-	int fds[2], rc, err;
+	int fd;
 	pid_t pid;
 	ssize_t n;
 
-	if (pipe2(fds, O_CLOEXEC) < 0)
+	if ((fd = spawn_piped(argv, envp, true, cwd, &pid)) < 0)
 		return -1;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	if (cwd)
-		posix_spawn_file_actions_addchdir_np(&fa, cwd);
-	rc = spawn(argv, envp, &fa, &pid);
-	err = errno;
-	posix_spawn_file_actions_destroy(&fa);
-	close(fds[1]);
-	if (rc < 0) {
-		close(fds[0]);
-		errno = err;
-		return -1;
-	}
-	for (;;) {
-		n = read(fds[0], chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
+	while ((n = read_retry(fd, chunk, sizeof(chunk))) > 0) {
 		if (logfd >= 0)
 			(void)!write(logfd, chunk, (size_t)n);
 		if (!line)
@@ -179,6 +185,6 @@ util_run_logged(const char *const argv[], const char *const envp[], const char *
 	if (line && pending.len && !pending.failed)
 		line(ctx, pending.s);
 	strbuf_free(&pending);
-	close(fds[0]);
+	close(fd);
 	return reap(pid);
 }

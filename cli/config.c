@@ -432,6 +432,14 @@ cli_project_merge(struct cli_build_options *o, const struct cli_build_options *i
 	}
 }
 
+/* A "key = value" line for each of values. */
+static void
+add_values(struct strbuf *sb, const char *key, const struct strvec *values)
+{
+	for (size_t i = 0; i < values->n; i++)
+		strbuf_addf(sb, "%s = %s\n", key, values->v[i]);
+}
+
 int
 cli_project_write(const char *path, const struct cli_build_options *c)
 {
@@ -458,27 +466,19 @@ cli_project_write(const char *path, const struct cli_build_options *c)
 	strbuf_adds(&sb, "\n[packages]\n"
 	                 "# built from source with pyweld's wrapper compilers; repeatable:\n"
 	                 "# pip-install = NAME==VERSION, requirements = FILE, setup-py = DIR\n");
-	for (size_t i = 0; i < c->pip_specs.n; i++)
-		strbuf_addf(&sb, "pip-install = %s\n", c->pip_specs.v[i]);
-	for (size_t i = 0; i < c->requirements.n; i++)
-		strbuf_addf(&sb, "requirements = %s\n", c->requirements.v[i]);
-	for (size_t i = 0; i < c->setup_dirs.n; i++)
-		strbuf_addf(&sb, "setup-py = %s\n", c->setup_dirs.v[i]);
+	add_values(&sb, "pip-install", &c->pip_specs);
+	add_values(&sb, "requirements", &c->requirements);
+	add_values(&sb, "setup-py", &c->setup_dirs);
 	strbuf_adds(&sb, "\n[build]\n"
 	                 "# env = NAME=VALUE for the package builds (e.g. REQUIRE_SPEEDUPS=1)\n"
 	                 "# with-module / without-module = a standard-library extension module\n");
-	for (size_t i = 0; i < c->env.n; i++)
-		strbuf_addf(&sb, "env = %s\n", c->env.v[i]);
-	for (size_t i = 0; i < c->with.n; i++)
-		strbuf_addf(&sb, "with-module = %s\n", c->with.v[i]);
-	for (size_t i = 0; i < c->without.n; i++)
-		strbuf_addf(&sb, "without-module = %s\n", c->without.v[i]);
+	add_values(&sb, "env", &c->env);
+	add_values(&sb, "with-module", &c->with);
+	add_values(&sb, "without-module", &c->without);
 	strbuf_adds(&sb, "# exclude-module / exclude-resource = a pcre2 pattern over dotted module\n"
 	                 "# names / resource paths to leave out of the binary\n");
-	for (size_t i = 0; i < c->exclude_modules.n; i++)
-		strbuf_addf(&sb, "exclude-module = %s\n", c->exclude_modules.v[i]);
-	for (size_t i = 0; i < c->exclude_resources.n; i++)
-		strbuf_addf(&sb, "exclude-resource = %s\n", c->exclude_resources.v[i]);
+	add_values(&sb, "exclude-module", &c->exclude_modules);
+	add_values(&sb, "exclude-resource", &c->exclude_resources);
 	strbuf_addf(&sb, "static = %s\nstdlib-tests = %s\ndebug = %s\nsource = %s\n",
 	            c->static_link ? "true" : "false", c->stdlib_tests ? "true" : "false",
 	            c->debug ? "true" : "false", c->no_source ? "false" : "true");

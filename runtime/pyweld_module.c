@@ -2,7 +2,9 @@
  * pyweld_module.c: the built-in module _pyweld, joined to every binary's
  * inittab (start.c): the blob's primitives that the Python helper
  * _pyweld_resources reads through (read, names, deep_frozen), the path
- * hook, the blob's kind and flag constants, the binary's path; install.c
+ * hook, the blob's kind and flag constants, the binary's path, whether the
+ * packed tree is readable by path (file_view) and what that view answered
+ * (file_view_counts); install.c
  * adds the importer object as _pyweld.importer.  A damaged entry raises
  * ImportError, never returns bytes.
  */
@@ -85,6 +87,18 @@ mod_names(PyObject *mod, PyObject *args)
 	return list;
 }
 
+/* file_view_counts() -> how many calls the view answered, by kind */
+static PyObject *
+mod_file_view_counts(PyObject *mod, PyObject *unused)
+{
+	struct rt_fileview_counts c = { 0 };
+
+	if (rt_fileview_counts)
+		rt_fileview_counts(&c);
+	return Py_BuildValue("{s:k,s:k,s:k,s:k}", "open", c.open, "stat", c.stat, "dir", c.dir,
+	                     "other", c.other);
+}
+
 static PyMethodDef mod_methods[] = {
 	{ "read", mod_read, METH_VARARGS,
 	  "read(kind, name): the bytes of a blob entry (a module's source), or None." },
@@ -94,6 +108,9 @@ static PyMethodDef mod_methods[] = {
 	{ "deep_frozen", mod_deep_frozen, METH_O,
 	  "deep_frozen(name): whether the blob's module runs the distribution's deep-frozen "
 	  "code (linked in) rather than unmarshalling its own." },
+	{ "file_view_counts", mod_file_view_counts, METH_NOARGS,
+	  "file_view_counts(): {open, stat, dir, other}: the C library calls on paths inside "
+	  "the binary that its view of the packed tree answered." },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -115,7 +132,9 @@ rt_init_pyweld(void)
 	    PyModule_AddIntConstant(m, "PACKAGE", RT_BLOB_PACKAGE) < 0 ||
 	    PyModule_AddIntConstant(m, "NAMESPACE", RT_BLOB_NAMESPACE) < 0 ||
 	    PyModule_AddObjectRef(m, "executable",
-	                          rt_imp.exe_path ? rt_imp.exe_path : Py_None) < 0) {
+	                          rt_imp.exe_path ? rt_imp.exe_path : Py_None) < 0 ||
+	    PyModule_AddObjectRef(m, "file_view", rt_fileview_on && rt_fileview_on()
+	                                          ? Py_True : Py_False) < 0) {
 		Py_DECREF(m);
 		return NULL;
 	}

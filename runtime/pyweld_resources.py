@@ -4,6 +4,14 @@ pyweld's importer (runtime/importer.c) serves modules from the binary's
 blob in C; importlib.resources and importlib.metadata need Python classes,
 which live here and read the blob through the built-in module _pyweld.
 Packed into every binary as the module _pyweld_resources.
+
+When the packed tree is readable by path (_pyweld.file_view: the weld
+wrapped the C library's open, stat and opendir for runtime/fileview.c),
+files() and a distribution's locate_file() give real paths under the
+binary, which as_file() hands out as they are: nothing is extracted, and
+code that passes the path on to C (OpenSSL, libxml2) reads the same bytes.
+Without it (pyweld build --no-file-view) they give MemoryPath objects,
+and as_file() writes a temporary copy.
 """
 import io
 import posixpath
@@ -125,6 +133,15 @@ class MemoryPath(Traversable):
         return self.joinpath(child)
 
 
+def _path_of(path):
+    """A path from the root of the import tree as a Traversable: a real path
+    under the binary when the view serves it, else a MemoryPath."""
+    if _pyweld.file_view:
+        import pathlib
+        return pathlib.Path(_pyweld.executable, path)
+    return MemoryPath(path)
+
+
 class MemoryReader(TraversableResources):
     """importlib.resources' reader for a package welded into the binary."""
 
@@ -132,7 +149,7 @@ class MemoryReader(TraversableResources):
         self._path = fullname.replace(".", "/")
 
     def files(self):
-        return MemoryPath(self._path)
+        return _path_of(self._path)
 
 
 def reader(fullname):
@@ -154,7 +171,7 @@ def _distribution_class():
             return None if data is None else data.decode("utf-8")
 
         def locate_file(self, path):
-            return MemoryPath(str(path))
+            return _path_of(str(path))
 
         @property
         def _normalized_name(self):

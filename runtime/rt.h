@@ -33,7 +33,10 @@
  *   install.c       the importer put in place around the main phase
  * Plain C, no Python: blob.c (the blob format, shared with the writer),
  * mpchild.c (multiprocessing's command lines), selfpath.c (the binary's
- * own path); main.c is the application's main, which `pyweld init` copies.
+ * own path), fileview.c, fileview_files.c and fileview_dirs.c (the packed
+ * tree readable by path: the C library's open, stat, opendir ... as the
+ * final link wraps them); main.c is the application's main, which
+ * `pyweld init` copies.
  */
 #ifndef PYWELD_RT_H
 #define PYWELD_RT_H
@@ -42,7 +45,17 @@
 #include <Python.h>
 
 #include "blob.h"
+#include "fileview.h"
 #include "pyweld.h"
+
+/*
+ * The view of the packed tree by path (fileview.c) is linked only when the
+ * weld wraps the C library's file entry points for it (not with
+ * --no-file-view): its functions are weak references, NULL without it.
+ */
+#pragma weak rt_fileview_start
+#pragma weak rt_fileview_on
+#pragma weak rt_fileview_counts
 
 enum rt_entry {
 	RT_ENTRY_NONE,          /* behave like `python`: REPL, -c, -m, a script */

@@ -6,7 +6,9 @@
  * Start-up, in order (rt_start):
  * 1. The binary's own path, which sys.executable, sys.path and __file__
  *    name, comes from selfpath.c (with or without /proc); the module blob
- *    is checked before anything starts (a damaged binary says so).
+ *    is checked before anything starts (a damaged binary says so).  When
+ *    the weld linked the view (fileview.c), paths under the binary read
+ *    the blob from then on, CPython's own path calculation's included.
  * 2. The welded extensions (rt_app's table, inittab.c), _pyweld and the
  *    program's own registered modules join PyImport_Inittab.  A static
  *    binary configures NSS to "files" first: static glibc cannot load NSS
@@ -26,6 +28,7 @@
  */
 #include "rt.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +88,10 @@ check_binary(void)
 		return rt_set_error(PYWELD_ERR_INIT, "the modules inside '%s' are damaged: %s "
 		                    "(the file was cut short or altered; rebuild it with pyweld "
 		                    "build)", rt_state.exe, err);
+	if (rt_fileview_start && !rt_fileview_on() &&
+	    rt_fileview_start(rt_state.exe, &rt_imp.blob) < 0)
+		return rt_set_error(PYWELD_ERR_INIT, "cannot make the files inside '%s' readable "
+		                    "by path: %s", rt_state.exe, strerror(errno));
 	return PYWELD_OK;
 }
 

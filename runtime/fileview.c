@@ -49,7 +49,9 @@
  *     directory, sorted, "." and ".." first, with d_type; the DIR handle is
  *     this file's own, known by its address;
  *   - realpath: the resolved path when it exists; readlink: EINVAL (no
- *     symbolic links inside).
+ *     symbolic links inside); getxattr ENODATA and listxattr nothing (no
+ *     extended attributes: shutil.copy2 copies out of the binary);
+ *     statvfs: the binary's file system, read-only.
  * Counters (rt_fileview_counts) say how many calls were answered here.
  *
  * What it cannot do: another process cannot open these paths (a compiler,

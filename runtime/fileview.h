@@ -28,7 +28,8 @@
 	"opendir", "fdopendir", "readdir", "readdir64", "readdir_r", "readdir64_r", \
 	"closedir", "rewinddir", "dirfd", "telldir", "seekdir", "scandir", "scandir64", \
 	"realpath", "__realpath_chk", "readlink", "__readlink_chk", "readlinkat", \
-	"__readlinkat_chk", NULL }
+	"__readlinkat_chk", "getxattr", "lgetxattr", "listxattr", "llistxattr", \
+	"statvfs", "statvfs64", NULL }
 
 /*
  * Turns the view on: from now on a path "<exe>/<name>" (exe exactly as
@@ -48,7 +49,7 @@ struct rt_fileview_counts {
 	unsigned long open;     /* open, openat, fopen and their variants */
 	unsigned long stat;     /* stat, lstat, fstatat, access, faccessat ... */
 	unsigned long dir;      /* opendir, fdopendir, scandir */
-	unsigned long other;    /* realpath, readlink, readlinkat */
+	unsigned long other;    /* realpath, readlink, xattrs, statvfs */
 };
 void rt_fileview_counts(struct rt_fileview_counts *out);
 

@@ -2,7 +2,8 @@
  * fileview_files.c: the view's files (fileview.c says what the view is):
  * open, openat, fopen and fortify's __open_2 family give a sealed memfd of
  * the bytes; stat, lstat, fstatat, fstat, access and faccessat answer for
- * the names inside; realpath resolves them, readlink finds no link.  Each
+ * the names inside; realpath resolves them, readlink finds no link, the
+ * xattr calls no attribute, statvfs a read-only file system.  Each
  * entry point asks rt_fv_classify once and otherwise calls the C
  * library's own, untouched.
  */
@@ -13,6 +14,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 /* --- open ------------------------------------------------------------------ */
@@ -507,4 +509,104 @@ __wrap___readlinkat_chk(int dirfd, const char *path, char *buf, size_t len, size
 	if (c == FV_OUTSIDE)
 		return __real___readlinkat_chk(dirfd, path, buf, len, buflen);
 	return c < 0 ? -1 : view_readlink(&vp);
+}
+
+/* --- extended attributes and statvfs ---------------------------------------- */
+
+/* None: listxattr lists no name, getxattr finds none (ENODATA), as on a
+ * file system without them; a missing name fails as stat does. */
+static ssize_t
+view_xattr(const struct fv_path *vp, int get)
+{
+	struct stat st;
+	int saved = errno;
+
+	FV_COUNT(rt_fv_n_other);
+	if (rt_fv_stat(vp, &st) < 0)
+		return -1;
+	if (get) {
+		errno = ENODATA;
+		return -1;
+	}
+	errno = saved;
+	return 0;
+}
+
+ssize_t
+__wrap_getxattr(const char *path, const char *name, void *value, size_t size)
+{
+	struct fv_path vp;
+	int c = rt_fv_classify(AT_FDCWD, path, &vp);
+
+	if (c == FV_OUTSIDE)
+		return __real_getxattr(path, name, value, size);
+	return c < 0 ? -1 : view_xattr(&vp, 1);
+}
+
+ssize_t
+__wrap_lgetxattr(const char *path, const char *name, void *value, size_t size)
+{
+	struct fv_path vp;
+	int c = rt_fv_classify(AT_FDCWD, path, &vp);
+
+	if (c == FV_OUTSIDE)
+		return __real_lgetxattr(path, name, value, size);
+	return c < 0 ? -1 : view_xattr(&vp, 1);
+}
+
+ssize_t
+__wrap_listxattr(const char *path, char *list, size_t size)
+{
+	struct fv_path vp;
+	int c = rt_fv_classify(AT_FDCWD, path, &vp);
+
+	if (c == FV_OUTSIDE)
+		return __real_listxattr(path, list, size);
+	return c < 0 ? -1 : view_xattr(&vp, 0);
+}
+
+ssize_t
+__wrap_llistxattr(const char *path, char *list, size_t size)
+{
+	struct fv_path vp;
+	int c = rt_fv_classify(AT_FDCWD, path, &vp);
+
+	if (c == FV_OUTSIDE)
+		return __real_llistxattr(path, list, size);
+	return c < 0 ? -1 : view_xattr(&vp, 0);
+}
+
+/* The binary's file system, read-only. */
+static int
+view_statvfs(const struct fv_path *vp, struct statvfs *buf)
+{
+	struct stat st;
+
+	FV_COUNT(rt_fv_n_other);
+	if (rt_fv_stat(vp, &st) < 0 || __real_statvfs(rt_fv.exe, buf) < 0)
+		return -1;
+	buf->f_flag |= ST_RDONLY;
+	return 0;
+}
+
+int
+__wrap_statvfs(const char *path, struct statvfs *buf)
+{
+	struct fv_path vp;
+	int c = rt_fv_classify(AT_FDCWD, path, &vp);
+
+	if (c == FV_OUTSIDE)
+		return __real_statvfs(path, buf);
+	return c < 0 ? -1 : view_statvfs(&vp, buf);
+}
+
+int
+__wrap_statvfs64(const char *path, struct statvfs64 *buf)
+{
+	struct fv_path vp;
+	int c = rt_fv_classify(AT_FDCWD, path, &vp);
+
+	if (c == FV_OUTSIDE)
+		return __real_statvfs64(path, buf);
+	return c < 0 ? -1 : view_statvfs(&vp, (struct statvfs *)buf);
 }

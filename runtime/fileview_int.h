@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 
 /* x86_64 and the other LP64 targets: the 64 variants are the same types. */
@@ -27,6 +28,7 @@ _Static_assert(sizeof(struct stat) == sizeof(struct stat64), "stat and stat64 di
 _Static_assert(sizeof(struct dirent) == sizeof(struct dirent64), "dirent and dirent64 differ");
 _Static_assert(offsetof(struct dirent, d_name) == offsetof(struct dirent64, d_name),
                "dirent and dirent64 differ");
+_Static_assert(sizeof(struct statvfs) == sizeof(struct statvfs64), "statvfs and statvfs64 differ");
 
 /* The C library's entry points, as --wrap names them. */
 int __real_open(const char *path, int flags, ...);
@@ -75,6 +77,12 @@ ssize_t __real___readlink_chk(const char *path, char *buf, size_t len, size_t bu
 ssize_t __real_readlinkat(int dirfd, const char *path, char *buf, size_t len);
 ssize_t __real___readlinkat_chk(int dirfd, const char *path, char *buf, size_t len,
                                 size_t buflen);
+ssize_t __real_getxattr(const char *path, const char *name, void *value, size_t size);
+ssize_t __real_lgetxattr(const char *path, const char *name, void *value, size_t size);
+ssize_t __real_listxattr(const char *path, char *list, size_t size);
+ssize_t __real_llistxattr(const char *path, char *list, size_t size);
+int __real_statvfs(const char *path, struct statvfs *buf);
+int __real_statvfs64(const char *path, struct statvfs64 *buf);
 
 /* What the link calls instead of them. */
 int __wrap_open(const char *path, int flags, ...);
@@ -123,6 +131,12 @@ ssize_t __wrap___readlink_chk(const char *path, char *buf, size_t len, size_t bu
 ssize_t __wrap_readlinkat(int dirfd, const char *path, char *buf, size_t len);
 ssize_t __wrap___readlinkat_chk(int dirfd, const char *path, char *buf, size_t len,
                                 size_t buflen);
+ssize_t __wrap_getxattr(const char *path, const char *name, void *value, size_t size);
+ssize_t __wrap_lgetxattr(const char *path, const char *name, void *value, size_t size);
+ssize_t __wrap_listxattr(const char *path, char *list, size_t size);
+ssize_t __wrap_llistxattr(const char *path, char *list, size_t size);
+int __wrap_statvfs(const char *path, struct statvfs *buf);
+int __wrap_statvfs64(const char *path, struct statvfs64 *buf);
 
 /* The view, set by rt_fileview_start: the binary's path (its root), and
  * the blob.  len is 0 while the view is off. */

@@ -50,7 +50,9 @@
  *     (also AT_EMPTY_PATH), faccessat, readlinkat relative to it; fdopendir
  *     of a dup of it lists it; ".." past the binary leaves the view;
  *   - realpath (malloc'd and into a buffer) resolves, missing ENOENT;
- *     readlink EINVAL, missing ENOENT;
+ *     readlink EINVAL, missing ENOENT; listxattr lists nothing, getxattr
+ *     ENODATA; statvfs says read-only (and outside, what the C library
+ *     says);
  *   - outside the view every wrapper gives the C library's answer for a
  *     real file, a real directory and a missing path, errno included, and
  *     leaves errno alone when it succeeds; so does a successful call inside;
@@ -80,7 +82,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "fileview.h"
@@ -909,6 +913,32 @@ realpaths(void **state)
 	                 "readlinkat missing");
 }
 
+static void
+xattrs_statvfs(void **state)
+{
+	char buf[256];
+	struct statvfs v;
+
+	(void)state;
+	assert_int_equal(listxattr(V("pkg/data/a.txt"), buf, sizeof(buf)), 0);
+	assert_int_equal(llistxattr(V("pkg/data"), NULL, 0), 0);
+	assert_errno_int((int)getxattr(V("pkg/mod.py"), "user.x", buf, sizeof(buf)), ENODATA,
+	                 "getxattr");
+	assert_errno_int((int)lgetxattr(V("pkg"), "user.x", buf, sizeof(buf)), ENODATA,
+	                 "lgetxattr");
+	assert_errno_int((int)listxattr(V("pkg/missing"), buf, sizeof(buf)), ENOENT,
+	                 "listxattr missing");
+	assert_int_equal(statvfs(V("pkg/data/a.txt"), &v), 0);
+	assert_true(v.f_flag & ST_RDONLY);
+	assert_int_equal(statvfs64(V("pkg"), (struct statvfs64 *)&v), 0);
+	assert_true(v.f_flag & ST_RDONLY);
+	assert_errno_int(statvfs(V("pkg/missing"), &v), ENOENT, "statvfs missing");
+	/* outside: the C library's, writable */
+	assert_int_equal(statvfs(dir, &v), 0);
+	assert_false(v.f_flag & ST_RDONLY);
+	assert_errno_int(statvfs(OUT("missing"), &v), ENOENT, "statvfs missing outside");
+}
+
 /* The C library answers paths outside exactly; errno is its own. */
 static void
 outside(void **state)
@@ -1087,6 +1117,7 @@ main(void)
 		cmocka_unit_test(directories),
 		cmocka_unit_test(directory_descriptors),
 		cmocka_unit_test(realpaths),
+		cmocka_unit_test(xattrs_statvfs),
 		cmocka_unit_test(outside),
 		cmocka_unit_test(counts),
 		cmocka_unit_test(threads),

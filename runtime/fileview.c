@@ -52,7 +52,8 @@
  *     symbolic links inside); getxattr ENODATA and listxattr nothing (no
  *     extended attributes: shutil.copy2 copies out of the binary);
  *     statvfs: the binary's file system, read-only.
- * Counters (rt_fileview_counts) say how many calls were answered here.
+ * Counters (rt_fileview_counts) say how many calls were answered here, and
+ * a trace (rt_fileview_trace) which, by call and name.
  *
  * What it cannot do: another process cannot open these paths (a compiler,
  * a subprocess, exec); a shared object loaded at run time or linked
@@ -119,6 +120,68 @@ rt_fileview_counts(struct rt_fileview_counts *out)
 	out->stat = __atomic_load_n(&rt_fv_n_stat, __ATOMIC_RELAXED);
 	out->dir = __atomic_load_n(&rt_fv_n_dir, __ATOMIC_RELAXED);
 	out->other = __atomic_load_n(&rt_fv_n_other, __ATOMIC_RELAXED);
+}
+
+/* The trace: "CALL NAME\n" lines while tracing, under rt_fv_lock. */
+#define TRACE_MAX (4u << 20)
+static int tracing;
+static char *traced;
+static size_t traced_len, traced_cap, traced_dropped;
+
+void
+rt_fileview_trace(int on)
+{
+	__atomic_store_n(&tracing, on != 0, __ATOMIC_RELAXED);
+}
+
+char *
+rt_fileview_trace_take(void)
+{
+	char *out;
+
+	pthread_mutex_lock(&rt_fv_lock);
+	if (traced && traced_dropped) {
+		char more[64];
+		int n = snprintf(more, sizeof(more), "... %zu more\n", traced_dropped);
+		char *t = realloc(traced, traced_len + (size_t)n + 1);
+		if (t) {
+			memcpy(t + traced_len, more, (size_t)n + 1);
+			traced = t;
+		}
+	}
+	out = traced;
+	traced = NULL;
+	traced_len = traced_cap = traced_dropped = 0;
+	pthread_mutex_unlock(&rt_fv_lock);
+	return out;
+}
+
+void
+rt_fv_answer(unsigned long *counter, const char *call, const struct fv_path *vp)
+{
+	size_t need;
+
+	__atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+	if (!__atomic_load_n(&tracing, __ATOMIC_RELAXED))
+		return;
+	need = strlen(call) + 1 + vp->len + 1;
+	pthread_mutex_lock(&rt_fv_lock);
+	if (traced_len + need + 1 > traced_cap) {
+		size_t cap = traced_cap ? 2 * traced_cap : 4096;
+		while (cap < traced_len + need + 1)
+			cap *= 2;
+		char *t = cap <= TRACE_MAX ? realloc(traced, cap) : NULL;
+		if (t) {
+			traced = t;
+			traced_cap = cap;
+		}
+	}
+	if (traced_len + need + 1 <= traced_cap) {
+		traced_len += (size_t)sprintf(traced + traced_len, "%s %s\n", call, vp->rel);
+	} else {
+		traced_dropped++;
+	}
+	pthread_mutex_unlock(&rt_fv_lock);
 }
 
 /* --- the tree: names of the blob as files and directories ----------------- */
@@ -397,7 +460,6 @@ rt_fv_stat(const struct fv_path *vp, struct stat *st)
 	struct fv_node nd;
 	int saved = errno;
 
-	FV_COUNT(rt_fv_n_stat);
 	if (rt_fv_node_find(vp->rel, vp->len, &nd) == FV_NONE) {
 		errno = rt_fv_missing(vp->rel, vp->len);
 		return -1;
@@ -418,7 +480,7 @@ rt_fv_patch_dirfd_stat(int fd, struct stat *st)
 	struct fv_node nd = { .type = FV_DIR };
 
 	if (dirfd_name(fd, st, &vp)) {
-		FV_COUNT(rt_fv_n_stat);
+		rt_fv_answer(&rt_fv_n_stat, "fstat", &vp);
 		fill_stat(st, &vp, &nd);
 	}
 }

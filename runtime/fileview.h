@@ -47,10 +47,21 @@ int rt_fileview_on(void);
 /* How many calls the view answered, by kind, since it started. */
 struct rt_fileview_counts {
 	unsigned long open;     /* open, openat, fopen and their variants */
-	unsigned long stat;     /* stat, lstat, fstatat, access, faccessat ... */
+	unsigned long stat;     /* stat, lstat, fstatat, fstat, access, faccessat ... */
 	unsigned long dir;      /* opendir, fdopendir, scandir */
 	unsigned long other;    /* realpath, readlink, xattrs, statvfs */
 };
 void rt_fileview_counts(struct rt_fileview_counts *out);
+
+/* Starts (on) or stops recording each call the view answers; what was
+ * recorded stays until taken. */
+void rt_fileview_trace(int on);
+/*
+ * What was recorded, one "CALL NAME" line each ("open certifi/cacert.pem",
+ * "stat pytz/zoneinfo/UTC", "opendir pkg/data"; at most 4 MiB, then a last
+ * line "... N more"), and forgets it: malloc'd for the caller to free, or
+ * NULL when nothing was recorded or memory ran out.
+ */
+char *rt_fileview_trace_take(void);
 
 #endif

@@ -169,7 +169,7 @@ vdir_open(const struct fv_path *vp, int fd)
 	struct vdir *d;
 	int saved = errno;
 
-	FV_COUNT(rt_fv_n_dir);
+	rt_fv_answer(&rt_fv_n_dir, "opendir", vp);
 	if (rt_fv_node_find(vp->rel, vp->len, &nd) != FV_DIR) {
 		errno = nd.type == FV_FILE ? ENOTDIR : rt_fv_missing(vp->rel, vp->len);
 		return NULL;

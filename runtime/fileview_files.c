@@ -28,7 +28,7 @@ view_open(const struct fv_path *vp, int flags)
 	bool writes = acc != O_RDONLY ||
 	              (flags & (O_CREAT | O_TRUNC | O_APPEND | (O_TMPFILE & ~O_DIRECTORY)));
 
-	FV_COUNT(rt_fv_n_open);
+	rt_fv_answer(&rt_fv_n_open, "open", vp);
 	if (rt_fv_node_find(vp->rel, vp->len, &nd) == FV_NONE) {
 		int e = rt_fv_missing(vp->rel, vp->len);
 		if (e == ENOENT && (flags & O_CREAT) && !(flags & O_DIRECTORY)) {
@@ -248,12 +248,20 @@ __wrap_fopen64(const char *path, const char *mode)
 
 /* --- stat and access -------------------------------------------------------- */
 
+static int
+view_stat(const struct fv_path *vp, struct stat *st, const char *call)
+{
+	rt_fv_answer(&rt_fv_n_stat, call, vp);
+	return rt_fv_stat(vp, st);
+}
+
 /* access of a path inside: R_OK yes, W_OK EROFS, X_OK only for a directory. */
 static int
 access_check(const struct fv_path *vp, int mode)
 {
 	struct stat st;
 
+	rt_fv_answer(&rt_fv_n_stat, "access", vp);
 	if (rt_fv_stat(vp, &st) < 0)
 		return -1;
 	if (mode & W_OK) {
@@ -274,7 +282,7 @@ __wrap_stat(const char *path, struct stat *st)
 
 	if (c == FV_OUTSIDE)
 		return __real_stat(path, st);
-	return c < 0 ? -1 : rt_fv_stat(&vp, st);
+	return c < 0 ? -1 : view_stat(&vp, st, "stat");
 }
 
 int
@@ -285,7 +293,7 @@ __wrap_stat64(const char *path, struct stat64 *st)
 
 	if (c == FV_OUTSIDE)
 		return __real_stat64(path, st);
-	return c < 0 ? -1 : rt_fv_stat(&vp, (struct stat *)st);
+	return c < 0 ? -1 : view_stat(&vp, (struct stat *)st, "stat");
 }
 
 int
@@ -296,7 +304,7 @@ __wrap_lstat(const char *path, struct stat *st)
 
 	if (c == FV_OUTSIDE)
 		return __real_lstat(path, st);
-	return c < 0 ? -1 : rt_fv_stat(&vp, st);
+	return c < 0 ? -1 : view_stat(&vp, st, "lstat");
 }
 
 int
@@ -307,7 +315,7 @@ __wrap_lstat64(const char *path, struct stat64 *st)
 
 	if (c == FV_OUTSIDE)
 		return __real_lstat64(path, st);
-	return c < 0 ? -1 : rt_fv_stat(&vp, (struct stat *)st);
+	return c < 0 ? -1 : view_stat(&vp, (struct stat *)st, "lstat");
 }
 
 int
@@ -343,7 +351,7 @@ view_fstatat(int dirfd, const char *path, struct stat *st, int flags, int c,
 			rt_fv_patch_dirfd_stat(dirfd, st);
 		return r;
 	}
-	return c < 0 ? -1 : rt_fv_stat(vp, st);
+	return c < 0 ? -1 : view_stat(vp, st, "fstatat");
 }
 
 int
@@ -416,7 +424,7 @@ view_realpath(const struct fv_path *vp, char *resolved, size_t size)
 	size_t need = rt_fv.len + 1 + vp->len + 1;
 	int saved = errno;
 
-	FV_COUNT(rt_fv_n_other);
+	rt_fv_answer(&rt_fv_n_other, "realpath", vp);
 	if (rt_fv_stat(vp, &st) < 0)
 		return NULL;
 	if (resolved && need > size) {
@@ -461,7 +469,7 @@ view_readlink(const struct fv_path *vp)
 {
 	struct stat st;
 
-	FV_COUNT(rt_fv_n_other);
+	rt_fv_answer(&rt_fv_n_other, "readlink", vp);
 	if (rt_fv_stat(vp, &st) == 0)
 		errno = EINVAL;
 	return -1;
@@ -521,7 +529,7 @@ view_xattr(const struct fv_path *vp, int get)
 	struct stat st;
 	int saved = errno;
 
-	FV_COUNT(rt_fv_n_other);
+	rt_fv_answer(&rt_fv_n_other, get ? "getxattr" : "listxattr", vp);
 	if (rt_fv_stat(vp, &st) < 0)
 		return -1;
 	if (get) {
@@ -582,7 +590,7 @@ view_statvfs(const struct fv_path *vp, struct statvfs *buf)
 {
 	struct stat st;
 
-	FV_COUNT(rt_fv_n_other);
+	rt_fv_answer(&rt_fv_n_other, "statvfs", vp);
 	if (rt_fv_stat(vp, &st) < 0 || __real_statvfs(rt_fv.exe, buf) < 0)
 		return -1;
 	buf->f_flag |= ST_RDONLY;

@@ -149,7 +149,6 @@ extern struct rt_fv_view rt_fv;
 
 /* What rt_fileview_counts reports, counted as the view answers. */
 extern unsigned long rt_fv_n_open, rt_fv_n_stat, rt_fv_n_dir, rt_fv_n_other;
-#define FV_COUNT(c) __atomic_fetch_add(&(c), 1, __ATOMIC_RELAXED)
 
 /* Guards the DIR handles (fileview_dirs.c); fileview.c keeps a fork from
  * inheriting it held. */
@@ -205,7 +204,11 @@ int rt_fv_dirfd_new(const struct fv_path *vp, int cloexec);
  * its directory descriptors. */
 void rt_fv_patch_dirfd_stat(int fd, struct stat *st);
 
-/* stat of a path inside: 0, or -1 with errno set; errno kept on success. */
+/* The view answers call (a name for rt_fileview_trace: "open", "stat" ...)
+ * for vp: counted in *counter, and recorded while tracing. */
+void rt_fv_answer(unsigned long *counter, const char *call, const struct fv_path *vp);
+/* stat of a path inside: 0, or -1 with errno set; errno kept on success.
+ * Not an answer of its own (the caller counts it). */
 int rt_fv_stat(const struct fv_path *vp, struct stat *st);
 /* A sealed memfd ("pyweld<what>:<rel>") of mode mode holding len bytes,
  * read from offset 0; -1 with errno set. */

@@ -4,12 +4,13 @@
  * _pyweld_resources reads through (read, names, deep_frozen), the path
  * hook, the blob's kind and flag constants, the binary's path, whether the
  * packed tree is readable by path (file_view) and what that view answered
- * (file_view_counts); install.c
+ * (file_view_counts, file_view_trace); install.c
  * adds the importer object as _pyweld.importer.  A damaged entry raises
  * ImportError, never returns bytes.
  */
 #include "rt.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* read(kind, name) -> bytes or None */
@@ -99,6 +100,36 @@ mod_file_view_counts(PyObject *mod, PyObject *unused)
 	                     "other", c.other);
 }
 
+/* file_view_trace(on) -> [(call, name)] recorded until now; records from now
+ * on when on is true */
+static PyObject *
+mod_file_view_trace(PyObject *mod, PyObject *arg)
+{
+	int on = PyObject_IsTrue(arg);
+	char *text, *line, *save = NULL;
+	PyObject *list;
+
+	if (on < 0)
+		return NULL;
+	if (!rt_fileview_trace)
+		return PyList_New(0);
+	text = rt_fileview_trace_take();
+	rt_fileview_trace(on);
+	list = PyList_New(0);
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; list && line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *space = strchr(line, ' ');
+		PyObject *t = space ? Py_BuildValue("(s#N)", line, (Py_ssize_t)(space - line),
+		                                    PyUnicode_DecodeFSDefault(space + 1))
+		                    : Py_BuildValue("(ss)", line, "");
+		if (!t || PyList_Append(list, t) < 0)
+			Py_CLEAR(list);
+		Py_XDECREF(t);
+	}
+	free(text);
+	return list;
+}
+
 static PyMethodDef mod_methods[] = {
 	{ "read", mod_read, METH_VARARGS,
 	  "read(kind, name): the bytes of a blob entry (a module's source), or None." },
@@ -111,6 +142,10 @@ static PyMethodDef mod_methods[] = {
 	{ "file_view_counts", mod_file_view_counts, METH_NOARGS,
 	  "file_view_counts(): {open, stat, dir, other}: the C library calls on paths inside "
 	  "the binary that its view of the packed tree answered." },
+	{ "file_view_trace", mod_file_view_trace, METH_O,
+	  "file_view_trace(on): [(call, name)] the view answered since the trace started "
+	  "(names from the binary: 'certifi/cacert.pem'); from now on records when on, "
+	  "stops when not." },
 	{ NULL, NULL, 0, NULL },
 };
 

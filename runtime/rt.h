@@ -56,6 +56,8 @@
 #pragma weak rt_fileview_start
 #pragma weak rt_fileview_on
 #pragma weak rt_fileview_counts
+#pragma weak rt_fileview_trace
+#pragma weak rt_fileview_trace_take
 
 enum rt_entry {
 	RT_ENTRY_NONE,          /* behave like `python`: REPL, -c, -m, a script */

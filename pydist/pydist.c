@@ -11,7 +11,9 @@
  *      build guard for Modules/pyexpat.c (CVE-2026-4224's patch needs it),
  *      two for start-up (encodings deep-frozen, deep-frozen modules made
  *      ready when first imported), one for class creation
- *      (typeobject_slots.inc) and one for precompiled regexes;
+ *      (typeobject_slots.inc) and one for precompiled regexes, pyweld's
+ *      own carried as patch files (pydist/patches/3.11/) applied all or
+ *      nothing;
  *   3. configure --disable-shared --with-readline=editline CFLAGS=-fPIC
  *      --enable-optimizations --with-lto, with the shim directory first on
  *      PATH so that gcc and ar are ours;
@@ -614,7 +616,8 @@ pydist_script(const char *name)
 	return NULL;
 }
 
-/* The cache key: recipe, source content and the options that change the result. */
+/* The cache key: recipe, source content, the options that change the result
+ * and every file pyweld carries for the build. */
 static void
 make_key(struct job *j)
 {
@@ -622,14 +625,15 @@ make_key(struct job *j)
 	char script[LINKDB_HASH_HEX + 1];
 	struct strbuf scripts = { 0 };
 
-	/* The scripts pyweld runs in the build are part of the recipe. */
+	/* The scripts, patches and code pyweld carries for the build
+	 * (embedded_pydist) are part of the recipe: a changed one is a new key. */
 	for (const struct embedded_file *f = embedded_pydist; f->name; f++)
 		strbuf_addf(&scripts, "%s\n%zu\n%.*s", f->name, f->size, (int)f->size,
 		            (const char *)f->data);
 	linkdb_hash_buffer(scripts.s ? scripts.s : "", scripts.len, script);
 	strbuf_free(&scripts);
-	/* "pgo" and "lto" only when on: the keys of the builds without them are
-	 * the ones made before they existed. */
+	/* The form of this text is part of every key: a change to it rebuilds
+	 * every distribution.  "pgo" and "lto" are lines only when on. */
 	char *s = xasprintf("%s\n%s\nreadline=%s\n%s%sscripts=%s\n", PYDIST_RECIPE,
 	                    j->identity, j->o->gnu_readline ? "gnu" : "editline",
 	                    j->o->no_pgo ? "" : "pgo\n", j->o->no_lto ? "" : "lto\n", script);
@@ -859,25 +863,123 @@ edit_source(struct job *j, const char *rel, const struct source_edit *e, size_t 
 }
 
 /*
+ * Writes pyweld's patch `name` (pydist/patches/3.11/, carried inside pyweld)
+ * to work/patches/name: the path (malloc'd), or NULL with err set.
+ */
+static char *
+patch_path(struct job *j, const char *name)
+{
+	const struct embedded_file *f = pydist_script(name);
+	char *dir = util_path_join(j->work, "patches");
+	char *path = util_path_join(dir, name);
+	bool ok = false;
+
+	if (!f)
+		fail(j, "unpack failed: pyweld carries no %s (a broken build of pyweld)", name);
+	else if (util_mkdir_p(dir, 0755) < 0 ||
+	         util_write_atomic(path, f->data, f->size, 0644, false) < 0)
+		fail(j, "unpack failed: cannot write '%s': %s", path, strerror(errno));
+	else
+		ok = true;
+	free(dir);
+	if (!ok) {
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
+/* The files a patch changes ("+++ b/FILE" lines), for messages: "a, b". */
+static char *
+patch_targets(const char *name)
+{
+	const struct embedded_file *f = pydist_script(name);
+	struct strbuf out = { 0 };
+	const char *line = f ? (const char *)f->data : "";
+
+	for (; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		if (!util_starts_with(line, "+++ b/"))
+			continue;
+		size_t n = strcspn(line + 6, "\t\n");
+		strbuf_addf(&out, "%s%.*s", out.len ? ", " : "", (int)n, line + 6);
+	}
+	if (out.failed)
+		util_fatal("out of memory");
+	return out.s ? strbuf_detach(&out) : xstrdup("?");
+}
+
+/*
+ * Whether every hunk of pyweld's patch `name` applies to the source tree
+ * (patch --dry-run, exact context): 1 when it does, 0 when not (a tree
+ * pyweld does not know: logged, naming the patch and its files), -1 on an
+ * error.  Nothing in the tree changes.
+ */
+static int
+patch_applies(struct job *j, const char *name)
+{
+	char *path = patch_path(j, name);
+	int rc;
+
+	if (!path)
+		return -1;
+	rc = util_run_logged(ARGV("patch", "-p1", "--dry-run", "-s", "-f", "--fuzz=0",
+	                          "--no-backup-if-mismatch", "-i", path),
+	                     NULL, j->src, j->logfd, NULL, NULL);
+	free(path);
+	if (rc < 0)
+		return fail(j, "unpack failed: cannot run 'patch': %s", strerror(errno));
+	if (rc != 0) {
+		char *files = patch_targets(name);
+		logf_(j, "pyweld: the patch %s does not apply to %s; left as it is", name, files);
+		free(files);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Applies pyweld's patch `name` to the source tree, all of it or nothing:
+ * every hunk is checked first (patch_applies).  1 when applied, 0 when it
+ * does not apply (logged; what these patches change is speed, so the tree
+ * is left as it is), -1 on an error.
+ */
+static int
+apply_patch(struct job *j, const char *name)
+{
+	int rc = patch_applies(j, name);
+	char *path;
+
+	if (rc != 1)
+		return rc;
+	path = patch_path(j, name);
+	if (!path)
+		return -1;
+	if (step(j, ARGV("patch", "-p1", "-s", "-f", "--fuzz=0", "--no-backup-if-mismatch",
+	                 "-i", path), NULL, j->src) < 0) {
+		char *files = patch_targets(name);
+		fail(j, "unpack failed: pyweld's patch %s did not apply to %s, though its dry "
+		     "run did (see '%s')", name, files, j->log);
+		free(files);
+		rc = -1;
+	}
+	free(path);
+	return rc;
+}
+
+/*
  * Start-up work CPython does for modules a program never imports, or from
  * files it could have compiled in (docs/distribution.md, "Start-up"):
  *  - encodings, encodings.aliases and encodings.utf_8, which every start
- *    imports, are deep-frozen like codecs and io (freeze_modules.py leaves
- *    them out only for the noise in the build's output);
+ *    imports, are deep-frozen like codecs and io (freeze-encodings.patch,
+ *    then freeze_modules.py regenerates what lists the frozen modules);
  *  - each deep-frozen module is made ready (its strings interned) when it
  *    is first imported, not all of them at every start and reset at every
- *    exit (pydist/deepfreeze_lazy.py, written beside deepfreeze.py).
+ *    exit (pydist/deepfreeze_lazy.py, written beside deepfreeze.py, which
+ *    make runs after deepfreeze-lazy.patch).
  */
 static int
 faster_startup(struct job *j)
 {
-	static const char frozen_old[] = "        #'<encodings.*>',\n";
-	static const char frozen_new[] = "        #'<encodings.*>',\n"
-	                                 "        '<encodings>',\n"
-	                                 "        'encodings.aliases',\n"
-	                                 "        'encodings.utf_8',\n";
-	static const char rule_old[] = "$(PYTHON_FOR_FREEZE) $(srcdir)/Tools/scripts/deepfreeze.py";
-	static const char rule_new[] = "$(PYTHON_FOR_FREEZE) $(srcdir)/Tools/scripts/pyweld_deepfreeze.py";
 	char *python = util_which("python3", NULL, NULL);
 	int rc = 0;
 
@@ -886,8 +988,7 @@ faster_startup(struct job *j)
 	if (!python)
 		logf_(j, "pyweld: no python3 on PATH to run freeze_modules.py; encodings "
 		      "left unfrozen");
-	else if ((rc = edit_source(j, "Tools/scripts/freeze_modules.py",
-	                           &(struct source_edit){ frozen_old, frozen_new }, 1)) == 1) {
+	else if ((rc = apply_patch(j, "freeze-encodings.patch")) == 1) {
 		rc = step(j, ARGV(python, "Tools/scripts/freeze_modules.py"), NULL, j->src);
 		if (rc == 0)
 			strvec_push(&j->adjustments, "Tools/scripts/freeze_modules.py: encodings, "
@@ -908,8 +1009,7 @@ faster_startup(struct job *j)
 		      "CPython makes them");
 	else if (util_write_atomic(script, f->data, f->size, 0644, false) < 0)
 		rc = fail(j, "unpack failed: cannot write '%s': %s", script, strerror(errno));
-	else if ((rc = edit_source(j, "Makefile.pre.in",
-	                           &(struct source_edit){ rule_old, rule_new }, 1)) == 1)
+	else if ((rc = apply_patch(j, "deepfreeze-lazy.patch")) == 1)
 		strvec_push(&j->adjustments, "Makefile.pre.in: deep-frozen modules made ready "
 		            "when first imported (Tools/scripts/pyweld_deepfreeze.py)");
 	free(script);
@@ -921,49 +1021,44 @@ faster_startup(struct job *j)
  * Class creation looks its special names up through the base's method cache
  * and finds a slot's fellows once (pydist/typeobject_slots.inc says why and
  * when that gives the same answers; docs/distribution.md, "Class
- * creation").  All the edits or none.
+ * creation"): typeobject-slots.patch makes typeobject.c call the functions
+ * of typeobject_slots.inc, inserted before the code that uses them.  All
+ * of it or none.
  */
 static int
 faster_classes(struct job *j)
 {
 	static const char anchor[] = "/* Common code for update_slots_callback() and "
 	                             "fixup_slot_dispatchers().";
-	static const char lookup_old[] =
-		"    do {\n"
-		"        /* Use faster uncached lookup as we won't get any cache hits during type setup. */\n"
-		"        descr = find_name_in_mro(type, p->name_strobj, &error);\n";
-	static const char lookup_new[] =
-		"    do {\n"
-		"        descr = pyweld_find_slot_name(type, p, &error);\n";
-	static const char fixup_old[] =
-		"    for (slotdef *p = slotdefs; p->name; ) {\n"
-		"        p = update_one_slot(type, p);\n"
-		"    }\n";
-	static const char fixup_new[] =
-		"    pyweld_fixup_begin(type);\n"
-		"    for (slotdef *p = slotdefs; p->name; ) {\n"
-		"        p = update_one_slot(type, p);\n"
-		"    }\n"
-		"    pyweld_fixup_end();\n";
-	static const char dups_old[] = "void **tptr = resolve_slotdups(type, p->name_strobj);";
-	static const char dups_new[] = "void **tptr = pyweld_resolve_slotdups(type, p);";
 	const struct embedded_file *f = pydist_script("typeobject_slots.inc");
+	char *path = util_path_join(j->src, "Objects/typeobject.c"), *text = NULL;
+	int rc;
 
-	if (!f)
+	if (!f) {
+		free(path);
 		return fail(j, "unpack failed: pyweld carries no typeobject_slots.inc (a broken "
 		            "build of pyweld)");
-	char *inserted = xasprintf("%.*s\n%s", (int)f->size, (const char *)f->data, anchor);
-	/* The original resolve_slotdups() stays, unused: inline keeps the
-	 * compiler quiet about it. */
-	const struct source_edit e[] = {
-		{ anchor, inserted },
-		{ lookup_old, lookup_new },
-		{ dups_old, dups_new },
-		{ fixup_old, fixup_new },
-		{ "static void **\nresolve_slotdups(", "static inline void **\nresolve_slotdups(" },
-	};
-	int rc = edit_source(j, "Objects/typeobject.c", e, sizeof e / sizeof e[0]);
-	free(inserted);
+	}
+	/* Both checked before either changes the file. */
+	rc = patch_applies(j, "typeobject-slots.patch");
+	if (rc == 1 && util_read_file(path, &text, NULL) == 0 && !strstr(text, anchor)) {
+		logf_(j, "pyweld: Objects/typeobject.c has no \"%.60s\"; left as it is", anchor);
+		rc = 0;
+	}
+	free(text);
+	free(path);
+	if (rc == 1)
+		rc = apply_patch(j, "typeobject-slots.patch");
+	if (rc == 1) {
+		char *inserted = xasprintf("%.*s\n%s", (int)f->size, (const char *)f->data, anchor);
+		rc = edit_source(j, "Objects/typeobject.c",
+		                 &(struct source_edit){ anchor, inserted }, 1);
+		free(inserted);
+		if (rc == 0)
+			rc = fail(j, "unpack failed: cannot insert typeobject_slots.inc into "
+			          "Objects/typeobject.c after typeobject-slots.patch (see '%s')",
+			          j->log);
+	}
 	if (rc == 1)
 		strvec_push(&j->adjustments, "Objects/typeobject.c: class creation finds special "
 		            "methods through the base's method cache (pydist/typeobject_slots.inc)");
@@ -975,46 +1070,12 @@ faster_classes(struct job *j)
  * compiler; the standard library compiles about 200 at import.  The
  * distribution's re/_compiler.py takes them from re/_pyweld_precompiled.py,
  * which pydist/regex_table.py writes after make install (docs/
- * distribution.md, "Start-up").  Both edits or neither.
+ * distribution.md, "Start-up"; re-precompiled.patch).
  */
 static int
 precompiled_regexes(struct job *j)
 {
-	static const char magic_old[] = "assert _sre.MAGIC == MAGIC, \"SRE module mismatch\"\n";
-	static const char magic_new[] =
-		"assert _sre.MAGIC == MAGIC, \"SRE module mismatch\"\n"
-		"\n"
-		"# pyweld: the regexes the standard library compiles when imported, compiled\n"
-		"# when the distribution was built (re/_pyweld_precompiled.py, written by\n"
-		"# pyweld's pydist/regex_table.py).\n"
-		"try:\n"
-		"    from . import _pyweld_precompiled as _precompiled\n"
-		"    if _precompiled.MAGIC != MAGIC:\n"
-		"        _precompiled = None\n"
-		"except ImportError:\n"
-		"    _precompiled = None\n";
-	static const char compile_old[] =
-		"def compile(p, flags=0):\n"
-		"    # internal: convert pattern list to internal format\n"
-		"\n";
-	static const char compile_new[] =
-		"def compile(p, flags=0):\n"
-		"    # internal: convert pattern list to internal format\n"
-		"\n"
-		"    if _precompiled is not None and type(flags) is int:\n"
-		"        table = (_precompiled.STR if type(p) is str else\n"
-		"                 _precompiled.BYTES if type(p) is bytes else None)\n"
-		"        found = table.get((p, flags)) if table is not None else None\n"
-		"        if found is not None:\n"
-		"            flags, code, groups, groupindex, indexgroup = found\n"
-		"            return _sre.compile(p, flags, list(code), groups, dict(groupindex),\n"
-		"                                indexgroup)\n"
-		"\n";
-	const struct source_edit e[] = {
-		{ magic_old, magic_new },
-		{ compile_old, compile_new },
-	};
-	int rc = edit_source(j, "Lib/re/_compiler.py", e, sizeof e / sizeof e[0]);
+	int rc = apply_patch(j, "re-precompiled.patch");
 	if (rc == 1) {
 		j->regex_hook = true;
 		strvec_push(&j->adjustments, "Lib/re/_compiler.py: regexes found in "
@@ -1091,29 +1152,32 @@ prepare(struct job *j)
 
 	/* Modules/pyexpat.c may include an internal header (Debian's fix for
 	 * CVE-2026-4224) that needs Py_BUILD_CORE_MODULE when pyexpat is a
-	 * shared module; give it the guard _json.c and others carry. */
+	 * shared module; pyexpat-core-module.patch gives it the guard _json.c
+	 * and others carry.  The build fails without it: a patch that does not
+	 * apply is an error here. */
 	char *pyexpat = util_path_join(j->src, "Modules/pyexpat.c");
 	if (util_read_file(pyexpat, &text, NULL) == 0) {
-		if (strstr(text, "pycore_") && !strstr(text, "Py_BUILD_CORE_MODULE")) {
-			char *fixed = xasprintf("#ifndef Py_BUILD_CORE_BUILTIN\n"
-			                        "#  define Py_BUILD_CORE_MODULE 1\n"
-			                        "#endif\n%s", text);
-			if (util_write_atomic(pyexpat, fixed, strlen(fixed), 0644, false) < 0) {
-				fail(j, "unpack failed: cannot write '%s': %s", pyexpat, strerror(errno));
-				free(fixed);
-				free(text);
-				free(pyexpat);
-				return -1;
-			}
-			free(fixed);
+		bool needed = strstr(text, "pycore_") && !strstr(text, "Py_BUILD_CORE_MODULE");
+		free(text);
+		int rc = needed ? apply_patch(j, "pyexpat-core-module.patch") : 0;
+		if (needed && rc == 0)
+			rc = fail(j, "unpack failed: pyweld's patch pyexpat-core-module.patch does "
+			          "not apply to Modules/pyexpat.c (see '%s')", j->log);
+		if (rc < 0) {
+			free(pyexpat);
+			return -1;
+		}
+		if (rc == 1)
 			strvec_push(&j->adjustments, "Modules/pyexpat.c: Py_BUILD_CORE_MODULE "
 			            "guard (it includes an internal header)");
-		}
-		free(text);
 	}
 	free(pyexpat);
-	return faster_startup(j) < 0 || faster_classes(j) < 0 ||
-	       precompiled_regexes(j) < 0 ? -1 : 0;
+	int rc = faster_startup(j) < 0 || faster_classes(j) < 0 ||
+	         precompiled_regexes(j) < 0 ? -1 : 0;
+	char *patches = util_path_join(j->work, "patches");
+	util_remove_tree(patches);
+	free(patches);
+	return rc;
 }
 
 /* --- configure, make, install --------------------------------------------- */
@@ -1210,18 +1274,16 @@ complete_install(struct job *j)
 	}
 	free(names);
 	/* Debian's lib2to3-no-pickled-grammar.diff stops the driver from saving
-	 * them: dump them directly, and check they exist. */
+	 * them: lib2to3_grammar.py dumps them directly, and checks they exist. */
+	const struct embedded_file *dump = pydist_script("lib2to3_grammar.py");
 	char *grammar = xasprintf("%s/lib/python3.11/lib2to3/Grammar.txt", j->prefix);
 	char *pattern = xasprintf("%s/lib/python3.11/lib2to3/PatternGrammar.txt", j->prefix);
+	if (rc == 0 && !dump)
+		rc = fail(j, "make install failed: pyweld carries no lib2to3_grammar.py (a broken "
+		          "build of pyweld)");
 	if (rc == 0 && util_is_file(grammar) && util_is_file(pattern)) {
-		static const char dump[] =
-			"import os, sys\n"
-			"from lib2to3.pgen2 import driver, pgen\n"
-			"for p in sys.argv[1:]:\n"
-			"    out = driver._generate_pickle_name(p)\n"
-			"    pgen.generate_grammar(p).dump(out)\n"
-			"    assert os.path.isfile(out), out\n";
-		rc = step(j, ARGV(python, "-I", "-c", dump, grammar, pattern), NULL, NULL);
+		rc = step(j, ARGV(python, "-I", "-c", (const char *)dump->data, grammar, pattern),
+		          NULL, NULL);
 		if (rc == 0)
 			strvec_push(&j->adjustments, "generated lib2to3's grammar pickles");
 	}
@@ -1554,32 +1616,6 @@ out:
 
 /* --- recording -------------------------------------------------------------- */
 
-/* Runs the new interpreter to describe itself and import every module. */
-static const char describe_py[] =
-	"import importlib, json, os, subprocess, sys, sysconfig\n"
-	"suffix = sysconfig.get_config_var('EXT_SUFFIX')\n"
-	"dynload = os.path.join(sys.prefix, 'lib', 'python3.11', 'lib-dynload')\n"
-	"mods, failed = [], {}\n"
-	"for f in sorted(os.listdir(dynload)):\n"
-	"    if not f.endswith(suffix):\n"
-	"        continue\n"
-	"    name = f[:-len(suffix)]\n"
-	"    mods.append([name, f])\n"
-	"    try:\n"
-	"        importlib.import_module(name)\n"
-	"    except Exception as e:\n"
-	"        failed[name] = '%s: %s' % (type(e).__name__, e)\n"
-	"pip = subprocess.run([sys.executable, '-m', 'pip', '--version'],\n"
-	"                     capture_output=True, text=True)\n"
-	"print(json.dumps({'version': sys.version.split()[0],\n"
-	"    'soabi': sysconfig.get_config_var('SOABI'), 'ext_suffix': suffix,\n"
-	"    'builtins': sorted(sys.builtin_module_names),\n"
-	"    'sysconfigdata': sysconfig._get_sysconfigdata_name(),\n"
-	"    'purelib': sysconfig.get_paths()['purelib'],\n"
-	"    'dynload': dynload, 'modules': mods, 'import_failed': failed,\n"
-	"    'pip': pip.stdout.strip(), 'pip_status': pip.returncode,\n"
-	"    'pip_error': pip.stderr.strip()[-2000:]}))\n";
-
 static json_t *
 strvec_json(const struct strvec *sv)
 {
@@ -1594,6 +1630,7 @@ record(struct job *j)
 {
 	char *python = util_path_join(j->prefix, "bin/python3.11");
 	char *db = util_path_join(j->work, "dist.linkdb");
+	const struct embedded_file *describe = pydist_script("describe.py");
 	char *out = NULL, *data = NULL;
 	json_t *desc = NULL, *modules = json_array(), *missing = json_array(), *doc = NULL;
 	json_error_t jerr;
@@ -1601,9 +1638,13 @@ record(struct job *j)
 	int rc = -1;
 
 	phase(j, PYDIST_RECORD, j->prefix);
+	if (!describe) {
+		fail(j, "record failed: pyweld carries no describe.py (a broken build of pyweld)");
+		goto out;
+	}
 	/* The interpreter runs from the work directory: CPython finds its
 	 * prefix from its own location, so it works before the final rename. */
-	int st = util_run_capture(ARGV(python, "-I", "-c", describe_py), NULL, &out, NULL);
+	int st = util_run_capture(ARGV(python, "-I", "-c", (const char *)describe->data), NULL, &out, NULL);
 	if (st != 0 || !(desc = json_loads(out ? out : "", 0, &jerr))) {
 		fail(j, "record failed: the new interpreter '%s' did not run (status %d)", python, st);
 		goto out;

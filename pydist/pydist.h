@@ -14,8 +14,9 @@
  *       build.log            the full log
  *       COMPLETE             written last; a directory without it is never used
  *
- * The key is a hash of the source's content and the options, so a second
- * build of the same inputs finds the cache.  The build happens in a work
+ * The key is a hash of the recipe, the source's content, the options and
+ * the files pyweld carries for the build, so a second build of the same
+ * inputs finds the cache.  The build happens in a work
  * directory (locked for the build's life) renamed into place at the end: a
  * failed or interrupted build leaves nothing a later call would trust.
  */
@@ -25,7 +26,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Bump when the recipe changes in a way that changes the result. */
+/* Bump when pyweld's C code changes what a build makes.  The files pyweld
+ * carries for the build (pydist/'s scripts, typeobject_slots.inc and
+ * patches/) are hashed into the key by themselves. */
 #define PYDIST_RECIPE "pyweld-dist-11"
 
 enum pydist_phase {

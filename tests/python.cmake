@@ -66,8 +66,8 @@ pyweld_python_dist_test(python_dist_regexes 600 regexes)
 
 # One ctest test per bad input, so a failure names it.
 foreach(_case truncated_tarball other_program configure_fails python_3_12 not_a_tree
-              missing_source dsc_wrong_orig enospc_dsc enospc_tarball killed_build
-              half_built)
+              missing_source dsc_wrong_orig enospc_dsc enospc_tarball
+              patch_half_applies killed_build half_built)
   add_test(NAME python_badinput_${_case}
     COMMAND ${Python3_EXECUTABLE} ${_pybad_script} --pyweld $<TARGET_FILE:pyweld> ${_case})
   set_tests_properties(python_badinput_${_case} PROPERTIES

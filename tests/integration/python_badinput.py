@@ -16,7 +16,8 @@ Cases (`--list`): a truncated tarball, a tarball of another program, a tree
 whose configure fails, a tree of CPython 3.12, a directory that is not a
 CPython tree, a source that does not exist, a .dsc beside the wrong
 upstream tarball, no space left for the cache (a 64 MB tmpfs; root only)
-with the .dsc and with the tarball, a build killed during configure, and a
+with the .dsc and with the tarball, a tree that pyweld's patches only half
+fit (they are left out whole), a build killed during configure, and a
 half-built distribution planted in the cache.
 
     python_badinput.py --pyweld build/bin/pyweld [CASE...]
@@ -468,6 +469,60 @@ def case_enospc_tarball(c):
     enospc(c, orig, "no space (tarball)")
 
 
+PATCHES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                       "..", "..", "pydist", "patches", "3.11")
+
+
+def old_side(patch, hunks):
+    """The text the first `hunks` hunks of a patch file expect (context and
+    removed lines), one hunk after another."""
+    out, n, inside = [], 0, False
+    with open(patch) as f:
+        for line in f.read().splitlines():
+            if line.startswith("@@"):
+                n += 1
+                inside = n <= hunks
+            elif inside and line[:1] in (" ", "-"):
+                out.append(line[1:])
+    return "\n".join(out) + "\n"
+
+
+def case_patch_half_applies(c):
+    """pyweld's patches all or nothing: one whose first hunk applies and the
+    rest not leaves the file as it was (no backup or reject file), and the
+    log names the patch and the file."""
+    tree = c.path("cpython-3.11.9")
+    cpython_like_tree(tree, "3.11.9", FAILING_CONFIGURE)
+    patch = os.path.join(PATCHES, "typeobject-slots.patch")
+    if not os.path.isfile(patch):
+        raise Skip(f"no '{patch}' (tests run from pyweld's source tree)")
+    typeobject = (old_side(patch, 1) + "\n/* Common code for update_slots_callback() and "
+                  "fixup_slot_dispatchers().\n */\n")
+    write(os.path.join(tree, "Objects/typeobject.c"), typeobject)
+    write(os.path.join(tree, "Lib/re/_compiler.py"), "def compile(p, flags=0):\n    pass\n")
+    before = tree_digest(tree)
+    cache = c.path("cache")
+    p = c.run([c.pyweld, "python", "build", "--source", tree, "--cache", cache,
+               "--keep-build"])
+    c.require(p.returncode == 1 and "configure" in p.err,
+              f"expected the build to fail at configure, got status {p.returncode}:\n{p.err}")
+    works = glob.glob(os.path.join(cache, "python", ".work-*", "src"))
+    c.require(len(works) == 1, f"--keep-build kept {works}, not one source tree")
+    with open(os.path.join(works[0], "Objects/typeobject.c")) as f:
+        c.check(f.read() == typeobject,
+                "Objects/typeobject.c was changed by a patch that does not apply whole")
+    left = [os.path.join(d, n) for d, _, names in os.walk(works[0]) for n in names
+            if n.endswith((".orig", ".rej"))]
+    c.check(not left, f"patch left files in the tree: {left}")
+    logs = glob.glob(os.path.join(cache, "python", "*.failed.log"))
+    text = open(logs[0], errors="replace").read() if logs else ""
+    for name, file in (("typeobject-slots.patch", "Objects/typeobject.c"),
+                       ("re-precompiled.patch", "Lib/re/_compiler.py")):
+        c.check(f"pyweld: the patch {name} does not apply to {file}; left as it is" in text,
+                f"the log does not say that {name} does not apply to {file} ({logs})")
+    c.check(tree_digest(tree) == before, "the build changed the user's source tree")
+
+
 def case_killed_build(c):
     """A build killed during configure leaves a work directory that the next
     build removes; nothing of it is ever used."""
@@ -567,6 +622,7 @@ CASES = {
     "dsc_wrong_orig": case_dsc_wrong_orig,
     "enospc_dsc": case_enospc_dsc,
     "enospc_tarball": case_enospc_tarball,
+    "patch_half_applies": case_patch_half_applies,
     "killed_build": case_killed_build,
     "half_built": case_half_built,
 }

@@ -132,8 +132,10 @@ precompiled_regexes(struct pydist_job *j)
 	return rc < 0 ? -1 : 0;
 }
 
-int
-pydist_adjust(struct pydist_job *j)
+/* The tree's CPython version (3.11 only) and, for Debian's source, its
+ * version and number of patches, into j. */
+static int
+read_versions(struct pydist_job *j)
 {
 	char *p = util_path_join(j->src, "Include/patchlevel.h");
 	char *changelog = util_path_join(j->src, "debian/changelog");
@@ -145,7 +147,8 @@ pydist_adjust(struct pydist_job *j)
 	if (!j->py_version) {
 		free(changelog);
 		free(series);
-		return pydist_fail(j, "cannot use '%s': no PY_VERSION in Include/patchlevel.h", j->source);
+		return pydist_fail(j, "cannot use '%s': no PY_VERSION in Include/patchlevel.h",
+		                   j->source);
 	}
 	if (!util_starts_with(j->py_version, "3.11.")) {
 		free(changelog);
@@ -169,59 +172,76 @@ pydist_adjust(struct pydist_job *j)
 	}
 	free(changelog);
 	free(series);
+	return 0;
+}
 
-	if (j->deb_version) {
-		/* Debian's policy for its system python, not security fixes: site.py's
-		 * dist-packages layout (frozen into the interpreter, so it must be
-		 * undone before the build), sysconfig's posix_local scheme, and the
-		 * disabled ensurepip.  Undone so that the distribution installs into
-		 * lib/python3.11/site-packages and gets pip offline. */
-		char *dir = util_path_join(j->src, "debian/patches");
-		char *layout = util_path_join(dir, "distutils-install-layout.diff");
-		char *site = pydist_patch_part(layout, "Lib/site.py");
-		char *sitefile = util_path_join(j->work, "site-layout.diff");
-		char *schemes = util_path_join(dir, "sysconfig-debian-schemes.diff");
-		char *ensurepip = util_path_join(dir, "ensurepip-disabled.diff");
-		int rc = 0;
+/*
+ * Debian's policy for its system python, not security fixes: site.py's
+ * dist-packages layout (frozen into the interpreter, so it must be undone
+ * before the build), sysconfig's posix_local scheme, and the disabled
+ * ensurepip.  Undone so that the distribution installs into
+ * lib/python3.11/site-packages and gets pip offline.
+ */
+static int
+undo_debian_policy(struct pydist_job *j)
+{
+	char *dir = util_path_join(j->src, "debian/patches");
+	char *layout = util_path_join(dir, "distutils-install-layout.diff");
+	char *site = pydist_patch_part(layout, "Lib/site.py");
+	char *sitefile = util_path_join(j->work, "site-layout.diff");
+	char *schemes = util_path_join(dir, "sysconfig-debian-schemes.diff");
+	char *ensurepip = util_path_join(dir, "ensurepip-disabled.diff");
+	int rc = 0;
 
-		if (site && *site && util_write_atomic(sitefile, site, strlen(site), 0644, false) == 0)
-			rc = pydist_reverse_patch(j, sitefile, "reversed Lib/site.py part of "
-			                          "distutils-install-layout.diff (dist-packages layout)");
-		if (rc == 0 && util_is_file(schemes))
-			rc = pydist_reverse_patch(j, schemes, "reversed sysconfig-debian-schemes.diff "
-			                          "(posix_local install scheme)");
-		if (rc == 0 && util_is_file(ensurepip))
-			rc = pydist_reverse_patch(j, ensurepip, "reversed ensurepip-disabled.diff "
-			                          "(ensurepip disabled for the system python)");
-		free(dir); free(layout); free(site); free(sitefile); free(schemes); free(ensurepip);
-		if (rc < 0)
-			return -1;
-	}
+	if (site && *site && util_write_atomic(sitefile, site, strlen(site), 0644, false) == 0)
+		rc = pydist_reverse_patch(j, sitefile, "reversed Lib/site.py part of "
+		                          "distutils-install-layout.diff (dist-packages layout)");
+	if (rc == 0 && util_is_file(schemes))
+		rc = pydist_reverse_patch(j, schemes, "reversed sysconfig-debian-schemes.diff "
+		                          "(posix_local install scheme)");
+	if (rc == 0 && util_is_file(ensurepip))
+		rc = pydist_reverse_patch(j, ensurepip, "reversed ensurepip-disabled.diff "
+		                          "(ensurepip disabled for the system python)");
+	free(dir); free(layout); free(site); free(sitefile); free(schemes); free(ensurepip);
+	return rc < 0 ? -1 : 0;
+}
 
-	/* Modules/pyexpat.c may include an internal header (Debian's fix for
-	 * CVE-2026-4224) that needs Py_BUILD_CORE_MODULE when pyexpat is a
-	 * shared module; pyexpat-core-module.patch gives it the guard _json.c
-	 * and others carry.  The build fails without it: a patch that does not
-	 * apply is an error here. */
-	char *pyexpat = util_path_join(j->src, "Modules/pyexpat.c");
+/*
+ * Modules/pyexpat.c may include an internal header (Debian's fix for
+ * CVE-2026-4224) that needs Py_BUILD_CORE_MODULE when pyexpat is a shared
+ * module; pyexpat-core-module.patch gives it the guard _json.c and others
+ * carry.  The build fails without it: a patch that does not apply is an
+ * error here.
+ */
+static int
+pyexpat_guard(struct pydist_job *j)
+{
+	char *pyexpat = util_path_join(j->src, "Modules/pyexpat.c"), *text = NULL;
+	int rc = 0;
+
 	if (util_read_file(pyexpat, &text, NULL) == 0) {
 		bool needed = strstr(text, "pycore_") && !strstr(text, "Py_BUILD_CORE_MODULE");
 		free(text);
-		int rc = needed ? pydist_apply_patch(j, "pyexpat-core-module.patch") : 0;
+		rc = needed ? pydist_apply_patch(j, "pyexpat-core-module.patch") : 0;
 		if (needed && rc == 0)
-			rc = pydist_fail(j, "unpack failed: pyweld's patch pyexpat-core-module.patch does "
-			                 "not apply to Modules/pyexpat.c (see '%s')", j->log);
-		if (rc < 0) {
-			free(pyexpat);
-			return -1;
-		}
+			rc = pydist_fail(j, "unpack failed: pyweld's patch pyexpat-core-module.patch "
+			                 "does not apply to Modules/pyexpat.c (see '%s')", j->log);
 		if (rc == 1)
 			strvec_push(&j->adjustments, "Modules/pyexpat.c: Py_BUILD_CORE_MODULE "
 			            "guard (it includes an internal header)");
 	}
 	free(pyexpat);
-	int rc = faster_startup(j) < 0 || faster_classes(j) < 0 ||
+	return rc < 0 ? -1 : 0;
+}
+
+int
+pydist_adjust(struct pydist_job *j)
+{
+	int rc = read_versions(j) < 0 || (j->deb_version && undo_debian_policy(j) < 0) ||
+	         pyexpat_guard(j) < 0 || faster_startup(j) < 0 || faster_classes(j) < 0 ||
 	         precompiled_regexes(j) < 0 ? -1 : 0;
+	/* pyweld's patches were written there by patch.c: not part of the
+	 * distribution. */
 	char *patches = util_path_join(j->work, "patches");
 	util_remove_tree(patches);
 	free(patches);

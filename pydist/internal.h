@@ -2,11 +2,15 @@
  * internal.h: what pydist's files share, one build (struct pydist_job) and
  * its steps.  Only pydist/ includes it; other components use pydist.h.
  *
- * A build runs its steps in order:
+ * A build runs its steps in order, each in its own file:
  *   source.c   fetch (Debian's archive), identify and hash, verify a .dsc,
  *              unpack
  *   adjust.c   pyweld's changes to the unpacked tree (patch.c applies them)
- *   pydist.c   configure, make, make install, LTO, deep-freeze, record
+ *   make.c     configure, make, make install, what install leaves out
+ *   lto.c      libpython3.11.a optimised into one object
+ *   regex.c    the standard library's regexes precompiled
+ *   freeze.c   the standard library deep-frozen for welds
+ *   record.c   the modules into dist.linkdb and distribution.json
  * and pydist.c drives them; cache.c owns the cache (root, key, work
  * directories and their locks, `current`); job.c holds what every step
  * uses (messages, the log, progress, running a command).
@@ -131,21 +135,24 @@ int pydist_patch_applies(struct pydist_job *j, const char *name);
  * applied, 0 not applicable (logged, nothing changed), -1 on an error. */
 int pydist_apply_patch(struct pydist_job *j, const char *name);
 
-/* The steps after unpacking. */
+/* The steps after unpacking, each in its own file. */
 
-/* Reads the tree's versions and makes pyweld's changes to it. */
+/* Reads the tree's versions and makes pyweld's changes to it (adjust.c). */
 int pydist_adjust(struct pydist_job *j);
-/* configure, make and make install into j->prefix. */
+/* configure, make and make install into j->prefix (make.c). */
 int pydist_configure_make_install(struct pydist_job *j);
-/* libpython3.11.a's members optimised together into one object. */
+/* libpython3.11.a's members optimised together into one object (lto.c). */
 int pydist_lto_libpython(struct pydist_job *j);
 /* Appends the modules pyweld build leaves out as --exclude options. */
 void pydist_push_excludes(struct strvec *args);
+/* Runs regex_table.py (in dir, beside freeze_stdlib.py, which it imports):
+ * re/_pyweld_precompiled.py written into the installed library (regex.c). */
+int pydist_regex_table(struct pydist_job *j, const char *dir);
 /* The regexes precompiled, then the standard library deep-frozen into
- * prefix/lib/pyweld-frozen. */
+ * prefix/lib/pyweld-frozen (freeze.c). */
 int pydist_freeze_stdlib(struct pydist_job *j, const char *jobs);
 /* Checks the new interpreter and records its modules in dist.linkdb and
- * distribution.json. */
+ * distribution.json (record.c). */
 int pydist_record(struct pydist_job *j);
 
 #endif

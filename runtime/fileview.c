@@ -15,7 +15,8 @@
  *
  * A path is inside the view when it starts with the binary's own path
  * (exactly as sys.executable names it) followed by '/': one comparison of
- * a prefix.  Everything else goes to the C library untouched, errno
+ * a prefix, its first bytes inlined into each entry point
+ * (rt_fv_plainly_outside).  Everything else goes to the C library untouched, errno
  * included.  Inside, after ".", ".." and repeated slashes are resolved
  * (a ".." above the binary leaves the view: the C library then answers,
  * as for the binary itself), the rest is a name of the blob (blob.h):
@@ -393,7 +394,7 @@ rt_fv_dirfd_find(int fd, struct fv_path *vp)
 }
 
 int
-rt_fv_classify(int dirfd, const char *path, struct fv_path *vp)
+rt_fv_classify_path(int dirfd, const char *path, struct fv_path *vp)
 {
 	int r;
 

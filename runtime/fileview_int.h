@@ -14,6 +14,7 @@
 #include "fileview.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -184,17 +185,48 @@ int rt_fv_node_find(const char *rel, size_t n, struct fv_node *nd);
 int rt_fv_missing(const char *rel, size_t n);
 /* The inode the view gives a name: FNV-1a of it, never 0. */
 uint64_t rt_fv_ino(const char *rel, size_t n);
+/* rt_fv_classify's answer for paths not plainly outside. */
+int rt_fv_classify_path(int dirfd, const char *path, struct fv_path *vp);
+
+/* 1 once the view made a directory descriptor: while 0, no descriptor is
+ * one and fstat need not look. */
+extern int rt_fv_dirfds_made;
+
+/*
+ * The cost of the view for every other path, inlined into each entry
+ * point: 1 when (dirfd, path) cannot be inside it.  An absolute path is
+ * compared with the binary's a byte at a time for up to 16 bytes, where
+ * nearly every other path parts from it ("/tmp" from "/tmp/app" at its
+ * fifth); a relative one counts only against a directory descriptor of
+ * the view.
+ */
+static inline int
+rt_fv_plainly_outside(int dirfd, const char *path)
+{
+	if (!rt_fv.len || !path)
+		return 1;
+	if (path[0] != '/')
+		return dirfd == AT_FDCWD || !path[0] ||
+		       !__atomic_load_n(&rt_fv_dirfds_made, __ATOMIC_RELAXED);
+	for (size_t i = 1; i < rt_fv.len && i < 16; i++)
+		if (path[i] != rt_fv.exe[i])
+			return 1;
+	return 0;
+}
+
 /*
  * Where (dirfd, path) leads: FV_OUTSIDE (the C library answers, untouched),
  * FV_INSIDE with vp filled, or -1 with errno set.  A relative path counts
  * only against one of the view's directory descriptors; a path that
  * leaves the view by "..", or names the binary itself, is FV_OUTSIDE.
  */
-int rt_fv_classify(int dirfd, const char *path, struct fv_path *vp);
+static inline int
+rt_fv_classify(int dirfd, const char *path, struct fv_path *vp)
+{
+	return rt_fv_plainly_outside(dirfd, path) ? FV_OUTSIDE
+	                                          : rt_fv_classify_path(dirfd, path, vp);
+}
 
-/* 1 once the view made a directory descriptor: while 0, no descriptor is
- * one and fstat need not look. */
-extern int rt_fv_dirfds_made;
 /* The directory name of the view's directory descriptor fd into vp: 1, or
  * 0 when fd is not one (errno kept). */
 int rt_fv_dirfd_find(int fd, struct fv_path *vp);

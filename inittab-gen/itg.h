@@ -200,7 +200,7 @@ uint64_t itg_cache_limit(void);
  */
 size_t itg_cache_prune(const char *dir, uint64_t max_bytes);
 
-/* --- generated C and assembler (weld.c) ---------------------------------- */
+/* --- generated C and assembler (generate.c) ------------------------------ */
 
 /*
  * Appends s as a string literal that C and GNU as read back as s: '"' and

@@ -1,5 +1,5 @@
 /*
- * quirks.c: the functions that the weld's quirk table (inittab-gen/weld.c)
+ * quirks.c: the functions that the weld's quirk table (inittab-gen/isolate.c)
  * renames an extension's calls to, where what the original answers is
  * wrong inside one binary.  Plain C, no Python.
  */

@@ -1,7 +1,7 @@
 /*
  * test_itg: cmocka unit tests of the weld's library resolution
  * (inittab-gen/libs.c) and of the escape its generated C and assembler use
- * (inittab-gen/weld.c), without a CPython distribution.
+ * (inittab-gen/generate.c), without a CPython distribution.
  *
  * What is asserted:
  *   - itg_c_string: for names, versions and paths with quotes, backslashes,

@@ -1,0 +1,264 @@
+/*
+ * isolate.c: each extension linked on its own, ready for one final link.
+ *
+ * Static linking turns harmless duplicates between extension modules into
+ * clashes (two PyInit__speedups, two bundled copies of zstd).  Each
+ * extension is therefore linked on its own first: `ld -r` of its objects
+ * and private archives into one relocatable object, then `objcopy`
+ * renames its init function to a unique symbol and makes every other
+ * strong global local (weak and unique ones, C++'s COMDAT, stay global and
+ * merge as in any C++ program).  Undefined symbols (the Python API, libc, system
+ * libraries) stay undefined for the final link.  Strong globals that two
+ * isolated objects still both define are found before the final link.
+ */
+#include "itg.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "linkdb.h"
+#include "util.h"
+
+/* A unique, readable C identifier for a module's init in the weld. */
+static char *
+renamed_symbol(const char *name)
+{
+	char hex[LINKDB_HASH_HEX + 1];
+	struct strbuf sb = { 0 };
+
+	linkdb_hash_buffer(name, strlen(name), hex);
+	strbuf_adds(&sb, "pyweld_init_");
+	for (const char *p = name; *p; p++)
+		strbuf_addc(&sb, isalnum((unsigned char)*p) ? *p : '_');
+	strbuf_addf(&sb, "_%.8s", hex);
+	return strbuf_detach(&sb);
+}
+
+/*
+ * What a module does that holds only across shared objects, and what the
+ * weld changes so that it stays correct in one binary.
+ *
+ * numpy's temporary elision (numpy/core/src/multiarray/temp_elide.c) reuses
+ * an operand with one reference as the result of +, *, ... in place, but
+ * only when backtrace() shows every frame up to the eval loop inside
+ * libpython or numpy's own .so, which it tells apart by their dladdr base
+ * addresses: a C or Cython extension may hold such an operand in a local
+ * variable and read it afterwards.  In a welded binary every frame has the
+ * same base, so the extension's array would be overwritten.  backtrace()
+ * answering 0 frames is numpy's own "cannot tell" path: elision off
+ * (pyweld_no_backtrace, runtime/quirks.c).  numpy's test
+ * TestTemporaryElide::test_extension_incref_elide shows the difference.
+ */
+static const struct quirk {
+	const char *module;
+	const char *redefine;   /* objcopy --redefine-sym OLD=NEW */
+	const char *said;       /* what the build summary says */
+} quirks[] = {
+	{ "numpy.core._multiarray_umath", "backtrace=pyweld_no_backtrace",
+	  "numpy's temporary elision is off (it tells callers apart by shared object)" },
+	{ "numpy._core._multiarray_umath", "backtrace=pyweld_no_backtrace",
+	  "numpy's temporary elision is off (it tells callers apart by shared object)" },
+};
+
+static const struct quirk *
+quirk_of(const char *module)
+{
+	for (size_t i = 0; i < sizeof(quirks) / sizeof(quirks[0]); i++)
+		if (!strcmp(quirks[i].module, module))
+			return &quirks[i];
+	return NULL;
+}
+
+/* The inputs of an isolation: the objects and archives by content, the
+ * names, the quirk, and the tools. */
+static bool
+isolate_key(const struct itg_ext *e, char hex[LINKDB_HASH_HEX + 1])
+{
+	struct itg_key k;
+	bool ok;
+
+	itg_key_init(&k, "isolate");
+	itg_key_add(&k, "name", e->name);
+	itg_key_add(&k, "init", e->init);
+	itg_key_add(&k, "renamed", e->renamed);
+	if (quirk_of(e->name))
+		itg_key_add(&k, "redefine", quirk_of(e->name)->redefine);
+	for (size_t i = 0; i < e->objects.n; i++)
+		itg_key_add_file(&k, "object", e->objects.v[i]);
+	for (size_t i = 0; i < e->archives.n; i++)
+		itg_key_add_file(&k, "archive", e->archives.v[i]);
+	itg_key_add_tool(&k, "ld");
+	itg_key_add_tool(&k, "objcopy");
+	ok = itg_key_hex(&k, hex);
+	itg_key_free(&k);
+	return ok;
+}
+
+int
+itg_isolate(struct itg_ext *e, const char *dir, const char *cache, bool *cached,
+            char *err, size_t errlen)
+{
+	struct strvec av = { 0 };
+	char *out, *renamed_arg, *keep_arg, key[LINKDB_HASH_HEX + 1];
+	bool keyed;
+	int rc;
+
+	if (!e->renamed)
+		e->renamed = renamed_symbol(e->name);
+	out = xasprintf("%s/%s.o", dir, e->renamed);
+	if (cached)
+		*cached = false;
+	const struct quirk *q = quirk_of(e->name);
+	e->quirk = q ? q->said : NULL;
+	keyed = cache && isolate_key(e, key);
+	if (keyed && itg_cache_fetch(cache, key, out)) {
+		if (cached)
+			*cached = true;
+		free(e->isolated);
+		e->isolated = out;
+		return 0;
+	}
+	strvec_push(&av, "ld");
+	strvec_push(&av, "-r");
+	strvec_push(&av, "-o");
+	strvec_push(&av, out);
+	/* Keep every object; take from private archives what they need. */
+	for (size_t i = 0; i < e->objects.n; i++)
+		strvec_push(&av, e->objects.v[i]);
+	if (e->archives.n) {
+		strvec_push(&av, "--start-group");
+		for (size_t i = 0; i < e->archives.n; i++)
+			strvec_push(&av, e->archives.v[i]);
+		strvec_push(&av, "--end-group");
+	}
+	if (av.failed)
+		util_fatal("out of memory");
+	rc = util_run(strvec_cargv(&av), NULL);
+	strvec_free(&av);
+	if (rc != 0) {
+		snprintf(err, errlen, "partial link of '%s' failed (ld -r exited %d)", e->name, rc);
+		free(out);
+		return -1;
+	}
+	/*
+	 * Weak and GNU_UNIQUE definitions stay global: C++ puts inline
+	 * functions, templates, typeinfo and DW.ref.__gxx_personality_v0 in
+	 * COMDAT groups that the final link merges by name, and a group whose
+	 * symbol was made local would still displace the same group in
+	 * libstdc++.a, leaving its references undefined.
+	 */
+	char **weak = NULL;
+	size_t nweak = 0;
+	if (linkdb_file_symbols(out, LINKDB_SYM_WEAK, &weak, &nweak, err, errlen) < 0) {
+		free(out);
+		return -1;
+	}
+	struct strbuf keep = { 0 };
+	strbuf_addf(&keep, "%s\n", e->renamed);
+	for (size_t i = 0; i < nweak; i++) {
+		strbuf_addf(&keep, "%s\n", weak[i]);
+		free(weak[i]);
+	}
+	free(weak);
+	char *keepfile = xasprintf("%s.keep", out);
+	if (keep.failed || util_write_atomic(keepfile, keep.s, keep.len, 0644, false) < 0) {
+		snprintf(err, errlen, "cannot write '%s': %s", keepfile, strerror(errno));
+		strbuf_free(&keep);
+		free(keepfile);
+		free(out);
+		return -1;
+	}
+	strbuf_free(&keep);
+	renamed_arg = xasprintf("%s=%s", e->init, e->renamed);
+	keep_arg = xasprintf("--keep-global-symbols=%s", keepfile);
+	/* Fat LTO objects carry their bytecode beside the machine code; the
+	 * final link's LTO plugin would read the bytecode's symbol table, where
+	 * the init function still has its old name: drop the bytecode. */
+	const char *const oc[] = { "objcopy", "--redefine-sym", renamed_arg, keep_arg,
+	                           "--remove-section=.gnu.lto_*",
+	                           "--remove-section=.gnu.debuglto_*",
+	                           q ? "--redefine-sym" : out, q ? q->redefine : NULL,
+	                           q ? out : NULL, NULL };
+	rc = util_run(oc, NULL);
+	unlink(keepfile);
+	free(keepfile);
+	free(renamed_arg);
+	free(keep_arg);
+	if (rc != 0) {
+		snprintf(err, errlen, "isolating the symbols of '%s' failed (objcopy exited %d)%s",
+		         e->name, rc, e->lto ? "; its objects are LTO bytecode" : "");
+		free(out);
+		return -1;
+	}
+	if (keyed)
+		itg_cache_store(cache, key, out);
+	free(e->isolated);
+	e->isolated = out;
+	return 0;
+}
+
+struct sym_owner {
+	const char *name;
+	size_t owner;
+};
+
+static int
+cmp_sym(const void *a, const void *b)
+{
+	const struct sym_owner *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : (x->owner > y->owner) - (x->owner < y->owner);
+}
+
+int
+itg_check_collisions(const char *const *objects, const char *const *owners,
+                     size_t n, void (*report)(void *ctx, const char *symbol,
+                     const char *a, const char *b), void *ctx, char *err,
+                     size_t errlen)
+{
+	struct sym_owner *all = NULL;
+	char ***names = xcalloc(n ? n : 1, sizeof(char **));
+	size_t total = 0, cap = 0;
+	int clashes = 0, rc = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t k;
+		/* Weak and unique definitions merge; only two strong ones clash. */
+		if (linkdb_file_symbols(objects[i], LINKDB_SYM_STRONG, &names[i], &k, err,
+		                        errlen) < 0) {
+			rc = -1;
+			goto out;
+		}
+		for (size_t s = 0; s < k; s++) {
+			if (total == cap) {
+				cap = cap ? cap * 2 : 1024;
+				all = xreallocarray(all, cap, sizeof(*all));
+			}
+			all[total].name = names[i][s];
+			all[total].owner = i;
+			total++;
+		}
+	}
+	if (total)
+		qsort(all, total, sizeof(*all), cmp_sym);
+	for (size_t i = 1; i < total; i++) {
+		if (strcmp(all[i].name, all[i - 1].name) == 0 && all[i].owner != all[i - 1].owner) {
+			clashes++;
+			report(ctx, all[i].name, owners[all[i - 1].owner], owners[all[i].owner]);
+		}
+	}
+	rc = clashes;
+out:
+	for (size_t i = 0; i < n; i++) {
+		for (size_t s = 0; names[i] && names[i][s]; s++)
+			free(names[i][s]);
+		free(names[i]);
+	}
+	free(names);
+	free(all);
+	return rc;
+}

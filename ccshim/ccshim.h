@@ -72,7 +72,7 @@ const char *ccshim_action_name(enum ccshim_action a);
 enum ccshim_arg {
 	CCSHIM_ARG_SOURCE,        /* a file the compiler compiles */
 	CCSHIM_ARG_OBJECT,        /* a linker input file that is not .a/.so */
-	CCSHIM_ARG_ARCHIVE,       /* a .a file */
+	CCSHIM_ARG_ARCHIVE,       /* a .a file, or a Rust crate's .rlib */
 	CCSHIM_ARG_SHARED,        /* a .so / .so.N file */
 	CCSHIM_ARG_LIB,           /* -lNAME, -l NAME, -l:FILE (value: NAME or :FILE) */
 	CCSHIM_ARG_LIBDIR,        /* -LDIR, -L DIR (value: DIR) */
@@ -86,6 +86,8 @@ struct ccshim_input {
 	const char *lang;         /* SOURCE: "c", "c++", "assembler", ... */
 	int argi;                 /* first index in the expanded argv */
 	int argn;                 /* number of argv entries it spans (1 or 2) */
+	const char *file;         /* LINKFLAG: the file the linker reads for it (a
+	                           * version script), or NULL */
 };
 
 struct ccshim_cmd {
@@ -103,6 +105,8 @@ struct ccshim_cmd {
 	bool response_files;      /* an @file was expanded */
 	bool unreadable_response; /* an @file could not be read (kept literally) */
 	char *unreadable;         /* the first such @file argument */
+	char **parts;             /* copies of parts of arguments that inputs point */
+	size_t nparts;            /* into (a file inside a -Wl, list) */
 };
 
 /*
@@ -155,6 +159,9 @@ enum ccshim_role {
 	CCSHIM_ROLE_FAT_LTO,      /* -ffat-lto-objects */
 	CCSHIM_ROLE_NO_FAT_LTO,   /* -fno-fat-lto-objects */
 	CCSHIM_ROLE_NO_LTO,       /* -fno-lto */
+	CCSHIM_ROLE_LINK_FILE,    /* ld: --version-script F, --dynamic-list F: a link
+	                           * flag naming a file the linker reads, which the
+	                           * record keeps (the build may delete it: rustc does) */
 	CCSHIM_ROLE_INFO,         /* --version, -print-*, ...: prints, does nothing else */
 	CCSHIM_ROLE__COUNT
 };

@@ -36,6 +36,7 @@ add_input(struct ccshim_cmd *cmd, size_t *cap, enum ccshim_arg kind,
 	in->lang = lang;
 	in->argi = argi;
 	in->argn = argn;
+	in->file = NULL;
 	if (kind == CCSHIM_ARG_SOURCE)
 		cmd->nsources++;
 	return 0;
@@ -72,17 +73,84 @@ lang_of(const char *path)
 	return NULL;
 }
 
-/* .a → archive, .so / .so.N → shared, anything else → object. */
+/*
+ * .a → archive, .so / .so.N → shared, anything else → object.  A Rust
+ * crate (.rlib, which rustc gives its linker by path) is an ar archive like
+ * a .a: the linker takes the members it needs, and its metadata member
+ * (lib.rmeta, an ELF file with no symbols) is never one of them.
+ */
 static enum ccshim_arg
 file_kind(const char *path)
 {
 	const char *base = util_basename(path);
 
-	if (util_ends_with(base, ".a"))
+	if (util_ends_with(base, ".a") || util_ends_with(base, ".rlib"))
 		return CCSHIM_ARG_ARCHIVE;
 	if (util_is_shared_object(base))
 		return CCSHIM_ARG_SHARED;
 	return CCSHIM_ARG_OBJECT;
+}
+
+/* Input k reads file (len bytes of it); the first file of an input is kept. */
+static int
+set_file(struct ccshim_cmd *cmd, size_t k, const char *file, size_t len)
+{
+	char **v;
+
+	if (!len || cmd->inputs[k].file)
+		return 0;
+	v = realloc(cmd->parts, (cmd->nparts + 1) * sizeof(*v));
+	if (!v)
+		return -1;
+	cmd->parts = v;
+	if (!(v[cmd->nparts] = strndup(file, len)))
+		return -1;
+	cmd->inputs[k].file = v[cmd->nparts++];
+	return 0;
+}
+
+/*
+ * Notes on input k the file a linker item names: the value of an ld option
+ * whose row says LINK_FILE (--version-script=F), or the item after such an
+ * option given bare (--version-script F), which *pending carries from one
+ * item, or argument, to the next.  items is one item (-Xlinker's value, ld's
+ * own argument) or, with commas, the list of a -Wl, argument, which GCC
+ * splits at every comma.  -1 when memory runs out.
+ */
+static int
+note_link_file(struct ccshim_cmd *cmd, size_t k, const char *items, bool commas,
+               bool *pending)
+{
+	for (const char *p = items;;) {
+		size_t len = commas ? strcspn(p, ",") : strlen(p);
+		const char *file = NULL;
+		bool glued;
+
+		if (*pending) {
+			*pending = false;
+			file = p;
+		} else {
+			char *item = strndup(p, len);
+			const struct ccshim_opt *o;
+			if (!item)
+				return -1;
+			o = ccshim__find_opt(ccshim_ld_options, ccshim_ld_noptions, item, &glued);
+			if (o && o->role == CCSHIM_ROLE_LINK_FILE) {
+				if (!glued) {
+					*pending = true;
+				} else {
+					file = p + strlen(o->name);
+					file += *file == '=';
+				}
+			}
+			free(item);
+		}
+		if (file && set_file(cmd, k, file, len - (size_t)(file - p)) < 0)
+			return -1;
+		if (!commas || p[len] == '\0')
+			return 0;
+		p += len + 1;
+	}
 }
 
 static bool
@@ -144,6 +212,7 @@ static int
 classify_gcc(struct ccshim_cmd *cmd)
 {
 	bool lto = false, fat_lto = false;
+	bool file_next = false;         /* the next linker item is a file (--version-script) */
 	unsigned modes = 0;             /* 1 << role of every mode option seen */
 	const char *xlang = NULL;       /* -x in effect, NULL for "none" */
 	size_t cap = 0;
@@ -236,7 +305,15 @@ classify_gcc(struct ccshim_cmd *cmd)
 		case CCSHIM_ROLE_LINK:
 			if (add_input(cmd, &cap, CCSHIM_ARG_LINKFLAG, a, NULL, i, argn) < 0)
 				return -1;
+			/* -Wl,ITEMS and -Xlinker ITEM go to ld as they are. */
+			if (util_starts_with(a, "-Wl,") &&
+			    note_link_file(cmd, cmd->ninputs - 1, a + 4, true, &file_next) < 0)
+				return -1;
+			if (!strcmp(a, "-Xlinker") && val &&
+			    note_link_file(cmd, cmd->ninputs - 1, val, false, &file_next) < 0)
+				return -1;
 			break;
+		case CCSHIM_ROLE_LINK_FILE:
 		case CCSHIM_ROLE_NONE:
 		case CCSHIM_ROLE__COUNT:
 			break;
@@ -298,6 +375,9 @@ classify_ld(struct ccshim_cmd *cmd)
 		default:
 			/* Every other ld option, in the table or not, is a link flag. */
 			if (add_input(cmd, &cap, CCSHIM_ARG_LINKFLAG, a, NULL, i, argn) < 0)
+				return -1;
+			if (role == CCSHIM_ROLE_LINK_FILE && val &&
+			    set_file(cmd, cmd->ninputs - 1, val, strlen(val)) < 0)
 				return -1;
 			break;
 		}
@@ -454,6 +534,9 @@ ccshim_cmd_free(struct ccshim_cmd *cmd)
 	free(cmd->argv);
 	free(cmd->inputs);
 	free(cmd->unreadable);
+	for (size_t i = 0; i < cmd->nparts; i++)
+		free(cmd->parts[i]);
+	free(cmd->parts);
 	memset(cmd, 0, sizeof(*cmd));
 }
 

@@ -42,6 +42,7 @@
 #define FAT_LTO     CCSHIM_ROLE_FAT_LTO
 #define NO_FAT_LTO  CCSHIM_ROLE_NO_FAT_LTO
 #define NO_LTO      CCSHIM_ROLE_NO_LTO
+#define LINK_FILE   CCSHIM_ROLE_LINK_FILE
 #define INFO        CCSHIM_ROLE_INFO
 
 /*
@@ -156,6 +157,8 @@ const size_t ccshim_gcc_noptions = countof(ccshim_gcc_options);
 /*
  * GNU ld options that take a value or choose what the link makes; every ld
  * option, in this table or not, is a link flag besides what its role says.
+ * The GCC driver's -Wl, and -Xlinker items are looked up here too, for the
+ * files they name (LINK_FILE).
  */
 const struct ccshim_opt ccshim_ld_options[] = {
 	{ "--Map", SEP|EQ, NONE },
@@ -166,7 +169,7 @@ const struct ccshim_opt ccshim_ld_options[] = {
 	{ "--defsym", SEP|EQ, NONE },
 	{ "--dependency-file", SEP|EQ, NONE },
 	{ "--dynamic-linker", SEP|EQ, NONE },
-	{ "--dynamic-list", SEP|EQ, NONE },
+	{ "--dynamic-list", SEP|EQ, LINK_FILE },
 	{ "--entry", SEP|EQ, NONE },
 	{ "--exclude-libs", SEP|EQ, NONE },
 	{ "--filter", SEP|EQ, NONE },
@@ -197,7 +200,7 @@ const struct ccshim_opt ccshim_ld_options[] = {
 	{ "--undefined", SEP|EQ, NONE },
 	{ "--version", 0, INFO },
 	{ "--version-exports-section", SEP|EQ, NONE },
-	{ "--version-script", SEP|EQ, NONE },
+	{ "--version-script", SEP|EQ, LINK_FILE },
 	{ "--wrap", SEP|EQ, NONE },
 	{ "-A", SEP|PRE, NONE },
 	{ "-Bshareable", 0, SHARED },
@@ -222,6 +225,7 @@ const struct ccshim_opt ccshim_ld_options[] = {
 	{ "-c", SEP|PRE, NONE },
 	{ "-dT", SEP|EQ, NONE },
 	{ "-dynamic-linker", SEP|EQ, NONE },
+	{ "-dynamic-list", SEP|EQ, LINK_FILE },
 	{ "-e", SEP|PRE, NONE },
 	{ "-f", SEP|PRE, NONE },
 	{ "-format", SEP|EQ, NONE },
@@ -239,6 +243,7 @@ const struct ccshim_opt ccshim_ld_options[] = {
 	{ "-soname", SEP|EQ, NONE },
 	{ "-u", SEP|PRE, NONE },
 	{ "-v", 0, INFO },
+	{ "-version-script", SEP|EQ, LINK_FILE },
 	{ "-y", SEP|PRE, NONE },
 	{ "-z", SEP, NONE },
 };

@@ -310,6 +310,9 @@ ccshim__record_link(struct shim *s, int *status)
 		case CCSHIM_ARG_LINKFLAG:
 			li->kind = LINKDB_IN_FLAG;
 			li->value = cmd->argv[ci->argi];
+			/* A version script is stored with the flag: rustc writes its
+			 * own into a temporary directory it deletes after the link. */
+			li->path = ci->file;
 			if (ci->argn == 2) {
 				/* "-Xlinker X", "-z defs", "-T script": keep both words. */
 				in[n].kind = LINKDB_IN_FLAG;

@@ -106,7 +106,8 @@ const char *linkdb_input_kind_name(enum linkdb_input_kind k);
 struct linkdb_input {
 	enum linkdb_input_kind kind;
 	const char *value;              /* as written in argv */
-	const char *path;               /* file to snapshot (object, archive, shared) */
+	const char *path;               /* file to snapshot (object, archive, shared;
+	                                 * for a flag, the file it names, or NULL) */
 };
 
 struct linkdb_link {

@@ -299,7 +299,9 @@ linkdb_add_link(struct linkdb *db, int64_t build, const struct linkdb_link *l,
 	free(out);
 	for (size_t i = 0; i < l->ninputs; i++) {
 		const struct linkdb_input *in = &l->inputs[i];
-		if (is_file_input(in->kind) &&
+		/* A flag with a path names a file the linker reads (a version
+		 * script): stored like an input, as it was at link time. */
+		if ((is_file_input(in->kind) || (in->kind == LINKDB_IN_FLAG && in->path)) &&
 		    stage_file(db, l->cwd, in->path ? in->path : in->value, &files[i]) < 0)
 			goto fail_nodb;
 	}

@@ -15,7 +15,7 @@
 # classifier (with the case tables unit/ccshim_cases_*.c), @file expansion,
 # and the shim configuration with the resolution of real tools.
 add_library(pyweld_ccshim_test STATIC unit/ccshim_test.c unit/ccshim_cases_python.c
-            unit/ccshim_cases_native.c unit/ccshim_cases_edge.c)
+            unit/ccshim_cases_native.c unit/ccshim_cases_rust.c unit/ccshim_cases_edge.c)
 target_link_libraries(pyweld_ccshim_test
   PUBLIC pyweld_ccshim pyweld_util PkgConfig::CMOCKA PRIVATE pyweld_warnings)
 foreach(_t classify response conf)

@@ -25,6 +25,7 @@
  *     <= argc, inputs in command-line order without overlap; a file or
  *     flag input IS argv[argi], a -l/-L value points into argv[argi] or
  *     argv[argi + 1]; a language exactly for sources; nsources counts them;
+ *     a file only for a link flag, a non-empty part of its argument(s);
  *   - output and depfile are NULL or point into an argv entry;
  *   - the action is one the tool can have; LTO only for the compiler roles;
  *   - classification is deterministic: a second run gives the same result;
@@ -177,6 +178,12 @@ check_cmd(enum ccshim_tool tool, int argc, char *const *argv,
 		if ((in->kind == CCSHIM_ARG_SOURCE) != (in->lang != NULL))
 			BROKEN("input %zu kind %s lang '%s'", i, ccshim_arg_name(in->kind),
 			       in->lang ? in->lang : "(null)");
+		/* A file a link flag names is a non-empty part of its argument. */
+		if (in->file && (in->kind != CCSHIM_ARG_LINKFLAG || !in->file[0] ||
+		                 !(strstr(cmd->argv[in->argi], in->file) ||
+		                   (in->argn == 2 && strstr(cmd->argv[in->argi + 1], in->file)))))
+			BROKEN("input %zu (%s '%s') names the file '%s'", i,
+			       ccshim_arg_name(in->kind), in->value, in->file);
 		switch (in->kind) {
 		case CCSHIM_ARG_LIB:
 		case CCSHIM_ARG_LIBDIR:
@@ -259,7 +266,8 @@ check_same(const struct ccshim_cmd *a, const struct ccshim_cmd *b)
 	for (size_t i = 0; i < a->ninputs; i++) {
 		const struct ccshim_input *x = &a->inputs[i], *y = &b->inputs[i];
 		if (x->kind != y->kind || x->argi != y->argi || x->argn != y->argn ||
-		    !same_str(x->value, y->value) || !same_str(x->lang, y->lang))
+		    !same_str(x->value, y->value) || !same_str(x->lang, y->lang) ||
+		    !same_str(x->file, y->file))
 			BROKEN("two runs disagree on input %zu", i);
 	}
 }

@@ -52,6 +52,40 @@ RUSTC_ARGS = "\n".join([
     "-B" + RUSTLIB + "/bin/gcc-ld",
 ]) + "\n"
 
+# rustc 1.95 linking the PyO3 extension pw_rust_a._native (maturin 1.16,
+# tests/integration/packages/pw_rust_a): the line as pyweld's shims recorded
+# it, and the @file rustc wrote when the line was too long for execve.
+RUST_TMP = "/tmp/cap/src_a/target/release/deps/rustcVoJx1P"
+RUST_DEPS = "/tmp/cap/src_a/target/release/deps"
+RUST_STD = [RUSTLIB + "/lib/lib" + n + ".rlib" for n in (
+    "std-d1237ef7159db0a2", "panic_unwind-4be5972b22d3a6da", "object-2a81194c9d07bbf6",
+    "memchr-ea71fa85f6699d6b", "addr2line-a79a8816d9fd6004", "gimli-46dc78dc6a8cb06a",
+    "cfg_if-0ce073fff809ec38", "rustc_demangle-146c3f1190dee2e2",
+    "std_detect-e305c7135f50bfab", "hashbrown-1448c95121de53aa",
+    "rustc_std_workspace_alloc-5bc57914b232292d", "miniz_oxide-5ad929a15a8e6727",
+    "adler2-1f570ee5c6635aae", "unwind-545faafa3c69262e", "libc-5b1ad6df1855186c",
+    "rustc_std_workspace_core-75c1307561ed9634", "alloc-6e6df4ffe0af4d15",
+    "core-120cbae4e86ec454", "compiler_builtins-27cfc16bdf3bb694")]
+RUST_CDYLIB = [
+    "-Wl,--version-script=" + RUST_TMP + "/list", "-Wl,--no-undefined-version", "-m64",
+    RUST_TMP + "/symbols.o",
+    RUST_DEPS + "/_native._native.1f9ec04db1f728d6-cgu.0.rcgu.o",
+    RUST_DEPS + "/_native._native.1f9ec04db1f728d6-cgu.1.rcgu.o",
+    RUST_DEPS + "/_native._native.1f9ec04db1f728d6-cgu.2.rcgu.o",
+    RUST_DEPS + "/_native.5a45z9ww0xf2khvy2hu1po59q.rcgu.o",
+    "-Wl,--as-needed", "-Wl,-Bstatic",
+    RUST_DEPS + "/libpyo3-0eb583377a85deda.rlib",
+    RUST_DEPS + "/libonce_cell-03f6b6692108e37b.rlib",
+    RUST_DEPS + "/libpyo3_ffi-07bdeeebc9e53362.rlib",
+    RUST_DEPS + "/liblibc-6de8d173869a4e53.rlib",
+] + RUST_STD + [
+    "-Wl,-Bdynamic", "-lgcc_s", "-lutil", "-lrt", "-lpthread", "-lm", "-ldl", "-lc",
+    "-L", RUST_TMP + "/raw-dylibs", "-B" + RUSTLIB + "/bin/gcc-ld", "-fuse-ld=lld",
+    "-Wl,--eh-frame-hdr", "-Wl,-z,noexecstack", "-L", RUSTLIB + "/lib",
+    "-o", RUST_DEPS + "/lib_native.so", "-Wl,--gc-sections", "-shared",
+    "-Wl,-z,relro,-z,now", "-Wl,-O1", "-Wl,--strip-debug", "-nodefaultlibs",
+]
+
 SEEDS = [
     ("gcc_compile", "cc",
      ["cc", "-Wsign-compare", "-DNDEBUG", "-g", "-fwrapv", "-O2", "-Wall", "-fPIC",
@@ -95,6 +129,14 @@ SEEDS = [
     ("ar_list_rsp", "ar", ["ar", "cr", "libconftest.a", "@r1"], ["conftest.o\n"]),
     ("ranlib", "ranlib", ["ranlib", "libx.a", "liby.a"], []),
     ("rustc_cc_rsp", "cc", ["cc", "@r1"], [RUSTC_ARGS]),
+    ("rustc_pyo3_cdylib", "cc", ["cc"] + RUST_CDYLIB, []),
+    ("rustc_pyo3_linker_arguments", "cc", ["cc", "@r1"], ["\n".join(RUST_CDYLIB) + "\n"]),
+    ("ld_version_script", "ld",
+     ["ld", "-shared", "x.o", "--version-script", "v.map", "-version-script=w.map",
+      "--dynamic-list=d.list", "-o", "x.so"], []),
+    ("gcc_version_script_items", "cc",
+     ["cc", "-shared", "x.o", "-Wl,-soname,x.so,--version-script,v.map,-O1",
+      "-Xlinker", "--version-script", "-Xlinker", "w.map", "-o", "x.so"], []),
     ("meson_link_rsp", "cc",
      ["/tmp/x.linkdb.shims/cc", "@r1"],
      ["-o _m" + SUFFIX + " '_m" + SUFFIX + ".p/src__m.c.o' -Wl,--as-needed "

@@ -21,7 +21,7 @@ show(const char *s)
 	return s ? s : "(null)";
 }
 
-/* The inputs as "kind:value[:lang][/argn]" for messages. */
+/* The inputs as "kind:value[:lang][/argn][=>file]" for messages. */
 static char *
 describe_inputs(const struct ccshim_cmd *cmd)
 {
@@ -35,6 +35,8 @@ describe_inputs(const struct ccshim_cmd *cmd)
 			strbuf_addf(&sb, ":%s", in->lang);
 		if (in->argn != 1)
 			strbuf_addf(&sb, "/%d", in->argn);
+		if (in->file)
+			strbuf_addf(&sb, "=>%s", in->file);
 	}
 	return strbuf_detach(&sb);
 }
@@ -51,6 +53,8 @@ describe_expected(const struct exp_in *exp)
 			strbuf_addf(&sb, ":%s", exp[i].lang);
 		if (exp[i].argn > 1)
 			strbuf_addf(&sb, "/%d", exp[i].argn);
+		if (exp[i].file)
+			strbuf_addf(&sb, "=>%s", exp[i].file);
 	}
 	return strbuf_detach(&sb);
 }
@@ -80,7 +84,8 @@ check_cmd(const char *name, const struct cl_case *c, const struct ccshim_cmd *cm
 		const struct exp_in *e = &c->in[i];
 		int argn = e->argn ? e->argn : 1;
 		same = in->kind == e->kind && str_eq(in->value, e->value) &&
-		       str_eq(in->lang, e->lang) && in->argn == argn;
+		       str_eq(in->lang, e->lang) && in->argn == argn &&
+		       str_eq(in->file, e->file);
 	}
 	if (!same) {
 		char *got = describe_inputs(cmd), *want = describe_expected(c->in);

@@ -9,8 +9,10 @@
  * (ccshim_cases_python.c, ccshim_cases_native.c: copied from builds on
  * Debian 12 with GCC 12.2 and binutils 2.40, run under pyweld's shims, argv
  * read back with `pyweld db compiles --json` and `pyweld db links --json`,
- * or under a logging wrapper that printed each argv with `printf %q`) and
- * from hand (ccshim_cases_edge.c).  Paths are kept as they were; nothing
+ * or under a logging wrapper that printed each argv with `printf %q`;
+ * ccshim_cases_rust.c: rustc 1.95 and cargo linking PyO3 extensions, their
+ * proc macros and build scripts the same two ways) and from hand
+ * (ccshim_cases_edge.c).  Paths are kept as they were; nothing
  * needs to exist.  Tests that write files get a temporary directory each,
  * removed when the test passes and left, its path printed, when it fails.
  */
@@ -39,6 +41,7 @@ struct exp_in {
 	const char *value;
 	const char *lang;               /* sources only */
 	int argn;                       /* 0 means 1 */
+	const char *file;               /* link flags: the file they name (a version script) */
 };
 
 struct cl_case {
@@ -79,6 +82,8 @@ struct cl_case {
 #define LDIR2(v)  { CCSHIM_ARG_LIBDIR, v, NULL, 2 }
 #define FLG(v)    { CCSHIM_ARG_LINKFLAG, v, NULL, 1 }
 #define FLG2(v)   { CCSHIM_ARG_LINKFLAG, v, NULL, 2 }
+#define FLGF(v, f)  { CCSHIM_ARG_LINKFLAG, v, NULL, 1, f }
+#define FLG2F(v, f) { CCSHIM_ARG_LINKFLAG, v, NULL, 2, f }
 
 /* Recurring pieces of the real lines. */
 #define PYINC     "-I/root/.pyenv/versions/3.11.7/include/python3.11"
@@ -113,8 +118,41 @@ struct cl_case {
 #define LTO_PLUGIN_IN FLG2("-plugin"), FLG("-plugin-opt=" GCCDIR "/lto-wrapper")
 
 
-extern const struct cl_case cases_python[], cases_native[], cases_edge[];
-extern const size_t ncases_python, ncases_native, ncases_edge;
+/* rustc 1.95 (rustup's stable toolchain) linking through cc. */
+#define RUSTLIB "/root/.rustup/toolchains/stable-x86_64-unknown-linux-gnu/lib/rustlib/" \
+	"x86_64-unknown-linux-gnu"
+#define RLIB(name) RUSTLIB "/lib/lib" name ".rlib"
+
+/* std and the crates it needs, in the order rustc gives them. */
+#define STD_NAMES(X) X("std-d1237ef7159db0a2"), X("panic_unwind-4be5972b22d3a6da"), \
+	X("object-2a81194c9d07bbf6"), X("memchr-ea71fa85f6699d6b"), \
+	X("addr2line-a79a8816d9fd6004"), X("gimli-46dc78dc6a8cb06a"), \
+	X("cfg_if-0ce073fff809ec38"), X("rustc_demangle-146c3f1190dee2e2"), \
+	X("std_detect-e305c7135f50bfab"), X("hashbrown-1448c95121de53aa"), \
+	X("rustc_std_workspace_alloc-5bc57914b232292d"), X("miniz_oxide-5ad929a15a8e6727"), \
+	X("adler2-1f570ee5c6635aae"), X("unwind-545faafa3c69262e"), \
+	X("libc-5b1ad6df1855186c"), X("rustc_std_workspace_core-75c1307561ed9634"), \
+	X("alloc-6e6df4ffe0af4d15"), X("core-120cbae4e86ec454"), \
+	X("compiler_builtins-27cfc16bdf3bb694")
+#define STD_ARC(name) ARC(RLIB(name))
+#define STD_RLIBS    STD_NAMES(RLIB)
+#define STD_RLIBS_IN STD_NAMES(STD_ARC)
+
+/* libgcc_s (the unwinder) and libc's libraries, dynamic. */
+#define RUSTC_LIBS "-Wl,-Bdynamic", "-lgcc_s", "-lutil", "-lrt", "-lpthread", "-lm", \
+	"-ldl", "-lc"
+#define RUSTC_LIBS_IN FLG("-Wl,-Bdynamic"), LIB("gcc_s"), LIB("util"), LIB("rt"), \
+	LIB("pthread"), LIB("m"), LIB("dl"), LIB("c")
+
+/* rustc's own lld through its gcc-ld directory (rustc >= 1.90). */
+#define RUSTC_LLD(tmp) "-L", tmp "/raw-dylibs", "-B" RUSTLIB "/bin/gcc-ld", "-fuse-ld=lld", \
+	"-Wl,--eh-frame-hdr", "-Wl,-z,noexecstack", "-L", RUSTLIB "/lib"
+#define RUSTC_LLD_IN(tmp) LDIR2(tmp "/raw-dylibs"), FLG("-fuse-ld=lld"), \
+	FLG("-Wl,--eh-frame-hdr"), FLG("-Wl,-z,noexecstack"), LDIR2(RUSTLIB "/lib")
+
+
+extern const struct cl_case cases_python[], cases_native[], cases_rust[], cases_edge[];
+extern const size_t ncases_python, ncases_native, ncases_rust, ncases_edge;
 
 /*
  * Checks everything a classification says against the case; the inputs

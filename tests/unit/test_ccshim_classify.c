@@ -293,10 +293,12 @@ gather_cases(void)
 	const struct { const struct cl_case *v; size_t n; } parts[] = {
 		{ cases_python, ncases_python },
 		{ cases_native, ncases_native },
+		{ cases_rust, ncases_rust },
 		{ cases_edge, ncases_edge },
 	};
 
-	table = xcalloc(ncases_python + ncases_native + ncases_edge, sizeof(*table));
+	table = xcalloc(ncases_python + ncases_native + ncases_rust + ncases_edge,
+	                sizeof(*table));
 	for (size_t p = 0; p < countof(parts); p++)
 		for (size_t i = 0; i < parts[p].n; i++)
 			table[ncases++] = &parts[p].v[i];

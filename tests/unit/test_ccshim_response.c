@@ -126,10 +126,15 @@ struct rsp_case {
 	const char *name;
 	struct { const char *file, *text; } files[4];
 	struct cl_case c;               /* argv, output, inputs may hold {D} */
-	const char *expanded[40];       /* the expanded argv, NULL-terminated */
+	const char *expanded[MAXARGV];  /* the expanded argv, NULL-terminated */
 	bool response_files;
 	const char *unreadable;         /* the first unreadable @file, or NULL */
 };
+
+/* Where cargo built pw_rust_a when rustc wrote the @file below, and
+ * rustc's temporary directory, deleted after the link. */
+#define RSP_DEPS "/tmp/crt/target/release/deps"
+#define RSP_TMP  RSP_DEPS "/rustci09Idm"
 
 static const struct rsp_case rsp_cases[] = {
 	{ "quotes, spaces and a glued -o in one @file",
@@ -216,6 +221,99 @@ static const struct rsp_case rsp_cases[] = {
 	    { SRC("x.c", "c"), OBJ("@{D}/inner-missing.rsp") }, false, false },
 	  { "cc", "-c", "x.c", "@{D}/inner-missing.rsp" }, true,
 	  "@{D}/inner-missing.rsp" },
+	/* rustc 1.95 linking pw_rust_a._native with a line longer than execve
+	 * took (an environment of 124 KiB and `ulimit -s 512`): it retried with
+	 * every argument on a line of its own in <tmp>/linker-arguments, quoted
+	 * with GCC's rules (rust-lang/rust 44094). */
+	{ "rustc 1.95's linker-arguments @file: a PyO3 cdylib",
+	  { { "linker-arguments",
+	        "-Wl,--version-script=" RSP_TMP "/list\n"
+	        "-Wl,--no-undefined-version\n"
+	        "-m64\n"
+	        RSP_TMP "/symbols.o\n"
+	        RSP_DEPS "/_native._native.1f9ec04db1f728d6-cgu.0.rcgu.o\n"
+	        RSP_DEPS "/_native._native.1f9ec04db1f728d6-cgu.1.rcgu.o\n"
+	        RSP_DEPS "/_native._native.1f9ec04db1f728d6-cgu.2.rcgu.o\n"
+	        RSP_DEPS "/_native.5a45z9ww0xf2khvy2hu1po59q.rcgu.o\n"
+	        "-Wl,--as-needed\n"
+	        "-Wl,-Bstatic\n"
+	        RSP_DEPS "/libpyo3-0eb583377a85deda.rlib\n"
+	        RSP_DEPS "/libonce_cell-03f6b6692108e37b.rlib\n"
+	        RSP_DEPS "/libpyo3_ffi-07bdeeebc9e53362.rlib\n"
+	        RSP_DEPS "/liblibc-6de8d173869a4e53.rlib\n"
+	        RLIB("std-d1237ef7159db0a2") "\n"
+	        RLIB("panic_unwind-4be5972b22d3a6da") "\n"
+	        RLIB("object-2a81194c9d07bbf6") "\n"
+	        RLIB("memchr-ea71fa85f6699d6b") "\n"
+	        RLIB("addr2line-a79a8816d9fd6004") "\n"
+	        RLIB("gimli-46dc78dc6a8cb06a") "\n"
+	        RLIB("cfg_if-0ce073fff809ec38") "\n"
+	        RLIB("rustc_demangle-146c3f1190dee2e2") "\n"
+	        RLIB("std_detect-e305c7135f50bfab") "\n"
+	        RLIB("hashbrown-1448c95121de53aa") "\n"
+	        RLIB("rustc_std_workspace_alloc-5bc57914b232292d") "\n"
+	        RLIB("miniz_oxide-5ad929a15a8e6727") "\n"
+	        RLIB("adler2-1f570ee5c6635aae") "\n"
+	        RLIB("unwind-545faafa3c69262e") "\n"
+	        RLIB("libc-5b1ad6df1855186c") "\n"
+	        RLIB("rustc_std_workspace_core-75c1307561ed9634") "\n"
+	        RLIB("alloc-6e6df4ffe0af4d15") "\n"
+	        RLIB("core-120cbae4e86ec454") "\n"
+	        RLIB("compiler_builtins-27cfc16bdf3bb694") "\n"
+	        "-Wl,-Bdynamic\n"
+	        "-lgcc_s\n"
+	        "-lutil\n"
+	        "-lrt\n"
+	        "-lpthread\n"
+	        "-lm\n"
+	        "-ldl\n"
+	        "-lc\n"
+	        "-L\n"
+	        RSP_TMP "/raw-dylibs\n"
+	        "-B" RUSTLIB "/bin/gcc-ld\n"
+	        "-fuse-ld=lld\n"
+	        "-Wl,--eh-frame-hdr\n"
+	        "-Wl,-z,noexecstack\n"
+	        "-L\n"
+	        RUSTLIB "/lib\n"
+	        "-o\n"
+	        RSP_DEPS "/lib_native.so\n"
+	        "-Wl,--gc-sections\n"
+	        "-shared\n"
+	        "-Wl,-z,relro,-z,now\n"
+	        "-Wl,-O1\n"
+	        "-Wl,--strip-debug\n"
+	        "-nodefaultlibs\n" } },
+	  { "", CC_, { "cc", "@{D}/linker-arguments" }, SHARED, RSP_DEPS "/lib_native.so",
+	    NULL,
+	    { FLGF("-Wl,--version-script=" RSP_TMP "/list", RSP_TMP "/list"),
+	      FLG("-Wl,--no-undefined-version"), OBJ(RSP_TMP "/symbols.o"),
+	      OBJ(RSP_DEPS "/_native._native.1f9ec04db1f728d6-cgu.0.rcgu.o"),
+	      OBJ(RSP_DEPS "/_native._native.1f9ec04db1f728d6-cgu.1.rcgu.o"),
+	      OBJ(RSP_DEPS "/_native._native.1f9ec04db1f728d6-cgu.2.rcgu.o"),
+	      OBJ(RSP_DEPS "/_native.5a45z9ww0xf2khvy2hu1po59q.rcgu.o"),
+	      FLG("-Wl,--as-needed"), FLG("-Wl,-Bstatic"),
+	      ARC(RSP_DEPS "/libpyo3-0eb583377a85deda.rlib"),
+	      ARC(RSP_DEPS "/libonce_cell-03f6b6692108e37b.rlib"),
+	      ARC(RSP_DEPS "/libpyo3_ffi-07bdeeebc9e53362.rlib"),
+	      ARC(RSP_DEPS "/liblibc-6de8d173869a4e53.rlib"), STD_RLIBS_IN, RUSTC_LIBS_IN,
+	      RUSTC_LLD_IN(RSP_TMP), FLG("-Wl,--gc-sections"), FLG("-Wl,-z,relro,-z,now"),
+	      FLG("-Wl,-O1"), FLG("-Wl,--strip-debug"), FLG("-nodefaultlibs") },
+	    false, false },
+	  { "cc", "-Wl,--version-script=" RSP_TMP "/list", "-Wl,--no-undefined-version",
+	    "-m64", RSP_TMP "/symbols.o",
+	    RSP_DEPS "/_native._native.1f9ec04db1f728d6-cgu.0.rcgu.o",
+	    RSP_DEPS "/_native._native.1f9ec04db1f728d6-cgu.1.rcgu.o",
+	    RSP_DEPS "/_native._native.1f9ec04db1f728d6-cgu.2.rcgu.o",
+	    RSP_DEPS "/_native.5a45z9ww0xf2khvy2hu1po59q.rcgu.o", "-Wl,--as-needed",
+	    "-Wl,-Bstatic", RSP_DEPS "/libpyo3-0eb583377a85deda.rlib",
+	    RSP_DEPS "/libonce_cell-03f6b6692108e37b.rlib",
+	    RSP_DEPS "/libpyo3_ffi-07bdeeebc9e53362.rlib",
+	    RSP_DEPS "/liblibc-6de8d173869a4e53.rlib", STD_RLIBS, RUSTC_LIBS,
+	    RUSTC_LLD(RSP_TMP), "-o", RSP_DEPS "/lib_native.so", "-Wl,--gc-sections",
+	    "-shared", "-Wl,-z,relro,-z,now", "-Wl,-O1", "-Wl,--strip-debug",
+	    "-nodefaultlibs" },
+	  true, NULL },
 	{ "ld with an @file",
 	  { { "ld.rsp", "-shared -o 'lib y.so' a.o -L /opt/lib -lfoo" } },
 	  { "", LD_, { "ld", "@{D}/ld.rsp" }, SHARED, "lib y.so", NULL,

@@ -12,11 +12,9 @@
  *   4. isolate: each extension (the standard library's too) is partially
  *      linked alone, its init function renamed, every other global made
  *      local; collisions that remain are errors;
- *   5. generate: inittab.c (the extension table and the entry point);
- *   6. pack: the standard library and the installed packages' Python
- *      files, compiled by the distribution's interpreter, as a zip;
- *   7. link: runtime + inittab + extensions + libpython3.11.a + static
- *      libraries, once each; the zip appended; DT_NEEDED checked.
+ *   5. generate, 6. pack, 7. link: inittab-gen's (itg_weld_finish): the
+ *      runtime and inittab.c, the module blob, the final link; this file
+ *      hands it the plan and prints what it reports.
  */
 #include "cli.h"
 
@@ -31,7 +29,6 @@
 
 #include "ccshim.h"
 #include "config.h"
-#include "embed.h"
 #include "itg.h"
 #include "pydist.h"
 
@@ -72,13 +69,6 @@ static const char build_tools[] =
 struct build {
 	struct cli_build_options o;     /* what was asked: command line, pyweld.ini */
 	struct strvec own_files;        /* absolute: the script, main.c, the config */
-	size_t packed_modules, packed_bytes, frozen_modules;
-	struct strvec dynamic_seen;     /* libraries linked as shared objects, */
-	struct strvec dynamic_why;      /* why each (gather_libs), */
-	struct strvec dynamic_dirs;     /* and -L of their directories */
-	bool linking;                   /* the final link runs: link_line() reads it */
-	char link_where[512];           /* where ld's next reference is (link_line) */
-	char link_error[1024];          /* the final link's first real error */
 	struct util_cmdlog cmd;         /* runs commands; the error lines of the last one */
 
 	/* state */
@@ -149,132 +139,6 @@ end_steps(struct build *b)
 		fprintf(stderr, " (%.1f s)\n", util_now() - b->step_t0);
 }
 
-/* Whether the object or archive at path defines the global symbol sym. */
-static bool
-defines(const char *path, const char *sym)
-{
-	char **names = NULL, err[256];
-	size_t n = 0;
-	bool found = false;
-
-	if (linkdb_file_symbols(path, LINKDB_SYM_STRONG | LINKDB_SYM_WEAK, &names, &n, err,
-	                        sizeof(err)) < 0)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		found |= !strcmp(names[i], sym);
-		free(names[i]);
-	}
-	free(names);
-	return found;
-}
-
-/*
- * The object a linker message names, in the build's terms (malloc'd): an
- * isolated extension by its module, and the object or private archive
- * (libpwfoo.a) of its link that defines function fn when one does;
- * anything else by its path.
- */
-static char *
-link_subject(const struct build *b, const char *obj, size_t len, const char *fn, size_t fnlen)
-{
-	for (size_t i = 0; i < b->nexts; i++) {
-		const struct itg_ext *e = b->exts[i];
-		if (!e->isolated || strlen(e->isolated) != len || strncmp(e->isolated, obj, len))
-			continue;
-		char *sym = fn ? strndup(fn, fnlen) : NULL, *where = NULL;
-		for (size_t k = 0; sym && !where && k < e->objects.n; k++)
-			if (defines(e->objects.v[k], sym))
-				where = xasprintf(", in its object '%s'", e->object_names.v[k]);
-		for (size_t k = 0; sym && !where && k < e->archives.n; k++)
-			if (defines(e->archives.v[k], sym))
-				where = xasprintf(", in its archive '%s'", k < e->archive_names.n
-				                  ? e->archive_names.v[k] : e->archives.v[k]);
-		char *s = xasprintf("%s (%s %s)%s", e->name, e->package, e->version,
-		                    where ? where : "");
-		free(sym);
-		free(where);
-		return s;
-	}
-	return xasprintf("'%.*s'", (int)len, obj);
-}
-
-/*
- * A line of the final link's output: the first real error of the linker,
- * in one sentence ("undefined reference to 'X' in Y, function 'F'"), goes
- * to b->link_error; collect2's summary line never does.  GNU ld says where
- * a reference is on the line before ("ld: Y: in function `F':").
- */
-static void
-link_line(struct build *b, const char *t)
-{
-	static const char *const kinds[] = { "undefined reference to ",
-	                                     "multiple definition of ", NULL };
-	const char *ld = strstr(t, "ld: "), *in, *what = NULL, *kind = NULL;
-	char *msg = NULL;
-
-	/* ld's own lines start with its path ("/usr/bin/ld: "). */
-	if (ld && !memchr(t, ' ', (size_t)(ld - t)))
-		t = ld + 4;
-	if (b->link_error[0] || util_starts_with(t, "collect2") || strstr(t, "warning: "))
-		return;
-	if ((in = strstr(t, ": in function ")) != NULL) {
-		const char *f = in + 14;
-		size_t fl = strlen(f);
-		if (fl && (*f == '`' || *f == '\'')) {
-			f++;
-			fl--;
-		}
-		while (fl && (f[fl - 1] == ':' || f[fl - 1] == '\''))
-			fl--;
-		char *subject = link_subject(b, t, (size_t)(in - t), f, fl);
-		msg = xasprintf("function '%.*s' of %s", (int)fl, f, subject);
-		snprintf(b->link_where, sizeof(b->link_where), "%s", msg);
-		free(subject);
-		free(msg);
-		return;
-	}
-	for (size_t k = 0; kinds[k] && !what; k++)
-		if ((what = strstr(t, kinds[k])) != NULL)
-			kind = kinds[k];
-	if (what) {
-		const char *sym = what + strlen(kind), *end;
-		char *where;
-		if (*sym == '`' || *sym == '\'')
-			sym++;
-		end = strchr(sym, '\'');
-		if (b->link_where[0]) {
-			where = xstrdup(b->link_where);
-		} else {
-			/* A reference from data: "Y:(.data+0x0): undefined reference" */
-			const char *colon = strstr(t, ":(");
-			where = colon ? link_subject(b, t, (size_t)(colon - t), NULL, 0)
-			        : xstrdup("the link");
-		}
-		msg = xasprintf("%s'%.*s' in %s", kind,
-		                (int)(end ? (size_t)(end - sym) : strlen(sym)), sym, where);
-		free(where);
-	} else if (strstr(t, "cannot find ") || strstr(t, "error") ||
-	           strstr(t, "undefined symbol") || strstr(t, "relocation ")) {
-		msg = xstrdup(t);
-	}
-	b->link_where[0] = '\0';
-	if (msg)
-		snprintf(b->link_error, sizeof(b->link_error), "%s", msg);
-	free(msg);
-}
-
-/* A line of a command's output: the final link's go to link_line(). */
-static void
-show_line(void *ctx, const char *text)
-{
-	struct build *b = ctx;
-	const char *t = text;
-
-	while (*t == ' ')
-		t++;
-	if (b->linking)
-		link_line(b, t);
-}
 
 /* Runs a command with its output in the log (and on stderr with -v); its
  * error lines are in b->cmd afterwards. */
@@ -285,8 +149,6 @@ run(struct build *b, const char *const argv[], const char *const envp[], const c
 
 	b->cmd.logfd = b->logfd;
 	b->cmd.echo = b->o.verbose;
-	b->cmd.line = show_line;
-	b->cmd.ctx = b;
 	rc = util_cmdlog_run(&b->cmd, argv, envp, cwd);
 	if (rc < 0)
 		util_error("cannot run '%s':", argv[0]);
@@ -1039,585 +901,98 @@ isolate(struct build *b)
 	free(dir);
 }
 
-/* --- generate, pack, link ---------------------------------------------------------- */
+/* --- the weld: generate, pack, link (inittab-gen) ------------------------------ */
 
 static void
-write_embedded(struct build *b, const struct embedded_file *files, const char *dir)
+on_step(void *ctx, const char *what)
 {
-	if (util_mkdir_p(dir, 0755) < 0)
-		die(b, "cannot create '%s':", dir);
-	for (const struct embedded_file *f = files; f->name; f++) {
-		char *p = util_path_join(dir, f->name);
-		if (util_write_atomic(p, f->data, f->size, 0644, false) < 0)
-			die(b, "cannot write '%s':", p);
-		free(p);
-	}
-}
-
-#define VERSION_DEFINE "-DPYWELD_VERSION=\"" PYWELD_VERSION "\""
-
-static const char *
-static_define(const struct build *b)
-{
-	return b->o.static_link ? "-DPYWELD_STATIC=1" : "-DPYWELD_STATIC=0";
-}
-
-/*
- * Compiles a C file of the runtime's directory (work/rt: the runtime's own
- * units, the generated inittab.c and frozen.c, or the application's
- * main.c) against the distribution's headers; gcc's exit status.
- */
-static int
-compile_rt_unit(struct build *b, const char *src, const char *obj)
-{
-	char *inc = xasprintf("-I%s/include/python3.11", b->prefix);
-	char *incrt = xasprintf("-I%s/rt", b->work);
-	int rc = run(b, (const char *const[]){ "gcc", "-c", "-O2", "-fPIC", "-Wall",
-	                                       "-Werror=implicit-function-declaration",
-	                                       static_define(b), VERSION_DEFINE, inc, incrt, src,
-	                                       "-o", obj, NULL }, NULL, NULL);
-	free(inc);
-	free(incrt);
-	return rc;
+	begin_step(ctx, "%s", what);
 }
 
 static void
-generate_and_compile(struct build *b, struct strvec *objs)
+on_note(void *ctx, const char *what)
 {
-	char *rt = util_path_join(b->work, "rt"), err[1024];
-	char *inittab = util_path_join(rt, "inittab.c");
-	static const char *const units[] = { "main", "start", "config", "site", "excepthook",
-	                                     "run", "status", "default_main", "quirks",
-	                                     "modules", "importer", "resources", "fixups",
-	                                     "pyweld_module", "install", "blob", "mpchild",
-	                                     "selfpath", "inittab", NULL };
-	enum itg_entry entry = b->o.module ? ITG_ENTRY_MODULE :
-	                       (b->o.code || b->o.script) ? ITG_ENTRY_CODE : ITG_ENTRY_NONE;
-	size_t hits = 0, owned = 0;
-
-	begin_step(b, "generate: inittab.c and the runtime");
-	write_embedded(b, embedded_runtime, rt);
-	if (itg_write_inittab(inittab, b->exts, b->nexts, entry,
-	                      b->o.module ? b->o.module : entry == ITG_ENTRY_CODE ?
-	                      "__pyweld_main__" : NULL, b->o.fast_exit, b->o.no_mp_children, err,
-	                      sizeof(err)) < 0)
-		die(b, "%s", err);
-	for (size_t i = 0; units[i]; i++) {
-		/* The application's own main.c (pyweld init wrote it; the user may
-		 * have edited it) replaces the default; a library has none. */
-		if (!strcmp(units[i], "main") && b->o.library)
-			continue;
-		char *src = !strcmp(units[i], "main") && b->o.main_c ? util_abspath(b->o.main_c)
-		            : xasprintf("%s/%s.c", rt, units[i]);
-		char *obj = xasprintf("%s/%s.o", rt, units[i]), key[LINKDB_HASH_HEX + 1];
-		/*
-		 * pyweld's own units come from the cache when compiled before from
-		 * the same source by the same compiler against the same
-		 * distribution (pyweld's executable, holding the runtime's headers,
-		 * is part of every key); the user's main.c may include anything,
-		 * and is always compiled.
-		 */
-		bool own = !(!strcmp(units[i], "main") && b->o.main_c), keyed = false;
-		if (own) {
-			owned++;
-			struct itg_key k;
-			itg_key_init(&k, "compile");
-			itg_key_add_tool(&k, "gcc");
-			itg_key_add(&k, "flags", static_define(b));
-			itg_key_add(&k, "flags", VERSION_DEFINE);
-			itg_key_add(&k, "distribution", b->prefix);
-			itg_key_add_file(&k, "source", src);
-			keyed = itg_key_hex(&k, key);
-			itg_key_free(&k);
-			if (keyed && itg_cache_fetch(b->cache_root, key, obj)) {
-				hits++;
-				strvec_push_owned(objs, obj);
-				free(src);
-				continue;
-			}
-		}
-		int rc = compile_rt_unit(b, src, obj);
-		if (rc == 0 && keyed)
-			itg_cache_store(b->cache_root, key, obj);
-		if (rc != 0 && !strcmp(units[i], "main") && b->o.main_c)
-			die(b, "cannot compile the application's main '%s' (status %d)%s%s", src, rc,
-			    b->cmd.first_error[0] ? ": " : "", b->cmd.first_error);
-		if (rc != 0)
-			die(b, "cannot compile pyweld's runtime '%s' (status %d)", src, rc);
-		strvec_push_owned(objs, obj);
-		free(src);
-	}
-	if (owned)
-		step_note(b, "%zu of %zu compiled units from the cache", hits, owned);
-	free(rt);
-	free(inittab);
+	step_note(ctx, "%s", what);
 }
 
-/*
- * The module blob: the standard library, the installed distributions'
- * files, the entry point and the runtime's Python helper, compiled by the
- * distribution's interpreter; and the assembler file that links it in.
- */
 static void
-pack(struct build *b, struct strvec *objs)
+on_warning(void *ctx, const char *what)
 {
-	char *tools = util_path_join(b->work, "tools");
-	char *script = util_path_join(tools, "compile_blob.py");
-	char *blob = util_path_join(b->work, "modules.blob");
-	char *stdlib = util_path_join(b->prefix, "lib/python3.11");
-	char *main_py = NULL, *asm_path = util_path_join(b->work, "rt/modules_blob.S");
-	char *obj = util_path_join(b->work, "rt/modules_blob.o"), err[1024];
-	struct itg_extra_module extra[2];
-	struct itg_pack_stats st;
-	size_t nextra = 0;
-	int rc;
-	char *code_cache = util_path_join(b->cache_root, "bytecode");
-	/* Distributions built by pyweld 0.x before the deep-frozen standard
-	 * library have no such directory: their welds unmarshal everything. */
-	char *frozen = util_path_join(b->prefix, "lib/pyweld-frozen");
-	char *manifest = util_path_join(frozen, "manifest.tsv");
-	char *frozen_c = util_path_join(b->work, "rt/frozen.c");
-	char *frozen_o = util_path_join(b->work, "rt/frozen.o");
+	(void)ctx;
+	util_warn("%s", what);
+}
 
-	begin_step(b, "pack: the standard library%s", b->new_dists.n ? " and the packages" : "");
-	write_embedded(b, embedded_tools, tools);
-	char *helper_py = xasprintf("%s/pyweld_resources.py", tools);
-	extra[nextra++] = (struct itg_extra_module){ "_pyweld_resources", helper_py };
-	if (b->o.code || b->o.script) {
-		main_py = util_path_join(b->work, "__pyweld_main__.py");
-		if (b->o.code) {
-			if (util_write_atomic(main_py, b->o.code, strlen(b->o.code), 0644, false) < 0)
-				die(b, "cannot write '%s':", main_py);
-		} else {
-			char *text;
-			size_t len;
-			if (util_read_file(b->o.script, &text, &len) < 0)
-				die(b, "cannot read the script '%s':", b->o.script);
-			if (util_write_atomic(main_py, text, len, 0644, false) < 0)
-				die(b, "cannot write '%s':", main_py);
-			free(text);
-		}
-		extra[nextra++] = (struct itg_extra_module){ "__pyweld_main__", main_py };
+static void
+on_error(void *ctx, const char *what)
+{
+	(void)ctx;
+	util_error("%s", what);
+}
+
+/* The pre-flight scan's findings: the first 20, then how many more. */
+static void
+on_preflight(void *ctx, const char *const *found, size_t n)
+{
+	(void)ctx;
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0)
+			fputc('\n', stderr);
+		if (i < 20)
+			util_warn("%s", found[i]);
 	}
-	struct strvec keep = { 0 };
-	for (size_t i = 0; i < b->nexts; i++) {
-		const char *dot = strrchr(b->exts[i]->name, '.');
-		if (dot)
-			strvec_push_owned(&keep, strndup(b->exts[i]->name,
-			                                  (size_t)(dot - b->exts[i]->name)));
-	}
-	if (keep.failed)
-		util_fatal("out of memory");
-	struct itg_pack_options o = {
-		.python = b->python, .compile_script = script, .workdir = b->work,
-		.keep_packages = strvec_cargv(&keep), .nkeep_packages = keep.n,
-		.stdlib = stdlib, .site = b->site,
-		.dists = strvec_cargv(&b->new_dists), .ndists = b->new_dists.n,
+	if (n > 20)
+		util_warn("%zu more places that may not work from memory (see the log)", n - 20);
+}
+
+/* The weld's plan: what was asked, and what the build prepared. */
+static void
+make_plan(struct build *b, struct itg_plan *p)
+{
+	*p = (struct itg_plan){
+		.prefix = b->prefix, .python = b->python,
+		.python_version = json_string_value(json_object_get(b->distjson, "python_version")),
+		.ext_suffix = json_string_value(json_object_get(b->distjson, "ext_suffix")),
+		.distdb = b->distdb,
+		.site = b->site, .dists = strvec_cargv(&b->new_dists), .ndists = b->new_dists.n,
+		.appdb = b->appdb,
+		.with = strvec_cargv(&b->o.with), .nwith = b->o.with.n,
+		.without = strvec_cargv(&b->o.without), .nwithout = b->o.without.n,
+		.stdlib_tests = b->o.stdlib_tests,
 		.exclude_modules = strvec_cargv(&b->o.exclude_modules),
 		.nexclude_modules = b->o.exclude_modules.n,
 		.exclude_resources = strvec_cargv(&b->o.exclude_resources),
 		.nexclude_resources = b->o.exclude_resources.n,
-		.extra = extra, .nextra = nextra,
-		.tests = b->o.stdlib_tests, .source = !b->o.no_source, .optimize = 0,
-		.code_cache = code_cache,
-		.frozen = !b->o.no_deep_freeze && util_is_file(manifest) ? frozen : NULL,
+		.source = !b->o.no_source, .deep_freeze = !b->o.no_deep_freeze,
+		.code = b->o.code, .script = b->o.script, .module = b->o.module,
+		.main_c = b->o.main_c, .fast_exit = b->o.fast_exit,
+		.no_mp_children = b->o.no_mp_children,
+		.output = b->o.output, .out_abs = b->out_abs, .library = b->o.library,
+		.static_link = b->o.static_link, .pie = b->o.pie, .debug = b->o.debug,
+		.work = b->work, .cache = b->cache_root, .logfd = b->logfd,
+		.verbose = b->o.verbose,
+		.report = { .ctx = b, .step = on_step, .note = on_note, .warning = on_warning,
+		            .error = on_error, .preflight = on_preflight },
 	};
-	if (itg_pack(&o, blob, &st, err, sizeof(err)) < 0)
-		die(b, "packing the modules failed: %s", err);
-	strvec_free(&keep);
-	if (b->logfd >= 0) {
-		dprintf(b->logfd, "packed %zu modules (%zu namespace packages), %zu resources, "
-		        "%zu metadata files of %zu distributions: %zu bytes; %zu left out by "
-		        "filters, %zu duplicates dropped\n", st.modules, st.namespaces,
-		        st.resources, st.metadata, st.dists, st.bytes, st.excluded,
-		        st.duplicates);
-		for (size_t i = 0; i < st.not_python.n; i++)
-			dprintf(b->logfd, "kept as a file (not Python 3.11): %s\n",
-			        st.not_python.v[i]);
-	}
-	if (b->logfd >= 0 && o.frozen)
-		dprintf(b->logfd, "deep-frozen by the distribution: %zu of the packed modules "
-		        "(their code objects are linked in, not unmarshalled)\n",
-		        st.frozen_names.n);
-	b->packed_modules = st.modules;
-	b->packed_bytes = st.bytes;
-	b->frozen_modules = st.frozen_names.n;
-	for (size_t i = 0; i < st.warnings.n; i++) {
-		if (i == 0)
-			fputc('\n', stderr);
-		if (i < 20)
-			util_warn("%s", st.warnings.v[i]);
-		if (b->logfd >= 0)
-			dprintf(b->logfd, "pre-flight: %s\n", st.warnings.v[i]);
-	}
-	if (st.warnings.n > 20)
-		util_warn("%zu more places that may not work from memory (see the log)",
-		          st.warnings.n - 20);
-	strvec_free(&st.warnings);
-	strvec_free(&st.not_python);
-	if (itg_write_blob_asm(asm_path, blob, err, sizeof(err)) < 0)
+}
+
+static void
+weld(struct build *b, struct itg_result *res)
+{
+	struct itg_plan plan;
+	char err[2048];
+
+	make_plan(b, &plan);
+	res->exts = b->exts;
+	res->nexts = b->nexts;
+	b->exts = NULL;
+	b->nexts = b->cap = 0;
+	if (itg_weld_finish(&plan, res, err, sizeof(err)) < 0)
 		die(b, "%s", err);
-	rc = run(b, (const char *const[]){ "gcc", "-c", asm_path, "-o", obj, NULL }, NULL, NULL);
-	if (rc != 0)
-		die(b, "cannot assemble the module blob '%s' (status %d)", asm_path, rc);
-	strvec_push_owned(objs, obj);
-
-	/* The getters' table, compiled always (the runtime refers to it), and
-	 * the deep-frozen modules' own objects. */
-	if (itg_write_frozen_table(frozen_c, &st, err, sizeof(err)) < 0)
-		die(b, "%s", err);
-	rc = compile_rt_unit(b, frozen_c, frozen_o);
-	if (rc != 0)
-		die(b, "cannot compile the deep-frozen modules' table '%s' (status %d)", frozen_c, rc);
-	strvec_push(objs, frozen_o);
-	for (size_t i = 0; i < st.frozen_objs.n; i++)
-		strvec_push(objs, st.frozen_objs.v[i]);
-	if (st.frozen_strings)
-		strvec_push_owned(objs, st.frozen_strings);
-	strvec_free(&st.frozen_names);
-	strvec_free(&st.frozen_syms);
-	strvec_free(&st.frozen_objs);
-	free(frozen);
-	free(manifest);
-	free(frozen_c);
-	free(frozen_o);
-	free(helper_py);
-	free(code_cache);
-	free(main_py);
-	free(asm_path);
-	free(tools);
-	free(script);
-	free(blob);
-	free(stdlib);
 }
 
-/*
- * The libraries of every extension, each once, in an order one pass
- * accepts: archives, and the shared objects linked instead ("-lNAME" in
- * dynamic, why in b->dynamic_why, their directories in b->dynamic_dirs).
- * A library that cannot be linked at all ends the build here, before a
- * link that could only fail; under --static so does one linked as a
- * shared object.
- */
-static void
-gather_libs(struct build *b, struct strvec *archives, struct strvec *dynamic)
-{
-	struct strvec order = { 0 };
-	char err[256];
-
-	for (size_t i = 0; i < b->nexts; i++) {
-		struct itg_libset set;
-		struct itg_ext *e = b->exts[i];
-		if (itg_resolve_ext_libs(strvec_cargv(&e->libs), e->libs.n,
-		                         strvec_cargv(&e->archive_libs), e->archive_libs.n,
-		                         strvec_cargv(&e->libdirs), e->libdirs.n, &set, err,
-		                         sizeof(err)) < 0)
-			die(b, "%s", err);
-		for (size_t k = 0; k < set.n; k++) {
-			const struct itg_lib *l = &set.libs[k];
-			if (l->missing)
-				die(b, "cannot link %s (%s %s) with the libraries it needs: %s%s%s",
-				    e->name, e->package, e->version, l->why,
-				    l->hint ? "\nhint: " : "", l->hint ? l->hint : "");
-			if (l->shared && b->o.static_link)
-				die(b, "--static: %s (%s %s) needs lib%s%s%s%s, which can only be linked "
-				    "as a shared object: %s\nhint: leave the module out, or install what "
-				    "a static link of lib%s needs", e->name, e->package, e->version,
-				    l->name, l->needed_by ? " (through lib" : "",
-				    l->needed_by ? l->needed_by : "",
-				    l->needed_by ? "'s static archive)" : "", l->why, l->name);
-			char *entry = l->archive ? xstrdup(l->archive) : l->libc ? NULL
-			              : xasprintf("-l%s", l->name);
-			if (l->copyleft)
-				util_warn("%s links %s (%s): that licence reaches the whole binary",
-				          e->name, l->name, l->licence);
-			if (!entry)
-				continue;
-			/* Keep the last occurrence: after every user. */
-			for (size_t j = 0; j < order.n; j++) {
-				if (!strcmp(order.v[j], entry)) {
-					free(order.v[j]);
-					memmove(order.v + j, order.v + j + 1, (order.n - j) * sizeof(char *));
-					order.n--;
-					break;
-				}
-			}
-			strvec_push_owned(&order, entry);
-			if (l->shared && !strvec_has(&b->dynamic_seen, l->name)) {
-				strvec_push(&b->dynamic_seen, l->name);
-				strvec_pushf(&b->dynamic_why, "%s%s%s%s", l->why,
-				             l->needed_by ? "; lib" : "", l->needed_by ? l->needed_by : "",
-				             l->needed_by ? "'s static archive needs it" : "");
-				char *dir = util_dirname(l->shared), *opt = xasprintf("-L%s", dir);
-				if (!strvec_has(&b->dynamic_dirs, opt))
-					strvec_push(&b->dynamic_dirs, opt);
-				free(opt);
-				free(dir);
-			}
-		}
-		itg_libset_free(&set);
-	}
-	for (size_t j = 0; j < order.n; j++)
-		strvec_push(order.v[j][0] == '-' ? dynamic : archives, order.v[j]);
-	strvec_free(&order);
-}
-
-/* A static library of C++ code (libtiff's libLerc): it defines mangled names. */
-static bool
-cxx_archive(const char *path)
-{
-	char **names = NULL, err[256];
-	size_t n = 0;
-	bool cxx = false;
-
-	if (linkdb_file_symbols(path, LINKDB_SYM_STRONG | LINKDB_SYM_WEAK, &names, &n, err,
-	                        sizeof(err)) < 0)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		cxx |= util_starts_with(names[i], "_Z");
-		free(names[i]);
-	}
-	free(names);
-	return cxx;
-}
-
-static bool
-any_cxx(struct build *b)
-{
-	for (size_t i = 0; i < b->nexts; i++)
-		if (b->exts[i]->cxx)
-			return true;
-	return false;
-}
-
-/*
- * --library: an archive holding the runtime, the blob, every isolated
- * extension and libpython3.11.a's members, with the link line a program
- * needs stored in it as the member pyweld-linkflags.txt (`pyweld
- * link-flags` prints it), and pyweld.h beside it.
- */
-static void
-write_library(struct build *b, const struct strvec *rtobjs, const struct strvec *archives,
-              const struct strvec *dynamic, bool cxx)
-{
-	char *dir = util_path_join(b->work, "libpython-members");
-	char *libpython = util_path_join(b->prefix, "lib/libpython3.11.a");
-	char *flags_path = util_path_join(b->work, "pyweld-linkflags.txt");
-	char *ar = util_path_join(b->work, "lib.a");
-	char *outdir = util_dirname(b->out_abs), *header = util_path_join(outdir, "pyweld.h");
-	struct strvec av = { 0 }, members = { 0 };
-	struct strbuf flags = { 0 };
-	int rc;
-
-	begin_step(b, "archive: %zu objects and libpython3.11.a into '%s'",
-	           b->nexts + rtobjs->n, b->o.output);
-	if (util_mkdir_p(dir, 0755) < 0)
-		die(b, "cannot create '%s':", dir);
-	rc = run(b, (const char *const[]){ "ar", "x", libpython, NULL }, NULL, dir);
-	if (rc != 0)
-		die(b, "cannot extract '%s' (ar exited %d)", libpython, rc);
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	while (d && (e = readdir(d)))
-		if (util_ends_with(e->d_name, ".o"))
-			strvec_push_owned(&members, util_path_join(dir, e->d_name));
-	if (d)
-		closedir(d);
-	unlink(ar);
-	strvec_push(&av, "ar");
-	strvec_push(&av, "rcs");
-	strvec_push(&av, ar);
-	for (size_t i = 0; i < rtobjs->n; i++)
-		strvec_push(&av, rtobjs->v[i]);
-	for (size_t i = 0; i < b->nexts; i++)
-		strvec_push(&av, b->exts[i]->isolated);
-	for (size_t i = 0; i < members.n; i++)
-		strvec_push(&av, members.v[i]);
-
-	/* What a program's link line needs after the archive. */
-	strbuf_addf(&flags, "-Wl,--start-group %s", b->out_abs);
-	for (size_t i = 0; i < archives->n; i++)
-		strbuf_addf(&flags, " %s", archives->v[i]);
-	for (size_t i = 0; i < b->dynamic_dirs.n; i++)
-		strbuf_addf(&flags, " %s", b->dynamic_dirs.v[i]);
-	for (size_t i = 0; i < dynamic->n; i++)
-		strbuf_addf(&flags, " %s", dynamic->v[i]);
-	if (cxx)
-		strbuf_adds(&flags, " -Wl,-Bstatic -lstdc++ -Wl,-Bdynamic");
-	strbuf_adds(&flags, " -Wl,--end-group -static-libgcc -Wl,--export-dynamic -ldl -lm "
-	                    "-lpthread -lutil\n");
-	if (flags.failed || util_write_atomic(flags_path, flags.s, flags.len, 0644, false) < 0)
-		die(b, "cannot write '%s':", flags_path);
-	strvec_push(&av, flags_path);
-	if (av.failed)
-		util_fatal("out of memory");
-	rc = run(b, strvec_cargv(&av), NULL, NULL);
-	if (rc != 0)
-		die(b, "cannot write the archive (ar exited %d)", rc);
-	char *data = NULL;
-	size_t len = 0;
-	if (util_read_file(ar, &data, &len) < 0 ||
-	    util_write_atomic(b->out_abs, data, len, 0644, true) < 0)
-		die(b, "cannot write '%s':", b->out_abs);
-	free(data);
-	for (const struct embedded_file *f = embedded_runtime; f->name; f++)
-		if (!strcmp(f->name, "pyweld.h") &&
-		    util_write_atomic(header, f->data, f->size, 0644, false) < 0)
-			die(b, "cannot write '%s':", header);
-	strvec_free(&av);
-	strvec_free(&members);
-	strbuf_free(&flags);
-	free(dir);
-	free(libpython);
-	free(flags_path);
-	free(ar);
-	free(outdir);
-	free(header);
-}
-
-/* DT_NEEDED of the result, which must be what the link promised. */
-static void
-check_needed(struct build *b, const char *bin, const struct strvec *dynamic,
-             struct strvec *needed)
-{
-	static const char *const libc_family[] = {
-		"libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0", "librt.so.1",
-		"libutil.so.1", "libresolv.so.2", "ld-linux-x86-64.so.2", "libmvec.so.1", NULL,
-	};
-	char *out = NULL, *save = NULL, *line;
-	int rc = util_run_capture((const char *const[]){ "readelf", "-d", bin, NULL }, NULL, &out,
-	                          NULL);
-
-	if (rc != 0)
-		die(b, "cannot read the dynamic section of '%s' (readelf exited %d)", bin, rc);
-	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *l = strstr(line, "(NEEDED)"), *open = l ? strchr(l, '[') : NULL;
-		char *close = open ? strchr(open, ']') : NULL;
-		if (!close)
-			continue;
-		*close = '\0';
-		const char *lib = open + 1;
-		strvec_push(needed, lib);
-		bool ok = false;
-		for (size_t i = 0; libc_family[i] && !ok; i++)
-			ok = !strcmp(lib, libc_family[i]);
-		for (size_t i = 0; i < dynamic->n && !ok; i++) {
-			/* -lNAME promises libNAME.so*; -l:libfoo.so.1 promises libfoo.so* */
-			const char *name = dynamic->v[i] + 2, *so = strstr(name, ".so");
-			char *want = name[0] == ':' ? xasprintf("%.*s.so", so ? (int)(so - name - 1)
-			                                        : (int)strlen(name + 1), name + 1)
-			             : xasprintf("lib%s.so", name);
-			ok = util_starts_with(lib, want);
-			free(want);
-		}
-		if (!ok)
-			die(b, "'%s' came out needing '%s', which the link did not promise; "
-			    "'%s' was not written", bin, lib, b->o.output);
-	}
-	free(out);
-}
 
 static void
-link_binary(struct build *b, const struct strvec *rtobjs, struct strvec *dynamic,
-            struct strvec *needed)
-{
-	struct strvec av = { 0 }, archives = { 0 };
-	char *bin = util_path_join(b->work, "app.bin");
-	char *libpython = util_path_join(b->prefix, "lib/libpython3.11.a");
-	bool cxx = any_cxx(b);
-	int rc;
-
-	gather_libs(b, &archives, dynamic);
-	/* C++ in a system archive needs libstdc++ (and g++'s link) as much as a
-	 * C++ extension does. */
-	for (size_t i = 0; i < archives.n && !cxx; i++)
-		if (cxx_archive(archives.v[i])) {
-			cxx = true;
-			if (b->logfd >= 0)
-				dprintf(b->logfd, "C++ code in '%s': linked with g++ and libstdc++\n",
-				        archives.v[i]);
-		}
-	if (b->o.library) {
-		write_library(b, rtobjs, &archives, dynamic, cxx);
-		free(bin);
-		free(libpython);
-		strvec_free(&archives);
-		return;
-	}
-	begin_step(b, "link: %zu objects, %zu static libraries%s", b->nexts + rtobjs->n,
-	           archives.n + 1, cxx ? ", C++" : "");
-	strvec_push(&av, cxx ? "g++" : "gcc");
-	strvec_push(&av, "-o");
-	strvec_push(&av, bin);
-	if (b->o.static_link)
-		strvec_push(&av, "-static");
-	/* Fixed-address unless asked: no relative relocations to apply (and
-	 * no data pages copied for them) at every start. */
-	strvec_push(&av, b->o.pie ? "-pie" : "-no-pie");
-	if (!b->o.debug)
-		strvec_push(&av, "-Wl,--strip-debug");
-	for (size_t i = 0; i < rtobjs->n; i++)
-		strvec_push(&av, rtobjs->v[i]);
-	for (size_t i = 0; i < b->nexts; i++)
-		strvec_push(&av, b->exts[i]->isolated);
-	if (!b->o.static_link)
-		strvec_push(&av, "-Wl,--export-dynamic");
-	strvec_push(&av, "-Wl,--start-group");
-	strvec_push(&av, libpython);
-	for (size_t i = 0; i < archives.n; i++)
-		strvec_push(&av, archives.v[i]);
-	strvec_push(&av, "-Wl,--end-group");
-	/* The directories of the shared objects linked instead of archives
-	 * (openblas-pthread/, GCC's own): -lNAME finds them there. */
-	for (size_t i = 0; i < b->dynamic_dirs.n; i++)
-		strvec_push(&av, b->dynamic_dirs.v[i]);
-	for (size_t i = 0; i < dynamic->n; i++)
-		strvec_push(&av, dynamic->v[i]);
-	if (cxx)
-		strvec_push(&av, "-static-libstdc++");
-	/* libgcc's unwinder (C++ exceptions, _Unwind_Backtrace) from libgcc_eh.a,
-	 * not libgcc_s.so. */
-	strvec_push(&av, "-static-libgcc");
-	if (!b->o.static_link)
-		strvec_push(&av, "-Wl,--as-needed");
-	strvec_push(&av, "-ldl");
-	strvec_push(&av, "-lm");
-	strvec_push(&av, "-lpthread");
-	strvec_push(&av, "-lutil");
-	if (av.failed)
-		util_fatal("out of memory");
-	b->linking = true;
-	b->link_where[0] = b->link_error[0] = '\0';
-	rc = run(b, strvec_cargv(&av), NULL, NULL);
-	b->linking = false;
-	if (rc != 0 && b->link_error[0])
-		die(b, "the final link failed: %s\nhint: %sthe linker's messages are in the log",
-		    b->link_error, util_starts_with(b->link_error, "undefined reference") ?
-		    "the library that defines it is missing from the link: no pkg-config file "
-		    "(pkg-config --static) and no -l of the extension's link names it; " : "");
-	if (rc != 0)
-		die(b, "the final link failed (status %d)%s%s", rc,
-		    b->cmd.first_error[0] ? ": " : "; the linker's messages are in the log",
-		    b->cmd.first_error);
-	/* Checked before anything is written where -o points. */
-	check_needed(b, bin, dynamic, needed);
-
-	/* Written beside -o and renamed over it: a reader never sees half of it. */
-	char *bdata = NULL;
-	size_t blen = 0;
-	if (util_read_file(bin, &bdata, &blen) < 0)
-		die(b, "cannot read '%s':", bin);
-	if (util_write_atomic(b->out_abs, bdata, blen, 0755, true) < 0)
-		die(b, "cannot write '%s':", b->out_abs);
-	free(bdata);
-	free(bin);
-	free(libpython);
-	strvec_free(&av);
-	strvec_free(&archives);
-}
-
-static void
-summary(struct build *b, const struct strvec *needed, const struct strvec *dynamic)
+summary(struct build *b, const struct itg_result *res)
 {
 	struct cli_table t;
 	const char *headers[] = { "module", "package", "version", "objects", "libraries" };
@@ -1625,8 +1000,8 @@ summary(struct build *b, const struct strvec *needed, const struct strvec *dynam
 	size_t nstd = 0;
 
 	cli_table_init(&t, 5, headers);
-	for (size_t i = 0; i < b->nexts; i++) {
-		struct itg_ext *e = b->exts[i];
+	for (size_t i = 0; i < res->nexts; i++) {
+		struct itg_ext *e = res->exts[i];
 		if (!strcmp(e->package, "python")) {
 			nstd++;
 			continue;
@@ -1657,30 +1032,27 @@ summary(struct build *b, const struct strvec *needed, const struct strvec *dynam
 	}
 	printf("  + %zu standard-library extension modules, CPython %s\n", nstd,
 	       json_string_value(json_object_get(b->distjson, "python_version")));
-	printf("  + %zu Python modules packed, %zu of them deep-frozen\n", b->packed_modules,
-	       b->frozen_modules);
+	printf("  + %zu Python modules packed, %zu of them deep-frozen\n", res->packed_modules,
+	       res->frozen_modules);
 	cli_table_free(&t);
 	stat(b->out_abs, &st);
 	printf("size: %.1f MiB\n", (double)st.st_size / 1048576.0);
-	for (size_t i = 0; i < b->nexts; i++)
-		if (b->exts[i]->quirk)
-			printf("changed: %s: %s (docs/weld.md)\n", b->exts[i]->name, b->exts[i]->quirk);
+	for (size_t i = 0; i < res->nexts; i++)
+		if (res->exts[i]->quirk)
+			printf("changed: %s: %s (docs/weld.md)\n", res->exts[i]->name,
+			       res->exts[i]->quirk);
 	if (b->o.library)
 		return;
 	printf("needs: ");
-	if (!needed->n)
+	if (!res->needed.n)
 		printf("nothing (static)");
-	for (size_t i = 0; i < needed->n; i++)
-		printf("%s%s", i ? " " : "", needed->v[i]);
+	for (size_t i = 0; i < res->needed.n; i++)
+		printf("%s%s", i ? " " : "", res->needed.v[i]);
 	printf("\n");
-	for (size_t i = 0; i < dynamic->n; i++) {
-		const char *name = dynamic->v[i] + 2;
-		const char *why = "no static archive found";
-		for (size_t k = 0; k < b->dynamic_seen.n; k++)
-			if (!strcmp(b->dynamic_seen.v[k], name))
-				why = b->dynamic_why.v[k];
+	for (size_t i = 0; i < res->dynamic.n; i++) {
+		const char *name = res->dynamic.v[i] + 2;
 		printf("dynamic: %s%s (%s)\n", name[0] == ':' ? "" : "lib",
-		       name[0] == ':' ? name + 1 : name, why);
+		       name[0] == ':' ? name + 1 : name, res->dynamic_why.v[i]);
 	}
 }
 
@@ -1706,7 +1078,7 @@ int
 cli_cmd_build(int argc, char **argv)
 {
 	struct build b = { .logfd = -1 };
-	struct strvec rtobjs = { 0 }, dynamic = { 0 }, needed = { 0 };
+	struct itg_result res = { 0 };
 	char *outdir;
 
 	parse_options(&b, argc, argv);
@@ -1759,9 +1131,7 @@ cli_cmd_build(int argc, char **argv)
 		die(&b, "pip installed nothing new");
 	collect_stdlib(&b);
 	isolate(&b);
-	generate_and_compile(&b, &rtobjs);
-	pack(&b, &rtobjs);
-	link_binary(&b, &rtobjs, &dynamic, &needed);
+	weld(&b, &res);
 	end_steps(&b);
 	if (b.o.library) {
 		printf("wrote '%s' and its header '%s/pyweld.h'\n", b.o.output,
@@ -1769,7 +1139,7 @@ cli_cmd_build(int argc, char **argv)
 		printf("link a program with: cc -I%s prog.c $(pyweld link-flags %s)\n",
 		       util_dirname(b.out_abs), b.o.output);
 	}
-	summary(&b, &needed, &dynamic);
+	summary(&b, &res);
 	fprintf(stderr, "pyweld: built '%s' in %.1f s\n", b.o.output, util_now() - b.t0);
 	prune_caches(&b);
 
@@ -1781,8 +1151,6 @@ cli_cmd_build(int argc, char **argv)
 		util_remove_tree(b.work);
 	else
 		fprintf(stderr, "pyweld: work directory: %s\n", b.work);
-	strvec_free(&rtobjs);
-	strvec_free(&dynamic);
-	strvec_free(&needed);
+	itg_result_free(&res);
 	return 0;
 }

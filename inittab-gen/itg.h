@@ -289,4 +289,99 @@ int itg_write_frozen_table(const char *path, const struct itg_pack_stats *st, ch
 int itg_write_blob_asm(const char *asm_path, const char *blob_path, char *err,
                        size_t errlen);
 
+/* --- the weld (weld.c): from a plan to one binary --------------------------- */
+
+/* A standard-library extension module the distribution recorded. */
+struct itg_dist_module {
+	const char *name;               /* "_ssl" */
+	const char *file;               /* its .so in the distribution */
+	int64_t link;                   /* its link in the distribution's database */
+};
+
+/*
+ * What the front end hears of a weld; the weld itself never prints.  Every
+ * callback may be NULL.  Texts are the weld's until the callback returns.
+ */
+struct itg_report {
+	void *ctx;
+	/* A step begins: "isolate: 60 extension modules". */
+	void (*step)(void *ctx, const char *what);
+	/* A remark on the running step: "60 from the cache". */
+	void (*note)(void *ctx, const char *what);
+	/* A warning: a library whose licence reaches the whole binary. */
+	void (*warning)(void *ctx, const char *what);
+	/* One of several errors, before the weld fails with its own message:
+	 * each pair of extensions that define the same symbol. */
+	void (*error)(void *ctx, const char *what);
+	/* The pre-flight scan's findings ("file:line: what"), all of them. */
+	void (*preflight)(void *ctx, const char *const *found, size_t n);
+};
+
+/* What to weld, and how (the front end's options and what it prepared). */
+struct itg_plan {
+	/* the distribution (pydist) */
+	const char *prefix;             /* its installation: bin/, include/, lib/ */
+	const char *python;             /* its interpreter, prefix/bin/python3.11 */
+	const char *python_version;     /* "3.11.2" (NULL: "3.11") */
+	const char *ext_suffix;         /* ".cpython-311-x86_64-linux-gnu.so" */
+	struct linkdb *distdb;          /* its link database */
+	const struct itg_dist_module *dist_modules; /* its extension modules */
+	size_t ndist_modules;
+	/* the application's packages (none: the standard library alone) */
+	const char *site;               /* the site-packages pip installed into, or NULL */
+	const char *const *dists;       /* the .dist-info directories it added there */
+	size_t ndists;
+	struct linkdb *appdb;           /* their builds' links; the welded ones are
+	                                   recorded in it */
+	/* what goes in */
+	const char *const *with;        /* standard-library modules asked for */
+	size_t nwith;
+	const char *const *without;     /* and left out */
+	size_t nwithout;
+	bool stdlib_tests;              /* keep the test modules and suites */
+	const char *const *exclude_modules;     /* pcre2, over dotted names */
+	size_t nexclude_modules;
+	const char *const *exclude_resources;   /* pcre2, over relative paths */
+	size_t nexclude_resources;
+	bool source;                    /* keep .py sources */
+	bool deep_freeze;               /* link the deep-frozen standard library */
+	/* what it runs: one of code, script and module at most */
+	const char *code;               /* Python source */
+	const char *script;             /* a file of Python source */
+	const char *module;             /* a module run as __main__ */
+	const char *main_c;             /* the application's main.c, or NULL */
+	bool fast_exit, no_mp_children; /* runtime/default_main.c, runtime/mpchild.c */
+	/* what it makes */
+	const char *output;             /* the output as the user named it (messages) */
+	const char *out_abs;            /* the same, absolute: written last, atomically */
+	bool library;                   /* an archive and pyweld.h, not an executable */
+	bool static_link, pie, debug;
+	/* where */
+	const char *work;               /* the work directory (objs/, rt/, tools/) */
+	const char *cache;              /* the cache root (derived/, bytecode/) */
+	int logfd;                      /* the build log, or -1 */
+	bool verbose;                   /* commands and their output on stderr too */
+	struct itg_report report;
+};
+
+/* What a weld made. */
+struct itg_result {
+	struct itg_ext **exts;          /* the welded extension modules */
+	size_t nexts;
+	size_t packed_modules, packed_bytes, frozen_modules;
+	struct strvec needed;           /* the executable's DT_NEEDED */
+	struct strvec dynamic;          /* "-lNAME" linked as shared objects, in order */
+	struct strvec dynamic_why;      /* why, for each of dynamic */
+};
+
+/*
+ * Interim: generates, packs and links the extensions in res->exts, which
+ * the front end collected and isolated.  0, or -1 with the message (and a
+ * "\nhint: " line where one helps) in err.
+ */
+int itg_weld_finish(const struct itg_plan *plan, struct itg_result *res, char *err,
+                    size_t errlen);
+/* Frees what res holds (its extensions too) and zeroes it. */
+void itg_result_free(struct itg_result *res);
+
 #endif

@@ -1,0 +1,103 @@
+/*
+ * inittab-gen internals shared by its .c files; nothing outside
+ * inittab-gen/ includes this.
+ *
+ * A weld in progress is a struct itg_weld: the plan it follows, the
+ * result it fills, the objects of the final link as the steps make them,
+ * and the runner of its commands (their output in the log).  Each step is
+ * a function of its own file that returns 0, or -1 with the weld's message
+ * set (itg__fail); none prints: what the front end shows goes through the
+ * plan's report.
+ */
+#ifndef PYWELD_ITG_INTERNAL_H
+#define PYWELD_ITG_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "embed.h"
+#include "itg.h"
+#include "util.h"
+
+struct itg_weld {
+	const struct itg_plan *plan;
+	struct itg_result *res;         /* res->exts: the extensions being welded */
+	struct strvec objs;             /* the final link's objects before the
+	                                   extensions: the runtime's units, inittab,
+	                                   the blob, the deep-frozen modules */
+	struct util_cmdlog cmd;         /* runs commands; the error lines of the last one */
+	/* The final link's first real error (link_error.c). */
+	bool linking;                   /* the final link runs: its lines are read */
+	char link_where[512];           /* where ld's next reference is */
+	char link_error[1024];          /* the first real error, in one sentence */
+	/* Libraries linked as shared objects (link.c): each name once, why,
+	 * and the -L of their directories. */
+	struct strvec dynamic_seen, dynamic_why, dynamic_dirs;
+	char *err;                      /* the message of a failure */
+	size_t errlen;
+};
+
+/* --- weld.c: the weld's messages and commands ------------------------------ */
+
+/* Sets the weld's message; returns -1 so that steps `return itg__fail(...)`. */
+int itg__fail(struct itg_weld *w, const char *fmt, ...) UTIL_PRINTF(2, 3);
+/* A step begins: the report's step(), with the text formatted. */
+void itg__step(struct itg_weld *w, const char *fmt, ...) UTIL_PRINTF(2, 3);
+/* A remark on the running step ("60 from the cache"): the report's note(). */
+void itg__note(struct itg_weld *w, const char *fmt, ...) UTIL_PRINTF(2, 3);
+/* A warning for the front end to show: the report's warning(). */
+void itg__warn(struct itg_weld *w, const char *fmt, ...) UTIL_PRINTF(2, 3);
+/* An error shown before the weld fails (one of several): the report's error(). */
+void itg__error(struct itg_weld *w, const char *fmt, ...) UTIL_PRINTF(2, 3);
+/* A line for the build log only (nothing when there is no log). */
+void itg__log(struct itg_weld *w, const char *fmt, ...) UTIL_PRINTF(2, 3);
+/*
+ * Runs a command with its output in the log (and on stderr with verbose);
+ * its error lines are in w->cmd afterwards.  The exit status, or -1 when
+ * it could not be started (said through itg__error).
+ */
+int itg__run(struct itg_weld *w, const char *const argv[], const char *cwd);
+
+/* --- runtime.c: the generate step ------------------------------------------ */
+
+/*
+ * Writes inittab.c and the runtime's sources into work/rt and compiles
+ * them (and the application's main.c) against the distribution's headers;
+ * pyweld's own units come from the cache when their key is there.  Their
+ * objects go to w->objs.
+ */
+int itg__generate(struct itg_weld *w);
+/* Compiles a C file of work/rt (frozen.c, ...) as the runtime's units are. */
+int itg__compile_rt_unit(struct itg_weld *w, const char *src, const char *obj);
+/* Writes files carried inside pyweld (util/embed.h) into dir. */
+int itg__write_embedded(struct itg_weld *w, const struct embedded_file *files,
+                        const char *dir);
+
+/* --- pack_step.c: the pack step -------------------------------------------- */
+
+/*
+ * Packs the blob (the standard library, the installed distributions, the
+ * entry point, the runtime's helper) and assembles it; compiles the table
+ * of deep-frozen modules.  The objects go to w->objs; the counts to w->res.
+ */
+int itg__pack_step(struct itg_weld *w);
+
+/* --- link.c, link_error.c, library.c: the link step ------------------------- */
+
+/*
+ * The final link of w->objs and the isolated extensions with libpython and
+ * every library, each once; DT_NEEDED checked; the binary renamed over the
+ * output.  With plan->library, the archive instead (library.c).
+ */
+int itg__link(struct itg_weld *w);
+/* A line of the final link's output (the command runner hands each one). */
+void itg__link_line(struct itg_weld *w, const char *text);
+/*
+ * --library: the archive of the runtime, the blob, the extensions and
+ * libpython3.11.a's members, with the link line a program needs inside it,
+ * and pyweld.h beside it.
+ */
+int itg__write_library(struct itg_weld *w, const struct strvec *archives,
+                       const struct strvec *dynamic, bool cxx);
+
+#endif

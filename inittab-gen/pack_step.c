@@ -1,0 +1,208 @@
+/*
+ * pack_step.c: the pack step of a weld, the module blob into the link.
+ *
+ * The blob holds the standard library, the installed distributions' files,
+ * the entry point (__pyweld_main__, from --python-code or the script) and
+ * the runtime's Python helper, compiled by the distribution's interpreter
+ * (pack.c); an assembler file links it in as pyweld_blob.  The packages
+ * that hold a welded extension are kept whole even where the default drop
+ * of test suites would match them.  The table of packed modules the
+ * distribution deep-froze is compiled always (the runtime refers to it),
+ * and their objects join the link.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* __pyweld_main__.py in the work directory, from the code or the script. */
+static int
+write_main_py(struct itg_weld *w, const char *main_py)
+{
+	const struct itg_plan *p = w->plan;
+	char *text;
+	size_t len;
+
+	if (p->code) {
+		if (util_write_atomic(main_py, p->code, strlen(p->code), 0644, false) < 0)
+			return itg__fail(w, "cannot write '%s': %s", main_py, strerror(errno));
+		return 0;
+	}
+	if (util_read_file(p->script, &text, &len) < 0)
+		return itg__fail(w, "cannot read the script '%s': %s", p->script, strerror(errno));
+	if (util_write_atomic(main_py, text, len, 0644, false) < 0) {
+		itg__fail(w, "cannot write '%s': %s", main_py, strerror(errno));
+		free(text);
+		return -1;
+	}
+	free(text);
+	return 0;
+}
+
+/* What the packer did, in the log; its pre-flight findings, to the front end. */
+static void
+tell_packed(struct itg_weld *w, const struct itg_pack_stats *st, bool frozen)
+{
+	itg__log(w, "packed %zu modules (%zu namespace packages), %zu resources, "
+	         "%zu metadata files of %zu distributions: %zu bytes; %zu left out by "
+	         "filters, %zu duplicates dropped\n", st->modules, st->namespaces,
+	         st->resources, st->metadata, st->dists, st->bytes, st->excluded,
+	         st->duplicates);
+	for (size_t i = 0; i < st->not_python.n; i++)
+		itg__log(w, "kept as a file (not Python 3.11): %s\n", st->not_python.v[i]);
+	if (frozen)
+		itg__log(w, "deep-frozen by the distribution: %zu of the packed modules "
+		         "(their code objects are linked in, not unmarshalled)\n",
+		         st->frozen_names.n);
+	w->res->packed_modules = st->modules;
+	w->res->packed_bytes = st->bytes;
+	w->res->frozen_modules = st->frozen_names.n;
+	if (st->warnings.n && w->plan->report.preflight)
+		w->plan->report.preflight(w->plan->report.ctx, strvec_cargv(&st->warnings),
+		                          st->warnings.n);
+	for (size_t i = 0; i < st->warnings.n; i++)
+		itg__log(w, "pre-flight: %s\n", st->warnings.v[i]);
+}
+
+/* The blob's assembler file, assembled; its object goes to w->objs. */
+static int
+assemble_blob(struct itg_weld *w, const char *blob)
+{
+	char *asm_path = util_path_join(w->plan->work, "rt/modules_blob.S");
+	char *obj = util_path_join(w->plan->work, "rt/modules_blob.o");
+	int rc = -1;
+
+	if (itg_write_blob_asm(asm_path, blob, w->err, w->errlen) < 0)
+		goto out;
+	rc = itg__run(w, (const char *const[]){ "gcc", "-c", asm_path, "-o", obj, NULL }, NULL);
+	if (rc != 0) {
+		rc = itg__fail(w, "cannot assemble the module blob '%s' (status %d)", asm_path, rc);
+		goto out;
+	}
+	strvec_push(&w->objs, obj);
+out:
+	free(asm_path);
+	free(obj);
+	return rc;
+}
+
+/* The getters' table, compiled always (the runtime refers to it), and the
+ * deep-frozen modules' own objects, to w->objs. */
+static int
+link_frozen(struct itg_weld *w, struct itg_pack_stats *st)
+{
+	char *frozen_c = util_path_join(w->plan->work, "rt/frozen.c");
+	char *frozen_o = util_path_join(w->plan->work, "rt/frozen.o");
+	int rc = -1;
+
+	if (itg_write_frozen_table(frozen_c, st, w->err, w->errlen) < 0)
+		goto out;
+	rc = itg__compile_rt_unit(w, frozen_c, frozen_o);
+	if (rc != 0) {
+		rc = itg__fail(w, "cannot compile the deep-frozen modules' table '%s' (status %d)",
+		               frozen_c, rc);
+		goto out;
+	}
+	strvec_push(&w->objs, frozen_o);
+	for (size_t i = 0; i < st->frozen_objs.n; i++)
+		strvec_push(&w->objs, st->frozen_objs.v[i]);
+	if (st->frozen_strings)
+		strvec_push(&w->objs, st->frozen_strings);
+out:
+	free(frozen_c);
+	free(frozen_o);
+	return rc;
+}
+
+/* The packages that hold a welded extension ("greenlet.tests" of
+ * greenlet.tests._test_extension). */
+static void
+extension_packages(const struct itg_weld *w, struct strvec *keep)
+{
+	for (size_t i = 0; i < w->res->nexts; i++) {
+		const char *dot = strrchr(w->res->exts[i]->name, '.');
+		if (dot)
+			strvec_push_owned(keep, strndup(w->res->exts[i]->name,
+			                                (size_t)(dot - w->res->exts[i]->name)));
+	}
+}
+
+int
+itg__pack_step(struct itg_weld *w)
+{
+	const struct itg_plan *p = w->plan;
+	char *tools = util_path_join(p->work, "tools");
+	char *script = util_path_join(tools, "compile_blob.py");
+	char *blob = util_path_join(p->work, "modules.blob");
+	char *stdlib = util_path_join(p->prefix, "lib/python3.11");
+	char *helper_py = util_path_join(tools, "pyweld_resources.py");
+	char *main_py = util_path_join(p->work, "__pyweld_main__.py");
+	char *code_cache = util_path_join(p->cache, "bytecode");
+	/* The distribution's deep-frozen standard library; a distribution
+	 * without it (no manifest) has its welds unmarshal everything. */
+	char *frozen = util_path_join(p->prefix, "lib/pyweld-frozen");
+	char *manifest = util_path_join(frozen, "manifest.tsv");
+	struct itg_extra_module extra[2];
+	struct itg_pack_stats st = { 0 };
+	struct strvec keep = { 0 };
+	size_t nextra = 0;
+	int rc = -1;
+
+	itg__step(w, "pack: the standard library%s", p->ndists ? " and the packages" : "");
+	if (itg__write_embedded(w, embedded_tools, tools) < 0)
+		goto out;
+	extra[nextra++] = (struct itg_extra_module){ "_pyweld_resources", helper_py };
+	if (p->code || p->script) {
+		if (write_main_py(w, main_py) < 0)
+			goto out;
+		extra[nextra++] = (struct itg_extra_module){ "__pyweld_main__", main_py };
+	}
+	extension_packages(w, &keep);
+	if (keep.failed) {
+		rc = itg__fail(w, "out of memory");
+		goto out;
+	}
+	struct itg_pack_options o = {
+		.python = p->python, .compile_script = script, .workdir = p->work,
+		.keep_packages = strvec_cargv(&keep), .nkeep_packages = keep.n,
+		.stdlib = stdlib, .site = p->site,
+		.dists = p->dists, .ndists = p->ndists,
+		.exclude_modules = p->exclude_modules, .nexclude_modules = p->nexclude_modules,
+		.exclude_resources = p->exclude_resources,
+		.nexclude_resources = p->nexclude_resources,
+		.extra = extra, .nextra = nextra,
+		.tests = p->stdlib_tests, .source = p->source, .optimize = 0,
+		.code_cache = code_cache,
+		.frozen = p->deep_freeze && util_is_file(manifest) ? frozen : NULL,
+	};
+	if (itg_pack(&o, blob, &st, w->err, w->errlen) < 0) {
+		char *why = xstrdup(w->err);
+		itg__fail(w, "packing the modules failed: %s", why);
+		free(why);
+		goto out;
+	}
+	tell_packed(w, &st, o.frozen != NULL);
+	if (assemble_blob(w, blob) < 0 || link_frozen(w, &st) < 0)
+		goto out;
+	rc = 0;
+out:
+	strvec_free(&keep);
+	strvec_free(&st.warnings);
+	strvec_free(&st.not_python);
+	strvec_free(&st.frozen_names);
+	strvec_free(&st.frozen_syms);
+	strvec_free(&st.frozen_objs);
+	free(st.frozen_strings);
+	free(frozen);
+	free(manifest);
+	free(helper_py);
+	free(code_cache);
+	free(main_py);
+	free(tools);
+	free(script);
+	free(blob);
+	free(stdlib);
+	return rc;
+}

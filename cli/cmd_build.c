@@ -7,14 +7,9 @@
  *      application's packages from source with the wrapper compilers set,
  *      so that every extension's objects and link line are recorded;
  *      build tools come as wheels and are never welded in;
- *   3. collect: every extension file pip installed is matched to its
- *      recorded link by content hash and named from its installed path;
- *   4. isolate: each extension (the standard library's too) is partially
- *      linked alone, its init function renamed, every other global made
- *      local; collisions that remain are errors;
- *   5. generate, 6. pack, 7. link: inittab-gen's (itg_weld_finish): the
- *      runtime and inittab.c, the module blob, the final link; this file
- *      hands it the plan and prints what it reports.
+ *   3. the weld, inittab-gen's (itg_weld): collect, isolate, generate,
+ *      pack, link.  This file hands it the plan and prints what it reports
+ *      (the steps, notes, warnings and errors): the weld never prints.
  */
 #include "cli.h"
 
@@ -32,31 +27,6 @@
 #include "itg.h"
 #include "pydist.h"
 
-/* Standard-library modules left out unless asked for, and why. */
-static const struct {
-	const char *name, *why;
-} default_out[] = {
-	{ "_tkinter", "needs the X11 libraries, which exist only as shared objects" },
-	{ "nis", "needs Kerberos (libgssapi_krb5), which has no static archive; deprecated" },
-	{ "_dbm", "Berkeley DB is Sleepycat-licensed: it would reach the whole binary" },
-	{ "_gdbm", "GNU dbm is GPL-3.0: it would make the whole binary GPL-3.0" },
-	{ "_crypt", "libxcrypt is LGPL: static use obliges relinkable objects; deprecated" },
-	{ "ossaudiodev", NULL }, { "spwd", NULL },
-	{ "_testbuffer", NULL }, { "_testcapi", NULL }, { "_testclinic", NULL },
-	{ "_testimportmultiple", NULL }, { "_testinternalcapi", NULL },
-	{ "_testmultiphase", NULL }, { "_xxtestfuzz", NULL }, { "_ctypes_test", NULL },
-	{ "xxlimited", NULL }, { "xxlimited_35", NULL }, { "_xxsubinterpreters", NULL },
-};
-
-static bool
-is_test_module(const char *name)
-{
-	return util_starts_with(name, "_test") || util_starts_with(name, "xxlimited") ||
-	       !strcmp(name, "_xxtestfuzz") || !strcmp(name, "_ctypes_test") ||
-	       !strcmp(name, "_xxsubinterpreters");
-}
-
-/* Build tools installed as wheels into pip's isolated build environments. */
 static const char build_tools[] =
 	"setuptools,wheel,Cython,meson,meson-python,ninja,cmake,scikit-build-core,"
 	"scikit-build,setuptools-scm,setuptools_scm,flit-core,flit_core,hatchling,"
@@ -83,8 +53,6 @@ struct build {
 	struct linkdb *appdb, *distdb;
 	struct ccshim_env shims;        /* the package builds' wrappers */
 	struct strvec new_dists;
-	struct itg_ext **exts;
-	size_t nexts, cap;
 	int step, steps;
 	double t0, step_t0;
 };
@@ -672,236 +640,7 @@ install(struct build *b)
 		write_install_stamp(b);
 }
 
-/* --- collect --------------------------------------------------------------------- */
-
-/* "Name" and "Version" of a .dist-info directory. */
-static void
-dist_name_version(const char *site, const char *distinfo, char **name, char **version)
-{
-	char *path = xasprintf("%s/%s/METADATA", site, distinfo), *text = NULL;
-	char *save = NULL, *line;
-
-	*name = *version = NULL;
-	if (util_read_file(path, &text, NULL) == 0) {
-		for (line = strtok_r(text, "\n", &save); line && !(*name && *version);
-		     line = strtok_r(NULL, "\n", &save)) {
-			if (!*name && util_starts_with(line, "Name: "))
-				*name = xstrdup(line + 6);
-			else if (!*version && util_starts_with(line, "Version: "))
-				*version = xstrdup(line + 9);
-			else if (line[0] == '\0' || line[0] == '\r')
-				break;
-		}
-	}
-	free(text);
-	free(path);
-	if (!*name)
-		*name = xstrdup(distinfo);
-	if (!*version)
-		*version = xstrdup("?");
-}
-
-static void
-add_ext(struct build *b, struct itg_ext *e)
-{
-	if (b->nexts == b->cap) {
-		b->cap = b->cap ? b->cap * 2 : 64;
-		b->exts = xreallocarray(b->exts, b->cap, sizeof(*b->exts));
-	}
-	b->exts[b->nexts++] = e;
-}
-
-/* Rust extensions link with rustc, never through the wrappers. */
-static bool
-looks_like_rust(const char *path)
-{
-	char **names = NULL;
-	size_t n = 0;
-	char err[256];
-	bool rust = false;
-
-	if (linkdb_file_defined_symbols(path, &names, &n, err, sizeof(err)) < 0)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (strstr(names[i], "rust_") || util_starts_with(names[i], "_ZN4core") ||
-		    util_starts_with(names[i], "_ZN3std"))
-			rust = true;
-		free(names[i]);
-	}
-	free(names);
-	return rust;
-}
-
-static void
-collect_app(struct build *b)
-{
-	const char *suffix = json_string_value(json_object_get(b->distjson, "ext_suffix"));
-
-	begin_step(b, "collect: extensions of %zu installed distribution%s", b->new_dists.n,
-	           b->new_dists.n == 1 ? "" : "s");
-	for (size_t d = 0; d < b->new_dists.n; d++) {
-		char *record = xasprintf("%s/%s/RECORD", b->site, b->new_dists.v[d]);
-		char *pkg, *ver;
-		struct strvec rels = { 0 };
-
-		dist_name_version(b->site, b->new_dists.v[d], &pkg, &ver);
-		if (itg_record_read(record, &rels) < 0)
-			die(b, "cannot read '%s':", record);
-		for (size_t r = 0; r < rels.n; r++) {
-			const char *rel = rels.v[r];
-			char *name, *file, hex[LINKDB_HASH_HEX + 1];
-			char err[1024];
-			int64_t link;
-			int found;
-
-			if (!util_is_shared_object(rel))
-				continue;
-			file = util_path_join(b->site, rel);
-			name = itg_module_name(rel, suffix);
-			if (!name)
-				die(b, "cannot weld '%s' of %s %s: '%s' is a shared library, not an "
-				    "extension module", file, pkg, ver, rel);
-			if (!strcmp(util_basename(rel), "__init__") ||
-			    util_ends_with(name, ".__init__"))
-				die(b, "cannot weld '%s' of %s %s: an extension module named __init__ "
-				    "(a package) cannot be a built-in", file, pkg, ver);
-			if (linkdb_hash_file(file, hex) < 0)
-				die(b, "cannot read '%s':", file);
-			found = linkdb_find_link_by_output(b->appdb, hex, &link);
-			if (found < 0)
-				die(b, "%s", linkdb_errmsg(b->appdb));
-			if (found == 0) {
-				if (looks_like_rust(file))
-					die(b, "cannot weld '%s' (module %s) of %s %s: it was built by rustc "
-					    "(a Rust extension), not by a C compiler through pyweld's wrappers; "
-					    "pyweld welds C and C++ extensions only\nhint: use a pure-Python "
-					    "alternative, or leave %s out", file, name, pkg, ver, pkg);
-				die(b, "cannot weld '%s' (module %s) of %s %s: no recorded link produced "
-				    "it (a prebuilt wheel, or a build that bypassed the compiler "
-				    "wrappers)\nhint: make sure %s builds from source (it must not be in "
-				    "a wheel cache or a build-tool list) and links with $CC/$LDSHARED",
-				    file, name, pkg, ver, pkg);
-			}
-			struct itg_ext *e = xcalloc(1, sizeof(*e));
-			e->name = name;
-			e->package = xstrdup(pkg);
-			e->version = xstrdup(ver);
-			e->file = file;
-			if (itg_ext_from_link(b->appdb, link, e, err, sizeof(err)) < 0)
-				die(b, "cannot weld '%s' (module %s) of %s %s: %s", file, name, pkg, ver,
-				    err);
-			add_ext(b, e);
-		}
-		strvec_free(&rels);
-		free(record);
-		free(pkg);
-		free(ver);
-	}
-}
-
-static bool
-module_wanted(struct build *b, const char *name, const char **why)
-{
-	*why = NULL;
-	if (strvec_has(&b->o.without, name))
-		return false;
-	if (strvec_has(&b->o.with, name))
-		return true;
-	if (b->o.stdlib_tests && is_test_module(name))
-		return true;
-	for (size_t i = 0; i < countof(default_out); i++) {
-		if (!strcmp(default_out[i].name, name)) {
-			*why = default_out[i].why;
-			return false;
-		}
-	}
-	return true;
-}
-
-static void
-collect_stdlib(struct build *b)
-{
-	size_t i;
-	json_t *m;
-	const char *version = json_string_value(json_object_get(b->distjson, "python_version"));
-
-	json_array_foreach(json_object_get(b->distjson, "modules"), i, m) {
-		const char *name = json_string_value(json_object_get(m, "name")), *why;
-		char err[1024];
-
-		if (!module_wanted(b, name, &why))
-			continue;
-		struct itg_ext *e = xcalloc(1, sizeof(*e));
-		e->name = xstrdup(name);
-		e->package = xstrdup("python");
-		e->version = xstrdup(version ? version : "3.11");
-		e->file = xstrdup(json_string_value(json_object_get(m, "file")));
-		if (itg_ext_from_link(b->distdb, json_integer_value(json_object_get(m, "link")),
-		                      e, err, sizeof(err)) < 0)
-			die(b, "cannot weld the standard library's '%s': %s", name, err);
-		add_ext(b, e);
-	}
-	for (size_t k = 0; k < b->o.with.n; k++) {
-		bool known = false;
-		json_array_foreach(json_object_get(b->distjson, "modules"), i, m)
-			known |= !strcmp(json_string_value(json_object_get(m, "name")), b->o.with.v[k]);
-		if (!known)
-			die(b, "--with-module %s: the distribution has no extension module of that "
-			    "name (see 'pyweld python info')", b->o.with.v[k]);
-	}
-}
-
-/* --- isolate ------------------------------------------------------------------------- */
-
-static void
-report_clash(void *ctx, const char *symbol, const char *a, const char *c)
-{
-	(void)ctx;
-	util_error("symbol '%s' is defined by both %s and %s", symbol, a, c);
-}
-
-static void
-isolate(struct build *b)
-{
-	char *dir = util_path_join(b->work, "objs"), err[1024];
-	const char **objs = xcalloc(b->nexts + 1, sizeof(char *));
-	struct strvec owners = { 0 };
-	size_t hits = 0;
-	int clashes;
-
-	begin_step(b, "isolate: %zu extension modules", b->nexts);
-	if (util_mkdir_p(dir, 0755) < 0)
-		die(b, "cannot create '%s':", dir);
-	for (size_t i = 0; i < b->nexts; i++) {
-		for (size_t k = 0; k < i; k++)
-			if (!strcmp(b->exts[k]->name, b->exts[i]->name))
-				die(b, "two extension modules are named '%s': one from %s %s, one from "
-				    "%s %s", b->exts[i]->name, b->exts[k]->package, b->exts[k]->version,
-				    b->exts[i]->package, b->exts[i]->version);
-		bool hit;
-		if (itg_isolate(b->exts[i], dir, b->cache_root, &hit, err, sizeof(err)) < 0)
-			die(b, "%s", err);
-		hits += hit;
-		objs[i] = b->exts[i]->isolated;
-		strvec_pushf(&owners, "%s (%s %s)", b->exts[i]->name, b->exts[i]->package,
-		             b->exts[i]->version);
-	}
-	if (owners.failed)
-		util_fatal("out of memory");
-	clashes = itg_check_collisions(objs, (const char *const *)owners.v, b->nexts,
-	                               report_clash, NULL, err, sizeof(err));
-	if (clashes < 0)
-		die(b, "%s", err);
-	if (clashes > 0)
-		die(b, "%d symbol%s would clash in the final link", clashes, clashes == 1 ? "" : "s");
-	if (hits)
-		step_note(b, "%zu from the cache", hits);
-	strvec_free(&owners);
-	free(objs);
-	free(dir);
-}
-
-/* --- the weld: generate, pack, link (inittab-gen) ------------------------------ */
+/* --- the weld (inittab-gen) ------------------------------------------------------ */
 
 static void
 on_step(void *ctx, const char *what)
@@ -944,6 +683,23 @@ on_preflight(void *ctx, const char *const *found, size_t n)
 		util_warn("%zu more places that may not work from memory (see the log)", n - 20);
 }
 
+/* The distribution's extension modules, as distribution.json lists them. */
+static struct itg_dist_module *
+dist_modules(struct build *b, size_t *n)
+{
+	json_t *list = json_object_get(b->distjson, "modules"), *m;
+	struct itg_dist_module *mods = xcalloc(json_array_size(list) + 1, sizeof(*mods));
+	size_t i;
+
+	json_array_foreach(list, i, m) {
+		mods[i].name = json_string_value(json_object_get(m, "name"));
+		mods[i].file = json_string_value(json_object_get(m, "file"));
+		mods[i].link = json_integer_value(json_object_get(m, "link"));
+	}
+	*n = json_array_size(list);
+	return mods;
+}
+
 /* The weld's plan: what was asked, and what the build prepared. */
 static void
 make_plan(struct build *b, struct itg_plan *p)
@@ -979,15 +735,14 @@ static void
 weld(struct build *b, struct itg_result *res)
 {
 	struct itg_plan plan;
+	struct itg_dist_module *mods;
 	char err[2048];
 
 	make_plan(b, &plan);
-	res->exts = b->exts;
-	res->nexts = b->nexts;
-	b->exts = NULL;
-	b->nexts = b->cap = 0;
-	if (itg_weld_finish(&plan, res, err, sizeof(err)) < 0)
+	plan.dist_modules = mods = dist_modules(b, &plan.ndist_modules);
+	if (itg_weld(&plan, res, err, sizeof(err)) < 0)
 		die(b, "%s", err);
+	free(mods);
 }
 
 
@@ -1125,12 +880,8 @@ cli_cmd_build(int argc, char **argv)
 	b.logfd = open(b.log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
 	install(&b);
-	if (b.new_dists.n)
-		collect_app(&b);
-	else if (b.o.pip_specs.n + b.o.requirements.n + b.o.setup_dirs.n)
+	if (!b.new_dists.n && b.o.pip_specs.n + b.o.requirements.n + b.o.setup_dirs.n)
 		die(&b, "pip installed nothing new");
-	collect_stdlib(&b);
-	isolate(&b);
 	weld(&b, &res);
 	end_steps(&b);
 	if (b.o.library) {

@@ -22,6 +22,7 @@
 struct itg_weld {
 	const struct itg_plan *plan;
 	struct itg_result *res;         /* res->exts: the extensions being welded */
+	size_t cap;                     /* room in res->exts */
 	struct strvec objs;             /* the final link's objects before the
 	                                   extensions: the runtime's units, inittab,
 	                                   the blob, the deep-frozen modules */
@@ -57,6 +58,14 @@ void itg__log(struct itg_weld *w, const char *fmt, ...) UTIL_PRINTF(2, 3);
  * it could not be started (said through itg__error).
  */
 int itg__run(struct itg_weld *w, const char *const argv[], const char *cwd);
+
+/* --- collect.c, isolate.c: the extensions ---------------------------------- */
+
+/* The collect step: the installed distributions' extension modules and
+ * the standard library's, into w->res->exts. */
+int itg__collect(struct itg_weld *w);
+/* The isolate step: each extension partially linked, renamed, checked. */
+int itg__isolate(struct itg_weld *w);
 
 /* --- runtime.c: the generate step ------------------------------------------ */
 

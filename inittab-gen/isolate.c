@@ -11,7 +11,7 @@
  * libraries) stay undefined for the final link.  Strong globals that two
  * isolated objects still both define are found before the final link.
  */
-#include "itg.h"
+#include "internal.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -260,5 +260,70 @@ out:
 	}
 	free(names);
 	free(all);
+	return rc;
+}
+
+static void
+report_clash(void *ctx, const char *symbol, const char *a, const char *c)
+{
+	itg__error(ctx, "symbol '%s' is defined by both %s and %s", symbol, a, c);
+}
+
+/*
+ * The isolate step: each extension partially linked and renamed (from the
+ * cache when it was before), two of the same name refused, and the strong
+ * symbols that still clash reported, each, before the weld fails.
+ */
+int
+itg__isolate(struct itg_weld *w)
+{
+	struct itg_ext **exts = w->res->exts;
+	size_t n = w->res->nexts, hits = 0;
+	char *dir = util_path_join(w->plan->work, "objs");
+	const char **objs = xcalloc(n + 1, sizeof(char *));
+	struct strvec owners = { 0 };
+	int clashes, rc = -1;
+
+	itg__step(w, "isolate: %zu extension modules", n);
+	if (util_mkdir_p(dir, 0755) < 0) {
+		itg__fail(w, "cannot create '%s': %s", dir, strerror(errno));
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(exts[k]->name, exts[i]->name)) {
+				itg__fail(w, "two extension modules are named '%s': one from %s %s, one "
+				          "from %s %s", exts[i]->name, exts[k]->package, exts[k]->version,
+				          exts[i]->package, exts[i]->version);
+				goto out;
+			}
+		bool hit;
+		if (itg_isolate(exts[i], dir, w->plan->cache, &hit, w->err, w->errlen) < 0)
+			goto out;
+		hits += hit;
+		objs[i] = exts[i]->isolated;
+		strvec_pushf(&owners, "%s (%s %s)", exts[i]->name, exts[i]->package,
+		             exts[i]->version);
+	}
+	if (owners.failed) {
+		itg__fail(w, "out of memory");
+		goto out;
+	}
+	clashes = itg_check_collisions(objs, (const char *const *)owners.v, n, report_clash, w,
+	                               w->err, w->errlen);
+	if (clashes < 0)
+		goto out;
+	if (clashes > 0) {
+		itg__fail(w, "%d symbol%s would clash in the final link", clashes,
+		          clashes == 1 ? "" : "s");
+		goto out;
+	}
+	if (hits)
+		itg__note(w, "%zu from the cache", hits);
+	rc = 0;
+out:
+	strvec_free(&owners);
+	free(objs);
+	free(dir);
 	return rc;
 }

@@ -375,12 +375,12 @@ struct itg_result {
 };
 
 /*
- * Interim: generates, packs and links the extensions in res->exts, which
- * the front end collected and isolated.  0, or -1 with the message (and a
- * "\nhint: " line where one helps) in err.
+ * Welds what the plan says into plan->out_abs: collect, isolate, generate,
+ * pack, link.  res is filled (itg_result_free it, also after a failure).
+ * 0, or -1 with the message (and a "\nhint: " line where one helps) in err;
+ * the output is then as it was.
  */
-int itg_weld_finish(const struct itg_plan *plan, struct itg_result *res, char *err,
-                    size_t errlen);
+int itg_weld(const struct itg_plan *plan, struct itg_result *res, char *err, size_t errlen);
 /* Frees what res holds (its extensions too) and zeroes it. */
 void itg_result_free(struct itg_result *res);
 

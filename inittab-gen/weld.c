@@ -1,10 +1,13 @@
 /*
  * weld.c: a weld from its plan to its result, and what its steps share.
  *
- * The steps, in order, each in a file of its own: generate (runtime.c:
- * inittab.c and the runtime's units), pack (pack_step.c: the blob and the
- * table of deep-frozen modules), link (link.c: the final link, or the
- * --library archive).  A step that fails sets the weld's message and
+ * The steps, in order, each in a file of its own: collect (collect.c: the
+ * installed extensions matched to their recorded links, the standard
+ * library's modules), isolate (isolate.c: each extension partially linked
+ * and renamed, collisions checked), generate (runtime.c: inittab.c and the
+ * runtime's units), pack (pack_step.c: the blob and the table of
+ * deep-frozen modules), link (link.c: the final link, or the --library
+ * archive).  A step that fails sets the weld's message and
  * returns -1, and the weld stops there: nothing is written where the output
  * goes before the last step succeeded.  The weld never prints; the front
  * end hears of steps, notes, warnings and errors through the plan's report,
@@ -96,14 +99,15 @@ itg__run(struct itg_weld *w, const char *const argv[], const char *cwd)
 }
 
 int
-itg_weld_finish(const struct itg_plan *plan, struct itg_result *res, char *err,
-                size_t errlen)
+itg_weld(const struct itg_plan *plan, struct itg_result *res, char *err, size_t errlen)
 {
 	struct itg_weld w = { .plan = plan, .res = res, .err = err, .errlen = errlen };
 	int rc = -1;
 
+	memset(res, 0, sizeof(*res));
 	err[0] = '\0';
-	if (itg__generate(&w) < 0 || itg__pack_step(&w) < 0 || itg__link(&w) < 0)
+	if (itg__collect(&w) < 0 || itg__isolate(&w) < 0 || itg__generate(&w) < 0 ||
+	    itg__pack_step(&w) < 0 || itg__link(&w) < 0)
 		goto out;
 	rc = 0;
 out:

@@ -7,7 +7,8 @@
  * and renamed, collisions checked), generate (runtime.c: inittab.c and the
  * runtime's units), pack (pack_step.c: the blob and the table of
  * deep-frozen modules), link (link.c: the final link, or the --library
- * archive).  A step that fails sets the weld's message and
+ * archive); then the application's extensions are recorded in its link
+ * database.  A step that fails sets the weld's message and
  * returns -1, and the weld stops there: nothing is written where the output
  * goes before the last step succeeded.  The weld never prints; the front
  * end hears of steps, notes, warnings and errors through the plan's report,
@@ -20,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "linkdb.h"
 
 int
 itg__fail(struct itg_weld *w, const char *fmt, ...)
@@ -98,6 +101,30 @@ itg__run(struct itg_weld *w, const char *const argv[], const char *cwd)
 	return rc;
 }
 
+/*
+ * The application's welded extensions, recorded in its link database
+ * (linkdb's extension table: name, package, version, link, init symbol and
+ * what it was renamed to); a failure is a warning, the binary is written.
+ */
+static void
+record_extensions(struct itg_weld *w)
+{
+	struct linkdb *db = w->plan->appdb;
+
+	for (size_t i = 0; db && i < w->res->nexts; i++) {
+		const struct itg_ext *e = w->res->exts[i];
+		if (!strcmp(e->package, "python"))
+			continue;
+		struct linkdb_extension rec = {
+			.name = e->name, .package = e->package, .version = e->version,
+			.link = e->link, .init_symbol = e->init, .renamed_symbol = e->renamed,
+			.file = e->file,
+		};
+		if (linkdb_add_extension(db, &rec, NULL) < 0)
+			itg__warn(w, "%s", linkdb_errmsg(db));
+	}
+}
+
 int
 itg_weld(const struct itg_plan *plan, struct itg_result *res, char *err, size_t errlen)
 {
@@ -109,6 +136,7 @@ itg_weld(const struct itg_plan *plan, struct itg_result *res, char *err, size_t 
 	if (itg__collect(&w) < 0 || itg__isolate(&w) < 0 || itg__generate(&w) < 0 ||
 	    itg__pack_step(&w) < 0 || itg__link(&w) < 0)
 		goto out;
+	record_extensions(&w);
 	rc = 0;
 out:
 	strvec_free(&w.objs);

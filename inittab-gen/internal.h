@@ -109,4 +109,31 @@ void itg__link_line(struct itg_weld *w, const char *text);
 int itg__write_library(struct itg_weld *w, const struct strvec *archives,
                        const struct strvec *dynamic, bool cxx);
 
+/* --- lib_find.c, pkgconf.c: a library's files and what its archive needs ---- */
+
+/* The file a -l name links: "libNAME" + ext, or the FILE of -l:FILE (malloc'd). */
+char *itg__lib_file(const char *name, const char *ext);
+/* "libNAME" (or the FILE of -l:FILE), for messages (malloc'd). */
+char *itg__lib_label(const char *name);
+/* The static archive of a -l name in dirs, then the system's; NULL if none. */
+char *itg__find_archive(const char *name, const struct strvec *dirs);
+/*
+ * The shared object a -l name links (libNAME.so, the development link),
+ * where the binary can count on it: under /usr or /lib, the link's own
+ * directories there first, then the system's and GCC's.  One found only
+ * elsewhere (the build's own) goes to *foreign instead.  malloc'd or NULL.
+ */
+char *itg__find_shared(const char *name, const struct strvec *dirs, char **foreign);
+/* A run-time shared object of NAME (libNAME.so.N) in the system's
+ * directories, the first by name; NULL if there is none. */
+char *itg__runtime_file(const char *name);
+/* The Debian package that installed path (dpkg -S); NULL when none did. */
+char *itg__dpkg_owner(const char *path);
+/*
+ * The libraries NAME's archive needs after it (not itself), appended to
+ * out, the -L directories its .pc file names to dirs, and where the list
+ * came from in *source ("pkg-config --static NAME.pc"; NULL without one).
+ */
+void itg__deps_of(const char *name, struct strvec *out, struct strvec *dirs, char **source);
+
 #endif

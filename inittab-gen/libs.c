@@ -293,6 +293,21 @@ explain_shared(const struct resolver *r, size_t i)
 	return strbuf_detach(&sb);
 }
 
+static void
+resolver_free(struct resolver *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->nodes[i].name);
+		free(r->nodes[i].archive);
+		free(r->nodes[i].shared);
+		free(r->nodes[i].foreign);
+		free(r->nodes[i].source);
+		strvec_free(&r->nodes[i].deps);
+	}
+	free(r->nodes);
+	strvec_free(&r->dirs);
+}
+
 int
 itg_resolve_libs(const char *const *names, size_t n, const char *const *libdirs,
                  size_t nlibdirs, struct itg_libset *out, char *err,
@@ -309,6 +324,7 @@ itg_resolve_ext_libs(const char *const *names, size_t n, const char *const *held
 	struct resolver r = { 0 };
 	struct strvec seq = { 0 };
 	size_t *roots = xcalloc(n + nheld ? n + nheld : 1, sizeof(*roots));
+	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < nlibdirs; i++)
@@ -324,12 +340,12 @@ itg_resolve_ext_libs(const char *const *names, size_t n, const char *const *held
 	free(roots);
 	if (seq.failed || r.dirs.failed) {
 		snprintf(err, errlen, "out of memory");
-		goto fail;
+		goto out;
 	}
 	out->libs = calloc(seq.n ? seq.n : 1, sizeof(*out->libs));
 	if (!out->libs) {
 		snprintf(err, errlen, "out of memory");
-		goto fail;
+		goto out;
 	}
 	for (size_t k = 0; k < seq.n; k++) {
 		size_t i = (size_t)strtoull(seq.v[k], NULL, 10);
@@ -352,32 +368,13 @@ itg_resolve_ext_libs(const char *const *names, size_t n, const char *const *held
 			explain_missing(&r, i, l);
 		l->licence = itg_licence(l->name, &l->copyleft);
 	}
+	rc = 0;
+out:
 	strvec_free(&seq);
-	for (size_t i = 0; i < r.n; i++) {
-		free(r.nodes[i].name);
-		free(r.nodes[i].archive);
-		free(r.nodes[i].shared);
-		free(r.nodes[i].foreign);
-		free(r.nodes[i].source);
-		strvec_free(&r.nodes[i].deps);
-	}
-	free(r.nodes);
-	strvec_free(&r.dirs);
-	return 0;
-fail:
-	strvec_free(&seq);
-	for (size_t i = 0; i < r.n; i++) {
-		free(r.nodes[i].name);
-		free(r.nodes[i].archive);
-		free(r.nodes[i].shared);
-		free(r.nodes[i].foreign);
-		free(r.nodes[i].source);
-		strvec_free(&r.nodes[i].deps);
-	}
-	free(r.nodes);
-	strvec_free(&r.dirs);
-	itg_libset_free(out);
-	return -1;
+	resolver_free(&r);
+	if (rc < 0)
+		itg_libset_free(out);
+	return rc;
 }
 
 void

@@ -668,18 +668,33 @@ on_error(void *ctx, const char *what)
 	util_error("%s", what);
 }
 
-/* The pre-flight scan's findings: the first 20, then how many more. */
 static void
-on_preflight(void *ctx, const char *const *found, size_t n)
+note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	util_vmessage("note", fmt, ap);
+	va_end(ap);
+}
+
+/* The pre-flight scan's findings: the first 20 of each kind, then how many
+ * more; notes for what the binary's view of its packed tree serves. */
+static void
+on_preflight(void *ctx, const char *const *found, size_t n, bool served)
 {
 	(void)ctx;
 	for (size_t i = 0; i < n; i++) {
 		if (i == 0)
 			fputc('\n', stderr);
-		if (i < 20)
+		if (i < 20 && served)
+			note("%s", found[i]);
+		else if (i < 20)
 			util_warn("%s", found[i]);
 	}
-	if (n > 20)
+	if (n > 20 && served)
+		note("%zu more places read files beside __file__ (see the log)", n - 20);
+	else if (n > 20)
 		util_warn("%zu more places that may not work from memory (see the log)", n - 20);
 }
 
@@ -719,6 +734,7 @@ make_plan(struct build *b, struct itg_plan *p)
 		.exclude_resources = strvec_cargv(&b->o.exclude_resources),
 		.nexclude_resources = b->o.exclude_resources.n,
 		.source = !b->o.no_source, .deep_freeze = !b->o.no_deep_freeze,
+		.file_view = !b->o.no_file_view,
 		.code = b->o.code, .script = b->o.script, .module = b->o.module,
 		.main_c = b->o.main_c, .fast_exit = b->o.fast_exit,
 		.no_mp_children = b->o.no_mp_children,

@@ -33,6 +33,7 @@
  *   exclude-resource = \.png$      ; pcre2, repeatable
  *   source = true                  ; false: drop .py sources
  *   deep-freeze = true             ; false: unmarshal the standard library
+ *   file-view = true               ; false: no packed tree readable by path
  *
  * Code to run lives in a file (script = ...), not in the INI: indentation
  * and ';' do not survive INI syntax.
@@ -110,6 +111,11 @@ static const struct opt opts[] = {
 	  "linking the code the distribution deep-froze (about 20 MiB\n"
 	  "smaller; importing it costs about 28% more instructions)",
 	  "build", "deep-freeze", INVERTED, AT(no_deep_freeze) },
+	{ FLAG, "no-file-view", 0, NULL,
+	  "leave out the view that makes the packed tree readable\n"
+	  "by path (APP/pkg/data.txt for open, stat, opendir ...\n"
+	  "from Python and C: docs/weld.md, \"Data beside __file__\")",
+	  "build", "file-view", INVERTED, AT(no_file_view) },
 	{ STRING, "main-c", 0, "FILE",
 	  "the application's main() (pyweld init writes main.c;\n"
 	  "edit it to run C before, around or instead of Python)",
@@ -187,7 +193,7 @@ static const char build_synopsis[] =
 	"                    [--with-module NAME]... [--without-module NAME]...\n"
 	"                    [--env NAME=VALUE]... [--work-dir DIR] [--keep-work] [--debug]\n"
 	"                    [--fast-exit] [--no-multiprocessing-children] [--pie]\n"
-	"                    [--no-deep-freeze] [-v]\n"
+	"                    [--no-deep-freeze] [--no-file-view] [-v]\n"
 	"\n"
 	"Builds ONE executable holding CPython, its standard library, the given\n"
 	"packages and every C extension they have, linked in statically.  The\n"
@@ -495,6 +501,9 @@ cli_project_write(const char *path, const struct cli_build_options *c)
 	strbuf_adds(&sb, "# false: unmarshal the standard library at each import instead of linking\n"
 	                 "# the code the distribution deep-froze (smaller binary, slower imports)\n");
 	strbuf_addf(&sb, "deep-freeze = %s\n", c->no_deep_freeze ? "false" : "true");
+	strbuf_adds(&sb, "# false: leave out the view that reads the packed tree by path\n"
+	                 "# (<APP>/pkg/data.txt beside __file__; see docs/weld.md)\n");
+	strbuf_addf(&sb, "file-view = %s\n", c->no_file_view ? "false" : "true");
 	strbuf_adds(&sb, "# where builds happen, kept between them: a rebuild after editing the\n"
 	                 "# script reuses the packages installed there (see docs/weld.md)\n");
 	if (c->work_dir)

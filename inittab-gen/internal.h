@@ -101,6 +101,9 @@ int itg__pack_step(struct itg_weld *w);
 int itg__link(struct itg_weld *w);
 /* A line of the final link's output (the command runner hands each one). */
 void itg__link_line(struct itg_weld *w, const char *text);
+/* With plan->file_view: "-Wl,--wrap=NAME" for each C library entry point
+ * the view of the packed tree takes (runtime/fileview.h), pushed to av. */
+void itg__push_file_view_wraps(const struct itg_weld *w, struct strvec *av);
 /*
  * --library: the archive of the runtime, the blob, the extensions and
  * libpython3.11.a's members, with the link line a program needs inside it,

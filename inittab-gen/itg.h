@@ -250,6 +250,9 @@ struct itg_pack_options {
 	const char *const *keep_packages;
 	size_t nkeep_packages;
 	bool source;                    /* keep .py sources (tracebacks, inspect) */
+	bool file_view;                 /* the binary reads its packed tree by path
+	                                   (runtime/fileview.c): the pre-flight
+	                                   findings it serves are notes */
 	int optimize;                   /* compile() optimize level */
 	const char *code_cache;         /* compiled code kept by content, or NULL */
 	/* The distribution's deep-frozen standard library (lib/pyweld-frozen:
@@ -270,6 +273,7 @@ struct itg_pack_stats {
 	size_t bytes;
 	struct strvec not_python;       /* .py files kept as resources */
 	struct strvec warnings;         /* pre-flight: "file:line: what" */
+	struct strvec notes;            /* the same, for what the view serves */
 	/* Packed modules whose code the distribution deep-froze (the same
 	 * source compiled the same way), sorted by name: their getters and
 	 * objects (frozen_objs[i] is frozen_syms[i]'s). */
@@ -313,8 +317,9 @@ struct itg_report {
 	/* One of several errors, before the weld fails with its own message:
 	 * each pair of extensions that define the same symbol. */
 	void (*error)(void *ctx, const char *what);
-	/* The pre-flight scan's findings ("file:line: what"), all of them. */
-	void (*preflight)(void *ctx, const char *const *found, size_t n);
+	/* The pre-flight scan's findings ("file:line: what"), all of them: those
+	 * the binary's view of its packed tree serves (served), then the rest. */
+	void (*preflight)(void *ctx, const char *const *found, size_t n, bool served);
 };
 
 /* What to weld, and how (the front end's options and what it prepared). */
@@ -345,6 +350,9 @@ struct itg_plan {
 	size_t nexclude_resources;
 	bool source;                    /* keep .py sources */
 	bool deep_freeze;               /* link the deep-frozen standard library */
+	bool file_view;                 /* the packed tree readable by path: the
+	                                   C library's file entry points wrapped
+	                                   for runtime/fileview.c */
 	/* what it runs: one of code, script and module at most */
 	const char *code;               /* Python source */
 	const char *script;             /* a file of Python source */

@@ -24,8 +24,15 @@ write_link_flags(struct itg_weld *w, const char *path, const struct strvec *arch
                  const struct strvec *dynamic, bool cxx)
 {
 	struct strbuf flags = { 0 };
+	struct strvec wraps = { 0 };
 	int rc = 0;
 
+	/* The view of the packed tree (runtime/fileview.c, in the archive)
+	 * needs the program's link to wrap the C library's entry points. */
+	itg__push_file_view_wraps(w, &wraps);
+	for (size_t i = 0; i < wraps.n; i++)
+		strbuf_addf(&flags, "%s ", wraps.v[i]);
+	strvec_free(&wraps);
 	strbuf_addf(&flags, "-Wl,--start-group %s", w->plan->out_abs);
 	for (size_t i = 0; i < archives->n; i++)
 		strbuf_addf(&flags, " %s", archives->v[i]);

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fileview.h"
 #include "linkdb.h"
 
 /* Records a library linked as a shared object: why, and its directory. */
@@ -203,6 +204,17 @@ check_needed(struct itg_weld *w, const char *bin, const struct strvec *dynamic,
 	return 0;
 }
 
+void
+itg__push_file_view_wraps(const struct itg_weld *w, struct strvec *av)
+{
+	static const char *const wrapped[] = RT_FILEVIEW_WRAPPED;
+
+	if (!w->plan->file_view)
+		return;
+	for (size_t i = 0; wrapped[i]; i++)
+		strvec_pushf(av, "-Wl,--wrap=%s", wrapped[i]);
+}
+
 /* The link line of the executable bin. */
 static void
 link_command(struct itg_weld *w, const char *bin, const struct strvec *archives,
@@ -221,6 +233,7 @@ link_command(struct itg_weld *w, const char *bin, const struct strvec *archives,
 	strvec_push(av, p->pie ? "-pie" : "-no-pie");
 	if (!p->debug)
 		strvec_push(av, "-Wl,--strip-debug");
+	itg__push_file_view_wraps(w, av);
 	for (size_t i = 0; i < w->objs.n; i++)
 		strvec_push(av, w->objs.v[i]);
 	for (size_t i = 0; i < w->res->nexts; i++)

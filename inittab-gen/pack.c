@@ -441,36 +441,50 @@ add_namespaces(struct packer *p)
 }
 
 /*
- * The pre-flight scan: code in the application's packages that cannot work
- * from memory, found with pcre2 in the sources about to be packed.  The
- * standard library is not scanned (the importer answers its few uses).
+ * The pre-flight scan: code in the application's packages that reads files
+ * beside __file__, found with pcre2 in the sources about to be packed.
+ * What the binary's view of its packed tree serves (runtime/fileview.c:
+ * the process's own reads, and those of the C libraries linked in) is a
+ * note when the view is in the binary; the rest, and everything without
+ * the view, a warning.  The standard library is not scanned (the importer
+ * answers its few uses).
  */
 static const struct {
 	const char *pattern;
-	const char *what;
+	const char *what;               /* without the view, or never served */
+	const char *served;             /* with it: what it does; NULL: not served */
 } preflight[] = {
 	{ "\\b(?:open|io\\.open|codecs\\.open)\\s*\\([^)\\n]*(?:__file__|os\\.path\\.dirname\\s*\\(\\s*__file__)",
 	  "opens a file relative to __file__, which names a path inside the binary; "
-	  "use importlib.resources (or the loader's get_data)" },
+	  "use importlib.resources (or the loader's get_data)",
+	  "opens a file relative to __file__; the binary reads it from its packed tree "
+	  "(not with --no-file-view)" },
 	{ "Path\\s*\\(\\s*__file__\\s*\\)[^\\n]*\\.(?:open|read_text|read_bytes|iterdir|glob)\\s*\\(",
 	  "reads files next to __file__ through pathlib; inside the binary that path does "
-	  "not exist; use importlib.resources" },
+	  "not exist; use importlib.resources",
+	  "reads files next to __file__ through pathlib; the binary reads them from its "
+	  "packed tree (not with --no-file-view)" },
 	{ "os\\.(?:listdir|scandir|walk)\\s*\\(\\s*os\\.path\\.dirname\\s*\\(\\s*(?:os\\.path\\.abspath\\s*\\(\\s*)?__file__",
 	  "lists the directory of __file__, which is not a directory inside the binary; "
-	  "use importlib.resources.files(...).iterdir()" },
+	  "use importlib.resources.files(...).iterdir()",
+	  "lists the directory of __file__; the binary lists its packed tree (not with "
+	  "--no-file-view)" },
 	{ "(?:ctypes\\.)?(?:CDLL|PyDLL|cdll\\.LoadLibrary|LoadLibrary)\\s*\\([^)\\n]*(?:__file__|os\\.path\\.dirname)",
 	  "loads a shared library by a path next to __file__ (ctypes); such a library "
-	  "cannot live inside the binary" },
+	  "cannot live inside the binary", NULL },
 	{ "ffi\\.dlopen\\s*\\([^)\\n]*(?:__file__|os\\.path\\.dirname)",
 	  "loads a shared library by a path next to __file__ (cffi); such a library "
-	  "cannot live inside the binary" },
+	  "cannot live inside the binary", NULL },
 	/* Last: a line one of the patterns above names is not named twice. */
 	{ "os\\.path\\.join\\s*\\(\\s*os\\.path\\.dirname\\s*\\(\\s*"
 	  "(?:os\\.path\\.(?:abspath|realpath)\\s*\\(\\s*)?__file__",
 	  "builds a path in the directory of __file__; inside the binary nothing is "
 	  "there, so open() or a C library given that path finds no file (lxml's "
 	  "isoschematron hands such paths to libxml2); importlib.resources reads the "
-	  "data from memory" },
+	  "data from memory",
+	  "builds a path in the directory of __file__; the binary reads it from its "
+	  "packed tree, for this process and the C libraries linked in, not for "
+	  "another process or a library linked dynamically (not with --no-file-view)" },
 };
 
 static void
@@ -502,8 +516,10 @@ scan_one(struct packer *p, pcre2_code **res, const struct item *it)
 			for (size_t w = 0; w < warned.n && !seen; w++)
 				seen = warned.v[w] == line;
 			if (!comment && !seen) {
-				strvec_pushf(&p->st->warnings, "%s:%zu: %s", it->rel, line,
-				             preflight[k].what);
+				bool served = p->o->file_view && preflight[k].served;
+				strvec_pushf(served ? &p->st->notes : &p->st->warnings, "%s:%zu: %s",
+				             it->rel, line,
+				             served ? preflight[k].served : preflight[k].what);
 				warned.v = xreallocarray(warned.v, warned.n + 1, sizeof(size_t));
 				warned.v[warned.n++] = line;
 			}

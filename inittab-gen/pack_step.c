@@ -59,9 +59,14 @@ tell_packed(struct itg_weld *w, const struct itg_pack_stats *st, bool frozen)
 	w->res->packed_modules = st->modules;
 	w->res->packed_bytes = st->bytes;
 	w->res->frozen_modules = st->frozen_names.n;
+	if (st->notes.n && w->plan->report.preflight)
+		w->plan->report.preflight(w->plan->report.ctx, strvec_cargv(&st->notes),
+		                          st->notes.n, true);
 	if (st->warnings.n && w->plan->report.preflight)
 		w->plan->report.preflight(w->plan->report.ctx, strvec_cargv(&st->warnings),
-		                          st->warnings.n);
+		                          st->warnings.n, false);
+	for (size_t i = 0; i < st->notes.n; i++)
+		itg__log(w, "pre-flight, served by the view: %s\n", st->notes.v[i]);
 	for (size_t i = 0; i < st->warnings.n; i++)
 		itg__log(w, "pre-flight: %s\n", st->warnings.v[i]);
 }
@@ -173,7 +178,8 @@ itg__pack_step(struct itg_weld *w)
 		.exclude_resources = p->exclude_resources,
 		.nexclude_resources = p->nexclude_resources,
 		.extra = extra, .nextra = nextra,
-		.tests = p->stdlib_tests, .source = p->source, .optimize = 0,
+		.tests = p->stdlib_tests, .source = p->source, .file_view = p->file_view,
+		.optimize = 0,
 		.code_cache = code_cache,
 		.frozen = p->deep_freeze && util_is_file(manifest) ? frozen : NULL,
 	};
@@ -190,6 +196,7 @@ itg__pack_step(struct itg_weld *w)
 out:
 	strvec_free(&keep);
 	strvec_free(&st.warnings);
+	strvec_free(&st.notes);
 	strvec_free(&st.not_python);
 	strvec_free(&st.frozen_names);
 	strvec_free(&st.frozen_syms);

@@ -19,12 +19,15 @@
 
 #include "linkdb.h"
 
-/* The runtime's units, in link order (a library has no main). */
+/* The runtime's units, in link order (a library has no main; the view of
+ * the packed tree, the fileview units, only goes in with plan->file_view,
+ * and then with the link's --wrap options: link.c). */
 static const char *const units[] = { "main", "start", "config", "site", "excepthook",
                                      "run", "status", "default_main", "quirks",
                                      "modules", "importer", "resources", "fixups",
                                      "pyweld_module", "install", "blob", "mpchild",
-                                     "selfpath", "inittab", NULL };
+                                     "selfpath", "fileview", "fileview_files",
+                                     "fileview_dirs", "inittab", NULL };
 
 int
 itg__write_embedded(struct itg_weld *w, const struct embedded_file *files, const char *dir)
@@ -150,6 +153,8 @@ itg__generate(struct itg_weld *w)
 		/* The application's own main.c (pyweld init wrote it; the user may
 		 * have edited it) replaces the default; a library has none. */
 		if (!strcmp(units[i], "main") && p->library)
+			continue;
+		if (!strncmp(units[i], "fileview", 8) && !p->file_view)
 			continue;
 		if (build_unit(w, rt, units[i], &owned, &hits) < 0)
 			goto out;

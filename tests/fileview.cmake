@@ -7,8 +7,12 @@
 #                   blob the test lays out: files, directories, listings,
 #                   descriptors, errors, what stays the C library's.  About
 #                   a second.
+#   fileview_weld, fileview_*  integration (below)
 
-# The wrapped names, from the one list the weld uses too.
+# The wrapped names, from the one list the weld uses too (read again when
+# the header changes).
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+  ${PROJECT_SOURCE_DIR}/runtime/fileview.h)
 file(READ ${PROJECT_SOURCE_DIR}/runtime/fileview.h _fv_header)
 string(REGEX MATCH "#define RT_FILEVIEW_WRAPPED[^}]*}" _fv_list "${_fv_header}")
 string(REGEX MATCHALL "\"[A-Za-z0-9_]+\"" _fv_names "${_fv_list}")
@@ -34,3 +38,44 @@ target_compile_definitions(test_fileview PRIVATE _GNU_SOURCE)
 # -rdynamic: the test finds each __wrap_ function by its name.
 target_link_options(test_fileview PRIVATE ${_fv_wraps} -rdynamic)
 set_tests_properties(test_fileview PROPERTIES TIMEOUT 60)
+
+# --- integration tests ---------------------------------------------------------
+
+find_package(Python3 COMPONENTS Interpreter)
+if(NOT Python3_Interpreter_FOUND)
+  message(STATUS "python3 not found: the fileview integration tests are not registered")
+  return()
+endif()
+
+#   fileview_weld   fixture: pytz, certifi (pinned sdists, hash-checked) and
+#                   tests/integration/packages/pw_fileview welded twice, with
+#                   the view and with --no-file-view (the second reuses the
+#                   work directory).  About a minute; the network the first
+#                   time (the sdists, setuptools as a wheel).
+#   fileview_*      the cases of tests/integration/fileview.py: pytz's
+#                   timezones, certifi.where() writing nothing under strace
+#                   with OpenSSL loading the bundle, a C extension's fopen of
+#                   its package data by a path built from __file__, Python's
+#                   file APIs against the stock interpreter's answers, the
+#                   --no-file-view binary, the pre-flight scan's notes.  A
+#                   few seconds each.
+set(_fileview_app ${CMAKE_CURRENT_BINARY_DIR}/fileview_app)
+add_test(NAME fileview_weld
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/integration/fileview_weld.py
+          --pyweld $<TARGET_FILE:pyweld> --out ${_fileview_app})
+set_tests_properties(fileview_weld PROPERTIES
+  LABELS integration
+  FIXTURES_REQUIRED pyweld_distribution
+  FIXTURES_SETUP fileview_app
+  SKIP_RETURN_CODE ${PYWELD_SKIP_CODE}
+  TIMEOUT 1800)
+foreach(_case pytz certifi c_fopen python_apis no_file_view preflight)
+  add_test(NAME fileview_${_case}
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/integration/fileview.py
+            --pyweld $<TARGET_FILE:pyweld> --app ${_fileview_app} ${_case})
+  set_tests_properties(fileview_${_case} PROPERTIES
+    LABELS integration
+    FIXTURES_REQUIRED "pyweld_distribution;fileview_app"
+    SKIP_RETURN_CODE ${PYWELD_SKIP_CODE}
+    TIMEOUT 600)
+endforeach()

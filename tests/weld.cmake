@@ -64,8 +64,11 @@ foreach(_case closure_static closure_shared_dep closure_missing)
   pyweld_weld_test(weld_static_${_case} weld_static.py 900 ${_case})
 endforeach()
 
-# The pre-flight scan: code that cannot work from memory is named by line.
+# The pre-flight scan: code that reads beside __file__ is named by line, a
+# note where the binary's view of its packed tree serves it, else (and
+# with --no-file-view) a warning.
 pyweld_weld_test(weld_preflight_warnings weld_preflight.py 600 warnings)
+pyweld_weld_test(weld_preflight_no_file_view weld_preflight.py 600 no_file_view)
 
 # What cannot be welded, and bad input: clear errors, the old APP untouched.
 pyweld_weld_test(weld_errors_rust_orjson weld_errors.py 1800 rust_orjson)

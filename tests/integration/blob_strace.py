@@ -33,6 +33,13 @@
        work directory (its venv holds the installed package);
      - a package directory inside the binary ("<binary>/json"): a sign that
        a path finder, not pyweld's importer, looked for a module there.
+   The binary's view of its packed tree (runtime/fileview.c) answers paths
+   inside the binary without a system call, so such a look no longer shows
+   in the strace log: the view's own trace (_pyweld.file_view_trace) is
+   held to the same rules instead.  The view must be on; what it answered
+   (lib2to3 reading its grammar beside __file__, zoneinfo's search) is
+   printed, and none of it may be a .py/.pyc/.pyo file, a __pycache__ or a
+   package directory inside the binary.
 
 Skips (77) when strace is missing or cannot trace here (ptrace refused).
 
@@ -168,7 +175,8 @@ print(json.dumps({"candidates": len(candidates), "clean": clean, "side_effects":
 
 # Run by the welded binary under strace: imports the list, says what happened.
 IMPORTER = r'''
-import sys, json, importlib, warnings
+import sys, json, importlib, warnings, _pyweld
+_pyweld.file_view_trace(True)
 warnings.simplefilter("ignore")
 names = json.loads(sys.argv[1])
 failed = {}
@@ -191,7 +199,9 @@ foreign = sorted(n for n, m in list(sys.modules.items())
                  and not m.__file__.startswith(exe))
 print("@@REPORT@@" + json.dumps({"imported": len(names) - len(failed), "failed": failed,
                                   "foreign": foreign, "modules": len(sys.modules),
-                                  "builtins": sorted(sys.builtin_module_names)}))
+                                  "builtins": sorted(sys.builtin_module_names),
+                                  "file_view": _pyweld.file_view,
+                                  "view_trace": _pyweld.file_view_trace(False)}))
 '''
 
 CALL = re.compile(r'^(?:\[pid\s+)?(\d+)\]?\s+(\w+)\((.*)$')
@@ -356,6 +366,20 @@ def case_strace_stdlib(c):
         if why:
             bad.append(f"{why}: {line.strip()}")
     print(f"  {len(calls)} file-name system calls traced, {len(bad)} of them forbidden")
+    # The same rules for what the binary's view answered in-process.
+    c.check(report["file_view"], "the binary's packed tree is not readable by path "
+            "(_pyweld.file_view is False): the weld left the view out")
+    package_names = {os.path.relpath(d, exe) for d in package_dirs}
+    answered = report["view_trace"]
+    print(f"  the view answered {len(answered)} calls: "
+          + ", ".join(f"{call} {name}" for call, name in answered[:8])
+          + (" ..." if len(answered) > 8 else ""))
+    looked = [f"{call} {name}" for call, name in answered
+              if name.endswith((".py", ".pyc", ".pyo")) or "__pycache__" in name.split("/")
+              or name in package_names]
+    c.check(not looked, f"{len(looked)} calls answered by the view look for modules "
+            "inside the binary (a path finder, not pyweld's importer):\n"
+            + "\n".join(looked[:40]))
     c.check(not bad, f"{len(bad)} forbidden file-name system calls (strace log: {log}):\n"
             + "\n".join(bad[:40]) + ("\n..." if len(bad) > 40 else ""))
 

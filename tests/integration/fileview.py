@@ -41,7 +41,8 @@ Cases:
   no_file_view    the --no-file-view binary: _pyweld.file_view is False, no
                   __wrap_ symbol is linked in, pw_fileview.table() and the C
                   extension fail as before the view (ENOTDIR), certifi.where()
-                  is a temporary copy (as_file extracts)
+                  is a temporary copy (as_file extracts); pyweld.ini's
+                  file-view = false is --no-file-view
   preflight       the weld's pre-flight scan: pw_fileview's lines that read
                   beside __file__ are notes (the view serves them) in the
                   default build and warnings with --no-file-view
@@ -367,6 +368,15 @@ obs("file_view", lambda: _pyweld.file_view)
         c.require(p.returncode == 0, f"nm {exe} exited {p.returncode}: {p.err[:300]}")
         has = bool(re.search(r" T __wrap_open$", p.out, re.M))
         c.check(has == want, f"{exe}: __wrap_open {'missing' if want else 'linked in'}")
+    # pyweld.ini's "file-view = false" is --no-file-view.
+    proj = c.path("proj")
+    wt.write(os.path.join(proj, "main.py"), "import _pyweld\nprint(_pyweld.file_view)\n")
+    wt.write(os.path.join(proj, "pyweld.ini"),
+             "[app]\noutput = app\nscript = main.py\n[build]\nfile-view = false\n")
+    c.build_ok("--config", os.path.join(proj, "pyweld.ini"))
+    r = c.run([os.path.join(proj, "app")], env=c.run_env, timeout=60)
+    c.check(r.returncode == 0 and r.out == "False\n",
+            f"file-view = false in pyweld.ini: exit {r.returncode}, {r.out!r}")
 
 
 def case_preflight(c):

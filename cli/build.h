@@ -1,0 +1,82 @@
+/*
+ * build.h: what the files of `pyweld build` share.  cmd_build.c runs the
+ * build (options, the distribution, the summary), build_install.c prepares
+ * the work directory and installs the packages, build_weld.c hands the
+ * rest to the weld, build_progress.c says how it goes; nothing outside cli/
+ * includes this.
+ */
+#ifndef PYWELD_CLI_BUILD_H
+#define PYWELD_CLI_BUILD_H
+
+#include <stdbool.h>
+
+#include "ccshim.h"
+#include "cli.h"
+#include "config.h"
+
+/* One run of `pyweld build`: what was asked, where it works, how far it is. */
+struct cli_build {
+	struct cli_build_options o;     /* what was asked: command line, pyweld.ini */
+	struct strvec own_files;        /* absolute: the script, main.c, the config */
+	struct util_cmdlog cmd;         /* runs commands; the error lines of the last one */
+
+	/* state */
+	char *out_abs;
+	char *dist, *prefix, *python, *distdb_path;
+	json_t *distjson;
+	char *work, *appdb_path, *shimdir, *venv, *site, *log;
+	char *cache_root;               /* the cache (--cache or the default) */
+	bool reuse;                     /* --work-dir holds this install already */
+	char install_key[LINKDB_HASH_HEX + 1];
+	int logfd;
+	struct linkdb *appdb, *distdb;
+	struct ccshim_env shims;        /* the package builds' wrappers */
+	struct strvec new_dists;
+	int step, steps;
+	double t0, step_t0;
+};
+
+/* build_progress.c: progress and failure */
+
+/* A step begins: "pyweld: [n/N] what" on stderr after the time of the one
+ * before, and a line in the log. */
+void cli_build_step(struct cli_build *b, const char *fmt, ...) UTIL_PRINTF(2, 3);
+/* A remark on the running step ("60 from the cache"), before its time. */
+void cli_build_note(struct cli_build *b, const char *fmt, ...) UTIL_PRINTF(2, 3);
+/* The time of the last step, after it. */
+void cli_build_end(struct cli_build *b);
+/*
+ * Runs a command with its output in the log (and on stderr with -v); its
+ * error lines are in b->cmd afterwards.  The exit status, or -1 when it
+ * could not be started (said on stderr).
+ */
+int cli_build_run(struct cli_build *b, const char *const argv[], const char *const envp[],
+                  const char *cwd);
+/* Fails the build: the message, where the log is, the work directory kept;
+ * exits 1. */
+void cli_build_die(struct cli_build *b, const char *fmt, ...) UTIL_PRINTF(2, 3) UTIL_NORETURN;
+
+/* build_weld.c: the weld */
+
+/* Welds what b prepared (itg_weld) into res; a failure ends the build. */
+struct itg_result;
+void cli_build_weld(struct cli_build *b, struct itg_result *res);
+
+/* build_install.c: the work directory and the packages */
+
+/*
+ * --work-dir: a new or empty directory, or one of pyweld's own (anything
+ * else is refused, never emptied); the packages installed there before are
+ * kept when nothing they depend on changed (b->reuse), else it is emptied.
+ * Exits on failure.
+ */
+void cli_build_prepare_work_dir(struct cli_build *b);
+/*
+ * The install steps: a venv of the distribution's interpreter and pip
+ * installing the packages through the wrappers (b->appdb, b->site,
+ * b->new_dists set), or the packages of an earlier build reused.  Nothing
+ * to do without packages.  Exits on failure.
+ */
+void cli_build_install(struct cli_build *b);
+
+#endif

@@ -1,12 +1,14 @@
 /*
- * fileview.h: the packed tree, readable by path (fileview.c).  Plain C, no
- * Python.  Shared by the runtime and the weld, which links every welded
- * binary with -Wl,--wrap=SYMBOL for each name of RT_FILEVIEW_WRAPPED, so
- * that the C library's file entry points, as libpython, the extensions and
- * the static libraries call them, reach fileview.c's __wrap_SYMBOL first.
- * A link with the list must hold fileview.c's object, and one without it
- * must not (its __wrap_ functions call __real_SYMBOL, which only --wrap
- * defines): the view is in a binary exactly when both are.
+ * fileview.h: the packed tree, readable by path (fileview.c with
+ * fileview_files.c and fileview_dirs.c).  Plain C, no Python.  Shared by
+ * the runtime and the weld, which links every welded binary (unless
+ * --no-file-view) with -Wl,--wrap=SYMBOL for each name of
+ * RT_FILEVIEW_WRAPPED, so that the C library's file entry points, as
+ * libpython, the extensions and the static libraries call them, reach the
+ * view's __wrap_SYMBOL first.  A link with the list must hold the view's
+ * three objects, and one without it must not (their __wrap_ functions call
+ * __real_SYMBOL, which only --wrap defines): the view is in a binary
+ * exactly when both are (inittab-gen/runtime.c and link.c).
  */
 #ifndef PYWELD_FILEVIEW_H
 #define PYWELD_FILEVIEW_H

@@ -10,7 +10,8 @@
  * weld naming the file, the module and the package, with a hint.
  *
  * The standard library's: the distribution's recorded modules, less those
- * left out by default (and not asked for) or asked to be left out.
+ * left out by default (leftout.c) and not asked for, or asked to be left
+ * out.
  */
 #include "internal.h"
 
@@ -20,58 +21,6 @@
 #include <string.h>
 
 #include "linkdb.h"
-
-/* Standard-library modules left out unless asked for, and why. */
-static const struct {
-	const char *name, *why;
-} default_out[] = {
-	{ "_tkinter", "needs the X11 libraries, which exist only as shared objects" },
-	{ "nis", "needs Kerberos (libgssapi_krb5), which has no static archive; deprecated" },
-	{ "_dbm", "Berkeley DB is Sleepycat-licensed: it would reach the whole binary" },
-	{ "_gdbm", "GNU dbm is GPL-3.0: it would make the whole binary GPL-3.0" },
-	{ "_crypt", "libxcrypt is LGPL: static use obliges relinkable objects; deprecated" },
-	{ "ossaudiodev", NULL }, { "spwd", NULL },
-	{ "_testbuffer", NULL }, { "_testcapi", NULL }, { "_testclinic", NULL },
-	{ "_testimportmultiple", NULL }, { "_testinternalcapi", NULL },
-	{ "_testmultiphase", NULL }, { "_xxtestfuzz", NULL }, { "_ctypes_test", NULL },
-	{ "xxlimited", NULL }, { "xxlimited_35", NULL }, { "_xxsubinterpreters", NULL },
-};
-
-static bool
-is_test_module(const char *name)
-{
-	return util_starts_with(name, "_test") || util_starts_with(name, "xxlimited") ||
-	       !strcmp(name, "_xxtestfuzz") || !strcmp(name, "_ctypes_test") ||
-	       !strcmp(name, "_xxsubinterpreters");
-}
-
-static bool
-listed(const char *const *list, size_t n, const char *s)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(list[i], s))
-			return true;
-	return false;
-}
-
-static bool
-module_wanted(const struct itg_plan *p, const char *name, const char **why)
-{
-	*why = NULL;
-	if (listed(p->without, p->nwithout, name))
-		return false;
-	if (listed(p->with, p->nwith, name))
-		return true;
-	if (p->stdlib_tests && is_test_module(name))
-		return true;
-	for (size_t i = 0; i < countof(default_out); i++) {
-		if (!strcmp(default_out[i].name, name)) {
-			*why = default_out[i].why;
-			return false;
-		}
-	}
-	return true;
-}
 
 /* "Name" and "Version" of a .dist-info directory. */
 static void
@@ -238,7 +187,7 @@ collect_stdlib(struct itg_weld *w)
 		const struct itg_dist_module *m = &p->dist_modules[i];
 		const char *why;
 
-		if (!module_wanted(p, m->name, &why))
+		if (!itg__module_wanted(p, m->name, &why))
 			continue;
 		struct itg_ext *e = xcalloc(1, sizeof(*e));
 		e->name = xstrdup(m->name);

@@ -139,4 +139,19 @@ char *itg__dpkg_owner(const char *path);
  */
 void itg__deps_of(const char *name, struct strvec *out, struct strvec *dirs, char **source);
 
+/* --- leftout.c: what a weld leaves out unless asked for --------------------- */
+
+/*
+ * Whether the standard library's extension module name goes into the
+ * weld: not when --without-module names it, yes when --with-module does or
+ * --stdlib-tests takes it, else not when it is left out by default (*why
+ * says why, or NULL).
+ */
+bool itg__module_wanted(const struct itg_plan *p, const char *name, const char **why);
+/* The blob's resources left out unless asked for: always (bytecode,
+ * objects, idlelib ...), and test suites unless tests are kept.  pcre2
+ * over relative paths, NULL-terminated. */
+extern const char *const itg__default_resource_ex[];
+extern const char *const itg__test_resource_ex[];
+
 #endif

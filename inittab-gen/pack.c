@@ -3,7 +3,8 @@
  *
  * What goes in:
  *   - the standard library of the distribution, minus what the filters
- *     leave out (test suites, idlelib, tkinter, turtledemo by default);
+ *     leave out (test suites, idlelib, tkinter, turtledemo by default:
+ *     leftout.c);
  *   - every file of the distributions installed for the application, from
  *     their RECORD: .py files as modules, .dist-info files as metadata,
  *     everything else as package resources (extension modules are welded
@@ -16,7 +17,7 @@
  * directories without __init__.py become namespace packages.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include "itg.h"
+#include "internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -56,21 +57,6 @@ struct packer {
 	struct itg_pack_stats *st;
 	char *err;
 	size_t errlen;
-};
-
-/* Left out unless asked for (the module lists are itg.h's). */
-const char *const itg_default_module_ex[] = {
-	"^(idlelib|tkinter|turtledemo|turtle|__phello__)(\\.|$)", NULL,
-};
-const char *const itg_test_module_ex[] = {
-	"(^|\\.)tests?(\\.|$)", NULL,
-};
-static const char *const default_resource_ex[] = {
-	"^(idlelib|tkinter|turtledemo)/", "^ensurepip/_bundled/", "\\.exe$",
-	"(^|/)__pycache__/", "\\.(pyc|pyo|so|a|o)$", NULL,
-};
-static const char *const test_resource_ex[] = {
-	"(^|/)tests?/", NULL,
 };
 
 static int
@@ -915,7 +901,7 @@ itg_pack(const struct itg_pack_options *o, const char *out, struct itg_pack_stat
 		struct strvec mods = { 0 }, res = { 0 };
 		for (const char *const *q = itg_default_module_ex; *q; q++)
 			strvec_push(&mods, *q);
-		for (const char *const *q = default_resource_ex; *q; q++)
+		for (const char *const *q = itg__default_resource_ex; *q; q++)
 			strvec_push(&res, *q);
 		int r1 = compile_list(&p, strvec_cargv(&mods), o->nexclude_modules,
 		                      o->exclude_modules, &p.mod_ex, &p.nmod_ex);
@@ -924,7 +910,7 @@ itg_pack(const struct itg_pack_options *o, const char *out, struct itg_pack_stat
 		                                    &p.res_ex, &p.nres_ex);
 		if (r2 == 0 && !o->tests &&
 		    (compile_list(&p, itg_test_module_ex, 0, NULL, &p.test_mod_ex, &p.ntest_mod_ex) < 0 ||
-		     compile_list(&p, test_resource_ex, 0, NULL, &p.test_res_ex, &p.ntest_res_ex) < 0))
+		     compile_list(&p, itg__test_resource_ex, 0, NULL, &p.test_res_ex, &p.ntest_res_ex) < 0))
 			r2 = -1;
 		strvec_free(&mods);
 		strvec_free(&res);

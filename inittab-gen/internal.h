@@ -15,6 +15,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#ifndef PCRE2_CODE_UNIT_WIDTH
+#define PCRE2_CODE_UNIT_WIDTH 8
+#endif
+#include <pcre2.h>
+
 #include "embed.h"
 #include "itg.h"
 #include "util.h"
@@ -153,5 +158,60 @@ bool itg__module_wanted(const struct itg_plan *p, const char *name, const char *
  * over relative paths, NULL-terminated. */
 extern const char *const itg__default_resource_ex[];
 extern const char *const itg__test_resource_ex[];
+
+/* --- pack.c and its parts: the packer ---------------------------------------- */
+
+/* One thing for the blob: a module, a resource or a metadata file. */
+struct itg_pack_item {
+	unsigned kind;
+	unsigned flags;
+	char *name;             /* dotted module name or relative path */
+	char *path;             /* the file (NULL for a namespace package) */
+	char *rel;              /* the file's path in tracebacks before the origin is set */
+	unsigned char *code;    /* compiled code (modules) */
+	size_t code_len;
+	unsigned char key[32];  /* compile_blob.py's key of the code */
+	size_t seq;             /* order of arrival: the first of two twins wins */
+	bool from_site;         /* an installed distribution's, not the stdlib's */
+	bool frozen;            /* its code is the distribution's deep-frozen copy */
+};
+
+/* One itg_pack() at work. */
+struct itg_packer {
+	const struct itg_pack_options *o;
+	struct itg_pack_item *items;
+	size_t n, cap;
+	pcre2_code **mod_ex, **res_ex;
+	size_t nmod_ex, nres_ex;
+	pcre2_code **test_mod_ex, **test_res_ex;   /* the default drop of test suites */
+	size_t ntest_mod_ex, ntest_res_ex;
+	pcre2_match_data *md;
+	struct itg_pack_stats *st;
+	char *err;
+	size_t errlen;
+};
+
+/* Sets the packer's message; returns -1. */
+int itg__pack_fail(struct itg_packer *p, const char *fmt, ...) UTIL_PRINTF(2, 3);
+/* Adds an item (consumes name, path and rel); returns it. */
+struct itg_pack_item *itg__pack_add(struct itg_packer *p, unsigned kind, unsigned flags,
+                                    char *name, char *path, char *rel);
+/* pack_tree.c: compiles the filters (-1 with the packer's message on a bad
+ * pattern); frees them (also after a failure). */
+int itg__pack_filters(struct itg_packer *p);
+void itg__pack_filters_free(struct itg_packer *p);
+/* pack_tree.c: the standard library under root/rel, filtered; -1 when a
+ * directory cannot be read. */
+int itg__pack_walk_stdlib(struct itg_packer *p, const char *root, const char *rel);
+/* pack_tree.c: the files an installed distribution's RECORD lists. */
+int itg__pack_add_dist(struct itg_packer *p, const char *site, const char *distinfo);
+/* preflight.c: notes and warnings for the application's modules. */
+void itg__preflight_scan(struct itg_packer *p);
+/* pack_compile.c: every module compiled by the distribution's interpreter;
+ * one that is not Python 3.11 becomes a resource. */
+int itg__pack_compile(struct itg_packer *p);
+/* frozen.c: marks the modules the distribution deep-froze, and lists their
+ * objects in the stats; -1 when its manifest or an object is damaged. */
+int itg__match_frozen(struct itg_packer *p);
 
 #endif

@@ -110,7 +110,8 @@ itg__match_frozen(struct itg_packer *p)
 		strvec_push_owned(&p->st->frozen_objs, obj);
 	}
 	if (p->st->frozen_objs.n) {
-		/* Distributions made before strings were shared have none. */
+		/* The strings the objects share, when they share them: a
+		 * distribution whose objects hold their own has no strings.o. */
 		char *strings = util_path_join(p->o->frozen, "strings.o");
 		if (util_is_file(strings))
 			p->st->frozen_strings = strings;

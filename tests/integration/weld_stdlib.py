@@ -7,7 +7,7 @@ point) and asserts:
 1. Every standard-library extension module of the distribution
    (`pyweld python info --json`: "modules" and "builtins"), except the ones
    `pyweld build` leaves out by default (LEFT_OUT: default_out in
-   cli/cmd_build.c), imports in the binary from the built-ins: its spec's
+   inittab-gen/leftout.c), imports in the binary from the built-ins: its spec's
    origin is 'built-in', its loader BuiltinImporter, its name in
    sys.builtin_module_names, no __file__.  The ones left out are not built in.
 
@@ -85,8 +85,8 @@ TESTS = [
 ]
 WAYS = ("stock", "weld", "disk")
 
-# default_out in cli/cmd_build.c: left out unless --with-module (the _test*
-# modules there come back with --stdlib-tests).
+# default_out in inittab-gen/leftout.c: left out unless --with-module (the
+# _test* modules there come back with --stdlib-tests).
 LEFT_OUT = {"_tkinter", "nis", "_dbm", "_gdbm", "_crypt", "ossaudiodev", "spwd"}
 
 # The accepted reasons for a failure that the binary has and stock has not.

@@ -11,7 +11,7 @@
  * library of the build's own, no init function) is refused here, with the
  * reason.  The dotted name itself comes from the installed path.
  */
-#include "itg.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

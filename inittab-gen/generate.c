@@ -8,7 +8,7 @@
  * directory's, the same bytes for the same inputs.  Each says that it is
  * generated.
  */
-#include "itg.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <stdio.h>

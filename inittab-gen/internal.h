@@ -43,7 +43,7 @@ struct itg_weld {
 	size_t errlen;
 };
 
-/* --- weld.c: the weld's messages and commands ------------------------------ */
+/* --- weld.c: the weld's messages and commands ----------------------------- */
 
 /* Sets the weld's message; returns -1 so that steps `return itg__fail(...)`. */
 int itg__fail(struct itg_weld *w, const char *fmt, ...) UTIL_PRINTF(2, 3);
@@ -64,7 +64,7 @@ void itg__log(struct itg_weld *w, const char *fmt, ...) UTIL_PRINTF(2, 3);
  */
 int itg__run(struct itg_weld *w, const char *const argv[], const char *cwd);
 
-/* --- collect.c, isolate.c: the extensions ---------------------------------- */
+/* --- collect.c, isolate.c: the extensions --------------------------------- */
 
 /* The collect step: the installed distributions' extension modules and
  * the standard library's, into w->res->exts. */
@@ -72,7 +72,50 @@ int itg__collect(struct itg_weld *w);
 /* The isolate step: each extension partially linked, renamed, checked. */
 int itg__isolate(struct itg_weld *w);
 
-/* --- runtime.c: the generate step ------------------------------------------ */
+/* --- ext.c, isolate.c, generate.c: what the steps use --------------------- */
+
+/*
+ * The dotted module name of an installed extension file, from its path
+ * relative to site-packages and the known suffixes (EXT_SUFFIX, .abi3.so,
+ * .so).  NULL when the file is not an extension module name.
+ */
+char *itg_module_name(const char *relpath, const char *ext_suffix);
+
+/*
+ * Partially links an extension's objects and private archives into one
+ * object in dir, renames its init function to e->renamed and makes every
+ * other defined global local (ld -r, objcopy).  Sets e->isolated.  With a
+ * cache directory (itg_cache_fetch), a result made from the same inputs by
+ * the same tools is copied from there instead (*cached set true).
+ */
+int itg_isolate(struct itg_ext *e, const char *dir, const char *cache, bool *cached,
+                char *err, size_t errlen);
+
+/*
+ * Checks that no two of the given objects define the same global symbol.
+ * owners[i] names objects[i] in messages.  Returns the number of clashes,
+ * each reported through report(), or -1 with a message in err.
+ */
+int itg_check_collisions(const char *const *objects, const char *const *owners,
+                         size_t n, void (*report)(void *ctx, const char *symbol,
+                         const char *a, const char *b), void *ctx,
+                         char *err, size_t errlen);
+
+/* Entry points of a welded binary (runtime/rt.h's enum, by value). */
+enum itg_entry { ITG_ENTRY_NONE = 0, ITG_ENTRY_CODE = 1, ITG_ENTRY_MODULE = 2 };
+
+/*
+ * Writes inittab.c: the rt_app table of the runtime with one line per
+ * extension, sorted by name; deterministic (no time, no absolute paths).
+ * fast_exit: the entry point ends without finalising (runtime/default_main.c);
+ * no_mp_children: never act as python for multiprocessing's children
+ * (runtime/mpchild.c).
+ */
+int itg_write_inittab(const char *path, struct itg_ext *const *exts, size_t n,
+                      enum itg_entry entry, const char *module, bool fast_exit,
+                      bool no_mp_children, char *err, size_t errlen);
+
+/* --- runtime.c: the generate step ----------------------------------------- */
 
 /*
  * Writes inittab.c and the runtime's sources into work/rt and compiles
@@ -87,7 +130,7 @@ int itg__compile_rt_unit(struct itg_weld *w, const char *src, const char *obj);
 int itg__write_embedded(struct itg_weld *w, const struct embedded_file *files,
                         const char *dir);
 
-/* --- pack_step.c: the pack step -------------------------------------------- */
+/* --- pack_step.c: the pack step ------------------------------------------- */
 
 /*
  * Packs the blob (the standard library, the installed distributions, the
@@ -96,70 +139,67 @@ int itg__write_embedded(struct itg_weld *w, const struct embedded_file *files,
  */
 int itg__pack_step(struct itg_weld *w);
 
-/* --- link.c, link_error.c, library.c: the link step ------------------------- */
+/* --- pack.c: the module blob (runtime/blob.h) ----------------------------- */
 
-/*
- * The final link of w->objs and the isolated extensions with libpython and
- * every library, each once; DT_NEEDED checked; the binary renamed over the
- * output.  With plan->library, the archive instead (library.c).
- */
-int itg__link(struct itg_weld *w);
-/* A line of the final link's output (the command runner hands each one). */
-void itg__link_line(struct itg_weld *w, const char *text);
-/* With plan->file_view: "-Wl,--wrap=NAME" for each C library entry point
- * the view of the packed tree takes (runtime/fileview.h), pushed to av. */
-void itg__push_file_view_wraps(const struct itg_weld *w, struct strvec *av);
-/*
- * --library: the archive of the runtime, the blob, the extensions and
- * libpython3.11.a's members, with the link line a program needs inside it,
- * and pyweld.h beside it.
- */
-int itg__write_library(struct itg_weld *w, const struct strvec *archives,
-                       const struct strvec *dynamic, bool cxx);
+struct itg_pack_options {
+	const char *python;             /* the distribution's interpreter */
+	const char *compile_script;     /* compile_blob.py */
+	const char *workdir;            /* for the compiler's lists */
+	const char *stdlib;             /* prefix/lib/python3.11, or NULL */
+	const char *site;               /* site-packages of the installed dists */
+	const char *const *dists;       /* their .dist-info directory names */
+	size_t ndists;
+	const char *const *exclude_modules;     /* pcre2, over dotted names */
+	size_t nexclude_modules;
+	const char *const *exclude_resources;   /* pcre2, over relative paths */
+	size_t nexclude_resources;
+	const struct itg_extra_module { const char *name, *path; } *extra;
+	size_t nextra;                  /* modules from files, never filtered */
+	bool tests;                     /* keep test suites (the default drops them) */
+	/* Packages that hold a welded extension module (greenlet.tests holds
+	 * greenlet.tests._test_extension): kept whole even when the default drop
+	 * of test suites matches them, and packed as namespace packages when they
+	 * hold no Python (google._upb); else their extensions could not be
+	 * imported. */
+	const char *const *keep_packages;
+	size_t nkeep_packages;
+	bool source;                    /* keep .py sources (tracebacks, inspect) */
+	bool file_view;                 /* the binary reads its packed tree by path
+	                                   (runtime/fileview.c): the pre-flight
+	                                   findings it serves are notes */
+	int optimize;                   /* compile() optimize level */
+	const char *code_cache;         /* compiled code kept by content, or NULL */
+	/* The distribution's deep-frozen standard library (lib/pyweld-frozen:
+	 * manifest.tsv and one object per module), or NULL. */
+	const char *frozen;
+};
 
-/* --- lib_find.c, pkgconf.c: a library's files and what its archive needs ---- */
+struct itg_pack_stats {
+	size_t modules, namespaces, resources, metadata, dists, excluded, duplicates;
+	size_t bytes;
+	struct strvec not_python;       /* .py files kept as resources */
+	struct strvec warnings;         /* pre-flight: "file:line: what" */
+	struct strvec notes;            /* the same, for what the view serves */
+	/* Packed modules whose code the distribution deep-froze (the same
+	 * source compiled the same way), sorted by name: their getters and
+	 * objects (frozen_objs[i] is frozen_syms[i]'s). */
+	struct strvec frozen_names, frozen_syms, frozen_objs;
+	/* The strings those objects share (lib/pyweld-frozen/strings.o), when
+	 * any matched and the distribution has it, else NULL. */
+	char *frozen_strings;
+};
 
-/* The file a -l name links: "libNAME" + ext, or the FILE of -l:FILE (malloc'd). */
-char *itg__lib_file(const char *name, const char *ext);
-/* "libNAME" (or the FILE of -l:FILE), for messages (malloc'd). */
-char *itg__lib_label(const char *name);
-/* The static archive of a -l name in dirs, then the system's; NULL if none. */
-char *itg__find_archive(const char *name, const struct strvec *dirs);
-/*
- * The shared object a -l name links (libNAME.so, the development link),
- * where the binary can count on it: under /usr or /lib, the link's own
- * directories there first, then the system's and GCC's.  One found only
- * elsewhere (the build's own) goes to *foreign instead.  malloc'd or NULL.
- */
-char *itg__find_shared(const char *name, const struct strvec *dirs, char **foreign);
-/* A run-time shared object of NAME (libNAME.so.N) in the system's
- * directories, the first by name; NULL if there is none. */
-char *itg__runtime_file(const char *name);
-/* The Debian package that installed path (dpkg -S); NULL when none did. */
-char *itg__dpkg_owner(const char *path);
-/*
- * The libraries NAME's archive needs after it (not itself), appended to
- * out, the -L directories its .pc file names to dirs, and where the list
- * came from in *source ("pkg-config --static NAME.pc"; NULL without one).
- */
-void itg__deps_of(const char *name, struct strvec *out, struct strvec *dirs, char **source);
+/* Writes the blob of modules, resources and metadata to out. */
+int itg_pack(const struct itg_pack_options *o, const char *out,
+             struct itg_pack_stats *st, char *err, size_t errlen);
+/* Writes the C table of the deep-frozen modules' getters (rt_frozen_code). */
+int itg_write_frozen_table(const char *path, const struct itg_pack_stats *st, char *err,
+                           size_t errlen);
+/* Writes the assembler file that links the blob in as pyweld_blob. */
+int itg_write_blob_asm(const char *asm_path, const char *blob_path, char *err,
+                       size_t errlen);
 
-/* --- leftout.c: what a weld leaves out unless asked for --------------------- */
-
-/*
- * Whether the standard library's extension module name goes into the
- * weld: not when --without-module names it, yes when --with-module does or
- * --stdlib-tests takes it, else not when it is left out by default (*why
- * says why, or NULL).
- */
-bool itg__module_wanted(const struct itg_plan *p, const char *name, const char **why);
-/* The blob's resources left out unless asked for: always (bytecode,
- * objects, idlelib ...), and test suites unless tests are kept.  pcre2
- * over relative paths, NULL-terminated. */
-extern const char *const itg__default_resource_ex[];
-extern const char *const itg__test_resource_ex[];
-
-/* --- pack.c and its parts: the packer ---------------------------------------- */
+/* --- pack.c and its parts: the packer ------------------------------------- */
 
 /* One thing for the blob: a module, a resource or a metadata file. */
 struct itg_pack_item {
@@ -213,5 +253,85 @@ int itg__pack_compile(struct itg_packer *p);
 /* frozen.c: marks the modules the distribution deep-froze, and lists their
  * objects in the stats; -1 when its manifest or an object is damaged. */
 int itg__match_frozen(struct itg_packer *p);
+
+/* --- leftout.c: what a weld leaves out unless asked for ------------------- */
+
+/*
+ * Whether the standard library's extension module name goes into the
+ * weld: not when --without-module names it, yes when --with-module does or
+ * --stdlib-tests takes it, else not when it is left out by default (*why
+ * says why, or NULL).
+ */
+bool itg__module_wanted(const struct itg_plan *p, const char *name, const char **why);
+/* The blob's resources left out unless asked for: always (bytecode,
+ * objects, idlelib ...), and test suites unless tests are kept.  pcre2
+ * over relative paths, NULL-terminated. */
+extern const char *const itg__default_resource_ex[];
+extern const char *const itg__test_resource_ex[];
+
+/* --- link.c, link_error.c, library.c: the link step ----------------------- */
+
+/*
+ * The final link of w->objs and the isolated extensions with libpython and
+ * every library, each once; DT_NEEDED checked; the binary renamed over the
+ * output.  With plan->library, the archive instead (library.c).
+ */
+int itg__link(struct itg_weld *w);
+/* A line of the final link's output (the command runner hands each one). */
+void itg__link_line(struct itg_weld *w, const char *text);
+/* With plan->file_view: "-Wl,--wrap=NAME" for each C library entry point
+ * the view of the packed tree takes (runtime/fileview.h), pushed to av. */
+void itg__push_file_view_wraps(const struct itg_weld *w, struct strvec *av);
+/*
+ * --library: the archive of the runtime, the blob, the extensions and
+ * libpython3.11.a's members, with the link line a program needs inside it,
+ * and pyweld.h beside it.
+ */
+int itg__write_library(struct itg_weld *w, const struct strvec *archives,
+                       const struct strvec *dynamic, bool cxx);
+
+/* --- lib_find.c, pkgconf.c, licence.c: what libs.c asks ------------------- */
+
+/* The file a -l name links: "libNAME" + ext, or the FILE of -l:FILE (malloc'd). */
+char *itg__lib_file(const char *name, const char *ext);
+/* "libNAME" (or the FILE of -l:FILE), for messages (malloc'd). */
+char *itg__lib_label(const char *name);
+/* The static archive of a -l name in dirs, then the system's; NULL if none. */
+char *itg__find_archive(const char *name, const struct strvec *dirs);
+/*
+ * The shared object a -l name links (libNAME.so, the development link),
+ * where the binary can count on it: under /usr or /lib, the link's own
+ * directories there first, then the system's and GCC's.  One found only
+ * elsewhere (the build's own) goes to *foreign instead.  malloc'd or NULL.
+ */
+char *itg__find_shared(const char *name, const struct strvec *dirs, char **foreign);
+/* A run-time shared object of NAME (libNAME.so.N) in the system's
+ * directories, the first by name; NULL if there is none. */
+char *itg__runtime_file(const char *name);
+/* The Debian package that installed path (dpkg -S); NULL when none did. */
+char *itg__dpkg_owner(const char *path);
+/*
+ * The libraries NAME's archive needs after it (not itself), appended to
+ * out, the -L directories its .pc file names to dirs, and where the list
+ * came from in *source ("pkg-config --static NAME.pc"; NULL without one).
+ */
+void itg__deps_of(const char *name, struct strvec *out, struct strvec *dirs, char **source);
+
+/*
+ * A system library given to the link by its path, as meson passes what
+ * pkg-config found ("/usr/lib/x86_64-linux-gnu/openblas-pthread/
+ * libopenblas.so"): its -l name ("openblas"), so that the weld looks for
+ * the static archive in that directory first and in the system's, and links
+ * it like any -l library.  NULL for anything else: a shared library outside
+ * /usr and /lib is the build's own, and would not exist where the binary
+ * runs.
+ */
+char *itg_system_lib_name(const char *path);
+
+/* true for c, m, dl, pthread, rt, util, resolv, ...: glibc's own libraries. */
+bool itg_is_libc(const char *name);
+
+/* The licence of a library by its -l name ("unknown" when not known). */
+const char *itg_licence(const char *name, bool *copyleft);
 
 #endif

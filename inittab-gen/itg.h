@@ -1,12 +1,23 @@
 /*
- * inittab-gen: from recorded builds to a link plan.
+ * itg.h: inittab-gen, the weld's room, and its one public header.
  *
- * Today: external libraries.  An extension's "-lNAME" inputs are resolved to
- * static archives where the system has them, with the libraries they need in
- * turn (pkg-config --static), each once, in an order a single-pass linker
- * accepts; what must stay dynamic is reported; every library carries its
- * licence.  Module naming, symbol isolation, collision checks, inittab.c and
- * the final link arrive with the weld.
+ * The weld turns what a build recorded into one binary: the extension
+ * modules pip installed, matched to the links the wrappers recorded, and
+ * the standard library's, each partially linked alone with its init
+ * function renamed, so that no two extensions' globals clash; inittab.c
+ * and the runtime's units compiled against the distribution; the Python
+ * files in the module blob; one final link with every library once,
+ * statically where the system has an archive.  The folder keeps the name
+ * of the table the weld began with; docs/architecture.md says what each of
+ * its files does.
+ *
+ * itg_weld() is the front end's one call: a plan in, a result out, and on
+ * the way the plan's report hears of every step, note and warning; the
+ * weld never prints or exits.  Besides, pydist builds its distribution's
+ * record with the extension and library parts, the front end keys its
+ * install with the derived-object cache's keys, and the tests reach the
+ * RECORD reader and the escape of generated C.  Everything else is
+ * internal.h's.
  */
 #ifndef PYWELD_ITG_H
 #define PYWELD_ITG_H
@@ -16,6 +27,45 @@
 #include <stdint.h>
 
 #include "util.h"
+
+struct linkdb;
+
+/* --- extension modules (ext.c) -------------------------------------------- */
+
+/* One extension module to weld in. */
+struct itg_ext {
+	char *name;             /* dotted module name: "markupsafe._speedups" */
+	char *package;          /* distribution name, or "python" for the stdlib */
+	char *version;
+	char *file;             /* the installed .so (absolute) */
+	struct linkdb *db;      /* the database holding its link (not owned) */
+	int64_t link;
+	char *init;             /* PyInit_<leaf> as its objects define it */
+	char *renamed;          /* the unique symbol it gets in the weld */
+	struct strvec objects;  /* stored objects, in link order */
+	struct strvec object_names; /* the same as the link wrote them */
+	struct strvec archives; /* stored private archives, in link order */
+	struct strvec archive_names; /* the same as the link named them */
+	struct strvec archive_libs; /* -l names of those that are a library's
+	                               archive (libpwfoo.a of -lpwfoo): their
+	                               .pc files' dependencies are linked too */
+	struct strvec libs;     /* -l names */
+	struct strvec libdirs;  /* -L directories */
+	bool cxx, lto;
+	char *isolated;         /* the partially linked object (itg_isolate) */
+	const char *quirk;      /* what itg_isolate changed for one binary, or NULL */
+};
+void itg_ext_free(struct itg_ext *e);
+
+/*
+ * Fills e from a recorded link: its objects and private archives (as store
+ * paths), -l and -L, language, and the init symbol for e->name, which must
+ * be set.  -1 with a message in err (no PyInit_<leaf>: err says so).
+ */
+int itg_ext_from_link(struct linkdb *db, int64_t link, struct itg_ext *e,
+                      char *err, size_t errlen);
+
+/* --- libraries (libs.c) --------------------------------------------------- */
 
 /*
  * One library of a link, resolved: exactly one of archive (linked
@@ -71,229 +121,7 @@ int itg_resolve_ext_libs(const char *const *names, size_t n,
                          struct itg_libset *out, char *err, size_t errlen);
 void itg_libset_free(struct itg_libset *set);
 
-/* The licence of a library by its -l name ("unknown" when not known). */
-const char *itg_licence(const char *name, bool *copyleft);
-
-/*
- * A system library given to the link by its path, as meson passes what
- * pkg-config found ("/usr/lib/x86_64-linux-gnu/openblas-pthread/
- * libopenblas.so"): its -l name ("openblas"), so that the weld looks for
- * the static archive in that directory first and in the system's, and links
- * it like any -l library.  NULL for anything else: a shared library outside
- * /usr and /lib is the build's own, and would not exist where the binary
- * runs.
- */
-char *itg_system_lib_name(const char *path);
-
-/* true for c, m, dl, pthread, rt, util, resolv, ...: glibc's own libraries. */
-bool itg_is_libc(const char *name);
-
-/* --- the weld ------------------------------------------------------------ */
-
-struct linkdb;
-
-/* One extension module to weld in. */
-struct itg_ext {
-	char *name;             /* dotted module name: "markupsafe._speedups" */
-	char *package;          /* distribution name, or "python" for the stdlib */
-	char *version;
-	char *file;             /* the installed .so (absolute) */
-	struct linkdb *db;      /* the database holding its link (not owned) */
-	int64_t link;
-	char *init;             /* PyInit_<leaf> as its objects define it */
-	char *renamed;          /* the unique symbol it gets in the weld */
-	struct strvec objects;  /* stored objects, in link order */
-	struct strvec object_names; /* the same as the link wrote them */
-	struct strvec archives; /* stored private archives, in link order */
-	struct strvec archive_names; /* the same as the link named them */
-	struct strvec archive_libs; /* -l names of those that are a library's
-	                               archive (libpwfoo.a of -lpwfoo): their
-	                               .pc files' dependencies are linked too */
-	struct strvec libs;     /* -l names */
-	struct strvec libdirs;  /* -L directories */
-	bool cxx, lto;
-	char *isolated;         /* the partially linked object (itg_isolate) */
-	const char *quirk;      /* what itg_isolate changed for one binary, or NULL */
-};
-void itg_ext_free(struct itg_ext *e);
-
-/*
- * Fills e from a recorded link: its objects and private archives (as store
- * paths), -l and -L, language, and the init symbol for e->name, which must
- * be set.  -1 with a message in err (no PyInit_<leaf>: err says so).
- */
-int itg_ext_from_link(struct linkdb *db, int64_t link, struct itg_ext *e,
-                      char *err, size_t errlen);
-
-/*
- * The dotted module name of an installed extension file, from its path
- * relative to site-packages and the known suffixes (EXT_SUFFIX, .abi3.so,
- * .so).  NULL when the file is not an extension module name.
- */
-char *itg_module_name(const char *relpath, const char *ext_suffix);
-
-/*
- * The paths a distribution's RECORD lists (record.c), appended to paths in
- * order, each as written (relative to site-packages, or "../../bin/x"):
- * the first field of each row, CSV as Python's csv module writes and reads
- * it (quoted fields, doubled quotes, "\r\n" or "\n").  Rows with an empty
- * path or a NUL byte in it are left out.  0, or -1 with errno (the file
- * cannot be read, or ENOMEM).
- */
-int itg_record_read(const char *path, struct strvec *paths);
-/* The same from the text of a RECORD file. */
-int itg_record_parse(const char *text, size_t len, struct strvec *paths);
-
-/*
- * Partially links an extension's objects and private archives into one
- * object in dir, renames its init function to e->renamed and makes every
- * other defined global local (ld -r, objcopy).  Sets e->isolated.  With a
- * cache directory (itg_cache_fetch), a result made from the same inputs by
- * the same tools is copied from there instead (*cached set true).
- */
-int itg_isolate(struct itg_ext *e, const char *dir, const char *cache, bool *cached,
-                char *err, size_t errlen);
-
-/*
- * Checks that no two of the given objects define the same global symbol.
- * owners[i] names objects[i] in messages.  Returns the number of clashes,
- * each reported through report(), or -1 with a message in err.
- */
-int itg_check_collisions(const char *const *objects, const char *const *owners,
-                         size_t n, void (*report)(void *ctx, const char *symbol,
-                         const char *a, const char *b), void *ctx,
-                         char *err, size_t errlen);
-
-/* --- derived objects, cached by their inputs (cache.c) -------------------- */
-
-/* The inputs of a derived file, accumulated as labelled fields and hashed. */
-struct itg_key {
-	struct strbuf text;
-	bool failed;            /* an input could not be read: no key */
-};
-/* Starts a key for a kind of result; pyweld's own executable is an input. */
-void itg_key_init(struct itg_key *k, const char *kind);
-void itg_key_add(struct itg_key *k, const char *label, const char *value);
-/* A file by its path, size and modification time (tools, pyweld). */
-void itg_key_add_stat(struct itg_key *k, const char *label, const char *path);
-/* A program found on PATH, by itg_key_add_stat. */
-void itg_key_add_tool(struct itg_key *k, const char *name);
-/* A file by content (a linkdb store file by its name); -1 if unreadable. */
-int itg_key_add_file(struct itg_key *k, const char *label, const char *path);
-void itg_key_add_buffer(struct itg_key *k, const char *label, const void *p, size_t n);
-/* The key's SHA-256; false when an input failed. */
-bool itg_key_hex(struct itg_key *k, char hex[65]);
-void itg_key_free(struct itg_key *k);
-/*
- * The entry hex of the cache directory (its derived/ subdirectory) copied
- * to dest: true on a hit.  A NULL cache never hits.
- */
-bool itg_cache_fetch(const char *cache, const char *hex, const char *dest);
-/* Keeps a copy of src as entry hex; best effort (a failure is a miss later). */
-void itg_cache_store(const char *cache, const char *hex, const char *src);
-/* The size a cache directory may reach: $PYWELD_CACHE_MAX_MB, or 1 GiB. */
-uint64_t itg_cache_limit(void);
-/*
- * Over max_bytes, removes the least recently used entries of a cache laid
- * out as dir/<2 hex>/<name> (derived/, bytecode/) down to 3/4 of it.
- * Returns the number removed.
- */
-size_t itg_cache_prune(const char *dir, uint64_t max_bytes);
-
-/* --- generated C and assembler (generate.c) ------------------------------ */
-
-/*
- * Appends s as a string literal that C and GNU as read back as s: '"' and
- * '\' backslashed; '?' and every byte outside printable ASCII as three octal
- * digits.  For every name, version or path a generated file quotes.
- */
-void itg_c_string(struct strbuf *sb, const char *s);
-/* Appends s escaped the same way, and unable to end or open a C comment. */
-void itg_c_comment(struct strbuf *sb, const char *s);
-
-/* Entry points of a welded binary (runtime/rt.h's enum, by value). */
-enum itg_entry { ITG_ENTRY_NONE = 0, ITG_ENTRY_CODE = 1, ITG_ENTRY_MODULE = 2 };
-
-/*
- * Writes inittab.c: the rt_app table of the runtime with one line per
- * extension, sorted by name; deterministic (no time, no absolute paths).
- * fast_exit: the entry point ends without finalising (runtime/default_main.c);
- * no_mp_children: never act as python for multiprocessing's children
- * (runtime/mpchild.c).
- */
-int itg_write_inittab(const char *path, struct itg_ext *const *exts, size_t n,
-                      enum itg_entry entry, const char *module, bool fast_exit,
-                      bool no_mp_children, char *err, size_t errlen);
-
-/* --- the module blob (runtime/blob.h) -------------------------------------- */
-
-struct itg_pack_options {
-	const char *python;             /* the distribution's interpreter */
-	const char *compile_script;     /* compile_blob.py */
-	const char *workdir;            /* for the compiler's lists */
-	const char *stdlib;             /* prefix/lib/python3.11, or NULL */
-	const char *site;               /* site-packages of the installed dists */
-	const char *const *dists;       /* their .dist-info directory names */
-	size_t ndists;
-	const char *const *exclude_modules;     /* pcre2, over dotted names */
-	size_t nexclude_modules;
-	const char *const *exclude_resources;   /* pcre2, over relative paths */
-	size_t nexclude_resources;
-	const struct itg_extra_module { const char *name, *path; } *extra;
-	size_t nextra;                  /* modules from files, never filtered */
-	bool tests;                     /* keep test suites (the default drops them) */
-	/* Packages that hold a welded extension module (greenlet.tests holds
-	 * greenlet.tests._test_extension): kept whole even when the default drop
-	 * of test suites matches them, and packed as namespace packages when they
-	 * hold no Python (google._upb); else their extensions could not be
-	 * imported. */
-	const char *const *keep_packages;
-	size_t nkeep_packages;
-	bool source;                    /* keep .py sources (tracebacks, inspect) */
-	bool file_view;                 /* the binary reads its packed tree by path
-	                                   (runtime/fileview.c): the pre-flight
-	                                   findings it serves are notes */
-	int optimize;                   /* compile() optimize level */
-	const char *code_cache;         /* compiled code kept by content, or NULL */
-	/* The distribution's deep-frozen standard library (lib/pyweld-frozen:
-	 * manifest.tsv and one object per module), or NULL. */
-	const char *frozen;
-};
-
-/*
- * The modules a blob leaves out unless asked for (pcre2 over dotted names,
- * NULL-terminated; also valid Python re, for pydist/freeze_stdlib.py):
- * idlelib, tkinter and the like, and test suites (kept with --tests).
- */
-extern const char *const itg_default_module_ex[];
-extern const char *const itg_test_module_ex[];
-
-struct itg_pack_stats {
-	size_t modules, namespaces, resources, metadata, dists, excluded, duplicates;
-	size_t bytes;
-	struct strvec not_python;       /* .py files kept as resources */
-	struct strvec warnings;         /* pre-flight: "file:line: what" */
-	struct strvec notes;            /* the same, for what the view serves */
-	/* Packed modules whose code the distribution deep-froze (the same
-	 * source compiled the same way), sorted by name: their getters and
-	 * objects (frozen_objs[i] is frozen_syms[i]'s). */
-	struct strvec frozen_names, frozen_syms, frozen_objs;
-	/* The strings those objects share (lib/pyweld-frozen/strings.o), when
-	 * any matched and the distribution has it, else NULL. */
-	char *frozen_strings;
-};
-
-/* Writes the blob of modules, resources and metadata to out. */
-int itg_pack(const struct itg_pack_options *o, const char *out,
-             struct itg_pack_stats *st, char *err, size_t errlen);
-/* Writes the C table of the deep-frozen modules' getters (rt_frozen_code). */
-int itg_write_frozen_table(const char *path, const struct itg_pack_stats *st, char *err,
-                           size_t errlen);
-/* Writes the assembler file that links the blob in as pyweld_blob. */
-int itg_write_blob_asm(const char *asm_path, const char *blob_path, char *err,
-                       size_t errlen);
-
-/* --- the weld (weld.c): from a plan to one binary --------------------------- */
+/* --- the weld (weld.c) ---------------------------------------------------- */
 
 /* A standard-library extension module the distribution recorded. */
 struct itg_dist_module {
@@ -391,5 +219,76 @@ struct itg_result {
 int itg_weld(const struct itg_plan *plan, struct itg_result *res, char *err, size_t errlen);
 /* Frees what res holds (its extensions too) and zeroes it. */
 void itg_result_free(struct itg_result *res);
+
+/* --- left out unless asked for (leftout.c) -------------------------------- */
+
+/*
+ * The modules a blob leaves out unless asked for (pcre2 over dotted names,
+ * NULL-terminated; also valid Python re, for pydist/freeze_stdlib.py):
+ * idlelib, tkinter and the like, and test suites (kept with --tests).
+ */
+extern const char *const itg_default_module_ex[];
+extern const char *const itg_test_module_ex[];
+
+/* --- derived objects, cached by their inputs (cache.c) -------------------- */
+
+/* The inputs of a derived file, accumulated as labelled fields and hashed. */
+struct itg_key {
+	struct strbuf text;
+	bool failed;            /* an input could not be read: no key */
+};
+/* Starts a key for a kind of result; pyweld's own executable is an input. */
+void itg_key_init(struct itg_key *k, const char *kind);
+void itg_key_add(struct itg_key *k, const char *label, const char *value);
+/* A file by its path, size and modification time (tools, pyweld). */
+void itg_key_add_stat(struct itg_key *k, const char *label, const char *path);
+/* A program found on PATH, by itg_key_add_stat. */
+void itg_key_add_tool(struct itg_key *k, const char *name);
+/* A file by content (a linkdb store file by its name); -1 if unreadable. */
+int itg_key_add_file(struct itg_key *k, const char *label, const char *path);
+void itg_key_add_buffer(struct itg_key *k, const char *label, const void *p, size_t n);
+/* The key's SHA-256; false when an input failed. */
+bool itg_key_hex(struct itg_key *k, char hex[65]);
+void itg_key_free(struct itg_key *k);
+/*
+ * The entry hex of the cache directory (its derived/ subdirectory) copied
+ * to dest: true on a hit.  A NULL cache never hits.
+ */
+bool itg_cache_fetch(const char *cache, const char *hex, const char *dest);
+/* Keeps a copy of src as entry hex; best effort (a failure is a miss later). */
+void itg_cache_store(const char *cache, const char *hex, const char *src);
+/* The size a cache directory may reach: $PYWELD_CACHE_MAX_MB, or 1 GiB. */
+uint64_t itg_cache_limit(void);
+/*
+ * Over max_bytes, removes the least recently used entries of a cache laid
+ * out as dir/<2 hex>/<name> (derived/, bytecode/) down to 3/4 of it.
+ * Returns the number removed.
+ */
+size_t itg_cache_prune(const char *dir, uint64_t max_bytes);
+
+/* --- RECORD (record.c) ---------------------------------------------------- */
+
+/*
+ * The paths a distribution's RECORD lists (record.c), appended to paths in
+ * order, each as written (relative to site-packages, or "../../bin/x"):
+ * the first field of each row, CSV as Python's csv module writes and reads
+ * it (quoted fields, doubled quotes, "\r\n" or "\n").  Rows with an empty
+ * path or a NUL byte in it are left out.  0, or -1 with errno (the file
+ * cannot be read, or ENOMEM).
+ */
+int itg_record_read(const char *path, struct strvec *paths);
+/* The same from the text of a RECORD file. */
+int itg_record_parse(const char *text, size_t len, struct strvec *paths);
+
+/* --- generated C and assembler (generate.c) ------------------------------- */
+
+/*
+ * Appends s as a string literal that C and GNU as read back as s: '"' and
+ * '\' backslashed; '?' and every byte outside printable ASCII as three octal
+ * digits.  For every name, version or path a generated file quotes.
+ */
+void itg_c_string(struct strbuf *sb, const char *s);
+/* Appends s escaped the same way, and unable to end or open a C comment. */
+void itg_c_comment(struct strbuf *sb, const char *s);
 
 #endif

@@ -279,6 +279,9 @@ extern const char *const itg__test_resource_ex[];
 int itg__link(struct itg_weld *w);
 /* A line of the final link's output (the command runner hands each one). */
 void itg__link_line(struct itg_weld *w, const char *text);
+/* Whether the object or archive at path defines a global (strong or weak)
+ * named sym, or with prefix one whose name starts with sym. */
+bool itg__defines(const char *path, const char *sym, bool prefix);
 /* With plan->file_view: "-Wl,--wrap=NAME" for each C library entry point
  * the view of the packed tree takes (runtime/fileview.h), pushed to av. */
 void itg__push_file_view_wraps(const struct itg_weld *w, struct strvec *av);

@@ -25,7 +25,6 @@
 #include <string.h>
 
 #include "fileview.h"
-#include "linkdb.h"
 
 /* Records a library linked as a shared object: why, and its directory. */
 static void
@@ -118,25 +117,6 @@ out:
 	return rc;
 }
 
-/* A static library of C++ code (libtiff's libLerc): it defines mangled names. */
-static bool
-cxx_archive(const char *path)
-{
-	char **names = NULL, err[256];
-	size_t n = 0;
-	bool cxx = false;
-
-	if (linkdb_file_symbols(path, LINKDB_SYM_STRONG | LINKDB_SYM_WEAK, &names, &n, err,
-	                        sizeof(err)) < 0)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		cxx |= util_starts_with(names[i], "_Z");
-		free(names[i]);
-	}
-	free(names);
-	return cxx;
-}
-
 /* Whether the link is a C++ one: a C++ extension, or C++ in a system archive. */
 static bool
 any_cxx(struct itg_weld *w, const struct strvec *archives)
@@ -144,10 +124,10 @@ any_cxx(struct itg_weld *w, const struct strvec *archives)
 	for (size_t i = 0; i < w->res->nexts; i++)
 		if (w->res->exts[i]->cxx)
 			return true;
-	/* C++ in a system archive needs libstdc++ (and g++'s link) as much as a
-	 * C++ extension does. */
+	/* C++ in a system archive (libtiff's libLerc: it defines mangled names)
+	 * needs libstdc++ (and g++'s link) as much as a C++ extension does. */
 	for (size_t i = 0; i < archives->n; i++)
-		if (cxx_archive(archives->v[i])) {
+		if (itg__defines(archives->v[i], "_Z", true)) {
 			itg__log(w, "C++ code in '%s': linked with g++ and libstdc++\n",
 			         archives->v[i]);
 			return true;

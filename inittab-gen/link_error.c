@@ -18,9 +18,8 @@
 
 #include "linkdb.h"
 
-/* Whether the object or archive at path defines the global symbol sym. */
-static bool
-defines(const char *path, const char *sym)
+bool
+itg__defines(const char *path, const char *sym, bool prefix)
 {
 	char **names = NULL, err[256];
 	size_t n = 0;
@@ -30,7 +29,7 @@ defines(const char *path, const char *sym)
 	                        sizeof(err)) < 0)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		found |= !strcmp(names[i], sym);
+		found |= prefix ? util_starts_with(names[i], sym) : !strcmp(names[i], sym);
 		free(names[i]);
 	}
 	free(names);
@@ -53,10 +52,10 @@ link_subject(const struct itg_weld *w, const char *obj, size_t len, const char *
 			continue;
 		char *sym = fn ? strndup(fn, fnlen) : NULL, *where = NULL;
 		for (size_t k = 0; sym && !where && k < e->objects.n; k++)
-			if (defines(e->objects.v[k], sym))
+			if (itg__defines(e->objects.v[k], sym, false))
 				where = xasprintf(", in its object '%s'", e->object_names.v[k]);
 		for (size_t k = 0; sym && !where && k < e->archives.n; k++)
-			if (defines(e->archives.v[k], sym))
+			if (itg__defines(e->archives.v[k], sym, false))
 				where = xasprintf(", in its archive '%s'", k < e->archive_names.n
 				                  ? e->archive_names.v[k] : e->archives.v[k]);
 		char *s = xasprintf("%s (%s %s)%s", e->name, e->package, e->version,

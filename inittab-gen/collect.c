@@ -5,7 +5,8 @@
  * lists in its RECORD is an extension module named from its path
  * (ext.c's itg_module_name), matched to the link the wrappers recorded for
  * it by the SHA-256 of the installed file.  One no recorded link produced
- * (a prebuilt wheel, a Rust extension, a build around the wrappers), a
+ * (a prebuilt wheel, a build around the wrappers, rustc told to run a
+ * linker by its path instead of `cc` from PATH), a
  * shared library that is no module, or a module named __init__ ends the
  * weld naming the file, the module and the package, with a hint.
  *
@@ -61,17 +62,25 @@ add_ext(struct itg_weld *w, struct itg_ext *e)
 	r->exts[r->nexts++] = e;
 }
 
-/* Rust extensions link with rustc, never through the wrappers. */
+/*
+ * Whether rustc made a shared object: its .comment section says "rustc
+ * version ..." (kept by strip), or it defines std's or core's symbols.
+ * Only asked about a file no recorded link produced, to say why.
+ */
 static bool
 looks_like_rust(const char *path)
 {
-	char **names = NULL;
-	size_t n = 0;
+	static const char mark[] = "rustc version ";
+	char **names = NULL, *data = NULL;
+	size_t n = 0, len = 0;
 	char err[256];
 	bool rust = false;
 
-	if (linkdb_file_defined_symbols(path, &names, &n, err, sizeof(err)) < 0)
-		return false;
+	if (util_read_file(path, &data, &len) == 0)
+		rust = memmem(data, len, mark, sizeof(mark) - 1) != NULL;
+	free(data);
+	if (rust || linkdb_file_defined_symbols(path, &names, &n, err, sizeof(err)) < 0)
+		return rust;
 	for (size_t i = 0; i < n; i++) {
 		if (strstr(names[i], "rust_") || util_starts_with(names[i], "_ZN4core") ||
 		    util_starts_with(names[i], "_ZN3std"))
@@ -117,11 +126,15 @@ collect_file(struct itg_weld *w, const char *rel, const char *pkg, const char *v
 		itg__fail(w, "%s", linkdb_errmsg(p->appdb));
 		goto fail;
 	}
+	/* rustc links with `cc` from PATH, the shims, unless told otherwise. */
 	if (found == 0 && looks_like_rust(file)) {
-		itg__fail(w, "cannot weld '%s' (module %s) of %s %s: it was built by rustc (a Rust "
-		          "extension), not by a C compiler through pyweld's wrappers; pyweld welds "
-		          "C and C++ extensions only\nhint: use a pure-Python alternative, or leave "
-		          "%s out", file, name, pkg, ver, pkg);
+		itg__fail(w, "cannot weld '%s' (module %s) of %s %s: it was built by rustc outside "
+		          "pyweld's wrappers, so no recorded link produced it (a prebuilt wheel, "
+		          "or a linker named by its path, which rustc runs instead of `cc` from "
+		          "PATH: CARGO_TARGET_<TRIPLE>_LINKER, `linker` in a .cargo/config.toml, "
+		          "RUSTFLAGS=-C linker=...)\nhint: build %s from source and let rustc's "
+		          "linker be `cc`: unset that linker setting (or set it to cc)",
+		          file, name, pkg, ver, pkg);
 		goto fail;
 	}
 	if (found == 0) {

@@ -83,6 +83,23 @@ archive_lib_name(const char *value)
 	return NULL;
 }
 
+/* Whether a file is LLVM bitcode: raw ("BC" 0xC0DE) or in its wrapper. */
+static bool
+is_bitcode(const char *path)
+{
+	unsigned char m[4] = { 0 };
+	FILE *f = fopen(path, "rb");
+	bool bc;
+
+	if (!f)
+		return false;
+	bc = fread(m, 1, 4, f) == 4 &&
+	     ((m[0] == 'B' && m[1] == 'C' && m[2] == 0xc0 && m[3] == 0xde) ||
+	      (m[0] == 0xde && m[1] == 0xc0 && m[2] == 0x17 && m[3] == 0x0b));
+	fclose(f);
+	return bc;
+}
+
 static int
 link_row(void *ctx, const struct linkdb_row *row)
 {
@@ -104,6 +121,13 @@ link_row(void *ctx, const struct linkdb_row *row)
 	/* rustc links through cc: its crates (.rlib) and codegen units (.rcgu.o). */
 	if (util_ends_with(value, ".rlib") || strstr(value, ".rcgu.o"))
 		f->rust = true;
+	/* -Wl,-z,noexecstack, or the second word of -z noexecstack: the
+	 * partial link says so too (an input without .note.GNU-stack, such as
+	 * rustc's symbols.o, would otherwise ask for an executable stack). */
+	if (!strcmp(kind, "flag") && (!strcmp(value, "noexecstack") ||
+	                              (util_starts_with(value, "-Wl,") &&
+	                               strstr(value, ",noexecstack"))))
+		f->e->noexecstack = true;
 	if ((!strcmp(kind, "object") || !strcmp(kind, "archive")) && object) {
 		char *p = linkdb_store_path(f->db, object);
 		const char *okind = text(col(row, "object_kind"));
@@ -114,8 +138,15 @@ link_row(void *ctx, const struct linkdb_row *row)
 			return -1;
 		/* An object that is not ELF (a linker script, text) cannot be welded. */
 		if (okind && !strcmp(okind, "other")) {
-			snprintf(f->err, f->errlen, "link input '%s' is not an ELF object or "
-			         "archive", value);
+			if (is_bitcode(p))
+				snprintf(f->err, f->errlen, "link input '%s' is LLVM bitcode (built for "
+				         "the linker to optimise: rustc's -C linker-plugin-lto, clang's "
+				         "-flto), which binutils cannot partially link\nhint: build "
+				         "without it: --env RUSTFLAGS= (or without -C linker-plugin-lto "
+				         "in it), --env CFLAGS=-fno-lto for C", value);
+			else
+				snprintf(f->err, f->errlen, "link input '%s' is not an ELF object or "
+				         "archive", value);
 			free(p);
 			f->rc = -1;
 			return 0;
@@ -184,13 +215,7 @@ itg_ext_from_link(struct linkdb *db, int64_t link, struct itg_ext *e, char *err,
 	}
 	if (f.rc < 0)
 		return -1;
-	if (f.rust) {
-		snprintf(err, errlen, "it was built by rustc (a Rust extension: its link reads "
-		         "Rust crates and codegen units); pyweld welds C and C++ extensions "
-		         "only\nhint: use a pure-Python alternative, or leave %s out",
-		         e->package ? e->package : "its package");
-		return -1;
-	}
+	e->rust = f.rust;
 	/* LTO bytecode hides its symbols from the ELF symbol table: say so
 	 * before looking for the init function there. */
 	if (e->lto) {

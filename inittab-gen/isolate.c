@@ -10,6 +10,21 @@
  * merge as in any C++ program).  Undefined symbols (the Python API, libc, system
  * libraries) stay undefined for the final link.  Strong globals that two
  * isolated objects still both define are found before the final link.
+ *
+ * A Rust extension (linked by rustc) is partially linked the same way, with
+ * its crates (.rlib archives) and the toolchain's std, alloc, core,
+ * panic_unwind and compiler_builtins: every extension keeps its own copy of
+ * Rust's std.  Everything but the init function becomes local, weak
+ * definitions included (compiler_builtins' intrinsics), so no two Rust
+ * extensions share std's globals, the allocator shims whose names carry a
+ * hash of the rustc that made them (__rustc::__rust_alloc ...), their
+ * #[global_allocator] or rust_eh_personality.  The one COMDAT group Rust
+ * emits, DW.ref.rust_eh_personality (the pointer each frame's unwind
+ * information names), is renamed per extension: the final link would
+ * otherwise keep one group of that name and point every extension's frames
+ * at the first extension's personality routine.  rustc's crates also carry
+ * LLVM bitcode for cross-crate LTO (.llvmbc, marked for the final link to
+ * drop, kept by ld -r): the copy drops it.
  */
 #include "internal.h"
 
@@ -85,6 +100,9 @@ isolate_key(const struct itg_ext *e, char hex[LINKDB_HASH_HEX + 1])
 	itg_key_add(&k, "name", e->name);
 	itg_key_add(&k, "init", e->init);
 	itg_key_add(&k, "renamed", e->renamed);
+	/* How the symbols are treated and the stack marked (isolate below). */
+	itg_key_add(&k, "rules", e->rust && !e->cxx ? "rust-private" : "weak-global");
+	itg_key_add(&k, "noexecstack", e->noexecstack ? "1" : "0");
 	if (quirk_of(e->name))
 		itg_key_add(&k, "redefine", quirk_of(e->name)->redefine);
 	for (size_t i = 0; i < e->objects.n; i++)
@@ -124,6 +142,13 @@ itg_isolate(struct itg_ext *e, const char *dir, const char *cache, bool *cached,
 	}
 	strvec_push(&av, "ld");
 	strvec_push(&av, "-r");
+	/* As the extension's own link promised: an input without a
+	 * .note.GNU-stack section (rustc's symbols.o) would otherwise mark
+	 * the object, and so the whole binary, as needing an executable stack. */
+	if (e->noexecstack) {
+		strvec_push(&av, "-z");
+		strvec_push(&av, "noexecstack");
+	}
 	strvec_push(&av, "-o");
 	strvec_push(&av, out);
 	/* Keep every object; take from private archives what they need. */
@@ -149,8 +174,10 @@ itg_isolate(struct itg_ext *e, const char *dir, const char *cache, bool *cached,
 	 * functions, templates, typeinfo and DW.ref.__gxx_personality_v0 in
 	 * COMDAT groups that the final link merges by name, and a group whose
 	 * symbol was made local would still displace the same group in
-	 * libstdc++.a, leaving its references undefined.
+	 * libstdc++.a, leaving its references undefined.  Rust code without
+	 * C++ keeps none (see the top of this file).
 	 */
+	bool all_private = e->rust && !e->cxx;
 	char **weak = NULL;
 	size_t nweak = 0;
 	if (linkdb_file_symbols(out, LINKDB_SYM_WEAK, &weak, &nweak, err, errlen) < 0) {
@@ -160,7 +187,8 @@ itg_isolate(struct itg_ext *e, const char *dir, const char *cache, bool *cached,
 	struct strbuf keep = { 0 };
 	strbuf_addf(&keep, "%s\n", e->renamed);
 	for (size_t i = 0; i < nweak; i++) {
-		strbuf_addf(&keep, "%s\n", weak[i]);
+		if (!all_private)
+			strbuf_addf(&keep, "%s\n", weak[i]);
 		free(weak[i]);
 	}
 	free(weak);
@@ -178,12 +206,29 @@ itg_isolate(struct itg_ext *e, const char *dir, const char *cache, bool *cached,
 	/* Fat LTO objects carry their bytecode beside the machine code; the
 	 * final link's LTO plugin would read the bytecode's symbol table, where
 	 * the init function still has its old name: drop the bytecode. */
-	const char *const oc[] = { "objcopy", "--redefine-sym", renamed_arg, keep_arg,
-	                           "--remove-section=.gnu.lto_*",
-	                           "--remove-section=.gnu.debuglto_*",
-	                           q ? "--redefine-sym" : out, q ? q->redefine : NULL,
-	                           q ? out : NULL, NULL };
-	rc = util_run(oc, NULL);
+	struct strvec oc = { 0 };
+	strvec_push(&oc, "objcopy");
+	strvec_push(&oc, "--redefine-sym");
+	strvec_push(&oc, renamed_arg);
+	strvec_push(&oc, keep_arg);
+	strvec_push(&oc, "--remove-section=.gnu.lto_*");
+	strvec_push(&oc, "--remove-section=.gnu.debuglto_*");
+	strvec_push(&oc, "--remove-section=.llvmbc");
+	strvec_push(&oc, "--remove-section=.llvmcmd");
+	if (e->rust) {
+		strvec_push(&oc, "--redefine-sym");
+		strvec_pushf(&oc, "DW.ref.rust_eh_personality=DW.ref.rust_eh_personality.%s",
+		             e->renamed);
+	}
+	if (q) {
+		strvec_push(&oc, "--redefine-sym");
+		strvec_push(&oc, q->redefine);
+	}
+	strvec_push(&oc, out);
+	if (oc.failed)
+		util_fatal("out of memory");
+	rc = util_run(strvec_cargv(&oc), NULL);
+	strvec_free(&oc);
 	unlink(keepfile);
 	free(keepfile);
 	free(renamed_arg);

@@ -52,6 +52,9 @@ struct itg_ext {
 	struct strvec libs;     /* -l names */
 	struct strvec libdirs;  /* -L directories */
 	bool cxx, lto;
+	bool rust;              /* linked by rustc: its crates, its own copy of
+	                           Rust's std and its allocator stay private */
+	bool noexecstack;       /* its link said -z noexecstack (rustc's do) */
 	char *isolated;         /* the partially linked object (itg_isolate) */
 	const char *quirk;      /* what itg_isolate changed for one binary, or NULL */
 };

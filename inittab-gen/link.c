@@ -233,9 +233,13 @@ link_command(struct itg_weld *w, const char *bin, const struct strvec *archives,
 		strvec_push(av, dynamic->v[i]);
 	if (cxx)
 		strvec_push(av, "-static-libstdc++");
-	/* libgcc's unwinder (C++ exceptions, _Unwind_Backtrace) from libgcc_eh.a,
-	 * not libgcc_s.so. */
+	/* libgcc's unwinder (C++ exceptions, Rust panics, _Unwind_Backtrace)
+	 * from libgcc_eh.a, not libgcc_s.so (rustc's links name -lgcc_s; it is
+	 * one of the C library's family and never linked by name).  The
+	 * unwinder finds a frame's unwind information through the sorted table
+	 * of PT_GNU_EH_FRAME, which gcc asks for itself except under -static. */
 	strvec_push(av, "-static-libgcc");
+	strvec_push(av, "-Wl,--eh-frame-hdr");
 	if (!p->static_link)
 		strvec_push(av, "-Wl,--as-needed");
 	strvec_push(av, "-ldl");

@@ -9,8 +9,8 @@
 #
 # The package builds download pinned sdists from PyPI (hash-checked) and
 # their build back ends as wheels, so they need the network.  With a warm
-# distribution the whole set takes about 6 minutes on 2 cores, most of it
-# weld_packages (about 2.5) and weld_errors_rust_orjson (about 1.5).
+# distribution the whole set takes about 5 minutes on 2 cores, most of it
+# weld_packages (about 2.5).  Rust extensions are tests/rust.cmake's.
 
 # cmocka: library resolution (static closures, shared fallbacks, what is
 # missing) on libraries the test makes, and the escape of generated C and
@@ -71,7 +71,6 @@ pyweld_weld_test(weld_preflight_warnings weld_preflight.py 600 warnings)
 pyweld_weld_test(weld_preflight_no_file_view weld_preflight.py 600 no_file_view)
 
 # What cannot be welded, and bad input: clear errors, the old APP untouched.
-pyweld_weld_test(weld_errors_rust_orjson weld_errors.py 1800 rust_orjson)
 pyweld_weld_test(weld_errors_pycryptodome weld_errors.py 1200 pycryptodome)
 foreach(_case unknown_package compile_error late_failure corrupt_dist missing_dir link_error
               hostile_metadata hostile_workdir)

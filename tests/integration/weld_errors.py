@@ -8,13 +8,8 @@ package, the file, the reason).  A file standing at -o before the build (a
 previous APP) must come out byte-identical, with nothing beside it: a failed
 build writes no partial APP and never removes the old one.
 
-Cases:
-  rust_orjson       orjson 3.10.7 (Rust, built by maturin/cargo): refused
-                    with the package, the file, the reason (Rust) and a hint.
-                    maturin comes as a wheel (`--only-binary maturin` in the
-                    requirements file): built from its sdist it needs
-                    crates.io, and the case is about the weld, not maturin.
-                    Skipped without cargo.
+Cases (a Rust extension built outside the wrappers is weld_rust.py's
+outside_wrappers):
   pycryptodome      pycryptodome 3.20.0: its .so files define no PyInit_
                     (ctypes loads them by path): refused naming the package,
                     the file and the missing init function.
@@ -64,45 +59,10 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import weld_testlib as wt  # noqa: E402
 
-ORJSON_REQUIREMENTS = """\
-# orjson 3.10.7 pinned by the SHA-256 of its sdist; its build back end,
-# maturin, as a wheel (pyweld builds everything else from source).
---only-binary maturin
-orjson==3.10.7 \\
-    --hash=sha256:75ef0640403f945f3a1f9f6400686560dbfb0fb5b16589ad62cd477043c4eee3
-"""
-
-
-def hints(lines):
-    """The hint lines other than the ones pointing at the log and work dir."""
-    return [l for l in lines if l.startswith("hint:") and "the full log is" not in l and
-            "work directory" not in l]
-
-
 def out_with_sentinel(c):
     os.makedirs(c.path("out"), exist_ok=True)
     app = c.path("out", "app")
     return app, c.sentinel(app)
-
-
-def case_rust_orjson(c):
-    """orjson (Rust): refused with the package, the file, the reason and a hint"""
-    if not shutil.which("cargo", path=c.env["PATH"]):
-        raise wt.Skip("no cargo on PATH: orjson cannot be built at all")
-    reqs = c.path("requirements.txt")
-    wt.write(reqs, ORJSON_REQUIREMENTS)
-    app, before = out_with_sentinel(c)
-    p = c.build("-r", reqs, "-o", app, timeout=1500)
-    print(f"     pyweld build took {p.seconds:.1f} s")
-    lines = c.check_clear_error(p, "orjson", subjects=[
-        "orjson 3.10.7",
-        ("orjson.cpython-311-x86_64-linux-gnu.so", "orjson/orjson."),
-        ("rust",),
-    ])
-    c.check("pip could not install" not in p.err, "pip did not build orjson, so the weld "
-            f"was never tried:\n{wt.tail(p.err)}")
-    c.check(hints(lines), "the error has no hint saying what to do:\n" + "\n".join(lines))
-    c.check_sentinel(app, before, "orjson")
 
 
 def case_pycryptodome(c):
@@ -411,7 +371,6 @@ def case_hostile_workdir(c):
 
 
 CASES = {
-    "rust_orjson": case_rust_orjson,
     "pycryptodome": case_pycryptodome,
     "unknown_package": case_unknown_package,
     "compile_error": case_compile_error,

@@ -23,6 +23,7 @@ struct cli_build {
 	/* state */
 	char *out_abs;
 	char *dist, *prefix, *python, *distdb_path;
+	char *version;                  /* the distribution's CPython: "3.13" */
 	json_t *distjson;
 	char *work, *appdb_path, *shimdir, *venv, *site, *log;
 	char *cache_root;               /* the cache (--cache or the default) */

@@ -361,7 +361,7 @@ cli_build_install(struct cli_build *b)
 	if (b->o.pip_specs.n + b->o.requirements.n + b->o.setup_dirs.n == 0)
 		return;         /* the standard library alone: no build environment */
 	b->venv = util_path_join(b->work, "venv");
-	b->site = util_path_join(b->venv, "lib/python3.11/site-packages");
+	b->site = xasprintf("%s/lib/python%s/site-packages", b->venv, b->version);
 	if (b->reuse) {
 		reuse_install(b);
 		return;

@@ -22,6 +22,9 @@ int cli_cmd_link_flags(int argc, char **argv);
 /* The cache root (--cache DIR or the default), made when create and checked
  * (pydist_cache_root); exits 1 with the error and a hint.  malloc'd. */
 char *cli_cache_root(const char *dir, bool create);
+/* arg when it is a CPython version pyweld builds ("3.13"); else a usage
+ * error (exit 2). */
+const char *cli_python_version(const char *arg);
 
 /* --- output: tables for people, JSON for scripts ------------------------- */
 

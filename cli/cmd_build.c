@@ -68,6 +68,8 @@ parse_options(struct cli_build *b, int argc, char **argv)
 	if (b->o.pie && b->o.static_link)
 		util_usage_error("--pie and --static: a static executable here is a fixed-address "
 		                 "one; give one of them");
+	if (b->o.python_version)
+		cli_python_version(b->o.python_version);
 	if (b->o.module) {
 		for (const char *p = b->o.module; *p; p++)
 			if (!(*p == '.' || *p == '_' || (*p >= 'a' && *p <= 'z') ||
@@ -90,11 +92,17 @@ find_distribution(struct cli_build *b)
 {
 	char err[2048];
 
-	b->dist = pydist_find(b->o.dist_dir, b->o.cache_dir, err, sizeof(err));
+	const char *version = b->o.python_version;
+
+	/* --dist alone: that directory, whatever its version; otherwise the
+	 * version asked for (default 3.11), its last distribution. */
+	b->dist = pydist_find(b->o.dist_dir, b->o.cache_dir,
+	                      version ? version : b->o.dist_dir ? NULL : PYDIST_DEFAULT_VERSION,
+	                      err, sizeof(err));
 	if (!b->dist && b->o.dist_dir)
 		cli_build_die(b, "%s", err);
 	if (!b->dist) {
-		struct pydist_options o = { .cache = b->o.cache_dir };
+		struct pydist_options o = { .cache = b->o.cache_dir, .version = version };
 		struct pydist_progress p = { .phase = on_dist_phase };
 		struct pydist_result res;
 		char *exe = cli_shim_exe();
@@ -112,7 +120,8 @@ find_distribution(struct cli_build *b)
 		free(exe);
 	}
 	b->prefix = util_path_join(b->dist, "prefix");
-	b->python = util_path_join(b->prefix, "bin/python3.11");
+	b->version = pydist_dist_version(b->dist);
+	b->python = xasprintf("%s/bin/python%s", b->prefix, b->version);
 	b->distdb_path = util_path_join(b->dist, "dist.linkdb");
 	char *json = util_path_join(b->dist, "distribution.json");
 	json_error_t jerr;

@@ -10,22 +10,28 @@
 #include "pydist.h"
 
 static const char python_usage[] =
-	"usage: pyweld python build [--source PATH] [--cache DIR] [--jobs N]\n"
-	"                           [--gnu-readline] [--no-pgo] [--no-lto]\n"
+	"usage: pyweld python build [--python X.Y] [--source PATH] [--cache DIR]\n"
+	"                           [--jobs N] [--gnu-readline] [--no-pgo] [--no-lto]\n"
 	"                           [--keep-build] [--force] [-v]\n"
-	"       pyweld python info [--dist DIR] [--cache DIR] [--json]\n"
-	"       pyweld python path [--dist DIR] [--cache DIR]\n"
+	"       pyweld python info [--python X.Y | --dist DIR] [--cache DIR] [--json]\n"
+	"       pyweld python path [--python X.Y | --dist DIR] [--cache DIR]\n"
+	"       pyweld python list [--cache DIR] [--json]\n"
 	"\n"
-	"build: builds CPython 3.11 through pyweld's wrapper compilers, so that its\n"
-	"interpreter archive and every standard-library extension module are\n"
-	"recorded for welding, and installs it (with pip) into a cache directory\n"
-	"keyed by the source's content and the options.  A second call with the\n"
-	"same inputs finds the cache and returns in seconds.  Without --source it\n"
-	"downloads Debian's python3.11 source package (apt-get source; needs a\n"
-	"deb-src entry, which pyweld's .ci/setup adds) and builds it with Debian's\n"
-	"security patches applied.\n"
+	"build: builds CPython (3.11 unless --python says otherwise) through\n"
+	"pyweld's wrapper compilers, so that its interpreter archive and every\n"
+	"standard-library extension module are recorded for welding, and installs\n"
+	"it (with pip) into a cache directory keyed by the source's content and\n"
+	"the options; each version is a distribution of its own.  A second call\n"
+	"with the same inputs finds the cache and returns in seconds.  Without\n"
+	"--source it downloads Debian's python3.X source package (apt-get source,\n"
+	"through pyweld's own deb-src lists in the cache: the system's apt\n"
+	"configuration is not used or changed) and builds it with Debian's patches\n"
+	"applied: 3.11 from bookworm, 3.13 from trixie or sid, 3.14 from sid.\n"
 	"\n"
-	"  --source PATH   a python3.11 .dsc, a Python-3.11.x tarball or a source tree\n"
+	"  --python X.Y    the CPython version: 3.11 (the default), 3.13 or 3.14;\n"
+	"                  3.12 from --source only (no Debian suite serves it)\n"
+	"  --source PATH   a python3.X .dsc, a Python-3.X.Y tarball or a source tree\n"
+	"                  of CPython 3.11 to 3.14 (its version is read from it)\n"
 	"  --cache DIR     cache root (default: $PYWELD_CACHE, $XDG_CACHE_HOME/pyweld or\n"
 	"                  ~/.cache/pyweld); refused when another user could write in\n"
 	"                  it or replace it\n"
@@ -39,13 +45,14 @@ static const char python_usage[] =
 	"                  the build is redone with the profile)\n"
 	"  --no-lto        build without link-time optimisation (LTO).  By default\n"
 	"                  configure gets --with-lto and, after make install, the\n"
-	"                  members of libpython3.11.a are optimised together once into\n"
+	"                  members of libpython3.X.a are optimised together once into\n"
 	"                  one object (inlining across files), so that every weld is\n"
 	"                  still an ordinary link of seconds\n"
 	"\n"
-	"The build also deep-freezes the standard library (lib/pyweld-frozen, about\n"
-	"a minute): welded binaries link the code objects of the modules they pack\n"
-	"as C data instead of unmarshalling them at every import.\n"
+	"The build also deep-freezes the standard library where pyweld knows the\n"
+	"version's deep-freeze (lib/pyweld-frozen, about a minute): welded binaries\n"
+	"link the code objects of the modules they pack as C data instead of\n"
+	"unmarshalling them at every import.\n"
 	"  --keep-build    keep the source and build trees in the cache\n"
 	"  --force         build again even when the cache has this distribution\n"
 	"  -v              show the build's output as it runs\n"
@@ -54,8 +61,11 @@ static const char python_usage[] =
 	"standard-library extension module with its objects, init symbol and\n"
 	"libraries (static archive or not, licence).\n"
 	"path: prints the distribution's directory (for scripts).\n"
+	"list: every distribution in the cache: version, key, source, options.\n"
 	"\n"
-	"  --dist DIR      a distribution directory (default: the last one built)\n"
+	"  --python X.Y    the last distribution built of that version (default:\n"
+	"                  3.11's)\n"
+	"  --dist DIR      a distribution directory\n"
 	"  --json          machine-readable output\n";
 
 struct progress {
@@ -132,8 +142,10 @@ cli_cache_root(const char *dir, bool create)
 static int
 do_build(int argc, char **argv)
 {
-	enum { OPT_SOURCE = 256, OPT_CACHE, OPT_JOBS, OPT_GNU, OPT_NO_PGO, OPT_NO_LTO, OPT_KEEP, OPT_FORCE };
+	enum { OPT_SOURCE = 256, OPT_CACHE, OPT_JOBS, OPT_GNU, OPT_NO_PGO, OPT_NO_LTO, OPT_KEEP,
+	       OPT_FORCE, OPT_PYTHON };
 	static const struct option longopts[] = {
+		{ "python", required_argument, NULL, OPT_PYTHON },
 		{ "source", required_argument, NULL, OPT_SOURCE },
 		{ "cache", required_argument, NULL, OPT_CACHE },
 		{ "jobs", required_argument, NULL, OPT_JOBS },
@@ -157,6 +169,7 @@ do_build(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "hvj:", longopts, NULL)) != -1) {
 		switch (c) {
+		case OPT_PYTHON: o.version = cli_python_version(optarg); break;
 		case OPT_SOURCE: o.source = optarg; break;
 		case OPT_CACHE: o.cache = optarg; break;
 		case 'j':
@@ -200,7 +213,7 @@ do_build(int argc, char **argv)
 	if (res.cached)
 		fprintf(stderr, "pyweld: using the cached distribution (%.1f s)\n", res.seconds);
 	else
-		fprintf(stderr, "pyweld: built CPython in %.0f s\n", res.seconds);
+		fprintf(stderr, "pyweld: built CPython %s in %.0f s\n", res.version, res.seconds);
 	printf("%s\n", res.dir);
 	pydist_result_free(&res);
 	free(exe);
@@ -225,15 +238,16 @@ load_dist(const char *dir)
 static int
 do_info_or_path(int argc, char **argv, bool path_only)
 {
-	enum { OPT_DIST = 256, OPT_CACHE, OPT_JSON };
+	enum { OPT_DIST = 256, OPT_CACHE, OPT_JSON, OPT_PYTHON };
 	static const struct option longopts[] = {
+		{ "python", required_argument, NULL, OPT_PYTHON },
 		{ "dist", required_argument, NULL, OPT_DIST },
 		{ "cache", required_argument, NULL, OPT_CACHE },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *dist = NULL, *cache = NULL;
+	const char *dist = NULL, *cache = NULL, *version = NULL;
 	bool json = false;
 	char err[1024], *dir;
 	json_t *d;
@@ -242,6 +256,7 @@ do_info_or_path(int argc, char **argv, bool path_only)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
+		case OPT_PYTHON: version = cli_python_version(optarg); break;
 		case OPT_DIST: dist = optarg; break;
 		case OPT_CACHE: cache = optarg; break;
 		case OPT_JSON: json = true; break;
@@ -251,12 +266,18 @@ do_info_or_path(int argc, char **argv, bool path_only)
 			return 2;
 		}
 	}
+	if (optind < argc)
+		util_usage_error("'python %s' takes no argument '%s'", path_only ? "path" : "info",
+		                 argv[optind]);
 	char *root = dist ? NULL : cli_cache_root(cache, false);
-	dir = pydist_find(dist, root, err, sizeof(err));
+	dir = pydist_find(dist, root, version, err, sizeof(err));
 	free(root);
 	if (!dir) {
 		util_error("%s", err);
-		util_hint("build one with 'pyweld python build'");
+		if (version)
+			util_hint("build one with 'pyweld python build --python %s'", version);
+		else
+			util_hint("build one with 'pyweld python build'");
 		return 1;
 	}
 	if (path_only) {
@@ -283,8 +304,9 @@ do_info_or_path(int argc, char **argv, bool path_only)
 	       json_string_value(json_object_get(src, "debian_version")) : "");
 	printf("readline:       %s\n", json_string_value(json_object_get(d, "readline")));
 	printf("pip:            %s\n", json_string_value(json_object_get(d, "pip")));
-	printf("built-in:       %zu modules in libpython3.11.a\n",
-	       json_array_size(json_object_get(d, "builtins")));
+	printf("built-in:       %zu modules in %s\n",
+	       json_array_size(json_object_get(d, "builtins")),
+	       json_string_value(json_object_get(json_object_get(d, "libpython"), "path")));
 
 	struct cli_table t;
 	const char *headers[] = { "module", "init", "objects", "libraries" };
@@ -326,6 +348,92 @@ do_info_or_path(int argc, char **argv, bool path_only)
 	return 0;
 }
 
+/* pyweld python list: every distribution in the cache. */
+static int
+do_list(int argc, char **argv)
+{
+	enum { OPT_CACHE = 256, OPT_JSON };
+	static const struct option longopts[] = {
+		{ "cache", required_argument, NULL, OPT_CACHE },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cache = NULL;
+	bool json = false;
+	struct pydist_entry *e = NULL;
+	size_t n = 0;
+	char err[1024];
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_CACHE: cache = optarg; break;
+		case OPT_JSON: json = true; break;
+		case 'h': fputs(python_usage, stdout); return 0;
+		default:
+			fputs("hint: see 'pyweld python --help'\n", stderr);
+			return 2;
+		}
+	}
+	if (optind < argc)
+		util_usage_error("'python list' takes no argument '%s'", argv[optind]);
+	char *root = cli_cache_root(cache, false);
+	if (pydist_list(root, &e, &n, err, sizeof(err)) < 0) {
+		util_error("%s", err);
+		free(root);
+		return 1;
+	}
+	json_t *all = json_array();
+	struct cli_table t;
+	const char *headers[] = { "python", "key", "current", "pgo", "lto", "source" };
+	cli_table_init(&t, 6, headers);
+	for (size_t i = 0; i < n; i++) {
+		json_error_t jerr;
+		json_t *d = json_loads(e[i].json, 0, &jerr);
+		json_t *src = json_object_get(d, "source");
+		const char *deb = json_string_value(json_object_get(src, "debian_version"));
+		char source[512];
+		snprintf(source, sizeof(source), "%s%s%s",
+		         json_string_value(json_object_get(src, "kind")) ?
+		         json_string_value(json_object_get(src, "kind")) : "?",
+		         deb ? " " : "", deb ? deb : "");
+		const char *cells[] = { e[i].version, e[i].key, e[i].current ? "yes" : "",
+		                        json_string_value(json_object_get(d, "pgo")) ?
+		                        json_string_value(json_object_get(d, "pgo")) : "?",
+		                        json_string_value(json_object_get(d, "lto")) ?
+		                        json_string_value(json_object_get(d, "lto")) : "?", source };
+		cli_table_row(&t, cells);
+		json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:b, s:O?, s:O?, s:O?}",
+		                      "python_version", e[i].version, "key", e[i].key,
+		                      "dir", e[i].dir, "current", e[i].current, "pgo", json_object_get(d, "pgo"),
+		                      "lto", json_object_get(d, "lto"), "source", src));
+		json_decref(d);
+	}
+	if (json) {
+		cli_json_print(all);    /* consumes all */
+		all = NULL;
+	} else if (n == 0) {
+		printf("no distribution in '%s/python'\n", root);
+	} else {
+		cli_table_print(&t, stdout);
+	}
+	cli_table_free(&t);
+	json_decref(all);
+	pydist_list_free(e, n);
+	free(root);
+	return 0;
+}
+
+const char *
+cli_python_version(const char *arg)
+{
+	if (!pydist_version_known(arg, false))
+		util_usage_error("--python wants 3.11, 3.12, 3.13 or 3.14, not '%s'", arg);
+	return arg;
+}
+
 int
 cli_cmd_python(int argc, char **argv)
 {
@@ -343,6 +451,8 @@ cli_cmd_python(int argc, char **argv)
 		return do_info_or_path(argc - 1, argv + 1, false);
 	if (!strcmp(argv[1], "path"))
 		return do_info_or_path(argc - 1, argv + 1, true);
+	if (!strcmp(argv[1], "list"))
+		return do_list(argc - 1, argv + 1);
 	util_error("unknown python command '%s'", argv[1]);
 	util_hint("see 'pyweld python --help'");
 	return 2;

@@ -158,6 +158,10 @@ static const struct opt opts[] = {
 	  "the CPython distribution (default: the last one\n"
 	  "`pyweld python build` made; built now if none)",
 	  NULL, NULL, 0, AT(dist_dir) },
+	{ STRING, "python", 0, "X.Y",
+	  "the CPython version: 3.11 (the default), 3.13 or 3.14\n"
+	  "(its distribution is built now if there is none yet)",
+	  "build", "python", 0, AT(python_version) },
 	{ STRING, "cache", 0, "DIR", "pyweld's cache (default: $PYWELD_CACHE, ~/.cache/pyweld)",
 	  NULL, NULL, 0, AT(cache_dir) },
 	{ FLAG, "debug", 0, NULL, "keep debugging information (three times the size)",

@@ -34,6 +34,7 @@ struct cli_build_options {
 	char *output;                   /* -o; [app] output */
 	char *config_file;              /* --config */
 	char *dist_dir, *cache_dir;     /* --dist, --cache */
+	char *python_version;           /* --python; [build] python: "3.13" */
 	char *work_dir;                 /* --work-dir; [build] work-dir */
 	bool debug, static_link, pie, keep_work, verbose;
 };

@@ -132,8 +132,8 @@ precompiled_regexes(struct pydist_job *j)
 	return rc < 0 ? -1 : 0;
 }
 
-/* The tree's CPython version (3.11 only) and, for Debian's source, its
- * version and number of patches, into j. */
+/* The tree's CPython version (the one identified) and, for Debian's
+ * source, its version and number of patches, into j. */
 static int
 read_versions(struct pydist_job *j)
 {
@@ -150,11 +150,12 @@ read_versions(struct pydist_job *j)
 		return pydist_fail(j, "cannot use '%s': no PY_VERSION in Include/patchlevel.h",
 		                   j->source);
 	}
-	if (!util_starts_with(j->py_version, "3.11.")) {
+	size_t n = strlen(j->pyver);
+	if (strncmp(j->py_version, j->pyver, n) != 0 || j->py_version[n] != '.') {
 		free(changelog);
 		free(series);
-		return pydist_fail(j, "cannot use '%s': it is CPython %s; pyweld embeds CPython 3.11",
-		                   j->source, j->py_version);
+		return pydist_fail(j, "cannot use '%s': it is CPython %s, not %s", j->source,
+		                   j->py_version, j->pyver);
 	}
 	if (util_read_file(changelog, &text, NULL) == 0) {
 		char *open = strchr(text, '('), *close = open ? strchr(open, ')') : NULL;
@@ -180,7 +181,7 @@ read_versions(struct pydist_job *j)
  * dist-packages layout (frozen into the interpreter, so it must be undone
  * before the build), sysconfig's posix_local scheme, and the disabled
  * ensurepip.  Undone so that the distribution installs into
- * lib/python3.11/site-packages and gets pip offline.
+ * lib/python3.X/site-packages and gets pip offline.
  */
 static int
 undo_debian_policy(struct pydist_job *j)

@@ -13,6 +13,7 @@
  */
 #include "internal.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -174,20 +175,34 @@ pydist_cache_root(const char *dir, bool create, char *err, size_t errlen, char *
 	return root;
 }
 
-/* The cache key: recipe, source content, the options that change the result
- * and every file pyweld carries for the build. */
+/* The files pyweld carries for the build of j->pyver: the scripts and
+ * code every version uses, then that version's patches. */
+static const struct embedded_file *const *
+carried(const struct pydist_job *j, const struct embedded_file *tables[3])
+{
+	tables[0] = embedded_pydist;
+	tables[1] = pydist_patches(j->pyver);
+	tables[2] = NULL;
+	return tables;
+}
+
+/* The cache key: recipe, source content (which decides the version), the
+ * options that change the result and every file pyweld carries for the
+ * build of that version. */
 void
 pydist_make_key(struct pydist_job *j)
 {
 	char hex[LINKDB_HASH_HEX + 1];
 	char script[LINKDB_HASH_HEX + 1];
 	struct strbuf scripts = { 0 };
+	const struct embedded_file *tables[3];
 
-	/* The scripts, patches and code pyweld carries for the build
-	 * (embedded_pydist) are part of the recipe: a changed one is a new key. */
-	for (const struct embedded_file *f = embedded_pydist; f->name; f++)
-		strbuf_addf(&scripts, "%s\n%zu\n%.*s", f->name, f->size, (int)f->size,
-		            (const char *)f->data);
+	/* The scripts, patches and code pyweld carries for the build are part
+	 * of the recipe: a changed one is a new key. */
+	for (const struct embedded_file *const *t = carried(j, tables); *t; t++)
+		for (const struct embedded_file *f = *t; f->name; f++)
+			strbuf_addf(&scripts, "%s\n%zu\n%.*s", f->name, f->size, (int)f->size,
+			            (const char *)f->data);
 	linkdb_hash_buffer(scripts.s ? scripts.s : "", scripts.len, script);
 	strbuf_free(&scripts);
 	/* The form of this text is part of every key: a change to it rebuilds
@@ -281,20 +296,58 @@ pydist_make_work(struct pydist_job *j)
 	return j->work ? 0 : -1;
 }
 
-void
-pydist_set_current(struct pydist_job *j)
+/* Points link (in j->pydir) at j->key. */
+static void
+set_link(struct pydist_job *j, const char *name)
 {
-	char *link = util_path_join(j->pydir, "current");
+	char *link = util_path_join(j->pydir, name);
 
 	if (util_symlink_atomic(j->key, link) == 0)
 		util_fsync_dir(link);
 	free(link);
 }
 
+/* "current" is the default version's last build, as it was before pyweld
+ * built other versions: a build of another version never moves what an
+ * older pyweld sharing the cache welds with. */
+void
+pydist_set_current(struct pydist_job *j)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "current-%s", j->pyver);
+	set_link(j, name);
+	if (!strcmp(j->pyver, PYDIST_DEFAULT_VERSION))
+		set_link(j, "current");
+}
+
+/* Whether distribution.json in dir says version (X.Y) of CPython. */
+static bool
+dist_is_version(const char *dir, const char *version, char *found, size_t len)
+{
+	char *path = util_path_join(dir, "distribution.json"), *text = NULL;
+	bool yes = false;
+
+	found[0] = '\0';
+	if (util_read_file(path, &text, NULL) == 0) {
+		const char *at = strstr(text, "\"python_version\": \"");
+		if (at) {
+			at += strlen("\"python_version\": \"");
+			snprintf(found, len, "%.*s", (int)strcspn(at, "\""), at);
+			size_t n = strlen(version);
+			yes = !strncmp(found, version, n) && found[n] == '.';
+		}
+	}
+	free(text);
+	free(path);
+	return yes;
+}
+
 char *
-pydist_find(const char *dir, const char *cache, char *err, size_t errlen)
+pydist_find(const char *dir, const char *cache, const char *version, char *err, size_t errlen)
 {
 	char *root = NULL, *d;
+	char found[64];
 
 	if (dir) {
 		d = util_abspath(dir);
@@ -302,11 +355,27 @@ pydist_find(const char *dir, const char *cache, char *err, size_t errlen)
 		root = pydist_cache_root(cache, false, err, errlen, NULL, 0);
 		if (!root)
 			return NULL;
-		char *link = xasprintf("%s/python/current", root);
+		char *link = version ? xasprintf("%s/python/current-%s", root, version)
+		                     : xasprintf("%s/python/current", root);
 		d = realpath(link, NULL);
 		free(link);
+		/* A cache whose builds predate current-<version>: "current" when it
+		 * is of that version. */
+		if (!d && version) {
+			link = xasprintf("%s/python/current", root);
+			d = realpath(link, NULL);
+			free(link);
+			if (d && !dist_is_version(d, version, found, sizeof(found))) {
+				free(d);
+				d = NULL;
+			}
+		}
 		if (!d) {
-			snprintf(err, errlen, "no distribution built yet in '%s/python'", root);
+			if (version)
+				snprintf(err, errlen, "no distribution of CPython %s built yet in "
+				         "'%s/python'", version, root);
+			else
+				snprintf(err, errlen, "no distribution built yet in '%s/python'", root);
 			free(root);
 			return NULL;
 		}
@@ -318,6 +387,139 @@ pydist_find(const char *dir, const char *cache, char *err, size_t errlen)
 		free(root);
 		return NULL;
 	}
+	if (version && !dist_is_version(d, version, found, sizeof(found))) {
+		snprintf(err, errlen, "'%s' is a distribution of CPython %s, not %s", d,
+		         found[0] ? found : "of an unknown version", version);
+		free(d);
+		free(root);
+		return NULL;
+	}
 	free(root);
 	return d;
+}
+
+char *
+pydist_dist_version(const char *dir)
+{
+	char found[64];
+	const char *dot;
+
+	dist_is_version(dir, "", found, sizeof(found));
+	dot = strchr(found, '.');
+	if (!dot)
+		return xstrdup("3.11");
+	return strndup(found, (size_t)(dot + 1 - found) + strspn(dot + 1, "0123456789"));
+}
+
+/* Orders entries by version (numerically: 3.9 before 3.13), then key. */
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const struct pydist_entry *x = a, *y = b;
+	const char *p = x->version, *q = y->version;
+
+	while (*p && *q) {
+		if (isdigit((unsigned char)*p) && isdigit((unsigned char)*q)) {
+			char *pe, *qe;
+			unsigned long m = strtoul(p, &pe, 10), n = strtoul(q, &qe, 10);
+			if (m != n)
+				return m < n ? -1 : 1;
+			p = pe;
+			q = qe;
+		} else if (*p != *q) {
+			return (unsigned char)*p < (unsigned char)*q ? -1 : 1;
+		} else {
+			p++, q++;
+		}
+	}
+	if (*p || *q)
+		return *p ? 1 : -1;
+	return strcmp(x->key, y->key);
+}
+
+/* The key a link in pydir points at, or NULL (malloc'd). */
+static char *
+link_target(const char *pydir, const char *name)
+{
+	char *link = util_path_join(pydir, name), buf[64];
+	ssize_t n = readlink(link, buf, sizeof(buf) - 1);
+
+	free(link);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	return xstrdup(buf);
+}
+
+int
+pydist_list(const char *cache, struct pydist_entry **out, size_t *n, char *err, size_t errlen)
+{
+	char *root = pydist_cache_root(cache, false, err, errlen, NULL, 0);
+	char *pydir = root ? util_path_join(root, "python") : NULL;
+	char *current = pydir ? link_target(pydir, "current") : NULL;
+	struct pydist_entry *v = NULL;
+	size_t count = 0;
+	DIR *d;
+	struct dirent *e;
+
+	*out = NULL;
+	*n = 0;
+	if (!root)
+		return -1;
+	d = opendir(pydir);
+	while (d && (e = readdir(d))) {
+		char *dir, *json = NULL, *text = NULL;
+		char found[64];
+		if (e->d_name[0] == '.' || strlen(e->d_name) != 16 ||
+		    strspn(e->d_name, "0123456789abcdef") != 16)
+			continue;
+		dir = util_path_join(pydir, e->d_name);
+		json = util_path_join(dir, "distribution.json");
+		if (!pydist_complete(dir) || util_read_file(json, &text, NULL) < 0) {
+			free(dir);
+			free(json);
+			continue;
+		}
+		free(json);
+		dist_is_version(dir, "", found, sizeof(found));
+		v = xreallocarray(v, count + 1, sizeof(*v));
+		v[count] = (struct pydist_entry){ .dir = dir, .key = xstrdup(e->d_name),
+		                                  .version = xstrdup(found[0] ? found : "?"),
+		                                  .json = text };
+		/* What pydist_find() takes for this version: current-X.Y, or
+		 * "current" for the default version before it had one. */
+		char minor[16], name[32];
+		const char *dot = strchr(found, '.');
+		snprintf(minor, sizeof(minor), "%.*s",
+		         dot ? (int)(dot + 1 - found + strcspn(dot + 1, ".")) : 0, found);
+		snprintf(name, sizeof(name), "current-%s", minor);
+		char *cv = link_target(pydir, name);
+		if (!cv && !strcmp(minor, PYDIST_DEFAULT_VERSION) && current)
+			cv = xstrdup(current);
+		v[count].current = cv && !strcmp(cv, e->d_name);
+		free(cv);
+		count++;
+	}
+	if (d)
+		closedir(d);
+	if (count)
+		qsort(v, count, sizeof(*v), entry_cmp);
+	*out = v;
+	*n = count;
+	free(current);
+	free(pydir);
+	free(root);
+	return 0;
+}
+
+void
+pydist_list_free(struct pydist_entry *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(e[i].dir);
+		free(e[i].key);
+		free(e[i].version);
+		free(e[i].json);
+	}
+	free(e);
 }

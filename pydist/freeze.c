@@ -44,14 +44,15 @@ pydist_freeze_stdlib(struct pydist_job *j, const char *jobs)
 	char *lazy = util_path_join(tools, "pyweld_deepfreeze.py");
 	char *dir = util_path_join(j->work, "freeze");
 	char *script = util_path_join(dir, "freeze_stdlib.py");
-	char *python = util_path_join(j->prefix, "bin/python3.11");
-	char *stdlib = util_path_join(j->prefix, "lib/python3.11");
+	char *python = pydist_prefix_path(j, "bin/python%V");
+	char *stdlib = pydist_prefix_path(j, "lib/python%V");
 	char *dest = util_path_join(j->prefix, "lib/pyweld-frozen");
 	char *objs = util_path_join(dir, "o");
 	char *manifest = util_path_join(dir, "manifest.tsv");
 	char *dest_manifest = util_path_join(dest, "manifest.tsv");
-	char *cflags = xasprintf("CFLAGS=-O1 -fPIC -w -DPy_BUILD_CORE -I%s/include/python3.11 "
-	                         "-I%s/include/python3.11/internal", j->prefix, j->prefix);
+	char *cflags = xasprintf("CFLAGS=-O1 -fPIC -w -DPy_BUILD_CORE -I%s/include/python%s "
+	                         "-I%s/include/python%s/internal", j->prefix, j->pyver, j->prefix,
+	                         j->pyver);
 	char *text = NULL;
 	struct strvec args = { 0 };
 	int rc = -1;

@@ -7,7 +7,7 @@
  *              unpack
  *   adjust.c   pyweld's changes to the unpacked tree (patch.c applies them)
  *   make.c     configure, make, make install, what install leaves out
- *   lto.c      libpython3.11.a optimised into one object
+ *   lto.c      libpython3.X.a optimised into one object
  *   regex.c    the standard library's regexes precompiled
  *   freeze.c   the standard library deep-frozen for welds
  *   record.c   the modules into dist.linkdb and distribution.json
@@ -59,7 +59,8 @@ struct pydist_job {
 	char *log;
 	enum pydist_phase phase;
 
-	char *py_version;       /* "3.11.2" */
+	char pyver[8];          /* "3.13": the version built (pydist_identify) */
+	char *py_version;       /* "3.13.5", from the unpacked tree */
 	char *deb_version;      /* "3.11.2-6+deb12u8" or NULL */
 	int deb_patches;
 	bool regex_hook;        /* Lib/re/_compiler.py reads re/_pyweld_precompiled.py */
@@ -85,8 +86,13 @@ void pydist_jobs_flag(const struct pydist_job *j, char *buf, size_t len);
  * a message naming the phase, the command and its last error line. */
 int pydist_step(struct pydist_job *j, const char *const argv[], const char *const envp[],
                 const char *cwd);
-/* A file of pydist/ as pyweld carries it (script, patch, code), or NULL. */
+/* A script or code file of pydist/ as pyweld carries it, or NULL. */
 const struct embedded_file *pydist_script(const char *name);
+/* pyweld's patches to CPython `version` ("3.13": pydist/patches/3.13/), a
+ * table ending in a NULL name (empty for a version without any). */
+const struct embedded_file *pydist_patches(const char *version);
+/* One of them for j's version, or NULL. */
+const struct embedded_file *pydist_patch_file(const struct pydist_job *j, const char *name);
 
 /* cache.c */
 
@@ -99,14 +105,19 @@ bool pydist_complete(const char *dir);
 void pydist_sweep_stale(struct pydist_job *j);
 /* Makes j->work, a new work directory, and takes its lock; 0 or -1. */
 int pydist_make_work(struct pydist_job *j);
-/* Points the cache's "current" link at j->key. */
+/* Points the cache's "current-<version>" link at j->key, and "current" too
+ * for the default version. */
 void pydist_set_current(struct pydist_job *j);
 
 /* source.c */
 
 /* Decides what the source is (fetching Debian's package when none is
- * given), verifies a .dsc's files and hashes it into j->identity. */
+ * given), its version into j->pyver (refused when not the one asked for),
+ * verifies a .dsc's files and hashes it into j->identity. */
 int pydist_identify(struct pydist_job *j);
+/* A path in j->prefix with "%V" replaced by j->pyver ("bin/python%V"),
+ * malloc'd. */
+char *pydist_prefix_path(const struct pydist_job *j, const char *rel);
 /* Unpacks the source into j->src (dpkg-source -x, tar, or a copy). */
 int pydist_unpack(struct pydist_job *j);
 /* The quoted value of "#define name" in file (malloc'd), or NULL. */
@@ -141,7 +152,7 @@ int pydist_apply_patch(struct pydist_job *j, const char *name);
 int pydist_adjust(struct pydist_job *j);
 /* configure, make and make install into j->prefix (make.c). */
 int pydist_configure_make_install(struct pydist_job *j);
-/* libpython3.11.a's members optimised together into one object (lto.c). */
+/* libpython3.X.a's members optimised together into one object (lto.c). */
 int pydist_lto_libpython(struct pydist_job *j);
 /* Appends the modules pyweld build leaves out as --exclude options. */
 void pydist_push_excludes(struct strvec *args);

@@ -117,12 +117,42 @@ pydist_step(struct pydist_job *j, const char *const argv[], const char *const en
 	return 0;
 }
 
-/* A file of pydist/ as pyweld carries it (script, patch, code), or NULL. */
-const struct embedded_file *
-pydist_script(const char *name)
+/* The patches of each version, embedded by pydist/CMakeLists.txt. */
+extern const struct embedded_file embedded_pydist_3_11[];
+extern const struct embedded_file embedded_pydist_3_13[];
+extern const struct embedded_file embedded_pydist_3_14[];
+
+static const struct embedded_file *
+lookup(const struct embedded_file *t, const char *name)
 {
-	for (const struct embedded_file *f = embedded_pydist; f->name; f++)
+	for (const struct embedded_file *f = t; f->name; f++)
 		if (!strcmp(f->name, name))
 			return f;
 	return NULL;
+}
+
+const struct embedded_file *
+pydist_script(const char *name)
+{
+	return lookup(embedded_pydist, name);
+}
+
+const struct embedded_file *
+pydist_patches(const char *version)
+{
+	static const struct embedded_file none[] = { { 0, 0, 0 } };
+
+	if (!strcmp(version, "3.11"))
+		return embedded_pydist_3_11;
+	if (!strcmp(version, "3.13"))
+		return embedded_pydist_3_13;
+	if (!strcmp(version, "3.14"))
+		return embedded_pydist_3_14;
+	return none;
+}
+
+const struct embedded_file *
+pydist_patch_file(const struct pydist_job *j, const char *name)
+{
+	return lookup(pydist_patches(j->pyver), name);
 }

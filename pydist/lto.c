@@ -1,5 +1,5 @@
 /*
- * lto.c: link-time optimisation of libpython3.11.a, once per distribution,
+ * lto.c: link-time optimisation of libpython3.X.a, once per distribution,
  * so that every weld stays an ordinary link.  Invariant: the archive that
  * comes out holds one object of machine code and no LTO bytecode.
  */
@@ -29,24 +29,25 @@ has_section(const char *path, const char *prefix)
 }
 
 /*
- * With --with-lto, libpython3.11.a's members are fat objects: machine code
+ * With --with-lto, libpython3.X.a's members are fat objects: machine code
  * compiled file by file, and GCC's bytecode.  An ordinary link uses the
  * machine code and loses what LTO gives the interpreter (inlining across
  * files: about 14% of start-up's instructions, measured against Debian's
  * LTO build).  A whole-program LTO at every weld would cost minutes, so it
  * happens once, here: the members are optimised together into ONE
  * relocatable object of machine code (gcc -r -flinker-output=nolto-rel),
- * every global symbol kept, and libpython3.11.a is rewritten to hold it.
- * The installed config/libpython3.11.a keeps the fat members for
- * python3.11-config users.
+ * every global symbol kept, and libpython3.X.a is rewritten to hold it.
+ * The installed config/libpython3.X.a keeps the fat members for
+ * python3.X-config users.
  */
 int
 pydist_lto_libpython(struct pydist_job *j)
 {
-	char *lib = util_path_join(j->prefix, "lib/libpython3.11.a");
+	char *lib = pydist_prefix_path(j, "lib/libpython%V.a");
 	char *dir = util_path_join(j->work, "lto");
-	char *obj = util_path_join(dir, "libpython3.11.o");
-	char *tmp = util_path_join(dir, "libpython3.11.a");
+	char *objname = xasprintf("libpython%s.o", j->pyver);
+	char *obj = util_path_join(dir, objname);
+	char *tmp = xasprintf("%s/libpython%s.a", dir, j->pyver);
 	struct strvec av = { 0 };
 	struct dirent **names = NULL;
 	int n = 0, rc = -1, members = 0;
@@ -76,7 +77,7 @@ pydist_lto_libpython(struct pydist_job *j)
 	n = scandir(dir, &names, NULL, alphasort);
 	for (int i = 0; i < n; i++) {
 		if (util_ends_with(names[i]->d_name, ".o") &&
-		    strcmp(names[i]->d_name, "libpython3.11.o")) {
+		    strcmp(names[i]->d_name, objname)) {
 			strvec_push_owned(&av, util_path_join(dir, names[i]->d_name));
 			members++;
 		}
@@ -107,8 +108,8 @@ pydist_lto_libpython(struct pydist_job *j)
 		            strerror(errno));
 		goto out;
 	}
-	strvec_pushf(&j->adjustments, "optimised libpython3.11.a's %d objects together (LTO) "
-	             "into one, libpython3.11.o", members);
+	strvec_pushf(&j->adjustments, "optimised libpython%s.a's %d objects together (LTO) "
+	             "into one, %s", j->pyver, members, objname);
 	rc = 0;
 out:
 	for (int i = 0; i < n; i++)
@@ -120,6 +121,7 @@ out:
 	free(lib);
 	free(dir);
 	free(obj);
+	free(objname);
 	free(tmp);
 	return rc;
 }

@@ -86,8 +86,8 @@ static int
 complete_install(struct pydist_job *j)
 {
 	char *src_test = util_path_join(j->src, "Lib/test");
-	char *dst_test = util_path_join(j->prefix, "lib/python3.11/test");
-	char *python = util_path_join(j->prefix, "bin/python3.11");
+	char *dst_test = pydist_prefix_path(j, "lib/python%V/test");
+	char *python = pydist_prefix_path(j, "bin/python%V");
 	struct dirent **names = NULL;
 	int n = util_is_dir(dst_test) ? scandir(src_test, &names, NULL, alphasort) : 0, rc = 0;
 
@@ -110,8 +110,8 @@ complete_install(struct pydist_job *j)
 	/* Debian's lib2to3-no-pickled-grammar.diff stops the driver from saving
 	 * them: lib2to3_grammar.py dumps them directly, and checks they exist. */
 	const struct embedded_file *dump = pydist_script("lib2to3_grammar.py");
-	char *grammar = xasprintf("%s/lib/python3.11/lib2to3/Grammar.txt", j->prefix);
-	char *pattern = xasprintf("%s/lib/python3.11/lib2to3/PatternGrammar.txt", j->prefix);
+	char *grammar = pydist_prefix_path(j, "lib/python%V/lib2to3/Grammar.txt");
+	char *pattern = pydist_prefix_path(j, "lib/python%V/lib2to3/PatternGrammar.txt");
 	if (rc == 0 && !dump)
 		rc = pydist_fail(j, "make install failed: pyweld carries no lib2to3_grammar.py (a broken "
 		                 "build of pyweld)");
@@ -188,10 +188,12 @@ pydist_configure_make_install(struct pydist_job *j)
 		/* ensurepip ran before bin/ existed at its final place, so pip's
 		 * scripts name "bin/python" (distlib's fallback): provide it. */
 		char *py = util_path_join(j->prefix, "bin/python");
-		if (rc == 0 && symlink("python3.11", py) < 0 && errno != EEXIST)
+		char *exe = xasprintf("python%s", j->pyver);
+		if (rc == 0 && symlink(exe, py) < 0 && errno != EEXIST)
 			rc = pydist_fail(j, "make install failed: cannot create '%s': %s", py,
 			                 strerror(errno));
 		free(py);
+		free(exe);
 		free(destdir);
 		free(inst);
 	}

@@ -1,7 +1,7 @@
 /*
  * patch.c: changing the unpacked source tree: Debian's patches reversed,
- * pyweld's own patches applied (pydist/patches/3.11/, carried inside
- * pyweld) and replacements of text.  Each change is all or nothing: a
+ * pyweld's own patches applied (pydist/patches/<version>/, carried
+ * inside pyweld) and replacements of text.  Each change is all or nothing: a
  * patch is checked with --dry-run, exact context, before it touches a
  * file; a set of replacements is checked before the file is written.
  */
@@ -89,19 +89,20 @@ pydist_edit_source(struct pydist_job *j, const char *rel, const struct pydist_so
 }
 
 /*
- * Writes pyweld's patch `name` (pydist/patches/3.11/, carried inside pyweld)
+ * Writes pyweld's patch `name` (pydist/patches/<version>/, carried inside pyweld)
  * to work/patches/name: the path (malloc'd), or NULL with err set.
  */
 static char *
 patch_path(struct pydist_job *j, const char *name)
 {
-	const struct embedded_file *f = pydist_script(name);
+	const struct embedded_file *f = pydist_patch_file(j, name);
 	char *dir = util_path_join(j->work, "patches");
 	char *path = util_path_join(dir, name);
 	bool ok = false;
 
 	if (!f)
-		pydist_fail(j, "unpack failed: pyweld carries no %s (a broken build of pyweld)", name);
+		pydist_fail(j, "unpack failed: pyweld carries no %s for CPython %s (a broken build "
+		            "of pyweld)", name, j->pyver);
 	else if (util_mkdir_p(dir, 0755) < 0 ||
 	         util_write_atomic(path, f->data, f->size, 0644, false) < 0)
 		pydist_fail(j, "unpack failed: cannot write '%s': %s", path, strerror(errno));
@@ -117,9 +118,9 @@ patch_path(struct pydist_job *j, const char *name)
 
 /* The files a patch changes ("+++ b/FILE" lines), for messages: "a, b". */
 static char *
-patch_targets(const char *name)
+patch_targets(const struct pydist_job *j, const char *name)
 {
-	const struct embedded_file *f = pydist_script(name);
+	const struct embedded_file *f = pydist_patch_file(j, name);
 	struct strbuf out = { 0 };
 	const char *line = f ? (const char *)f->data : "";
 
@@ -137,15 +138,23 @@ patch_targets(const char *name)
 /*
  * Whether every hunk of pyweld's patch `name` applies to the source tree
  * (patch --dry-run, exact context): 1 when it does, 0 when not (a tree
- * pyweld does not know: logged, naming the patch and its files), -1 on an
- * error.  Nothing in the tree changes.
+ * pyweld does not know, or a version pyweld has no such patch for: logged,
+ * naming the patch and its files), -1 on an error.  Nothing in the tree
+ * changes.
  */
 int
 pydist_patch_applies(struct pydist_job *j, const char *name)
 {
-	char *path = patch_path(j, name);
+	char *path;
 	int rc;
 
+	/* A change pyweld makes to some versions only (docs/distribution.md
+	 * says which, and why not to the others). */
+	if (!pydist_patch_file(j, name)) {
+		pydist_log(j, "pyweld: no %s for CPython %s; left as it is", name, j->pyver);
+		return 0;
+	}
+	path = patch_path(j, name);
 	if (!path)
 		return -1;
 	rc = util_run_logged(ARGV("patch", "-p1", "--dry-run", "-s", "-f", "--fuzz=0",
@@ -155,7 +164,7 @@ pydist_patch_applies(struct pydist_job *j, const char *name)
 	if (rc < 0)
 		return pydist_fail(j, "unpack failed: cannot run 'patch': %s", strerror(errno));
 	if (rc != 0) {
-		char *files = patch_targets(name);
+		char *files = patch_targets(j, name);
 		pydist_log(j, "pyweld: the patch %s does not apply to %s; left as it is", name, files);
 		free(files);
 		return 0;
@@ -182,7 +191,7 @@ pydist_apply_patch(struct pydist_job *j, const char *name)
 		return -1;
 	if (pydist_step(j, ARGV("patch", "-p1", "-s", "-f", "--fuzz=0", "--no-backup-if-mismatch",
 	                 "-i", path), NULL, j->src) < 0) {
-		char *files = patch_targets(name);
+		char *files = patch_targets(j, name);
 		pydist_fail(j, "unpack failed: pyweld's patch %s did not apply to %s, though its dry "
 		            "run did (see '%s')", name, files, j->log);
 		free(files);

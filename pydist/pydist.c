@@ -1,13 +1,14 @@
 /*
  * pydist.c: one distribution build, from a source to a cached directory,
  * step by step (internal.h names the file of each step):
- *   1. source: Debian's python3.11 source package, or the .dsc, tarball or
- *      tree the user gives, identified and hashed into the cache key;
+ *   1. source: Debian's python3.X source package (3.11, 3.13, 3.14), or the
+ *      .dsc, tarball or tree the user gives (3.11 to 3.14), identified and
+ *      hashed into the cache key;
  *   2. unpack, then pyweld's adjustments to the tree (Debian's policy for
  *      its system python undone, a build guard, changes for speed);
  *   3-5. configure, make -jN and make install, through the wrappers, so
  *      that every compile and shared link is recorded;
- *   5b. LTO: libpython3.11.a optimised into one object of machine code;
+ *   5b. LTO: libpython3.X.a optimised into one object of machine code;
  *   5c. the standard library's regexes precompiled, then the standard
  *      library deep-frozen for welds;
  *   6. record: the new interpreter checked, its modules recorded.
@@ -39,11 +40,12 @@ pydist_phase_name(enum pydist_phase p)
 }
 
 static void
-fill_result(struct pydist_result *res, const char *dir)
+fill_result(struct pydist_result *res, const char *dir, const char *version)
 {
 	res->dir = xstrdup(dir);
 	res->prefix = util_path_join(dir, "prefix");
-	res->python = util_path_join(dir, "prefix/bin/python3.11");
+	res->python = xasprintf("%s/prefix/bin/python%s", dir, version);
+	res->version = xstrdup(version);
 	res->db = util_path_join(dir, "dist.linkdb");
 	res->log = util_path_join(dir, "build.log");
 }
@@ -189,7 +191,7 @@ pydist_build(const struct pydist_options *o, const struct pydist_progress *p,
 	pydist_make_key(&j);
 	j.final = util_path_join(j.pydir, j.key);
 	if (!o->force && pydist_complete(j.final)) {
-		fill_result(res, j.final);
+		fill_result(res, j.final, j.pyver);
 		res->cached = true;
 		res->seconds = util_now() - t0;
 		pydist_set_current(&j);
@@ -204,7 +206,7 @@ pydist_build(const struct pydist_options *o, const struct pydist_progress *p,
 	if (finish(&j) < 0)
 		goto failed;
 	pydist_set_current(&j);
-	fill_result(res, j.final);
+	fill_result(res, j.final, j.pyver);
 	res->seconds = util_now() - t0;
 	rc = 0;
 	goto out;
@@ -233,5 +235,6 @@ pydist_result_free(struct pydist_result *res)
 	free(res->python);
 	free(res->db);
 	free(res->log);
+	free(res->version);
 	memset(res, 0, sizeof(*res));
 }

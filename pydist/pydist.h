@@ -2,12 +2,13 @@
  * pydist: the CPython distribution pyweld embeds, built through its own
  * wrapper compilers.
  *
- * From a source (Debian's python3.11 source package, an upstream tarball,
- * or a tree) to a cached directory:
+ * From a source (Debian's python3.X source package for one of the
+ * versions pyweld knows, an upstream tarball, or a tree) to a cached
+ * directory:
  *
  *   <cache>/python/<key>/
- *       prefix/              the installed CPython (bin/python3.11 with pip,
- *                            include/, lib/python3.11/, lib/libpython3.11.a:
+ *       prefix/              the installed CPython (bin/python3.X with pip,
+ *                            include/, lib/python3.X/, lib/libpython3.X.a:
  *                            with LTO, one object optimised across files)
  *       dist.linkdb(.store)  every compile and shared link of the build
  *       distribution.json    what was built: version, modules, libraries
@@ -47,7 +48,18 @@ struct pydist_progress {
 	void *ctx;
 };
 
+/* The version built when none is asked for (docs/distribution.md says why). */
+#define PYDIST_DEFAULT_VERSION "3.11"
+
+/*
+ * Whether version ("3.13") is one pyweld builds: 3.11 to 3.14.  with_debian:
+ * also one Debian's source archive serves (3.12 is served by no suite: it
+ * builds from --source only).
+ */
+bool pydist_version_known(const char *version, bool with_debian);
+
 struct pydist_options {
+	const char *version;     /* "3.13"; NULL: the source's (or the default) */
 	const char *source;      /* .dsc, tarball or tree; NULL: Debian's package */
 	const char *cache;       /* cache root; NULL: pydist_default_cache() */
 	const char *shim_exe;    /* pyweld-cc */
@@ -62,7 +74,8 @@ struct pydist_options {
 struct pydist_result {
 	char *dir;               /* the cache directory */
 	char *prefix;            /* dir/prefix */
-	char *python;            /* prefix/bin/python3.11 */
+	char *python;            /* prefix/bin/python3.X */
+	char *version;           /* "3.13" */
 	char *db;                /* dir/dist.linkdb */
 	char *log;               /* the build log */
 	bool cached;             /* found in the cache, nothing built */
@@ -99,9 +112,34 @@ void pydist_result_free(struct pydist_result *res);
 
 /*
  * The distribution directory to use: dir when given, else the cache's
- * "current" link (the last successful build).  Checks COMPLETE.  malloc'd,
- * or NULL with a message in err.
+ * "current-<version>" link (the last successful build of that version) or,
+ * with version NULL, "current" (the default version's).  Checks
+ * COMPLETE, and that dir is of version when both are given.  malloc'd, or
+ * NULL with a message in err.
  */
-char *pydist_find(const char *dir, const char *cache, char *err, size_t errlen);
+char *pydist_find(const char *dir, const char *cache, const char *version, char *err,
+                  size_t errlen);
+
+/* The CPython version of the distribution in dir, as "3.13" (malloc'd),
+ * from its distribution.json; "3.11" when that names none. */
+char *pydist_dist_version(const char *dir);
+
+/* One distribution of the cache (pydist_list). */
+struct pydist_entry {
+	char *dir;               /* <cache>/python/<key> */
+	char *key;
+	char *version;           /* "3.13.5", from distribution.json */
+	char *json;              /* distribution.json's text */
+	bool current;            /* what pydist_find() finds for its version */
+};
+
+/*
+ * Every complete distribution in the cache root (which may not exist: none),
+ * sorted by version then key, into *out (free with pydist_list_free).  0, or
+ * -1 with a message in err.
+ */
+int pydist_list(const char *cache, struct pydist_entry **out, size_t *n, char *err,
+                size_t errlen);
+void pydist_list_free(struct pydist_entry *e, size_t n);
 
 #endif

@@ -34,7 +34,7 @@ static json_t *
 describe(struct pydist_job *j)
 {
 	const struct embedded_file *script = pydist_script("describe.py");
-	char *python = util_path_join(j->prefix, "bin/python3.11");
+	char *python = pydist_prefix_path(j, "bin/python%V");
 	char *out = NULL;
 	json_t *desc = NULL;
 	json_error_t jerr;
@@ -44,10 +44,19 @@ describe(struct pydist_job *j)
 		            "pyweld)");
 		goto out;
 	}
+	/* describe.py's text names 3.11's library directory (lib/python3.11):
+	 * another version's replaces it. */
+	char *text = xstrdup((const char *)script->data), *lib = strstr(text, "'python3.11'");
+	if (lib && strcmp(j->pyver, "3.11") != 0) {
+		char *fixed = xasprintf("%.*s'python%s'%s", (int)(lib - text), text, j->pyver,
+		                        lib + strlen("'python3.11'"));
+		free(text);
+		text = fixed;
+	}
 	/* The interpreter runs from the work directory: CPython finds its
 	 * prefix from its own location, so it works before the final rename. */
-	int st = util_run_capture(ARGV(python, "-I", "-c", (const char *)script->data), NULL,
-	                          &out, NULL);
+	int st = util_run_capture(ARGV(python, "-I", "-c", text), NULL, &out, NULL);
+	free(text);
 	if (st != 0 || !(desc = json_loads(out ? out : "", 0, &jerr))) {
 		pydist_fail(j, "record failed: the new interpreter '%s' did not run (status %d)",
 		            python, st);
@@ -160,7 +169,8 @@ document(struct pydist_job *j, json_t *desc, const char *final_prefix, const cha
 	                        "path", j->source, "sha256", j->identity,
 	                        "debian_version", j->deb_version, "debian_patches", j->deb_patches,
 	                        "pyweld_adjustments", strvec_json(&j->adjustments));
-	return json_pack("{s:s, s:s, s:O, s:O, s:s, s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:o, s:o, s:{s:s, s:s}, s:o, s:o}",
+	char *libpython = xasprintf("lib/libpython%s.a", j->pyver);
+	json_t *doc = json_pack("{s:s, s:s, s:O, s:O, s:s, s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:o, s:o, s:{s:s, s:s}, s:o, s:o}",
 	                 "recipe", PYDIST_RECIPE,
 	                 "key", j->key,
 	                 "python_version", json_object_get(desc, "version"),
@@ -175,9 +185,11 @@ document(struct pydist_job *j, json_t *desc, const char *final_prefix, const cha
 	                 "pip", json_object_get(desc, "pip"),
 	                 "source", src,
 	                 "configure", strvec_json(&j->configure_args),
-	                 "libpython", "path", "lib/libpython3.11.a", "sha256", libhex,
+	                 "libpython", "path", libpython, "sha256", libhex,
 	                 "modules", modules,
 	                 "missing_static", missing);
+	free(libpython);
+	return doc;
 }
 
 int
@@ -207,7 +219,7 @@ pydist_record(struct pydist_job *j)
 	}
 
 	final_prefix = util_path_join(j->final, "prefix");
-	libpython = util_path_join(j->prefix, "lib/libpython3.11.a");
+	libpython = pydist_prefix_path(j, "lib/libpython%V.a");
 	char libhex[LINKDB_HASH_HEX + 1] = "";
 	linkdb_hash_file(libpython, libhex);
 	doc = document(j, desc, final_prefix, libhex, modules, missing);

@@ -18,8 +18,8 @@ pydist_regex_table(struct pydist_job *j, const char *dir)
 {
 	const struct embedded_file *regex = pydist_script("regex_table.py");
 	char *regex_script = util_path_join(dir, "regex_table.py");  /* imports freeze_stdlib.py */
-	char *python = util_path_join(j->prefix, "bin/python3.11");
-	char *stdlib = util_path_join(j->prefix, "lib/python3.11");
+	char *python = pydist_prefix_path(j, "bin/python%V");
+	char *stdlib = pydist_prefix_path(j, "lib/python%V");
 	char *text = NULL;
 	struct strvec args = { 0 };
 	int rc = -1;

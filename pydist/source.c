@@ -1,10 +1,12 @@
 /*
- * source.c: CPython's source for a distribution build: Debian's python3.11
- * source package fetched with apt-get (the newest version the archive can
- * give), or the .dsc, tarball or tree the user names; identified (its kind,
- * its version 3.11, the hash that enters the cache key), a .dsc's files
- * checked against its checksums, and unpacked into the work directory.
- * Invariant: the user's source is never written to (a tree is copied).
+ * source.c: CPython's source for a distribution build: Debian's python3.X
+ * source package fetched with apt-get through pyweld's own apt
+ * configuration (the newest version the archive can give), or the .dsc,
+ * tarball or tree the user names; identified (its kind, its version, one of
+ * 3.11 to 3.14, the hash that enters the cache key), a .dsc's files checked
+ * against its checksums, and unpacked into the work directory.
+ * Invariant: the user's source is never written to (a tree is copied), and
+ * the system's apt configuration is neither read nor changed.
  */
 #include "internal.h"
 
@@ -16,7 +18,54 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* "python3.11_3.11.2-6+deb12u8.dsc" → "3.11.2-6+deb12u8"; versions as they are. */
+/*
+ * The versions pyweld builds, and the suites of Debian's source archive
+ * that serve each (newest first in the order apt is asked; every listed
+ * version is tried, newest first, whatever its suite).
+ */
+static const struct {
+	const char *version;
+	const char *suites;     /* "" when no suite serves it */
+} versions[] = {
+	{ "3.11", "bookworm bookworm-updates bookworm-security" },
+	{ "3.12", "" },
+	{ "3.13", "trixie trixie-updates trixie-security sid" },
+	{ "3.14", "forky sid" },
+};
+
+bool
+pydist_version_known(const char *version, bool with_debian)
+{
+	for (size_t i = 0; i < countof(versions); i++)
+		if (version && !strcmp(versions[i].version, version))
+			return !with_debian || versions[i].suites[0];
+	return false;
+}
+
+static const char *
+suites_of(const char *version)
+{
+	for (size_t i = 0; i < countof(versions); i++)
+		if (!strcmp(versions[i].version, version))
+			return versions[i].suites;
+	return "";
+}
+
+/* "3.13.5" or "3.13.0a1" → "3.13" into out; false when not "3.N...". */
+static bool
+minor_of(const char *full, char *out, size_t len)
+{
+	const char *dot = full && util_starts_with(full, "3.") ? strchr(full + 2, '.') : NULL;
+	size_t n = dot ? (size_t)(dot - full) : full ? strspn(full + 2, "0123456789") + 2 : 0;
+
+	if (!full || n <= 2 || n >= len || strspn(full + 2, "0123456789") != n - 2)
+		return false;
+	memcpy(out, full, n);
+	out[n] = '\0';
+	return true;
+}
+
+/* "python3.13_3.13.5-2+deb13u5.dsc" → "3.13.5-2+deb13u5"; versions as they are. */
 static char *
 version_of(const char *s)
 {
@@ -39,92 +88,181 @@ newest_first(const void *a, const void *b)
 	return rc;
 }
 
-/* The newest python3.11_*.dsc already in dir (malloc'd path) or NULL. */
+/* The newest python<version>_*.dsc already in dir (malloc'd path) or NULL. */
 static char *
-find_dsc(const char *dir)
+find_dsc(const char *dir, const char *version)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
-	char *best = NULL;
-	struct strvec versions = { 0 };
+	char *best = NULL, *prefix = xasprintf("python%s_", version);
+	struct strvec found = { 0 };
 
-	if (!d)
+	if (!d) {
+		free(prefix);
 		return NULL;
-	while ((e = readdir(d)))
-		if (util_starts_with(e->d_name, "python3.11_") && util_ends_with(e->d_name, ".dsc"))
-			strvec_push(&versions, e->d_name);
-	closedir(d);
-	if (versions.n) {
-		qsort(versions.v, versions.n, sizeof(char *), newest_first);
-		best = util_path_join(dir, versions.v[0]);
 	}
-	strvec_free(&versions);
+	while ((e = readdir(d)))
+		if (util_starts_with(e->d_name, prefix) && util_ends_with(e->d_name, ".dsc"))
+			strvec_push(&found, e->d_name);
+	closedir(d);
+	if (found.n) {
+		qsort(found.v, found.n, sizeof(char *), newest_first);
+		best = util_path_join(dir, found.v[0]);
+	}
+	strvec_free(&found);
+	free(prefix);
 	return best;
 }
 
-/* Fetches Debian's python3.11 source package into cache/downloads/debian. */
+/*
+ * apt's configuration for pyweld's own look-ups, in <cache>/apt: a
+ * sources.list of deb-src lines only (the suites of every version pyweld
+ * builds), and lists and caches of its own, so that the system's apt
+ * configuration is neither read nor changed and no binary package of a
+ * newer suite can ever reach the host (docs/distribution.md, "Source").
+ * Appends apt's -o options to args; 0, or -1 with the message set.
+ */
+static int
+private_apt(struct pydist_job *j, struct strvec *args)
+{
+	char *apt = util_path_join(j->cache, "apt");
+	char *list = util_path_join(apt, "sources.list");
+	char *parts = util_path_join(apt, "sources.list.d");
+	char *lists = util_path_join(apt, "lists");
+	char *partial = util_path_join(lists, "partial");
+	char *cache = util_path_join(apt, "cache");
+	char *archives = util_path_join(cache, "archives/partial");
+	struct strbuf text = { 0 };
+	int rc = 0;
+
+	strbuf_adds(&text, "# written by pyweld: CPython's source packages, never a binary\n");
+	for (size_t i = 0; i < countof(versions); i++) {
+		char *all = xstrdup(versions[i].suites), *save = NULL, *suite;
+		for (suite = strtok_r(all, " ", &save); suite; suite = strtok_r(NULL, " ", &save)) {
+			char line[256];
+			snprintf(line, sizeof(line), "deb-src [signed-by=/usr/share/keyrings/"
+			         "debian-archive-keyring.gpg] http://deb.debian.org/debian%s %s main\n",
+			         util_ends_with(suite, "-security") ? "-security" : "", suite);
+			if (!strstr(text.s, line))
+				strbuf_adds(&text, line);
+		}
+		free(all);
+	}
+	if (text.failed)
+		util_fatal("out of memory");
+	if (util_mkdir_p(parts, 0755) < 0 || util_mkdir_p(partial, 0755) < 0 ||
+	    util_mkdir_p(archives, 0755) < 0 ||
+	    util_write_atomic(list, text.s, text.len, 0644, false) < 0)
+		rc = pydist_fail(j, "fetch source failed: cannot write apt's configuration in '%s': "
+		                 "%s", apt, strerror(errno));
+	strvec_pushf(args, "-oDir::Etc::sourcelist=%s", list);
+	strvec_pushf(args, "-oDir::Etc::sourceparts=%s", parts);
+	strvec_pushf(args, "-oDir::State::Lists=%s", lists);
+	strvec_pushf(args, "-oDir::Cache=%s", cache);
+	/* apt's download sandbox user cannot enter a private home directory. */
+	if (geteuid() == 0)
+		strvec_push(args, "-oAPT::Sandbox::User=root");
+	strbuf_free(&text);
+	free(apt); free(list); free(parts); free(lists); free(partial); free(cache);
+	free(archives);
+	return rc;
+}
+
+/* Runs apt-get or apt-cache (tool) with pyweld's configuration and then
+ * args; the output in *out when out is given, else in the log. */
+static int
+run_apt(struct pydist_job *j, const char *tool, const struct strvec *conf,
+        const char *const args[], const char *cwd, char **out)
+{
+	struct strvec av = { 0 };
+	int rc;
+
+	strvec_push(&av, tool);
+	for (size_t i = 0; i < conf->n; i++)
+		strvec_push(&av, conf->v[i]);
+	for (; *args; args++)
+		strvec_push(&av, *args);
+	rc = out ? util_run_capture(strvec_cargv(&av), NULL, out, NULL)
+	         : util_run_logged(strvec_cargv(&av), NULL, cwd, j->logfd, NULL, NULL);
+	strvec_free(&av);
+	return rc;
+}
+
+/* Fetches Debian's python<version> source package into cache/downloads/debian. */
 static int
 fetch_debian(struct pydist_job *j)
 {
 	char *dir = util_path_join(j->cache, "downloads/debian"), *out = NULL;
-	struct strvec versions = { 0 };
+	char *package = xasprintf("python%s", j->pyver);
+	char what[96];
+	struct strvec found = { 0 }, conf = { 0 };
 	char *save = NULL, *line;
-	int rc;
+	int rc = -1;
 
-	pydist_phase_start(j, PYDIST_FETCH, "Debian's python3.11 source package");
+	snprintf(what, sizeof(what), "Debian's %s source package", package);
+	pydist_phase_start(j, PYDIST_FETCH, what);
+	if (!pydist_version_known(j->pyver, true)) {
+		pydist_fail(j, "fetch source failed: no suite of Debian's archive serves CPython %s; "
+		            "give its source with --source (an upstream tarball or a tree)", j->pyver);
+		goto out;
+	}
 	if (util_mkdir_p(dir, 0755) < 0) {
 		pydist_fail(j, "fetch source failed: cannot create '%s': %s", dir, strerror(errno));
 		goto out;
 	}
-	if ((j->source = find_dsc(dir))) {
+	if ((j->source = find_dsc(dir, j->pyver))) {
 		pydist_log(j, "using the source package already downloaded: %s", j->source);
 		rc = 0;
-		goto done;
+		goto out;
 	}
 	if (!util_which("apt-get", NULL, NULL)) {
 		pydist_fail(j, "fetch source failed: no apt-get on this machine to fetch CPython's "
-		            "source; give one with --source (a python3.11 .dsc, a Python-3.11.x "
-		            "tarball or a source tree)");
+		            "source; give one with --source (a %s .dsc, a Python-%s.x tarball or a "
+		            "source tree)", package, j->pyver);
 		goto out;
 	}
-	rc = util_run_capture(ARGV("apt-cache", "showsrc", "python3.11"), NULL, &out, NULL);
+	if (private_apt(j, &conf) < 0)
+		goto out;
+	pydist_log(j, "pyweld: apt-get update of pyweld's own deb-src lists (%s)", suites_of(j->pyver));
+	if (run_apt(j, "apt-get", &conf, ARGV("-q", "update"), NULL, NULL) != 0) {
+		pydist_fail(j, "fetch source failed: apt-get update of pyweld's source lists failed "
+		            "(see '%s'); give a source with --source", j->log);
+		goto out;
+	}
+	rc = run_apt(j, "apt-cache", &conf, ARGV("showsrc", package), NULL, &out);
 	for (line = out ? strtok_r(out, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save))
 		if (util_starts_with(line, "Version: "))
-			strvec_push(&versions, line + 9);
-	if (rc != 0 || versions.n == 0) {
-		pydist_fail(j, "fetch source failed: apt knows no source package python3.11; add a "
-		            "deb-src entry for bookworm (pyweld's .ci/setup does) and run apt-get "
-		            "update, or give a source with --source");
+			strvec_push(&found, line + 9);
+	if (rc != 0 || found.n == 0) {
+		pydist_fail(j, "fetch source failed: Debian's archive (%s) lists no source package "
+		            "%s; give a source with --source", suites_of(j->pyver), package);
+		rc = -1;
 		goto out;
 	}
-	qsort(versions.v, versions.n, sizeof(char *), newest_first);
-	/* The newest may be listed but not downloadable (a security mirror that
-	 * moved on): try each in turn. */
-	for (size_t i = 0; i < versions.n; i++) {
-		char *spec = xasprintf("python3.11=%s", versions.v[i]);
+	qsort(found.v, found.n, sizeof(char *), newest_first);
+	/* The newest may be listed but not downloadable (a mirror that moved
+	 * on, or one that serves part of the archive): try each in turn. */
+	for (size_t i = 0; i < found.n && !j->source; i++) {
+		char *spec = xasprintf("%s=%s", package, found.v[i]);
 		pydist_log(j, "trying %s", spec);
-		rc = util_run_logged(ARGV("apt-get", "source", "--download-only", spec), NULL, dir,
-		                     j->logfd, NULL, NULL);
+		rc = run_apt(j, "apt-get", &conf, ARGV("-q", "source", "--download-only", spec), dir,
+		             NULL);
 		free(spec);
-		if (rc == 0 && (j->source = find_dsc(dir)))
-			break;
+		if (rc == 0)
+			j->source = find_dsc(dir, j->pyver);
 	}
-	if (!j->source) {
-		pydist_fail(j, "fetch source failed: apt-get source could not download any version of "
-		            "python3.11 (see '%s'); give a source with --source", j->log);
-		goto out;
-	}
-done:
 	rc = 0;
-	free(dir);
-	free(out);
-	strvec_free(&versions);
-	return rc;
+	if (!j->source)
+		rc = pydist_fail(j, "fetch source failed: apt-get source could not download any of "
+		                 "the %zu versions of %s Debian's archive lists (see '%s'); give a "
+		                 "source with --source", found.n, package, j->log);
 out:
 	free(dir);
 	free(out);
-	strvec_free(&versions);
-	return -1;
+	free(package);
+	strvec_free(&found);
+	strvec_free(&conf);
+	return rc;
 }
 
 /* Hash of a tree: every regular file's path and content, in sorted order. */
@@ -213,14 +351,94 @@ verify_dsc(struct pydist_job *j)
 	return rc;
 }
 
+/*
+ * The CPython version of a .dsc ("Source: python3.13"), a tarball (its
+ * Include/patchlevel.h, read without unpacking) or a tree, as "3.13.5" or
+ * "3.13" (malloc'd), or NULL when it says none.
+ */
+static char *
+source_version(struct pydist_job *j)
+{
+	char *text = NULL, *v = NULL;
+
+	switch (j->kind) {
+	case PYDIST_SRC_DSC:
+	case PYDIST_SRC_DEBIAN:
+		if (util_read_file(j->source, &text, NULL) == 0) {
+			char *at = strstr(text, "\nSource: python");
+			if (at) {
+				at += strlen("\nSource: python");
+				v = strndup(at, strcspn(at, "\n \t"));
+			}
+		}
+		break;
+	case PYDIST_SRC_TARBALL:
+		/* tar's complaints (a damaged file) go to the log; check_tarball
+		 * says what is wrong when the file is unpacked. */
+		if (util_run_capture(ARGV("tar", "-xOf", j->source, "--wildcards",
+		                          "--no-wildcards-match-slash", "*/Include/patchlevel.h"),
+		                     NULL, &text, NULL) == 0 && text) {
+			char *at = strstr(text, "#define PY_VERSION");
+			at = at ? strchr(at, '"') : NULL;
+			if (at)
+				v = strndup(at + 1, strcspn(at + 1, "\""));
+		}
+		break;
+	case PYDIST_SRC_TREE: {
+		char *p = util_path_join(j->source, "Include/patchlevel.h");
+		v = pydist_read_define(p, "PY_VERSION");
+		free(p);
+		break;
+	}
+	}
+	free(text);
+	return v;
+}
+
+/* The version of the source into j->pyver: the one asked for, and one
+ * pyweld builds. */
+static int
+check_version(struct pydist_job *j)
+{
+	char *full = source_version(j);
+	char minor[8];
+	int rc = 0;
+
+	if (!full || !minor_of(full, minor, sizeof(minor))) {
+		/* A tarball's is read again, and checked, once it is unpacked. */
+		if (j->kind == PYDIST_SRC_TARBALL && j->o->version) {
+			free(full);
+			return 0;
+		}
+		rc = pydist_fail(j, "cannot use the source '%s': it names no CPython version%s",
+		                 j->o->source, j->kind == PYDIST_SRC_TARBALL ?
+		                 " (no Include/patchlevel.h; give --python X.Y)" : "");
+	} else if (!pydist_version_known(minor, false)) {
+		rc = pydist_fail(j, "cannot use '%s': it is CPython %s; pyweld embeds CPython 3.11, "
+		                 "3.12, 3.13 or 3.14", j->o->source, full);
+	} else if (j->o->version && strcmp(j->o->version, minor) != 0) {
+		rc = pydist_fail(j, "cannot use '%s': it is CPython %s, not the %s asked for "
+		                 "(--python)", j->o->source, full, j->o->version);
+	} else {
+		snprintf(j->pyver, sizeof(j->pyver), "%s", minor);
+	}
+	free(full);
+	return rc;
+}
+
 /* Decides what the source is and hashes it. */
 int
 pydist_identify(struct pydist_job *j)
 {
 	struct stat st;
 
+	if (j->o->version && !pydist_version_known(j->o->version, false))
+		return pydist_fail(j, "cannot build CPython '%s': pyweld builds 3.11, 3.12 (from "
+		                   "--source), 3.13 and 3.14", j->o->version);
 	if (!j->o->source) {
 		j->kind = PYDIST_SRC_DEBIAN;
+		snprintf(j->pyver, sizeof(j->pyver), "%s",
+		         j->o->version ? j->o->version : PYDIST_DEFAULT_VERSION);
 		if (fetch_debian(j) < 0)
 			return -1;
 	} else {
@@ -237,24 +455,22 @@ pydist_identify(struct pydist_job *j)
 	}
 	if (j->kind == PYDIST_SRC_DEBIAN)
 		j->kind = PYDIST_SRC_DSC;
-	if (j->kind == PYDIST_SRC_DSC && verify_dsc(j) < 0)
-		return -1;
 	if (j->kind == PYDIST_SRC_TREE) {
-		struct strbuf acc = { 0 };
 		char *p = util_path_join(j->source, "Include/patchlevel.h");
 		bool ok = util_is_file(p);
-		char *version = ok ? pydist_read_define(p, "PY_VERSION") : NULL;
 		free(p);
 		if (!ok)
 			return pydist_fail(j, "cannot use the source '%s': not a CPython source tree (no "
 			                   "Include/patchlevel.h)", j->o->source);
-		if (!version || !util_starts_with(version, "3.11.")) {
-			pydist_fail(j, "cannot use '%s': it is CPython %s; pyweld embeds CPython 3.11",
-			            j->o->source, version ? version : "of an unknown version");
-			free(version);
-			return -1;
-		}
-		free(version);
+	}
+	if (j->o->source && check_version(j) < 0)
+		return -1;
+	if (!j->pyver[0])       /* a tarball without a version: --python's */
+		snprintf(j->pyver, sizeof(j->pyver), "%s", j->o->version);
+	if (j->kind == PYDIST_SRC_DSC && verify_dsc(j) < 0)
+		return -1;
+	if (j->kind == PYDIST_SRC_TREE) {
+		struct strbuf acc = { 0 };
 		hash_tree(j->source, "", &acc);
 		if (acc.failed)
 			return pydist_fail(j, "out of memory");
@@ -264,6 +480,26 @@ pydist_identify(struct pydist_job *j)
 		return pydist_fail(j, "cannot read the source '%s': %s", j->source, strerror(errno));
 	}
 	return 0;
+}
+
+char *
+pydist_prefix_path(const struct pydist_job *j, const char *rel)
+{
+	struct strbuf b = { 0 };
+
+	strbuf_adds(&b, j->prefix);
+	strbuf_addc(&b, '/');
+	for (const char *c = rel; *c; c++) {
+		if (c[0] == '%' && c[1] == 'V') {
+			strbuf_adds(&b, j->pyver);
+			c++;
+		} else {
+			strbuf_addc(&b, *c);
+		}
+	}
+	if (b.failed)
+		util_fatal("out of memory");
+	return strbuf_detach(&b);
 }
 
 /* Checks a tarball's listing before unpacking it: CPython, and readable. */

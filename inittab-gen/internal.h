@@ -24,6 +24,11 @@
 #include "itg.h"
 #include "util.h"
 
+/* A path under the distribution's prefix: before, the plan's CPython
+ * version as X.Y ("3.13"; "3.11" when it names none), then after
+ * ("lib/libpython", ".a"): malloc'd. */
+char *itg__prefix_path(const struct itg_plan *p, const char *before, const char *after);
+
 struct itg_weld {
 	const struct itg_plan *plan;
 	struct itg_result *res;         /* res->exts: the extensions being welded */

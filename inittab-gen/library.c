@@ -55,7 +55,7 @@ write_link_flags(struct itg_weld *w, const char *path, const struct strvec *arch
 static int
 extract_libpython(struct itg_weld *w, const char *dir, struct strvec *members)
 {
-	char *libpython = util_path_join(w->plan->prefix, "lib/libpython3.11.a");
+	char *libpython = itg__prefix_path(w->plan, "lib/libpython", ".a");
 	DIR *d;
 	struct dirent *e;
 	int rc;
@@ -109,7 +109,7 @@ itg__write_library(struct itg_weld *w, const struct strvec *archives,
 	size_t len = 0;
 	int rc = -1;
 
-	itg__step(w, "archive: %zu objects and libpython3.11.a into '%s'",
+	itg__step(w, "archive: %zu objects and libpython into '%s'",
 	          w->res->nexts + w->objs.n, w->plan->output);
 	if (extract_libpython(w, dir, &members) < 0)
 		goto out;

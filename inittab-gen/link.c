@@ -201,7 +201,7 @@ link_command(struct itg_weld *w, const char *bin, const struct strvec *archives,
              const struct strvec *dynamic, bool cxx, struct strvec *av)
 {
 	const struct itg_plan *p = w->plan;
-	char *libpython = util_path_join(p->prefix, "lib/libpython3.11.a");
+	char *libpython = itg__prefix_path(p, "lib/libpython", ".a");
 
 	strvec_push(av, cxx ? "g++" : "gcc");
 	strvec_push(av, "-o");

@@ -51,7 +51,9 @@ tell_packed(struct itg_weld *w, const struct itg_pack_stats *st, bool frozen)
 	         st->resources, st->metadata, st->dists, st->bytes, st->excluded,
 	         st->duplicates);
 	for (size_t i = 0; i < st->not_python.n; i++)
-		itg__log(w, "kept as a file (not Python 3.11): %s\n", st->not_python.v[i]);
+		itg__log(w, "kept as a file (not Python %s): %s\n",
+		         w->plan->python_version ? w->plan->python_version : "3.11",
+		         st->not_python.v[i]);
 	if (frozen)
 		itg__log(w, "deep-frozen by the distribution: %zu of the packed modules "
 		         "(their code objects are linked in, not unmarshalled)\n",
@@ -141,7 +143,7 @@ itg__pack_step(struct itg_weld *w)
 	char *tools = util_path_join(p->work, "tools");
 	char *script = util_path_join(tools, "compile_blob.py");
 	char *blob = util_path_join(p->work, "modules.blob");
-	char *stdlib = util_path_join(p->prefix, "lib/python3.11");
+	char *stdlib = itg__prefix_path(p, "lib/python", "");
 	char *helper_py = util_path_join(tools, "pyweld_resources.py");
 	char *main_py = util_path_join(p->work, "__pyweld_main__.py");
 	char *code_cache = util_path_join(p->cache, "bytecode");

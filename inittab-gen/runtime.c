@@ -62,7 +62,9 @@ static_define(const struct itg_weld *w)
 int
 itg__compile_rt_unit(struct itg_weld *w, const char *src, const char *obj)
 {
-	char *inc = xasprintf("-I%s/include/python3.11", w->plan->prefix);
+	char *incdir = itg__prefix_path(w->plan, "include/python", "");
+	char *inc = xasprintf("-I%s", incdir);
+	free(incdir);
 	char *incrt = xasprintf("-I%s/rt", w->plan->work);
 	int rc = itg__run(w, (const char *const[]){ "gcc", "-c", "-O2", "-fPIC", "-Wall",
 	                                            "-Werror=implicit-function-declaration",

@@ -17,6 +17,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,16 @@ itg__fail(struct itg_weld *w, const char *fmt, ...)
 	vsnprintf(w->err, w->errlen, fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+char *
+itg__prefix_path(const struct itg_plan *p, const char *before, const char *after)
+{
+	const char *v = p->python_version ? p->python_version : "3.11";
+	const char *dot = strchr(v, '.');
+	int n = dot ? (int)(dot + 1 - v + (ptrdiff_t)strspn(dot + 1, "0123456789")) : (int)strlen(v);
+
+	return xasprintf("%s/%s%.*s%s", p->prefix, before, n, v, after);
 }
 
 /* Formats a message and hands it to a callback of the report (if any). */

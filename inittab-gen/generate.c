@@ -99,11 +99,24 @@ itg_write_inittab(const char *path, struct itg_ext *const *exts, size_t n,
 		strbuf_addf(&sb, "extern PyObject *%s(void);\n", sorted[i]->renamed);
 	strbuf_adds(&sb, "\n/* The module blob (modules_blob.S): modules, resources, metadata. */\n"
 	                 "extern const unsigned char pyweld_blob[], pyweld_blob_end[];\n");
+	/* A dotted module's init runs with its package context, as the .so
+	 * loader runs it (rt_init_in_package says why). */
+	for (size_t i = 0; i < n; i++) {
+		if (!strchr(sorted[i]->name, '.'))
+			continue;
+		strbuf_addf(&sb, "\nstatic PyObject *\nin_package_%zu(void)\n{\n\treturn "
+		            "rt_init_in_package(%s, ", i, sorted[i]->renamed);
+		itg_c_string(&sb, sorted[i]->name);
+		strbuf_adds(&sb, ");\n}\n");
+	}
 	strbuf_adds(&sb, "\nstatic struct _inittab inittab[] = {\n");
 	for (size_t i = 0; i < n; i++) {
+		char fn[32];
+		snprintf(fn, sizeof(fn), "in_package_%zu", i);
 		strbuf_adds(&sb, "\t{ ");
 		itg_c_string(&sb, sorted[i]->name);
-		strbuf_addf(&sb, ", %s },\t/* ", sorted[i]->renamed);
+		strbuf_addf(&sb, ", %s },\t/* ", strchr(sorted[i]->name, '.') ? fn
+		            : sorted[i]->renamed);
 		itg_c_comment(&sb, sorted[i]->package ? sorted[i]->package : "?");
 		strbuf_addc(&sb, ' ');
 		itg_c_comment(&sb, sorted[i]->version ? sorted[i]->version : "");

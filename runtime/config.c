@@ -44,14 +44,26 @@ append_path(PyConfig *config, const char *path)
 	return st;
 }
 
+#if PY_VERSION_HEX >= 0x030D0000
+/* Python/fileutils.c: Py_EncodeLocale with the raw allocator.  From 3.13
+ * on PyMem_Malloc, which Py_EncodeLocale uses, needs an interpreter, and
+ * there is none yet here. */
+extern char *_Py_EncodeLocaleRaw(const wchar_t *text, size_t *error_pos);
+#define encode_locale(w) _Py_EncodeLocaleRaw(w, NULL)
+#define encode_free PyMem_RawFree
+#else
+#define encode_locale(w) Py_EncodeLocale(w, NULL)
+#define encode_free PyMem_Free
+#endif
+
 /* A wide argument in the locale's encoding, malloc'd (Py_EncodeLocale's
  * copy is PyMem_Malloc'd, which free() at the next start must not see). */
 static char *
 encode_arg(const wchar_t *w)
 {
-	char *t = w ? Py_EncodeLocale(w, NULL) : NULL, *r = t ? strdup(t) : NULL;
+	char *t = w ? encode_locale(w) : NULL, *r = t ? strdup(t) : NULL;
 
-	PyMem_Free(t);
+	encode_free(t);
 	return r;
 }
 

@@ -4,9 +4,15 @@
  * name, and the welded sources are not files; linecache asks the importer
  * (fixups.c).  sys.__excepthook__ stays as it was, and is the fallback
  * when traceback cannot print.
+ *
+ * From 3.13 on CPython's own sys.excepthook prints through traceback
+ * (and keeps the KeyboardInterrupt record), so there is nothing to
+ * replace; 3.12's prints with its C printer, which cannot show the lines
+ * of welded sources (docs/distribution.md says so).
  */
 #include "rt.h"
 
+#if PY_VERSION_HEX < 0x030C0000
 /* CPython's record that an uncaught KeyboardInterrupt ends the program (it
  * then dies of SIGINT): running any code, as importing traceback does,
  * resets it. */
@@ -49,3 +55,10 @@ rt_set_excepthook(void)
 	Py_XDECREF(f);
 	return rc;
 }
+#else
+int
+rt_set_excepthook(void)
+{
+	return 0;
+}
+#endif

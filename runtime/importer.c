@@ -205,6 +205,26 @@ importer_find_spec(Importer *self, PyObject *args, PyObject *kwargs)
 	return make_spec((PyObject *)self, name, &e);
 }
 
+#if PY_VERSION_HEX >= 0x030C0000
+/* Python/import.c: not in the public headers, exported by libpython. */
+extern const char *_PyImport_SwapPackageContext(const char *newcontext);
+#endif
+
+PyObject *
+rt_init_in_package(PyObject *(*init)(void), const char *dotted)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+	const char *saved = _PyImport_SwapPackageContext(dotted);
+	PyObject *mod = init();
+
+	_PyImport_SwapPackageContext(saved);
+	return mod;
+#else
+	(void)dotted;
+	return init();
+#endif
+}
+
 static PyObject *
 importer_create_module(Importer *self, PyObject *spec)
 {
@@ -221,9 +241,11 @@ importer_create_module(Importer *self, PyObject *spec)
 			return NULL;
 		Py_RETURN_NONE;         /* the default module object */
 	}
+#if PY_VERSION_HEX < 0x030C0000
 	/*
 	 * A single-phase extension names itself by its short m_name; the .so
 	 * loader sets _Py_PackageContext so that it takes the dotted name.
+	 * From 3.12 on _imp.create_builtin does so itself (gh-102700).
 	 */
 	dotted = PyUnicode_AsUTF8(name);
 	if (!dotted) {
@@ -234,6 +256,11 @@ importer_create_module(Importer *self, PyObject *spec)
 	_Py_PackageContext = dotted;
 	mod = PyObject_CallOneArg(rt_imp.create_builtin, spec);
 	_Py_PackageContext = saved;
+#else
+	(void)dotted;
+	(void)saved;
+	mod = PyObject_CallOneArg(rt_imp.create_builtin, spec);
+#endif
 	Py_DECREF(name);
 	return mod;
 }

@@ -85,10 +85,9 @@ frozen_files(PyObject *frozen_importer)
 		PyObject *loader = NULL, *state = NULL, *orig = NULL, *res = NULL, *name = NULL;
 		if (!spec || spec == Py_None || PyDict_GetItemWithError(d, key[FILE_]))
 			goto next;
-		if (_PyObject_LookupAttr(spec, key[LOADER], &loader) <= 0 ||
-		    loader != frozen_importer)
+		if (rt_lookup_attr(spec, key[LOADER], &loader) <= 0 || loader != frozen_importer)
 			goto next;
-		if (_PyObject_LookupAttr(spec, key[STATE], &state) <= 0 || state == Py_None)
+		if (rt_lookup_attr(spec, key[STATE], &state) <= 0 || state == Py_None)
 			goto next;
 		orig = PyObject_GetAttr(state, key[ORIGNAME]);
 		name = orig && orig != Py_None ? PyObject_GetAttr(spec, key[NAME]) : NULL;

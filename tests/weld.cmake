@@ -86,3 +86,16 @@ endforeach()
 foreach(_case reuse foreign_dir cache_damaged init_project)
   pyweld_weld_test(weld_rebuild_${_case} weld_rebuild.py 900 ${_case})
 endforeach()
+
+# The same classes welding CPython 3.13 (the distribution the fixture
+# pyweld_distribution_3_13 builds, tests/python.cmake): real packages,
+# --static, isolation.  Each case's `pyweld build` gets --python 3.13.
+function(pyweld_weld_test_3_13 name script timeout)
+  pyweld_weld_test(${name} ${script} ${timeout} --python 3.13 ${ARGN})
+  set_tests_properties(${name} PROPERTIES FIXTURES_REQUIRED pyweld_distribution_3_13)
+endfunction()
+pyweld_weld_test_3_13(weld_packages_3_13 weld_packages.py 1800 seven_packages)
+pyweld_weld_test_3_13(weld_static_3_13 weld_static.py 600 static static_nss)
+foreach(_case entry_code python_mode venv_cfg prefix_landmark sealed)
+  pyweld_weld_test_3_13(weld_isolation_3_13_${_case} weld_isolation.py 600 ${_case})
+endforeach()

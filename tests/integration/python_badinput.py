@@ -13,8 +13,9 @@ over (its lock free), `pyweld python path --cache C` fails, and a second identic
 fails again rather than reporting a cached distribution.
 
 Cases (`--list`): a truncated tarball, a tarball of another program, a tree
-whose configure fails, a tree of CPython 3.12, a directory that is not a
-CPython tree, a source that does not exist, a .dsc beside the wrong
+whose configure fails, a tree of CPython 3.10 (pyweld builds 3.11 to 3.14),
+a 3.11 tree given with --python 3.13, --python of a version pyweld does not
+build (a usage error), a directory that is not a CPython tree, a source that does not exist, a .dsc beside the wrong
 upstream tarball, no space left for the cache (a 64 MB tmpfs; root only)
 with the .dsc and with the tarball, a tree that pyweld's patches only half
 fit (they are left out whole), a build killed during configure, and a
@@ -340,22 +341,55 @@ def case_configure_fails(c):
     c.check(tree_digest(tree) == before, "the build changed the user's source tree")
 
 
-def case_python_3_12(c):
-    """A tree of another CPython version is refused before configure."""
-    tree = c.path("cpython-3.12.1")
-    cpython_like_tree(tree, "3.12.1", 'echo "configure ran" >&2\nexit 0\n')
+def refused_before_configure(c, tree, what, must, extra=()):
+    """A tree pyweld must refuse before configure runs: one error, and the
+    tree as it was."""
     before = tree_digest(tree)
     cache = c.path("cache")
-    p = c.build(tree, cache)
-    err, logs = check_failure(c, p, cache, "CPython 3.12 tree",
-                              must=(r"3\.12\.1", r"3\.11"))
-    c.check("configure" not in p.err,
-            f"a 3.12 tree got as far as configure:\n{p.err}")
+    p = c.run([c.pyweld, "python", "build", "--source", tree, "--cache", cache, *extra],
+              timeout=300)
+    err, logs = check_failure(c, p, cache, what, must=must)
+    c.check("configure" not in p.err, f"{what} got as far as configure:\n{p.err}")
     for log in logs:
         if os.path.isfile(log):
             c.check("configure ran" not in open(log, errors="replace").read(),
-                    f"configure of a 3.12 tree was run (see '{log}')")
+                    f"configure of {what} was run (see '{log}')")
     c.check(tree_digest(tree) == before, "the build changed the user's source tree")
+
+
+def case_python_3_10(c):
+    """A tree of a CPython version pyweld does not build is refused before
+    configure (3.11 to 3.14 are built)."""
+    tree = c.path("cpython-3.10.13")
+    cpython_like_tree(tree, "3.10.13", 'echo "configure ran" >&2\nexit 0\n')
+    refused_before_configure(c, tree, "a CPython 3.10 tree", (r"3\.10\.13", r"3\.11"))
+
+
+def case_version_mismatch(c):
+    """--python 3.13 with a 3.11 tree: refused before configure, naming both."""
+    tree = c.path("cpython-3.11.9")
+    cpython_like_tree(tree, "3.11.9", 'echo "configure ran" >&2\nexit 0\n')
+    refused_before_configure(c, tree, "a 3.11 tree with --python 3.13",
+                             (r"3\.11\.9", r"3\.13", r"--python"), ("--python", "3.13"))
+
+
+def case_unknown_version(c):
+    """--python of a version pyweld does not build is a usage error (exit 2),
+    for python build and pyweld build alike, with nothing written."""
+    cache = c.path("cache")
+    for argv in (["python", "build", "--python", "3.9", "--cache", cache],
+                 ["python", "build", "--python", "3.13'; rm -rf ~", "--cache", cache],
+                 ["python", "info", "--python", "4.0", "--cache", cache],
+                 ["build", "--python", "2.7", "--cache", cache, "-o", c.path("app"),
+                  "--python-code", "pass"]):
+        p = c.run([c.pyweld, *argv], timeout=60)
+        what = "'pyweld " + " ".join(argv) + "'"
+        c.check(p.returncode == 2, f"{what} exited {p.returncode}, not 2:\n{p.err}")
+        c.check(re.search(r"3\.11, 3\.12, 3\.13 or 3\.14", p.err),
+                f"{what} does not say which versions pyweld builds:\n{p.err}")
+    c.check(not os.path.exists(os.path.join(cache, "python")),
+            f"a refused version wrote into the cache: {cache_state(cache)}")
+    c.check(not os.path.exists(c.path("app")), "a refused version wrote the application")
 
 
 def case_not_a_tree(c):
@@ -616,7 +650,9 @@ CASES = {
     "truncated_tarball": case_truncated_tarball,
     "other_program": case_other_program,
     "configure_fails": case_configure_fails,
-    "python_3_12": case_python_3_12,
+    "python_3_10": case_python_3_10,
+    "version_mismatch": case_version_mismatch,
+    "unknown_version": case_unknown_version,
     "not_a_tree": case_not_a_tree,
     "missing_source": case_missing_source,
     "dsc_wrong_orig": case_dsc_wrong_orig,

@@ -57,7 +57,14 @@ distribution.  Cases (`--list`):
                stored objects and archives, its libraries' archives,
                libpython3.11.a): what welding will do
 
-    python_dist.py --pyweld build/bin/pyweld [CASE...]
+    python_dist.py --pyweld build/bin/pyweld [--python X.Y] [CASE...]
+
+--python X.Y tests the last distribution of that version (`pyweld python
+path --python X.Y`, as the fixture pyweld_distribution_X_Y leaves it);
+without it, 3.11.  For a version other than 3.11 the system's lib-dynload
+list is the 3.11 one less the modules that version removed (PEP 594), and
+the pgo, lto, frozen, classes and regexes cases apply to a build that has
+those (CI builds 3.13 without PGO and LTO).
 
 Exit status: 0 passed, 1 failed, 77 skipped (a prerequisite is absent, said
 why), 2 usage.  A failed case prints every problem it found.
@@ -80,6 +87,11 @@ import traceback
 
 SKIP = 77
 SYSTEM_DYNLOAD = "/usr/lib/python3.11/lib-dynload"
+# What 3.13 removed of the modules the system's 3.11 has (PEP 594).
+REMOVED = {"3.13": {"_crypt", "audioop", "nis", "ossaudiodev", "spwd", "_xxsubinterpreters",
+                    "_xxinterpchannels"},
+           "3.14": {"_crypt", "audioop", "nis", "ossaudiodev", "spwd", "_xxsubinterpreters",
+                    "_xxinterpchannels"}}
 
 
 class Failure(Exception):
@@ -120,6 +132,8 @@ class Dist:
 
     def __init__(self, args):
         self.args = args
+        self.version = args.python
+        self.vflag = ["--python", args.python]
         self.pyweld = os.path.abspath(args.pyweld)
         self.env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                     "LC_ALL": "C.UTF-8", "TZ": "UTC"}
@@ -157,17 +171,17 @@ class Dist:
     @property
     def dir(self):
         if not hasattr(self, "_dir"):
-            p = self.run([self.pyweld, "python", "path"])
+            p = self.run([self.pyweld, "python", "path", *self.vflag])
             if p.returncode != 0:
-                raise Skip("no distribution in the default cache (the ctest fixture "
-                           "pyweld_distribution builds it): " + p.err.strip())
+                raise Skip(f"no distribution of CPython {self.version} in the default cache "
+                           "(the ctest fixture pyweld_distribution builds it): " + p.err.strip())
             self._dir = p.out.strip()
         return self._dir
 
     @property
     def info(self):
         if self._info is None:
-            p = self.run_ok([self.pyweld, "python", "info", "--json"])
+            p = self.run_ok([self.pyweld, "python", "info", "--json", *self.vflag])
             self._info = json.loads(p.out)
         return self._info
 
@@ -179,15 +193,19 @@ class Dist:
     def libpython(self):
         """The archive welds link, where distribution.json says it is."""
         return os.path.join(self.prefix, self.info.get("libpython", {}).get(
-            "path", "lib/libpython3.11.a"))
+            "path", f"lib/libpython{self.version}.a"))
 
     @property
     def python(self):
-        return os.path.join(self.prefix, "bin", "python3.11")
+        return os.path.join(self.prefix, "bin", f"python{self.version}")
+
+    @property
+    def stdlib(self):
+        return os.path.join(self.prefix, "lib", f"python{self.version}")
 
     @property
     def dynload(self):
-        return os.path.join(self.prefix, "lib", "python3.11", "lib-dynload")
+        return os.path.join(self.stdlib, "lib-dynload")
 
     @property
     def db(self):
@@ -212,11 +230,13 @@ class Dist:
         return self.run([self.python, "-I", "-c", code, *args])
 
 
-def system_modules():
-    """Extension modules the system's CPython 3.11 has as shared objects."""
+def system_modules(d):
+    """Extension modules the system's CPython 3.11 has as shared objects, less
+    what d's version removed or builds into libpython (3.12's _typing)."""
     if not os.path.isdir(SYSTEM_DYNLOAD):
         raise Skip(f"no '{SYSTEM_DYNLOAD}': the system has no CPython 3.11 to compare with")
-    names = sorted({f.split(".")[0] for f in os.listdir(SYSTEM_DYNLOAD) if f.endswith(".so")})
+    names = sorted({f.split(".")[0] for f in os.listdir(SYSTEM_DYNLOAD) if f.endswith(".so")}
+                   - REMOVED.get(d.version, set()) - set(d.info.get("builtins", [])))
     if not names:
         raise Skip(f"'{SYSTEM_DYNLOAD}' holds no extension module")
     return names
@@ -228,7 +248,7 @@ def system_modules():
 def case_modules(d):
     """Every lib-dynload module of the system's python is recorded."""
     mods = d.modules()
-    want = system_modules()
+    want = system_modules(d)
     suffix = d.info.get("ext_suffix")
     missing = [n for n in want if n not in mods]
     d.check(not missing, f"modules of {SYSTEM_DYNLOAD} not in the distribution: {missing}")
@@ -302,12 +322,13 @@ print(json.dumps(out))
 
 def case_imports(d):
     """The distribution's python imports every module and runs pip."""
-    want = system_modules()
+    want = system_modules(d)
     names = sorted(set(want) | set(d.modules()))
     p = d.pyrun(IMPORT_PY, *names)
     d.require(p.returncode == 0, f"'{d.python} -I' did not run (exit {p.returncode}):\n{p.err}")
     r = json.loads(p.out)
-    d.check(r["version"][:2] == [3, 11], f"the python is {r['version']}, not 3.11")
+    d.check("%d.%d" % tuple(r["version"][:2]) == d.version,
+            f"the python is {r['version']}, not {d.version}")
     d.check(os.path.realpath(r["prefix"]) == os.path.realpath(d.prefix),
             f"sys.prefix is '{r['prefix']}', not '{d.prefix}'")
     dynload = os.path.realpath(d.dynload)
@@ -321,7 +342,7 @@ def case_imports(d):
                 f"import {name}: loaded from '{f}', not from '{dynload}'")
     p = d.run([d.python, "-I", "-m", "pip", "--version"])
     d.check(p.returncode == 0, f"'python -m pip --version' exited {p.returncode}:\n{p.err}")
-    site = os.path.join(d.prefix, "lib", "python3.11", "site-packages", "pip")
+    site = os.path.join(d.stdlib, "site-packages", "pip")
     d.check(re.match(r"pip \d+\.\d+(\.\d+)? from ", p.out) and site in p.out,
             f"'python -m pip --version' says {p.out.strip()!r}, expected pip from '{site}'")
     d.check(p.out.strip() == d.info.get("pip"),
@@ -332,7 +353,7 @@ def case_imports(d):
 
 def case_pip_command(d):
     """The installed pip command runs."""
-    pips = [os.path.join(d.prefix, "bin", n) for n in ("pip3", "pip3.11")]
+    pips = [os.path.join(d.prefix, "bin", n) for n in ("pip3", f"pip{d.version}")]
     present = [x for x in pips if os.path.isfile(x)]
     d.require(present, f"no pip command in '{d.prefix}/bin': {os.listdir(d.prefix + '/bin')}")
     for pip in present:
@@ -363,8 +384,8 @@ def case_info(d):
         d.check(f.read().strip() == i.get("key"), "COMPLETE does not hold the key")
     d.check(os.path.realpath(i.get("prefix", "")) == os.path.realpath(d.prefix),
             f"prefix '{i.get('prefix')}' is not '{d.prefix}'")
-    d.check(re.fullmatch(r"3\.11\.\d+", i.get("python_version", "")),
-            f"python_version '{i.get('python_version')}' is not 3.11.x")
+    d.check(re.fullmatch(re.escape(d.version) + r"\.\d+", i.get("python_version", "")),
+            f"python_version '{i.get('python_version')}' is not {d.version}.x")
     p = d.pyrun("import json, sys, sysconfig; print(json.dumps([sys.version.split()[0], "
                 "sysconfig.get_config_var('SOABI'), sysconfig.get_config_var('EXT_SUFFIX'), "
                 "sorted(sys.builtin_module_names)]))")
@@ -372,14 +393,16 @@ def case_info(d):
     version, soabi, suffix, builtins = json.loads(p.out)
     d.check(i.get("python_version") == version,
             f"python_version '{i.get('python_version')}', the interpreter says '{version}'")
-    d.check(i.get("soabi") == soabi == "cpython-311-x86_64-linux-gnu",
+    d.check(i.get("soabi") == soabi ==
+            "cpython-%s-x86_64-linux-gnu" % d.version.replace(".", ""),
             f"soabi '{i.get('soabi')}', the interpreter says '{soabi}'")
     d.check(i.get("ext_suffix") == suffix == f".{soabi}.so",
             f"ext_suffix '{i.get('ext_suffix')}', the interpreter says '{suffix}'")
     d.check(i.get("builtins") == builtins, "builtins differ from sys.builtin_module_names")
     lp = i.get("libpython", {})
-    lib = os.path.join(d.prefix, lp.get("path", "lib/libpython3.11.a"))
-    d.check(lp.get("path") == "lib/libpython3.11.a", f"libpython path '{lp.get('path')}'")
+    lib = os.path.join(d.prefix, lp.get("path", f"lib/libpython{d.version}.a"))
+    d.check(lp.get("path") == f"lib/libpython{d.version}.a",
+            f"libpython path '{lp.get('path')}'")
     d.check(os.path.isfile(lib) and sha256_file(lib) == lp.get("sha256"),
             f"libpython sha256 {lp.get('sha256')} does not match '{lib}'")
     missing = {(x["module"], x["library"]) for x in i.get("missing_static", [])}
@@ -418,7 +441,7 @@ def case_info(d):
             f"missing_static {sorted(missing)} disagrees with the modules' libraries "
             f"{sorted(seen_missing)}")
     # The text form says the same.
-    p = d.run_ok([d.pyweld, "python", "info"])
+    p = d.run_ok([d.pyweld, "python", "info", *d.vflag])
     d.check(f"python:         {i.get('python_version')} ({i.get('soabi')})" in p.out,
             "'pyweld python info' does not show the version and ABI")
     d.check(f"extension modules: {len(i.get('modules', []))}" in p.out,
@@ -477,16 +500,19 @@ def case_cached(d):
     """A second build with the same inputs is found in the cache."""
     stamp = {}
     for f in ("COMPLETE", "build.log", "distribution.json", "dist.linkdb", "prefix",
-              "prefix/lib/libpython3.11.a", "prefix/bin/python3.11"):
+              f"prefix/lib/libpython{d.version}.a", f"prefix/bin/python{d.version}"):
         st = os.stat(os.path.join(d.dir, f))
         stamp[f] = (st.st_ino, st.st_mtime_ns, st.st_size)
     dir_ino = os.stat(d.dir).st_ino
     pydir = os.path.dirname(d.dir)
     work_before = set(glob.glob(os.path.join(pydir, ".work-*")))
     src = d.info.get("source", {}).get("path")
-    calls = [[]]
+    # The options the distribution was built with, so that the key is its.
+    opts = [*d.vflag] + (["--no-pgo"] if d.info.get("pgo") == "no" else []) + \
+        (["--no-lto"] if d.info.get("lto") == "no" else [])
+    calls = [opts]
     if src and os.path.isfile(src):
-        calls.append(["--source", src])
+        calls.append(opts + ["--source", src])
     for extra in calls:
         what = "'pyweld python build" + "".join(" " + a for a in extra) + "'"
         p = d.run([d.pyweld, "python", "build", *extra], timeout=90)
@@ -503,8 +529,18 @@ def case_cached(d):
     d.check(os.stat(d.dir).st_ino == dir_ino, "the distribution directory was replaced")
     d.check(set(glob.glob(os.path.join(pydir, ".work-*"))) <= work_before,
             "a cached build call made a work directory")
-    d.check(os.path.realpath(os.path.join(pydir, "current")) == os.path.realpath(d.dir),
-            "'current' does not point at the distribution after a cached call")
+    if d.version == "3.11":
+        d.check(os.path.realpath(os.path.join(pydir, "current")) == os.path.realpath(d.dir),
+                "'current' does not point at the distribution after a cached call")
+    d.check(os.path.realpath(os.path.join(pydir, f"current-{d.version}")) ==
+            os.path.realpath(d.dir),
+            f"'current-{d.version}' does not point at the distribution after a cached call")
+    # pyweld python list shows it, marked current.
+    p = d.run_ok([d.pyweld, "python", "list", "--json"])
+    rows = {r["key"]: r for r in json.loads(p.out)}
+    row = rows.get(os.path.basename(d.dir), {})
+    d.check(row.get("python_version") == d.info.get("python_version") and row.get("current"),
+            f"'pyweld python list --json' does not show the distribution as current: {row}")
 
 
 def dsc_fields(path):
@@ -531,8 +567,8 @@ def case_debian(d):
     if s.get("kind") != "debian-source-package":
         raise Skip(f"the distribution was built from a {s.get('kind')}, not Debian's package")
     v = s.get("debian_version") or ""
-    d.check(re.fullmatch(r"3\.11\.\d+-[0-9A-Za-z.+~]+", v),
-            f"source.debian_version '{v}' is not a Debian version of 3.11")
+    d.check(re.fullmatch(re.escape(d.version) + r"\.\d+-[0-9A-Za-z.+~]+", v),
+            f"source.debian_version '{v}' is not a Debian version of {d.version}")
     d.check(v.split("-")[0] == d.info.get("python_version"),
             f"Debian version '{v}' is not of python {d.info.get('python_version')}")
     dsc = s.get("path", "")
@@ -540,7 +576,8 @@ def case_debian(d):
         f = dsc_fields(dsc)
         d.check(f.get("Version") == v, f"the .dsc says Version {f.get('Version')}, recorded {v}")
         d.check(s.get("sha256") == sha256_file(dsc), "source.sha256 is not the .dsc's")
-        debs = glob.glob(os.path.join(os.path.dirname(dsc), f"python3.11_{v}.debian.tar.*"))
+        debs = glob.glob(os.path.join(os.path.dirname(dsc),
+                                      f"python{d.version}_{v}.debian.tar.*"))
         if debs:
             p = d.run(["tar", "-xOf", debs[0], "debian/patches/series"])
             if d.check(p.returncode == 0, f"cannot read the series from '{debs[0]}'"):
@@ -564,7 +601,7 @@ def case_debian(d):
                   # deep-freeze steps
                   "Tools/scripts/freeze_modules.py: encodings",
                   "Makefile.pre.in: deep-frozen modules made ready",
-                  "optimised libpython3.11.a's",
+                  f"optimised libpython{d.version}.a's",
                   "deep-froze ",
                   # docs/distribution.md, "Class creation" and "Start-up"
                   "Objects/typeobject.c: class creation",
@@ -578,7 +615,7 @@ def case_debian(d):
 
 def case_linkdb(d):
     """dist.linkdb holds every compile and link, and checks clean."""
-    want = system_modules()
+    want = system_modules(d)
     p = d.run_ok([d.pyweld, "db", "info", "--db", d.db, "--json"])
     info = json.loads(p.out)
     d.check(info.get("links", 0) >= len(want),
@@ -1063,6 +1100,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--pyweld", help="the pyweld executable")
     ap.add_argument("--list", action="store_true", help="list the cases")
+    ap.add_argument("--python", default="3.11", help="the CPython version (default 3.11)")
     ap.add_argument("cases", nargs="*", help="cases to run (default: all)")
     args = ap.parse_args()
     if args.list:

@@ -102,7 +102,7 @@ def plant(directory):
 def hostile_env(c, evil):
     env = dict(c.run_env)
     userbase = os.path.join(evil, "userbase")
-    usersite = os.path.join(userbase, "lib", "python3.11", "site-packages")
+    usersite = os.path.join(userbase, "lib", f"python{c.version}", "site-packages")
     plant(usersite)
     wt.write(os.path.join(usersite, "pwned.pth"), PTH_TRAP)
     env.update({
@@ -197,11 +197,11 @@ def case_python_mode(c):
 def case_venv_cfg(c):
     """binary in a venv's bin/ beside pyvenv.cfg: the venv's site-packages stay out"""
     app = build(c, os.path.join("venv", "bin"))
-    site = c.path("venv", "lib", "python3.11", "site-packages")
+    site = c.path("venv", "lib", f"python{c.version}", "site-packages")
 
     def arrange():
         wt.write(c.path("venv", "pyvenv.cfg"), "home = /usr/bin\n"
-                 "include-system-site-packages = false\nversion = 3.11.2\n")
+                 f"include-system-site-packages = false\nversion = {c.version}.2\n")
         shutil.copy(c.path("venv", "pyvenv.cfg"), c.path("venv", "bin", "pyvenv.cfg"))
         plant(site)
         wt.write(os.path.join(site, "pwned.pth"), PTH_TRAP)
@@ -212,7 +212,7 @@ def case_venv_cfg(c):
 def case_prefix_landmark(c):
     """binary in PREFIX/bin with PREFIX/lib/python3.11/os.py: that prefix stays out"""
     app = build(c, os.path.join("inst", "bin"))
-    lib = c.path("inst", "lib", "python3.11")
+    lib = c.path("inst", "lib", f"python{c.version}")
 
     def arrange():
         plant(lib)
@@ -220,7 +220,7 @@ def case_prefix_landmark(c):
         plant(os.path.join(lib, "site-packages"))
         wt.write(os.path.join(lib, "site-packages", "pwned.pth"), PTH_TRAP)
         return c.run_env, c.path("empty")
-    run_both(c, [app], arrange, "binary in a prefix with lib/python3.11/os.py")
+    run_both(c, [app], arrange, f"binary in a prefix with lib/python{c.version}/os.py")
 
 
 def case_sealed(c):

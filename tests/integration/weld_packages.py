@@ -80,6 +80,16 @@ zope.interface==7.2 \\
     --hash=sha256:8b49f1a3d1ee4cdaf5b32d2e738362c7f5e40ac8b46dd7d1a65e82a4872728fe
 """
 
+# Pins per CPython version, beside those above.  From 3.12 on a venv has no
+# setuptools, which zope.interface 7.2 names as a dependency: pinned as
+# the wheel pip takes (pure Python, no extension).
+REQUIREMENTS_BY_VERSION = {
+    "3.13": """\
+setuptools==84.2.1 \\
+    --hash=sha256:ca140b45d5325a9478f880e351484f62fef15f336462e449ca0c03c873d589c2
+""",
+}
+
 VERSIONS = {"markupsafe": "2.1.5", "simplejson": "3.19.3", "psutil": "5.9.8",
             "PyYAML": "6.0.2", "kiwisolver": "1.4.5", "zstandard": "0.23.0",
             "zope.interface": "7.2"}
@@ -418,7 +428,7 @@ def check_probe(c, facts, app):
 def case_seven_packages(c):
     """seven real packages from PyPI in one binary, every extension a dotted built-in"""
     reqs = c.path("requirements.txt")
-    wt.write(reqs, REQUIREMENTS)
+    wt.write(reqs, REQUIREMENTS + REQUIREMENTS_BY_VERSION.get(c.version, ""))
     os.mkdir(c.path("out"))
     app = c.path("out", "app")
     p = c.build_ok("-r", reqs, "--env", "PYYAML_FORCE_LIBYAML=1", "--env", "REQUIRE_SPEEDUPS=1",

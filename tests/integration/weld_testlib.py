@@ -120,6 +120,9 @@ class Case:
     def __init__(self, name, args, prefix):
         self.name = name
         self.args = args
+        # The CPython version welded (--python X.Y): every `pyweld build`
+        # the case runs gets it, so the same case runs for each version.
+        self.version = getattr(args, "python", None) or "3.11"
         self.pyweld = os.path.abspath(args.pyweld)
         base = os.environ.get("TMPDIR") or "/tmp"
         self.dir = tempfile.mkdtemp(prefix=f"pyweld-{prefix}-{name}-", dir=base)
@@ -164,6 +167,7 @@ class Case:
     def build(self, *args, timeout=900, env=None, cwd=None):
         """Runs `pyweld build ARGS`; its output goes to a log in the case too."""
         t0 = time.time()
+        args = (*self.version_args(), *args)
         p = self.run([self.pyweld, "build", *args], env=env, cwd=cwd, timeout=timeout)
         p.seconds = time.time() - t0
         n = len([f for f in os.listdir(self.dir) if f.startswith("build-")]) + 1
@@ -171,6 +175,10 @@ class Case:
             f.write(f"$ {[self.pyweld, 'build', *args]!r}\nexit {p.returncode} "
                     f"after {p.seconds:.1f} s\n--- stdout\n{p.out}--- stderr\n{p.err}")
         return p
+
+    def version_args(self):
+        """`--python X.Y` when the case runs for a version other than 3.11."""
+        return ("--python", self.version) if getattr(self.args, "python", None) else ()
 
     def build_ok(self, *args, timeout=900, env=None, cwd=None):
         p = self.build(*args, timeout=timeout, env=env, cwd=cwd)
@@ -321,9 +329,11 @@ def runtime_only_library():
     return None
 
 
-def distribution_cache(pyweld):
-    """The cache that holds the current distribution: <cache>/python/<key>."""
-    p = subprocess.run([pyweld, "python", "path"], capture_output=True, text=True)
+def distribution_cache(pyweld, version=None):
+    """The cache that holds the current distribution (of version X.Y when
+    given): <cache>/python/<key>."""
+    p = subprocess.run([pyweld, "python", "path", *(["--python", version] if version else [])],
+                       capture_output=True, text=True)
     if p.returncode != 0:
         return None, p.stderr.strip()
     dist = p.stdout.strip().splitlines()[-1]
@@ -335,6 +345,7 @@ def main(doc, cases, prefix):
     ap.add_argument("--pyweld", help="the pyweld executable")
     ap.add_argument("--list", action="store_true", help="list the cases")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directories")
+    ap.add_argument("--python", help="weld this CPython version (X.Y; default 3.11)")
     ap.add_argument("cases", nargs="*", help="cases to run (default: all)")
     args = ap.parse_args()
     if args.list:
@@ -347,11 +358,12 @@ def main(doc, cases, prefix):
     if unknown:
         ap.error(f"unknown case(s): {', '.join(unknown)} (see --list)")
     args.pyweld = os.path.abspath(args.pyweld)
-    cache, dist = distribution_cache(args.pyweld)
+    cache, dist = distribution_cache(args.pyweld, args.python)
     if not cache:
         # The fixture (pyweld_distribution) builds it; without it nothing here
         # can run, and a build started from a test would take minutes.
-        print(f"SKIP: no pyweld distribution ({dist}); run 'pyweld python build' first")
+        print(f"SKIP: no pyweld distribution ({dist}); run 'pyweld python build"
+              f"{' --python ' + args.python if args.python else ''}' first")
         return SKIP
     args.cache = cache
     args.dist = dist

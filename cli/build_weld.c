@@ -4,10 +4,10 @@
  * The plan (struct itg_plan) is what was asked (the options) and what the
  * build prepared (the distribution, its modules from distribution.json,
  * the installed packages and their link database, the work directory);
- * the weld's report becomes the build's progress on stderr: its steps and
- * notes as steps, its warnings and errors in pyweld's words, the pre-flight
- * scan's findings (twenty of each kind, then a count).  A failed weld ends
- * the build with its message.
+ * the weld's report becomes the build's progress on stderr: its steps as
+ * step lines with their notes, its warnings and errors in pyweld's words,
+ * the pre-flight scan's findings (twenty of each kind, then a count).  A
+ * failed weld ends the build with its message.
  */
 #include "build.h"
 

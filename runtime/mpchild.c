@@ -13,6 +13,13 @@
  *       main(3, 4, ['__main__'], **{'sys_path': ['/opt/app']})'
  *   EXE FLAGS -c 'from multiprocessing.resource_tracker import main;main(3)'
  *
+ * and, from CPython 3.13.12 on (gh-144503: the parent's sys.argv travels
+ * as arguments after the program, not inside it), the fork server as
+ *
+ *   EXE FLAGS -c 'import sys; from multiprocessing.forkserver import main;
+ *       main(3, 4, ['__main__'], sys_argv=sys.argv[1:],
+ *       **{'sys_path': ['/opt/app'], 'main_path': '/opt/app/x.py'})' ARG...
+ *
  * (each program one line, without the line breaks shown here) where FLAGS
  * are subprocess._args_from_interpreter_flags(), in its order: -O..., -d...,
  * -B, -S, -v..., -b..., -q..., then -I or some of -E -s -P, then -WOPTION
@@ -47,12 +54,26 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#if __has_include(<patchlevel.h>)
+#include <patchlevel.h>
+#endif
+
+/* The fork server's form with the parent's argv: CPython 3.13 and later's
+ * (the weld compiles this file with the distribution's headers), and in
+ * the unit test, built without them, always. */
+#if !defined(PY_VERSION_HEX) || PY_VERSION_HEX >= 0x030D0000
+#define MP_FORKSERVER_ARGV 1
+#endif
 
 #define countof(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char spawn_prog[] =
 	"from multiprocessing.spawn import spawn_main; spawn_main(tracker_fd=";
 static const char forkserver_prog[] = "from multiprocessing.forkserver import main; main(";
+#ifdef MP_FORKSERVER_ARGV
+static const char forkserver_argv_prog[] = "import sys; from multiprocessing.forkserver import "
+	"main; main(";
+#endif
 static const char tracker_prog[] = "from multiprocessing.resource_tracker import main;main(";
 
 /* --- the program text ------------------------------------------------------ */
@@ -236,6 +257,33 @@ forkserver_kwargs(const char **p)
 	return 1;
 }
 
+#ifdef MP_FORKSERVER_ARGV
+/*
+ * The same in the form with the parent's argv (gh-144503), where
+ * forkserver.py passes the main module's 'init_main_from_path' as
+ * 'main_path' after 'sys_path': {}, {'sys_path': [...]} or
+ * {'sys_path': [...], 'main_path': '...'}.
+ */
+static int
+forkserver_argv_kwargs(const char **p)
+{
+	const char *s = *p;
+
+	if (skip(&s, "{}")) {
+		*p = s;
+		return 1;
+	}
+	if (!skip(&s, "{'sys_path': ") || !list_of(&s, str_literal))
+		return 0;
+	if (skip(&s, ", 'main_path': ") && !str_literal(&s))
+		return 0;
+	if (!skip(&s, "}"))
+		return 0;
+	*p = s;
+	return 1;
+}
+#endif
+
 /* --- the interpreter's flags ------------------------------------------------------ */
 
 /* "-" and the letter c one or more times, at most max (0: any number). */
@@ -353,6 +401,16 @@ rt_mp_child(int argc, char *const *argv)
 	if (i + 1 >= argc || strcmp(argv[i], "-c") != 0)
 		return RT_MP_NONE;
 
+#ifdef MP_FORKSERVER_ARGV
+	/* The fork server with the parent's argv after the program: any
+	 * number of arguments, which become its sys.argv[1:]. */
+	p = argv[i + 1];
+	if (skip(&p, forkserver_argv_prog) && number(&p, &a) && skip(&p, ", ") &&
+	    number(&p, &b) && skip(&p, ", ") && list_of(&p, name_literal) &&
+	    skip(&p, ", sys_argv=sys.argv[1:], **") && forkserver_argv_kwargs(&p) &&
+	    skip(&p, ")") && *p == '\0' && listener(a) && pipe_end(b, O_RDONLY))
+		return RT_MP_FORKSERVER;
+#endif
 	p = argv[i + 1];
 	if (i + 3 == argc && !strcmp(argv[i + 2], "--multiprocessing-fork") &&
 	    skip(&p, spawn_prog) && number(&p, &a) && skip(&p, ", pipe_handle=") &&

@@ -146,6 +146,14 @@ forkserver_prog(int listener, int alive, const char *preload, const char *kwargs
 	           listener, alive, preload, kwargs);
 }
 
+/* CPython 3.13.12 and later (gh-144503): the parent's argv after the program. */
+static const char *
+forkserver_argv_prog(int listener, int alive, const char *preload, const char *kwargs)
+{
+	return fmt("import sys; from multiprocessing.forkserver import main; main(%d, %d, %s, "
+	           "sys_argv=sys.argv[1:], **%s)", listener, alive, preload, kwargs);
+}
+
 static const char *
 tracker_prog(int fd)
 {
@@ -202,6 +210,42 @@ forkserver_lines(void **state)
 			assert_int_equal(classify("-S", "-I", "-c", prog, NULL), RT_MP_FORKSERVER);
 			assert_int_equal(classify("-c", prog, NULL), RT_MP_FORKSERVER);
 		}
+}
+
+/* The form with the parent's argv: main_path may follow sys_path, and any
+ * arguments follow the program; the descriptors are checked the same. */
+static void
+forkserver_argv_lines(void **state)
+{
+	static const char *const kwargs[] = {
+		"{}",
+		"{'sys_path': ['/opt/app']}",
+		"{'sys_path': ['/opt/app', ''], 'main_path': '/opt/app/main.py'}",
+		"{'sys_path': [], 'main_path': \"/it's/x.py\"}",
+	};
+	const char *prog;
+
+	(void)state;
+	for (size_t i = 0; i < countof(kwargs); i++) {
+		prog = forkserver_argv_prog(lsock, rd, "['__main__']", kwargs[i]);
+		assert_int_equal(classify("-S", "-I", "-c", prog, NULL), RT_MP_FORKSERVER);
+		assert_int_equal(classify("-c", prog, "--flag", "a b", "", "-c", "x", NULL),
+		                 RT_MP_FORKSERVER);
+	}
+	/* Refused: main_path before sys_path, main_path alone, a main_path that
+	 * is not a string, anything after the call, the wrong descriptors. */
+	prog = forkserver_argv_prog(lsock, rd, "[]", "{'main_path': '/x.py', 'sys_path': []}");
+	assert_int_equal(classify("-c", prog, NULL), RT_MP_NONE);
+	prog = forkserver_argv_prog(lsock, rd, "[]", "{'main_path': '/x.py'}");
+	assert_int_equal(classify("-c", prog, NULL), RT_MP_NONE);
+	prog = forkserver_argv_prog(lsock, rd, "[]", "{'sys_path': [], 'main_path': __import__('os')}");
+	assert_int_equal(classify("-c", prog, NULL), RT_MP_NONE);
+	prog = fmt("%s; import os", forkserver_argv_prog(lsock, rd, "[]", "{}"));
+	assert_int_equal(classify("-c", prog, NULL), RT_MP_NONE);
+	assert_int_equal(classify("-c", forkserver_argv_prog(rd, rd, "[]", "{}"), NULL),
+	                 RT_MP_NONE);
+	assert_int_equal(classify("-c", forkserver_argv_prog(lsock, 0, "[]", "{}"), NULL),
+	                 RT_MP_NONE);
 }
 
 static void
@@ -508,6 +552,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(spawn_lines),
 		cmocka_unit_test(forkserver_lines),
+		cmocka_unit_test(forkserver_argv_lines),
 		cmocka_unit_test(tracker_lines),
 		cmocka_unit_test(exploits),
 		cmocka_unit_test(flags),

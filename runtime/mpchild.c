@@ -13,8 +13,9 @@
  *       main(3, 4, ['__main__'], **{'sys_path': ['/opt/app']})'
  *   EXE FLAGS -c 'from multiprocessing.resource_tracker import main;main(3)'
  *
- * and, from CPython 3.13.12 on (gh-144503: the parent's sys.argv travels
- * as arguments after the program, not inside it), the fork server as
+ * and, in later 3.13 releases (3.13.15 has it, 3.13.5 has not; gh-144503:
+ * the parent's sys.argv travels as arguments after the program, not inside
+ * it), the fork server as
  *
  *   EXE FLAGS -c 'import sys; from multiprocessing.forkserver import main;
  *       main(3, 4, ['__main__'], sys_argv=sys.argv[1:],

@@ -146,7 +146,8 @@ forkserver_prog(int listener, int alive, const char *preload, const char *kwargs
 	           listener, alive, preload, kwargs);
 }
 
-/* CPython 3.13.12 and later (gh-144503): the parent's argv after the program. */
+/* Later 3.13 releases (3.13.15, not 3.13.5; gh-144503): the parent's argv
+ * after the program. */
 static const char *
 forkserver_argv_prog(int listener, int alive, const char *preload, const char *kwargs)
 {

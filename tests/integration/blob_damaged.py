@@ -24,10 +24,13 @@ damaged copy must do (docs/blob.md, runtime/blob.h):
       start-up module is named: "encodings fails its checksum" (with a
       distribution that does not deep-freeze encodings);
   - a damaged payload used after start-up (a module the program imports, a
-    resource it reads): the import or the read raises ImportError naming the
-    entry, "the binary's copy of NAME is damaged (it fails its checksum);
-    rebuild the binary"; uncaught, exit 1 with its traceback; the program
-    never gets past it (nothing on stdout), and no fatal error.  A
+    resource it reads): the import raises ImportError naming the entry, "the
+    binary's copy of NAME is damaged (it fails its checksum); rebuild the
+    binary"; a resource read by its path under the binary (as
+    importlib.resources.files() gives it: runtime/fileview.c) fails with
+    OSError EIO naming that path, as a damaged disk's file would; uncaught,
+    exit 1 with its traceback; the program never gets past it (nothing on
+    stdout), and no fatal error.  A
     standard-library module whose code is deep-frozen (the distribution's
     copy, linked in) is imported without reading its entry: damage there
     goes unread, and the program runs;
@@ -52,7 +55,7 @@ Cases:
                     none (the distribution deep-freezes encodings, so the
                     default one has none)
   payload_resource  one byte of a packed resource (pw_resources/data/
-                    blob.bin) flipped: reading it raises ImportError
+                    blob.bin) flipped: reading it by its path fails with EIO
   payload_source    one byte of pw_resources's source flipped: importing it
                     raises ImportError (the checksum covers code and source)
   payload_random    single bits flipped at 12 fixed places spread over the
@@ -178,6 +181,23 @@ def expect_import_error(c, path, what, name):
     return p
 
 
+def expect_eio(c, path, what, name):
+    """path must start, then fail where the program reads the damaged
+    resource name by its path under the binary: an uncaught OSError EIO
+    naming that path, exit 1, nothing printed by the program."""
+    p = c.run([path, "-c", PROGRAM], env=c.run_env, cwd=c.dir, timeout=60)
+    lines = p.err.rstrip("\n").splitlines()
+    last = lines[-1] if lines else ""
+    want = f"OSError: [Errno 5] Input/output error: '{path}/{name}'"
+    status = (f"killed by signal {-p.returncode}" if p.returncode < 0
+              else f"exit {p.returncode}")
+    c.check(p.returncode == 1 and last == want and "Traceback (most recent call last)" in p.err
+            and "Fatal Python error" not in p.err and not p.out,
+            f"{what}: wanted exit 1 and an uncaught '{want}'; got {status}\n--- stdout\n"
+            f"{wt.tail(p.out, 5)}\n--- stderr\n{wt.tail(p.err, 12)}")
+    return p
+
+
 def runs_fine(c, path, what):
     p = c.run([path, "-c", PROGRAM], env=c.run_env, cwd=c.dir, timeout=60)
     c.check(p.returncode == 0 and p.out.startswith("ran [5, 518, "),
@@ -277,11 +297,11 @@ def case_payload_startup(c):
 
 
 def case_payload_resource(c):
-    """one byte of a packed resource flipped: reading it raises ImportError"""
+    """one byte of a packed resource flipped: reading it by its path fails with EIO"""
     d = Damage(c)
     e = d.entry(bt.RESOURCE, "pw_resources/data/blob.bin")
-    expect_import_error(c, d.copy("app", [flip(d.blob, e["aoff"] + 100, 0x01)]),
-                        "a byte of pw_resources/data/blob.bin", "pw_resources/data/blob.bin")
+    expect_eio(c, d.copy("app", [flip(d.blob, e["aoff"] + 100, 0x01)]),
+               "a byte of pw_resources/data/blob.bin", "pw_resources/data/blob.bin")
 
 
 def case_payload_source(c):

@@ -152,3 +152,40 @@ pyweld_blob_test(blob_damaged_ blob_damaged.py 300
   intact header_magic header_size header_count index_checksum index_offset index_kind
   index_order names_nul payload_startup payload_resource payload_source payload_random
   truncated)
+
+# The same, welding CPython 3.13 (the fixture pyweld_distribution_3_13,
+# tests/python.cmake).  Not run for it: deep_frozen and regexes, which
+# check speed changes pydist makes to 3.11 only (docs/distribution.md,
+# "Versions"); the cases name the other policy differences (encodings is
+# not frozen; 3.12's importlib.metadata lists only files that exist).
+set(_blob_app_3_13 ${CMAKE_CURRENT_BINARY_DIR}/blob_app-3.13)
+add_test(NAME blob_weld_3_13
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/integration/blob_weld.py
+          --pyweld $<TARGET_FILE:pyweld> --python 3.13 --out ${_blob_app_3_13})
+set_tests_properties(blob_weld_3_13 PROPERTIES
+  LABELS integration
+  FIXTURES_REQUIRED pyweld_distribution_3_13
+  FIXTURES_SETUP blob_app_3_13
+  SKIP_RETURN_CODE ${PYWELD_SKIP_CODE}
+  TIMEOUT 1200)
+foreach(_case resources_read resources_iterdir resources_as_file resources_namespace
+              metadata metadata_shadowed entry_points pkgutil source light_imports traceback
+              warnings_source paths get_data syspath syspath_namespace_portion)
+  add_test(NAME blob_api_3_13_${_case}
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/integration/blob_api.py
+            --pyweld $<TARGET_FILE:pyweld> --python 3.13 --app ${_blob_app_3_13} ${_case})
+  set_tests_properties(blob_api_3_13_${_case} PROPERTIES
+    LABELS integration
+    FIXTURES_REQUIRED "pyweld_distribution_3_13;blob_app_3_13"
+    SKIP_RETURN_CODE ${PYWELD_SKIP_CODE}
+    TIMEOUT 120)
+endforeach()
+add_test(NAME blob_strace_stdlib_3_13
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/integration/blob_strace.py
+          --pyweld $<TARGET_FILE:pyweld> --python 3.13 --app ${_blob_app_3_13}
+          strace_stdlib stdlib_imports)
+set_tests_properties(blob_strace_stdlib_3_13 PROPERTIES
+  LABELS integration
+  FIXTURES_REQUIRED "pyweld_distribution_3_13;blob_app_3_13"
+  SKIP_RETURN_CODE ${PYWELD_SKIP_CODE}
+  TIMEOUT 1200)

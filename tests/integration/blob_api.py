@@ -301,7 +301,14 @@ obs("packages_distributions", lambda: {k: v for k, v in md.packages_distribution
     c.expect(seen, "requires", ['markupsafe>=2.0; extra == "fancy"'])
     with open(os.path.join(c.weld.site, DISTINFO, "RECORD")) as f:
         record = sorted(line.split(",")[0] for line in f if line.strip())
-    c.expect(seen, "files", record, "files('pw-resources'): the RECORD's paths")
+    # From 3.12 on files() lists only the paths that exist (importlib.metadata's
+    # skip_missing_files): the binary packs no __pycache__, no script outside
+    # the package's tree and no extension's .so (it is built in), so those
+    # are left out, as a stock interpreter leaves out files that are gone.
+    listed = record if c.version == "3.11" else [
+        r for r in record if not (r.startswith("..") or "__pycache__" in r or
+                                  r.endswith(".so"))]
+    c.expect(seen, "files", listed, "files('pw-resources'): the RECORD's paths")
     want = {}
     for rel in record:
         if rel.startswith("..") or "__pycache__" in rel or rel.endswith(".so"):
@@ -817,7 +824,10 @@ obs("every module under the binary", lambda: sorted(
                                        ("os", "codecs", "stat", "posixpath", "abc")},
              "__file__ of standard-library modules CPython freezes (the stock "
              "interpreter gives them their file in the library)")
-    c.expect(seen, "frozen package", ["frozen", exe + "/encodings/__init__.py",
+    # pydist freezes encodings for 3.11 only (docs/distribution.md,
+    # "Versions"); elsewhere it comes from the blob like any package.
+    frozen = "frozen" if c.version == "3.11" else exe + "/encodings/__init__.py"
+    c.expect(seen, "frozen package", [frozen, exe + "/encodings/__init__.py",
                                       [exe + "/encodings"], ["aliases", "latin_1", "utf_8"]],
              "encodings: origin, __file__, __path__ and what pkgutil lists in it")
     c.expect(seen, "dirname arithmetic", exe + "/pw_resources/data/x")

@@ -246,6 +246,7 @@ def main(doc, cases, prefix, needs_weld=True):
     ap.add_argument("--app", help="the fixture's directory (blob_weld.py makes it)")
     ap.add_argument("--list", action="store_true", help="list the cases")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directories")
+    ap.add_argument("--python", help="the CPython version welded (X.Y; default 3.11)")
     ap.add_argument("cases", nargs="*", help="cases to run (default: all)")
     args = ap.parse_args()
     if args.list:
@@ -258,7 +259,7 @@ def main(doc, cases, prefix, needs_weld=True):
     if unknown:
         ap.error(f"unknown case(s): {', '.join(unknown)} (see --list)")
     args.pyweld = os.path.abspath(args.pyweld)
-    cache, dist = wt.distribution_cache(args.pyweld)
+    cache, dist = wt.distribution_cache(args.pyweld, args.python)
     if not cache:
         print(f"SKIP: no pyweld distribution ({dist}); run 'pyweld python build' first")
         return SKIP

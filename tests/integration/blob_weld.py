@@ -35,16 +35,18 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--pyweld", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--python", help="weld this CPython version (X.Y; default 3.11)")
     args = ap.parse_args()
     args.pyweld = os.path.abspath(args.pyweld)
     out = os.path.abspath(args.out)
-    cache, dist = wt.distribution_cache(args.pyweld)
+    version = args.python or "3.11"
+    cache, dist = wt.distribution_cache(args.pyweld, args.python)
     if not cache:
         print(f"SKIP: no pyweld distribution ({dist}); run 'pyweld python build' first")
         return bt.SKIP
     args.cache, args.dist = cache, dist
     prefix = os.path.join(dist, "prefix")
-    python = os.path.join(prefix, "bin", "python3.11")
+    python = os.path.join(prefix, "bin", f"python{version}")
     if not os.access(python, os.X_OK):
         print(f"FAIL: the distribution '{dist}' has no {python}")
         return 1
@@ -71,7 +73,7 @@ def main():
                           capture_output=True, text=True)
     info = {
         "exe": exe, "src": src, "work": work, "dist": dist, "prefix": prefix,
-        "python": python, "stdlib": os.path.join(prefix, "lib", "python3.11"),
+        "python": python, "stdlib": os.path.join(prefix, "lib", f"python{version}"),
         "site": site.stdout.strip(), "blob": os.path.join(work, "modules.blob"),
         "build_seconds": round(time.time() - t0, 1),
     }

@@ -36,6 +36,18 @@ set_printer(PyObject *builtins, PyObject *cls, const char *name, const char *dat
 	return rc;
 }
 
+/* site.py's credits, as each version words them. */
+#if PY_VERSION_HEX >= 0x030D0000
+static const char credits[] =
+	"Thanks to CWI, CNRI, BeOpen, Zope Corporation, the Python Software\n"
+	"Foundation, and a cast of thousands for supporting Python\n"
+	"development.  See www.python.org for more information.";
+#else
+static const char credits[] =
+	"    Thanks to CWI, CNRI, BeOpen.com, Zope Corporation and a cast of thousands\n"
+	"    for supporting Python development.  See www.python.org for more information.";
+#endif
+
 /*
  * What `site` gives a session, without its file system search and without
  * importing os (which an application may never need): exit(), quit(),
@@ -73,10 +85,7 @@ site_builtins(int interactive)
 	}
 	Py_DECREF(o);
 	if (set_printer(builtins, printer, "copyright", Py_GetCopyright()) < 0 ||
-	    set_printer(builtins, printer, "credits",
-	                "    Thanks to CWI, CNRI, BeOpen.com, Zope Corporation and a cast of "
-	                "thousands\n    for supporting Python development.  See "
-	                "www.python.org for more information.") < 0 ||
+	    set_printer(builtins, printer, "credits", credits) < 0 ||
 	    set_printer(builtins, printer, "license",
 	                "See https://www.python.org/psf/license/") < 0)
 		goto out;

@@ -73,6 +73,17 @@ set_tests_properties(weld_runtime_noproc PROPERTIES
   SKIP_RETURN_CODE ${PYWELD_SKIP_CODE}
   TIMEOUT 600)
 
+# The same, welding CPython 3.13 and compared with its own interpreter
+# (the fixture pyweld_distribution_3_13, tests/python.cmake).
+add_test(NAME weld_runtime_3_13
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/integration/weld_runtime.py
+          --pyweld $<TARGET_FILE:pyweld> --python 3.13)
+set_tests_properties(weld_runtime_3_13 PROPERTIES
+  LABELS integration
+  FIXTURES_REQUIRED pyweld_distribution_3_13
+  SKIP_RETURN_CODE ${PYWELD_SKIP_CODE}
+  TIMEOUT 1200)
+
 add_test(NAME weld_stdlib
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/integration/weld_stdlib.py
           --pyweld $<TARGET_FILE:pyweld> --jobs 2

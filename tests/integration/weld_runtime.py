@@ -269,6 +269,9 @@ class Context:
     def __init__(self, args):
         self.args = args
         self.pyweld = os.path.abspath(args.pyweld)
+        # The CPython version welded and compared with (--python X.Y).
+        self.version = args.python or "3.11"
+        self.version_args = ["--python", args.python] if args.python else []
         base = os.environ.get("TMPDIR") or "/tmp"
         self.dir = os.path.realpath(tempfile.mkdtemp(prefix="pyweld-weld_runtime-", dir=base))
         self.env = scrubbed_env(self.dir)
@@ -390,11 +393,11 @@ def diff(want, got):
 
 def distribution(ctx):
     env = dict(ctx.env, **ctx.cache_env)
-    p = ctx.run([ctx.pyweld, "python", "path"], env=env)
+    p = ctx.run([ctx.pyweld, "python", "path", *ctx.version_args], env=env)
     if p.rc != 0:
         raise Skip(f"no CPython distribution ('pyweld python path' exited {p.rc}: "
                    f"{p.err.strip()}); run 'pyweld python build'")
-    stock = os.path.join(p.out.strip(), "prefix", "bin", "python3.11")
+    stock = os.path.join(p.out.strip(), "prefix", "bin", f"python{ctx.version}")
     if not os.access(stock, os.X_OK):
         raise Failure(f"the distribution has no '{stock}'")
     return stock
@@ -404,7 +407,8 @@ def build(ctx, name, *opts):
     out = ctx.path(name)
     env = dict(ctx.env, **ctx.cache_env)
     t0 = time.monotonic()
-    p = ctx.run([ctx.pyweld, "build", *opts, "-o", out], env=env, timeout=1800)
+    p = ctx.run([ctx.pyweld, "build", *ctx.version_args, *opts, "-o", out], env=env,
+                timeout=1800)
     if p.rc != 0:
         raise Failure(f"'pyweld build {' '.join(opts)}' exited {p.rc}:\n{p.err}{p.out}")
     what = " ".join(o.splitlines()[0][:40] for o in opts) or "no entry point"
@@ -1207,7 +1211,11 @@ def body(ctx, parts):
             nomp = None
     print(f"builds: {time.monotonic() - t0:.0f} s", flush=True)
     stock_real = os.path.realpath(stock)
-    subs = sorted({(stock, "EXE"), (stock_real, "EXE"), (py, "EXE"), (code, "EXE"),
+    # The standard library's files are under the binary in a weld, under the
+    # prefix for python (3.13's json.tool shows them in a traceback).
+    stdlib = os.path.join(os.path.dirname(os.path.dirname(stock_real)), "lib",
+                          f"python{ctx.version}")
+    subs = sorted({(stdlib, "EXE"), (stock, "EXE"), (stock_real, "EXE"), (py, "EXE"), (code, "EXE"),
                    (script, "EXE"), (fast, "EXE"), (mod, "EXE"), (nomp or mod, "EXE")},
                   key=lambda s: -len(s[0]))
     pair = Pair(ctx, subs)
@@ -1246,6 +1254,7 @@ def main():
     ap = argparse.ArgumentParser(prog="weld_runtime")
     ap.add_argument("--pyweld", required=True)
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("--python", help="weld this CPython version (X.Y; default 3.11)")
     ap.add_argument("parts", nargs="*", metavar="PART",
                     help=f"what to check, of {', '.join(PARTS)} (default: all but "
                          "noproc, which needs root)")

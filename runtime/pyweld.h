@@ -74,6 +74,7 @@ void pyweld_config_init(struct pyweld_config *cfg);
 /*
  * Registers a built-in C module of the program's own ("myapp._native" may be
  * dotted), importable once the interpreter starts.  Before pyweld_start only.
+ * With CPython 3.12 and later at most 32 of them may be dotted.
  */
 pyweld_status pyweld_register_module(const char *name, struct _object *(*init)(void));
 

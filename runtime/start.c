@@ -49,6 +49,38 @@ static struct user_module {
 static size_t nuser_modules;
 static struct _inittab *user_tab;
 
+/*
+ * A dotted module of the program's own runs its init with its package
+ * context (rt_init_in_package says why), through one of these: the
+ * inittab holds plain functions, so each dotted registration gets a
+ * function of its own, the kth taking user_modules[dotted_user[k]].
+ * From 3.12 on only; 3.11's context is set by the runtime's finder.
+ */
+#if PY_VERSION_HEX >= 0x030C0000
+#define NTRAMPOLINES 32
+static size_t dotted_user[NTRAMPOLINES], ndotted_user;
+#define TRAMPOLINE(k) \
+	static PyObject *in_package_##k(void) \
+	{ \
+		return rt_init_in_package(user_modules[dotted_user[k]].init, \
+		                          user_modules[dotted_user[k]].name); \
+	}
+TRAMPOLINE(0) TRAMPOLINE(1) TRAMPOLINE(2) TRAMPOLINE(3) TRAMPOLINE(4) TRAMPOLINE(5)
+TRAMPOLINE(6) TRAMPOLINE(7) TRAMPOLINE(8) TRAMPOLINE(9) TRAMPOLINE(10) TRAMPOLINE(11)
+TRAMPOLINE(12) TRAMPOLINE(13) TRAMPOLINE(14) TRAMPOLINE(15) TRAMPOLINE(16) TRAMPOLINE(17)
+TRAMPOLINE(18) TRAMPOLINE(19) TRAMPOLINE(20) TRAMPOLINE(21) TRAMPOLINE(22) TRAMPOLINE(23)
+TRAMPOLINE(24) TRAMPOLINE(25) TRAMPOLINE(26) TRAMPOLINE(27) TRAMPOLINE(28) TRAMPOLINE(29)
+TRAMPOLINE(30) TRAMPOLINE(31)
+static PyObject *(*const trampolines[NTRAMPOLINES])(void) = {
+	in_package_0, in_package_1, in_package_2, in_package_3, in_package_4, in_package_5,
+	in_package_6, in_package_7, in_package_8, in_package_9, in_package_10, in_package_11,
+	in_package_12, in_package_13, in_package_14, in_package_15, in_package_16,
+	in_package_17, in_package_18, in_package_19, in_package_20, in_package_21,
+	in_package_22, in_package_23, in_package_24, in_package_25, in_package_26,
+	in_package_27, in_package_28, in_package_29, in_package_30, in_package_31,
+};
+#endif
+
 pyweld_status
 pyweld_register_module(const char *name, PyObject *(*init)(void))
 {
@@ -61,6 +93,11 @@ pyweld_register_module(const char *name, PyObject *(*init)(void))
 		return rt_set_error(PYWELD_ERR_MISUSE, "pyweld_register_module('%s'): the "
 		                    "interpreter has started; register modules before "
 		                    "pyweld_start", name);
+#if PY_VERSION_HEX >= 0x030C0000
+	if (strchr(name, '.') && ndotted_user == NTRAMPOLINES)
+		return rt_set_error(PYWELD_ERR_MISUSE, "pyweld_register_module('%s'): at most %d "
+		                    "dotted modules can be registered", name, NTRAMPOLINES);
+#endif
 	m = realloc(user_modules, (nuser_modules + 1) * sizeof(*m));
 	if (!m)
 		return rt_set_error(PYWELD_ERR_NOMEM, "out of memory");
@@ -69,6 +106,10 @@ pyweld_register_module(const char *name, PyObject *(*init)(void))
 	m[nuser_modules].init = init;
 	if (!m[nuser_modules].name)
 		return rt_set_error(PYWELD_ERR_NOMEM, "out of memory");
+#if PY_VERSION_HEX >= 0x030C0000
+	if (strchr(name, '.'))
+		dotted_user[ndotted_user++] = nuser_modules;
+#endif
 	nuser_modules++;
 	return PYWELD_OK;
 }
@@ -107,6 +148,10 @@ join_inittab(void)
 			user_tab[i].name = user_modules[i].name;
 			user_tab[i].initfunc = user_modules[i].init;
 		}
+#if PY_VERSION_HEX >= 0x030C0000
+		for (size_t k = 0; k < ndotted_user; k++)
+			user_tab[dotted_user[k]].initfunc = trampolines[k];
+#endif
 		rt_add_dotted(user_tab);
 	}
 	if (PyImport_ExtendInittab(rt_app.inittab) < 0 ||

@@ -92,3 +92,37 @@ foreach(_case main_c init_force)
     SKIP_RETURN_CODE ${PYWELD_SKIP_CODE}
     TIMEOUT 900)
 endforeach()
+
+# The embedding API welding CPython 3.13 (the fixture
+# pyweld_distribution_3_13, tests/python.cmake): the archive, the example,
+# the header and every case of library_api.c.
+set(_library_dir_3_13 ${CMAKE_CURRENT_BINARY_DIR}/library_lib-3.13)
+add_test(NAME library_weld_3_13
+  COMMAND ${Python3_EXECUTABLE} ${_library_test} --pyweld $<TARGET_FILE:pyweld>
+          --python 3.13 --lib ${_library_dir_3_13} weld)
+set_tests_properties(library_weld_3_13 PROPERTIES
+  LABELS integration
+  FIXTURES_REQUIRED pyweld_distribution_3_13
+  FIXTURES_SETUP library_lib_3_13
+  SKIP_RETURN_CODE ${PYWELD_SKIP_CODE}
+  TIMEOUT 1200)
+foreach(_what example header)
+  add_test(NAME library_${_what}_3_13
+    COMMAND ${Python3_EXECUTABLE} ${_library_test} --pyweld $<TARGET_FILE:pyweld>
+            --python 3.13 --lib ${_library_dir_3_13} ${_what})
+  set_tests_properties(library_${_what}_3_13 PROPERTIES
+    LABELS integration
+    FIXTURES_REQUIRED "pyweld_distribution_3_13;library_lib_3_13"
+    SKIP_RETURN_CODE ${PYWELD_SKIP_CODE}
+    TIMEOUT 900)
+endforeach()
+foreach(_case ${_library_cases})
+  add_test(NAME library_api_3_13_${_case}
+    COMMAND ${Python3_EXECUTABLE} ${_library_test} --pyweld $<TARGET_FILE:pyweld>
+            --python 3.13 --lib ${_library_dir_3_13} api ${_case})
+  set_tests_properties(library_api_3_13_${_case} PROPERTIES
+    LABELS integration
+    FIXTURES_REQUIRED "pyweld_distribution_3_13;library_lib_3_13"
+    SKIP_RETURN_CODE ${PYWELD_SKIP_CODE}
+    TIMEOUT 120)
+endforeach()

@@ -1054,11 +1054,12 @@ case_version(int argc, char **argv)
 	if (!check(before && *before, "pyweld_version() is empty"))
 		return;
 	snprintf(copy, sizeof(copy), "%s", before);
-	/* the header: "pyweld 0.1.0 on CPython 3.11.2" */
+	/* the header: "pyweld 0.1.0 on CPython 3.11.2", CPython's being the
+	 * version the library was welded from (its headers' PY_VERSION) */
 	check(sscanf(copy, "pyweld %d.%d.%d on CPython %31s", &major, &minor, &patch, cpy) == 4 &&
-	      !strncmp(cpy, "3.11.", 5),
+	      !strcmp(cpy, PY_VERSION),
 	      "pyweld_version() is \"%s\"; the header documents \"pyweld 0.1.0 on CPython "
-	      "3.11.2\" (the library's version, then CPython's)", copy);
+	      "3.11.2\" (the library's version, then CPython's, " PY_VERSION ")", copy);
 	check(strstr(copy, "CPython " PY_VERSION) != NULL,
 	      "pyweld_version() \"%s\" does not name CPython " PY_VERSION, copy);
 	if (!start_default(argv[0]))

@@ -351,6 +351,13 @@ verify_dsc(struct pydist_job *j)
 	return rc;
 }
 
+static void
+on_text_line(void *ctx, const char *line)
+{
+	strbuf_adds(ctx, line);
+	strbuf_addc(ctx, '\n');
+}
+
 /*
  * The CPython version of a .dsc ("Source: python3.13"), a tarball (its
  * Include/patchlevel.h, read without unpacking) or a tree, as "3.13.5" or
@@ -372,18 +379,21 @@ source_version(struct pydist_job *j)
 			}
 		}
 		break;
-	case PYDIST_SRC_TARBALL:
-		/* tar's complaints (a damaged file) go to the log; check_tarball
+	case PYDIST_SRC_TARBALL: {
+		/* tar's complaints (a damaged file) are dropped here: check_tarball
 		 * says what is wrong when the file is unpacked. */
-		if (util_run_capture(ARGV("tar", "-xOf", j->source, "--wildcards",
-		                          "--no-wildcards-match-slash", "*/Include/patchlevel.h"),
-		                     NULL, &text, NULL) == 0 && text) {
-			char *at = strstr(text, "#define PY_VERSION");
+		struct strbuf out = { 0 };
+		if (util_run_logged(ARGV("tar", "-xOf", j->source, "--wildcards",
+		                         "--no-wildcards-match-slash", "*/Include/patchlevel.h"),
+		                    NULL, NULL, -1, on_text_line, &out) == 0 && out.s) {
+			char *at = strstr(out.s, "#define PY_VERSION");
 			at = at ? strchr(at, '"') : NULL;
 			if (at)
 				v = strndup(at + 1, strcspn(at + 1, "\""));
 		}
+		strbuf_free(&out);
 		break;
+	}
 	case PYDIST_SRC_TREE: {
 		char *p = util_path_join(j->source, "Include/patchlevel.h");
 		v = pydist_read_define(p, "PY_VERSION");
@@ -405,14 +415,16 @@ check_version(struct pydist_job *j)
 	int rc = 0;
 
 	if (!full || !minor_of(full, minor, sizeof(minor))) {
-		/* A tarball's is read again, and checked, once it is unpacked. */
-		if (j->kind == PYDIST_SRC_TARBALL && j->o->version) {
+		/* A tarball's is read again, and checked, once it is unpacked:
+		 * one that tar cannot read, or that is not CPython's, fails there
+		 * with its own message, and --python's version or the default
+		 * names the build until then. */
+		if (j->kind == PYDIST_SRC_TARBALL) {
 			free(full);
 			return 0;
 		}
-		rc = pydist_fail(j, "cannot use the source '%s': it names no CPython version%s",
-		                 j->o->source, j->kind == PYDIST_SRC_TARBALL ?
-		                 " (no Include/patchlevel.h; give --python X.Y)" : "");
+		rc = pydist_fail(j, "cannot use the source '%s': it names no CPython version",
+		                 j->o->source);
 	} else if (!pydist_version_known(minor, false)) {
 		rc = pydist_fail(j, "cannot use '%s': it is CPython %s; pyweld embeds CPython 3.11, "
 		                 "3.12, 3.13 or 3.14", j->o->source, full);
@@ -465,8 +477,9 @@ pydist_identify(struct pydist_job *j)
 	}
 	if (j->o->source && check_version(j) < 0)
 		return -1;
-	if (!j->pyver[0])       /* a tarball without a version: --python's */
-		snprintf(j->pyver, sizeof(j->pyver), "%s", j->o->version);
+	if (!j->pyver[0])       /* a tarball without a readable version */
+		snprintf(j->pyver, sizeof(j->pyver), "%s",
+		         j->o->version ? j->o->version : PYDIST_DEFAULT_VERSION);
 	if (j->kind == PYDIST_SRC_DSC && verify_dsc(j) < 0)
 		return -1;
 	if (j->kind == PYDIST_SRC_TREE) {

@@ -25,7 +25,9 @@
 
 #include "itg.h"
 
-/* Build tools installed as wheels into pip's isolated build environments. */
+/* Build tools installed as wheels into pip's isolated build environments
+ * (uv-build is a build back end written in Rust: from its sdist, pip would
+ * compile it for minutes, cryptography_vectors' build among others). */
 static const char build_tools[] =
 	"setuptools,wheel,Cython,meson,meson-python,ninja,cmake,scikit-build-core,"
 	"scikit-build,setuptools-scm,setuptools_scm,flit-core,flit_core,hatchling,"
@@ -33,7 +35,7 @@ static const char build_tools[] =
 	"packaging,pyproject-metadata,pathspec,pluggy,trove-classifiers,tomli,"
 	"editables,calver,distro,extension-helpers,jinja2,markupsafe-buildtime-none,"
 	"pkgconfig,expandvars,typing-extensions,pycparser,setuptools-rust,"
-	"semantic-version,versioneer,incremental,maturin,puccinialin";
+	"semantic-version,versioneer,incremental,maturin,puccinialin,uv-build";
 
 /* Names of *.dist-info directories in site-packages. */
 static void

@@ -152,8 +152,20 @@ summary(struct cli_build *b, const struct itg_result *res)
 		struct strbuf libs = { 0 };
 		for (size_t k = 0; k < e->libs.n; k++)
 			strbuf_addf(&libs, "%s%s", k ? " " : "", e->libs.v[k]);
-		for (size_t k = 0; k < e->archives.n; k++)
-			strbuf_addf(&libs, "%s(private archive)", libs.len ? " " : "");
+		/* Archives by count: a Rust extension has dozens of crates. */
+		size_t crates = 0, own = 0;
+		for (size_t k = 0; k < e->archive_names.n; k++) {
+			if (util_ends_with(e->archive_names.v[k], ".rlib"))
+				crates++;
+			else
+				own++;
+		}
+		if (crates)
+			strbuf_addf(&libs, "%s%zu Rust crate%s", libs.len ? ", " : "", crates,
+			            crates == 1 ? "" : "s");
+		if (own)
+			strbuf_addf(&libs, "%s%zu private archive%s", libs.len ? ", " : "", own,
+			            own == 1 ? "" : "s");
 		char n[32];
 		snprintf(n, sizeof(n), "%zu", e->objects.n);
 		const char *cells[] = { e->name, e->package, e->version, n, libs.len ? libs.s : "-" };

@@ -19,6 +19,10 @@ pyweld_unit_test(test_itg SOURCES unit/test_itg.c LIBS pyweld_itg)
 set_tests_properties(test_itg PROPERTIES TIMEOUT 120)
 # cmocka: the RECORD reader (quoted CSV as pip writes it) on fixed text.
 pyweld_unit_test(test_itg_record SOURCES unit/test_itg_record.c LIBS pyweld_itg)
+# cmocka: the isolate step (ld -r, objcopy) on objects and an archive the
+# test compiles: what stays global, what becomes local, Rust's rules, the
+# numpy quirk, the derived-object cache, and the collision check.
+pyweld_unit_test(test_itg_isolate SOURCES unit/test_itg_isolate.c LIBS pyweld_itg)
 
 find_package(Python3 COMPONENTS Interpreter)
 if(NOT Python3_Interpreter_FOUND)

@@ -68,6 +68,10 @@ parse_options(struct cli_build *b, int argc, char **argv)
 	if (b->o.pie && b->o.static_link)
 		util_usage_error("--pie and --static: a static executable here is a fixed-address "
 		                 "one; give one of them");
+	if (b->o.debug_file && (b->o.debug || b->o.library))
+		util_usage_error("--debug-file is for a stripped executable: %s",
+		                 b->o.library ? "--library's archive keeps its symbols"
+		                 : "--debug keeps the symbols in APP instead; give one of them");
 	if (b->o.python_version)
 		cli_python_version(b->o.python_version);
 	if (b->o.module) {
@@ -222,6 +226,37 @@ prune_caches(struct cli_build *b)
 	}
 }
 
+/*
+ * --debug-file's place, checked before anything is built (a failed build
+ * leaves it as it was); made absolute for the weld.  Its base name goes into
+ * APP's .gnu_debuglink, which cannot hold a line break.
+ */
+static void
+check_debug_file(struct cli_build *b)
+{
+	const char *name = b->o.debug_file;
+	char *abs = util_abspath(name), *dir = abs ? util_dirname(abs) : NULL;
+
+	if (!dir)
+		util_fatal("out of memory");
+	if (!*name || util_ends_with(name, "/") || strchr(name, '\n'))
+		util_fatal("cannot use '%s' as --debug-file: %s\nhint: give a file name without "
+		           "line breaks, beside APP for gdb to find it", name,
+		           *name ? "it is not a file name" : "the name is empty");
+	if (!strcmp(abs, b->out_abs))
+		util_fatal("cannot write the debug file '%s': it is APP itself", name);
+	if (util_is_dir(abs))
+		util_fatal("cannot write the debug file '%s': it is a directory", name);
+	if (!util_is_dir(dir))
+		util_fatal("cannot write the debug file '%s': '%s' %s", name, dir,
+		           access(dir, F_OK) == 0 ? "is not a directory" : "does not exist");
+	if (access(dir, W_OK) < 0)
+		util_fatal("cannot write the debug file '%s' in '%s':", name, dir);
+	free(dir);
+	free(b->o.debug_file);
+	b->o.debug_file = abs;
+}
+
 /* What the command line names must be there before anything is built. */
 static void
 check_inputs(struct cli_build *b)
@@ -235,6 +270,8 @@ check_inputs(struct cli_build *b)
 	if (util_is_dir(b->out_abs))
 		util_fatal("cannot write '%s': it is a directory", b->o.output);
 	free(outdir);
+	if (b->o.debug_file)
+		check_debug_file(b);
 	if (b->o.script && access(b->o.script, R_OK) < 0)
 		util_fatal("cannot read the script '%s':", b->o.script);
 	if (b->o.main_c && access(b->o.main_c, R_OK) < 0)

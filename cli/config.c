@@ -26,6 +26,7 @@
  *   static = false
  *   stdlib-tests = false
  *   debug = false
+ *   debug-file = app.debug          ; the symbols beside the stripped app
  *   fast-exit = false               ; true: end without finalising (docs/weld.md)
  *   multiprocessing-children = true ; false: never act as python (docs/weld.md)
  *   pie = false                     ; true: a position-independent executable
@@ -164,8 +165,15 @@ static const struct opt opts[] = {
 	  "build", "python", 0, AT(python_version) },
 	{ STRING, "cache", 0, "DIR", "pyweld's cache (default: $PYWELD_CACHE, ~/.cache/pyweld)",
 	  NULL, NULL, 0, AT(cache_dir) },
-	{ FLAG, "debug", 0, NULL, "keep debugging information (three times the size)",
+	{ FLAG, "debug", 0, NULL,
+	  "keep the symbols and debugging information in APP\n"
+	  "(three times the size; the default strips them)",
 	  "build", "debug", 0, AT(debug) },
+	{ STRING, "debug-file", 0, "FILE",
+	  "strip APP and write its symbols and debugging\n"
+	  "information to FILE, which APP's .gnu_debuglink names:\n"
+	  "gdb finds it beside APP (docs/weld.md, \"Stripping\")",
+	  "build", "debug-file", PATH, AT(debug_file) },
 	{ FLAG, "static", 0, NULL,
 	  "link the C library statically too (glibc: no NSS\n"
 	  "user/group lookups, no dlopen; see docs/weld.md)",
@@ -197,7 +205,7 @@ static const char build_synopsis[] =
 	"                    [--with-module NAME]... [--without-module NAME]...\n"
 	"                    [--env NAME=VALUE]... [--work-dir DIR] [--keep-work] [--debug]\n"
 	"                    [--fast-exit] [--no-multiprocessing-children] [--pie]\n"
-	"                    [--no-deep-freeze] [--no-file-view] [-v]\n"
+	"                    [--no-deep-freeze] [--no-file-view] [--debug-file FILE] [-v]\n"
 	"\n"
 	"Builds ONE executable holding CPython, its standard library, the given\n"
 	"packages and every C extension they have, linked in statically.  The\n"
@@ -492,6 +500,9 @@ cli_project_write(const char *path, const struct cli_build_options *c)
 	strbuf_addf(&sb, "static = %s\nstdlib-tests = %s\ndebug = %s\nsource = %s\n",
 	            c->static_link ? "true" : "false", c->stdlib_tests ? "true" : "false",
 	            c->debug ? "true" : "false", c->no_source ? "false" : "true");
+	if (c->debug_file)
+		strbuf_addf(&sb, "# APP stripped, its symbols in this file (see docs/weld.md)\n"
+		            "debug-file = %s\n", c->debug_file);
 	strbuf_adds(&sb, "# true: the entry point ends without finalising the interpreter (faster;\n"
 	                 "# __del__ methods do not run at exit, unclosed files are not flushed:\n"
 	                 "# see docs/weld.md)\n");

@@ -37,6 +37,7 @@ struct cli_build_options {
 	char *python_version;           /* --python; [build] python: "3.13" */
 	char *work_dir;                 /* --work-dir; [build] work-dir */
 	bool debug, static_link, pie, keep_work, verbose;
+	char *debug_file;               /* --debug-file; [build] debug-file (path) */
 };
 
 /* The project file `pyweld build` reads where it runs, when neither -o nor

@@ -194,7 +194,12 @@ struct itg_plan {
 	const char *output;             /* the output as the user named it (messages) */
 	const char *out_abs;            /* the same, absolute: written last, atomically */
 	bool library;                   /* an archive and pyweld.h, not an executable */
-	bool static_link, pie, debug;
+	bool static_link, pie;
+	bool debug;                     /* keep the symbols and debugging information
+	                                   in the executable (the default strips it) */
+	const char *debug_file;         /* or NULL; absolute: the executable stripped,
+	                                   its symbols and debugging information in
+	                                   this file, which its .gnu_debuglink names */
 	/* where */
 	const char *work;               /* the work directory (objs/, rt/, tools/) */
 	const char *cache;              /* the cache root (derived/, bytecode/) */

@@ -11,6 +11,10 @@
  * cannot be linked at all ends the weld before the link, and so does one
  * that can only be linked as a shared object under --static.
  *
+ * The binary is stripped (ld's --strip-all: .symtab, .strtab and the
+ * debugging information go, .dynsym stays for --export-dynamic) unless
+ * --debug keeps it all or --debug-file moves it to a file of its own.
+ *
  * The binary is linked in the work directory; its DT_NEEDED must be what
  * the link promised (the C library's family and the shared objects linked
  * on purpose) before it is written beside the output, synced, and renamed
@@ -23,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fileview.h"
 
@@ -211,8 +216,12 @@ link_command(struct itg_weld *w, const char *bin, const struct strvec *archives,
 	/* Fixed-address unless asked: no relative relocations to apply (and
 	 * no data pages copied for them) at every start. */
 	strvec_push(av, p->pie ? "-pie" : "-no-pie");
-	if (!p->debug)
-		strvec_push(av, "-Wl,--strip-debug");
+	/* Stripped by the linker unless asked: .symtab and .strtab (a sixth of
+	 * a hello's binary) and the debugging information serve debuggers and
+	 * nm only; .dynsym stays (--export-dynamic).  --debug-file links them
+	 * and splits them off afterwards (split_debug). */
+	if (!p->debug && !p->debug_file)
+		strvec_push(av, "-Wl,--strip-all");
 	itg__push_file_view_wraps(w, av);
 	for (size_t i = 0; i < w->objs.n; i++)
 		strvec_push(av, w->objs.v[i]);
@@ -273,22 +282,97 @@ run_link(struct itg_weld *w, const struct strvec *av)
 	return 0;
 }
 
-/* Written beside the output and renamed over it: a reader never sees half of it. */
+/*
+ * --debug-file: bin's symbols and debugging information copied to *dbg
+ * (work/debug/ under the debug file's base name), then stripped from bin,
+ * which gets a .gnu_debuglink naming that base name with the file's CRC,
+ * as distributions split theirs.  Both keep the link's build id: gdb finds
+ * the file beside the binary (or in .debug/ there, or by the build id).
+ */
 static int
-write_output(struct itg_weld *w, const char *bin)
+split_debug(struct itg_weld *w, const char *bin, char **dbg)
 {
-	char *data = NULL;
-	size_t len = 0;
+	const char *base = strrchr(w->plan->debug_file, '/');
+	char *dir = util_path_join(w->plan->work, "debug"), *link;
+	int rc = -1;
 
-	if (util_read_file(bin, &data, &len) < 0)
-		return itg__fail(w, "cannot read '%s': %s", bin, strerror(errno));
+	base = base ? base + 1 : w->plan->debug_file;
+	*dbg = util_path_join(dir, base);
+	link = xasprintf("--add-gnu-debuglink=%s", *dbg);
+	if (!*base || strchr(base, '\n')) {
+		itg__fail(w, "cannot name the debug file '%s' in a .gnu_debuglink: its name is "
+		          "empty or holds a line break", w->plan->debug_file);
+		goto out;
+	}
+	if (util_mkdir_p(dir, 0755) < 0 || (unlink(*dbg) < 0 && errno != ENOENT)) {
+		itg__fail(w, "cannot prepare '%s': %s", *dbg, strerror(errno));
+		goto out;
+	}
+	itg__note(w, "symbols and debugging information to '%s'", w->plan->debug_file);
+	if (itg__run(w, (const char *const[]){ "objcopy", "--only-keep-debug", bin, *dbg, NULL },
+	             NULL) != 0) {
+		itg__fail(w, "cannot copy the debugging information of '%s' (objcopy "
+		          "--only-keep-debug failed)%s%s", bin, w->cmd.first_error[0] ? ": " : "",
+		          w->cmd.first_error);
+		goto out;
+	}
+	if (itg__run(w, (const char *const[]){ "objcopy", "--strip-all", link, bin, NULL },
+	             NULL) != 0) {
+		itg__fail(w, "cannot strip '%s' and link it to its debug file (objcopy "
+		          "--strip-all --add-gnu-debuglink failed)%s%s", bin,
+		          w->cmd.first_error[0] ? ": " : "", w->cmd.first_error);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(link);
+	free(dir);
+	return rc;
+}
+
+/*
+ * Written beside the output and renamed over it: a reader never sees half
+ * of it.  With a debug file (dbg, made by split_debug), that is written to
+ * a temporary beside its place first and renamed there after the binary:
+ * a failure leaves both as they were.
+ */
+static int
+write_output(struct itg_weld *w, const char *bin, const char *dbg)
+{
+	const char *dest = w->plan->debug_file;
+	char *data = NULL, *tmp = NULL;
+	size_t len = 0;
+	int fd = -1;
+
+	if (dbg) {
+		if (util_read_file(dbg, &data, &len) < 0)
+			return itg__fail(w, "cannot read '%s': %s", dbg, strerror(errno));
+		fd = util_atomic_open(NULL, dest, &tmp);
+		if (fd < 0 || util_write_all(fd, data, len) < 0) {
+			itg__fail(w, "cannot write the debug file '%s': %s", dest, strerror(errno));
+			goto fail;
+		}
+		free(data);
+		data = NULL;
+	}
+	if (util_read_file(bin, &data, &len) < 0) {
+		itg__fail(w, "cannot read '%s': %s", bin, strerror(errno));
+		goto fail;
+	}
 	if (util_write_atomic(w->plan->out_abs, data, len, 0755, true) < 0) {
 		itg__fail(w, "cannot write '%s': %s", w->plan->out_abs, strerror(errno));
-		free(data);
-		return -1;
+		goto fail;
 	}
 	free(data);
+	if (fd >= 0 && util_atomic_commit(fd, tmp, dest, 0644, true) < 0)
+		return itg__fail(w, "cannot write the debug file '%s': %s (the binary was "
+		                 "written)", dest, strerror(errno));
 	return 0;
+fail:
+	if (fd >= 0 || tmp)
+		util_atomic_abort(fd, tmp);
+	free(data);
+	return -1;
 }
 
 /* Why each of dynamic is linked as a shared object, for the result. */
@@ -310,7 +394,7 @@ int
 itg__link(struct itg_weld *w)
 {
 	struct strvec av = { 0 }, archives = { 0 }, dynamic = { 0 };
-	char *bin = util_path_join(w->plan->work, "app.bin");
+	char *bin = util_path_join(w->plan->work, "app.bin"), *dbg = NULL;
 	bool cxx;
 	int rc = -1;
 
@@ -331,10 +415,12 @@ itg__link(struct itg_weld *w)
 	}
 	/* Checked before anything is written where the output goes. */
 	if (run_link(w, &av) < 0 || check_needed(w, bin, &dynamic, &w->res->needed) < 0 ||
-	    write_output(w, bin) < 0)
+	    (w->plan->debug_file && split_debug(w, bin, &dbg) < 0) ||
+	    write_output(w, bin, dbg) < 0)
 		goto out;
 	rc = 0;
 out:
+	free(dbg);
 	free(bin);
 	strvec_free(&av);
 	strvec_free(&archives);

@@ -91,6 +91,14 @@ foreach(_case reuse foreign_dir cache_damaged init_project)
   pyweld_weld_test(weld_rebuild_${_case} weld_rebuild.py 900 ${_case})
 endforeach()
 
+# Lean binaries: stripped by default (still running: tracebacks,
+# faulthandler, ctypes through .dynsym), --debug keeps the symbols,
+# --debug-file splits them off behind a .gnu_debuglink (gdb, when installed,
+# follows it); bad --debug-file paths fail before the build, nothing lost.
+foreach(_case strip_default strip_debug debug_file debug_file_bad)
+  pyweld_weld_test(weld_lean_${_case} weld_lean.py 600 ${_case})
+endforeach()
+
 # The same classes welding CPython 3.13 (the distribution the fixture
 # pyweld_distribution_3_13 builds, tests/python.cmake): real packages,
 # --static, isolation.  Each case's `pyweld build` gets --python 3.13.

@@ -363,8 +363,9 @@ import _pyweld
 obs("file_view", lambda: _pyweld.file_view)
 ''')
     c.expect(seen, "file_view", True, "_pyweld.file_view of the default build")
+    # The dynamic symbol table: binaries are stripped, --export-dynamic keeps it.
     for exe, want in ((c.weld.exe, True), (noview, False)):
-        p = c.run(["nm", exe], timeout=120)
+        p = c.run(["nm", "-D", exe], timeout=120)
         c.require(p.returncode == 0, f"nm {exe} exited {p.returncode}: {p.err[:300]}")
         has = bool(re.search(r" T __wrap_open$", p.out, re.M))
         c.check(has == want, f"{exe}: __wrap_open {'missing' if want else 'linked in'}")

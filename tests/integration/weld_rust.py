@@ -160,9 +160,12 @@ def copy_package(c, name):
 
 
 def global_rust_symbols(c, app):
-    """Defined global symbols of the binary that are Rust's or our crates'."""
+    """Defined global symbols of the binary that are Rust's or our crates'.
+    The whole symbol table: the binary must be built with --debug (a default
+    one is stripped)."""
     r = c.run(["nm", "--defined-only", "--extern-only", app])
-    c.require(r.returncode == 0, f"nm {app} exited {r.returncode}:\n{r.err}")
+    c.require(r.returncode == 0 and "no symbols" not in r.err,
+              f"nm {app} exited {r.returncode}:\n{r.err}")
     bad = re.compile(r"^(rust_|__rust|_RNv|_ZN3std|_ZN4core|_ZN5alloc|_ZN4pyo3|DW\.ref\.rust|"
                      r"pw_rust_which$|PyInit__native$)|___rust")
     return [l for l in r.out.splitlines() if bad.search(l.split()[-1])]
@@ -266,7 +269,7 @@ def case_two_crates(c):
     work = c.path("work")
     app = c.path("app")
     p = c.build_ok("--pip-install", a, "--pip-install", b, "--work-dir", work, "-o", app,
-                   timeout=1500)
+                   "--debug", timeout=1500)
     print(f"     pyweld build took {p.seconds:.1f} s")
     check_records(c, work)
     check_libc_only(c, app, "default")
@@ -275,7 +278,7 @@ def case_two_crates(c):
 
     sapp = c.path("app-static")
     p = c.build_ok("--pip-install", a, "--pip-install", b, "--work-dir", work, "--static",
-                   "-o", sapp, timeout=900)
+                   "--debug", "-o", sapp, timeout=900)
     print(f"     pyweld build --static took {p.seconds:.1f} s")
     c.check("already in" in p.err, "the --static build installed the packages again:\n"
             + wt.tail(p.err))
@@ -355,7 +358,7 @@ def case_orjson(c):
     reqs = c.path("requirements.txt")
     wt.write(reqs, ORJSON_REQUIREMENTS)
     app = c.path("app")
-    p = c.build_ok("-r", reqs, "-o", app, timeout=1500)
+    p = c.build_ok("-r", reqs, "-o", app, "--debug", timeout=1500)
     print(f"     pyweld build took {p.seconds:.1f} s")
     check_libc_only(c, app, "orjson")
     check_stack(c, app, "orjson")

@@ -82,7 +82,7 @@ static const struct quirk {
 static const struct quirk *
 quirk_of(const char *module)
 {
-	for (size_t i = 0; i < sizeof(quirks) / sizeof(quirks[0]); i++)
+	for (size_t i = 0; i < countof(quirks); i++)
 		if (!strcmp(quirks[i].module, module))
 			return &quirks[i];
 	return NULL;
@@ -116,30 +116,14 @@ isolate_key(const struct itg_ext *e, char hex[LINKDB_HASH_HEX + 1])
 	return ok;
 }
 
-int
-itg_isolate(struct itg_ext *e, const char *dir, const char *cache, bool *cached,
-            char *err, size_t errlen)
+/* ld -r: every object of e and what its private archives' members they
+ * need, into out.  0, or -1 with a message in err. */
+static int
+partial_link(const struct itg_ext *e, const char *out, char *err, size_t errlen)
 {
 	struct strvec av = { 0 };
-	char *out, *renamed_arg, *keep_arg, key[LINKDB_HASH_HEX + 1];
-	bool keyed;
 	int rc;
 
-	if (!e->renamed)
-		e->renamed = renamed_symbol(e->name);
-	out = xasprintf("%s/%s.o", dir, e->renamed);
-	if (cached)
-		*cached = false;
-	const struct quirk *q = quirk_of(e->name);
-	e->quirk = q ? q->said : NULL;
-	keyed = cache && isolate_key(e, key);
-	if (keyed && itg_cache_fetch(cache, key, out)) {
-		if (cached)
-			*cached = true;
-		free(e->isolated);
-		e->isolated = out;
-		return 0;
-	}
 	strvec_push(&av, "ld");
 	strvec_push(&av, "-r");
 	/* As the extension's own link promised: an input without a
@@ -166,25 +150,32 @@ itg_isolate(struct itg_ext *e, const char *dir, const char *cache, bool *cached,
 	strvec_free(&av);
 	if (rc != 0) {
 		snprintf(err, errlen, "partial link of '%s' failed (ld -r exited %d)", e->name, rc);
-		free(out);
 		return -1;
 	}
-	/*
-	 * Weak and GNU_UNIQUE definitions stay global: C++ puts inline
-	 * functions, templates, typeinfo and DW.ref.__gxx_personality_v0 in
-	 * COMDAT groups that the final link merges by name, and a group whose
-	 * symbol was made local would still displace the same group in
-	 * libstdc++.a, leaving its references undefined.  Rust code without
-	 * C++ keeps none (see the top of this file).
-	 */
+	return 0;
+}
+
+/*
+ * Writes keepfile, the symbols of out that stay global: the renamed init
+ * and, but for Rust code without C++, every weak and GNU_UNIQUE
+ * definition.  C++ puts inline functions, templates, typeinfo and
+ * DW.ref.__gxx_personality_v0 in COMDAT groups that the final link merges
+ * by name, and a group whose symbol was made local would still displace
+ * the same group in libstdc++.a, leaving its references undefined.  Rust
+ * code keeps none (see the top of this file).  0, or -1 with err.
+ */
+static int
+write_keep_list(const struct itg_ext *e, const char *out, const char *keepfile, char *err,
+                size_t errlen)
+{
 	bool all_private = e->rust && !e->cxx;
+	struct strbuf keep = { 0 };
 	char **weak = NULL;
 	size_t nweak = 0;
-	if (linkdb_file_symbols(out, LINKDB_SYM_WEAK, &weak, &nweak, err, errlen) < 0) {
-		free(out);
+	int rc = 0;
+
+	if (linkdb_file_symbols(out, LINKDB_SYM_WEAK, &weak, &nweak, err, errlen) < 0)
 		return -1;
-	}
-	struct strbuf keep = { 0 };
 	strbuf_addf(&keep, "%s\n", e->renamed);
 	for (size_t i = 0; i < nweak; i++) {
 		if (!all_private)
@@ -192,25 +183,31 @@ itg_isolate(struct itg_ext *e, const char *dir, const char *cache, bool *cached,
 		free(weak[i]);
 	}
 	free(weak);
-	char *keepfile = xasprintf("%s.keep", out);
 	if (keep.failed || util_write_atomic(keepfile, keep.s, keep.len, 0644, false) < 0) {
 		snprintf(err, errlen, "cannot write '%s': %s", keepfile, strerror(errno));
-		strbuf_free(&keep);
-		free(keepfile);
-		free(out);
-		return -1;
+		rc = -1;
 	}
 	strbuf_free(&keep);
-	renamed_arg = xasprintf("%s=%s", e->init, e->renamed);
-	keep_arg = xasprintf("--keep-global-symbols=%s", keepfile);
+	return rc;
+}
+
+/* objcopy in place: the init renamed, every global not in keepfile made
+ * local, LTO bytecode dropped, Rust's personality pointer and the quirk's
+ * symbol renamed.  0, or -1 with a message in err. */
+static int
+localize(const struct itg_ext *e, const struct quirk *q, const char *out,
+         const char *keepfile, char *err, size_t errlen)
+{
+	struct strvec oc = { 0 };
+	int rc;
+
+	strvec_push(&oc, "objcopy");
+	strvec_push(&oc, "--redefine-sym");
+	strvec_pushf(&oc, "%s=%s", e->init, e->renamed);
+	strvec_pushf(&oc, "--keep-global-symbols=%s", keepfile);
 	/* Fat LTO objects carry their bytecode beside the machine code; the
 	 * final link's LTO plugin would read the bytecode's symbol table, where
 	 * the init function still has its old name: drop the bytecode. */
-	struct strvec oc = { 0 };
-	strvec_push(&oc, "objcopy");
-	strvec_push(&oc, "--redefine-sym");
-	strvec_push(&oc, renamed_arg);
-	strvec_push(&oc, keep_arg);
 	strvec_push(&oc, "--remove-section=.gnu.lto_*");
 	strvec_push(&oc, "--remove-section=.gnu.debuglto_*");
 	strvec_push(&oc, "--remove-section=.llvmbc");
@@ -229,13 +226,48 @@ itg_isolate(struct itg_ext *e, const char *dir, const char *cache, bool *cached,
 		util_fatal("out of memory");
 	rc = util_run(strvec_cargv(&oc), NULL);
 	strvec_free(&oc);
-	unlink(keepfile);
-	free(keepfile);
-	free(renamed_arg);
-	free(keep_arg);
 	if (rc != 0) {
 		snprintf(err, errlen, "isolating the symbols of '%s' failed (objcopy exited %d)%s",
 		         e->name, rc, e->lto ? "; its objects are LTO bytecode" : "");
+		return -1;
+	}
+	return 0;
+}
+
+int
+itg_isolate(struct itg_ext *e, const char *dir, const char *cache, bool *cached,
+            char *err, size_t errlen)
+{
+	const struct quirk *q = quirk_of(e->name);
+	char *out, *keepfile, key[LINKDB_HASH_HEX + 1];
+	bool keyed;
+	int rc;
+
+	if (!e->renamed)
+		e->renamed = renamed_symbol(e->name);
+	out = xasprintf("%s/%s.o", dir, e->renamed);
+	if (cached)
+		*cached = false;
+	e->quirk = q ? q->said : NULL;
+	keyed = cache && isolate_key(e, key);
+	if (keyed && itg_cache_fetch(cache, key, out)) {
+		if (cached)
+			*cached = true;
+		free(e->isolated);
+		e->isolated = out;
+		return 0;
+	}
+	if (partial_link(e, out, err, errlen) < 0) {
+		free(out);
+		return -1;
+	}
+	keepfile = xasprintf("%s.keep", out);
+	rc = write_keep_list(e, out, keepfile, err, errlen);
+	if (rc == 0)
+		rc = localize(e, q, out, keepfile, err, errlen);
+	unlink(keepfile);
+	free(keepfile);
+	if (rc < 0) {
 		free(out);
 		return -1;
 	}

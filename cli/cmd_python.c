@@ -235,6 +235,74 @@ load_dist(const char *dir)
 	return j;
 }
 
+/* The libraries of one module of the distribution's record, as `python
+ * info` lists them: "ssl crypto edit(NO STATIC ARCHIVE)[copyleft] ...". */
+static void
+module_libs(json_t *m, struct strbuf *libs)
+{
+	size_t k;
+	json_t *l;
+
+	json_array_foreach(json_object_get(m, "libs"), k, l) {
+		const char *name = json_string_value(json_object_get(l, "name"));
+		bool libc = json_is_true(json_object_get(l, "libc"));
+		bool archive = json_is_string(json_object_get(l, "archive"));
+		strbuf_addf(libs, "%s%s%s%s", libs->len ? " " : "", name,
+		            libc ? "(libc)" : archive ? "" : "(NO STATIC ARCHIVE)",
+		            json_is_true(json_object_get(l, "copyleft")) ? "[copyleft]" : "");
+	}
+}
+
+/* `pyweld python info` as text: the distribution d (distribution.json, with
+ * "dir"), then a table of its extension modules and what stays dynamic. */
+static void
+print_info(json_t *d, const char *dir)
+{
+	json_t *src = json_object_get(d, "source"), *m;
+	struct cli_table t;
+	const char *headers[] = { "module", "init", "objects", "libraries" };
+	size_t i;
+
+	printf("distribution:   %s\n", dir);
+	printf("python:         %s (%s)\n", json_string_value(json_object_get(d, "python_version")),
+	       json_string_value(json_object_get(d, "soabi")));
+	printf("ext suffix:     %s\n", json_string_value(json_object_get(d, "ext_suffix")));
+	printf("source:         %s %s%s%s\n", json_string_value(json_object_get(src, "kind")),
+	       json_string_value(json_object_get(src, "path")),
+	       json_object_get(src, "debian_version") ? ", Debian " : "",
+	       json_object_get(src, "debian_version") ?
+	       json_string_value(json_object_get(src, "debian_version")) : "");
+	printf("readline:       %s\n", json_string_value(json_object_get(d, "readline")));
+	printf("pip:            %s\n", json_string_value(json_object_get(d, "pip")));
+	printf("built-in:       %zu modules in %s\n",
+	       json_array_size(json_object_get(d, "builtins")),
+	       json_string_value(json_object_get(json_object_get(d, "libpython"), "path")));
+
+	cli_table_init(&t, 4, headers);
+	json_array_foreach(json_object_get(d, "modules"), i, m) {
+		struct strbuf libs = { 0 };
+		char objs[32];
+
+		module_libs(m, &libs);
+		snprintf(objs, sizeof(objs), "%zu", json_array_size(json_object_get(m, "objects")));
+		const char *cells[] = { json_string_value(json_object_get(m, "name")),
+		                        json_string_value(json_object_get(m, "init")), objs,
+		                        libs.len ? libs.s : "-" };
+		cli_table_row(&t, cells);
+		strbuf_free(&libs);
+	}
+	printf("extension modules: %zu\n\n", json_array_size(json_object_get(d, "modules")));
+	cli_table_print(&t, stdout);
+	cli_table_free(&t);
+	json_t *missing = json_object_get(d, "missing_static");
+	if (json_array_size(missing)) {
+		printf("\nno static archive (these would stay dynamic or be left out):\n");
+		json_array_foreach(missing, i, m)
+			printf("  %s: lib%s\n", json_string_value(json_object_get(m, "module")),
+			       json_string_value(json_object_get(m, "library")));
+	}
+}
+
 static int
 do_info_or_path(int argc, char **argv, bool path_only)
 {
@@ -288,62 +356,11 @@ do_info_or_path(int argc, char **argv, bool path_only)
 	d = load_dist(dir);
 	json_object_set_new(d, "dir", json_string(dir));
 	if (json) {
-		cli_json_print(d);
-		free(dir);
-		return 0;
+		cli_json_print(d);              /* consumes d */
+	} else {
+		print_info(d, dir);
+		json_decref(d);
 	}
-	json_t *src = json_object_get(d, "source");
-	printf("distribution:   %s\n", dir);
-	printf("python:         %s (%s)\n", json_string_value(json_object_get(d, "python_version")),
-	       json_string_value(json_object_get(d, "soabi")));
-	printf("ext suffix:     %s\n", json_string_value(json_object_get(d, "ext_suffix")));
-	printf("source:         %s %s%s%s\n", json_string_value(json_object_get(src, "kind")),
-	       json_string_value(json_object_get(src, "path")),
-	       json_object_get(src, "debian_version") ? ", Debian " : "",
-	       json_object_get(src, "debian_version") ?
-	       json_string_value(json_object_get(src, "debian_version")) : "");
-	printf("readline:       %s\n", json_string_value(json_object_get(d, "readline")));
-	printf("pip:            %s\n", json_string_value(json_object_get(d, "pip")));
-	printf("built-in:       %zu modules in %s\n",
-	       json_array_size(json_object_get(d, "builtins")),
-	       json_string_value(json_object_get(json_object_get(d, "libpython"), "path")));
-
-	struct cli_table t;
-	const char *headers[] = { "module", "init", "objects", "libraries" };
-	cli_table_init(&t, 4, headers);
-	size_t i;
-	json_t *m;
-	json_array_foreach(json_object_get(d, "modules"), i, m) {
-		struct strbuf libs = { 0 };
-		size_t k;
-		json_t *l;
-		json_array_foreach(json_object_get(m, "libs"), k, l) {
-			const char *name = json_string_value(json_object_get(l, "name"));
-			bool libc = json_is_true(json_object_get(l, "libc"));
-			bool archive = json_is_string(json_object_get(l, "archive"));
-			strbuf_addf(&libs, "%s%s%s%s", libs.len ? " " : "", name,
-			            libc ? "(libc)" : archive ? "" : "(NO STATIC ARCHIVE)",
-			            json_is_true(json_object_get(l, "copyleft")) ? "[copyleft]" : "");
-		}
-		char objs[32];
-		snprintf(objs, sizeof(objs), "%zu", json_array_size(json_object_get(m, "objects")));
-		const char *cells[] = { json_string_value(json_object_get(m, "name")),
-		                        json_string_value(json_object_get(m, "init")), objs,
-		                        libs.len ? libs.s : "-" };
-		cli_table_row(&t, cells);
-		strbuf_free(&libs);
-	}
-	printf("extension modules: %zu\n\n", json_array_size(json_object_get(d, "modules")));
-	cli_table_print(&t, stdout);
-	cli_table_free(&t);
-	json_t *missing = json_object_get(d, "missing_static");
-	if (json_array_size(missing)) {
-		printf("\nno static archive (these would stay dynamic or be left out):\n");
-		json_array_foreach(missing, i, m)
-			printf("  %s: lib%s\n", json_string_value(json_object_get(m, "module")),
-			       json_string_value(json_object_get(m, "library")));
-	}
-	json_decref(d);
 	free(dir);
 	return 0;
 }

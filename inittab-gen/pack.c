@@ -167,100 +167,125 @@ put64(struct strbuf *sb, uint64_t v)
 	put32(sb, (uint32_t)(v >> 32));
 }
 
+/* One index entry of the blob while its payloads are laid out: offsets
+ * relative to the data area until the area's own offset is known. */
+struct blob_entry {
+	uint32_t name_off, flags, crc, first_len, second_len;
+	uint64_t first_off, second_off;
+};
+
+/*
+ * Appends item it's name to names and its payloads to payload (a module's
+ * code, then its source when sources are kept; a resource's or metadata
+ * file's bytes), filling e and the packer's counts.  0, or -1 with the
+ * packer's message.
+ */
+static int
+add_payload(struct itg_packer *p, const struct itg_pack_item *it, struct blob_entry *e,
+            struct strbuf *names, struct strbuf *payload)
+{
+	char *file = NULL;
+	size_t flen = 0, before = payload->len;
+
+	e->name_off = (uint32_t)names->len;
+	strbuf_add(names, it->name, strlen(it->name) + 1);
+	e->flags = it->kind | it->flags;
+	if (it->path && (it->kind != RT_BLOB_MODULE || p->o->source) &&
+	    util_read_file(it->path, &file, &flen) < 0)
+		return itg__pack_fail(p, "cannot read '%s': %s", it->path, strerror(errno));
+	if (flen > UINT32_MAX || it->code_len > UINT32_MAX) {
+		free(file);
+		return itg__pack_fail(p, "'%s' is too large for the blob (4 GiB per file)", it->path);
+	}
+	e->first_off = payload->len;
+	if (it->kind == RT_BLOB_MODULE) {
+		/* A deep-frozen module's code is linked in as C data (frozen.c). */
+		if (it->frozen) {
+			e->flags |= RT_BLOB_FROZEN;
+		} else {
+			strbuf_add(payload, it->code ? (const char *)it->code : "", it->code_len);
+			e->first_len = (uint32_t)it->code_len;
+		}
+		e->second_off = payload->len;
+		if (file && p->o->source) {
+			e->flags |= RT_BLOB_SOURCE;
+			strbuf_add(payload, file, flen);
+			e->second_len = (uint32_t)flen;
+		}
+		p->st->modules += !(it->flags & RT_BLOB_NAMESPACE);
+	} else {
+		strbuf_add(payload, file ? file : "", flen);
+		e->first_len = (uint32_t)flen;
+		e->second_off = payload->len;
+		if (it->kind == RT_BLOB_RESOURCE)
+			p->st->resources++;
+		else
+			p->st->metadata++;
+	}
+	/* The payloads are contiguous: first then second. */
+	e->crc = payload->failed ? 0 : rt_crc32c(0, payload->s ? payload->s + before : "",
+	                                         payload->len - before);
+	free(file);
+	return 0;
+}
+
+/* The whole blob into out: header, index (entries' offsets made absolute),
+ * names, padding to 16 bytes, payloads (runtime/blob.h). */
+static void
+assemble(const struct itg_packer *p, const struct blob_entry *e, const struct strbuf *names,
+         const struct strbuf *payload, struct strbuf *out)
+{
+	struct strbuf index = { 0 };
+	uint64_t index_off = RT_BLOB_HEADER_SIZE, names_off, data_off;
+
+	names_off = index_off + (uint64_t)p->n * RT_BLOB_ENTRY_SIZE;
+	data_off = names_off + names->len;
+	data_off = (data_off + 15) & ~(uint64_t)15;
+	for (size_t i = 0; i < p->n; i++) {
+		put32(&index, e[i].name_off);
+		put32(&index, (uint32_t)strlen(p->items[i].name));
+		put32(&index, e[i].flags);
+		put32(&index, e[i].crc);
+		put64(&index, data_off + e[i].first_off);
+		put32(&index, e[i].first_len);
+		put32(&index, e[i].second_len);
+		put64(&index, (e[i].flags & RT_BLOB_SOURCE) ? data_off + e[i].second_off : 0);
+	}
+	strbuf_add(out, RT_BLOB_MAGIC, 8);
+	put32(out, RT_BLOB_VERSION);
+	put32(out, RT_BLOB_HEADER_SIZE);
+	put64(out, data_off + payload->len);
+	put32(out, (uint32_t)p->n);
+	put32(out, index.failed || names->failed ? 0 :
+	      rt_crc32c(rt_crc32c(0, index.s ? index.s : "", index.len),
+	                names->s ? names->s : "", names->len));
+	put64(out, index_off);
+	put64(out, names_off);
+	put64(out, names->len);
+	put64(out, data_off);
+	strbuf_add(out, index.s ? index.s : "", index.len);
+	strbuf_add(out, names->s ? names->s : "", names->len);
+	while (out->len < data_off && !out->failed)
+		strbuf_addc(out, '\0');
+	strbuf_add(out, payload->s ? payload->s : "", payload->len);
+	if (index.failed)
+		out->failed = true;
+	strbuf_free(&index);
+}
+
 static int
 write_blob(struct itg_packer *p, const char *path)
 {
-	struct strbuf names = { 0 }, index = { 0 }, payload = { 0 }, out = { 0 };
-	uint64_t index_off = RT_BLOB_HEADER_SIZE, names_off, data_off;
-	int rc;
-
+	struct strbuf names = { 0 }, payload = { 0 }, out = { 0 };
 	/* Payloads first, to know their offsets relative to the data area. */
-	uint64_t *aoff = xcalloc(p->n + 1, sizeof(uint64_t)), *boff = xcalloc(p->n + 1, 8);
-	uint32_t *alen = xcalloc(p->n + 1, 4), *blen = xcalloc(p->n + 1, 4);
-	uint32_t *noff = xcalloc(p->n + 1, 4), *flags = xcalloc(p->n + 1, 4);
-	uint32_t *crc = xcalloc(p->n + 1, 4);
-	for (size_t i = 0; i < p->n; i++) {
-		struct itg_pack_item *it = &p->items[i];
-		char *file = NULL;
-		size_t flen = 0;
+	struct blob_entry *e = xcalloc(p->n + 1, sizeof(*e));
+	int rc = -1;
 
-		noff[i] = (uint32_t)names.len;
-		strbuf_add(&names, it->name, strlen(it->name) + 1);
-		flags[i] = it->kind | it->flags;
-		if (it->path && (it->kind != RT_BLOB_MODULE || p->o->source) &&
-		    util_read_file(it->path, &file, &flen) < 0) {
-			rc = itg__pack_fail(p, "cannot read '%s': %s", it->path, strerror(errno));
+	for (size_t i = 0; i < p->n; i++)
+		if (add_payload(p, &p->items[i], &e[i], &names, &payload) < 0)
 			goto out;
-		}
-		if (flen > UINT32_MAX || it->code_len > UINT32_MAX) {
-			free(file);
-			rc = itg__pack_fail(p, "'%s' is too large for the blob (4 GiB per file)", it->path);
-			goto out;
-		}
-		aoff[i] = payload.len;
-		size_t before = payload.len;
-		if (it->kind == RT_BLOB_MODULE) {
-			/* A deep-frozen module's code is linked in as C data (frozen.c). */
-			if (it->frozen) {
-				flags[i] |= RT_BLOB_FROZEN;
-			} else {
-				strbuf_add(&payload, it->code ? (const char *)it->code : "",
-				           it->code_len);
-				alen[i] = (uint32_t)it->code_len;
-			}
-			boff[i] = payload.len;
-			if (file && p->o->source) {
-				flags[i] |= RT_BLOB_SOURCE;
-				strbuf_add(&payload, file, flen);
-				blen[i] = (uint32_t)flen;
-			}
-			p->st->modules += !(it->flags & RT_BLOB_NAMESPACE);
-		} else {
-			strbuf_add(&payload, file ? file : "", flen);
-			alen[i] = (uint32_t)flen;
-			boff[i] = payload.len;
-			if (it->kind == RT_BLOB_RESOURCE)
-				p->st->resources++;
-			else
-				p->st->metadata++;
-		}
-		/* The payloads are contiguous: first then second. */
-		crc[i] = payload.failed ? 0 : rt_crc32c(0, payload.s ? payload.s + before : "",
-		                                       payload.len - before);
-		free(file);
-	}
-	names_off = index_off + (uint64_t)p->n * RT_BLOB_ENTRY_SIZE;
-	data_off = names_off + names.len;
-	data_off = (data_off + 15) & ~(uint64_t)15;
-	for (size_t i = 0; i < p->n; i++) {
-		put32(&index, noff[i]);
-		put32(&index, (uint32_t)strlen(p->items[i].name));
-		put32(&index, flags[i]);
-		put32(&index, crc[i]);
-		put64(&index, data_off + aoff[i]);
-		put32(&index, alen[i]);
-		put32(&index, blen[i]);
-		put64(&index, (flags[i] & RT_BLOB_SOURCE) ? data_off + boff[i] : 0);
-	}
-	uint64_t total = data_off + payload.len;
-	strbuf_add(&out, RT_BLOB_MAGIC, 8);
-	put32(&out, RT_BLOB_VERSION);
-	put32(&out, RT_BLOB_HEADER_SIZE);
-	put64(&out, total);
-	put32(&out, (uint32_t)p->n);
-	put32(&out, index.failed || names.failed ? 0 :
-	       rt_crc32c(rt_crc32c(0, index.s ? index.s : "", index.len),
-	                 names.s ? names.s : "", names.len));
-	put64(&out, index_off);
-	put64(&out, names_off);
-	put64(&out, names.len);
-	put64(&out, data_off);
-	strbuf_add(&out, index.s ? index.s : "", index.len);
-	strbuf_add(&out, names.s ? names.s : "", names.len);
-	while (out.len < data_off)
-		strbuf_addc(&out, '\0');
-	strbuf_add(&out, payload.s ? payload.s : "", payload.len);
-	if (out.failed || names.failed || index.failed || payload.failed) {
+	assemble(p, e, &names, &payload, &out);
+	if (out.failed || names.failed || payload.failed) {
 		rc = itg__pack_fail(p, "out of memory");
 		goto out;
 	}
@@ -271,9 +296,8 @@ write_blob(struct itg_packer *p, const char *path)
 	}
 	rc = 0;
 out:
-	free(aoff); free(boff); free(alen); free(blen); free(noff); free(flags); free(crc);
+	free(e);
 	strbuf_free(&names);
-	strbuf_free(&index);
 	strbuf_free(&payload);
 	strbuf_free(&out);
 	return rc;

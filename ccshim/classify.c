@@ -161,6 +161,24 @@ is_cxx_lang(const char *lang)
 }
 
 /*
+ * -lNAME or -LDIR (an option of role LIB or LIBDIR) as an input; -lstdc++
+ * and -lc++ make the command C++.  No value (a separate one missing at the
+ * end of the line) adds nothing.  0, or -1 when out of memory.
+ */
+static int
+add_lib(struct ccshim_cmd *cmd, size_t *cap, enum ccshim_role role, const char *val,
+        int argi, int argn)
+{
+	if (!val)
+		return 0;
+	if (role == CCSHIM_ROLE_LIBDIR)
+		return add_input(cmd, cap, CCSHIM_ARG_LIBDIR, val, NULL, argi, argn);
+	if (!strcmp(val, "stdc++") || !strcmp(val, "c++"))
+		cmd->cxx = true;
+	return add_input(cmd, cap, CCSHIM_ARG_LIB, val, NULL, argi, argn);
+}
+
+/*
  * What a GCC command does, from the mode options it holds (modes: a bit
  * 1 << role for each role seen; the first that applies wins, in GCC's
  * order) and its inputs.
@@ -286,13 +304,8 @@ classify_gcc(struct ccshim_cmd *cmd)
 			cmd->depfile = val;
 			break;
 		case CCSHIM_ROLE_LIB:
-			if (val && add_input(cmd, &cap, CCSHIM_ARG_LIB, val, NULL, i, argn) < 0)
-				return -1;
-			if (val && (!strcmp(val, "stdc++") || !strcmp(val, "c++")))
-				cmd->cxx = true;
-			break;
 		case CCSHIM_ROLE_LIBDIR:
-			if (val && add_input(cmd, &cap, CCSHIM_ARG_LIBDIR, val, NULL, i, argn) < 0)
+			if (add_lib(cmd, &cap, o->role, val, i, argn) < 0)
 				return -1;
 			break;
 		case CCSHIM_ROLE_LTO:
@@ -363,13 +376,8 @@ classify_ld(struct ccshim_cmd *cmd)
 			cmd->output = val;
 			break;
 		case CCSHIM_ROLE_LIB:
-			if (val && add_input(cmd, &cap, CCSHIM_ARG_LIB, val, NULL, i, argn) < 0)
-				return -1;
-			if (val && (!strcmp(val, "stdc++") || !strcmp(val, "c++")))
-				cmd->cxx = true;
-			break;
 		case CCSHIM_ROLE_LIBDIR:
-			if (val && add_input(cmd, &cap, CCSHIM_ARG_LIBDIR, val, NULL, i, argn) < 0)
+			if (add_lib(cmd, &cap, role, val, i, argn) < 0)
 				return -1;
 			break;
 		default:

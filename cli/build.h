@@ -63,6 +63,14 @@ void cli_build_die(struct cli_build *b, const char *fmt, ...) UTIL_PRINTF(2, 3) 
 struct itg_result;
 void cli_build_weld(struct cli_build *b, struct itg_result *res);
 
+/* build_size.c: --size-report */
+
+/* Prints the weld's size report: text on stdout after the summary, or with
+ * json a JSON document alone on stdout.  Nothing when the weld made none. */
+struct itg_size_report;
+void cli_build_size_report(const struct cli_build *b, const struct itg_size_report *s,
+                           bool json);
+
 /* build_install.c: the work directory and the packages */
 
 /*

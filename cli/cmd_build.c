@@ -72,6 +72,11 @@ parse_options(struct cli_build *b, int argc, char **argv)
 		util_usage_error("--debug-file is for a stripped executable: %s",
 		                 b->o.library ? "--library's archive keeps its symbols"
 		                 : "--debug keeps the symbols in APP instead; give one of them");
+	if (b->o.size_report && *b->o.size_report && strcmp(b->o.size_report, "text") &&
+	    strcmp(b->o.size_report, "json"))
+		util_usage_error("--size-report takes text or json, not '%s'", b->o.size_report);
+	if (b->o.size_report && b->o.library)
+		util_usage_error("--size-report is for an executable, not --library's archive");
 	if (b->o.python_version)
 		cli_python_version(b->o.python_version);
 	if (b->o.module) {
@@ -137,9 +142,10 @@ find_distribution(struct cli_build *b)
 		cli_build_die(b, "%s", linkdb_errmsg(b->distdb));
 }
 
-/* What the weld made, on stdout: the extensions, counts, size, what it needs. */
+/* What the weld made, on out (stdout; stderr when stdout carries JSON): the
+ * extensions, counts, size, what it needs. */
 static void
-summary(struct cli_build *b, const struct itg_result *res)
+summary(struct cli_build *b, const struct itg_result *res, FILE *out)
 {
 	struct cli_table t;
 	const char *headers[] = { "module", "package", "version", "objects", "libraries" };
@@ -176,34 +182,34 @@ summary(struct cli_build *b, const struct itg_result *res)
 		cli_table_row(&t, cells);
 		strbuf_free(&libs);
 	}
-	printf("welded into '%s':\n", b->o.output);
+	fprintf(out, "welded into '%s':\n", b->o.output);
 	if (t.cells.n) {
-		cli_table_print(&t, stdout);
+		cli_table_print(&t, out);
 	} else {
-		printf("  (no extension modules of packages)\n");
+		fprintf(out, "  (no extension modules of packages)\n");
 	}
-	printf("  + %zu standard-library extension modules, CPython %s\n", nstd,
+	fprintf(out, "  + %zu standard-library extension modules, CPython %s\n", nstd,
 	       json_string_value(json_object_get(b->distjson, "python_version")));
-	printf("  + %zu Python modules packed, %zu of them deep-frozen\n", res->packed_modules,
+	fprintf(out, "  + %zu Python modules packed, %zu of them deep-frozen\n", res->packed_modules,
 	       res->frozen_modules);
 	cli_table_free(&t);
 	stat(b->out_abs, &st);
-	printf("size: %.1f MiB\n", (double)st.st_size / 1048576.0);
+	fprintf(out, "size: %.1f MiB\n", (double)st.st_size / 1048576.0);
 	for (size_t i = 0; i < res->nexts; i++)
 		if (res->exts[i]->quirk)
-			printf("changed: %s: %s (docs/weld.md)\n", res->exts[i]->name,
+			fprintf(out, "changed: %s: %s (docs/weld.md)\n", res->exts[i]->name,
 			       res->exts[i]->quirk);
 	if (b->o.library)
 		return;
-	printf("needs: ");
+	fprintf(out, "needs: ");
 	if (!res->needed.n)
-		printf("nothing (static)");
+		fprintf(out, "nothing (static)");
 	for (size_t i = 0; i < res->needed.n; i++)
-		printf("%s%s", i ? " " : "", res->needed.v[i]);
-	printf("\n");
+		fprintf(out, "%s%s", i ? " " : "", res->needed.v[i]);
+	fprintf(out, "\n");
 	for (size_t i = 0; i < res->dynamic.n; i++) {
 		const char *name = res->dynamic.v[i] + 2;
-		printf("dynamic: %s%s (%s)\n", name[0] == ':' ? "" : "lib",
+		fprintf(out, "dynamic: %s%s (%s)\n", name[0] == ':' ? "" : "lib",
 		       name[0] == ':' ? name + 1 : name, res->dynamic_why.v[i]);
 	}
 }
@@ -334,7 +340,10 @@ cli_cmd_build(int argc, char **argv)
 		printf("link a program with: cc -I%s prog.c $(pyweld link-flags %s)\n",
 		       util_dirname(b.out_abs), b.o.output);
 	}
-	summary(&b, &res);
+	bool json = b.o.size_report && !strcmp(b.o.size_report, "json");
+	summary(&b, &res, json ? stderr : stdout);
+	if (b.o.size_report)
+		cli_build_size_report(&b, &res.size, json);
 	fprintf(stderr, "pyweld: built '%s' in %.1f s\n", b.o.output, util_now() - b.t0);
 	prune_caches(&b);
 

@@ -56,6 +56,7 @@ enum kind {
 	STRING,         /* char *: the last one given wins */
 	LIST,           /* struct strvec: every one given, in order */
 	FLAG,           /* bool: set when given (pyweld.ini: true or false) */
+	OPTIONAL,       /* char *: --name (as "") or --name=VALUE */
 };
 
 enum {
@@ -167,13 +168,18 @@ static const struct opt opts[] = {
 	  NULL, NULL, 0, AT(cache_dir) },
 	{ FLAG, "debug", 0, NULL,
 	  "keep the symbols and debugging information in APP\n"
-	  "(three times the size; the default strips them)",
+	  "(a hello: 83 MiB instead of 49; the default strips them)",
 	  "build", "debug", 0, AT(debug) },
 	{ STRING, "debug-file", 0, "FILE",
 	  "strip APP and write its symbols and debugging\n"
 	  "information to FILE, which APP's .gnu_debuglink names:\n"
 	  "gdb finds it beside APP (docs/weld.md, \"Stripping\")",
 	  "build", "debug-file", PATH, AT(debug_file) },
+	{ OPTIONAL, "size-report", 0, "[=json]",
+	  "after the build, where APP's bytes are: per section,\n"
+	  "library, extension module and packed module (json:\n"
+	  "that as JSON on stdout, the summary on stderr)",
+	  NULL, NULL, 0, AT(size_report) },
 	{ FLAG, "static", 0, NULL,
 	  "link the C library statically too (glibc: no NSS\n"
 	  "user/group lookups, no dlopen; see docs/weld.md)",
@@ -205,7 +211,8 @@ static const char build_synopsis[] =
 	"                    [--with-module NAME]... [--without-module NAME]...\n"
 	"                    [--env NAME=VALUE]... [--work-dir DIR] [--keep-work] [--debug]\n"
 	"                    [--fast-exit] [--no-multiprocessing-children] [--pie]\n"
-	"                    [--no-deep-freeze] [--no-file-view] [--debug-file FILE] [-v]\n"
+	"                    [--no-deep-freeze] [--no-file-view] [--debug-file FILE]\n"
+	"                    [--size-report[=json]] [-v]\n"
 	"\n"
 	"Builds ONE executable holding CPython, its standard library, the given\n"
 	"packages and every C extension they have, linked in statically.  The\n"
@@ -240,8 +247,8 @@ cli_build_usage(FILE *f)
 			n = snprintf(head, sizeof(head), "  -%c%s%s", r->short_name,
 			             r->arg ? " " : "", r->arg ? r->arg : "");
 		else
-			n = snprintf(head, sizeof(head), "  --%s%s%s", r->name, r->arg ? " " : "",
-			             r->arg ? r->arg : "");
+			n = snprintf(head, sizeof(head), "  --%s%s%s", r->name,
+			             r->arg && r->kind != OPTIONAL ? " " : "", r->arg ? r->arg : "");
 		/* the description in its column, or two spaces after a long head */
 		fprintf(f, "%s%*s", head, n < HELP_COLUMN ? HELP_COLUMN - n : 2, "");
 		for (const char *l = r->help, *nl; *l; l = nl + 1) {
@@ -289,8 +296,8 @@ cli_build_args(struct cli_build_options *o, int argc, char **argv)
 		if (r->kind == GROUP)
 			continue;
 		/* an option without a short name answers as 256 + its row */
-		longopts[nlong++] = (struct option){ r->name, r->arg ? required_argument
-		                                     : no_argument, NULL,
+		longopts[nlong++] = (struct option){ r->name, r->kind == OPTIONAL ? optional_argument
+		                                     : r->arg ? required_argument : no_argument, NULL,
 		                                     r->short_name ? r->short_name : 256 + (int)i };
 		if (r->short_name) {
 			shorts[nshort++] = r->short_name;
@@ -322,7 +329,7 @@ cli_build_args(struct cli_build_options *o, int argc, char **argv)
 		if (r->kind == FLAG)
 			*FIELD(o, r, bool) = true;
 		else
-			set_value(o, r, xstrdup(optarg));
+			set_value(o, r, xstrdup(optarg ? optarg : ""));
 		entries += (r->flags & ENTRY) != 0;
 	}
 	if (optind < argc)
@@ -540,7 +547,7 @@ cli_build_options_free(struct cli_build_options *o)
 		const struct opt *r = &opts[i];
 		if (r->kind == LIST)
 			strvec_free(FIELD(o, r, struct strvec));
-		else if (r->kind == STRING)
+		else if (r->kind == STRING || r->kind == OPTIONAL)
 			free(*FIELD(o, r, char *));
 	}
 	memset(o, 0, sizeof(*o));

@@ -38,6 +38,7 @@ struct cli_build_options {
 	char *work_dir;                 /* --work-dir; [build] work-dir */
 	bool debug, static_link, pie, keep_work, verbose;
 	char *debug_file;               /* --debug-file; [build] debug-file (path) */
+	char *size_report;              /* --size-report[=text|json] */
 };
 
 /* The project file `pyweld build` reads where it runs, when neither -o nor

@@ -282,6 +282,12 @@ extern const char *const itg__test_resource_ex[];
  * output.  With plan->library, the archive instead (library.c).
  */
 int itg__link(struct itg_weld *w);
+/*
+ * sizereport.c: fills w->res->size from the executable bin, the final
+ * link's map and the blob in the work directory.  -1 with the weld's
+ * message set.
+ */
+int itg__size_report(struct itg_weld *w, const char *bin, const char *map);
 /* A line of the final link's output (the command runner hands each one). */
 void itg__link_line(struct itg_weld *w, const char *text);
 /* Whether the object or archive at path defines a global (strong or weak)

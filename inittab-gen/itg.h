@@ -195,6 +195,7 @@ struct itg_plan {
 	const char *out_abs;            /* the same, absolute: written last, atomically */
 	bool library;                   /* an archive and pyweld.h, not an executable */
 	bool static_link, pie;
+	bool size_report;               /* fill the result's size report */
 	bool debug;                     /* keep the symbols and debugging information
 	                                   in the executable (the default strips it) */
 	const char *debug_file;         /* or NULL; absolute: the executable stripped,
@@ -208,6 +209,39 @@ struct itg_plan {
 	struct itg_report report;
 };
 
+/* One row of a size report (sizereport.c): bytes of the executable's file. */
+struct itg_size_item {
+	char *name;             /* ".text", "libssl.a", "markupsafe._speedups", "json" */
+	const char *kind;       /* sections: "section"; inputs: "library", "extension",
+	                           "stdlib extension", "module blob", "deep-frozen",
+	                           "runtime", "other"; modules: "module", "package",
+	                           "resources", "metadata", "blob index" */
+	uint64_t bytes;         /* the row's whole share */
+	uint64_t code, frozen, source, data; /* modules: the blob's bytecode, the
+	                           linked deep-frozen code, the source, resources */
+};
+
+/*
+ * Where an executable's bytes are, three ways; in each, bytes sum to the
+ * file's size (sections, inputs) or to the blob's and the deep-frozen
+ * objects' (modules); rows sorted by bytes, largest first.
+ */
+struct itg_size_report {
+	uint64_t file_bytes;            /* the executable's size */
+	uint64_t blob_bytes;            /* the module blob's */
+	uint64_t frozen_bytes;          /* the deep-frozen modules' objects' share */
+	struct itg_size_item *sections; /* per ELF section, and what lies between */
+	size_t nsections;
+	struct itg_size_item *inputs;   /* per input of the final link (its map) */
+	size_t ninputs;
+	struct itg_size_item *modules;  /* per packed module, package's resources,
+	                                   distribution's metadata */
+	size_t nmodules;
+};
+
+/* Frees what s holds and zeroes it. */
+void itg_size_report_free(struct itg_size_report *s);
+
 /* What a weld made. */
 struct itg_result {
 	struct itg_ext **exts;          /* the welded extension modules */
@@ -216,6 +250,7 @@ struct itg_result {
 	struct strvec needed;           /* the executable's DT_NEEDED */
 	struct strvec dynamic;          /* "-lNAME" linked as shared objects, in order */
 	struct strvec dynamic_why;      /* why, for each of dynamic */
+	struct itg_size_report size;    /* with plan->size_report; else zero */
 };
 
 /*

@@ -223,6 +223,14 @@ link_command(struct itg_weld *w, const char *bin, const struct strvec *archives,
 	if (!p->debug && !p->debug_file)
 		strvec_push(av, "-Wl,--strip-all");
 	itg__push_file_view_wraps(w, av);
+	/* The map of the link, for --size-report: -Xlinker passes the path
+	 * whole (-Wl, would split it at a comma). */
+	if (p->size_report) {
+		char *map = util_path_join(p->work, "app.map");
+		strvec_push(av, "-Xlinker");
+		strvec_pushf(av, "-Map=%s", map);
+		free(map);
+	}
 	for (size_t i = 0; i < w->objs.n; i++)
 		strvec_push(av, w->objs.v[i]);
 	for (size_t i = 0; i < w->res->nexts; i++)
@@ -418,6 +426,13 @@ itg__link(struct itg_weld *w)
 	    (w->plan->debug_file && split_debug(w, bin, &dbg) < 0) ||
 	    write_output(w, bin, dbg) < 0)
 		goto out;
+	/* The binary is written: a report that cannot be made is a warning. */
+	if (w->plan->size_report) {
+		char *map = util_path_join(w->plan->work, "app.map");
+		if (itg__size_report(w, bin, map) < 0)
+			itg__warn(w, "no size report: %s", w->err);
+		free(map);
+	}
 	rc = 0;
 out:
 	free(dbg);

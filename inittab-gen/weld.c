@@ -168,5 +168,6 @@ itg_result_free(struct itg_result *res)
 	strvec_free(&res->needed);
 	strvec_free(&res->dynamic);
 	strvec_free(&res->dynamic_why);
+	itg_size_report_free(&res->size);
 	memset(res, 0, sizeof(*res));
 }

@@ -94,8 +94,9 @@ endforeach()
 # Lean binaries: stripped by default (still running: tracebacks,
 # faulthandler, ctypes through .dynsym), --debug keeps the symbols,
 # --debug-file splits them off behind a .gnu_debuglink (gdb, when installed,
-# follows it); bad --debug-file paths fail before the build, nothing lost.
-foreach(_case strip_default strip_debug debug_file debug_file_bad)
+# follows it); bad --debug-file paths fail before the build, nothing lost;
+# --size-report's views add up and name what is known to be there.
+foreach(_case strip_default strip_debug debug_file debug_file_bad size_report)
   pyweld_weld_test(weld_lean_${_case} weld_lean.py 600 ${_case})
 endforeach()
 

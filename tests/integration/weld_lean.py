@@ -18,8 +18,17 @@ Cases:
                   line break in the name, APP itself, with --debug, with
                   --library: each a clear error before anything is built, the
                   old APP and the old debug file as they were.
+  size_report     --size-report on a binary with a C extension of a local
+                  package (and a resource): the text's three views add up
+                  (sections and the link's inputs to the file's size, the
+                  packed modules to their total); --size-report=json alone on
+                  stdout (the summary on stderr), adding up the same, sorted,
+                  naming libpython, libssl, _ssl, the package's extension, the
+                  blob, the deep-frozen modules, json.decoder, the package's
+                  resources and metadata; =xml and --library refused (status 2).
 """
 
+import json
 import os
 import re
 import shutil
@@ -214,11 +223,114 @@ def case_debug_file_bad(c):
         c.check_sentinel(app, before, what)
 
 
+def text_rows(c, out, title):
+    """The rows of one view of the text report: [(bytes, rest of the line)],
+    its total last."""
+    lines = out.splitlines()
+    start = next((i for i, l in enumerate(lines) if l.startswith(title)), None)
+    c.require(start is not None, f"no view '{title}' in the report:\n{wt.tail(out)}")
+    rows = []
+    for l in lines[start + 2:]:
+        m = re.match(r"^\s*([\d,]+)\s+(.*)$", l)
+        if not m:
+            break
+        rows.append((int(m.group(1).replace(",", "")), m.group(2)))
+    return rows
+
+
+def case_size_report(c):
+    """--size-report: sections, inputs, modules, each adding up; JSON alone"""
+    src = wt.ext_project(c, "pwsize", wt.EXT_C.replace("int pwlib_value(void);",
+                                                        "static int pwlib_value(void) "
+                                                        "{ return 42; }"))
+    wt.write(os.path.join(src, "pwsize", "data.txt"), "x" * 5000)
+    setup = open(os.path.join(src, "setup.py")).read().replace(
+        "packages=[pkg],", "packages=[pkg], package_data={pkg: ['data.txt']},")
+    wt.write(os.path.join(src, "setup.py"), setup)
+    app, work = c.path("app"), c.path("work")
+    common = ["--setup-py", src, *wt.ext_env("pwsize"), "--work-dir", work, "-o", app,
+              "--python-code", "import pwsize._ext; print(pwsize._ext.__spec__.origin)"]
+    p = c.build(*common, "--size-report")
+    c.require(p.returncode == 0, f"pyweld build --size-report exited {p.returncode}:\n"
+              f"{wt.tail(p.err)}")
+    size = os.path.getsize(app)
+    c.check("welded into" in p.out and f"size report of '{app}': {size:,} bytes" in p.out,
+            f"the summary and the report's head are not on stdout:\n{p.out[:2000]}")
+    for title in ("sections", "the final link's inputs"):
+        rows = text_rows(c, p.out, title)
+        c.check(rows and rows[-1][1].endswith("total") and rows[-1][0] == size,
+                f"{title}: the total is not the file's {size} bytes: {rows[-1:]}")
+        c.check(sum(b for b, _ in rows[:-1]) == size, f"{title}: the rows add up to "
+                f"{sum(b for b, _ in rows[:-1])}, not {size}")
+    rows = text_rows(c, p.out, "packed modules")
+    c.check(rows and sum(b for b, _ in rows[:-1]) == rows[-1][0],
+            f"packed modules: the rows add up to {sum(b for b, _ in rows[:-1])}, not the "
+            f"total {rows[-1:]}")
+    r = c.run([app], env=c.run_env, timeout=60)
+    c.check(r.returncode == 0 and r.out.strip() == "built-in", f"the binary: exit "
+            f"{r.returncode}, {r.out!r}\n{wt.tail(r.err)}")
+
+    p = c.build(*common, "--size-report=json")
+    c.require(p.returncode == 0, f"--size-report=json exited {p.returncode}:\n"
+              f"{wt.tail(p.err)}")
+    try:
+        d = json.loads(p.out)
+    except ValueError as e:
+        raise wt.Failure(f"stdout is not one JSON document ({e}):\n{p.out[:2000]}")
+    c.check("welded into" in p.err, f"the summary is not on stderr:\n{wt.tail(p.err)}")
+    size = os.path.getsize(app)
+    c.check(d["bytes"] == size, f"JSON bytes {d['bytes']}, the file has {size}")
+    for view in ("sections", "inputs"):
+        total = sum(x["bytes"] for x in d[view])
+        c.check(total == size, f"JSON {view} add up to {total}, not {size}")
+    mods = d["modules"]
+    total = sum(x["bytes"] for x in mods)
+    c.check(total == d["blob_bytes"] + d["deep_frozen_bytes"],
+            f"JSON modules add up to {total}, not the blob's {d['blob_bytes']} and the "
+            f"deep-frozen {d['deep_frozen_bytes']}")
+    c.check(all(x["bytes"] == x["bytecode"] + x["deep_frozen"] + x["source"] + x["resources"]
+                for x in mods if x["kind"] != "blob index"),
+            "a module's bytes are not its bytecode, deep-frozen code, source and resources")
+    for view in ("sections", "inputs", "modules"):
+        b = [x["bytes"] for x in d[view]]
+        c.check(b == sorted(b, reverse=True), f"JSON {view} are not sorted by bytes")
+    names = {v: {x["name"]: x for x in d[v]} for v in ("sections", "inputs", "modules")}
+    for s in (".text", ".data", ".rodata", ".dynsym"):
+        c.check(s in names["sections"], f"no section {s}: {sorted(names['sections'])}")
+    c.check(".symtab" not in names["sections"], "the stripped binary reports .symtab")
+    want = {"libpython3.11.a": "library", "libssl.a": "library", "libcrypto.a": "library",
+            "_ssl": "stdlib extension", "pwsize._ext": "extension",
+            "module blob": "module blob", "deep-frozen modules": "deep-frozen",
+            "pyweld runtime": "runtime", "dynamic symbols (--export-dynamic)": "linker"}
+    if c.version != "3.11":
+        want[f"libpython{c.version}.a"] = want.pop("libpython3.11.a")
+    for name, kind in want.items():
+        x = names["inputs"].get(name)
+        c.check(x and x["kind"] == kind and x["bytes"] > 0,
+                f"input {name} ({kind}): {x}; inputs: {sorted(names['inputs'])[:80]}")
+    jd = names["modules"].get("json.decoder")
+    c.check(jd and jd["source"] > 0 and jd["bytecode"] + jd["deep_frozen"] > 0,
+            f"json.decoder: {jd}")
+    pk = names["modules"].get("pwsize")
+    c.check(pk and pk["kind"] == "package" and pk["resources"] >= 5000,
+            f"pwsize's row (with data.txt): {pk}")
+    meta = [x for x in mods if x["kind"] == "metadata" and x["name"].startswith("pwsize-")]
+    c.check(meta and meta[0]["name"] == "pwsize-1.0.dist-info",
+            f"pwsize's metadata row: {meta}")
+    # Usage errors: status 2, nothing built.
+    for args, word in ((["--size-report=xml"], "xml"),
+                       (["--size-report", "--library"], "--library")):
+        p = c.build("--python-code", HELLO, "-o", c.path("other"), *args, timeout=120)
+        c.check(p.returncode == 2 and word in p.err and not os.path.exists(c.path("other")),
+                f"{args}: exit {p.returncode}:\n{p.err}")
+
+
 CASES = {
     "strip_default": case_strip_default,
     "strip_debug": case_strip_debug,
     "debug_file": case_debug_file,
     "debug_file_bad": case_debug_file_bad,
+    "size_report": case_size_report,
 }
 
 if __name__ == "__main__":

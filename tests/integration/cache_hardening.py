@@ -62,26 +62,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from weld_testlib import Failure, Skip, run_cases  # noqa: E402
+from weld_testlib import Failure, Skip, run_cases, run_group  # noqa: E402
 
 NOBODY = 65534
-
-
-def run_group(argv, env, timeout, cwd=None, preexec=None):
-    """Runs argv in its own process group; .out/.err are text."""
-    proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True,
-                            preexec_fn=preexec)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        raise Failure(f"'{' '.join(argv)}' did not finish in {timeout} s (killed)")
-    p = subprocess.CompletedProcess(argv, proc.returncode, out, err)
-    p.out = out.decode("utf-8", "surrogateescape")
-    p.err = err.decode("utf-8", "surrogateescape")
-    return p
 
 
 class Case:
@@ -112,7 +95,7 @@ class Case:
             raise Failure("")
 
     def run(self, argv, env=None, timeout=300, preexec=None):
-        return run_group(argv, env or self.env, timeout, self.dir, preexec)
+        return run_group(argv, env or self.env, self.dir, timeout, preexec=preexec)
 
 
 def need_root(what):

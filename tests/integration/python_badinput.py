@@ -46,24 +46,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from weld_testlib import Failure, Skip, run_cases  # noqa: E402
-
-
-def run_group(argv, env, timeout, cwd=None):
-    """Runs argv in its own process group (all of it is killed on a timeout);
-    returns the CompletedProcess with text in .out and .err."""
-    proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        raise Failure(f"'{' '.join(argv)}' did not finish in {timeout} s (killed)")
-    p = subprocess.CompletedProcess(argv, proc.returncode, out, err)
-    p.out = out.decode("utf-8", "surrogateescape")
-    p.err = err.decode("utf-8", "surrogateescape")
-    return p
+from weld_testlib import Failure, Skip, run_cases, run_group  # noqa: E402
 
 
 # --- helpers ----------------------------------------------------------------
@@ -101,7 +84,7 @@ class Case:
             raise Failure("")   # the message is in problems
 
     def run(self, argv, timeout=300):
-        return run_group(argv, self.env, timeout, self.dir)
+        return run_group(argv, self.env, self.dir, timeout)
 
     def build(self, source, cache, timeout=300):
         return self.run([self.pyweld, "python", "build", "--source", source,

@@ -46,11 +46,13 @@ class Skip(Exception):
     """A prerequisite is truly absent; the message says which."""
 
 
-def run_group(argv, env, cwd, timeout, stdin=subprocess.DEVNULL):
-    """Runs argv in its own process group; the CompletedProcess has the raw
-    bytes in .stdout/.stderr and text in .out/.err."""
+def run_group(argv, env, cwd, timeout, stdin=subprocess.DEVNULL, preexec=None):
+    """Runs argv in its own process group (all of it is killed on a timeout),
+    preexec in the child first; the CompletedProcess has the raw bytes in
+    .stdout/.stderr and text in .out/.err."""
     proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=stdin, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
+                            stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=preexec)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

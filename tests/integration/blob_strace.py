@@ -48,7 +48,6 @@ Skips (77) when strace is missing or cannot trace here (ptrace refused).
 import json
 import os
 import re
-import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -323,12 +322,7 @@ def case_stdlib_imports(c):
 
 def case_strace_stdlib(c):
     """~500 standard-library modules and the application imported: no .py, .pyc or directory opened"""
-    strace = shutil.which("strace")
-    if not strace:
-        raise bt.Skip("strace is not installed (apt-get install strace)")
-    probe = c.run([strace, "-f", "-o", os.devnull, "true"], timeout=60)
-    if probe.returncode != 0:
-        raise bt.Skip(f"strace cannot trace here: {probe.err.strip()[:300]}")
+    strace = bt.strace_or_skip(c)
     w = c.weld
     names = stdlib_names(c)
     run_dir = c.path("run")

@@ -27,6 +27,7 @@ import argparse
 import base64
 import json
 import os
+import shutil
 import struct
 import sys
 
@@ -125,6 +126,34 @@ def reseal(blob):
 
 
 # --- the fixture ------------------------------------------------------------
+
+def save_weld(c, out, info, keys):
+    """The fixture's end: info written as out/weld.json (renamed into place)
+    and the case directory c removed, once each path info names under keys
+    exists; False, the missing one printed and c kept for its log, when one
+    does not."""
+    for key in keys:
+        if not info[key] or not os.path.exists(info[key]):
+            print(f"FAIL: the weld has no {key} ('{info[key]}'); its log: {c.dir}")
+            return False
+    with open(os.path.join(out, "weld.json.tmp"), "w") as f:
+        json.dump(info, f, indent=1)
+    os.rename(os.path.join(out, "weld.json.tmp"), os.path.join(out, "weld.json"))
+    shutil.rmtree(c.dir, ignore_errors=True)
+    return True
+
+
+def strace_or_skip(c):
+    """strace's path, once it traced `true` in case c; Skip, saying why, when
+    it is not installed or cannot trace here (a container without ptrace)."""
+    strace = shutil.which("strace")
+    if not strace:
+        raise Skip("strace is not installed (apt-get install strace)")
+    probe = c.run([strace, "-f", "-o", os.devnull, "true"], timeout=60)
+    if probe.returncode != 0:
+        raise Skip(f"strace cannot trace here: {probe.err.strip()[:300]}")
+    return strace
+
 
 class Weld:
     """The fixture's weld, from its weld.json."""

@@ -19,7 +19,6 @@ Exit status: 0 built, 1 failed (the build log is printed), 77 no
 distribution (the fixture pyweld_distribution makes it).
 """
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -77,14 +76,8 @@ def main():
         "site": site.stdout.strip(), "blob": os.path.join(work, "modules.blob"),
         "build_seconds": round(time.time() - t0, 1),
     }
-    for key in ("exe", "blob", "site"):
-        if not info[key] or not os.path.exists(info[key]):
-            print(f"FAIL: the weld has no {key} ('{info[key]}'); its log: {c.dir}")
-            return 1
-    with open(os.path.join(out, "weld.json.tmp"), "w") as f:
-        json.dump(info, f, indent=1)
-    os.rename(os.path.join(out, "weld.json.tmp"), os.path.join(out, "weld.json"))
-    shutil.rmtree(c.dir, ignore_errors=True)
+    if not bt.save_weld(c, out, info, ("exe", "blob", "site")):
+        return 1
     print(f"welded '{exe}' in {info['build_seconds']} s "
           f"(blob {os.path.getsize(info['blob'])} bytes)")
     return 0

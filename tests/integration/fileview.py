@@ -53,7 +53,6 @@ import argparse
 import json
 import os
 import re
-import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -119,16 +118,6 @@ obs("opens", lambda: _pyweld.file_view_counts()["open"] - before)
             f"the view answered {bt.show(opens)} opens for pytz's zones, wanted one per zone")
 
 
-def strace_or_skip(c):
-    strace = shutil.which("strace")
-    if not strace:
-        raise bt.Skip("strace is not installed (apt-get install strace)")
-    probe = c.run([strace, "-f", "-o", os.devnull, "true"], timeout=60)
-    if probe.returncode != 0:
-        raise bt.Skip(f"strace cannot trace here: {probe.err.strip()[:300]}")
-    return strace
-
-
 CERTIFI = r'''
 import certifi, ssl, os, sys
 where = certifi.where()
@@ -144,7 +133,7 @@ WRITING = re.compile(r"O_CREAT|O_WRONLY|O_RDWR|O_TRUNC|O_APPEND")
 
 def case_certifi(c):
     """certifi.where() writes nothing (strace) and OpenSSL loads its CA bundle"""
-    strace = strace_or_skip(c)
+    strace = bt.strace_or_skip(c)
     log = c.path("strace.log")
     run_dir = c.path("run")
     os.mkdir(run_dir)

@@ -43,22 +43,13 @@ struct fx {
 	char *out;              /* where isolated objects go */
 };
 
-static void
-write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
-
 /* Compiles C source text into dir/<name>.o; returns its path. */
 static char *
 compile(const char *dir, const char *name, const char *text)
 {
 	char *c = xasprintf("%s/%s.c", dir, name), *o = xasprintf("%s/%s.o", dir, name);
 
-	write_text(c, text);
+	assert_int_equal(util_write_atomic(c, text, strlen(text), 0644, false), 0);
 	assert_int_equal(util_run((const char *const[]){ "cc", "-std=gnu11", "-fPIC", "-O1",
 	                                                 "-c", "-o", o, c, NULL }, NULL), 0);
 	free(c);

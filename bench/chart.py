@@ -24,13 +24,14 @@ SHORT = {"pyweld": "pyweld", "pyweld-fx": "pyweld\n--fast-\nexit", "pyinstaller"
 GOALS = {"hello": [(0.5, "goal: pyweld ≤ 0.5 × stock")],
          "stdlib": [(0.55, "goal: pyweld ≤ 0.55 × stock")]}
 TITLE = {"hello": "start-up: print(\"hello\")", "stdlib": "import: %s stdlib modules",
-         "real": "real: 5 packages with C extensions"}
+         "real": "real: 5 packages with C extensions",
+         "rust": "rust: orjson and pydantic (Rust extensions)"}
 
 
 def main():
     with open(sys.argv[1]) as f:
         res = json.load(f)
-    apps = [a for a in ("hello", "stdlib", "real") if a in res["apps"]]
+    apps = [a for a in ("hello", "stdlib", "real", "rust") if a in res["apps"]]
     fig, axes = plt.subplots(1, len(apps), figsize=(6.2 * len(apps), 5.6), squeeze=False)
     for ax, app in zip(axes[0], apps):
         a = res["apps"][app]

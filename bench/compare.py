@@ -10,6 +10,9 @@ Builds the same applications with pyweld, PyInstaller --onefile and Nuitka
           distribution's python3.11 and a welded binary (gen_import_stdlib.py)
   real    apps/real.py: markupsafe, simplejson, PyYAML, psutil and zstandard, a
           little work with each
+  rust    apps/rust.py: the same shape with Rust extensions, orjson and pydantic
+          (pydantic-core): PyInstaller and Nuitka bundle the PyPI wheels, pyweld
+          welds them from their sdists (cargo and rustc must be on PATH)
 
 Figures per application and command: wall time (hot cache: median of many runs,
 the commands alternating run by run; cold: page cache dropped before each run,
@@ -48,7 +51,10 @@ PKGS = ["markupsafe==2.1.5", "simplejson==3.19.3", "PyYAML==6.0.2", "psutil==5.9
         "zstandard==0.23.0"]
 # What pyweld needs to build the C code of those packages rather than fall back.
 PYWELD_ENV = ["REQUIRE_SPEEDUPS=1", "PYYAML_FORCE_LIBYAML=1"]
-APPS = ("hello", "stdlib", "real")
+# The Rust variant: orjson and pydantic (pydantic-core), built by rustc.
+RUST_PKGS = ["orjson==3.10.7", "pydantic==2.14.4"]
+APP_PKGS = {"real": (PKGS, PYWELD_ENV), "rust": (RUST_PKGS, [])}
+APPS = ("hello", "stdlib", "real", "rust")
 TOOLS = ("pyweld", "pyinstaller", "nuitka")
 LABEL = {
     "pyweld": "pyweld",
@@ -227,7 +233,7 @@ def expected_ok(app, src, real_line=None):
             n = sum(1 for line in f if line.startswith("import ")) - 1    # less warnings
         want = ("imported %d modules\n" % n).encode()
         return lambda out: out == want
-    return lambda out: out == real_line
+    return lambda out: out == real_line    # "real" and "rust": the venv's line
 
 
 # --- building ----------------------------------------------------------------------
@@ -237,7 +243,7 @@ def artifact(env, tool, app, src, extra_key=""):
     with open(src, "rb") as f:
         app_hash = hashlib.sha256(f.read()).hexdigest()
     tool_id = env.pyweld_id if tool.startswith("pyweld") else env.versions[tool]
-    pkgs = PKGS if app == "real" else []
+    pkgs, penv = APP_PKGS.get(app, ([], []))
     key = hashlib.sha256(json.dumps([tool, tool_id, app, app_hash, pkgs, PYWELD_ENV,
                                      extra_key]).encode()).hexdigest()[:16]
     d = os.path.join(CACHE, "artifacts", "%s-%s-%s" % (tool, app, key))
@@ -261,9 +267,8 @@ def artifact(env, tool, app, src, extra_key=""):
             argv.append("--fast-exit")
         for p in pkgs:
             argv += ["--pip-install", p]
-        if pkgs:
-            for e in PYWELD_ENV:
-                argv += ["--env", e]
+        for e in penv:
+            argv += ["--env", e]
         built = exe
     elif tool == "pyinstaller":
         argv = [os.path.join(VENV, "bin", "pyinstaller"), "--onefile", "--noconfirm", "--clean",
@@ -566,7 +571,8 @@ def main():
     ap.add_argument("--rebuild", action="store_true", help="build every artifact again")
     ap.add_argument("--build-only", action="store_true")
     ap.add_argument("--runs", type=int, default=0,
-                    help="hot rounds per application (default: hello 40, stdlib 20, real 20)")
+                    help="hot rounds per application (default: hello 40, stdlib 20, real 20, "
+                    "rust 20)")
     ap.add_argument("--cold-runs", type=int, default=5, help="cold rounds (0: none)")
     ap.add_argument("--no-callgrind", action="store_true")
     ap.add_argument("--quick", action="store_true", help="few runs: a smoke test")
@@ -592,15 +598,18 @@ def main():
         # The same application ending without finalisation (start-up and import).
         if "pyweld" in tools and app in ("hello", "stdlib"):
             built[app][1]["pyweld-fx"] = artifact(env, "pyweld-fx", app, src)
-    # The real application's one line, as Debian's python3.11 prints it with the wheels:
+    # The real applications' one line, as Debian's python3.11 prints it with the wheels:
     # every build must print exactly that.
-    if "real" in built:
-        p = subprocess.run([env.venv_python, built["real"][0]], capture_output=True,
+    lines = {}
+    for app, mark in (("real", b" c-extensions\n"), ("rust", b" rust-extensions\n")):
+        if app not in built:
+            continue
+        p = subprocess.run([env.venv_python, built[app][0]], capture_output=True,
                            env=env.run_env, stdin=subprocess.DEVNULL)
-        if p.returncode != 0 or not p.stdout.endswith(b" c-extensions\n"):
-            sys.exit("bench: error: the real application fails in the bench venv: %r %s"
-                     % (p.stdout, p.stderr[-2000:]))
-        real_line = p.stdout
+        if p.returncode != 0 or not p.stdout.endswith(mark):
+            sys.exit("bench: error: the %s application fails in the bench venv: %r %s"
+                     % (app, p.stdout, p.stderr[-2000:]))
+        lines[app] = p.stdout
     if args.build_only:
         return 0
 
@@ -611,8 +620,8 @@ def main():
     }
     for app in apps:
         src, arts = built[app]
-        vs = variants_for(env, app, src, arts, real_line if app == "real" else None)
-        rounds = args.runs or {"hello": 40, "stdlib": 20, "real": 20}[app]
+        vs = variants_for(env, app, src, arts, lines.get(app))
+        rounds = args.runs or {"hello": 40, "stdlib": 20, "real": 20, "rust": 20}[app]
         if args.quick:
             rounds = 3
         log("%s: %d hot rounds of %d commands, alternating" % (app, rounds, len(vs)))

@@ -90,9 +90,13 @@ def write(res, path):
           "psutil 5.9.8 and zstandard 0.23.0, a little work with each; pyweld builds them from "
           "source with their C code forced (`REQUIRE_SPEEDUPS=1`, `PYYAML_FORCE_LIBYAML=1`), "
           "PyInstaller and Nuitka bundle the PyPI wheels; every build prints the same digest "
-          "and `c-extensions`." % (res["apps"].get("stdlib", {}).get("modules") or "–"),
+          "and `c-extensions`. `rust`: bench/apps/rust.py, orjson 3.10.7 and pydantic 2.14.4 "
+          "(pydantic-core 2.50.5), the Rust extensions most services carry: pyweld welds them "
+          "from their sdists (cargo and rustc compile them), PyInstaller and Nuitka bundle the "
+          "PyPI wheels; every build prints the same digest and `rust-extensions`."
+          % (res["apps"].get("stdlib", {}).get("modules") or "–"),
           "- **Stock baselines.** `python3.11 (Debian)`: `/usr/bin/python3.11 -c 'print(\"hello\")'`, "
-          "`/usr/bin/python3.11 import_stdlib.py`, and for `real` the bench venv's python "
+          "`/usr/bin/python3.11 import_stdlib.py`, and for `real` and `rust` the bench venv's python "
           "(the same interpreter, the packages as wheels). `-I -S`: the same without `site` "
           "(for `real` with the venv's site-packages appended to `sys.path` by hand). On this "
           "machine Debian's `site` puts `_distutils_hack` on the path; the generated list "
@@ -368,7 +372,7 @@ def notes(res):
                       kb(h["nuitka"]["strace"]["bytes_to_files"]),
                       h["nuitka"]["strace"]["files_created"], pi / M, nu / M, p / M), ""]
     cold = []
-    for app in ("hello", "stdlib", "real"):
+    for app in ("hello", "stdlib", "real", "rust"):
         c = res["apps"].get(app, {}).get("commands", {})
         if c.get("pyweld", {}).get("cold") and c.get("stock", {}).get("cold"):
             cold.append("%s %.2f (pyweld reads %.1f MiB, stock %.1f MiB)" % (

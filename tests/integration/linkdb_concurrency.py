@@ -11,7 +11,6 @@ order, PyInit_ext found, objects with their symbols); and the writers really
 ran at once (their records interleave).
 """
 import os
-import subprocess
 import sys
 import time
 
@@ -29,12 +28,7 @@ def body(ctx):
     ctx.db_ok("create", "--db", db)
     ctx.pool()
     go = ctx.path("go")
-    procs = []
-    for w in range(WRITERS):
-        argv = ctx.writer_argv(db, ctx.path(f"w{w}"), COMPILES, LINKS, f"w{w}",
-                               wait_for=go)
-        procs.append(subprocess.Popen(argv, env=ctx.env, stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE))
+    procs = ctx.start_writers(db, WRITERS, COMPILES, LINKS, go)
     start = time.monotonic()
     open(go, "w").close()            # all writers start now
     for w, p in enumerate(procs):

@@ -21,7 +21,6 @@ record took (the time writers waited for gc included): numbers, not limits.
 import json
 import os
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -75,13 +74,8 @@ def body(ctx):
     ctx.db_ok("create", "--db", db)
     ctx.pool()
     go = ctx.path("go")
-    procs = []
-    for w in range(WRITERS):
-        argv = ctx.writer_argv(db, ctx.path(f"w{w}"), COMPILES, LINKS, f"w{w}",
-                               wait_for=go)
-        argv += ["--archives", str(ARCHIVES), "--prestore", "--timings"]
-        procs.append(subprocess.Popen(argv, env=ctx.env, stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE))
+    procs = ctx.start_writers(db, WRITERS, COMPILES, LINKS, go,
+                              ["--archives", str(ARCHIVES), "--prestore", "--timings"])
     real = GcLoop(ctx, db, REAL_RUNS)
     dry = GcLoop(ctx, db, DRY_RUNS)
     open(go, "w").close()            # all writers start now

@@ -98,6 +98,17 @@ class Context:
             argv += ["--wait-for", wait_for]
         return argv
 
+    def start_writers(self, db, n, compiles, links, go, extra=()):
+        """n writers w0 ... w<n-1> on db, each with its own work directory and
+        extra arguments, started and waiting for the file go to appear."""
+        procs = []
+        for w in range(n):
+            argv = self.writer_argv(db, self.path(f"w{w}"), compiles, links, f"w{w}",
+                                    wait_for=go)
+            procs.append(subprocess.Popen(argv + list(extra), env=self.env,
+                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+        return procs
+
     def write(self, db, work, compiles, links, tag, create=False, prefix=()):
         p = self.run(self.writer_argv(db, work, compiles, links, tag, create),
                      prefix=prefix)

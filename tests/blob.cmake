@@ -3,7 +3,7 @@
 # (pyweld_unit_test, PYWELD_SKIP_CODE, the pyweld_distribution fixture).
 #
 #   test_blob          cmocka: the reader against blobs a small writer in the
-#                      test lays out (format version 2, checksums included),
+#                      test lays out (format version 3, checksums included),
 #                      then truncates, overlaps, garbles and reseals; CRC-32C
 #                      test vectors; rt_blob_verify of damaged payloads
 #   fuzz_blob          libFuzzer on rt_blob_check/find/lower_bound/get/verify

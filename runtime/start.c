@@ -21,7 +21,8 @@
  *    from encodings on comes from memory.
  * 5. After it: frozen modules' __file__, the binary's path hook first,
  *    site's builtins (site.c), the excepthook (excepthook.c), and what
- *    start-up made is frozen out of the collector's sight.
+ *    start-up made is frozen out of the collector's sight, all but
+ *    __main__, made anew.
  *
  * rt_state moves only forward, RT_NEW to RT_STARTED to RT_FINISHED: CPython
  * cannot start again in a process once finished.
@@ -226,6 +227,30 @@ init_main(void)
 	return PYWELD_OK;
 }
 
+/*
+ * A __main__ made after the freeze: its namespace copied from the one start-up
+ * made, which goes.  The program's own globals then live in a dict the
+ * collector sees, so at exit it is collected as in python and their
+ * __del__ methods run; in the frozen one they never did.
+ */
+static int
+fresh_main(void)
+{
+	PyObject *modules = PyImport_GetModuleDict();            /* borrowed */
+	PyObject *old = PyDict_GetItemString(modules, "__main__"); /* borrowed */
+	PyObject *mod;
+	int rc = -1;
+
+	if (!old)
+		return 0;
+	mod = PyModule_New("__main__");
+	if (mod && PyDict_Update(PyModule_GetDict(mod), PyModule_GetDict(old)) == 0 &&
+	    PyDict_SetItemString(modules, "__main__", mod) == 0)
+		rc = 0;
+	Py_XDECREF(mod);
+	return rc;
+}
+
 /* Step 5: what the main phase undid or left out; the REPL's banner. */
 static pyweld_status
 finish_start(const struct pyweld_config *cfg)
@@ -239,12 +264,14 @@ finish_start(const struct pyweld_config *cfg)
 	/*
 	 * What start-up made lives until the end: moved out of the collector's
 	 * sight (gc.freeze), neither the application's collections nor the
-	 * final ones at exit walk it again.
+	 * final ones at exit walk it again.  Except __main__ (fresh_main).
 	 */
 	{
 		PyObject *gc = PyImport_ImportModule("gc");
 		PyObject *r = gc ? PyObject_CallMethod(gc, "freeze", NULL) : NULL;
 		Py_XDECREF(gc);
+		if (r && fresh_main() < 0)
+			Py_CLEAR(r);
 		if (!r) {
 			rt_from_exception();
 			return rt_set_error(PYWELD_ERR_INIT, "cannot freeze start-up objects: %s",

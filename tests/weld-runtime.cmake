@@ -27,6 +27,9 @@
 #   binary, the binary with the test files on disk); the table of counts is
 #   printed and written to weld_stdlib-report.txt here.  About 4 minutes on
 #   2 cores, most of it test_multiprocessing_forkserver (3 x 75 s).
+# weld_stdlib_3_13: the same for CPython 3.13 (--python 3.13), against the
+#   3.13 distribution's python3.13; weld_stdlib_3_13-report.txt.  About 5
+#   minutes on 2 cores (test_multiprocessing_forkserver 3 x 90 s).
 
 # test_mpchild: cmocka: runtime/mpchild.c, which command lines make an
 #   application binary act as multiprocessing's child interpreter (the exact
@@ -91,5 +94,17 @@ add_test(NAME weld_stdlib
 set_tests_properties(weld_stdlib PROPERTIES
   LABELS integration
   FIXTURES_REQUIRED pyweld_distribution
+  SKIP_RETURN_CODE ${PYWELD_SKIP_CODE}
+  TIMEOUT 3600)
+
+# The same regression tests welding CPython 3.13, compared with the 3.13
+# distribution's own python3.13 (the fixture pyweld_distribution_3_13).
+add_test(NAME weld_stdlib_3_13
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/integration/weld_stdlib.py
+          --pyweld $<TARGET_FILE:pyweld> --python 3.13 --jobs 2
+          --report ${CMAKE_CURRENT_BINARY_DIR}/weld_stdlib_3_13-report.txt)
+set_tests_properties(weld_stdlib_3_13 PROPERTIES
+  LABELS integration
+  FIXTURES_REQUIRED pyweld_distribution_3_13
   SKIP_RETURN_CODE ${PYWELD_SKIP_CODE}
   TIMEOUT 3600)

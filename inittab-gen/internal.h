@@ -288,6 +288,12 @@ int itg__link(struct itg_weld *w);
  * message set.
  */
 int itg__size_report(struct itg_weld *w, const char *bin, const char *map);
+/*
+ * manifest.c: the manifest of the weld (what is inside: versions, sources,
+ * options, distributions, extensions, archives, blob bytes) added to the
+ * executable bin as its ITG_MANIFEST_SECTION.  -1 with the weld's message.
+ */
+int itg__manifest(struct itg_weld *w, const char *bin, const struct strvec *archives);
 /* A line of the final link's output (the command runner hands each one). */
 void itg__link_line(struct itg_weld *w, const char *text);
 /* Whether the object or archive at path defines a global (strong or weak)

@@ -263,6 +263,19 @@ int itg_weld(const struct itg_plan *plan, struct itg_result *res, char *err, siz
 /* Frees what res holds (its extensions too) and zeroes it. */
 void itg_result_free(struct itg_result *res);
 
+/* --- what is inside (manifest.c) ----------------------------------------- */
+
+/* The ELF section of a welded executable that holds its manifest. */
+#define ITG_MANIFEST_SECTION ".pyweld.manifest"
+
+/*
+ * The manifest of the welded executable at path, as JSON text (*json,
+ * malloc'd), from its ELF section alone (no database, no cache).  -1 with
+ * why in err: the file cannot be read, is not ELF, has no manifest, or one
+ * that is damaged.
+ */
+int itg_manifest_read(const char *path, char **json, char *err, size_t errlen);
+
 /* --- left out unless asked for (leftout.c) -------------------------------- */
 
 /*

@@ -14,6 +14,8 @@
  * The binary is stripped (ld's --strip-all: .symtab, .strtab and the
  * debugging information go, .dynsym stays for --export-dynamic) unless
  * --debug keeps it all or --debug-file moves it to a file of its own.
+ * Then the manifest of what is inside goes into a section of its own
+ * (manifest.c), which stripping keeps.
  *
  * The binary is linked in the work directory; its DT_NEEDED must be what
  * the link promised (the C library's family and the shared objects linked
@@ -424,7 +426,7 @@ itg__link(struct itg_weld *w)
 	/* Checked before anything is written where the output goes. */
 	if (run_link(w, &av) < 0 || check_needed(w, bin, &dynamic, &w->res->needed) < 0 ||
 	    (w->plan->debug_file && split_debug(w, bin, &dbg) < 0) ||
-	    write_output(w, bin, dbg) < 0)
+	    itg__manifest(w, bin, &archives) < 0 || write_output(w, bin, dbg) < 0)
 		goto out;
 	/* The binary is written: a report that cannot be made is a warning. */
 	if (w->plan->size_report) {

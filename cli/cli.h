@@ -18,6 +18,7 @@ int cli_cmd_python(int argc, char **argv);
 int cli_cmd_build(int argc, char **argv);
 int cli_cmd_init(int argc, char **argv);
 int cli_cmd_link_flags(int argc, char **argv);
+int cli_cmd_inspect(int argc, char **argv);
 
 /* The cache root (--cache DIR or the default), made when create and checked
  * (pydist_cache_root); exits 1 with the error and a hint.  malloc'd. */

@@ -15,6 +15,7 @@ static const struct command {
 	{ "env", cli_cmd_env, "turn the wrapper compilers on for a build" },
 	{ "db", cli_cmd_db, "read and maintain a link database" },
 	{ "python", cli_cmd_python, "build and inspect the CPython distribution pyweld embeds" },
+	{ "inspect", cli_cmd_inspect, "what is inside a welded binary (its manifest)" },
 };
 
 static void

@@ -100,6 +100,14 @@ foreach(_case strip_default strip_debug debug_file debug_file_bad size_report)
   pyweld_weld_test(weld_lean_${_case} weld_lean.py 600 ${_case})
 endforeach()
 
+# What is inside: the manifest every weld embeds and `pyweld inspect` (its
+# distributions are what pip installed, its libraries the final link's
+# archives); inspect reads a copied, stripped binary without the cache; bad
+# files are clear errors.
+foreach(_case manifest no_cache bad_files)
+  pyweld_weld_test(weld_inspect_${_case} weld_inspect.py 600 ${_case})
+endforeach()
+
 # The same classes welding CPython 3.13 (the distribution the fixture
 # pyweld_distribution_3_13 builds, tests/python.cmake): real packages,
 # --static, isolation.  Each case's `pyweld build` gets --python 3.13.

@@ -19,7 +19,7 @@
 #include "itg.h"
 
 static const char usage[] =
-	"usage: pyweld inspect [--json] APP\n"
+	"usage: pyweld inspect [--json | --sbom] APP\n"
 	"\n"
 	"Says what is inside APP, a binary made by `pyweld build`: the versions of\n"
 	"pyweld and CPython and where CPython's source came from (Debian's source\n"
@@ -37,6 +37,11 @@ static const char usage[] =
 	"options:\n"
 	"  --json          print the manifest itself (JSON; docs/inspect.md says\n"
 	"                  what each field holds)\n"
+	"  --sbom          print the CycloneDX 1.5 JSON SBOM made from the manifest\n"
+	"                  (the weld writes the same beside APP, as APP.cdx.json):\n"
+	"                  CPython, the distributions (pkg:pypi PURLs), the static\n"
+	"                  libraries (pkg:deb PURLs), the extension modules with\n"
+	"                  their objects' SHA-256, and which uses which\n"
 	"  -h, --help      this help\n"
 	"\n"
 	"exit status: 0, 1 when APP cannot be read or holds no manifest (not ELF,\n"
@@ -264,13 +269,14 @@ cannot(const char *app, const char *why, const char *hint)
 int
 cli_cmd_inspect(int argc, char **argv)
 {
-	enum { OPT_JSON = 1 };
+	enum { OPT_JSON = 1, OPT_SBOM };
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "sbom", no_argument, NULL, OPT_SBOM },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool as_json = false;
+	bool as_json = false, as_sbom = false;
 	char err[512], *text = NULL;
 	json_error_t jerr;
 	json_t *m;
@@ -280,10 +286,13 @@ cli_cmd_inspect(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_JSON: as_json = true; break;
+		case OPT_SBOM: as_sbom = true; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: util_usage_error("see 'pyweld inspect --help'");
 		}
 	}
+	if (as_json && as_sbom)
+		util_usage_error("'inspect' takes --json or --sbom, not both");
 	if (optind + 1 != argc)
 		util_usage_error("'inspect' takes one binary (see 'pyweld inspect --help')");
 	const char *app = argv[optind];
@@ -309,7 +318,18 @@ cli_cmd_inspect(int argc, char **argv)
 		free(text);
 		return cannot(app, err, "rebuild APP with 'pyweld build'");
 	}
-	if (as_json) {
+	if (as_sbom) {
+		const char *base = strrchr(app, '/');
+		char *sbom = itg_sbom_cyclonedx(text, base ? base + 1 : app, err, sizeof(err));
+		if (!sbom) {
+			json_decref(m);
+			free(text);
+			return cannot(app, err, "rebuild APP with 'pyweld build'");
+		}
+		fputs(sbom, stdout);
+		putchar('\n');
+		free(sbom);
+	} else if (as_json) {
 		fputs(text, stdout);
 		putchar('\n');
 	} else {

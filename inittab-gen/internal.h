@@ -294,6 +294,9 @@ int itg__size_report(struct itg_weld *w, const char *bin, const char *map);
  * executable bin as its ITG_MANIFEST_SECTION.  -1 with the weld's message.
  */
 int itg__manifest(struct itg_weld *w, const char *bin, const struct strvec *archives);
+/* sbom.c: APP.cdx.json beside the written executable, from its manifest;
+ * -1 with the weld's message (and no stale APP.cdx.json left). */
+int itg__write_sbom(struct itg_weld *w);
 /* A line of the final link's output (the command runner hands each one). */
 void itg__link_line(struct itg_weld *w, const char *text);
 /* Whether the object or archive at path defines a global (strong or weak)

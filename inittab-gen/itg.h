@@ -263,7 +263,7 @@ int itg_weld(const struct itg_plan *plan, struct itg_result *res, char *err, siz
 /* Frees what res holds (its extensions too) and zeroes it. */
 void itg_result_free(struct itg_result *res);
 
-/* --- what is inside (manifest.c) ----------------------------------------- */
+/* --- what is inside (manifest.c, sbom.c) --------------------------------- */
 
 /* The ELF section of a welded executable that holds its manifest. */
 #define ITG_MANIFEST_SECTION ".pyweld.manifest"
@@ -275,6 +275,12 @@ void itg_result_free(struct itg_result *res);
  * that is damaged.
  */
 int itg_manifest_read(const char *path, char **json, char *err, size_t errlen);
+/*
+ * The CycloneDX 1.5 JSON SBOM of a manifest's JSON text (sbom.c), the
+ * application named app_name: malloc'd text, or NULL with why in err.
+ */
+char *itg_sbom_cyclonedx(const char *manifest, const char *app_name, char *err,
+                         size_t errlen);
 
 /* --- left out unless asked for (leftout.c) -------------------------------- */
 

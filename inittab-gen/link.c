@@ -15,7 +15,8 @@
  * debugging information go, .dynsym stays for --export-dynamic) unless
  * --debug keeps it all or --debug-file moves it to a file of its own.
  * Then the manifest of what is inside goes into a section of its own
- * (manifest.c), which stripping keeps.
+ * (manifest.c), which stripping keeps; the CycloneDX SBOM made from it
+ * (sbom.c) is written beside the binary, APP.cdx.json.
  *
  * The binary is linked in the work directory; its DT_NEEDED must be what
  * the link promised (the C library's family and the shared objects linked
@@ -429,6 +430,8 @@ itg__link(struct itg_weld *w)
 	    itg__manifest(w, bin, &archives) < 0 || write_output(w, bin, dbg) < 0)
 		goto out;
 	/* The binary is written: a report that cannot be made is a warning. */
+	if (itg__write_sbom(w) < 0)
+		itg__warn(w, "no SBOM: %s", w->err);
 	if (w->plan->size_report) {
 		char *map = util_path_join(w->plan->work, "app.map");
 		if (itg__size_report(w, bin, map) < 0)

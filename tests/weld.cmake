@@ -103,8 +103,10 @@ endforeach()
 # What is inside: the manifest every weld embeds and `pyweld inspect` (its
 # distributions are what pip installed, its libraries the final link's
 # archives); inspect reads a copied, stripped binary without the cache; bad
-# files are clear errors.
-foreach(_case manifest no_cache bad_files)
+# files are clear errors; the CycloneDX SBOM beside the binary validates
+# with cyclonedx-python-lib (pinned in tests/sbom-requirements.txt, from
+# PyPI: the network, the first time).
+foreach(_case manifest no_cache bad_files sbom)
   pyweld_weld_test(weld_inspect_${_case} weld_inspect.py 600 ${_case})
 endforeach()
 

@@ -18,6 +18,15 @@ Cases:
              quotes and '$', the work directory and cache out of reach, then
              strip and objcopy --strip-all: inspect still answers, the same
              JSON each time.
+  sbom       the same binary's APP.cdx.json equals inspect --sbom and
+             validates against CycloneDX 1.5 with cyclonedx-python-lib's
+             strict JSON validator (pinned, tests/sbom-requirements.txt, in a
+             venv of its own; a broken copy must fail it); its PURLs
+             (pkg:pypi, pkg:deb with dpkg's version, pkg:generic for CPython),
+             the hostile licence, the extension's files with the link
+             database's hashes, and a graph whose every ref exists: the
+             application on CPython and the distributions, those on their
+             extensions, the extensions on the libraries they link.
   bad_files  a missing file, a directory, a text file, an ELF file without a
              manifest, damaged manifests (garbage, a bad zlib stream, a wrong
              format version, an absurd length): each "pyweld: error: cannot
@@ -228,6 +237,122 @@ def case_no_cache(c):
             f"inspect of the stripped copy: {r.returncode}\n{r.out[:2000]}{wt.tail(r.err)}")
 
 
+VALIDATE = """
+import sys
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.json import JsonStrictValidator
+err = JsonStrictValidator(SchemaVersion.V1_5).validate_str(open(sys.argv[1]).read())
+print(f"INVALID: {err!r}" if err is not None else "VALID")
+"""
+
+NO_NETWORK = ("Network is unreachable", "Temporary failure in name resolution",
+              "Max retries exceeded", "No route to host", "Connection refused")
+
+
+def validator(c):
+    """The python of a venv with the pinned cyclonedx-python-lib (its JSON
+    validator), made once per tests/sbom-requirements.txt and kept."""
+    reqs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                        "sbom-requirements.txt")
+    with open(reqs, "rb") as f:
+        key = hashlib.sha256(f.read()).hexdigest()[:16]
+    base = os.environ.get("PYWELD_TEST_CACHE") or os.path.join(
+        os.path.expanduser("~"), ".cache", "pyweld", "test")
+    venv = os.path.join(base, f"cyclonedx-{key}")
+    python = os.path.join(venv, "bin", "python")
+    if os.path.exists(os.path.join(venv, "READY")):
+        return python
+    os.makedirs(base, exist_ok=True)
+    tmp = venv + f".tmp{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    r = c.run(["python3", "-m", "venv", tmp], env=dict(c.env, HOME=os.path.expanduser("~")))
+    c.require(r.returncode == 0, f"python3 -m venv exited {r.returncode}:\n{r.err}")
+    r = c.run([os.path.join(tmp, "bin", "python"), "-m", "pip", "install", "-q",
+               "--require-hashes", "--only-binary", ":all:", "--disable-pip-version-check",
+               "-r", reqs], env=dict(c.env, HOME=os.path.expanduser("~")), timeout=600)
+    if r.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if any(s in r.err for s in NO_NETWORK):
+            raise wt.Skip("no network to install the pinned CycloneDX validator "
+                          "(tests/sbom-requirements.txt) from PyPI")
+        raise wt.Failure(f"pip install -r sbom-requirements.txt exited {r.returncode}:\n"
+                         f"{wt.tail(r.err)}")
+    wt.write(os.path.join(tmp, "READY"), "")
+    try:
+        os.rename(tmp, venv)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)   # another run made it first
+    return python
+
+
+def validate(c, python, path):
+    script = c.path("validate.py")
+    wt.write(script, VALIDATE)
+    r = c.run([python, script, path], timeout=300)
+    c.require(r.returncode == 0, f"the validator exited {r.returncode}:\n{wt.tail(r.err)}")
+    return r.out.strip()
+
+
+def case_sbom(c):
+    """APP.cdx.json and inspect --sbom: CycloneDX 1.5, valid, PURLs, graph"""
+    python = validator(c)
+    app, work = weld(c)
+    path = app + ".cdx.json"
+    c.require(os.path.isfile(path), f"no SBOM beside the binary: {os.listdir(c.dir)}")
+    with open(path) as f:
+        text = f.read()
+    r = inspect(c, "--sbom", app)
+    c.check(r.returncode == 0 and r.out == text,
+            f"inspect --sbom ({r.returncode}) is not APP.cdx.json:\n{wt.tail(r.err)}")
+    verdict = validate(c, python, path)
+    c.check(verdict == "VALID", f"the SBOM does not validate as CycloneDX 1.5: {verdict}")
+    # The validator can fail: a broken copy must not pass.
+    bad = json.loads(text)
+    bad["components"][0]["type"] = "not-a-type"
+    broken = c.path("broken.cdx.json")
+    wt.write(broken, json.dumps(bad))
+    c.check(validate(c, python, broken).startswith("INVALID"),
+            "the validator accepted a component of type 'not-a-type'")
+
+    bom = json.loads(text)
+    c.check(bom["bomFormat"] == "CycloneDX" and bom["specVersion"] == "1.5",
+            f"not CycloneDX 1.5: {bom.get('bomFormat')} {bom.get('specVersion')}")
+    comps = {x["bom-ref"]: x for x in bom["components"]}
+    purls = {x.get("purl") for x in bom["components"]}
+    m = inspect_json(c, app)
+    z = [lib for lib in m["libraries"] if lib["name"] == "z"][0]
+    zpkg = z["debian"]["package"].split(":")
+    want = {"pkg:pypi/pwpure@2.5.1", "pkg:pypi/pwinsp@1.0",
+            f"pkg:generic/cpython@{m['python']['version']}",
+            f"pkg:deb/debian/{zpkg[0]}@{z['debian']['version'].replace(':', '%3A')}"
+            f"?arch={zpkg[1]}"}
+    c.check(want <= purls, f"PURLs missing: {sorted(want - purls)}")
+    pure = comps.get("pypi:pwpure", {})
+    c.check(pure.get("licenses") == [{"license": {"name": HOSTILE_LICENCE}}],
+            f"pwpure's licence: {pure.get('licenses')}")
+    ext = comps.get("ext:pwinsp._ext", {})
+    hashes = {h["content"] for f in ext.get("components", []) for h in f["hashes"]}
+    mext = [e for e in m["extensions"] if e["name"] == "pwinsp._ext"][0]
+    c.check(hashes == {o["sha256"] for o in mext["objects"] + mext["archives"]},
+            f"pwinsp._ext's files: {ext.get('components')}")
+    deps = {d["ref"]: set(d.get("dependsOn", [])) for d in bom["dependencies"]}
+    refs = set(comps) | {"app"} | {f["bom-ref"] for x in bom["components"]
+                                   for f in x.get("components", [])}
+    dangling = {r for d in bom["dependencies"] for r in [d["ref"], *d.get("dependsOn", [])]
+                if r not in refs}
+    c.check(not dangling, f"dependencies name refs no component has: {sorted(dangling)}")
+    c.check(len(deps) == len(bom["dependencies"]), "a ref has two dependency entries")
+    c.check({"cpython", "pypi:pwpure", "pypi:pwinsp"} <= deps.get("app", set()),
+            f"the application's dependencies: {deps.get('app')}")
+    c.check(deps.get("pypi:pwinsp") == {"ext:pwinsp._ext"},
+            f"pwinsp's dependencies: {deps.get('pypi:pwinsp')}")
+    c.check(deps.get("ext:pwinsp._ext") == {"lib:" + z["path"]},
+            f"pwinsp._ext's dependencies: {deps.get('ext:pwinsp._ext')}")
+    c.check("lib:" + z["path"] in deps.get("ext:zlib", set()) and
+            "ext:zlib" in deps.get("cpython", set()),
+            f"zlib: {deps.get('ext:zlib')}, cpython: {sorted(deps.get('cpython', []))[:5]}")
+
+
 def with_section(c, name, payload):
     """A copy of /bin/true with payload as its manifest section."""
     data = c.path(name + ".section")
@@ -282,6 +407,12 @@ def case_bad_files(c):
     ]
     for path, why in cases:
         check_refused(c, path, why)
+    r = inspect(c, "--sbom", elf)
+    c.check(r.returncode == 1 and r.out == "" and
+            r.err.startswith(f"pyweld: error: cannot inspect '{elf}': "),
+            f"inspect --sbom of an ELF file without a manifest: {r.returncode}\n{r.err}")
+    r = inspect(c, "--json", "--sbom", elf)
+    c.check(r.returncode == 2, f"inspect --json --sbom exited {r.returncode}, wanted 2")
     r = inspect(c, "--json")
     c.check(r.returncode == 2, f"inspect without APP exited {r.returncode}, wanted 2")
     r = inspect(c, elf, elf)
@@ -295,6 +426,7 @@ CASES = {
     "manifest": case_manifest,
     "no_cache": case_no_cache,
     "bad_files": case_bad_files,
+    "sbom": case_sbom,
 }
 
 if __name__ == "__main__":

@@ -140,7 +140,7 @@ def case_debug_file(c):
     work = c.path("work")
     p = c.build_ok("--python-code", HELLO, "-o", app, "--work-dir", work, "--debug-file", dbg)
     c.check(os.path.isfile(dbg), f"no debug file '{dbg}':\n{wt.tail(p.err)}")
-    c.check(sorted(os.listdir(d)) == ["my app", "my app.debug"],
+    c.check(sorted(os.listdir(d)) == ["my app", "my app.cdx.json", "my app.debug"],
             f"beside APP: {sorted(os.listdir(d))}")
     have = sections(c, app)
     c.check(".symtab" not in have and ".debug_info" not in have,

@@ -180,12 +180,57 @@ hashed(const struct strvec *stored, const struct strvec *names)
 	return a;
 }
 
-/* "pkg:arch" and its version, from dpkg; nulls when no package owns path. */
-static json_t *
-debian_of(const char *path)
+/* A line of `dpkg -S`: "PACKAGE: PATH" into the map (path: package); lines
+ * of diversions and of paths that several packages own are left out. */
+static void
+owner_line(void *ctx, const char *text)
 {
-	char *owner = itg__dpkg_owner(path), *version = NULL;
+	const char *sep = strstr(text, ": ");
 
+	if (sep && sep > text && !memchr(text, ' ', (size_t)(sep - text)))
+		json_object_set_new(ctx, sep + 2, json_stringn(text, (size_t)(sep - text)));
+}
+
+/* /usr/lib/... as /lib/... and back (merged /usr: dpkg knows one of them). */
+static char *
+other_path(const char *path)
+{
+	return util_starts_with(path, "/usr/lib/") ? xstrdup(path + 4)
+	       : util_starts_with(path, "/lib/") ? xasprintf("/usr%s", path) : NULL;
+}
+
+/* The Debian packages that installed the paths, by one `dpkg -S`. */
+static json_t *
+owners_of(const struct strvec *paths)
+{
+	struct strvec av = { 0 };
+	json_t *map = json_object();
+
+	strvec_push(&av, "dpkg");
+	strvec_push(&av, "-S");
+	for (size_t i = 0; i < paths->n; i++) {
+		strvec_push(&av, paths->v[i]);
+		char *alt = other_path(paths->v[i]);
+		if (alt)
+			strvec_push_owned(&av, alt);
+	}
+	/* Not every path has an owner: dpkg then exits 1 after the others. */
+	if (paths->n && !av.failed)
+		(void)util_run_logged(strvec_cargv(&av), NULL, NULL, -1, owner_line, map);
+	strvec_free(&av);
+	return map;
+}
+
+/* {package, version} of path from dpkg (owners: owners_of); nulls when no
+ * package owns it. */
+static json_t *
+debian_of(json_t *owners, const char *path)
+{
+	char *alt = other_path(path), *version = NULL;
+	const char *owner = json_string_value(json_object_get(owners, path));
+
+	if (!owner && alt)
+		owner = json_string_value(json_object_get(owners, alt));
 	if (owner) {
 		const char *const argv[] = { "dpkg-query", "-W", "-f=${Version}", owner, NULL };
 		if (util_run_capture(argv, NULL, &version, NULL) != 0) {
@@ -195,7 +240,7 @@ debian_of(const char *path)
 	}
 	json_t *o = json_pack("{s:o,s:o}", "package", jstr(owner), "version", jstr(version));
 	free(version);
-	free(owner);
+	free(alt);
 	return o;
 }
 
@@ -242,7 +287,7 @@ extensions(struct itg_weld *w, json_t *exts, json_t *users)
 static json_t *
 libraries(struct itg_weld *w, const struct strvec *archives, json_t *users)
 {
-	json_t *a = json_array();
+	json_t *a = json_array(), *owners = owners_of(archives);
 	char *libpython = itg__prefix_path(w->plan, "lib/libpython", ".a");
 
 	json_array_append_new(a, json_pack("{s:s,s:s,s:o,s:s,s:[]}", "name", "python",
@@ -255,11 +300,12 @@ libraries(struct itg_weld *w, const struct strvec *archives, json_t *users)
 		bool copyleft;
 		json_t *u = json_object_get(users, archives->v[i]);
 		json_array_append_new(a, json_pack("{s:o,s:o,s:o,s:o,s:o}", "name", jstr(name),
-		        "path", jstr(archives->v[i]), "debian", debian_of(archives->v[i]),
+		        "path", jstr(archives->v[i]), "debian", debian_of(owners, archives->v[i]),
 		        "licence", jstr(itg_licence(name, &copyleft)),
 		        "used_by", u ? json_incref(u) : json_array()));
 		free(name);
 	}
+	json_decref(owners);
 	free(libpython);
 	return a;
 }

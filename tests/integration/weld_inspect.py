@@ -13,7 +13,8 @@ Cases:
              package and version are dpkg's, the extension's objects are the
              link database's (store names that are the SHA-256 of the file),
              the hostile licence comes back byte for byte and the text output
-             holds no control character.
+             holds no control character (the entry point's code has a line
+             break and a tab: one line, each as '?').
   no_cache   the binary copied into a directory whose name holds a space,
              quotes and '$', the work directory and cache out of reach, then
              strip and objcopy --strip-all: inspect still answers, the same
@@ -92,7 +93,7 @@ def weld(c):
     c.build_ok("--setup-py", src, "--setup-py", pure,
                *wt.ext_env("pwinsp", libs=("pwlib", "z"), dirs=(lib,)),
                "--work-dir", work, "-o", app, "--python-code",
-               "import pwinsp._ext, pwpure; print(pwinsp._ext.value(), pwpure.VALUE)")
+               "import pwinsp._ext, pwpure\nprint(pwinsp._ext.value(),\tpwpure.VALUE)")
     r = c.run([app], env=c.run_env)
     c.require(r.returncode == 0 and r.out.startswith("(42, "),
               f"the binary does not run: {r.returncode} {r.out!r}\n{wt.tail(r.err)}")
@@ -212,6 +213,11 @@ def case_manifest(c):
         c.check(want in r.out, f"the text does not say {want!r}:\n{r.out[:3000]}")
     bad = sorted({ch for ch in r.out if ord(ch) < 0x20 and ch != "\n"})
     c.check(not bad, f"the text holds control characters {bad!r}")
+    # The entry point's code holds a line break and a tab: one line of text.
+    entry = [x for x in r.out.splitlines() if x.startswith("entry point:")]
+    c.check(len(entry) == 1 and "pwpure?print(" in entry[0] and "?pwpure.VALUE" in entry[0],
+            f"the entry point's code is not one line with '?' for its control "
+            f"characters: {entry}")
 
 
 def case_no_cache(c):

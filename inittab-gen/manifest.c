@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -567,11 +568,19 @@ itg_manifest_read(const char *path, char **json, char *err, size_t errlen)
 	unsigned char *bytes = NULL;
 	size_t len = 0;
 	Elf *e = NULL;
+	struct stat st = { 0 };
 	int fd, rc = -1;
 
 	*json = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	/* O_NONBLOCK: a FIFO must not hang the reader; only a file is read. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
 		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s", S_ISDIR(st.st_mode) ? "it is a directory"
+		         : "not a regular file");
+		close(fd);
 		return -1;
 	}
 	elf_version(EV_CURRENT);

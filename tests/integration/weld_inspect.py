@@ -28,7 +28,7 @@ Cases:
              database's hashes, and a graph whose every ref exists: the
              application on CPython and the distributions, those on their
              extensions, the extensions on the libraries they link.
-  bad_files  a missing file, a directory, a text file, an ELF file without a
+  bad_files  a missing file, a directory, a FIFO, a text file, an ELF file without a
              manifest, damaged manifests (garbage, a bad zlib stream, a wrong
              format version, an absurd length): each "pyweld: error: cannot
              inspect 'X': why" with a hint, exit 1, no crash; usage errors
@@ -394,9 +394,12 @@ def case_bad_files(c):
     elf = c.path("true")
     shutil.copy("/bin/true", elf)
     good = json.dumps({"manifest_version": 1}).encode()
+    fifo = c.path("fifo")
+    os.mkfifo(fifo)
     cases = [
         (c.path("missing"), "a missing file"),
         (c.path("tmp"), "a directory"),
+        (fifo, "a FIFO"),
         (text, "a text file"),
         (elf, "an ELF file without a manifest"),
         (with_section(c, "garbage", os.urandom(64)), "a garbage section"),

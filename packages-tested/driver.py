@@ -28,6 +28,7 @@ SPEC.json: {"side": "pyweld"|"stock"|"combined", "builtin": bool,
   "tests_root": "/copy"}
 """
 
+import csv
 import importlib
 import importlib.util
 import json
@@ -65,8 +66,13 @@ def record_extensions(dist_names):
         if not dname or norm(dname) not in wanted:
             continue
         found[norm(dname)] = dist.version
-        for f in dist.files or ():
-            path = str(f).replace("\\", "/")
+        # RECORD itself: from 3.12 on dist.files leaves out the files that do
+        # not exist, and a welded extension's .so exists nowhere
+        record = dist.read_text("RECORD")
+        paths = [row[0] for row in csv.reader(record.splitlines()) if row] if record \
+            else [str(f) for f in dist.files or ()]
+        for path in paths:
+            path = path.replace("\\", "/")
             base = os.path.basename(path)
             if not base.endswith(".so") or ".dist-info/" in path or ".libs/" in path:
                 continue        # auditwheel's vendored libraries live in NAME.libs/

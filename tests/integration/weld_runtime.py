@@ -185,6 +185,14 @@ def scenario(what, args):
         atexit.register(print, "atexit ran")
         atexit.register(print, "registered last, runs first")
         sys.stdout.write("no newline, ")
+    elif what == "del-at-exit":
+        # a global of __main__ alive at exit: python runs its __del__ when
+        # the interpreter ends
+        class Noisy:
+            def __del__(self):
+                print("del ran", flush=True)
+        globals()["noisy"] = Noisy()
+        print("main done")
     elif what == "thread":
         import threading
 
@@ -456,6 +464,15 @@ def app_scenarios(ctx, label, argv0, stock, app_py, pair):
                  ["exit-site"], ["quit-site"], ["site-names"], ["nosuch"], ["atexit"],
                  ["thread"]):
         pair.compare(f"{label}: {' '.join(args)}: status and output as python", *both(*args))
+
+    g, w = both("del-at-exit")
+    ctx.check(f"{label}: python runs a __main__ global's __del__ at exit",
+              w.rc == 0 and w.out == "main done\ndel ran\n", repr(w))
+    if label == "fast":
+        ctx.check(f"{label}: --fast-exit skips a __main__ global's __del__, as documented",
+                  g.rc == 0 and g.out == "main done\n", repr(g))
+    else:
+        pair.compare(f"{label}: a __main__ global's __del__ runs at exit as in python", g, w)
 
     g, w = both("raise")
     pair.compare(f"{label}: uncaught exception: status 1 and the exception", g, w, err=False)
@@ -889,8 +906,9 @@ def _safe_write(f, data):
         pass
 
 
-def wait_reading_stdin(pid, timeout=10):
-    """Waits until pid sits in read(0, ...); False if that cannot be seen."""
+def wait_in_syscall(pid, numbers, first_arg=None, timeout=10):
+    """Waits until pid sits in one of the system calls numbers (x86-64), with
+    first_arg as its first argument if given; False if that cannot be seen."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         try:
@@ -898,10 +916,20 @@ def wait_reading_stdin(pid, timeout=10):
                 fields = f.read().split()
         except OSError:
             return False
-        if len(fields) > 1 and fields[0] == "0" and int(fields[1], 16) == 0:
+        if len(fields) > 1 and fields[0].isdigit() and int(fields[0]) in numbers and \
+                (first_arg is None or int(fields[1], 16) == first_arg):
             return True
         time.sleep(0.02)
     return False
+
+
+def wait_reading_stdin(pid, timeout=10):
+    """Waits until pid sits in read(0, ...); False if that cannot be seen."""
+    return wait_in_syscall(pid, {0}, first_arg=0, timeout=timeout)
+
+
+# time.sleep's system calls: clock_nanosleep, nanosleep, select, pselect6, poll
+SLEEPING = {230, 35, 23, 270, 7}
 
 
 def interrupt_reading(ctx, argv):
@@ -926,8 +954,9 @@ def interrupt_reading(ctx, argv):
 def pty_session(argv, env, cwd, steps, timeout=20):
     """Runs argv on a pty, its controlling terminal.
 
-    steps: [(bytes to send or None, bytes to wait for or None)]; returns the
-    transcript (CR LF as LF) and the exit status; killed after timeout s.
+    steps: [(bytes to send or None, bytes to wait for or None[, system
+    calls the program must then sit in])]; returns the transcript (CR LF as
+    LF) and the exit status; killed after timeout s.
     """
     pid, fd = pty.fork()
     if pid == 0:
@@ -959,11 +988,13 @@ def pty_session(argv, env, cwd, steps, timeout=20):
                 out += data
         return False
 
-    for send, want in steps:
+    for send, want, *calls in steps:
         if send:
             os.write(fd, send)
         if want is not None and not read_until(want):
             break
+        if calls:
+            wait_in_syscall(pid, calls[0])
     note = b""
     if not read_until(None):
         os.kill(pid, signal.SIGKILL)
@@ -1034,12 +1065,15 @@ def python_mode(ctx, py, stock, pair):
                  *both("-i", stdin=b"print('last')\n"))
 
     # the REPL on a terminal
-    # Ctrl-C only once the statement runs ("sleep" + "ing" is printed by it,
-    # not echoed), so that it interrupts the statement and not the line editor
+    # Ctrl-C only once the statement sleeps ("sleep" + "ing" is printed by
+    # it, not echoed, and then it sits in the sleep's system call), so that it
+    # interrupts time.sleep and not the line editor, nor print on its way out
+    # (3.13's traceback points at the very call)
     steps = [(None, b">>> "), (b"6 * 7\n", b"42"), (None, b">>> "),
              (b"import sys; sys.flags.interactive, sys.ps1, sorted(dir())\n", b"]"),
              (None, b">>> "),
-             (b"import time; print('sleep' + 'ing'); time.sleep(30)\n", b"sleeping"),
+             (b"import time; print('sleep' + 'ing'); time.sleep(30)\n", b"sleeping",
+              SLEEPING),
              (b"\x03", b"KeyboardInterrupt"), (None, b">>> "),
              (b"exit(7)\n", None)]
     g = pty_session(P, ctx.env, ctx.dir, steps)

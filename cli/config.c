@@ -150,7 +150,10 @@ static const struct opt opts[] = {
 	  "build", "multiprocessing-children", INVERTED, AT(no_mp_children) },
 
 	{ GROUP, "how:", 0, NULL, NULL, NULL, NULL, 0, 0 },
-	{ STRING, "output", 'o', "APP", "the executable to write (replaced atomically)",
+	{ STRING, "output", 'o', "APP",
+	  "the executable to write (replaced atomically), with\n"
+	  "its SBOM beside it, APP.cdx.json (CycloneDX); `pyweld\n"
+	  "inspect APP` says what is inside (docs/inspect.md)",
 	  "app", "output", PATH, AT(output) },
 	{ STRING, "config", 0, "FILE",
 	  "read a project file written by `pyweld init`; without\n"

@@ -281,6 +281,9 @@ int itg_manifest_read(const char *path, char **json, char *err, size_t errlen);
  */
 char *itg_sbom_cyclonedx(const char *manifest, const char *app_name, char *err,
                          size_t errlen);
+/* Whether s has an SPDX licence expression's characters and balanced
+ * parentheses (a License-Expression that does not is given as a name). */
+bool itg_spdx_expression_like(const char *s);
 
 /* --- left out unless asked for (leftout.c) -------------------------------- */
 

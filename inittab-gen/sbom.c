@@ -56,11 +56,34 @@ str(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
-/* Adds a licence name (not an SPDX expression: metadata says anything). */
-static void
-add_licence(json_t *comp, const char *licence)
+bool
+itg_spdx_expression_like(const char *s)
 {
-	if (licence && *licence && strcmp(licence, "unknown") && strcmp(licence, "UNKNOWN"))
+	size_t n = 0;
+
+	if (!s || !*s || strlen(s) > 512)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (!isalnum(*p) && !strchr(".-+:() ", *p))
+			return false;
+		n += *p == '(' ? 1 : 0;
+		if (*p == ')' && n-- == 0)
+			return false;
+	}
+	return n == 0;
+}
+
+/* Adds a licence: an SPDX expression when METADATA's License-Expression
+ * (PEP 639) gave one that looks like it, else a name (metadata says
+ * anything, not always an SPDX identifier). */
+static void
+add_licence(json_t *comp, const char *licence, const char *from)
+{
+	if (!licence || !*licence || !strcmp(licence, "unknown") || !strcmp(licence, "UNKNOWN"))
+		return;
+	if (from && !strcmp(from, "License-Expression") && itg_spdx_expression_like(licence))
+		json_object_set_new(comp, "licenses", json_pack("[{s:s}]", "expression", licence));
+	else
 		json_object_set_new(comp, "licenses", json_pack("[{s:{s:s}}]", "license",
 		                    "name", licence));
 }
@@ -118,7 +141,7 @@ distributions(json_t *m, json_t *comps, json_t *app_deps, json_t *dists)
 		char *ref = xasprintf("pypi:%s", n), *purl = xasprintf("pkg:pypi/%s@%s", n, v);
 		json_t *c = json_pack("{s:s,s:s,s:s,s:s,s:s}", "type", "library", "bom-ref", ref,
 		                      "name", name, "version", version, "purl", purl);
-		add_licence(c, str(d, "licence"));
+		add_licence(c, str(d, "licence"), str(d, "licence_from"));
 		if (str(d, "direct_url"))
 			json_object_set_new(c, "externalReferences", json_pack("[{s:s,s:s}]",
 			                    "type", "distribution", "url", str(d, "direct_url")));
@@ -168,7 +191,7 @@ libraries(json_t *m, json_t *comps, json_t *libs)
 			free(pe);
 			free(p);
 		}
-		add_licence(c, str(l, "licence"));
+		add_licence(c, str(l, "licence"), NULL);
 		json_object_set_new(c, "properties", json_pack("[{s:s,s:s}]", "name",
 		                    "pyweld:path", "value", path));
 		json_array_append_new(comps, c);

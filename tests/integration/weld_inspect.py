@@ -67,6 +67,32 @@ from setuptools import setup
 setup(name="pwpure", version="2.5.1", packages=["pwpure"], license={licence!r})
 """
 
+# Two more pure projects for where a licence is read from.  pwexpr's
+# METADATA gets a License-Expression (PEP 639; the build environment's
+# setuptools predates it, so the header is written beside its own), which
+# wins over its License: and classifier; pwclass's License: is a licence's
+# text (many lines), so its licence classifiers answer.
+LICENCE_SETUP = """
+from setuptools import setup
+from setuptools.dist import Distribution
+meta = type(Distribution().metadata)
+write = meta.write_pkg_file
+def write_with_expression(self, f):
+    class Out:
+        def write(self, text):
+            f.write(text)
+            if {expression!r} and text.startswith("Version:"):
+                f.write("License-Expression: " + {expression!r} + "\\n")
+    write(self, Out())
+meta.write_pkg_file = write_with_expression
+setup(name={name!r}, version="1.0", packages=[{name!r}], license={licence!r},
+      classifiers=["License :: OSI Approved :: BSD License",
+                   "License :: OSI Approved :: MIT License",
+                   "Programming Language :: Python :: 3"])
+"""
+EXPRESSION = "(MIT OR Apache-2.0) AND BSD-3-Clause"
+LONG_LICENCE = "Copyright (c) 2026 pwclass\n\n" + "Permission is granted. " * 8
+
 
 def inspect(c, *args, env=None):
     return c.run([c.pyweld, "inspect", *args], env=env, timeout=120)
@@ -89,8 +115,16 @@ def weld(c):
     pure = c.path("pwpure")
     wt.write(os.path.join(pure, "setup.py"), PURE_SETUP.format(licence=HOSTILE_LICENCE))
     wt.write(os.path.join(pure, "pwpure", "__init__.py"), "VALUE = 7\n")
+    more = []
+    for name, expression, licence in (("pwexpr", EXPRESSION, "Some licence"),
+                                      ("pwclass", "", LONG_LICENCE)):
+        d = c.path(name)
+        wt.write(os.path.join(d, "setup.py"), LICENCE_SETUP.format(
+            name=name, expression=expression, licence=licence))
+        wt.write(os.path.join(d, name, "__init__.py"), "")
+        more += ["--setup-py", d]
     app, work = c.path("app"), c.path("work")
-    c.build_ok("--setup-py", src, "--setup-py", pure,
+    c.build_ok("--setup-py", src, "--setup-py", pure, *more,
                *wt.ext_env("pwinsp", libs=("pwlib", "z"), dirs=(lib,)),
                "--work-dir", work, "-o", app, "--python-code",
                "import pwinsp._ext, pwpure\nprint(pwinsp._ext.value(),\tpwpure.VALUE)")
@@ -152,6 +186,12 @@ def case_manifest(c):
     c.check(pure and pure[0]["licence"] == HOSTILE_LICENCE,
             f"pwpure's licence did not come back byte for byte: "
             f"{pure[0]['licence'] if pure else None!r}")
+    got = {d["name"]: (d.get("licence"), d.get("licence_from")) for d in m["distributions"]}
+    c.check(got.get("pwpure") == (HOSTILE_LICENCE, "License") and
+            got.get("pwexpr") == (EXPRESSION, "License-Expression") and
+            got.get("pwclass") == ("BSD License; MIT License", "Classifier"),
+            f"licences and where they came from: pwpure {got.get('pwpure')}, "
+            f"pwexpr {got.get('pwexpr')}, pwclass {got.get('pwclass')}")
 
     linked = final_link_archives(c, work)
     libs = m["libraries"]
@@ -336,6 +376,11 @@ def case_sbom(c):
     pure = comps.get("pypi:pwpure", {})
     c.check(pure.get("licenses") == [{"license": {"name": HOSTILE_LICENCE}}],
             f"pwpure's licence: {pure.get('licenses')}")
+    c.check(comps.get("pypi:pwexpr", {}).get("licenses") == [{"expression": EXPRESSION}],
+            f"pwexpr's licence is not its expression: {comps.get('pypi:pwexpr')}")
+    c.check(comps.get("pypi:pwclass", {}).get("licenses") ==
+            [{"license": {"name": "BSD License; MIT License"}}],
+            f"pwclass's licence is not its classifiers': {comps.get('pypi:pwclass')}")
     ext = comps.get("ext:pwinsp._ext", {})
     hashes = {h["content"] for f in ext.get("components", []) for h in f["hashes"]}
     mext = [e for e in m["extensions"] if e["name"] == "pwinsp._ext"][0]

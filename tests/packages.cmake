@@ -21,6 +21,21 @@ if(NOT Python3_Interpreter_FOUND)
   return()
 endif()
 
+# The matrix in shards, without building anything (seconds): --shard K/N
+# covers every package of each tier once with what it requires, --merge of
+# the stored large-tier REPORT.json cut in two gives the uncut REPORT.md and
+# refuses bad merges, the GitHub Actions workflow users copy
+# (.ci/github/packages-tested.yml) runs and merges every shard and version
+# (skipped when PyYAML is not importable by this python).
+add_test(NAME packages_tested_shards
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/integration/packages_tested_shards.py
+          ${PROJECT_SOURCE_DIR}/packages-tested
+          ${PROJECT_SOURCE_DIR}/.ci/github/packages-tested.yml)
+set_tests_properties(packages_tested_shards PROPERTIES
+  LABELS "integration"
+  SKIP_RETURN_CODE ${PYWELD_SKIP_CODE}
+  TIMEOUT 120)
+
 add_test(NAME packages_tested_quick
   COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/packages-tested/run --tier quick
           --pyweld $<TARGET_FILE:pyweld>

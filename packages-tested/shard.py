@@ -195,7 +195,7 @@ def merge(dirs):
     if missing:
         absent = [str(k) for k in range(1, n + 1) if k not in by_k]
         raise ShardError(f"packages missing from the shards: {', '.join(missing)}"
-                         + (f" (shards {', '.join(absent)} of {n} not given)" if absent else ""))
+                         + (f" (not given: shard {', '.join(absent)} of {n})" if absent else ""))
     entries = {e["name"]: e for _, r in shards for e in r["packages"]}
     reports = [r for _, r in sorted(shards, key=lambda pr: pr[1]["shard"]["k"])]
     machines = sorted({r["machine"] for r in reports})

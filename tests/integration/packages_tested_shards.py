@@ -175,7 +175,8 @@ def test_merge(top, run, shard, tmp):
     p = runner(top, "--render", os.path.join(tmp, "ref", "REPORT.json"))
     check(p.returncode == 0, f"--render of the uncut report: {p.stderr}")
     ref_md = read(os.path.join(tmp, "ref", "REPORT.md"))
-    check(ref_md and "WARNING" not in ref_md.split("\n")[2], "the uncut report without combined warns")
+    check(ref_md and "WARNING" not in ref_md.split("\n")[2],
+          "the uncut report without combined warns")
     _, pkgs, by = run.load_list(os.path.join(top, "packages.toml"))
     named = {e["name"] for e in stored["packages"]}
     chosen = [q for q in pkgs if q.name in named]
@@ -227,7 +228,8 @@ def test_merge(top, run, shard, tmp):
     bad("shard twice", lambda rs: rs.append(copy.deepcopy(rs[0])), r"shard 1/2 given twice")
     bad("package twice", lambda rs: rs[1]["packages"].append(copy.deepcopy(moved)),
         rf"{re.escape(moved['name'])} is in two shards")
-    bad("shard missing", lambda rs: rs.pop(), r"packages missing from the shards: .*\(not given: shard 2 of 2\)")
+    bad("shard missing", lambda rs: rs.pop(),
+        r"packages missing from the shards: .*\(not given: shard 2 of 2\)")
     bad("package missing", lambda rs: rs[0]["packages"].pop(0), r"packages missing from the "
         rf"shards: {re.escape(moved['name'])}")
     bad("other commit", lambda rs: rs[1].update(pyweld_commit="0000000"),

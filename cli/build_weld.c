@@ -114,6 +114,7 @@ make_plan(struct cli_build *b, struct itg_plan *p)
 		.main_c = b->o.main_c, .fast_exit = b->o.fast_exit,
 		.no_mp_children = b->o.no_mp_children,
 		.output = b->o.output, .out_abs = b->out_abs, .library = b->o.library,
+		.sbom_format = b->o.sbom_format,
 		.static_link = b->o.static_link, .pie = b->o.pie, .debug = b->o.debug,
 		.debug_file = b->o.debug_file, .size_report = b->o.size_report != NULL,
 		.work = b->work, .cache = b->cache_root, .logfd = b->logfd,

@@ -75,6 +75,9 @@ parse_options(struct cli_build *b, int argc, char **argv)
 	if (b->o.size_report && *b->o.size_report && strcmp(b->o.size_report, "text") &&
 	    strcmp(b->o.size_report, "json"))
 		util_usage_error("--size-report takes text or json, not '%s'", b->o.size_report);
+	if (b->o.sbom_format && strcmp(b->o.sbom_format, "cyclonedx") &&
+	    strcmp(b->o.sbom_format, "spdx"))
+		util_usage_error("--sbom-format takes cyclonedx or spdx, not '%s'", b->o.sbom_format);
 	if (b->o.size_report && b->o.library)
 		util_usage_error("--size-report is for an executable, not --library's archive");
 	if (b->o.python_version)

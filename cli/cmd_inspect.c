@@ -19,7 +19,7 @@
 #include "itg.h"
 
 static const char usage[] =
-	"usage: pyweld inspect [--json | --sbom] APP\n"
+	"usage: pyweld inspect [--json | --sbom [--sbom-format spdx]] APP\n"
 	"\n"
 	"Says what is inside APP, a binary made by `pyweld build`: the versions of\n"
 	"pyweld and CPython and where CPython's source came from (Debian's source\n"
@@ -42,6 +42,11 @@ static const char usage[] =
 	"                  CPython, the distributions (pkg:pypi PURLs), the static\n"
 	"                  libraries (pkg:deb PURLs), the extension modules with\n"
 	"                  their objects' SHA-256, and which uses which\n"
+	"  --sbom-format FORMAT\n"
+	"                  with --sbom (or alone): cyclonedx (the default) or spdx,\n"
+	"                  an SPDX 2.3 JSON document of the same components and\n"
+	"                  graph (what `pyweld build --sbom-format spdx` writes\n"
+	"                  beside APP, as APP.spdx.json)\n"
 	"  -h, --help      this help\n"
 	"\n"
 	"exit status: 0, 1 when APP cannot be read or holds no manifest (not ELF,\n"
@@ -269,14 +274,15 @@ cannot(const char *app, const char *why, const char *hint)
 int
 cli_cmd_inspect(int argc, char **argv)
 {
-	enum { OPT_JSON = 1, OPT_SBOM };
+	enum { OPT_JSON = 1, OPT_SBOM, OPT_SBOM_FORMAT };
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "sbom", no_argument, NULL, OPT_SBOM },
+		{ "sbom-format", required_argument, NULL, OPT_SBOM_FORMAT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool as_json = false, as_sbom = false;
+	bool as_json = false, as_sbom = false, spdx = false;
 	char err[512], *text = NULL;
 	json_error_t jerr;
 	json_t *m;
@@ -287,6 +293,12 @@ cli_cmd_inspect(int argc, char **argv)
 		switch (c) {
 		case OPT_JSON: as_json = true; break;
 		case OPT_SBOM: as_sbom = true; break;
+		case OPT_SBOM_FORMAT:
+			if (strcmp(optarg, "cyclonedx") && strcmp(optarg, "spdx"))
+				util_usage_error("--sbom-format takes cyclonedx or spdx, not '%s'", optarg);
+			as_sbom = true;
+			spdx = !strcmp(optarg, "spdx");
+			break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: util_usage_error("see 'pyweld inspect --help'");
 		}
@@ -320,7 +332,9 @@ cli_cmd_inspect(int argc, char **argv)
 	}
 	if (as_sbom) {
 		const char *base = strrchr(app, '/');
-		char *sbom = itg_sbom_cyclonedx(text, base ? base + 1 : app, err, sizeof(err));
+		const char *name = base ? base + 1 : app;
+		char *sbom = spdx ? itg_sbom_spdx(text, name, err, sizeof(err))
+		             : itg_sbom_cyclonedx(text, name, err, sizeof(err));
 		if (!sbom) {
 			json_decref(m);
 			free(text);

@@ -155,6 +155,11 @@ static const struct opt opts[] = {
 	  "its SBOM beside it, APP.cdx.json (CycloneDX); `pyweld\n"
 	  "inspect APP` says what is inside (docs/inspect.md)",
 	  "app", "output", PATH, AT(output) },
+	{ STRING, "sbom-format", 0, "FORMAT",
+	  "the SBOM beside APP: cyclonedx (the default,\n"
+	  "APP.cdx.json, CycloneDX 1.5) or spdx (APP.spdx.json,\n"
+	  "SPDX 2.3); docs/inspect.md",
+	  "build", "sbom-format", 0, AT(sbom_format) },
 	{ STRING, "config", 0, "FILE",
 	  "read a project file written by `pyweld init`; without\n"
 	  "-o and anything to put in, ./pyweld.ini is read",

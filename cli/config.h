@@ -39,6 +39,7 @@ struct cli_build_options {
 	bool debug, static_link, pie, keep_work, verbose;
 	char *debug_file;               /* --debug-file; [build] debug-file (path) */
 	char *size_report;              /* --size-report[=text|json] */
+	char *sbom_format;              /* --sbom-format; [build] sbom-format */
 };
 
 /* The project file `pyweld build` reads where it runs, when neither -o nor

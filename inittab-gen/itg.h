@@ -194,6 +194,7 @@ struct itg_plan {
 	const char *output;             /* the output as the user named it (messages) */
 	const char *out_abs;            /* the same, absolute: written last, atomically */
 	bool library;                   /* an archive and pyweld.h, not an executable */
+	const char *sbom_format;        /* "spdx": APP.spdx.json; else APP.cdx.json */
 	bool static_link, pie;
 	bool size_report;               /* fill the result's size report */
 	bool debug;                     /* keep the symbols and debugging information
@@ -281,6 +282,12 @@ int itg_manifest_read(const char *path, char **json, char *err, size_t errlen);
  */
 char *itg_sbom_cyclonedx(const char *manifest, const char *app_name, char *err,
                          size_t errlen);
+/*
+ * The SPDX 2.3 JSON document of a manifest's JSON text (spdx.c): the same
+ * components and graph as itg_sbom_cyclonedx's; malloc'd, or NULL with why
+ * in err.
+ */
+char *itg_sbom_spdx(const char *manifest, const char *app_name, char *err, size_t errlen);
 /* Whether s has an SPDX licence expression's characters and balanced
  * parentheses (a License-Expression that does not is given as a name). */
 bool itg_spdx_expression_like(const char *s);

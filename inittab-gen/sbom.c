@@ -74,14 +74,16 @@ itg_spdx_expression_like(const char *s)
 }
 
 /* Adds a licence: an SPDX expression when METADATA's License-Expression
- * (PEP 639) gave one that looks like it, else a name (metadata says
+ * (PEP 639) or the weld's licence table of libraries (from "table", SPDX
+ * identifiers) gave one that looks like it, else a name (metadata says
  * anything, not always an SPDX identifier). */
 static void
 add_licence(json_t *comp, const char *licence, const char *from)
 {
 	if (!licence || !*licence || !strcmp(licence, "unknown") || !strcmp(licence, "UNKNOWN"))
 		return;
-	if (from && !strcmp(from, "License-Expression") && itg_spdx_expression_like(licence))
+	if (from && (!strcmp(from, "License-Expression") || !strcmp(from, "table")) &&
+	    itg_spdx_expression_like(licence))
 		json_object_set_new(comp, "licenses", json_pack("[{s:s}]", "expression", licence));
 	else
 		json_object_set_new(comp, "licenses", json_pack("[{s:{s:s}}]", "license",
@@ -191,7 +193,7 @@ libraries(json_t *m, json_t *comps, json_t *libs)
 			free(pe);
 			free(p);
 		}
-		add_licence(c, str(l, "licence"), NULL);
+		add_licence(c, str(l, "licence"), "table");
 		json_object_set_new(c, "properties", json_pack("[{s:s,s:s}]", "name",
 		                    "pyweld:path", "value", path));
 		json_array_append_new(comps, c);
@@ -328,13 +330,20 @@ itg_sbom_cyclonedx(const char *manifest, const char *app_name, char *err, size_t
 int
 itg__write_sbom(struct itg_weld *w)
 {
+	bool spdx = w->plan->sbom_format && !strcmp(w->plan->sbom_format, "spdx");
 	char err[256], *manifest = NULL, *sbom = NULL;
-	char *path = xasprintf("%s.cdx.json", w->plan->out_abs);
+	char *path = xasprintf("%s.%s.json", w->plan->out_abs, spdx ? "spdx" : "cdx");
+	char *other = xasprintf("%s.%s.json", w->plan->out_abs, spdx ? "cdx" : "spdx");
+	const char *app = util_basename(w->plan->out_abs);
 	int rc = -1;
 
+	/* The other format's document of an earlier build describes that one. */
+	if (unlink(other) < 0 && errno != ENOENT)
+		itg__warn(w, "'%s' describes an earlier build and cannot be removed: %s", other,
+		          strerror(errno));
 	if (itg_manifest_read(w->plan->out_abs, &manifest, err, sizeof(err)) < 0 ||
-	    !(sbom = itg_sbom_cyclonedx(manifest, util_basename(w->plan->out_abs), err,
-	                                sizeof(err)))) {
+	    !(sbom = spdx ? itg_sbom_spdx(manifest, app, err, sizeof(err))
+	                  : itg_sbom_cyclonedx(manifest, app, err, sizeof(err)))) {
 		itg__fail(w, "cannot make the SBOM of '%s': %s", w->plan->output, err);
 		goto out;
 	}
@@ -345,7 +354,8 @@ itg__write_sbom(struct itg_weld *w)
 		itg__fail(w, "cannot write '%s': %s", path, strerror(errno));
 		goto out;
 	}
-	itg__note(w, "SBOM: '%s.cdx.json' (CycloneDX 1.5)", w->plan->output);
+	itg__note(w, "SBOM: '%s.%s.json' (%s)", w->plan->output, spdx ? "spdx" : "cdx",
+	          spdx ? "SPDX 2.3" : "CycloneDX 1.5");
 	rc = 0;
 out:
 	/* An SBOM of an earlier binary must not stand beside this one. */
@@ -354,6 +364,7 @@ out:
 		          strerror(errno));
 	free(sbom);
 	free(manifest);
+	free(other);
 	free(path);
 	return rc;
 }

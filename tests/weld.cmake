@@ -105,8 +105,10 @@ endforeach()
 # archives); inspect reads a copied, stripped binary without the cache; bad
 # files are clear errors; the CycloneDX SBOM beside the binary validates
 # with cyclonedx-python-lib (pinned in tests/sbom-requirements.txt, from
-# PyPI: the network, the first time).
-foreach(_case manifest no_cache bad_files sbom)
+# PyPI: the network, the first time); --sbom-format spdx's APP.spdx.json
+# validates with spdx-tools (tests/sbom-spdx-requirements.txt) and holds
+# the CycloneDX components and graph.
+foreach(_case manifest no_cache bad_files sbom spdx)
   pyweld_weld_test(weld_inspect_${_case} weld_inspect.py 600 ${_case})
 endforeach()
 

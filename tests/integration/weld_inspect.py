@@ -2,7 +2,7 @@
 """What is inside: the manifest every weld embeds, and `pyweld inspect`.
 
 Cases:
-  manifest   two local projects (one with a C extension that links a static
+  manifest   local projects (one with a C extension that links a static
              library the test makes and Debian's libz.a, one pure Python whose
              licence holds quotes, '$', backticks, a backslash and non-ASCII)
              in one binary: inspect --json's distributions equal what pip
@@ -28,6 +28,13 @@ Cases:
              database's hashes, and a graph whose every ref exists: the
              application on CPython and the distributions, those on their
              extensions, the extensions on the libraries they link.
+  spdx       a default weld, then the same with --sbom-format spdx: APP.spdx.json
+             replaces APP.cdx.json, equals inspect --sbom --sbom-format spdx,
+             validates with spdx-tools (pinned, tests/sbom-spdx-requirements.txt;
+             a copy with a bad SPDXID must fail); its packages are the
+             CycloneDX components, its DEPENDS_ON edges the CycloneDX graph,
+             its namespace the manifest's SHA-256, its licences an expression
+             or LicenseRef- names; a bad --sbom-format is a usage error.
   bad_files  a missing file, a directory, a FIFO, a text file, an ELF file without a
              manifest, damaged manifests (garbage, a bad zlib stream, a wrong
              format version, an absurd length): each "pyweld: error: cannot
@@ -108,8 +115,9 @@ def inspect_json(c, app, env=None):
         raise wt.Failure(f"inspect --json printed no JSON ({e}):\n{r.out[:2000]}")
 
 
-def weld(c):
-    """The binary of the manifest and no_cache cases: (app, work)."""
+def weld(c, *args):
+    """The binary of the manifest and no_cache cases: (app, work); args
+    go to pyweld build."""
     lib = wt.static_lib(c, "pwlib", {"pwlib.c": "int pwlib_value(void) { return 42; }\n"})
     src = wt.ext_project(c, "pwinsp", EXT_C)
     pure = c.path("pwpure")
@@ -126,7 +134,7 @@ def weld(c):
     app, work = c.path("app"), c.path("work")
     c.build_ok("--setup-py", src, "--setup-py", pure, *more,
                *wt.ext_env("pwinsp", libs=("pwlib", "z"), dirs=(lib,)),
-               "--work-dir", work, "-o", app, "--python-code",
+               *args, "--work-dir", work, "-o", app, "--python-code",
                "import pwinsp._ext, pwpure\nprint(pwinsp._ext.value(),\tpwpure.VALUE)")
     r = c.run([app], env=c.run_env)
     c.require(r.returncode == 0 and r.out.startswith("(42, "),
@@ -291,20 +299,32 @@ err = JsonStrictValidator(SchemaVersion.V1_5).validate_str(open(sys.argv[1]).rea
 print(f"INVALID: {err!r}" if err is not None else "VALID")
 """
 
+VALIDATE_SPDX = """
+import sys
+from spdx_tools.spdx.parser.parse_anything import parse_file
+from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
+try:
+    doc = parse_file(sys.argv[1])
+except Exception as e:
+    print(f"INVALID: cannot parse: {e!r}")
+    sys.exit(0)
+msgs = validate_full_spdx_document(doc)
+print("INVALID: " + "; ".join(m.validation_message for m in msgs) if msgs else "VALID")
+"""
+
 NO_NETWORK = ("Network is unreachable", "Temporary failure in name resolution",
               "Max retries exceeded", "No route to host", "Connection refused")
 
 
-def validator(c):
+def validator(c, requirements="sbom-requirements.txt", kind="cyclonedx"):
     """The python of a venv with the pinned cyclonedx-python-lib (its JSON
-    validator), made once per tests/sbom-requirements.txt and kept."""
-    reqs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
-                        "sbom-requirements.txt")
+    validator; or spdx-tools), made once per requirements file and kept."""
+    reqs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", requirements)
     with open(reqs, "rb") as f:
         key = hashlib.sha256(f.read()).hexdigest()[:16]
     base = os.environ.get("PYWELD_TEST_CACHE") or os.path.join(
         os.path.expanduser("~"), ".cache", "pyweld", "test")
-    venv = os.path.join(base, f"cyclonedx-{key}")
+    venv = os.path.join(base, f"{kind}-{key}")
     python = os.path.join(venv, "bin", "python")
     if os.path.exists(os.path.join(venv, "READY")):
         return python
@@ -319,9 +339,9 @@ def validator(c):
     if r.returncode != 0:
         shutil.rmtree(tmp, ignore_errors=True)
         if any(s in r.err for s in NO_NETWORK):
-            raise wt.Skip("no network to install the pinned CycloneDX validator "
-                          "(tests/sbom-requirements.txt) from PyPI")
-        raise wt.Failure(f"pip install -r sbom-requirements.txt exited {r.returncode}:\n"
+            raise wt.Skip(f"no network to install the pinned {kind} validator "
+                          f"(tests/{requirements}) from PyPI")
+        raise wt.Failure(f"pip install -r {requirements} exited {r.returncode}:\n"
                          f"{wt.tail(r.err)}")
     wt.write(os.path.join(tmp, "READY"), "")
     try:
@@ -331,9 +351,9 @@ def validator(c):
     return python
 
 
-def validate(c, python, path):
+def validate(c, python, path, code=VALIDATE):
     script = c.path("validate.py")
-    wt.write(script, VALIDATE)
+    wt.write(script, code)
     r = c.run([python, script, path], timeout=300)
     c.require(r.returncode == 0, f"the validator exited {r.returncode}:\n{wt.tail(r.err)}")
     return r.out.strip()
@@ -432,6 +452,101 @@ def check_refused(c, path, why, status=1):
             f"crash:\n{r.out[:500]}{r.err}")
 
 
+def spdx_keys(doc):
+    """{SPDXID: (name, version, purl, checksums)} of an SPDX document."""
+    return {p["SPDXID"]: (p["name"], p.get("versionInfo"),
+                          *[r["referenceLocator"] for r in p.get("externalRefs", [])][:1],
+                          tuple(h["checksumValue"] for h in p.get("checksums", [])))
+            for p in doc["packages"]}
+
+
+def cdx_keys(bom):
+    """{bom-ref: the same key as spdx_keys'} of a CycloneDX BOM."""
+    out = {"app": (bom["metadata"]["component"]["name"], None, ())}
+
+    def walk(comps):
+        for x in comps:
+            purl = (x["purl"],) if x.get("purl") else ()
+            out[x["bom-ref"]] = (x["name"], x.get("version"), *purl,
+                                 tuple(h["content"] for h in x.get("hashes", [])))
+            walk(x.get("components", []))
+    walk(bom["components"])
+    return out
+
+
+def case_spdx(c):
+    """--sbom-format spdx: APP.spdx.json, valid SPDX 2.3, CycloneDX's graph"""
+    python = validator(c, "sbom-spdx-requirements.txt", "spdx")
+    app, work = weld(c)
+    c.require(os.path.isfile(app + ".cdx.json"), "no APP.cdx.json after a default weld")
+    app, work = weld(c, "--sbom-format", "spdx")
+    path = app + ".spdx.json"
+    c.require(os.path.isfile(path), f"no APP.spdx.json beside the binary: {os.listdir(c.dir)}")
+    c.check(not os.path.exists(app + ".cdx.json"),
+            "the earlier build's APP.cdx.json stands beside a binary it does not describe")
+    with open(path) as f:
+        text = f.read()
+    for args in (("--sbom", "--sbom-format", "spdx"), ("--sbom-format", "spdx")):
+        r = inspect(c, *args, app)
+        c.check(r.returncode == 0 and r.out == text,
+                f"inspect {' '.join(args)} ({r.returncode}) is not APP.spdx.json:\n"
+                f"{wt.tail(r.err)}")
+    verdict = validate(c, python, path, VALIDATE_SPDX)
+    c.check(verdict == "VALID", f"APP.spdx.json does not validate as SPDX 2.3: {verdict}")
+    bad = json.loads(text)
+    bad["packages"][1]["SPDXID"] = "not an SPDX id"
+    broken = c.path("broken.spdx.json")
+    wt.write(broken, json.dumps(bad))
+    c.check(validate(c, python, broken, VALIDATE_SPDX).startswith("INVALID"),
+            "spdx-tools accepted a package whose SPDXID is 'not an SPDX id'")
+
+    doc = json.loads(text)
+    r = inspect(c, "--json", app)
+    digest = hashlib.sha256(r.out[:-1].encode()).hexdigest()
+    c.check(doc["spdxVersion"] == "SPDX-2.3" and doc["dataLicense"] == "CC0-1.0" and
+            doc["documentNamespace"] == f"https://pyweld.invalid/spdx/{digest}" and
+            doc["creationInfo"]["creators"][0].startswith("Tool: pyweld-"),
+            f"the document's head: {[doc.get(k) for k in ('spdxVersion', 'documentNamespace', 'creationInfo')]}")
+    r = inspect(c, "--sbom", app)
+    bom = json.loads(r.out)
+    ckeys, skeys = cdx_keys(bom), spdx_keys(doc)
+    c.check(sorted(ckeys.values()) == sorted(skeys.values()),
+            f"SPDX packages are not CycloneDX's components: "
+            f"{sorted(set(skeys.values()) ^ set(ckeys.values()))[:6]}")
+    rel = {(x["spdxElementId"], x["relationshipType"], x["relatedSpdxElement"])
+           for x in doc["relationships"]}
+    want = {(ckeys[d["ref"]], ckeys[o]) for d in bom["dependencies"] for o in d["dependsOn"]}
+    got = {(skeys[a], skeys[b]) for a, t, b in rel if t == "DEPENDS_ON"}
+    c.check(got == want, f"DEPENDS_ON is not CycloneDX's graph: {sorted(got ^ want)[:6]}")
+    appid = [k for k, v in skeys.items() if v == ckeys["app"]][0]
+    c.check(("SPDXRef-DOCUMENT", "DESCRIBES", appid) in rel, "the document DESCRIBES no app")
+    top = {ckeys[x["bom-ref"]] for x in bom["components"]}
+    contained = {skeys[b] for a, t, b in rel if t == "CONTAINS" and a == appid}
+    c.check(contained == top, f"the app CONTAINS {len(contained)}, not the {len(top)} "
+            f"components: {sorted(contained ^ top)[:4]}")
+    pkgs = {p["name"]: p for p in doc["packages"]}
+    extracted = {x["licenseId"]: x["extractedText"]
+                 for x in doc.get("hasExtractedLicensingInfos", [])}
+    lic = {n: pkgs.get(n, {}).get("licenseDeclared") for n in ("pwpure", "pwexpr", "pwclass")}
+    c.check(lic["pwexpr"] == EXPRESSION and
+            extracted.get(lic["pwpure"]) == HOSTILE_LICENCE and
+            extracted.get(lic["pwclass"]) == "BSD License; MIT License",
+            f"licences: {lic}, extracted: {extracted}")
+    z = [x for x in bom["components"] if x["name"] == "libz"][0]
+    zpkg = pkgs.get("libz", {})
+    c.check(zpkg.get("externalRefs", [{}])[0].get("referenceLocator") == z["purl"] and
+            zpkg.get("supplier") == "Organization: Debian" and
+            zpkg.get("licenseDeclared") == z["licenses"][0].get("expression"),
+            f"libz: {zpkg}")
+    r = c.run([c.pyweld, "build", "--sbom-format", "xml", "-o", c.path("x"),
+               "--python-code", "pass"])
+    c.check(r.returncode == 2 and "--sbom-format takes cyclonedx or spdx, not 'xml'" in r.err,
+            f"build --sbom-format xml: {r.returncode} {r.err!r}")
+    r = inspect(c, "--sbom-format", "xml", app)
+    c.check(r.returncode == 2 and "not 'xml'" in r.err,
+            f"inspect --sbom-format xml: {r.returncode} {r.err!r}")
+
+
 def case_bad_files(c):
     """not ELF, no manifest, damaged manifests, usage: clear errors"""
     text = c.path("notes $x `y`.txt")
@@ -481,6 +596,7 @@ CASES = {
     "no_cache": case_no_cache,
     "bad_files": case_bad_files,
     "sbom": case_sbom,
+    "spdx": case_spdx,
 }
 
 if __name__ == "__main__":

@@ -90,17 +90,30 @@ setup_shims(struct cli_build *b)
 	free(exe);
 }
 
+/* What the weld writes: APP, its SBOM beside it, the --debug-file. */
+static bool
+is_output(const struct cli_build *b, const char *path)
+{
+	size_t n = strlen(b->out_abs);
+
+	if (!strncmp(path, b->out_abs, n) && (!path[n] || !strcmp(path + n, ".cdx.json") ||
+	                                      !strcmp(path + n, ".spdx.json")))
+		return true;
+	return b->o.debug_file && !strcmp(path, b->o.debug_file);
+}
+
 /*
  * What of a local project is not the project: build/ at its top (left
- * from an earlier build), pyweld's work directory and output when they
- * lie inside it (pyweld init's layout), VCS and bytecode directories.
+ * from an earlier build), pyweld's work directory and what the weld writes
+ * when they lie inside it (pyweld init's layout), VCS and bytecode
+ * directories.
  */
 static bool
 project_skip(const struct cli_build *b, const char *path, const char *name, bool top)
 {
 	return !strcmp(name, "__pycache__") || !strcmp(name, ".git") ||
 	       (top && !strcmp(name, "build")) || !strcmp(path, b->work) ||
-	       !strcmp(path, b->out_abs);
+	       is_output(b, path);
 }
 
 /*

@@ -115,6 +115,8 @@ make_plan(struct cli_build *b, struct itg_plan *p)
 		.no_mp_children = b->o.no_mp_children,
 		.output = b->o.output, .out_abs = b->out_abs, .library = b->o.library,
 		.sbom_format = b->o.sbom_format,
+		.deny_licences = strvec_cargv(&b->o.deny_licences),
+		.ndeny_licences = b->o.deny_licences.n,
 		.static_link = b->o.static_link, .pie = b->o.pie, .debug = b->o.debug,
 		.debug_file = b->o.debug_file, .size_report = b->o.size_report != NULL,
 		.work = b->work, .cache = b->cache_root, .logfd = b->logfd,

@@ -78,6 +78,15 @@ parse_options(struct cli_build *b, int argc, char **argv)
 	if (b->o.sbom_format && strcmp(b->o.sbom_format, "cyclonedx") &&
 	    strcmp(b->o.sbom_format, "spdx"))
 		util_usage_error("--sbom-format takes cyclonedx or spdx, not '%s'", b->o.sbom_format);
+	for (size_t i = 0; i < b->o.deny_licences.n; i++) {
+		char why[256];
+		if (!itg_licence_pattern_ok(b->o.deny_licences.v[i], why, sizeof(why)))
+			util_usage_error("--deny-licence '%s' is no pcre2 pattern: %s",
+			                 b->o.deny_licences.v[i], why);
+	}
+	if (b->o.deny_licences.n && b->o.library)
+		util_usage_error("--deny-licence checks an executable's manifest, which --library's "
+		                 "archive does not have yet");
 	if (b->o.size_report && b->o.library)
 		util_usage_error("--size-report is for an executable, not --library's archive");
 	if (b->o.python_version)

@@ -160,6 +160,12 @@ static const struct opt opts[] = {
 	  "APP.cdx.json, CycloneDX 1.5) or spdx (APP.spdx.json,\n"
 	  "SPDX 2.3); docs/inspect.md",
 	  "build", "sbom-format", 0, AT(sbom_format) },
+	{ LIST, "deny-licence", 0, "RE",
+	  "fail the weld, before APP is written, when a\n"
+	  "distribution's or a static library's licence matches RE\n"
+	  "(pcre2, repeatable): --deny-licence 'GPL'; the error names\n"
+	  "what brings it in (docs/inspect.md)",
+	  "build", "deny-licence", 0, AT(deny_licences) },
 	{ STRING, "config", 0, "FILE",
 	  "read a project file written by `pyweld init`; without\n"
 	  "-o and anything to put in, ./pyweld.ini is read",

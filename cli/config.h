@@ -40,6 +40,7 @@ struct cli_build_options {
 	char *debug_file;               /* --debug-file; [build] debug-file (path) */
 	char *size_report;              /* --size-report[=text|json] */
 	char *sbom_format;              /* --sbom-format; [build] sbom-format */
+	struct strvec deny_licences;    /* --deny-licence (pcre2); [build] deny-licence */
 };
 
 /* The project file `pyweld build` reads where it runs, when neither -o nor

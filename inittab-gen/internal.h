@@ -44,6 +44,7 @@ struct itg_weld {
 	/* Libraries linked as shared objects (link.c): each name once, why,
 	 * and the -L of their directories. */
 	struct strvec dynamic_seen, dynamic_why, dynamic_dirs;
+	char *manifest;                 /* its JSON text, made before the link */
 	char *err;                      /* the message of a failure */
 	size_t errlen;
 };
@@ -294,6 +295,15 @@ int itg__size_report(struct itg_weld *w, const char *bin, const char *map);
  * executable bin as its ITG_MANIFEST_SECTION.  -1 with the weld's message.
  */
 int itg__manifest(struct itg_weld *w, const char *bin, const struct strvec *archives);
+/* The manifest's JSON text into w->manifest before the final link (its
+ * licence policy fails the weld before the link runs); -1 with the weld's
+ * message. */
+int itg__manifest_make(struct itg_weld *w, const struct strvec *archives);
+/* policy.c: -1 with the weld's message naming each chain when a licence of
+ * the manifest m (a jansson object) matches a --deny-licence pattern; warns
+ * of the copyleft libraries no pattern denies. */
+struct json_t;
+int itg__licence_policy(struct itg_weld *w, struct json_t *m);
 /* sbom.c: APP.cdx.json beside the written executable, from its manifest;
  * -1 with the weld's message (and no stale APP.cdx.json left). */
 int itg__write_sbom(struct itg_weld *w);

@@ -195,6 +195,8 @@ struct itg_plan {
 	const char *out_abs;            /* the same, absolute: written last, atomically */
 	bool library;                   /* an archive and pyweld.h, not an executable */
 	const char *sbom_format;        /* "spdx": APP.spdx.json; else APP.cdx.json */
+	const char *const *deny_licences;       /* pcre2: a licence that fails the weld */
+	size_t ndeny_licences;
 	bool static_link, pie;
 	bool size_report;               /* fill the result's size report */
 	bool debug;                     /* keep the symbols and debugging information
@@ -288,6 +290,9 @@ char *itg_sbom_cyclonedx(const char *manifest, const char *app_name, char *err,
  * in err.
  */
 char *itg_sbom_spdx(const char *manifest, const char *app_name, char *err, size_t errlen);
+/* Whether re compiles as a --deny-licence pattern (pcre2); why in err if not
+ * (policy.c). */
+bool itg_licence_pattern_ok(const char *re, char *err, size_t errlen);
 /* Whether s has an SPDX licence expression's characters and balanced
  * parentheses (a License-Expression that does not is given as a name). */
 bool itg_spdx_expression_like(const char *s);

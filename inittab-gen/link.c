@@ -14,9 +14,12 @@
  * The binary is stripped (ld's --strip-all: .symtab, .strtab and the
  * debugging information go, .dynsym stays for --export-dynamic) unless
  * --debug keeps it all or --debug-file moves it to a file of its own.
- * Then the manifest of what is inside goes into a section of its own
- * (manifest.c), which stripping keeps; the CycloneDX SBOM made from it
- * (sbom.c) is written beside the binary, APP.cdx.json.
+ * The manifest of what is inside is made before the link (its licence
+ * policy, policy.c, ends a weld that --deny-licence refuses and warns of
+ * copyleft libraries with the chain that brings them in), then goes into a
+ * section of its own (manifest.c), which stripping keeps; the SBOM made
+ * from it (sbom.c, spdx.c) is written beside the binary, APP.cdx.json or
+ * APP.spdx.json.
  *
  * The binary is linked in the work directory; its DT_NEEDED must be what
  * the link promised (the C library's family and the shared objects linked
@@ -97,7 +100,8 @@ gather_libs(struct itg_weld *w, struct strvec *archives, struct strvec *dynamic)
 			}
 			char *entry = l->archive ? xstrdup(l->archive) : l->libc ? NULL
 			              : xasprintf("-l%s", l->name);
-			if (l->copyleft)
+			/* An executable's manifest reports them with their chains (policy.c). */
+			if (l->copyleft && w->plan->library)
 				itg__warn(w, "%s links %s (%s): that licence reaches the whole binary",
 				          e->name, l->name, l->licence);
 			if (!entry)
@@ -417,6 +421,9 @@ itg__link(struct itg_weld *w)
 		rc = itg__write_library(w, &archives, &dynamic, cxx);
 		goto out;
 	}
+	/* The manifest before the link: its licence policy may fail the weld. */
+	if (itg__manifest_make(w, &archives) < 0)
+		goto out;
 	itg__step(w, "link: %zu objects, %zu static libraries%s", w->res->nexts + w->objs.n,
 	          archives.n + 1, cxx ? ", C++" : "");
 	link_command(w, bin, &archives, &dynamic, cxx, &av);
@@ -440,6 +447,8 @@ itg__link(struct itg_weld *w)
 	}
 	rc = 0;
 out:
+	free(w->manifest);
+	w->manifest = NULL;
 	free(dbg);
 	free(bin);
 	strvec_free(&av);

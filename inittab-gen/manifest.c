@@ -457,7 +457,7 @@ plan_parts(const struct itg_plan *p, json_t *m)
 	        : p->code ? jstr(p->code) : p->main_c ? jstr(util_basename(p->main_c))
 	        : json_null()));
 	json_object_set_new(m, "options", json_pack("{s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,"
-	        "s:b,s:o,s:o,s:o,s:o}",
+	        "s:b,s:o,s:o,s:o,s:o,s:o}",
 	        "static", p->static_link, "pie", p->pie, "debug", p->debug,
 	        "debug_file", p->debug_file != NULL, "source", p->source,
 	        "deep_freeze", p->deep_freeze, "file_view", p->file_view,
@@ -465,7 +465,8 @@ plan_parts(const struct itg_plan *p, json_t *m)
 	        "no_mp_children", p->no_mp_children, "library", p->library,
 	        "with", jstrv(p->with, p->nwith), "without", jstrv(p->without, p->nwithout),
 	        "exclude_modules", jstrv(p->exclude_modules, p->nexclude_modules),
-	        "exclude_resources", jstrv(p->exclude_resources, p->nexclude_resources)));
+	        "exclude_resources", jstrv(p->exclude_resources, p->nexclude_resources),
+	        "deny_licences", jstrv(p->deny_licences, p->ndeny_licences)));
 }
 
 /* The manifest's JSON text (malloc'd), or NULL with the weld's message. */
@@ -488,6 +489,8 @@ manifest_json(struct itg_weld *w, const struct strvec *archives)
 	json_object_set_new(m, "shared_libraries", jstrv(strvec_cargv(&w->res->dynamic),
 	                                                 w->res->dynamic.n));
 	json_object_set_new(m, "blob", blob_bytes(w, tops));
+	if (itg__licence_policy(w, m) < 0)
+		goto out;
 	text = json_dumps(m, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	if (!text)
 		itg__fail(w, "cannot write the manifest: out of memory");
@@ -517,13 +520,23 @@ get_le(const unsigned char *p, int n)
 }
 
 int
+itg__manifest_make(struct itg_weld *w, const struct strvec *archives)
+{
+	free(w->manifest);
+	w->manifest = manifest_json(w, archives);
+	return w->manifest ? 0 : -1;
+}
+
+int
 itg__manifest(struct itg_weld *w, const char *bin, const struct strvec *archives)
 {
-	char *json = manifest_json(w, archives), *path = NULL, *opt = NULL;
+	char *json = w->manifest ? w->manifest : manifest_json(w, archives);
+	char *path = NULL, *opt = NULL;
 	unsigned char *buf = NULL;
 	uLongf clen;
 	int rc = -1;
 
+	w->manifest = NULL;
 	if (!json)
 		return -1;
 	clen = compressBound(strlen(json));

@@ -107,8 +107,9 @@ endforeach()
 # with cyclonedx-python-lib (pinned in tests/sbom-requirements.txt, from
 # PyPI: the network, the first time); --sbom-format spdx's APP.spdx.json
 # validates with spdx-tools (tests/sbom-spdx-requirements.txt) and holds
-# the CycloneDX components and graph.
-foreach(_case manifest no_cache bad_files sbom spdx)
+# the CycloneDX components and graph; --deny-licence fails a weld naming
+# the chains that bring each denied licence in, and leaves APP as it was.
+foreach(_case manifest no_cache bad_files sbom spdx deny)
   pyweld_weld_test(weld_inspect_${_case} weld_inspect.py 600 ${_case})
 endforeach()
 

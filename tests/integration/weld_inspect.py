@@ -35,6 +35,13 @@ Cases:
              CycloneDX components, its DEPENDS_ON edges the CycloneDX graph,
              its namespace the manifest's SHA-256, its licences an expression
              or LicenseRef- names; a bad --sbom-format is a usage error.
+  deny       --deny-licence patterns matching a distribution's License-Expression,
+             Debian's libz (two extensions use it) and libcrypt (--with-module
+             _crypt): the weld fails naming each chain (APP -> extension ->
+             libz.a (Debian package version: licence)) with a hint, APP as it
+             was; a pattern nothing matches: the weld goes on, libcrypt's
+             copyleft warned of with its chain, the patterns in the
+             manifest's options; a bad pattern is a usage error.
   bad_files  a missing file, a directory, a FIFO, a text file, an ELF file without a
              manifest, damaged manifests (garbage, a bad zlib stream, a wrong
              format version, an absurd length): each "pyweld: error: cannot
@@ -115,9 +122,9 @@ def inspect_json(c, app, env=None):
         raise wt.Failure(f"inspect --json printed no JSON ({e}):\n{r.out[:2000]}")
 
 
-def weld(c, *args):
+def weld(c, *args, ok=True, app=None):
     """The binary of the manifest and no_cache cases: (app, work); args
-    go to pyweld build."""
+    go to pyweld build.  ok=False: the failed build's process instead."""
     lib = wt.static_lib(c, "pwlib", {"pwlib.c": "int pwlib_value(void) { return 42; }\n"})
     src = wt.ext_project(c, "pwinsp", EXT_C)
     pure = c.path("pwpure")
@@ -131,11 +138,14 @@ def weld(c, *args):
             name=name, expression=expression, licence=licence))
         wt.write(os.path.join(d, name, "__init__.py"), "")
         more += ["--setup-py", d]
-    app, work = c.path("app"), c.path("work")
-    c.build_ok("--setup-py", src, "--setup-py", pure, *more,
-               *wt.ext_env("pwinsp", libs=("pwlib", "z"), dirs=(lib,)),
-               *args, "--work-dir", work, "-o", app, "--python-code",
-               "import pwinsp._ext, pwpure\nprint(pwinsp._ext.value(),\tpwpure.VALUE)")
+    app, work = app or c.path("app"), c.path("work")
+    p = (c.build_ok if ok else c.build)(
+        "--setup-py", src, "--setup-py", pure, *more,
+        *wt.ext_env("pwinsp", libs=("pwlib", "z"), dirs=(lib,)),
+        *args, "--work-dir", work, "-o", app, "--python-code",
+        "import pwinsp._ext, pwpure\nprint(pwinsp._ext.value(),\tpwpure.VALUE)")
+    if not ok:
+        return p
     r = c.run([app], env=c.run_env)
     c.require(r.returncode == 0 and r.out.startswith("(42, "),
               f"the binary does not run: {r.returncode} {r.out!r}\n{wt.tail(r.err)}")
@@ -547,6 +557,45 @@ def case_spdx(c):
             f"inspect --sbom-format xml: {r.returncode} {r.err!r}")
 
 
+def case_deny(c):
+    """--deny-licence: the weld fails naming each chain, APP untouched; copyleft warned"""
+    os.makedirs(c.path("out"))
+    app = os.path.join(c.path("out"), "app")
+    before = c.sentinel(app)
+    r = weld(c, "--with-module", "_crypt", "--deny-licence", r"^\(MIT",
+             "--deny-licence", "^Zlib$", "--deny-licence", "LGPL", ok=False, app=app)
+    lines = c.check_clear_error(r, "a weld that --deny-licence refuses", (
+        f"cannot weld '{app}'",
+        f"app -> distribution pwexpr 1.0 ({EXPRESSION}): --deny-licence '^\\(MIT'",
+        "app -> extension pwinsp._ext (pwinsp 1.0) -> libz.a (Debian zlib1g-dev",
+        "app -> extension zlib (the standard library) -> libz.a (Debian zlib1g-dev",
+        ": Zlib): --deny-licence '^Zlib$'",
+        "app -> extension _crypt (the standard library) -> libcrypt.a (Debian ",
+        ": LGPL-2.1-or-later): --deny-licence 'LGPL'", "(6 chains)"))
+    c.check(any(x.startswith("hint: ") for x in lines), f"no hint: {lines}")
+    c.check("pwpure" not in "\n".join(lines) and "pwclass" not in "\n".join(lines),
+            f"a chain whose licence no pattern matches: {lines}")
+    c.check_sentinel(app, before, "a weld that --deny-licence refuses")
+    c.check(not os.path.exists(app + ".cdx.json"), "a refused weld wrote APP.cdx.json")
+
+    # No pattern matches: the weld goes on, the copyleft library is warned
+    # of with its chain, the patterns are in the manifest's options.
+    r = weld(c, "--with-module", "_crypt", "--deny-licence", "^GPL", ok=False, app=app)
+    c.require(r.returncode == 0, f"a weld no --deny-licence refuses exited "
+              f"{r.returncode}:\n{wt.tail(r.err)}")
+    c.check("pyweld: warning: app -> extension _crypt (the standard library) -> libcrypt.a "
+            "(Debian libcrypt-dev" in r.err and "that licence reaches the whole binary" in r.err,
+            f"no warning of libcrypt's LGPL with its chain:\n{wt.tail(r.err)}")
+    c.check(inspect_json(c, app)["options"].get("deny_licences") == ["^GPL"],
+            "the manifest's options do not hold the --deny-licence patterns")
+
+    r = c.run([c.pyweld, "build", "--deny-licence", "(GPL", "-o", c.path("x"),
+               "--python-code", "pass"])
+    c.check(r.returncode == 2 and "--deny-licence '(GPL' is no pcre2 pattern" in r.err,
+            f"a bad --deny-licence pattern: {r.returncode} {r.err!r}")
+    c.check(not os.path.exists(c.path("x")), "a bad --deny-licence pattern wrote APP")
+
+
 def case_bad_files(c):
     """not ELF, no manifest, damaged manifests, usage: clear errors"""
     text = c.path("notes $x `y`.txt")
@@ -597,6 +646,7 @@ CASES = {
     "bad_files": case_bad_files,
     "sbom": case_sbom,
     "spdx": case_spdx,
+    "deny": case_deny,
 }
 
 if __name__ == "__main__":

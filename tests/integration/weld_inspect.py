@@ -4,7 +4,7 @@
 Cases:
   manifest   local projects (one with a C extension that links a static
              library the test makes and Debian's libz.a, one pure Python whose
-             licence holds quotes, '$', backticks, a backslash and non-ASCII)
+             licence holds quotes, '$', backticks, a backslash, non-ASCII and ESC)
              in one binary: inspect --json's distributions equal what pip
              list says the build environment got (names, versions), its
              libraries equal the static archives on the final link's command
@@ -61,7 +61,8 @@ import zlib
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import weld_testlib as wt  # noqa: E402
 
-HOSTILE_LICENCE = "MIT \"quoted\" 'single' $HOME `id` back\\slash \u00e9t\u00e9 <&>"
+HOSTILE_LICENCE = ("MIT \"quoted\" 'single' $HOME `id` back\\slash \u00e9t\u00e9 <&> "
+                   "\x1b[31mred")
 
 EXT_C = r"""
 #include <Python.h>
@@ -563,7 +564,8 @@ def case_deny(c):
     app = os.path.join(c.path("out"), "app")
     before = c.sentinel(app)
     r = weld(c, "--with-module", "_crypt", "--deny-licence", r"^\(MIT",
-             "--deny-licence", "^Zlib$", "--deny-licence", "LGPL", ok=False, app=app)
+             "--deny-licence", "^Zlib$", "--deny-licence", "LGPL", "--deny-licence", "HOME",
+             ok=False, app=app)
     lines = c.check_clear_error(r, "a weld that --deny-licence refuses", (
         f"cannot weld '{app}'",
         f"app -> distribution pwexpr 1.0 ({EXPRESSION}): --deny-licence '^\\(MIT'",
@@ -571,9 +573,12 @@ def case_deny(c):
         "app -> extension zlib (the standard library) -> libz.a (Debian zlib1g-dev",
         ": Zlib): --deny-licence '^Zlib$'",
         "app -> extension _crypt (the standard library) -> libcrypt.a (Debian ",
-        ": LGPL-2.1-or-later): --deny-licence 'LGPL'", "(6 chains)"))
+        ": LGPL-2.1-or-later): --deny-licence 'LGPL'",
+        "app -> distribution pwpure 2.5.1 (MIT \"quoted\" 'single' $HOME `id` back\\slash "
+        "\u00e9t\u00e9 <&> ?[31mred): --deny-licence 'HOME'", "(7 chains)"))
+    c.check("\x1b" not in r.err, "an escape byte of a licence reached the terminal")
     c.check(any(x.startswith("hint: ") for x in lines), f"no hint: {lines}")
-    c.check("pwpure" not in "\n".join(lines) and "pwclass" not in "\n".join(lines),
+    c.check("pwclass" not in "\n".join(lines),
             f"a chain whose licence no pattern matches: {lines}")
     c.check_sentinel(app, before, "a weld that --deny-licence refuses")
     c.check(not os.path.exists(app + ".cdx.json"), "a refused weld wrote APP.cdx.json")

@@ -41,7 +41,8 @@ Cases:
              libz.a (Debian package version: licence)) with a hint, APP as it
              was; a pattern nothing matches: the weld goes on, libcrypt's
              copyleft warned of with its chain, the patterns in the
-             manifest's options; a bad pattern is a usage error.
+             manifest's options; a bad pattern is a usage error; pyweld.ini's
+             deny-licence (libpython's PSF-2.0 refused) and sbom-format keys.
   bad_files  a missing file, a directory, a FIFO, a text file, an ELF file without a
              manifest, damaged manifests (garbage, a bad zlib stream, a wrong
              format version, an absurd length): each "pyweld: error: cannot
@@ -593,6 +594,25 @@ def case_deny(c):
             f"no warning of libcrypt's LGPL with its chain:\n{wt.tail(r.err)}")
     c.check(inspect_json(c, app)["options"].get("deny_licences") == ["^GPL"],
             "the manifest's options do not hold the --deny-licence patterns")
+
+    # The same from pyweld.ini, with sbom-format: a hello of the standard
+    # library, refused for libpython's PSF-2.0, then let through.
+    proj = c.path("ini project")
+    wt.write(os.path.join(proj, "main.py"), "print('hello')\n")
+    for deny, ok in (("^PSF", False), ("^GPL", True)):
+        wt.write(os.path.join(proj, "pyweld.ini"), "[app]\noutput = hello\nscript = main.py\n"
+                 f"[build]\nsbom-format = spdx\ndeny-licence = ^Nothing\ndeny-licence = {deny}\n")
+        r = c.build("--config", os.path.join(proj, "pyweld.ini"))
+        hello = os.path.join(proj, "hello")
+        if ok:
+            c.check(r.returncode == 0 and os.path.isfile(hello + ".spdx.json") and
+                    inspect_json(c, hello)["options"]["deny_licences"] == ["^Nothing", "^GPL"],
+                    f"pyweld.ini's sbom-format and deny-licence: {r.returncode}\n"
+                    f"{wt.tail(r.err)}")
+        else:
+            c.check_clear_error(r, "pyweld.ini's deny-licence = ^PSF", (
+                "hello -> libpython3.", ".a (PSF-2.0): --deny-licence '^PSF'"))
+            c.check(not os.path.exists(hello), "a refused weld wrote APP")
 
     r = c.run([c.pyweld, "build", "--deny-licence", "(GPL", "-o", c.path("x"),
                "--python-code", "pass"])

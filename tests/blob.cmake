@@ -148,10 +148,12 @@ set_tests_properties(blob_stdlib_imports PROPERTIES DEPENDS blob_strace_stdlib)
 
 # Damaged binaries: refused at start-up with a message (a damaged payload
 # used later: an ImportError naming it), never run, never a crash.
-pyweld_blob_test(blob_damaged_ blob_damaged.py 300
+# payload_startup runs for 3.13 only (below): 3.11's distribution deep-freezes
+# encodings, so its start-up reads no module from the blob to damage.
+set(_blob_damaged_cases
   intact header_magic header_size header_count index_checksum index_offset index_kind
-  index_order names_nul payload_startup payload_resource payload_source payload_random
-  truncated)
+  index_order names_nul payload_resource payload_source payload_random truncated)
+pyweld_blob_test(blob_damaged_ blob_damaged.py 300 ${_blob_damaged_cases})
 
 # The same, welding CPython 3.13 (the fixture pyweld_distribution_3_13,
 # tests/python.cmake).  Not run for it: deep_frozen and regexes, which
@@ -179,6 +181,16 @@ foreach(_case resources_read resources_iterdir resources_as_file resources_names
     FIXTURES_REQUIRED "pyweld_distribution_3_13;blob_app_3_13"
     SKIP_RETURN_CODE ${PYWELD_SKIP_CODE}
     TIMEOUT 120)
+endforeach()
+foreach(_case ${_blob_damaged_cases} payload_startup)
+  add_test(NAME blob_damaged_3_13_${_case}
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/integration/blob_damaged.py
+            --pyweld $<TARGET_FILE:pyweld> --python 3.13 --app ${_blob_app_3_13} ${_case})
+  set_tests_properties(blob_damaged_3_13_${_case} PROPERTIES
+    LABELS integration
+    FIXTURES_REQUIRED "pyweld_distribution_3_13;blob_app_3_13"
+    SKIP_RETURN_CODE ${PYWELD_SKIP_CODE}
+    TIMEOUT 300)
 endforeach()
 add_test(NAME blob_strace_stdlib_3_13
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/integration/blob_strace.py

@@ -14,6 +14,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* The running step's time: after its line, or on a line of its own when
+ * -v is given or a message (a warning) ended its line. */
+static void
+step_time(struct cli_build *b, double now)
+{
+	if (!b->o.verbose && !util_stderr_interrupted())
+		fprintf(stderr, " (%.1f s)\n", now - b->step_t0);
+	else
+		fprintf(stderr, "pyweld:   (%.1f s)\n", now - b->step_t0);
+	util_stderr_partial(false);
+}
+
 /* A step begins: the time of the one before, "[n/N] what", a line in the log. */
 void
 cli_build_step(struct cli_build *b, const char *fmt, ...)
@@ -21,10 +33,8 @@ cli_build_step(struct cli_build *b, const char *fmt, ...)
 	va_list ap;
 	double now = util_now();
 
-	if (b->step > 0 && !b->o.verbose)
-		fprintf(stderr, " (%.1f s)\n", now - b->step_t0);
-	else if (b->step > 0)
-		fprintf(stderr, "pyweld:   (%.1f s)\n", now - b->step_t0);
+	if (b->step > 0)
+		step_time(b, now);
 	b->step++;
 	b->step_t0 = now;
 	fprintf(stderr, "pyweld: [%d/%d] ", b->step, b->steps);
@@ -33,6 +43,8 @@ cli_build_step(struct cli_build *b, const char *fmt, ...)
 	va_end(ap);
 	if (b->o.verbose)
 		fputc('\n', stderr);
+	else
+		util_stderr_partial(true);
 	if (b->logfd >= 0) {
 		dprintf(b->logfd, "\n=== pyweld: ");
 		va_start(ap, fmt);
@@ -48,12 +60,14 @@ cli_build_note(struct cli_build *b, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs(b->o.verbose ? "pyweld:   " : ", ", stderr);
+	fputs(b->o.verbose || util_stderr_interrupted() ? "pyweld:   " : ", ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	if (b->o.verbose)
 		fputc('\n', stderr);
+	else
+		util_stderr_partial(true);
 }
 
 /* The time of the last step, after it. */
@@ -61,7 +75,7 @@ void
 cli_build_end(struct cli_build *b)
 {
 	if (!b->o.verbose)
-		fprintf(stderr, " (%.1f s)\n", util_now() - b->step_t0);
+		step_time(b, util_now());
 }
 
 /* Runs a command with its output in the log (and on stderr with -v); its
@@ -86,8 +100,7 @@ cli_build_die(struct cli_build *b, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (b->step > 0)
-		fputc('\n', stderr);
+	/* The message ends a step's open line itself. */
 	va_start(ap, fmt);
 	util_vmessage("error", fmt, ap);
 	va_end(ap);

@@ -14,6 +14,23 @@
 #include <string.h>
 
 static const char *progname = "pyweld";
+static bool partial, interrupted;
+
+void
+util_stderr_partial(bool open)
+{
+	partial = open;
+	interrupted = false;
+}
+
+bool
+util_stderr_interrupted(void)
+{
+	bool was = interrupted;
+
+	interrupted = false;
+	return was;
+}
 
 void
 util_set_progname(const char *name)
@@ -33,6 +50,11 @@ util_vmessage(const char *kind, const char *fmt, va_list ap)
 	int err = errno;
 	size_t n = strlen(fmt);
 
+	if (partial) {
+		fputc('\n', stderr);
+		partial = false;
+		interrupted = true;
+	}
 	if (kind && strcmp(kind, "hint") == 0)
 		fputs("hint: ", stderr);
 	else if (kind)

@@ -42,6 +42,11 @@ const char *util_progname(void);
  * stderr.  A format that ends in ':' appends ' ' and strerror(errno).
  */
 void util_warn(const char *fmt, ...) UTIL_PRINTF(1, 2);
+/* A partial line is on stderr (open: a step's progress) or not: a message
+ * ends it first, so that every message starts a line of its own. */
+void util_stderr_partial(bool open);
+/* Whether a message ended the partial line (then cleared). */
+bool util_stderr_interrupted(void);
 /* "<prog>: error: <msg>"; errno is kept for the caller. */
 void util_error(const char *fmt, ...) UTIL_PRINTF(1, 2);
 /* "hint: <msg>": what to do next, after a warning or an error. */

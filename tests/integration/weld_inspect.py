@@ -592,6 +592,10 @@ def case_deny(c):
     c.check("pyweld: warning: app -> extension _crypt (the standard library) -> libcrypt.a "
             "(Debian libcrypt-dev" in r.err and "that licence reaches the whole binary" in r.err,
             f"no warning of libcrypt's LGPL with its chain:\n{wt.tail(r.err)}")
+    # A warning starts a line of its own, not the middle of a step's line.
+    c.check(all(x.startswith("pyweld: warning: ") for x in r.err.splitlines()
+                if "warning: " in x),
+            f"a warning inside another line:\n{wt.tail(r.err)}")
     c.check(inspect_json(c, app)["options"].get("deny_licences") == ["^GPL"],
             "the manifest's options do not hold the --deny-licence patterns")
 

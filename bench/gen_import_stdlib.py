@@ -17,7 +17,7 @@ out by name:
     pkg_resources, ensurepip: on Debian's python3.11 site path,
     `_distutils_hack` turns `import distutils` into an import of setuptools
     and pkg_resources (~250 ms) that no other interpreter pays
-    (FIELD-NOTES, "In-memory import": the benchmark trap);
+    (a trap for any benchmark of imports on Debian);
   - lib2to3: the same kind of trap. Debian patched lib2to3 never to save its
     grammar pickles, so Debian's python3.11 regenerates the grammar tables
     from Grammar.txt at every `import lib2to3.pygram` (~100 M instructions),

@@ -351,6 +351,20 @@ verify_dsc(struct pydist_job *j)
 	return rc;
 }
 
+/* The string of '#define NAME "..."' in a C header's text (malloc'd), or NULL. */
+static char *
+define_in(const char *text, const char *name)
+{
+	const char *p, *q;
+	char pat[128];
+
+	snprintf(pat, sizeof(pat), "#define %s", name);
+	p = strstr(text, pat);
+	p = p ? strchr(p, '"') : NULL;
+	q = p ? strchr(p + 1, '"') : NULL;
+	return p && q ? strndup(p + 1, (size_t)(q - p - 1)) : NULL;
+}
+
 static void
 on_text_line(void *ctx, const char *line)
 {
@@ -385,12 +399,8 @@ source_version(struct pydist_job *j)
 		struct strbuf out = { 0 };
 		if (util_run_logged(ARGV("tar", "-xOf", j->source, "--wildcards",
 		                         "--no-wildcards-match-slash", "*/Include/patchlevel.h"),
-		                    NULL, NULL, -1, on_text_line, &out) == 0 && out.s) {
-			char *at = strstr(out.s, "#define PY_VERSION");
-			at = at ? strchr(at, '"') : NULL;
-			if (at)
-				v = strndup(at + 1, strcspn(at + 1, "\""));
-		}
+		                    NULL, NULL, -1, on_text_line, &out) == 0 && out.s)
+			v = define_in(out.s, "PY_VERSION");
 		strbuf_free(&out);
 		break;
 	}
@@ -637,16 +647,11 @@ pydist_unpack(struct pydist_job *j)
 char *
 pydist_read_define(const char *file, const char *name)
 {
-	char *text, *p, *q;
-	char pat[128];
+	char *text, *v;
 
 	if (util_read_file(file, &text, NULL) < 0)
 		return NULL;
-	snprintf(pat, sizeof(pat), "#define %s", name);
-	p = strstr(text, pat);
-	p = p ? strchr(p, '"') : NULL;
-	q = p ? strchr(p + 1, '"') : NULL;
-	char *v = p && q ? strndup(p + 1, (size_t)(q - p - 1)) : NULL;
+	v = define_in(text, name);
 	free(text);
 	return v;
 }

@@ -321,26 +321,33 @@ pydist_set_current(struct pydist_job *j)
 		set_link(j, "current");
 }
 
+/* The python_version distribution.json's text says ("3.13.5") into found,
+ * or "" when it says none. */
+static void
+version_in(const char *text, char *found, size_t len)
+{
+	const char *at = strstr(text, "\"python_version\": \"");
+
+	found[0] = '\0';
+	if (at) {
+		at += strlen("\"python_version\": \"");
+		snprintf(found, len, "%.*s", (int)strcspn(at, "\""), at);
+	}
+}
+
 /* Whether distribution.json in dir says version (X.Y) of CPython. */
 static bool
 dist_is_version(const char *dir, const char *version, char *found, size_t len)
 {
 	char *path = util_path_join(dir, "distribution.json"), *text = NULL;
-	bool yes = false;
+	size_t n = strlen(version);
 
 	found[0] = '\0';
-	if (util_read_file(path, &text, NULL) == 0) {
-		const char *at = strstr(text, "\"python_version\": \"");
-		if (at) {
-			at += strlen("\"python_version\": \"");
-			snprintf(found, len, "%.*s", (int)strcspn(at, "\""), at);
-			size_t n = strlen(version);
-			yes = !strncmp(found, version, n) && found[n] == '.';
-		}
-	}
+	if (util_read_file(path, &text, NULL) == 0)
+		version_in(text, found, len);
 	free(text);
 	free(path);
-	return yes;
+	return found[0] && !strncmp(found, version, n) && found[n] == '.';
 }
 
 char *
@@ -481,7 +488,7 @@ pydist_list(const char *cache, struct pydist_entry **out, size_t *n, char *err, 
 			continue;
 		}
 		free(json);
-		dist_is_version(dir, "", found, sizeof(found));
+		version_in(text, found, sizeof(found));
 		v = xreallocarray(v, count + 1, sizeof(*v));
 		v[count] = (struct pydist_entry){ .dir = dir, .key = xstrdup(e->d_name),
 		                                  .version = xstrdup(found[0] ? found : "?"),

@@ -205,7 +205,7 @@ collect_stdlib(struct itg_weld *w)
 		struct itg_ext *e = xcalloc(1, sizeof(*e));
 		e->name = xstrdup(m->name);
 		e->package = xstrdup("python");
-		e->version = xstrdup(p->python_version ? p->python_version : "3.11");
+		e->version = xstrdup(itg__python_version(p));
 		e->file = xstrdup(m->file);
 		add_ext(w, e);
 		if (itg_ext_from_link(p->distdb, m->link, e, w->err, w->errlen) < 0) {

@@ -24,6 +24,8 @@
 #include "itg.h"
 #include "util.h"
 
+/* The plan's CPython version, "3.11.2" ("3.11" when it names none). */
+const char *itg__python_version(const struct itg_plan *p);
 /* A path under the distribution's prefix: before, the plan's CPython
  * version as X.Y ("3.13"; "3.11" when it names none), then after
  * ("lib/libpython", ".a"): malloc'd. */

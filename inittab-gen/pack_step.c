@@ -51,8 +51,7 @@ tell_packed(struct itg_weld *w, const struct itg_pack_stats *st, bool frozen)
 	         st->resources, st->metadata, st->dists, st->bytes, st->excluded,
 	         st->duplicates);
 	for (size_t i = 0; i < st->not_python.n; i++)
-		itg__log(w, "kept as a file (not Python %s): %s\n",
-		         w->plan->python_version ? w->plan->python_version : "3.11",
+		itg__log(w, "kept as a file (not Python %s): %s\n", itg__python_version(w->plan),
 		         st->not_python.v[i]);
 	if (frozen)
 		itg__log(w, "deep-frozen by the distribution: %zu of the packed modules "

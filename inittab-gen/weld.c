@@ -36,10 +36,16 @@ itg__fail(struct itg_weld *w, const char *fmt, ...)
 	return -1;
 }
 
+const char *
+itg__python_version(const struct itg_plan *p)
+{
+	return p->python_version ? p->python_version : "3.11";
+}
+
 char *
 itg__prefix_path(const struct itg_plan *p, const char *before, const char *after)
 {
-	const char *v = p->python_version ? p->python_version : "3.11";
+	const char *v = itg__python_version(p);
 	const char *dot = strchr(v, '.');
 	int n = dot ? (int)(dot + 1 - v + (ptrdiff_t)strspn(dot + 1, "0123456789")) : (int)strlen(v);
 

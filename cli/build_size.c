@@ -12,6 +12,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "itg.h"
@@ -44,11 +45,13 @@ print_view(const char *title, const struct itg_size_item *v, size_t n, uint64_t 
 
 	printf("\n%s\n%15s %7s  %s\n", title, "bytes", "%", kinds ? "input (kind)" : "section");
 	for (size_t i = 0; i < n; i++) {
+		char *name = cli_safe(v[i].name);
 		printf("%15s %6.1f%%  %s", thousands(b, v[i].bytes),
-		       total ? 100.0 * (double)v[i].bytes / (double)total : 0.0, v[i].name);
+		       total ? 100.0 * (double)v[i].bytes / (double)total : 0.0, name);
 		if (kinds)
 			printf(" (%s)", v[i].kind);
 		putchar('\n');
+		free(name);
 	}
 	printf("%15s %6.1f%%  total\n", thousands(b, total), 100.0);
 }
@@ -69,12 +72,14 @@ print_modules(const struct itg_size_report *s)
 			rest += m->bytes;
 			continue;
 		}
+		char *name = cli_safe(m->name);
 		printf("%15s %13s %13s %13s %13s  %s", thousands(b[0], m->bytes),
 		       thousands(b[1], m->code), thousands(b[2], m->frozen),
-		       thousands(b[3], m->source), thousands(b[4], m->data), m->name);
+		       thousands(b[3], m->source), thousands(b[4], m->data), name);
 		if (strcmp(m->kind, "module"))
 			printf(" (%s)", m->kind);
 		putchar('\n');
+		free(name);
 	}
 	if (s->nmodules > MODULES_SHOWN)
 		printf("%15s %13s %13s %13s %13s  %zu more (--size-report=json lists every one)\n",
@@ -88,7 +93,8 @@ items_json(const struct itg_size_item *v, size_t n, bool modules)
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < n; i++) {
-		json_t *o = json_pack("{s:s, s:s, s:I}", "name", v[i].name, "kind", v[i].kind,
+		json_t *o = json_pack("{s:o, s:s, s:I}", "name", cli_json_string(v[i].name,
+		                      strlen(v[i].name)), "kind", v[i].kind,
 		                      "bytes", (json_int_t)v[i].bytes);
 		if (o && modules) {
 			json_object_set_new(o, "bytecode", json_integer((json_int_t)v[i].code));
@@ -109,8 +115,9 @@ cli_build_size_report(const struct cli_build *b, const struct itg_size_report *s
 	if (!s->file_bytes)
 		return;         /* the weld said why (a warning) */
 	if (json) {
-		json_t *doc = json_pack("{s:s, s:I, s:I, s:I, s:o, s:o, s:o}",
-		                        "file", b->o.output, "bytes", (json_int_t)s->file_bytes,
+		json_t *doc = json_pack("{s:o, s:I, s:I, s:I, s:o, s:o, s:o}", "file",
+		                        cli_json_string(b->o.output, strlen(b->o.output)),
+		                        "bytes", (json_int_t)s->file_bytes,
 		                        "blob_bytes", (json_int_t)s->blob_bytes,
 		                        "deep_frozen_bytes", (json_int_t)s->frozen_bytes,
 		                        "sections", items_json(s->sections, s->nsections, false),
@@ -122,8 +129,10 @@ cli_build_size_report(const struct cli_build *b, const struct itg_size_report *s
 		json_decref(doc);
 		return;
 	}
-	printf("\nsize report of '%s': %s bytes (%.1f MiB)\n", b->o.output,
+	char *out = cli_safe(b->o.output);
+	printf("\nsize report of '%s': %s bytes (%.1f MiB)\n", out,
 	       thousands(n, s->file_bytes), (double)s->file_bytes / 1048576.0);
+	free(out);
 	print_view("sections (their bytes in the file)", s->sections, s->nsections,
 	           s->file_bytes, false);
 	print_view("the final link's inputs (its map; libraries by archive)", s->inputs,

@@ -52,6 +52,9 @@ json_t *cli_json_string(const char *s, size_t len);
 int cli_json_print(json_t *j);
 /* Joins an argv blob into one shell-quoted line (malloc'd). */
 char *cli_argv_line(const char *blob, size_t len);
+/* s with control characters as '?', for the terminal: package metadata and
+ * file names must not drive it (malloc'd); "-" for NULL. */
+char *cli_safe(const char *s);
 
 /* --- options shared by subcommands ---------------------------------------- */
 

@@ -52,18 +52,6 @@ static const char usage[] =
 	"exit status: 0, 1 when APP cannot be read or holds no manifest (not ELF,\n"
 	"not welded by pyweld, or damaged), 2 on a usage error.\n";
 
-/* s with control characters as '?' (malloc'd); "-" for NULL. */
-static char *
-safe(const char *s)
-{
-	char *c = xstrdup(s ? s : "-");
-
-	for (unsigned char *p = (unsigned char *)c; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	return c;
-}
-
 static const char *
 str(json_t *o, const char *key)
 {
@@ -74,7 +62,7 @@ str(json_t *o, const char *key)
 static void
 field(const char *label, const char *value)
 {
-	char *v = safe(value);
+	char *v = cli_safe(value);
 
 	printf("%-15s %s\n", label, v);
 	free(v);
@@ -87,7 +75,7 @@ row(struct cli_table *t, const char *const *cells, size_t n)
 	struct strvec v = { 0 };
 
 	for (size_t i = 0; i < n; i++)
-		strvec_push_owned(&v, safe(cells[i]));
+		strvec_push_owned(&v, cli_safe(cells[i]));
 	cli_table_row(t, strvec_cargv(&v));
 	strvec_free(&v);
 }
@@ -263,7 +251,7 @@ print_blob(json_t *m)
 static int
 cannot(const char *app, const char *why, const char *hint)
 {
-	char *a = safe(app);
+	char *a = cli_safe(app);
 
 	util_error("cannot inspect '%s': %s", a, why);
 	util_hint("%s", hint);

@@ -244,6 +244,8 @@ def case_size_report(c):
                                                         "static int pwlib_value(void) "
                                                         "{ return 42; }"))
     wt.write(os.path.join(src, "pwsize", "data.txt"), "x" * 5000)
+    # a module whose file name holds an escape, big enough to be among the rows shown
+    wt.write(os.path.join(src, "pwsize", "esc\x1b[31m.py"), f"X = {list(range(60000))!r}\n")
     setup = open(os.path.join(src, "setup.py")).read().replace(
         "packages=[pkg],", "packages=[pkg], package_data={pkg: ['data.txt']},")
     wt.write(os.path.join(src, "setup.py"), setup)
@@ -256,6 +258,8 @@ def case_size_report(c):
     size = os.path.getsize(app)
     c.check("welded into" in p.out and f"size report of '{app}': {size:,} bytes" in p.out,
             f"the summary and the report's head are not on stdout:\n{p.out[:2000]}")
+    c.check("\x1b" not in p.out and "pwsize.esc?[31m" in p.out,
+            f"a module's file name drove the terminal (or is not listed):\n{p.out[-3000:]}")
     for title in ("sections", "the final link's inputs"):
         rows = text_rows(c, p.out, title)
         c.check(rows and rows[-1][1].endswith("total") and rows[-1][0] == size,

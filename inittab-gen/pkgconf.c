@@ -133,12 +133,13 @@ itg__deps_of(const char *name, struct strvec *out, struct strvec *dirs, char **s
 			if (!upper)
 				break;
 		}
-		/* Avoid asking pkg-config about names with shell-ish characters. */
-		if (strpbrk(pcname, " /:"))
+		/* Avoid asking pkg-config about names with shell-ish characters,
+		 * or one it would take for an option (-l--version). */
+		if (pcname[0] == '-' || strpbrk(pcname, " /:"))
 			break;
 		found = pkgconfig_libs(pcname, &words, dirs) == 0;
 	}
-	if (!found && !strpbrk(name, " /:")) {
+	if (!found && name[0] != '-' && !strpbrk(name, " /:")) {
 		char *pc = pc_providing(name);
 		if (pc && pkgconfig_libs(pc, &words, dirs) == 0) {
 			found = true;

@@ -306,6 +306,9 @@ int itg__manifest_make(struct itg_weld *w, const struct strvec *archives);
  * of the copyleft libraries no pattern denies. */
 struct json_t;
 int itg__licence_policy(struct itg_weld *w, struct json_t *m);
+/* manifest.c: a JSON string, or null for NULL; bytes of s that are not
+ * UTF-8 become '?' (file names and package metadata). */
+struct json_t *itg__jstr(const char *s);
 /* sbom.c: APP.cdx.json beside the written executable, from its manifest;
  * -1 with the weld's message (and no stale APP.cdx.json left). */
 int itg__write_sbom(struct itg_weld *w);

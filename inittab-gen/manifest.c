@@ -45,9 +45,8 @@
 #define MANIFEST_HEADER 24
 #define MANIFEST_MAX ((uint64_t)256 << 20)      /* a damaged length, not a manifest */
 
-/* A JSON string, or null for NULL; bytes that are not UTF-8 become '?'. */
-static json_t *
-jstr(const char *s)
+json_t *
+itg__jstr(const char *s)
 {
 	json_t *j;
 
@@ -71,7 +70,7 @@ jstrv(const char *const *v, size_t n)
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, jstr(v[i]));
+		json_array_append_new(a, itg__jstr(v[i]));
 	return a;
 }
 
@@ -195,7 +194,7 @@ record_tops(const struct itg_plan *p, const char *distinfo, json_t *tops, const 
 			size_t n = strcspn(f, "/.");
 			char *top = strndup(f, n);
 			if (n && !json_object_get(tops, top))
-				json_object_set_new(tops, top, jstr(dist));
+				json_object_set_new(tops, top, itg__jstr(dist));
 			free(top);
 		}
 	}
@@ -222,9 +221,9 @@ distributions(const struct itg_plan *p, json_t *tops)
 		if (installer)
 			installer[strcspn(installer, "\r\n")] = '\0';
 		json_array_append_new(a, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
-		        "name", jstr(name), "version", jstr(version), "licence", jstr(licence),
-		        "licence_from", jstr(from),
-		        "dist_info", jstr(p->dists[i]), "installer", jstr(installer),
+		        "name", itg__jstr(name), "version", itg__jstr(version), "licence", itg__jstr(licence),
+		        "licence_from", itg__jstr(from),
+		        "dist_info", itg__jstr(p->dists[i]), "installer", itg__jstr(installer),
 		        "direct_url", json_is_object(url) && json_is_string(json_object_get(url, "url"))
 		        ? json_incref(json_object_get(url, "url")) : json_null()));
 		record_tops(p, p->dists[i], tops, name ? name : p->dists[i]);
@@ -247,8 +246,8 @@ hashed(const struct strvec *stored, const struct strvec *names)
 
 	for (size_t i = 0; i < stored->n; i++)
 		json_array_append_new(a, json_pack("{s:o,s:o}",
-		        "name", jstr(i < names->n ? names->v[i] : NULL),
-		        "sha256", jstr(util_basename(stored->v[i]))));
+		        "name", itg__jstr(i < names->n ? names->v[i] : NULL),
+		        "sha256", itg__jstr(util_basename(stored->v[i]))));
 	return a;
 }
 
@@ -310,7 +309,7 @@ debian_of(json_t *owners, const char *path)
 			version = NULL;
 		}
 	}
-	json_t *o = json_pack("{s:o,s:o}", "package", jstr(owner), "version", jstr(version));
+	json_t *o = json_pack("{s:o,s:o}", "package", itg__jstr(owner), "version", itg__jstr(version));
 	free(version);
 	free(alt);
 	return o;
@@ -337,18 +336,18 @@ extensions(struct itg_weld *w, json_t *exts, json_t *users)
 			const struct itg_lib *l = &set.libs[k];
 			if (l->libc || l->missing)
 				continue;
-			json_array_append_new(libs, jstr(l->name));
+			json_array_append_new(libs, itg__jstr(l->name));
 			if (!l->archive)
 				continue;
 			json_t *u = json_object_get(users, l->archive);
 			if (!u)
 				json_object_set_new(users, l->archive, u = json_array());
-			json_array_append_new(u, jstr(e->name));
+			json_array_append_new(u, itg__jstr(e->name));
 		}
 		itg_libset_free(&set);
 		json_array_append_new(exts, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:b}",
-		        "name", jstr(e->name), "package", jstr(e->package),
-		        "version", jstr(e->version), "objects", hashed(&e->objects, &e->object_names),
+		        "name", itg__jstr(e->name), "package", itg__jstr(e->package),
+		        "version", itg__jstr(e->version), "objects", hashed(&e->objects, &e->object_names),
 		        "archives", hashed(&e->archives, &e->archive_names), "libraries", libs,
 		        "cxx", e->cxx));
 	}
@@ -371,9 +370,9 @@ libraries(struct itg_weld *w, const struct strvec *archives, json_t *users)
 		                     strcspn(base + (util_starts_with(base, "lib") ? 3 : 0), "."));
 		bool copyleft;
 		json_t *u = json_object_get(users, archives->v[i]);
-		json_array_append_new(a, json_pack("{s:o,s:o,s:o,s:o,s:o}", "name", jstr(name),
-		        "path", jstr(archives->v[i]), "debian", debian_of(owners, archives->v[i]),
-		        "licence", jstr(itg_licence(name, &copyleft)),
+		json_array_append_new(a, json_pack("{s:o,s:o,s:o,s:o,s:o}", "name", itg__jstr(name),
+		        "path", itg__jstr(archives->v[i]), "debian", debian_of(owners, archives->v[i]),
+		        "licence", itg__jstr(itg_licence(name, &copyleft)),
 		        "used_by", u ? json_incref(u) : json_array()));
 		free(name);
 	}
@@ -432,9 +431,9 @@ python_of(const struct itg_plan *p)
 	if (dsc && util_ends_with(util_basename(dsc), ".dsc"))
 		pkg = strndup(util_basename(dsc), strcspn(util_basename(dsc), "_"));
 	json_t *o = json_pack("{s:o,s:o,s:{s:O?,s:o,s:O?,s:O?,s:O?,s:I}}",
-	        "version", jstr(p->python_version),
-	        "soabi", jstr(json_string_value(json_object_get(d, "soabi"))),
-	        "source", "kind", json_object_get(src, "kind"), "debian_package", jstr(pkg),
+	        "version", itg__jstr(p->python_version),
+	        "soabi", itg__jstr(json_string_value(json_object_get(d, "soabi"))),
+	        "source", "kind", json_object_get(src, "kind"), "debian_package", itg__jstr(pkg),
 	        "debian_version", json_object_get(src, "debian_version"),
 	        "sha256", json_object_get(src, "sha256"),
 	        "adjustments", json_object_get(src, "pyweld_adjustments"),
@@ -453,8 +452,8 @@ plan_parts(const struct itg_plan *p, json_t *m)
 	json_object_set_new(m, "entry", json_pack("{s:s,s:o}",
 	        "kind", p->module ? "module" : p->script ? "script" : p->code ? "code"
 	        : p->main_c ? "main.c" : "interpreter",
-	        "value", p->module ? jstr(p->module) : p->script ? jstr(util_basename(p->script))
-	        : p->code ? jstr(p->code) : p->main_c ? jstr(util_basename(p->main_c))
+	        "value", p->module ? itg__jstr(p->module) : p->script ? itg__jstr(util_basename(p->script))
+	        : p->code ? itg__jstr(p->code) : p->main_c ? itg__jstr(util_basename(p->main_c))
 	        : json_null()));
 	json_object_set_new(m, "options", json_pack("{s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,"
 	        "s:b,s:o,s:o,s:o,s:o,s:o}",

@@ -308,13 +308,13 @@ itg_sbom_cyclonedx(const char *manifest, const char *app_name, char *err, size_t
 	json_object_foreach(libs, k, v)
 		if (strcmp(json_string_value(v), "cpython"))
 			depends(deps, json_string_value(v), json_array());
-	bom = json_pack("{s:s,s:s,s:i,s:{s:{s:[{s:s,s:s,s:s}]},s:{s:s,s:s,s:s}},s:o,s:o}",
+	bom = json_pack("{s:s,s:s,s:i,s:{s:{s:[{s:s,s:s,s:s}]},s:{s:s,s:s,s:o}},s:o,s:o}",
 	        "bomFormat", "CycloneDX", "specVersion", "1.5", "version", 1,
 	        "metadata", "tools", "components", "type", "application", "name", "pyweld",
 	        "version", str(json_object_get(m, "pyweld"), "version") ?
 	        str(json_object_get(m, "pyweld"), "version") : "unknown",
 	        "component", "type", "application", "bom-ref", "app", "name",
-	        app_name && *app_name ? app_name : "app",
+	        itg__jstr(app_name && *app_name ? app_name : "app"),
 	        "components", comps, "dependencies", deps);
 	text = bom ? json_dumps(bom, JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;
 	if (!text)

@@ -382,6 +382,13 @@ def case_sbom(c):
     r = inspect(c, "--sbom", app)
     c.check(r.returncode == 0 and r.out == text,
             f"inspect --sbom ({r.returncode}) is not APP.cdx.json:\n{wt.tail(r.err)}")
+    # a binary's name that is not UTF-8 is the app's name with '?' for the bad byte
+    odd = app + os.fsdecode(b"-\xff")
+    shutil.copy(app, odd)
+    r = inspect(c, "--sbom", odd)
+    c.check(r.returncode == 0 and json.loads(r.out or "{}").get("metadata", {}).get(
+            "component", {}).get("name") == os.path.basename(app) + "-?",
+            f"inspect --sbom of a name not UTF-8 ({r.returncode}):\n{wt.tail(r.err)}")
     verdict = validate(c, python, path)
     c.check(verdict == "VALID", f"the SBOM does not validate as CycloneDX 1.5: {verdict}")
     # The validator can fail: a broken copy must not pass.

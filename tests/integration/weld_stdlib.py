@@ -362,6 +362,21 @@ def _package_discover(self, start_dir, pattern="test*.py", top_level_dir=None):
     return _discover(self, start_dir, pattern, top_level_dir)
 unittest.TestLoader.discover = _package_discover
 
+def _keep_why(load):
+    # regrtest's module loader, recording why a module raised outside its
+    # test cases (regrtest's own outcomes pass through unrecorded)
+    def _load_rec(*args):
+        from test import support
+        try:
+            return load(*args)
+        except (support.TestFailed, support.TestDidNotRun, support.ResourceDenied,
+                unittest.SkipTest, KeyboardInterrupt):
+            raise
+        except BaseException as e:
+            _cases.append(["<module>", "error", _why((type(e), e))])
+            raise
+    return _load_rec
+
 import test.libregrtest
 if "test.libregrtest.runtest" in sys.modules:
     # 3.11's regrtest: main.runtest, runtest._runtest_inner2 and _test_module
@@ -381,19 +396,7 @@ if "test.libregrtest.runtest" in sys.modules:
         return result
     _main.runtest = _runtest_rec
     _rt = sys.modules["test.libregrtest.runtest"]
-    _inner2 = _rt._runtest_inner2
-    def _runtest_inner2_rec(ns, test_name):
-        # a module that raises outside its test cases: keep why
-        from test import support
-        try:
-            return _inner2(ns, test_name)
-        except (support.TestFailed, support.TestDidNotRun, support.ResourceDenied,
-                unittest.SkipTest, KeyboardInterrupt):
-            raise                           # regrtest's own outcomes
-        except BaseException as e:
-            _cases.append(["<module>", "error", _why((type(e), e))])
-            raise
-    _rt._runtest_inner2 = _runtest_inner2_rec
+    _rt._runtest_inner2 = _keep_why(_rt._runtest_inner2)
 
     def _test_module(the_module):
         # regrtest's, except that tests which fail to load run as failing cases
@@ -431,19 +434,7 @@ else:
                          str(result)])
         return result
     _main.run_single_test = _run_single_rec
-    _load = _single._load_run_test
-    def _load_rec(result, runtests):
-        # a module that raises outside its test cases: keep why
-        from test import support
-        try:
-            return _load(result, runtests)
-        except (support.TestFailed, support.TestDidNotRun, support.ResourceDenied,
-                unittest.SkipTest, KeyboardInterrupt):
-            raise
-        except BaseException as e:
-            _cases.append(["<module>", "error", _why((type(e), e))])
-            raise
-    _single._load_run_test = _load_rec
+    _single._load_run_test = _keep_why(_single._load_run_test)
     def _run_unittest(test_mod):
         # regrtest's, except that tests which fail to load run as failing
         # cases beside the others instead of aborting the module

@@ -411,6 +411,10 @@ cli_build_install(struct cli_build *b)
 	strvec_push(&av, "--use-pep517");
 	strvec_push(&av, "--no-warn-script-location");
 	strvec_push(&av, "-v");
+	/* What pip installed and from where, with each archive's hash: the
+	 * manifest's distributions read it (inittab-gen/sources.c). */
+	strvec_push(&av, "--report");
+	strvec_push_owned(&av, util_path_join(b->work, "pip-report.json"));
 	for (size_t i = 0; i < b->o.requirements.n; i++) {
 		strvec_push(&av, "-r");
 		strvec_push_owned(&av, util_abspath(b->o.requirements.v[i]));

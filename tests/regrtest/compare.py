@@ -219,6 +219,12 @@ def main():
     if not os.access(ref, os.X_OK):
         fail(f"no reference interpreter '{ref}'", "not an executable",
              "give an unchanged build of the same version with --reference")
+    for py in (dist, ref):
+        probe = subprocess.run([py, "-c", "import test.libregrtest"], capture_output=True,
+                               check=False)
+        if probe.returncode != 0:
+            fail(f"'{py}' has no regression tests", "it cannot import test.libregrtest",
+                 f"on Debian: apt-get install libpython{args.python}-testsuite")
     dver, dconf = describe(dist)
     rver, rconf = describe(ref)
     if dver.split()[0] != rver.split()[0]:

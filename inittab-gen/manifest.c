@@ -207,7 +207,7 @@ record_tops(const struct itg_plan *p, const char *distinfo, json_t *tops, const 
 static json_t *
 distributions(const struct itg_plan *p, json_t *tops)
 {
-	json_t *a = json_array();
+	json_t *a = json_array(), *report = itg__pip_report(p);
 
 	for (size_t i = 0; i < p->ndists && p->site; i++) {
 		char *meta = distinfo_file(p, p->dists[i], "METADATA");
@@ -220,12 +220,13 @@ distributions(const struct itg_plan *p, json_t *tops)
 		json_t *url = direct ? json_loads(direct, 0, NULL) : NULL;
 		if (installer)
 			installer[strcspn(installer, "\r\n")] = '\0';
-		json_array_append_new(a, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
+		json_array_append_new(a, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
 		        "name", itg__jstr(name), "version", itg__jstr(version), "licence", itg__jstr(licence),
 		        "licence_from", itg__jstr(from),
 		        "dist_info", itg__jstr(p->dists[i]), "installer", itg__jstr(installer),
 		        "direct_url", json_is_object(url) && json_is_string(json_object_get(url, "url"))
-		        ? json_incref(json_object_get(url, "url")) : json_null()));
+		        ? json_incref(json_object_get(url, "url")) : json_null(),
+		        "source", itg__dist_source(report, name, url)));
 		record_tops(p, p->dists[i], tops, name ? name : p->dists[i]);
 		json_decref(url);
 		free(licence);
@@ -235,6 +236,7 @@ distributions(const struct itg_plan *p, json_t *tops)
 		free(installer);
 		free(meta);
 	}
+	json_decref(report);
 	return a;
 }
 

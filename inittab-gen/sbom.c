@@ -126,6 +126,37 @@ cpython(json_t *m)
 	return c;
 }
 
+/* A distribution's archive (the manifest's source): its SHA-256 as the
+ * component's hash, where it came from as a distribution reference, and
+ * what is not known as properties (no hash is made up). */
+static void
+source(json_t *c, json_t *src, const char *direct_url)
+{
+	const char *url = str(src, "url") ? str(src, "url") : direct_url;
+	json_t *props = json_array();
+
+	if (str(src, "sha256"))
+		json_object_set_new(c, "hashes", json_pack("[{s:s,s:s}]", "alg", "SHA-256",
+		                    "content", str(src, "sha256")));
+	if (url)
+		json_object_set_new(c, "externalReferences", json_pack("[{s:s,s:s}]",
+		                    "type", "distribution", "url", url));
+	if (str(src, "kind"))
+		json_array_append_new(props, json_pack("{s:s,s:s}", "name", "pyweld:source_kind",
+		                      "value", str(src, "kind")));
+	if (str(src, "sha256_from"))
+		json_array_append_new(props, json_pack("{s:s,s:s}", "name", "pyweld:sha256_from",
+		                      "value", str(src, "sha256_from")));
+	if (!str(src, "sha256")) {
+		char *why = xasprintf("unknown: %s", str(src, "unknown") ? str(src, "unknown")
+		                      : "the manifest records no source");
+		json_array_append_new(props, json_pack("{s:s,s:s}", "name", "pyweld:sha256",
+		                      "value", why));
+		free(why);
+	}
+	json_object_set_new(c, "properties", props);
+}
+
 /* The distributions; app's dependencies on them; refs by normalised name
  * in dists. */
 static void
@@ -144,9 +175,7 @@ distributions(json_t *m, json_t *comps, json_t *app_deps, json_t *dists)
 		json_t *c = json_pack("{s:s,s:s,s:s,s:s,s:s}", "type", "library", "bom-ref", ref,
 		                      "name", name, "version", version, "purl", purl);
 		add_licence(c, str(d, "licence"), str(d, "licence_from"));
-		if (str(d, "direct_url"))
-			json_object_set_new(c, "externalReferences", json_pack("[{s:s,s:s}]",
-			                    "type", "distribution", "url", str(d, "direct_url")));
+		source(c, json_object_get(d, "source"), str(d, "direct_url"));
 		json_array_append_new(comps, c);
 		json_array_append_new(app_deps, json_string(ref));
 		json_object_set_new(dists, n, json_string(ref));

@@ -91,6 +91,38 @@ declared(struct doc *d, json_t *comp)
 	return json_string(ref);
 }
 
+/* downloadLocation from a component's distribution reference when it is
+ * a URL that locates (http, https: a local file:// path does not, and
+ * stays NOASSERTION), and sourceInfo saying where it came from and, when
+ * its archive's hash is unknown, why. */
+static void
+download(json_t *p, json_t *comp)
+{
+	size_t i;
+	json_t *r, *prop;
+	const char *url = NULL, *kind = NULL, *unknown = NULL;
+
+	json_array_foreach(json_object_get(comp, "externalReferences"), i, r)
+		if (str(r, "type") && !strcmp(str(r, "type"), "distribution"))
+			url = str(r, "url");
+	json_array_foreach(json_object_get(comp, "properties"), i, prop) {
+		const char *n = str(prop, "name") ? str(prop, "name") : "";
+		if (!strcmp(n, "pyweld:source_kind"))
+			kind = str(prop, "value");
+		else if (!strcmp(n, "pyweld:sha256"))
+			unknown = str(prop, "value");
+	}
+	if (url && (util_starts_with(url, "https://") || util_starts_with(url, "http://")) &&
+	    !strpbrk(url, " \t\r\n"))
+		json_object_set_new(p, "downloadLocation", json_string(url));
+	if (!url)
+		return;
+	char *info = xasprintf("built from %s%s%s%s%s", kind ? kind : "", kind ? " " : "", url,
+	                       unknown ? "; its sha256: " : "", unknown ? unknown : "");
+	json_object_set_new(p, "sourceInfo", itg__jstr(info));
+	free(info);
+}
+
 /* A package of a CycloneDX component (and of its files), which container
  * CONTAINS. */
 static void
@@ -119,6 +151,7 @@ package(struct doc *d, json_t *comp, const char *container)
 		json_array_append_new(json_object_get(p, "checksums"), json_pack("{s:s,s:s}",
 		                      "algorithm", "SHA256", "checksumValue", str(h, "content")));
 	}
+	download(p, comp);
 	json_object_set_new(p, "licenseConcluded", json_string("NOASSERTION"));
 	json_object_set_new(p, "licenseDeclared", file ? json_string("NOASSERTION")
 	                    : declared(d, comp));

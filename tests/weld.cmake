@@ -125,3 +125,10 @@ pyweld_weld_test_3_13(weld_static_3_13 weld_static.py 600 static static_nss)
 foreach(_case entry_code python_mode venv_cfg prefix_landmark sealed)
   pyweld_weld_test_3_13(weld_isolation_3_13_${_case} weld_isolation.py 600 ${_case})
 endforeach()
+
+# What the SBOM must show (weld_sbom.py): each distribution's archive and
+# its SHA-256 (pip's install report), or why it is unknown, in CycloneDX
+# and SPDX, both validated (the sdists from PyPI: the network).
+foreach(_case sources)
+  pyweld_weld_test(weld_sbom_${_case} weld_sbom.py 900 ${_case})
+endforeach()

@@ -59,3 +59,19 @@ set_tests_properties(packages_tested_pytz PROPERTIES
   FIXTURES_REQUIRED pyweld_distribution
   SKIP_RETURN_CODE ${PYWELD_SKIP_CODE}
   TIMEOUT 900)
+
+# The matrix's compiles shared through ccache's remote storage: a local
+# redis-server (127.0.0.1, a free port, nothing on disk) is the remote; two
+# runs of `run --ccache-remote` over markupsafe, each with a new empty local
+# ccache, stand for two shards on two machines: the second gets every
+# compile of the package as a remote hit, both pass the package's tests,
+# and the extension objects of the two binaries are byte-identical.  About
+# two minutes.
+add_test(NAME packages_tested_ccache_remote
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/integration/packages_tested_ccache_remote.py
+          $<TARGET_FILE:pyweld> ${PROJECT_SOURCE_DIR}/packages-tested/run markupsafe)
+set_tests_properties(packages_tested_ccache_remote PROPERTIES
+  LABELS "integration;matrix"
+  FIXTURES_REQUIRED pyweld_distribution
+  SKIP_RETURN_CODE ${PYWELD_SKIP_CODE}
+  TIMEOUT 900)

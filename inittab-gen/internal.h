@@ -309,6 +309,13 @@ int itg__licence_policy(struct itg_weld *w, struct json_t *m);
 /* manifest.c: a JSON string, or null for NULL; bytes of s that are not
  * UTF-8 become '?' (file names and package metadata). */
 struct json_t *itg__jstr(const char *s);
+/* sources.c: the work directory's pip-report.json (pip install --report),
+ * or NULL when there is none. */
+struct json_t *itg__pip_report(const struct itg_plan *p);
+/* sources.c: where the distribution name came from, {kind, url, sha256,
+ * sha256_from, unknown}, from the report (or NULL) and its direct_url.json
+ * (parsed, or NULL). */
+struct json_t *itg__dist_source(struct json_t *report, const char *name, struct json_t *direct);
 /* sbom.c: APP.cdx.json beside the written executable, from its manifest;
  * -1 with the weld's message (and no stale APP.cdx.json left). */
 int itg__write_sbom(struct itg_weld *w);
@@ -331,13 +338,6 @@ int itg__write_library(struct itg_weld *w, const struct strvec *archives,
 /* --- lib_find.c, pkgconf.c, licence.c: what libs.c asks ------------------- */
 
 /* The file a -l name links: "libNAME" + ext, or the FILE of -l:FILE (malloc'd). */
-/* sources.c: the work directory's pip-report.json (pip install --report),
- * or NULL when there is none. */
-struct json_t *itg__pip_report(const struct itg_plan *p);
-/* sources.c: where the distribution name came from, {kind, url, sha256,
- * sha256_from, unknown}, from the report (or NULL) and its direct_url.json
- * (parsed, or NULL). */
-struct json_t *itg__dist_source(struct json_t *report, const char *name, struct json_t *direct);
 char *itg__lib_file(const char *name, const char *ext);
 /* "libNAME" (or the FILE of -l:FILE), for messages (malloc'd). */
 char *itg__lib_label(const char *name);

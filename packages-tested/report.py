@@ -86,6 +86,60 @@ def notice(report):
     return None
 
 
+def other_versions(report, d):
+    """The same tier's reports of other CPython versions beside D
+    (D/python-X.Y/REPORT.json, as `run --python X.Y` writes them), of any
+    tier (its column says which), oldest version first.  A file that cannot
+    be read is left out."""
+    found = []
+    try:
+        names = sorted(os.listdir(d))
+    except OSError:
+        return found
+    for name in names:
+        if not name.startswith("python-"):
+            continue
+        try:
+            with open(os.path.join(d, name, "REPORT.json"), encoding="utf-8") as f:
+                other = json.load(f)
+            if other["cpython"] == report["cpython"]:
+                continue
+            found.append(other)
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return sorted(found, key=lambda r: [int(x) for x in r["cpython"].split(".")[:2]
+                                        if x.isdigit()])
+
+
+def versions_lines(report, others):
+    """A table of each package's verdict and p/f/s in the binary per CPython
+    version: this report's, then the others'."""
+    if not others:
+        return []
+    cols = [report] + others
+    lines = ["## By CPython version", "",
+             "Each column is a run on that CPython (`packages-tested/run --python X.Y`; "
+             "its own report is in python-X.Y/; its tier is named): the verdict, then the "
+             "tests in the package's own binary (p/f/s), and the version welded where it "
+             "differs from this report's pin.  \"-\": the package was not in that run.", "",
+             "| package | " + " | ".join(f"CPython {r['cpython']} ({r['tier']} tier, "
+                                          f"{r['date'][:10]}, {r['pyweld_commit'] or '?'})"
+                                          for r in cols) + " |",
+             "|---|" + "---|" * len(cols)]
+    for e in report["packages"]:
+        cells = []
+        for r in cols:
+            o = next((x for x in r["packages"] if x["name"] == e["name"]), None)
+            if not o:
+                cells.append("-")
+                continue
+            ver = f" ({o['version']})" if o["version"] != e["version"] else ""
+            cells.append(f"{o['verdict']}: {counts_text(o['runs'].get('pyweld'))}{ver}")
+        lines.append(f"| {md_escape(e['name'])} | " + " | ".join(md_escape(c) for c in cells)
+                     + " |")
+    return lines + [""]
+
+
 def write_report(report, d):
     lines = ["# packages-tested: the compatibility matrix", ""]
     alarm = notice(report)
@@ -116,6 +170,8 @@ def write_report(report, d):
         lines.append("| " + " | ".join(md_escape(c) for c in row) + " |")
     c = report.get("combined")
     lines.append("")
+    others = other_versions(report, d)
+    lines += versions_lines(report, others)
     if c:
         lines.append(f"Combined binary ({len(c['packages'])} packages: "
                      f"{', '.join(c['packages'])}): "
@@ -173,7 +229,7 @@ def write_report(report, d):
     write_atomic(os.path.join(d, "REPORT.md"), "\n".join(lines))
     write_atomic(os.path.join(d, "REPORT.json"), json.dumps(report, indent=1, sort_keys=True)
                  + "\n")
-    write_atomic(os.path.join(d, "REPORT.html"), html_report(report))
+    write_atomic(os.path.join(d, "REPORT.html"), html_report(report, others))
 
 
 def display_failures(e):
@@ -200,7 +256,7 @@ def display_failures(e):
     return sorted(rows, key=lambda r: (order.get(r[0], 2), r[1]))
 
 
-def html_report(report):
+def html_report(report, others=None):
     esc = html.escape
     out = ["<!doctype html>", "<html><head><meta charset='utf-8'>",
            "<title>pyweld: packages tested</title>",
@@ -232,6 +288,20 @@ def html_report(report):
                       f"{len(c['modules'] or [])} extension modules."
                       if c["ok"] else f"<b>the weld failed</b>: {esc(c['error'] or '')}")
                    + "</p>")
+    for line in versions_lines(report, others or []):
+        if line.startswith("## "):
+            out.append(f"<h2>{esc(line[3:])}</h2>")
+        elif line.startswith("|---"):
+            continue
+        elif line.startswith("| "):
+            cells = [c.strip().replace("\\|", "|") for c in line.strip("| ").split(" | ")]
+            tag = "th" if cells[0] == "package" else "td"
+            out.append(("<table>" if tag == "th" else "") + "<tr>" +
+                       "".join(f"<{tag}>{esc(c)}</{tag}>" for c in cells) + "</tr>")
+        elif line == "" and out[-1].startswith("<tr>"):
+            out.append("</table>")
+        elif line:
+            out.append(f"<p>{esc(line)}</p>")
     for e in report["packages"]:
         if not e["failures"] and not e["problems"]:
             continue

@@ -169,6 +169,30 @@ def test_merge(top, run, shard, tmp):
           and ".alarm{color:#fff;background:#c00" in page,
           "REPORT.html of a failed combined weld has no red warning")
 
+    check("## By CPython version" not in "\n".join(md),
+          "a report with no other version beside it has a by-version table")
+
+    # With another version's report beside it (python-X.Y/REPORT.json), the
+    # report gains a column for that version: the same package's verdict and
+    # counts there, the version welded where it differs, "-" where not run.
+    other = json.loads(json.dumps(stored))
+    other["cpython"], other["tier"] = "3.13.15", "quick"
+    other["packages"] = other["packages"][:2]
+    other["packages"][0]["version"] = "9.9"
+    other["packages"][0]["verdict"] = "FAIL"
+    write_json(os.path.join(tmp, "stored", "python-3.13"), other)
+    p = runner(top, "--render", os.path.join(tmp, "stored", "REPORT.json"))
+    check(p.returncode == 0, f"--render beside python-3.13: {p.stderr}")
+    md2 = read(os.path.join(tmp, "stored", "REPORT.md"))
+    first, second, third = (e["name"] for e in stored["packages"][:3])
+    check("## By CPython version" in md2 and "CPython 3.13.15 (quick tier" in md2,
+          "no by-version table with python-3.13/REPORT.json beside the report")
+    check(re.search(rf"\n\| {re.escape(first)} \| pass: [^|]* \| FAIL: [^|]*\(9\.9\) \|", md2)
+          and re.search(rf"\n\| {re.escape(third)} \| [^|]* \| - \|", md2),
+          "the by-version table does not show each version's verdict, version and '-'")
+    check("<h2>By CPython version</h2>" in read(os.path.join(tmp, "stored", "REPORT.html")),
+          "REPORT.html has no by-version table")
+
     # The uncut report (without its combined weld) against two shards merged.
     ref = without_combined(stored)
     write_json(os.path.join(tmp, "ref"), ref)

@@ -107,6 +107,22 @@ items_json(const struct itg_size_item *v, size_t n, bool modules)
 	return a;
 }
 
+/* What pruning left out, as JSON: counts, bytes, names. */
+static json_t *
+pruned_json(const struct itg_size_report *s)
+{
+	json_t *names = json_array();
+
+	for (size_t i = 0; names && i < s->pruned_names.n; i++)
+		json_array_append_new(names, cli_json_string(s->pruned_names.v[i],
+		                                              strlen(s->pruned_names.v[i])));
+	return json_pack("{s:I, s:I, s:I, s:I, s:o}",
+	                 "modules", (json_int_t)s->pruned_modules,
+	                 "extension_modules", (json_int_t)s->pruned_exts,
+	                 "resources", (json_int_t)s->pruned_resources,
+	                 "bytes", (json_int_t)s->pruned_bytes, "names", names);
+}
+
 void
 cli_build_size_report(const struct cli_build *b, const struct itg_size_report *s, bool json)
 {
@@ -123,6 +139,8 @@ cli_build_size_report(const struct cli_build *b, const struct itg_size_report *s
 		                        "sections", items_json(s->sections, s->nsections, false),
 		                        "inputs", items_json(s->inputs, s->ninputs, false),
 		                        "modules", items_json(s->modules, s->nmodules, true));
+		if (doc && s->pruned)
+			json_object_set_new(doc, "pruned", pruned_json(s));
 		if (!doc || json_dumpf(doc, stdout, JSON_INDENT(1)) < 0)
 			util_fatal("cannot write the size report");
 		putchar('\n');
@@ -138,4 +156,10 @@ cli_build_size_report(const struct cli_build *b, const struct itg_size_report *s
 	print_view("the final link's inputs (its map; libraries by archive)", s->inputs,
 	           s->ninputs, s->file_bytes, true);
 	print_modules(s);
+	if (s->pruned)
+		printf("\npruned (left out: nothing the entry point imports reaches them): %zu "
+		       "modules, %zu extension modules, %zu resources; %s bytes of their "
+		       "bytecode, sources and resources (--size-report=json lists their "
+		       "names)\n", s->pruned_modules,
+		       s->pruned_exts, s->pruned_resources, thousands(n, s->pruned_bytes));
 }

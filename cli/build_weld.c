@@ -90,6 +90,22 @@ dist_modules(struct cli_build *b, size_t *n)
 	return mods;
 }
 
+/*
+ * Whether the weld prunes (docs/weld.md, "Pruning"): --prune says yes,
+ * --no-prune no; else yes for a binary with an entry point and neither its
+ * own main.c (which may run any Python) nor the test suites (imported by
+ * names made at run time), and no for a binary that behaves like python,
+ * whose user may import anything.
+ */
+static bool
+prune_wanted(const struct cli_build_options *o)
+{
+	if (o->no_prune || o->prune)
+		return !o->no_prune;
+	return (o->code || o->script || o->module) && !o->main_c && !o->library &&
+	       !o->stdlib_tests;
+}
+
 /* The weld's plan: what was asked, and what the build prepared. */
 static void
 make_plan(struct cli_build *b, struct itg_plan *p)
@@ -108,6 +124,9 @@ make_plan(struct cli_build *b, struct itg_plan *p)
 		.nexclude_modules = b->o.exclude_modules.n,
 		.exclude_resources = strvec_cargv(&b->o.exclude_resources),
 		.nexclude_resources = b->o.exclude_resources.n,
+		.prune = prune_wanted(&b->o),
+		.keep_modules = strvec_cargv(&b->o.keep_modules),
+		.nkeep_modules = b->o.keep_modules.n,
 		.source = !b->o.no_source, .deep_freeze = !b->o.no_deep_freeze,
 		.file_view = !b->o.no_file_view,
 		.code = b->o.code, .script = b->o.script, .module = b->o.module,

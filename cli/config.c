@@ -32,6 +32,8 @@
  *   pie = false                     ; true: a position-independent executable
  *   exclude-module = ^email(\.|$)  ; pcre2, repeatable
  *   exclude-resource = \.png$      ; pcre2, repeatable
+ *   prune = true                   ; false: --no-prune
+ *   keep-module = ^plugins\.       ; pcre2, repeatable: kept when pruning
  *   source = true                  ; false: drop .py sources
  *   deep-freeze = true             ; false: unmarshal the standard library
  *   file-view = true               ; false: no packed tree readable by path
@@ -106,6 +108,20 @@ static const struct opt opts[] = {
 	  "build", "exclude-module", 0, AT(exclude_modules) },
 	{ LIST, "exclude-resource", 0, "RE", "leave out package resources whose path matches RE",
 	  "build", "exclude-resource", 0, AT(exclude_resources) },
+	{ FLAG, "prune", 0, NULL,
+	  "leave out the modules and standard-library extension\n"
+	  "modules the entry point cannot reach (the default with\n"
+	  "--python-code, -m or --script; docs/weld.md, \"Pruning\")",
+	  NULL, NULL, 0, AT(prune) },
+	{ FLAG, "no-prune", 0, NULL,
+	  "keep the whole standard library importable (the default\n"
+	  "of a binary that behaves like python)",
+	  "build", "prune", INVERTED, AT(no_prune) },
+	{ LIST, "keep-module", 0, "RE",
+	  "when pruning, keep the modules whose dotted name matches\n"
+	  "RE (pcre2; repeatable) and what they import: what only\n"
+	  "a name made at run time imports: --keep-module '^plugins\\.'",
+	  "build", "keep-module", 0, AT(keep_modules) },
 	{ FLAG, "no-source", 0, NULL, "drop .py sources (smaller; tracebacks lose their lines)",
 	  "build", "source", INVERTED, AT(no_source) },
 	{ FLAG, "no-deep-freeze", 0, NULL,
@@ -226,6 +242,7 @@ static const char build_synopsis[] =
 	"                    [--env NAME=VALUE]... [--work-dir DIR] [--keep-work] [--debug]\n"
 	"                    [--fast-exit] [--no-multiprocessing-children] [--pie]\n"
 	"                    [--no-deep-freeze] [--no-file-view] [--debug-file FILE]\n"
+	"                    [--prune | --no-prune] [--keep-module RE]...\n"
 	"                    [--size-report[=json]] [-v]\n"
 	"\n"
 	"Builds ONE executable holding CPython, its standard library, the given\n"

@@ -180,6 +180,15 @@ struct itg_pack_options {
 	/* The distribution's deep-frozen standard library (lib/pyweld-frozen:
 	 * manifest.tsv and one object per module), or NULL. */
 	const char *frozen;
+	/* Pruning (reach.c): reach.py, or NULL to keep everything; the
+	 * modules imported first (the runtime's), those run as __main__, the
+	 * --keep-module patterns (pcre2), and the extension modules welded in
+	 * (name, isolated object): those nothing reaches are listed. */
+	const char *reach_script;
+	const char *const *roots, *const *entries, *const *keep_modules;
+	size_t nroots, nentries, nkeep_modules;
+	const struct itg_extra_module *reach_exts;
+	size_t nreach_exts;
 };
 
 struct itg_pack_stats {
@@ -195,12 +204,20 @@ struct itg_pack_stats {
 	/* The strings those objects share (lib/pyweld-frozen/strings.o), when
 	 * any matched and the distribution has it, else NULL. */
 	char *frozen_strings;
+	/* Pruning: the modules left out (sorted), the extension modules of
+	 * reach_exts nothing reached, the resources left out with their
+	 * packages, and the bytes of their marshalled code, sources (when
+	 * kept) and resources. */
+	struct strvec pruned, pruned_exts;
+	size_t pruned_resources;
+	uint64_t pruned_bytes;
 };
 
 /* Writes the blob of modules, resources and metadata to out. */
 int itg_pack(const struct itg_pack_options *o, const char *out,
              struct itg_pack_stats *st, char *err, size_t errlen);
-/* Writes the C table of the deep-frozen modules' getters (rt_frozen_code). */
+/* Writes the C table of the deep-frozen modules' getters (rt_frozen_code)
+ * and the sorted names pruning left out (rt_pruned_names). */
 int itg_write_frozen_table(const char *path, const struct itg_pack_stats *st, char *err,
                            size_t errlen);
 /* Writes the assembler file that links the blob in as pyweld_blob. */
@@ -258,6 +275,12 @@ void itg__preflight_scan(struct itg_packer *p);
 /* pack_compile.c: every module compiled by the distribution's interpreter;
  * one that is not Python 3.11 becomes a resource. */
 int itg__pack_compile(struct itg_packer *p);
+/* Frees what an item holds. */
+void itg__pack_item_free(struct itg_pack_item *it);
+/* reach.c: with reach_script, drops the modules the roots do not reach
+ * (and their packages' resources) and lists the extensions they do not
+ * reach; -1 with the packer's message. */
+int itg__pack_reach(struct itg_packer *p);
 /* frozen.c: marks the modules the distribution deep-froze, and lists their
  * objects in the stats; -1 when its manifest or an object is damaged. */
 int itg__match_frozen(struct itg_packer *p);

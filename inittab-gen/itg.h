@@ -179,6 +179,11 @@ struct itg_plan {
 	size_t nexclude_modules;
 	const char *const *exclude_resources;   /* pcre2, over relative paths */
 	size_t nexclude_resources;
+	bool prune;                     /* leave out what the entry point cannot
+	                                   reach (reach.c; docs/weld.md) */
+	const char *const *keep_modules;        /* pcre2: kept when pruning, with
+	                                           what they import */
+	size_t nkeep_modules;
 	bool source;                    /* keep .py sources */
 	bool deep_freeze;               /* link the deep-frozen standard library */
 	bool file_view;                 /* the packed tree readable by path: the
@@ -240,6 +245,14 @@ struct itg_size_report {
 	struct itg_size_item *modules;  /* per packed module, package's resources,
 	                                   distribution's metadata */
 	size_t nmodules;
+	/* What pruning left out (none without it): the modules and extension
+	 * modules by name, sorted; how many of each and of the resources with
+	 * them; the bytes of their marshalled code, sources and resources (the
+	 * blob's share and, for the deep-frozen, what their copy would be). */
+	bool pruned;
+	struct strvec pruned_names;
+	size_t pruned_modules, pruned_exts, pruned_resources;
+	uint64_t pruned_bytes;
 };
 
 /* Frees what s holds and zeroes it. */

@@ -19,7 +19,8 @@
  * The packer's steps, in itg_pack's order: the filters and the tree
  * (pack_tree.c), the items sorted with the first of two twins kept and the
  * namespace packages added (here), the pre-flight scan (preflight.c), the
- * compile (pack_compile.c), the deep-frozen modules matched (frozen.c), the
+ * compile (pack_compile.c), what the entry point does not reach pruned
+ * (reach.c), the deep-frozen modules matched (frozen.c), the
  * blob written (here): index sorted by kind and name, then names, then the
  * payloads, each with its CRC-32C.
  */
@@ -80,8 +81,8 @@ cmp_item(const void *a, const void *b)
 	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-static void
-drop_item(struct itg_pack_item *it)
+void
+itg__pack_item_free(struct itg_pack_item *it)
 {
 	free(it->name);
 	free(it->path);
@@ -105,7 +106,7 @@ sort_unique(struct itg_packer *p)
 		    !strcmp(p->items[o - 1].name, p->items[i].name)) {
 			if (!(p->items[i].flags & RT_BLOB_NAMESPACE))
 				p->st->duplicates++;
-			drop_item(&p->items[i]);
+			itg__pack_item_free(&p->items[i]);
 			continue;
 		}
 		p->items[o++] = p->items[i];
@@ -339,12 +340,12 @@ itg_pack(const struct itg_pack_options *o, const char *out, struct itg_pack_stat
 	if (itg__pack_compile(&p) < 0)
 		goto out;
 	sort_unique(&p);        /* a file kept as a resource may now meet its twin */
-	if (itg__match_frozen(&p) < 0 || write_blob(&p, out) < 0)
+	if (itg__pack_reach(&p) < 0 || itg__match_frozen(&p) < 0 || write_blob(&p, out) < 0)
 		goto out;
 	rc = 0;
 out:
 	for (size_t i = 0; i < p.n; i++)
-		drop_item(&p.items[i]);
+		itg__pack_item_free(&p.items[i]);
 	free(p.items);
 	itg__pack_filters_free(&p);
 	return rc;

@@ -122,6 +122,110 @@ out:
 	return rc;
 }
 
+/*
+ * The modules the runtime imports by itself (its C files, and CPython's
+ * start-up, which 3.11 deep-freezes into libpython but 3.13 imports from
+ * the blob), and the codecs a locale is most likely to name: the rest of
+ * encodings is imported by a name made at run time (--keep-module
+ * '^encodings\.' keeps every codec).
+ */
+static const char *const runtime_roots[] = {
+	"runpy", "atexit", "traceback", "linecache", /* run.c, default_main.c,
+	                                                excepthook.c */
+	"_sitebuiltins",                /* site.c */
+	"warnings", "copyreg",          /* libpython: _warnings, __reduce_ex__ */
+	"abc", "codecs", "io", "os", "stat", "posixpath", "genericpath",
+	"_collections_abc", "zipimport", "importlib._bootstrap",
+	"importlib._bootstrap_external", /* start-up */
+	"encodings", "encodings.aliases", "encodings.utf_8", "encodings.utf_8_sig",
+	"encodings.ascii", "encodings.latin_1", "encodings.utf_16", "encodings.utf_16_le",
+	"encodings.utf_16_be", "encodings.utf_32", "encodings.utf_32_le",
+	"encodings.utf_32_be", "encodings.unicode_escape", "encodings.raw_unicode_escape",
+};
+
+/*
+ * The roots of the pruning, into o: the runtime's, the application's
+ * extension modules, the entry point; and every extension module as a
+ * module it may reach (the standard library's left out when it does not).
+ * The vectors hold what o points at.
+ */
+static void
+prune_options(const struct itg_weld *w, struct itg_pack_options *o, struct strvec *roots,
+              struct strvec *entries, struct itg_extra_module **exts)
+{
+	const struct itg_plan *p = w->plan;
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(runtime_roots) / sizeof(*runtime_roots); i++)
+		strvec_push(roots, runtime_roots[i]);
+	/* Each with its isolated object, whose .rodata reach.py reads for the
+	 * names of modules its C imports. */
+	*exts = xcalloc(w->res->nexts + 1, sizeof(**exts));
+	for (size_t i = 0; i < w->res->nexts; i++) {
+		const struct itg_ext *e = w->res->exts[i];
+		if (strcmp(e->package, "python"))
+			strvec_push(roots, e->name);
+		(*exts)[n++] = (struct itg_extra_module){ e->name, e->isolated };
+	}
+	if (p->code || p->script)
+		strvec_push(entries, "__pyweld_main__");
+	if (p->module) {
+		/* A package runs its __main__ (python -m pkg). */
+		strvec_push(entries, p->module);
+		strvec_push_owned(entries, xasprintf("%s.__main__", p->module));
+	}
+	o->roots = strvec_cargv(roots);
+	o->nroots = roots->n;
+	o->entries = strvec_cargv(entries);
+	o->nentries = entries->n;
+	o->keep_modules = p->keep_modules;
+	o->nkeep_modules = p->nkeep_modules;
+	o->reach_exts = *exts;
+	o->nreach_exts = n;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The standard library's extension modules nothing reached, out of the
+ * weld; what pruning left out, for the size report. */
+static void
+drop_extensions(struct itg_weld *w, const struct itg_pack_stats *st)
+{
+	struct itg_result *res = w->res;
+	size_t o = 0;
+
+	for (size_t i = 0; i < res->nexts; i++) {
+		struct itg_ext *e = res->exts[i];
+		if (!strcmp(e->package, "python") && strvec_has(&st->pruned_exts, e->name)) {
+			itg_ext_free(e);
+			free(e);
+			continue;
+		}
+		res->exts[o++] = e;
+	}
+	res->nexts = o;
+	/* For the size report. */
+	struct itg_size_report *s = &res->size;
+	s->pruned = true;
+	for (size_t i = 0; i < st->pruned.n; i++)
+		strvec_push(&s->pruned_names, st->pruned.v[i]);
+	for (size_t i = 0; i < st->pruned_exts.n; i++)
+		strvec_push(&s->pruned_names, st->pruned_exts.v[i]);
+	if (s->pruned_names.n)
+		qsort(s->pruned_names.v, s->pruned_names.n, sizeof(*s->pruned_names.v), cmp_str);
+	s->pruned_modules = st->pruned.n;
+	s->pruned_exts = st->pruned_exts.n;
+	s->pruned_resources = st->pruned_resources;
+	s->pruned_bytes = st->pruned_bytes;
+	if (st->pruned.n || st->pruned_exts.n)
+		itg__note(w, "pruned %zu modules and %zu extension modules the entry point "
+		          "does not reach", st->pruned.n, st->pruned_exts.n);
+}
+
 /* The packages that hold a welded extension ("greenlet.tests" of
  * greenlet.tests._test_extension). */
 static void
@@ -140,6 +244,7 @@ itg__pack_step(struct itg_weld *w)
 {
 	const struct itg_plan *p = w->plan;
 	char *tools = util_path_join(p->work, "tools");
+	char *rt = util_path_join(p->work, "rt");
 	char *script = util_path_join(tools, "compile_blob.py");
 	char *blob = util_path_join(p->work, "modules.blob");
 	char *stdlib = itg__prefix_path(p, "lib/python", "");
@@ -152,12 +257,17 @@ itg__pack_step(struct itg_weld *w)
 	char *manifest = util_path_join(frozen, "manifest.tsv");
 	struct itg_extra_module extra[2];
 	struct itg_pack_stats st = { 0 };
-	struct strvec keep = { 0 };
+	struct strvec keep = { 0 }, roots = { 0 }, entries = { 0 };
+	struct itg_extra_module *exts = NULL;
+	char *reach = util_path_join(tools, "reach.py");
 	size_t nextra = 0;
 	int rc = -1;
 
 	itg__step(w, "pack: the standard library%s", p->ndists ? " and the packages" : "");
-	if (itg__write_embedded(w, embedded_tools, tools) < 0)
+	/* The tools it runs; the runtime's header and sources, for the table of
+	 * deep-frozen modules compiled here (generate writes them again). */
+	if (itg__write_embedded(w, embedded_tools, tools) < 0 ||
+	    itg__write_embedded(w, embedded_runtime, rt) < 0)
 		goto out;
 	extra[nextra++] = (struct itg_extra_module){ "_pyweld_resources", helper_py };
 	if (p->code || p->script) {
@@ -184,6 +294,10 @@ itg__pack_step(struct itg_weld *w)
 		.code_cache = code_cache,
 		.frozen = p->deep_freeze && util_is_file(manifest) ? frozen : NULL,
 	};
+	if (p->prune) {
+		o.reach_script = reach;
+		prune_options(w, &o, &roots, &entries, &exts);
+	}
 	if (itg_pack(&o, blob, &st, w->err, w->errlen) < 0) {
 		char *why = xstrdup(w->err);
 		itg__fail(w, "packing the modules failed: %s", why);
@@ -191,11 +305,19 @@ itg__pack_step(struct itg_weld *w)
 		goto out;
 	}
 	tell_packed(w, &st, o.frozen != NULL);
+	if (p->prune)
+		drop_extensions(w, &st);
 	if (assemble_blob(w, blob) < 0 || link_frozen(w, &st) < 0)
 		goto out;
 	rc = 0;
 out:
 	strvec_free(&keep);
+	strvec_free(&roots);
+	strvec_free(&entries);
+	free(exts);
+	free(reach);
+	strvec_free(&st.pruned);
+	strvec_free(&st.pruned_exts);
 	strvec_free(&st.warnings);
 	strvec_free(&st.notes);
 	strvec_free(&st.not_python);
@@ -209,6 +331,7 @@ out:
 	free(code_cache);
 	free(main_py);
 	free(tools);
+	free(rt);
 	free(script);
 	free(blob);
 	free(stdlib);

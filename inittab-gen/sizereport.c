@@ -530,5 +530,6 @@ itg_size_report_free(struct itg_size_report *s)
 
 	for (size_t i = 0; i < countof(v); i++)
 		rows_free(&v[i]);
+	strvec_free(&s->pruned_names);
 	memset(s, 0, sizeof(*s));
 }

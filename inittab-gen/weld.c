@@ -4,9 +4,10 @@
  * The steps, in order, each in a file of its own: collect (collect.c: the
  * installed extensions matched to their recorded links, the standard
  * library's modules), isolate (isolate.c: each extension partially linked
- * and renamed, collisions checked), generate (runtime.c: inittab.c and the
- * runtime's units), pack (pack_step.c: the blob and the table of
- * deep-frozen modules), link (link.c: the final link, or the --library
+ * and renamed, collisions checked), pack (pack_step.c: the blob and the
+ * table of deep-frozen modules; pruning leaves out the extensions nothing
+ * reaches, so it comes before generate), generate (runtime.c: inittab.c and
+ * the runtime's units), link (link.c: the final link, or the --library
  * archive); then the application's extensions are recorded in its link
  * database.  A step that fails sets the weld's message and
  * returns -1, and the weld stops there: nothing is written where the output
@@ -150,8 +151,8 @@ itg_weld(const struct itg_plan *plan, struct itg_result *res, char *err, size_t 
 
 	memset(res, 0, sizeof(*res));
 	err[0] = '\0';
-	if (itg__collect(&w) < 0 || itg__isolate(&w) < 0 || itg__generate(&w) < 0 ||
-	    itg__pack_step(&w) < 0 || itg__link(&w) < 0)
+	if (itg__collect(&w) < 0 || itg__isolate(&w) < 0 || itg__pack_step(&w) < 0 ||
+	    itg__generate(&w) < 0 || itg__link(&w) < 0)
 		goto out;
 	record_extensions(&w);
 	rc = 0;

@@ -21,7 +21,10 @@
  *     built-in module _pyweld (resources.c, pyweld_module.c);
  *   - as a sys.path_hooks entry for the binary's own path and the package
  *     directories under it, so pkgutil.iter_modules and walk_packages list
- *     what the blob holds.
+ *     what the blob holds;
+ *   - for a module pyweld build's pruning left out (rt_pruned_names, in the
+ *     weld's generated frozen.c) that no file on the path provides either:
+ *     a ModuleNotFoundError that says so and names the build option.
  *
  * install.c puts it in place before the main phase.  Nothing here touches
  * the file system.
@@ -154,6 +157,56 @@ is_dotted_builtin(PyObject *name)
 
 /* find_spec(fullname, path=None, target=None) as a meta path finder, or
  * find_spec(fullname, target=None) as a path entry finder. */
+/* The names the weld's pruning left out, sorted (the generated frozen.c). */
+extern const char *const rt_pruned_names[];
+extern const size_t rt_npruned_names;
+
+static int
+cmp_pruned(const void *key, const void *entry)
+{
+	return strcmp(key, *(const char *const *)entry);
+}
+
+/*
+ * The meta path finder's answer for a name not in the blob: None, unless
+ * pruning left it out and no file on the path (path, or sys.path) provides
+ * it either; then ModuleNotFoundError naming --keep-module, and NULL.
+ */
+static PyObject *
+pruned_answer(PyObject *name, PyObject *path)
+{
+	const char *s = PyUnicode_AsUTF8(name);
+	PyObject *spec, *loader;
+
+	if (!s) {
+		PyErr_Clear();          /* a name no table holds */
+		Py_RETURN_NONE;
+	}
+	if (!rt_npruned_names || !bsearch(s, rt_pruned_names, rt_npruned_names,
+	                                  sizeof(*rt_pruned_names), cmp_pruned))
+		Py_RETURN_NONE;
+	if (path == Py_None)
+		path = PySys_GetObject("path");
+	spec = path ? PyObject_CallFunctionObjArgs(rt_imp.path_finder_get_spec, name, path,
+	                                           NULL) : NULL;
+	loader = spec && spec != Py_None ? PyObject_GetAttrString(spec, "loader") : NULL;
+	Py_XDECREF(spec);
+	PyErr_Clear();
+	if (loader && loader != Py_None) {
+		Py_DECREF(loader);
+		Py_RETURN_NONE;         /* PathFinder, after this finder, finds it */
+	}
+	Py_XDECREF(loader);
+	PyObject *msg = PyUnicode_FromFormat("No module named '%U': it was left out of this "
+	                                     "binary by pyweld's pruning; rebuild with "
+	                                     "--keep-module '^%s$'", name, s);
+	if (msg) {
+		PyErr_SetImportErrorSubclass(PyExc_ModuleNotFoundError, msg, name, Py_None);
+		Py_DECREF(msg);
+	}
+	return NULL;
+}
+
 static PyObject *
 importer_find_spec(Importer *self, PyObject *args, PyObject *kwargs)
 {
@@ -177,8 +230,11 @@ importer_find_spec(Importer *self, PyObject *args, PyObject *kwargs)
 		    PyUnicode_FindChar(name, '.', plen, PyUnicode_GET_LENGTH(name), 1) >= 0)
 			Py_RETURN_NONE;
 	}
-	if (rt_find_module(name, &e) < 0)
-		Py_RETURN_NONE;
+	if (rt_find_module(name, &e) < 0) {
+		if (self->is_entry || self->prefix)
+			Py_RETURN_NONE;
+		return pruned_answer(name, path);
+	}
 	if ((e.flags & RT_BLOB_NAMESPACE) && self->is_entry) {
 		/* To PathFinder, a namespace portion: no loader, one location. */
 		PyObject *dir = rt_module_path(&e, 1), *kw, *a, *spec;

@@ -100,6 +100,14 @@ foreach(_case strip_default strip_debug debug_file debug_file_bad size_report)
   pyweld_weld_test(weld_lean_${_case} weld_lean.py 600 ${_case})
 endforeach()
 
+# Pruning: a binary with an entry point carries what it reaches (the
+# pruned hello's report and message, --keep-module with a local package's
+# relative and from-imports, a python-like binary whole, markupsafe's
+# application test pruned and not).
+foreach(_case hello keep_module python_like markupsafe)
+  pyweld_weld_test(weld_prune_${_case} weld_prune.py 900 ${_case})
+endforeach()
+
 # What is inside: the manifest every weld embeds and `pyweld inspect` (its
 # distributions are what pip installed, its libraries the final link's
 # archives); inspect reads a copied, stripped binary without the cache; bad

@@ -1222,7 +1222,9 @@ def body(ctx, parts):
     if full:
         script = build(ctx, "script", "--script", app_py)
         fast = build(ctx, "fast", "--script", app_py, "--fast-exit")
-        mod = build(ctx, "mod", "-m", "json.tool")
+        # --no-prune: the exploits' checks run multiprocessing's children
+        # (spawn_main) in a binary whose json.tool never imports it.
+        mod = build(ctx, "mod", "-m", "json.tool", "--no-prune")
     if "behaviour" in parts:
         p = ctx.run([ctx.pyweld, "build", "--fast-exit", "-o", ctx.path("no-entry")],
                     env=dict(ctx.env, **ctx.cache_env))

@@ -1,0 +1,321 @@
+# reach.py: which modules of a weld its entry point can reach, run by the
+# distribution's own interpreter (its dis and marshal read the blob's code).
+#
+#   python3.X -I reach.py IN OUT
+#
+# IN is a list of records, each: one type byte, u32 length, name, u32
+# length, data (integers little-endian):
+#   M  a packed module: name, marshalled code (empty: a namespace package)
+#   P  a packed package: the same
+#   X  an extension module welded in: name, the path of its isolated object
+#   R  a root: name (what the runtime imports, an application's extension
+#      module, what a --keep-module pattern matched)
+#   E  a root run as __main__: name (the entry point)
+#   T  an entry_points.txt of a packed distribution: its path
+# OUT receives the names reached, each followed by a NUL byte, sorted.
+#
+# Followed: import statements (absolute, relative, every parent package, the
+# names of `from x import y` that are submodules, `*` as the names the
+# package's code holds), string constants that name modules in code that
+# calls importlib.import_module or __import__, the strings in an extension
+# module's .rodata that name modules (what its C passes to PyImport_Import*
+# and PyCapsule_Import), the modules of entry points, and IMPLIED below.
+# Not followed: what a module does only when it runs as __main__ (the
+# entry point's own __main__ block excepted), and NOT_FOLLOWED below.  A
+# name the weld does not hold is no error: the standard library's imports
+# for other platforms (nt, winreg) are not in it.
+import configparser
+import dis
+import marshal
+import re
+import struct
+import sys
+
+
+def read_records(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    at = 0
+    while at < len(data):
+        kind = data[at:at + 1].decode()
+        (n,) = struct.unpack_from("<I", data, at + 1)
+        name = data[at + 5:at + 5 + n].decode("utf-8", "surrogateescape")
+        at += 5 + n
+        (n,) = struct.unpack_from("<I", data, at)
+        yield kind, name, data[at + 4:at + 4 + n]
+        at += 4 + n
+
+
+# Lazy imports of the standard library not followed: each is in a function
+# that runs only for what a pruned binary does not do unasked (help() at
+# the prompt), only when the module it imports is already imported, or in
+# a try that does without it.  --keep-module brings one back.
+NOT_FOLLOWED = {
+    ("_sitebuiltins", "pydoc"),         # help(): interactive
+    ("warnings", "tracemalloc"),        # in a try: the allocation traceback
+                                        # of a ResourceWarning, when tracing
+    ("importlib._bootstrap_external", "importlib.metadata"),
+    ("importlib._bootstrap_external", "importlib.readers"),
+    ("zipimport", "importlib.readers"),
+    ("_pyweld_resources", "importlib.metadata"),
+                                        # find_distributions and
+                                        # get_resource_reader: called by
+                                        # importlib.metadata and .resources
+    ("site", "rlcompleter"),            # the prompt's completion
+    ("site", "readline"),
+    ("re._parser", "unicodedata"),      # only for \\N{NAME} in a pattern
+}
+
+# What a module brings that no import in it says: the modules libpython's
+# built-in modules and the runtime import from C when asked, and the codec
+# a name made at run time looks up.
+IMPLIED = {
+    "time": ("_strptime",),                     # time.strptime
+    "importlib.resources": ("_pyweld_resources", "importlib.readers"),
+    "importlib.metadata": ("_pyweld_resources",),   # runtime/resources.c
+    "_socket": ("encodings.idna",),             # host names
+    # runtime/mpchild.c: a child of this binary's multiprocessing
+    "multiprocessing": ("multiprocessing.spawn", "multiprocessing.forkserver",
+                        "multiprocessing.resource_tracker"),
+}
+
+STRING = re.compile(rb"(?<=\0)[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*(?=\0)")
+
+
+def elf_rodata(data):
+    """The bytes of an ELF64 little-endian object's .rodata* sections."""
+    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1 or len(data) < 64:
+        return []
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
+    if not shoff or shentsize < 64 or shstrndx >= shnum or \
+            shoff + shnum * shentsize > len(data):
+        return []
+    heads = [struct.unpack_from("<IIQQQQ", data, shoff + i * shentsize) for i in range(shnum)]
+    names_at = heads[shstrndx][4]
+    out = []
+    for name, kind, _, _, off, size in heads:
+        end = data.find(b"\0", names_at + name)
+        if data[names_at + name:end].startswith(b".rodata") and kind != 8:
+            out.append(data[off:off + size])
+    return out
+
+
+def ar_members(data):
+    """The members of a System V (GNU) archive, or the file itself."""
+    if not data.startswith(b"!<arch>\n"):
+        yield data
+        return
+    at = 8
+    while at + 60 <= len(data):
+        size = int(data[at + 48:at + 58].strip() or b"0")
+        yield data[at + 60:at + 60 + size]
+        at += 60 + size + (size & 1)
+
+
+def file_strings(path):
+    """NUL-delimited strings that look like dotted names, in the .rodata of
+    an object, a shared object or each object of an archive."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return set()
+    out = set()
+    for member in ar_members(data):
+        for section in elf_rodata(member):
+            out.update(m.decode() for m in STRING.findall(b"\0" + section))
+    return out
+
+
+def main_only(code):
+    """What of a module's code runs only when it runs as __main__: the
+    offsets of its `if __name__ == "__main__":` block, and the names of the
+    functions it defines that only that block uses (pickle's _test, which
+    imports doctest)."""
+    ins = list(dis.get_instructions(code))
+    block, start, end = set(), None, None
+    for i in range(len(ins) - 3):
+        a, b, c, d = ins[i:i + 4]
+        if (a.opname == "LOAD_NAME" and a.argval == "__name__" and
+                b.opname == "LOAD_CONST" and b.argval == "__main__" and
+                c.opname == "COMPARE_OP" and "==" in str(c.argval) and
+                "JUMP" in d.opname and "FALSE" in d.opname and
+                isinstance(d.argval, int) and d.argval > d.offset):
+            start, end = d.offset, d.argval
+            break
+    if start is None:
+        return block
+    used_main, used_else = set(), set()
+    for x in ins:
+        if start < x.offset < end:
+            block.add(x.offset)
+            if x.opname in ("LOAD_NAME", "LOAD_GLOBAL"):
+                used_main.add(x.argval)
+        elif x.opname in ("LOAD_NAME", "LOAD_GLOBAL"):
+            used_else.add(x.argval)
+    for c in code.co_consts:
+        if hasattr(c, "co_code"):
+            stack = [c]
+            while stack:
+                co = stack.pop()
+                used_else.update(co.co_names)
+                stack.extend(k for k in co.co_consts if hasattr(k, "co_code"))
+    return block | (used_main - used_else)
+
+
+class Reach:
+    def __init__(self):
+        self.code = {}          # module name -> code object or None
+        self.packages = set()
+        self.ext_files = {}     # extension name -> its file
+        self.known = set()
+        self.reached = set()
+        self.todo = []
+        self.entries = set()    # run as __main__: their __main__ blocks count
+
+    def add(self, name, by=None):
+        """Reaches name and every parent package of it, when the weld holds it."""
+        if (by, name) in NOT_FOLLOWED:
+            return
+        for n in IMPLIED.get(name, ()):
+            self.add(n)
+        parts = name.split(".")
+        for i in range(1, len(parts) + 1):
+            n = ".".join(parts[:i])
+            if n in self.known and n not in self.reached:
+                self.reached.add(n)
+                self.todo.append(n)
+
+    def resolve(self, module, name, level):
+        """The absolute name of an import in module, or None."""
+        if level == 0:
+            return name
+        base = module if module in self.packages else module.rpartition(".")[0]
+        parts = base.split(".") if base else []
+        if level - 1 > len(parts):
+            return None
+        if level > 1:
+            parts = parts[:len(parts) - (level - 1)]
+        if name:
+            parts.append(name)
+        return ".".join(parts) or None
+
+    def imports(self, module, code):
+        """Follows the imports of a module's code (and the code it holds)."""
+        stack = [code]
+        skip = set() if module in self.entries else main_only(code)
+        while stack:
+            co = stack.pop()
+            dynamic = "import_module" in co.co_names or "__import__" in co.co_names
+            prev = [None, None]
+            for ins in dis.get_instructions(co):
+                if co is code and skip and ins.offset in skip:
+                    continue
+                if ins.opname == "IMPORT_NAME":
+                    level = prev[0] if isinstance(prev[0], int) else 0
+                    fromlist = prev[1] if isinstance(prev[1], tuple) else ()
+                    target = self.resolve(module, ins.argval, level)
+                    if target:
+                        self.add(target, module)
+                        for y in fromlist:
+                            if y == "*":
+                                self.star(target)
+                            elif target + "." + y in self.known:
+                                self.add(target + "." + y)
+                if ins.opname in ("LOAD_CONST", "LOAD_SMALL_INT"):
+                    prev = [prev[1], ins.argval]
+                elif ins.opname not in ("CACHE", "EXTENDED_ARG"):
+                    prev = [None, None]
+            for c in co.co_consts:
+                if hasattr(c, "co_code"):
+                    if not (co is code and c.co_name in skip):
+                        stack.append(c)
+                elif dynamic:
+                    for s in (c if isinstance(c, (tuple, frozenset)) else (c,)):
+                        self.dynamic_name(module, s)
+
+    def dynamic_name(self, module, s):
+        """A string constant of code that imports by name: the module it
+        names, if any (".x" relative to module's package)."""
+        if not isinstance(s, str) or not s:
+            return
+        if s.startswith("."):
+            level = len(s) - len(s.lstrip("."))
+            s = self.resolve(module, s.lstrip("."), level) or ""
+        if s in self.known:
+            self.add(s)
+
+    def star(self, package):
+        """`from package import *`: the submodules its __all__ may name."""
+        co = self.code.get(package)
+        if package not in self.packages or co is None:
+            return
+        for c in co.co_consts:
+            if isinstance(c, tuple):
+                for s in c:
+                    if isinstance(s, str):
+                        self.add(package + "." + s)
+
+    def run(self):
+        while self.todo:
+            name = self.todo.pop()
+            co = self.code.get(name)
+            if co is not None:
+                self.imports(name, co)
+            elif name in self.ext_files:
+                for s in file_strings(self.ext_files[name]):
+                    # a capsule's name is its module's and an attribute's
+                    # ("pyexpat.expat_CAPI"): the longest known prefix
+                    while s and s not in self.known:
+                        s = s.rpartition(".")[0]
+                    if s and s != name:
+                        self.add(s)
+
+
+def entry_point_modules(path):
+    """The modules an entry_points.txt names ("pkg.mod:attr [extra]")."""
+    cp = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+    cp.optionxform = str
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            cp.read_file(f)
+    except (OSError, configparser.Error):
+        return []
+    out = []
+    for section in cp.sections():
+        for value in cp[section].values():
+            m = re.match(r"\s*([\w.]+)", value)
+            if m:
+                out.append(m.group(1))
+    return out
+
+
+def main():
+    r = Reach()
+    roots = []
+    for kind, name, data in read_records(sys.argv[1]):
+        if kind in "MP":
+            r.known.add(name)
+            r.code[name] = marshal.loads(data) if data else None
+            if kind == "P":
+                r.packages.add(name)
+        elif kind == "X":
+            r.known.add(name)
+            r.ext_files[name] = data.decode("utf-8", "surrogateescape")
+        elif kind == "R":
+            roots.append(name)
+        elif kind == "E":
+            roots.append(name)
+            r.entries.add(name)
+        elif kind == "T":
+            roots.extend(entry_point_modules(name))
+    for name in roots:
+        r.add(name)
+    r.run()
+    with open(sys.argv[2], "w", encoding="utf-8", errors="surrogateescape") as out:
+        for name in sorted(r.reached):
+            out.write(name + "\0")
+
+
+main()

@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""Pruning: a binary with an entry point carries what the entry point reaches.
+
+Cases:
+  hello         a pruned hello runs; its --size-report=json lists what a hello
+                needs (encodings.utf_8, the entry point) and none of ssl,
+                email, json, _ssl, libssl.a, libcrypto.a, and a `pruned`
+                section naming them; importing a pruned module (by a name made
+                at run time) fails with ModuleNotFoundError naming the module
+                and --keep-module; an unknown name still says only "No module
+                named"; an extension module whose C imports another (_elementtree
+                imports pyexpat) keeps it.
+  keep_module   a local package: `from pkg import sub` and relative imports
+                (from . import beta, from ..util import helper) are followed;
+                --keep-module keeps a module only a run-time name imports, with
+                what it imports, and not its siblings; pyweld.ini's keep-module
+                does the same; a bad pattern is a clear error, nothing written.
+  python_like   without an entry point nothing is pruned: email, ssl, json,
+                sqlite3, xml.dom.minidom and asyncio import; --prune on it
+                prunes (its entry is what the runtime needs) and the message
+                names --keep-module.
+  markupsafe    markupsafe 2.1.5 from the pinned sdist (tests/python-sdists.txt,
+                tests/prepare-python.sh): the same application test passes
+                pruned and with --no-prune, and the pruned binary is smaller.
+"""
+
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import weld_testlib as wt  # noqa: E402
+
+# Prints hello, then imports each argument by a name the weld cannot see.
+DYNAMIC = """\
+import importlib, sys
+print("hello")
+for name in sys.argv[1:]:
+    try:
+        m = importlib.import_module(name)
+        print(name, "ok", getattr(m, "VALUE", ""))
+    except ImportError as e:
+        print(name, "missing", type(e).__name__, str(e))
+"""
+
+
+def size_json(c, p):
+    c.require(p.returncode == 0, f"build exited {p.returncode}:\n{wt.tail(p.err)}")
+    try:
+        return json.loads(p.out)
+    except ValueError as e:
+        raise wt.Failure(f"--size-report=json is not JSON ({e}):\n{p.out[:2000]}")
+
+
+def lines_of(c, app, *args, status=0):
+    r = c.run([app, *args], env=c.run_env, timeout=120)
+    c.check(r.returncode == status, f"{app} {args}: exit {r.returncode}, wanted {status}:\n"
+            f"{r.out}{r.err}")
+    return r.out.splitlines()
+
+
+def case_hello(c):
+    """a pruned hello: what it holds, what it leaves out, the message"""
+    app = c.path("hello")
+    p = c.build("--python-code", DYNAMIC + "import _elementtree\n", "-o", app,
+                "--size-report=json")
+    rep = size_json(c, p)
+    mods = {m["name"] for m in rep["modules"]}
+    inputs = {m["name"] for m in rep["inputs"]}
+    for name in ("encodings", "encodings.utf_8", "__pyweld_main__", "importlib"):
+        c.check(name in mods, f"{name} is not among the packed modules: {sorted(mods)}")
+    for name in ("ssl", "email", "email.mime", "json", "asyncio", "unittest", "http.client"):
+        c.check(name not in mods, f"{name} is packed in a pruned hello")
+    for name in ("_ssl", "libssl.a", "libcrypto.a", "_sqlite3"):
+        c.check(name not in inputs, f"{name} is linked into a pruned hello: {sorted(inputs)}")
+    c.check("_elementtree" in inputs and "pyexpat" in inputs,
+            f"_elementtree and the pyexpat its C imports are not both linked: "
+            f"{sorted(inputs)}")
+    pr = rep.get("pruned")
+    c.require(isinstance(pr, dict), f"no 'pruned' section in the report: {sorted(rep)}")
+    c.check(pr["modules"] > 100 and pr["extension_modules"] > 5 and pr["bytes"] > 0,
+            f"the pruned section's counts: { {k: v for k, v in pr.items() if k != 'names'} }")
+    for name in ("ssl", "email", "_ssl", "json"):
+        c.check(name in pr["names"], f"{name} is not among the pruned names")
+    c.check(pr["names"] == sorted(pr["names"]), "the pruned names are not sorted")
+    out = lines_of(c, app, "email.mime.text", "_ssl", "json", "pw_no_such_module")
+    c.check(out[:1] == ["hello"], f"the hello did not say hello: {out}")
+    for name in ("email.mime.text", "_ssl", "json"):
+        want = name.split(".")[0] if name.startswith("email") else name
+        line = next((x for x in out if x.startswith(name + " ")), "")
+        c.check(" missing ModuleNotFoundError " in line and
+                "left out of this binary by pyweld's pruning" in line and
+                f"--keep-module '^{want}$'" in line,
+                f"importing {name}: not the pruning's message: {line!r}")
+    line = next((x for x in out if x.startswith("pw_no_such_module ")), "")
+    c.check("No module named 'pw_no_such_module'" in line and "pruning" not in line,
+            f"an unknown module's message: {line!r}")
+
+
+PKG = {
+    "setup.py": "from setuptools import setup\n"
+                "setup(name='pwplug', version='1.0', packages=['pwplug', 'pwplug.plugins'])\n",
+    "pwplug/__init__.py": "",
+    "pwplug/sub.py": "X = 'sub'\n",
+    "pwplug/util.py": "def helper():\n    return 'util'\n",
+    "pwplug/unused.py": "Y = 1\n",
+    "pwplug/plugins/__init__.py": "",
+    "pwplug/plugins/alpha.py": "from . import beta\nfrom ..util import helper\n"
+                               "VALUE = beta.B + helper()\n",
+    "pwplug/plugins/beta.py": "B = 'beta+'\n",
+    "pwplug/plugins/gamma.py": "G = 1\n",
+}
+
+
+def case_keep_module(c):
+    """--keep-module, relative and from-imports of a local package"""
+    src = c.path("pw plug")
+    for rel, text in PKG.items():
+        wt.write(os.path.join(src, rel), text)
+    code = "from pwplug import sub\nprint(sub.X)\n" + DYNAMIC
+    names = ["pwplug.plugins.alpha", "pwplug.plugins.gamma", "pwplug.unused"]
+    app, work = c.path("app"), c.path("work")
+    c.build_ok("--setup-py", src, "--python-code", code, "-o", app, "--work-dir", work,
+               "--keep-module", r"^pwplug\.plugins\.alpha$")
+    out = lines_of(c, app, *names)
+    c.check(out[:2] == ["sub", "hello"], f"from pwplug import sub did not run: {out}")
+    c.check("pwplug.plugins.alpha ok beta+util" in out,
+            f"the kept module or what it imports relatively is missing: {out}")
+    for name in names[1:]:
+        line = next((x for x in out if x.startswith(name + " ")), "")
+        c.check("pruning" in line and f"'^{name}$'" in line,
+                f"{name} (pruned) imports or says something else: {line!r}")
+    # Without --keep-module the plugin is pruned too; pyweld.ini keeps it.
+    proj = c.path("proj")
+    wt.write(os.path.join(proj, "main.py"), code)
+    wt.write(os.path.join(proj, "pyweld.ini"),
+             "[app]\noutput = app2\nscript = main.py\n[packages]\nsetup-py = ../pw plug\n"
+             "[build]\nkeep-module = ^pwplug\\.plugins\\.(alpha|gamma)$\n")
+    c.build_ok("--config", os.path.join(proj, "pyweld.ini"))
+    out = lines_of(c, os.path.join(proj, "app2"), *names)
+    c.check("pwplug.plugins.alpha ok beta+util" in out and
+            any(x.startswith("pwplug.plugins.gamma ok") for x in out) and
+            any(x.startswith("pwplug.unused missing") for x in out),
+            f"pyweld.ini's keep-module: {out}")
+    # A bad pattern: a clear error, the binary as it was.
+    os.mkdir(c.path("bad"))
+    bad = c.path("bad", "app")
+    before = c.sentinel(bad)
+    p = c.build("--setup-py", src, "--python-code", code, "-o", bad, "--work-dir", work,
+                "--keep-module", "(unclosed", timeout=600)
+    c.check_clear_error(p, "a bad --keep-module pattern", ("(unclosed",))
+    c.check("--keep-module" in p.err, f"the error does not name --keep-module:\n{p.err}")
+    c.check_sentinel(bad, before, "a failed build with a bad --keep-module")
+
+
+def case_python_like(c):
+    """no entry point: the whole standard library; --prune prunes it"""
+    app = c.path("py")
+    p = c.build("-o", app, "--size-report=json")
+    rep = size_json(c, p)
+    c.check("pruned" not in rep, f"a python-like weld was pruned: {rep.get('pruned')}")
+    r = c.run([app, "-c", "import email.mime.text, ssl, json, sqlite3, xml.dom.minidom, "
+                          "asyncio, unicodedata; print('all there')"],
+              env=c.run_env, timeout=120)
+    c.check(r.returncode == 0 and r.out.strip() == "all there",
+            f"a python-like binary lacks a module: exit {r.returncode}:\n{r.out}{r.err}")
+    app2 = c.path("py2")
+    c.build_ok("-o", app2, "--prune")
+    r = c.run([app2, "-c", "import email"], env=c.run_env, timeout=120)
+    c.check(r.returncode != 0 and "--keep-module '^email$'" in r.err,
+            f"--prune on a python-like binary: exit {r.returncode}:\n{r.err}")
+
+
+def sdist(name):
+    base = os.environ.get("PYWELD_TEST_CACHE") or os.path.expanduser("~/.cache/pyweld/test")
+    path = os.path.join(base, "sdists", name)
+    if not os.path.isfile(path):
+        raise wt.Skip(f"no {path} (run tests/prepare-python.sh)")
+    return path
+
+
+APP_TEST = """\
+import markupsafe, markupsafe._speedups as sp
+assert markupsafe.escape is sp.escape, "escape is not the C one"
+print(markupsafe.escape("<a href='x'>&</a>"))
+print(markupsafe.Markup("<b>%s</b>") % "<i>")
+print(markupsafe.Markup("<em>x</em>").striptags())
+"""
+
+
+def case_markupsafe(c):
+    """a real package's application test, pruned and not"""
+    tarball = sdist("MarkupSafe-2.1.5.tar.gz")
+    outs, sizes = {}, {}
+    for mode in ("--prune", "--no-prune"):
+        app = c.path("app" + mode)
+        c.build_ok("--pip-install", tarball, "--env", "REQUIRE_SPEEDUPS=1",
+                   "--python-code", APP_TEST, "-o", app, mode, timeout=1200)
+        r = c.run([app], env=c.run_env, timeout=120)
+        c.check(r.returncode == 0, f"{mode}: exit {r.returncode}:\n{r.out}{r.err}")
+        outs[mode], sizes[mode] = r.out, os.path.getsize(app)
+    c.check(outs["--prune"] == outs["--no-prune"] and "&lt;a href=&#39;x&#39;&gt;" in
+            outs["--prune"], f"pruned and unpruned differ: {outs}")
+    c.check(sizes["--prune"] < sizes["--no-prune"], f"the pruned binary is not smaller: {sizes}")
+
+
+CASES = {
+    "hello": case_hello,
+    "keep_module": case_keep_module,
+    "python_like": case_python_like,
+    "markupsafe": case_markupsafe,
+}
+
+if __name__ == "__main__":
+    sys.exit(wt.main(__doc__, CASES, "prune"))

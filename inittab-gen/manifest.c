@@ -40,6 +40,7 @@
 #include <zlib.h>
 
 #include "blob.h"
+#include "linkdb.h"
 
 #define MANIFEST_MAGIC "PYWMANIF"
 #define MANIFEST_HEADER 24
@@ -356,6 +357,15 @@ extensions(struct itg_weld *w, json_t *exts, json_t *users)
 	return 0;
 }
 
+/* The SHA-256 of the file at path as linked, or null. */
+static json_t *
+file_sha256(const char *path)
+{
+	char hex[LINKDB_HASH_HEX + 1];
+
+	return linkdb_hash_file(path, hex) == 0 ? json_string(hex) : json_null();
+}
+
 /* The static libraries of the final link: libpython, then archives. */
 static json_t *
 libraries(struct itg_weld *w, const struct strvec *archives, json_t *users)
@@ -363,19 +373,20 @@ libraries(struct itg_weld *w, const struct strvec *archives, json_t *users)
 	json_t *a = json_array(), *owners = owners_of(archives);
 	char *libpython = itg__prefix_path(w->plan, "lib/libpython", ".a");
 
-	json_array_append_new(a, json_pack("{s:s,s:s,s:o,s:s,s:[]}", "name", "python",
+	json_array_append_new(a, json_pack("{s:s,s:s,s:o,s:s,s:[],s:o}", "name", "python",
 	        "path", util_basename(libpython), "debian", json_null(), "licence", "PSF-2.0",
-	        "used_by"));
+	        "used_by", "sha256", file_sha256(libpython)));
 	for (size_t i = 0; i < archives->n; i++) {
 		const char *base = util_basename(archives->v[i]);
 		char *name = strndup(base + (util_starts_with(base, "lib") ? 3 : 0),
 		                     strcspn(base + (util_starts_with(base, "lib") ? 3 : 0), "."));
 		bool copyleft;
 		json_t *u = json_object_get(users, archives->v[i]);
-		json_array_append_new(a, json_pack("{s:o,s:o,s:o,s:o,s:o}", "name", itg__jstr(name),
+		json_array_append_new(a, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "name", itg__jstr(name),
 		        "path", itg__jstr(archives->v[i]), "debian", debian_of(owners, archives->v[i]),
 		        "licence", itg__jstr(itg_licence(name, &copyleft)),
-		        "used_by", u ? json_incref(u) : json_array()));
+		        "used_by", u ? json_incref(u) : json_array(),
+		        "sha256", file_sha256(archives->v[i])));
 		free(name);
 	}
 	json_decref(owners);

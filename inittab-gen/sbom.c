@@ -222,6 +222,9 @@ libraries(json_t *m, json_t *comps, json_t *libs)
 			free(pe);
 			free(p);
 		}
+		if (str(l, "sha256"))
+			json_object_set_new(c, "hashes", json_pack("[{s:s,s:s}]", "alg", "SHA-256",
+			                    "content", str(l, "sha256")));
 		add_licence(c, str(l, "licence"), "table");
 		json_object_set_new(c, "properties", json_pack("[{s:s,s:s}]", "name",
 		                    "pyweld:path", "value", path));

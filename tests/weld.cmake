@@ -136,7 +136,9 @@ endforeach()
 
 # What the SBOM must show (weld_sbom.py): each distribution's archive and
 # its SHA-256 (pip's install report), or why it is unknown, in CycloneDX
-# and SPDX, both validated (the sdists from PyPI: the network).
-foreach(_case sources)
+# and SPDX, both validated (the sdists from PyPI: the network); a version
+# bump, a static library's new content and another Debian patch level of
+# CPython each change what they must in the SBOM and nothing else.
+foreach(_case sources version_bump library_change debian_patch)
   pyweld_weld_test(weld_sbom_${_case} weld_sbom.py 900 ${_case})
 endforeach()

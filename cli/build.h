@@ -87,5 +87,32 @@ void cli_build_prepare_work_dir(struct cli_build *b);
  * to do without packages.  Exits on failure.
  */
 void cli_build_install(struct cli_build *b);
+/* The build tools pip takes as wheels (its --only-binary). */
+extern const char cli_build_tools[];
+/* The variables a compiler, linker or pkg-config reads (NULL-terminated). */
+extern const char *const cli_build_vars[];
+/* The environment of the package builds (the shims, --env) appended to env. */
+void cli_build_install_env(struct cli_build *b, struct strvec *env);
+/* pip's options of every package build, only_binary its --only-binary. */
+void cli_build_pip_options(struct strvec *av, const char *only_binary);
+/* Fails the build after pip exited rc: the failed compile or pip's error. */
+void cli_build_pip_failed(struct cli_build *b, int rc) UTIL_NORETURN;
+
+/* build_reuse.c: the build cache (docs/buildcache.md) */
+
+/* What the install hands pip after the build cache's work. */
+struct cli_reuse {
+	struct strvec requirements;     /* absolute; copies where sdists became wheels */
+	struct strvec specs;            /* --pip-install's, sdists replaced likewise */
+	struct strbuf only_binary;      /* the build tools and the reused names */
+};
+/*
+ * Each local sdist (an absolute path in --pip-install or a plain
+ * requirements file): its wheel and records from the build cache, or
+ * built alone and kept there; r gets the install's requirements with the
+ * wheels in their place.  Without the cache (--no-build-cache) r gets
+ * them as given.  Exits on a failed build.
+ */
+void cli_build_reuse(struct cli_build *b, struct cli_reuse *r);
 
 #endif

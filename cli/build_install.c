@@ -28,7 +28,7 @@
 /* Build tools installed as wheels into pip's isolated build environments
  * (uv-build is a build back end written in Rust: from its sdist, pip would
  * compile it for minutes, cryptography_vectors' build among others). */
-static const char build_tools[] =
+const char cli_build_tools[] =
 	"setuptools,wheel,Cython,meson,meson-python,ninja,cmake,scikit-build-core,"
 	"scikit-build,setuptools-scm,setuptools_scm,flit-core,flit_core,hatchling,"
 	"hatch-vcs,hatch-fancy-pypi-readme,poetry-core,pdm-backend,pybind11,cppy,"
@@ -36,6 +36,14 @@ static const char build_tools[] =
 	"editables,calver,distro,extension-helpers,jinja2,markupsafe-buildtime-none,"
 	"pkgconfig,expandvars,typing-extensions,pycparser,setuptools-rust,"
 	"semantic-version,versioneer,incremental,maturin,puccinialin,uv-build";
+
+/* The variables a compiler, linker or pkg-config reads: part of every key of
+ * what the package builds make (the install's, the build cache's). */
+const char *const cli_build_vars[] = {
+	"PATH", "CFLAGS", "CPPFLAGS", "CXXFLAGS", "LDFLAGS", "LIBS", "CPATH",
+	"C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "LIBRARY_PATH", "PKG_CONFIG_PATH",
+	"PKG_CONFIG_LIBDIR", "PKG_CONFIG_SYSROOT_DIR", "MAKEFLAGS", NULL,
+};
 
 /* Names of *.dist-info directories in site-packages. */
 static void
@@ -53,8 +61,8 @@ list_dists(const char *site, struct strvec *out)
 
 /* The environment of the package builds: the shims, as `pyweld env` sets
  * them, and LDSHARED so that setuptools links through them too. */
-static void
-install_env(struct cli_build *b, struct strvec *env)
+void
+cli_build_install_env(struct cli_build *b, struct strvec *env)
 {
 	static const char *const drop[] = { "PIP_", "VIRTUAL_ENV=", NULL };
 	char *bin = util_path_join(b->venv, "bin");
@@ -227,18 +235,14 @@ add_tree(const struct cli_build *b, struct itg_key *k, const char *dir, const ch
 static bool
 compute_install_key(struct cli_build *b, char hex[LINKDB_HASH_HEX + 1])
 {
-	static const char *const vars[] = {
-		"PATH", "CFLAGS", "CPPFLAGS", "CXXFLAGS", "LDFLAGS", "LIBS", "CPATH",
-		"C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "LIBRARY_PATH", "PKG_CONFIG_PATH",
-		"PKG_CONFIG_LIBDIR", "PKG_CONFIG_SYSROOT_DIR", "MAKEFLAGS", NULL,
-	};
+	const char *const *vars = cli_build_vars;
 	struct itg_key k;
 	bool ok;
 
 	itg_key_init(&k, "install");
 	itg_key_add_stat(&k, "python", b->python);
 	itg_key_add(&k, "distribution", b->dist);
-	itg_key_add(&k, "build tools", build_tools);
+	itg_key_add(&k, "build tools", cli_build_tools);
 	for (size_t i = 0; i < b->o.pip_specs.n; i++)
 		itg_key_add(&k, "pip", b->o.pip_specs.v[i]);
 	for (size_t i = 0; i < b->o.requirements.n; i++) {
@@ -367,10 +371,38 @@ reuse_install(struct cli_build *b)
 		cli_build_die(b, "the work directory's link database: %s", linkdb_errmsg(b->appdb));
 }
 
+/* pip's options of every package build: from source, the build tools (and
+ * what only_binary adds to them) as wheels. */
+void
+cli_build_pip_options(struct strvec *av, const char *only_binary)
+{
+	strvec_push(av, "--no-cache-dir");
+	strvec_push(av, "--no-binary");
+	strvec_push(av, ":all:");
+	strvec_push(av, "--only-binary");
+	strvec_push(av, only_binary);
+	strvec_push(av, "--use-pep517");
+	strvec_push(av, "-v");
+}
+
+void
+cli_build_pip_failed(struct cli_build *b, int rc)
+{
+	if (b->cmd.first_error[0])
+		cli_build_die(b, "pip could not install the packages: a compile failed: %s%s%s",
+		    b->cmd.first_error, b->cmd.pip_error[0] ? "\npip says: " : "",
+		    b->cmd.pip_error);
+	if (b->cmd.pip_error[0])
+		cli_build_die(b, "pip could not install the packages: %s", b->cmd.pip_error);
+	cli_build_die(b, "pip could not install the packages (status %d): its messages are in "
+	    "the log", rc);
+}
+
 void
 cli_build_install(struct cli_build *b)
 {
 	struct strvec before = { 0 }, after = { 0 }, av = { 0 }, env = { 0 };
+	struct cli_reuse r = { 0 };
 	int rc;
 
 	if (b->o.pip_specs.n + b->o.requirements.n + b->o.setup_dirs.n == 0)
@@ -397,48 +429,41 @@ cli_build_install(struct cli_build *b)
 	fprintf(stderr, " from source");
 	if (b->o.verbose)
 		fputc('\n', stderr);
+	/* local sdists built before: their wheels (docs/buildcache.md) */
+	cli_build_reuse(b, &r);
 
 	char *pip = util_path_join(b->venv, "bin/python");
 	strvec_push(&av, pip);
 	strvec_push(&av, "-m");
 	strvec_push(&av, "pip");
 	strvec_push(&av, "install");
-	strvec_push(&av, "--no-cache-dir");
-	strvec_push(&av, "--no-binary");
-	strvec_push(&av, ":all:");
-	strvec_push(&av, "--only-binary");
-	strvec_push(&av, build_tools);
-	strvec_push(&av, "--use-pep517");
+	cli_build_pip_options(&av, r.only_binary.s);
 	strvec_push(&av, "--no-warn-script-location");
-	strvec_push(&av, "-v");
 	/* What pip installed and from where, with each archive's hash: the
-	 * manifest's distributions read it (inittab-gen/sources.c). */
+	 * manifest's distributions read it (inittab-gen/sources.c); a wheel
+	 * from the build cache stands for the sdist <work>/build-cache.tsv
+	 * names. */
 	strvec_push(&av, "--report");
 	strvec_push_owned(&av, util_path_join(b->work, "pip-report.json"));
-	for (size_t i = 0; i < b->o.requirements.n; i++) {
+	for (size_t i = 0; i < r.requirements.n; i++) {
 		strvec_push(&av, "-r");
-		strvec_push_owned(&av, util_abspath(b->o.requirements.v[i]));
+		strvec_push(&av, r.requirements.v[i]);
 	}
 	for (size_t i = 0; i < b->o.setup_dirs.n; i++)
 		strvec_push_owned(&av, copy_project(b, b->o.setup_dirs.v[i], i));
-	for (size_t i = 0; i < b->o.pip_specs.n; i++)
-		strvec_push(&av, b->o.pip_specs.v[i]);
+	for (size_t i = 0; i < r.specs.n; i++)
+		strvec_push(&av, r.specs.v[i]);
 	free(pip);
-	install_env(b, &env);
+	cli_build_install_env(b, &env);
 	rc = cli_build_run(b, strvec_cargv(&av), strvec_cargv(&env), b->work);
 	strvec_free(&env);
 	ccshim_env_free(&b->shims);
 	strvec_free(&av);
-	if (rc != 0) {
-		if (b->cmd.first_error[0])
-			cli_build_die(b, "pip could not install the packages: a compile failed: %s%s%s",
-			    b->cmd.first_error, b->cmd.pip_error[0] ? "\npip says: " : "",
-			    b->cmd.pip_error);
-		if (b->cmd.pip_error[0])
-			cli_build_die(b, "pip could not install the packages: %s", b->cmd.pip_error);
-		cli_build_die(b, "pip could not install the packages (status %d): its messages are in "
-		    "the log", rc);
-	}
+	strvec_free(&r.specs);
+	strvec_free(&r.requirements);
+	strbuf_free(&r.only_binary);
+	if (rc != 0)
+		cli_build_pip_failed(b, rc);
 	list_dists(b->site, &after);
 	for (size_t i = 0; i < after.n; i++)
 		if (!strvec_has(&before, after.v[i]))

@@ -37,6 +37,7 @@
  *   source = true                  ; false: drop .py sources
  *   deep-freeze = true             ; false: unmarshal the standard library
  *   file-view = true               ; false: no packed tree readable by path
+ *   build-cache = true             ; false: build every sdist again
  *
  * Code to run lives in a file (script = ...), not in the INI: indentation
  * and ';' do not survive INI syntax.
@@ -228,6 +229,12 @@ static const struct opt opts[] = {
 	  "depend on changed (a rebuild after editing the script\n"
 	  "takes about a second), otherwise it is emptied",
 	  "build", "work-dir", PATH, AT(work_dir) },
+	{ FLAG, "no-build-cache", 0, NULL,
+	  "build every sdist again: without it, a local sdist\n"
+	  "(an absolute path) built before with the same settings\n"
+	  "is installed from the wheel kept then, its records\n"
+	  "entered again (docs/buildcache.md)",
+	  "build", "build-cache", INVERTED, AT(no_build_cache) },
 	{ FLAG, "keep-work", 0, NULL, "keep the work directory (the link database, objects)",
 	  NULL, NULL, 0, AT(keep_work) },
 	{ FLAG, "verbose", 'v', NULL, "show the commands run and their output",
@@ -243,7 +250,7 @@ static const char build_synopsis[] =
 	"                    [--fast-exit] [--no-multiprocessing-children] [--pie]\n"
 	"                    [--no-deep-freeze] [--no-file-view] [--debug-file FILE]\n"
 	"                    [--prune | --no-prune] [--keep-module RE]...\n"
-	"                    [--size-report[=json]] [-v]\n"
+	"                    [--size-report[=json]] [--no-build-cache] [-v]\n"
 	"\n"
 	"Builds ONE executable holding CPython, its standard library, the given\n"
 	"packages and every C extension they have, linked in statically.  The\n"

@@ -38,6 +38,7 @@ struct cli_build_options {
 	char *dist_dir, *cache_dir;     /* --dist, --cache */
 	char *python_version;           /* --python; [build] python: "3.13" */
 	char *work_dir;                 /* --work-dir; [build] work-dir */
+	bool no_build_cache;            /* --no-build-cache; [build] build-cache = false */
 	bool debug, static_link, pie, keep_work, verbose;
 	char *debug_file;               /* --debug-file; [build] debug-file (path) */
 	char *size_report;              /* --size-report[=text|json] */

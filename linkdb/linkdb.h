@@ -148,6 +148,18 @@ int linkdb_add_archive(struct linkdb *db, int64_t build,
 int linkdb_find_archive(struct linkdb *db, const char *abspath,
                         char hex[LINKDB_HASH_HEX + 1]);
 
+/*
+ * Copies the records of build src_build (every build when < 0) of the link
+ * database at src_path into db under build dst_build: compiles, links and
+ * archives with their sources, inputs and init symbols, the object rows,
+ * their symbols and their store files, each file checked against its hash.
+ * The ids are new; everything else is as the source holds it.  One
+ * transaction: a damaged source (quick_check, a missing or changed store
+ * file) fails with nothing copied.  Nothing is written to the source.
+ */
+int linkdb_copy_build(struct linkdb *db, const char *src_path, int64_t src_build,
+                      int64_t dst_build);
+
 /* --- reading: generic rows for listings and `show` ------------------------ */
 
 enum linkdb_value_type { LINKDB_NULL, LINKDB_INT, LINKDB_REAL, LINKDB_TEXT,
@@ -276,5 +288,11 @@ int linkdb_file_symbols(const char *path, unsigned which, char ***names, size_t 
                         char *err, size_t errlen);
 /* The PyInit_* symbols a link's inputs define, sorted; caller frees with free(). */
 int linkdb_link_inits(struct linkdb *db, int64_t link, char ***names, size_t *n);
+/* For each source of each successful compile whose object has the content
+ * hash hex: fn(ctx, the compile's cwd, the source's path as written, its
+ * SHA-256 or NULL), in the order recorded.  -1 with the database's message. */
+typedef void (*linkdb_source_fn)(void *ctx, const char *cwd, const char *path,
+                                 const char *hash);
+int linkdb_object_sources(struct linkdb *db, const char *hex, linkdb_source_fn fn, void *ctx);
 
 #endif

@@ -1,0 +1,304 @@
+#!/usr/bin/env python3
+"""The build cache: a local sdist built once is reused by the next weld.
+
+docs/buildcache.md.  Every case welds markupsafe 2.1.5 from the pinned sdist
+(tests/python-sdists.txt) with a cache of its own (--cache in the case, the
+distribution by --dist), so that nothing another test or user kept is seen.
+
+  reuse        a second weld of the same sdist says it reused the build, pip
+               builds nothing, the link database holds the same records, the
+               weld's isolated extension object is byte-identical, the app runs
+  miss_env     another --env setting is a miss (built again)
+  miss_sdist   the same path with other bytes is a miss
+  damaged      a truncated wheel, a changed stored object, a truncated
+               records database, a damaged info file: each a note and a
+               miss, never a failure
+  concurrent   two welds of the same sdist at once on an empty cache: both
+               succeed, one entry is kept, no temporary is left
+  disabled     --no-build-cache (and build-cache = false in pyweld.ini) builds
+
+Usage: weld_buildcache.py --pyweld PYWELD --sdists DIR [CASE...]
+"""
+
+import argparse
+import glob
+import gzip
+import hashlib
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import weld_testlib as wt  # noqa: E402
+
+SDIST = "MarkupSafe-2.1.5.tar.gz"
+PROBE = ("import markupsafe, markupsafe._speedups as c\n"
+         "assert markupsafe.escape is c.escape, markupsafe.escape\n"
+         "print(str(markupsafe.escape('<a>&')))\n")
+ESCAPED = "&lt;a&gt;&amp;"
+BUILT = "MarkupSafe 2.1.5: built and kept for reuse"
+REUSED = "MarkupSafe 2.1.5: reused the build of "
+NOT_USABLE = "MarkupSafe 2.1.5: its kept build is not usable ("
+
+
+def sdist_copy(c):
+    """The pinned sdist, copied into the case (a test may change its bytes)."""
+    src = os.path.join(c.args.sdists, SDIST)
+    if not os.path.isfile(src):
+        raise wt.Skip(f"no {src} (run tests/prepare-python.sh)")
+    dst = c.path("sdists", SDIST)
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    with open(src, "rb") as f, open(dst, "wb") as g:
+        g.write(f.read())
+    return dst
+
+
+def weld(c, n, sdist, *extra, ok=True, env=None):
+    """Weld n of markupsafe from sdist (its --work-dir kept: w<n>)."""
+    args = ["-o", c.path(f"app{n}"), "--pip-install", sdist, "--env", "CIBUILDWHEEL=1",
+            "--dist", c.args.dist, "--cache", c.path("cache"), "--work-dir", c.path(f"w{n}"),
+            "--python-code", PROBE, *extra]
+    p = c.build_ok(*args, env=env) if ok else c.build(*args, env=env)
+    return p
+
+
+def check_app(c, n):
+    p = c.run([c.path(f"app{n}")], env=c.run_env)
+    c.check(p.returncode == 0 and p.out.strip() == ESCAPED,
+            f"app{n} exited {p.returncode}, printed {p.out!r}, wanted {ESCAPED!r}:\n"
+            f"{wt.tail(p.err)}")
+
+
+def log(c, n):
+    with open(c.path(f"w{n}", "build.log"), errors="replace") as f:
+        return f.read()
+
+
+def compiled(c, n):
+    """Whether pip built markupsafe in weld n (its compile of _speedups.c)."""
+    text = log(c, n)
+    return "_speedups.c" in text or "Building wheel for markupsafe" in text
+
+
+def records(c, n):
+    """The link database's compile and link records of weld n, ids left out."""
+    db = sqlite3.connect(f"file:{c.path(f'w{n}', 'app.linkdb')}?mode=ro", uri=True)
+    try:
+        comp = sorted(db.execute(
+            "SELECT cwd, argv, language, output, object, status FROM compile"))
+        srcs = sorted(db.execute(
+            "SELECT c.argv, s.seq, s.path, s.hash FROM compile_source s"
+            " JOIN compile c ON c.id = s.compile"))
+        links = sorted(db.execute(
+            "SELECT cwd, argv, language, output, output_hash, status FROM link"))
+        inputs = sorted(db.execute(
+            "SELECT l.output_hash, i.seq, i.kind, i.value, i.path, i.object"
+            " FROM link_input i JOIN link l ON l.id = i.link"))
+        inits = sorted(db.execute(
+            "SELECT l.output_hash, t.symbol, t.object FROM link_init t"
+            " JOIN link l ON l.id = t.link"))
+        objs = sorted(db.execute("SELECT hash, size, kind, lto FROM object WHERE hash IN"
+                                 " (SELECT object FROM compile UNION"
+                                 "  SELECT object FROM link_input)"))
+        return {"compile": comp, "sources": srcs, "link": links, "inputs": inputs,
+                "inits": inits, "objects": objs}
+    finally:
+        db.close()
+
+
+def ext_object(c, n):
+    """SHA-256 of the weld's isolated object of markupsafe._speedups."""
+    found = glob.glob(c.path(f"w{n}", "objs", "pyweld_init_markupsafe__speedups_*.o"))
+    c.require(len(found) == 1, f"weld {n}: isolated objects of markupsafe._speedups: {found}")
+    with open(found[0], "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def entries(c):
+    return sorted(p for p in glob.glob(c.path("cache", "builds", "??", "*"))
+                  if os.path.isdir(p))
+
+
+def case_reuse(c):
+    """a second weld of the same sdist reuses the first's build"""
+    sdist = sdist_copy(c)
+    p1 = weld(c, 1, sdist)
+    c.check(BUILT in p1.err, f"weld 1 does not say '{BUILT}':\n{wt.tail(p1.err)}")
+    c.check(compiled(c, 1), "weld 1: pip compiled nothing (no _speedups.c in its log)")
+    c.require(len(entries(c)) == 1, f"one entry kept after weld 1: {entries(c)}")
+    p2 = weld(c, 2, sdist)
+    c.check(REUSED in p2.err, f"weld 2 does not say '{REUSED}...':\n{wt.tail(p2.err)}")
+    c.check(not compiled(c, 2), "weld 2: pip compiled markupsafe again")
+    r1, r2 = records(c, 1), records(c, 2)
+    c.check(r1["link"] and r1["compile"], "weld 1's link database holds no records")
+    for k in r1:
+        c.check(r1[k] == r2[k], f"the {k} records differ between weld 1 and 2:\n"
+                f"{r1[k]!r:.600}\n{r2[k]!r:.600}")
+    c.check(ext_object(c, 1) == ext_object(c, 2),
+            "the welded object of markupsafe._speedups differs between weld 1 and 2")
+    check_app(c, 1)
+    check_app(c, 2)
+
+
+def case_miss_env(c):
+    """another --env setting builds again"""
+    sdist = sdist_copy(c)
+    weld(c, 1, sdist)
+    p2 = weld(c, 2, sdist, "--env", "PYWELD_TEST_SETTING=1")
+    c.check(REUSED not in p2.err and BUILT in p2.err,
+            f"weld 2 with another --env did not build again:\n{wt.tail(p2.err)}")
+    c.check(compiled(c, 2), "weld 2 with another --env compiled nothing")
+    c.check(len(entries(c)) == 2, f"two entries wanted, found {entries(c)}")
+    check_app(c, 2)
+
+
+def case_miss_sdist(c):
+    """the same path with other bytes builds again"""
+    sdist = sdist_copy(c)
+    weld(c, 1, sdist)
+    # the same files, compressed again: other bytes, the same package
+    with gzip.open(sdist, "rb") as f:
+        tar = f.read()
+    with open(sdist, "wb") as f:
+        f.write(gzip.compress(tar, compresslevel=1, mtime=0))
+    p2 = weld(c, 2, sdist)
+    c.check(REUSED not in p2.err and BUILT in p2.err,
+            f"weld 2 of a changed sdist did not build again:\n{wt.tail(p2.err)}")
+    c.check(compiled(c, 2), "weld 2 of a changed sdist compiled nothing")
+    check_app(c, 2)
+
+
+def damage_wheel(entry):
+    whl = glob.glob(os.path.join(entry, "*.whl"))[0]
+    size = os.path.getsize(whl)
+    with open(whl, "r+b") as f:
+        f.truncate(size // 2)
+    return "a truncated wheel"
+
+
+def damage_object(entry):
+    objs = glob.glob(os.path.join(entry, "records.linkdb.store", "??", "*"))
+    obj = objs[0]
+    os.chmod(obj, 0o644)
+    with open(obj, "r+b") as f:
+        f.seek(0)
+        f.write(b"\0garbage\0")
+    return "a changed stored object"
+
+
+def damage_db(entry):
+    db = os.path.join(entry, "records.linkdb")
+    size = os.path.getsize(db)
+    with open(db, "r+b") as f:
+        f.truncate(size // 2)
+    return "a truncated records database"
+
+
+def damage_info(entry):
+    with open(os.path.join(entry, "info"), "wb") as f:
+        f.write(b"\xff\xfe not an entry\n")
+    return "a damaged info file"
+
+
+def case_damaged(c):
+    """a damaged entry is a miss with a note, never a failure"""
+    sdist = sdist_copy(c)
+    weld(c, 1, sdist)
+    for n, damage in enumerate((damage_wheel, damage_object, damage_db, damage_info), 2):
+        found = entries(c)
+        c.require(len(found) == 1, f"before weld {n}: one entry wanted, found {found}")
+        what = damage(found[0])
+        p = weld(c, n, sdist, ok=False)
+        if not c.check(p.returncode == 0, f"weld {n} after {what} failed ({p.returncode}):\n"
+                       f"{wt.tail(p.err)}"):
+            continue
+        c.check(NOT_USABLE in p.err and BUILT in p.err,
+                f"weld {n} after {what}: no note and no new build:\n{wt.tail(p.err)}")
+        c.check(compiled(c, n), f"weld {n} after {what} compiled nothing")
+        check_app(c, n)
+
+
+def case_concurrent(c):
+    """two welds of the same sdist at once both succeed"""
+    sdist = sdist_copy(c)
+    procs = []
+    for n in (1, 2):
+        argv = [c.pyweld, "build", *c.version_args(), "-o", c.path(f"app{n}"),
+                "--pip-install", sdist, "--env", "CIBUILDWHEEL=1", "--dist", c.args.dist,
+                "--cache", c.path("cache"), "--work-dir", c.path(f"w{n}"),
+                "--python-code", PROBE]
+        procs.append(subprocess.Popen(argv, env=c.env, cwd=c.dir, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True))
+    for n, p in enumerate(procs, 1):
+        out, err = p.communicate(timeout=900)
+        c.check(p.returncode == 0, f"concurrent weld {n} exited {p.returncode}:\n"
+                f"{wt.tail(err)}")
+        if p.returncode == 0:
+            check_app(c, n)
+    c.check(len(entries(c)) == 1, f"one entry wanted, found {entries(c)}")
+    tmp = c.path("cache", "builds", "tmp")
+    left = os.listdir(tmp) if os.path.isdir(tmp) else []
+    c.check(not left, f"temporaries left in {tmp}: {left}")
+    p3 = weld(c, 3, sdist)
+    c.check(REUSED in p3.err, f"weld 3 after the pair did not reuse:\n{wt.tail(p3.err)}")
+    check_app(c, 3)
+
+
+def case_disabled(c):
+    """--no-build-cache and build-cache = false build"""
+    sdist = sdist_copy(c)
+    weld(c, 1, sdist)
+    p2 = weld(c, 2, sdist, "--no-build-cache")
+    c.check(REUSED not in p2.err and BUILT not in p2.err,
+            f"weld 2 with --no-build-cache used the cache:\n{wt.tail(p2.err)}")
+    c.check(compiled(c, 2), "weld 2 with --no-build-cache compiled nothing")
+    check_app(c, 2)
+    ini = c.path("pyweld.ini")
+    wt.write(ini, "[build]\nbuild-cache = false\n")
+    p3 = weld(c, 3, sdist, "--config", ini)
+    c.check(REUSED not in p3.err and BUILT not in p3.err,
+            f"weld 3 with build-cache = false used the cache:\n{wt.tail(p3.err)}")
+    c.check(compiled(c, 3), "weld 3 with build-cache = false compiled nothing")
+    check_app(c, 3)
+
+
+CASES = {
+    "reuse": case_reuse,
+    "miss_env": case_miss_env,
+    "miss_sdist": case_miss_sdist,
+    "damaged": case_damaged,
+    "concurrent": case_concurrent,
+    "disabled": case_disabled,
+}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--pyweld", required=True, help="the pyweld executable")
+    ap.add_argument("--sdists", required=True, help="directory of the pinned sdists")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary directories")
+    ap.add_argument("cases", nargs="*", help="cases to run (default: all)")
+    args = ap.parse_args()
+    unknown = [n for n in args.cases if n not in CASES]
+    if unknown:
+        ap.error(f"unknown case(s): {', '.join(unknown)}")
+    args.pyweld = os.path.abspath(args.pyweld)
+    args.sdists = os.path.abspath(args.sdists)
+    args.python = None
+    cache, dist = wt.distribution_cache(args.pyweld)
+    if not cache:
+        print(f"SKIP: no pyweld distribution ({dist}); run 'pyweld python build' first")
+        return wt.SKIP
+    args.cache = cache
+    args.dist = dist
+    t0 = time.time()
+    rc = wt.run_cases(args.cases or list(CASES), lambda n: wt.Case(n, args, "buildcache"),
+                      lambda n, c: CASES[n](c), args.keep)
+    print(f"({time.time() - t0:.0f} s)")
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

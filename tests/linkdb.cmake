@@ -3,7 +3,7 @@
 # among them), by writers killed at random moments, and against damaged
 # files and read-only places.  Included by tests/CMakeLists.txt (pyweld_unit_test, skip code 77).
 
-# One test program per concern (open, store, records, query, gc), each its
+# One test program per concern (open, store, records, query, gc, export), each its
 # own ctest test, on the fixture and helpers of unit/linkdb_test.[ch].  The
 # tests make real objects, archives and shared objects with the build's own
 # tools, and load the version-1 fixture from the source tree.
@@ -15,7 +15,7 @@ target_compile_definitions(pyweld_linkdb_test PUBLIC
   PYWELD_TEST_CC="${CMAKE_C_COMPILER}"
   PYWELD_TEST_AR="${CMAKE_AR}"
   PYWELD_TEST_FIXTURES="${CMAKE_CURRENT_SOURCE_DIR}/unit/fixtures")
-foreach(_t open store records query gc)
+foreach(_t open store records query gc export)
   pyweld_unit_test(test_linkdb_${_t}
     SOURCES unit/test_linkdb_${_t}.c
     LIBS pyweld_linkdb_test)

@@ -332,13 +332,28 @@ int itg__licence_policy(struct itg_weld *w, struct json_t *m);
 /* manifest.c: a JSON string, or null for NULL; bytes of s that are not
  * UTF-8 become '?' (file names and package metadata). */
 struct json_t *itg__jstr(const char *s);
+/* licence.c: the value of a "Key: value" header line of a METADATA file,
+ * or NULL (malloc'd). */
+char *itg__metadata_field(const char *text, const char *key);
+/* licence.c: a distribution's licence from its METADATA text:
+ * License-Expression, else a short License:, else the licence classifiers;
+ * *from names the field (NULL: none says).  NULL or malloc'd. */
+char *itg__metadata_licence(const char *text, const char **from);
 /* sources.c: the work directory's pip-report.json (pip install --report),
  * or NULL when there is none. */
 struct json_t *itg__pip_report(const struct itg_plan *p);
 /* sources.c: where the distribution name came from, {kind, url, sha256,
- * sha256_from, unknown}, from the report (or NULL) and its direct_url.json
- * (parsed, or NULL). */
-struct json_t *itg__dist_source(struct json_t *report, const char *name, struct json_t *direct);
+ * sha256_from, unknown}, from the report (or NULL), its direct_url.json
+ * (parsed, or NULL) and the build cache's record of the sdists it built. */
+struct json_t *itg__dist_source(const struct itg_plan *p, struct json_t *report,
+                                const char *name, struct json_t *direct);
+/* vendored.c: the libraries whose sources the extension's own build
+ * compiled from a vendored directory, [{name, dir, version, sources:
+ * [{path, sha256}]}], as its link database's compiles tell them. */
+struct json_t *itg__vendored(const struct itg_ext *e);
+/* spdx_ids.c: id as the SPDX licence list spells it (an exception's with
+ * exception), matched without regard to case, or NULL when not on it. */
+const char *itg_spdx_known(const char *id, bool exception);
 /* sbom.c: APP.cdx.json beside the written executable, from its manifest;
  * -1 with the weld's message (and no stale APP.cdx.json left). */
 int itg__write_sbom(struct itg_weld *w);

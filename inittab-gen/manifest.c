@@ -75,94 +75,6 @@ jstrv(const char *const *v, size_t n)
 	return a;
 }
 
-/* The value of a "Key: value" header line of a METADATA file (malloc'd). */
-static char *
-metadata_field(const char *text, const char *key)
-{
-	size_t klen = strlen(key);
-
-	for (const char *l = text; l && *l && *l != '\n'; l = strchr(l, '\n'), l = l ? l + 1 : l) {
-		if (!strncmp(l, key, klen) && l[klen] == ':') {
-			const char *v = l + klen + 1, *end = strchr(v, '\n');
-			while (*v == ' ' || *v == '\t')
-				v++;
-			size_t n = end ? (size_t)(end - v) : strlen(v);
-			while (n && (v[n - 1] == '\r' || v[n - 1] == ' '))
-				n--;
-			return strndup(v, n);
-		}
-	}
-	return NULL;
-}
-
-/* The value of a header field that is one line (no continuation lines
- * after it), or NULL (malloc'd). */
-static char *
-metadata_line(const char *text, const char *key)
-{
-	size_t klen = strlen(key);
-
-	for (const char *l = text; l && *l && *l != '\n'; l = strchr(l, '\n'), l = l ? l + 1 : l) {
-		if (strncmp(l, key, klen) || l[klen] != ':')
-			continue;
-		const char *next = strchr(l, '\n');
-		if (next && (next[1] == ' ' || next[1] == '\t'))
-			return NULL;
-		return metadata_field(l, key);
-	}
-	return NULL;
-}
-
-/* The last words of every "Classifier: License :: ... :: NAME" header
- * ("MIT License"), joined with "; ", or NULL (malloc'd). */
-static char *
-licence_classifiers(const char *text)
-{
-	struct strbuf sb = { 0 };
-	const char *key = "Classifier:";
-
-	for (const char *l = text; l && *l && *l != '\n'; l = strchr(l, '\n'), l = l ? l + 1 : l) {
-		if (strncmp(l, key, strlen(key)))
-			continue;
-		char *v = metadata_field(l, "Classifier");
-		const char *last = v ? strstr(v, " :: ") : NULL;
-		if (v && util_starts_with(v, "License :: ")) {
-			for (const char *q = last; q; q = strstr(q + 4, " :: "))
-				last = q;
-			if (strcmp(last + 4, "OSI Approved"))
-				strbuf_addf(&sb, "%s%s", sb.s ? "; " : "", last + 4);
-		}
-		free(v);
-	}
-	return sb.s ? strbuf_detach(&sb) : NULL;
-}
-
-#define LICENCE_SHORT 100       /* longer License: values are the licence's text */
-
-/* A distribution's licence: License-Expression (PEP 639), else License:
- * when it is a short name (one line, not UNKNOWN), else the licence
- * classifiers; *from names the field it came from (NULL: none). */
-static char *
-metadata_licence(const char *text, const char **from)
-{
-	char *v;
-
-	*from = "License-Expression";
-	if ((v = metadata_line(text, "License-Expression")) && *v)
-		return v;
-	free(v);
-	*from = "License";
-	v = metadata_line(text, "License");
-	if (v && *v && strlen(v) <= LICENCE_SHORT && strcasecmp(v, "UNKNOWN"))
-		return v;
-	free(v);
-	*from = "Classifier";
-	if ((v = licence_classifiers(text)))
-		return v;
-	*from = NULL;
-	return NULL;
-}
-
 /* A file of a .dist-info directory, or NULL (malloc'd, NUL-terminated). */
 static char *
 distinfo_file(const struct itg_plan *p, const char *distinfo, const char *name)
@@ -214,10 +126,10 @@ distributions(const struct itg_plan *p, json_t *tops)
 		char *meta = distinfo_file(p, p->dists[i], "METADATA");
 		char *installer = distinfo_file(p, p->dists[i], "INSTALLER");
 		char *direct = distinfo_file(p, p->dists[i], "direct_url.json");
-		char *name = meta ? metadata_field(meta, "Name") : NULL;
-		char *version = meta ? metadata_field(meta, "Version") : NULL;
+		char *name = meta ? itg__metadata_field(meta, "Name") : NULL;
+		char *version = meta ? itg__metadata_field(meta, "Version") : NULL;
 		const char *from = NULL;
-		char *licence = meta ? metadata_licence(meta, &from) : NULL;
+		char *licence = meta ? itg__metadata_licence(meta, &from) : NULL;
 		json_t *url = direct ? json_loads(direct, 0, NULL) : NULL;
 		if (installer)
 			installer[strcspn(installer, "\r\n")] = '\0';
@@ -227,7 +139,7 @@ distributions(const struct itg_plan *p, json_t *tops)
 		        "dist_info", itg__jstr(p->dists[i]), "installer", itg__jstr(installer),
 		        "direct_url", json_is_object(url) && json_is_string(json_object_get(url, "url"))
 		        ? json_incref(json_object_get(url, "url")) : json_null(),
-		        "source", itg__dist_source(report, name, url)));
+		        "source", itg__dist_source(p, report, name, url)));
 		record_tops(p, p->dists[i], tops, name ? name : p->dists[i]);
 		json_decref(url);
 		free(licence);
@@ -348,11 +260,11 @@ extensions(struct itg_weld *w, json_t *exts, json_t *users)
 			json_array_append_new(u, itg__jstr(e->name));
 		}
 		itg_libset_free(&set);
-		json_array_append_new(exts, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:b}",
+		json_array_append_new(exts, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:o}",
 		        "name", itg__jstr(e->name), "package", itg__jstr(e->package),
 		        "version", itg__jstr(e->version), "objects", hashed(&e->objects, &e->object_names),
 		        "archives", hashed(&e->archives, &e->archive_names), "libraries", libs,
-		        "cxx", e->cxx));
+		        "cxx", e->cxx, "vendored", itg__vendored(e)));
 	}
 	return 0;
 }

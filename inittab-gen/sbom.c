@@ -30,24 +30,48 @@
 #include <string.h>
 #include <unistd.h>
 
-/* s with every byte outside [A-Za-z0-9.-_~] as %XX, for a PURL (malloc'd). */
+/*
+ * s with every byte outside [A-Za-z0-9.-_~] as %XX, for a PURL (malloc'd).
+ * pypi: a name as the PURL specification's pypi type wants it, lower case
+ * with '_' as '-' (its '.' stay, and runs are not collapsed: that is PEP
+ * 503's normalisation, not the PURL's; normalised() makes that one).
+ */
 static char *
-purl_escape(const char *s, bool lower_dashes)
+purl_escape(const char *s, bool pypi)
 {
 	struct strbuf sb = { 0 };
 
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		unsigned char c = *p;
-		if (lower_dashes && (c == '_' || c == '.'))
-			c = '-';
-		if (lower_dashes)
-			c = (unsigned char)tolower(c);
+		if (pypi)
+			c = c == '_' ? '-' : (unsigned char)tolower(c);
 		if (isalnum(c) || c == '.' || c == '-' || c == '_' || c == '~')
 			strbuf_addc(&sb, (char)c);
 		else
 			strbuf_addf(&sb, "%%%02X", c);
 	}
 	return sb.s ? strbuf_detach(&sb) : xstrdup("");
+}
+
+/* A distribution's name as PEP 503 normalises it (lower case, each run of
+ * '-', '_' and '.' one '-'), escaped as purl_escape does: the bom-refs and
+ * the key that finds an extension's distribution (malloc'd). */
+static char *
+normalised(const char *name)
+{
+	struct strbuf sb = { 0 };
+
+	for (const char *p = name; *p; p++) {
+		if (strchr("-_.", *p)) {
+			if (!sb.len || sb.s[sb.len - 1] != '-')
+				strbuf_addc(&sb, '-');
+		} else {
+			strbuf_addc(&sb, *p);
+		}
+	}
+	char *out = purl_escape(sb.s ? sb.s : "", true);
+	strbuf_free(&sb);
+	return out;
 }
 
 static const char *
@@ -170,8 +194,9 @@ distributions(json_t *m, json_t *comps, json_t *app_deps, json_t *dists)
 		const char *version = str(d, "version") ? str(d, "version") : "unknown";
 		if (!name)
 			continue;
-		char *n = purl_escape(name, true), *v = purl_escape(version, false);
-		char *ref = xasprintf("pypi:%s", n), *purl = xasprintf("pkg:pypi/%s@%s", n, v);
+		char *n = normalised(name), *v = purl_escape(version, false);
+		char *pn = purl_escape(name, true);
+		char *ref = xasprintf("pypi:%s", n), *purl = xasprintf("pkg:pypi/%s@%s", pn, v);
 		json_t *c = json_pack("{s:s,s:s,s:s,s:s,s:s}", "type", "library", "bom-ref", ref,
 		                      "name", name, "version", version, "purl", purl);
 		add_licence(c, str(d, "licence"), str(d, "licence_from"));
@@ -181,6 +206,7 @@ distributions(json_t *m, json_t *comps, json_t *app_deps, json_t *dists)
 		json_object_set_new(dists, n, json_string(ref));
 		free(purl);
 		free(ref);
+		free(pn);
 		free(v);
 		free(n);
 	}
@@ -258,6 +284,54 @@ files_of(json_t *e, const char *ref)
 	return out;
 }
 
+/* The libraries an extension's build compiled from its own copies of
+ * their sources: a component each, its sources as files, on which the
+ * extension (on: its dependencies) depends. */
+static void
+vendored(json_t *e, const char *ext_ref, json_t *comps, json_t *deps, json_t *on)
+{
+	size_t i, k;
+	json_t *v, *src;
+	const char *pkg = str(e, "package") ? str(e, "package") : "?";
+
+	json_array_foreach(json_object_get(e, "vendored"), i, v) {
+		const char *name = str(v, "name"), *dir = str(v, "dir");
+		if (!name || !dir)
+			continue;
+		char *ref = xasprintf("vendored:%s:%s", ext_ref + strlen("ext:"), dir);
+		for (unsigned char *b = (unsigned char *)ref; *b; b++)
+			if (*b < 0x20 || *b >= 0x80)
+				*b = '_';       /* a reference in the graph: plain text */
+		char *what = xasprintf("vendored in %s%s%s: built from its own copy of the sources "
+		                       "in %s", pkg, str(e, "version") ? " " : "",
+		                       str(e, "version") ? str(e, "version") : "", dir);
+		json_t *c = json_pack("{s:s,s:s,s:o,s:o}", "type", "library", "bom-ref", ref,
+		                      "name", itg__jstr(name), "description", itg__jstr(what));
+		json_t *files = json_array();
+		if (str(v, "version"))
+			json_object_set_new(c, "version", json_string(str(v, "version")));
+		json_array_foreach(json_object_get(v, "sources"), k, src) {
+			char *fref = xasprintf("%s#%zu", ref, k);
+			json_t *f = json_pack("{s:s,s:s,s:o}", "type", "file", "bom-ref", fref,
+			                      "name", itg__jstr(str(src, "path") ? str(src, "path") : "?"));
+			if (str(src, "sha256"))
+				json_object_set_new(f, "hashes", json_pack("[{s:s,s:s}]", "alg", "SHA-256",
+				                    "content", str(src, "sha256")));
+			json_array_append_new(files, f);
+			free(fref);
+		}
+		json_object_set_new(c, "components", files);
+		json_object_set_new(c, "properties", json_pack("[{s:s,s:o},{s:s,s:o}]",
+		                    "name", "pyweld:vendored_in", "value", itg__jstr(pkg),
+		                    "name", "pyweld:dir", "value", itg__jstr(dir)));
+		json_array_append_new(comps, c);
+		json_array_append_new(on, json_string(ref));
+		depends(deps, ref, json_array());
+		free(what);
+		free(ref);
+	}
+}
+
 /* The extensions, their files, and the graph from owners to libraries. */
 static void
 extensions(json_t *m, json_t *comps, json_t *deps, json_t *dists, json_t *libs,
@@ -278,7 +352,7 @@ extensions(json_t *m, json_t *comps, json_t *deps, json_t *dists, json_t *libs,
 		json_object_set_new(c, "components", files_of(e, ref));
 		json_array_append_new(comps, c);
 		/* Its owner: a distribution, or CPython for the standard library's. */
-		char *norm = purl_escape(pkg ? pkg : "", true);
+		char *norm = normalised(pkg ? pkg : "");
 		const char *owner = pkg && !strcmp(pkg, "python") ? "cpython"
 		                    : json_string_value(json_object_get(dists, norm));
 		free(norm);
@@ -300,6 +374,7 @@ extensions(json_t *m, json_t *comps, json_t *deps, json_t *dists, json_t *libs,
 				if (lref && json_is_string(user) && !strcmp(json_string_value(user), name))
 					json_array_append_new(on, json_string(lref));
 		}
+		vendored(e, ref, comps, deps, on);
 		depends(deps, ref, on);
 		free(ref);
 	}

@@ -136,3 +136,22 @@ fail:
 	linkdb__rollback(db);
 	return -1;
 }
+
+int
+linkdb_object_sources(struct linkdb *db, const char *hex, linkdb_source_fn fn, void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db->sql, "SELECT c.cwd, s.path, s.hash FROM compile c"
+	                       " JOIN compile_source s ON s.compile = c.id"
+	                       " WHERE c.object = ?1 AND c.status = 0 ORDER BY c.id, s.seq",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return linkdb__sqlerr(db, "cannot prepare a lookup of an object's sources");
+	sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(ctx, (const char *)sqlite3_column_text(st, 0),
+		   (const char *)sqlite3_column_text(st, 1), (const char *)sqlite3_column_text(st, 2));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : linkdb__sqlerr(db, "cannot look up an object's sources");
+}

@@ -29,6 +29,7 @@ Cases:
 import hashlib
 import json
 import os
+import re
 import sys
 import tarfile
 
@@ -272,11 +273,210 @@ def case_debian_patch(c):
             "the cached distribution's distribution.json changed")
 
 
+TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+
+def pinned(path):
+    """{normalised name: (version, sha256)} of a requirements file pinned
+    with --hash (name==version \\ --hash=sha256:...)."""
+    text = open(path).read().replace("\\\n", " ")
+    out = {}
+    for line in text.splitlines():
+        line = line.split("#")[0].split()
+        if line and "==" in line[0]:
+            name, version = line[0].split("==")
+            h = [x.split(":", 1)[1] for x in line[1:] if x.startswith("--hash=sha256:")]
+            out[re.sub(r"[-_.]+", "-", name).lower()] = (version, h[0] if h else None)
+    return out
+
+
+def both_formats(c, *args):
+    """Welds with ARGS once per SBOM format (the second reuses the install):
+    (the CycloneDX document, the SPDX document, work); each validated."""
+    cdx_python = wi.validator(c)
+    spdx_python = wi.validator(c, "sbom-spdx-requirements.txt", "spdx")
+    app, work = c.path("app"), c.path("work")
+    build_or_skip(c, *args, "--work-dir", work, "-o", app)
+    verdict = wi.validate(c, cdx_python, app + ".cdx.json")
+    c.check(verdict == "VALID", f"APP.cdx.json does not validate: {verdict}")
+    build_or_skip(c, *args, "--work-dir", work, "-o", app, "--sbom-format", "spdx")
+    verdict = wi.validate(c, spdx_python, app + ".spdx.json", wi.VALIDATE_SPDX)
+    c.check(verdict == "VALID", f"APP.spdx.json does not validate: {verdict}")
+    return load(app + ".cdx.json") if os.path.exists(app + ".cdx.json") else \
+        load_cdx_of(c, app), load(app + ".spdx.json"), work
+
+
+def load_cdx_of(c, app):
+    r = wi.inspect(c, "--sbom", app)
+    c.require(r.returncode == 0, f"inspect --sbom: {r.returncode}\n{wt.tail(r.err)}")
+    return json.loads(r.out)
+
+
+def check_pinned(c, bom, doc, pins):
+    """Each pinned distribution's component and SPDX package carry its hash."""
+    comps = {x["bom-ref"]: x for x in bom["components"]}
+    pkgs = {p["name"].lower(): p for p in doc["packages"]}
+    for name, (version, sha) in pins.items():
+        x = comps.get(f"pypi:{name}", {})
+        c.check(x.get("version") == version and
+                x.get("hashes") == [{"alg": "SHA-256", "content": sha}],
+                f"{name}'s component is not {version} with its pinned hash: {x}")
+        p = [q for n, q in pkgs.items() if re.sub(r"[-_.]+", "-", n) == name]
+        c.check(p and p[0].get("checksums") == [{"algorithm": "SHA256", "checksumValue": sha}]
+                and p[0].get("downloadLocation", "").startswith("https://"),
+                f"{name}'s SPDX package: {p[:1]}")
+
+
+def case_demo(c):
+    """the README's demo: both SBOMs valid, each sdist's pinned hash"""
+    with open(os.path.join(TOP, ".ci", "demo")) as f:
+        m = re.search(r"--python-code '(.*?)'\n", f.read(), re.S)
+    c.require(m, ".ci/demo welds no --python-code '...' this test can find")
+    reqs = os.path.join(TOP, ".ci", "demo-requirements.txt")
+    bom, doc, _ = both_formats(c, "-r", reqs, "--python-code", m.group(1))
+    check_pinned(c, bom, doc, pinned(reqs))
+
+
+COMBINED = """\
+simplejson==3.19.3 \\
+    --hash=sha256:8e086896c36210ab6050f2f9f095a5f1e03c83fa0e7f296d6cba425411364680
+PyYAML==6.0.2 \\
+    --hash=sha256:d584d9ec91ad65861cc08d42e834324ef890a082e591037abe114850ff7bbc3e
+zstandard==0.23.0 \\
+    --hash=sha256:b2d8c62d08e7255f68f7a740bae85b3c9b8e5466baa9cbf7f57f1cde0ac6bc09
+"""
+
+
+def case_combined(c):
+    """several real packages: valid, pip's list, the final link's libraries"""
+    reqs = c.path("requirements.txt")
+    with open(os.path.join(TOP, "tests", "python-sdists.txt")) as f:
+        wt.write(reqs, f.read() + COMBINED)
+    bom, doc, work = both_formats(c, "-r", reqs, "--env", "PYYAML_FORCE_LIBYAML=1",
+                                  "--python-code", "import markupsafe, psutil, simplejson, "
+                                  "yaml, zstandard")
+    pins = pinned(reqs)
+    c.require(len(pins) >= 5, f"the requirements pin {sorted(pins)}")
+    check_pinned(c, bom, doc, pins)
+    comps = {x["bom-ref"]: x for x in bom["components"]}
+    pypi = {re.sub(r"[-_.]+", "-", x["name"]).lower(): x.get("version")
+            for x in bom["components"] if x["bom-ref"].startswith("pypi:")}
+    pip = {re.sub(r"[-_.]+", "-", k): v for k, v in wi.pip_list(c, work).items()}
+    c.check(pypi == pip, f"the SBOM's distributions {pypi} are not what pip installed {pip}")
+
+    linked = {a for a in wi.final_link_archives(c, work)
+              if not os.path.basename(a).startswith("libpython")}
+    libs = {p["value"]: x for x in bom["components"] if x["bom-ref"].startswith("lib:")
+            for p in x.get("properties", []) if p["name"] == "pyweld:path"}
+    c.check(set(libs) == linked, f"the library components are not the final link's "
+            f"archives: only in the SBOM {sorted(set(libs) - linked)}, only on the link "
+            f"{sorted(linked - set(libs))}")
+    for path, x in libs.items():
+        c.check(x.get("hashes") == [{"alg": "SHA-256", "content": sha256_of(path)}],
+                f"{path}: its component's hash is not the archive's")
+    yaml = [x for p, x in libs.items() if os.path.basename(p) == "libyaml.a"]
+    c.check(yaml and (yaml[0].get("purl") or "").startswith("pkg:deb/debian/libyaml-dev@"),
+            f"libyaml's component: {yaml}")
+
+    # The packages' (CPython's own, libmpdec in _decimal, are CPython's).
+    vendored = [x for x in bom["components"] if x["bom-ref"].startswith("vendored:") and
+                props(x).get("pyweld:vendored_in") != "python"]
+    zstd = [x for x in vendored if x["name"] == "zstd"]
+    c.check(len(vendored) == len(zstd) == 1, f"vendored components: "
+            f"{[(x['bom-ref'], x['name']) for x in vendored]}, wanted zstandard's zstd alone")
+    if zstd:
+        z = zstd[0]
+        deps = {d["ref"]: set(d["dependsOn"]) for d in bom["dependencies"]}
+        users = {r for r, on in deps.items() if z["bom-ref"] in on}
+        c.check(users and all(r.startswith("ext:zstandard") for r in users),
+                f"zstd is a dependency of {sorted(users)}, not of zstandard's extension")
+        files = z.get("components", [])
+        c.check(files and all("zstd/" in f["name"] and f["name"].endswith((".c", ".S")) and
+                              len(f.get("hashes", [{}])[0].get("content", "")) == 64
+                              for f in files),
+                f"zstd's files: {[(f['name'], f.get('hashes')) for f in files][:5]}")
+        c.check("vendored in zstandard 0.23.0" in z.get("description", ""),
+                f"zstd's description: {z.get('description')}")
+
+
+def case_init_keys(c):
+    """pyweld init writes python, sbom-format, deny-licence, debug-file"""
+    proj = c.path("init project")
+    r = c.run([c.pyweld, "init", proj, "--python-code", "print('hi')"])
+    c.require(r.returncode == 0, f"pyweld init exited {r.returncode}:\n{r.err}")
+    ini = os.path.join(proj, "pyweld.ini")
+    with open(ini) as f:
+        text = f.read()
+    for want in ("# python = 3.11\n", "# sbom-format = cyclonedx\n", "# deny-licence = ",
+                 "# debug-file = FILE"):
+        c.check(want in text, f"pyweld.ini has no {want!r}:\n{text}")
+    text = text.replace("# sbom-format = cyclonedx\n", "sbom-format = spdx\n")
+    text = text.replace("# python = 3.11\n", f"python = {c.version}\n")
+    text = text.replace("[build]\n", "[build]\ndeny-licence = ^NOTHING\n"
+                        "debug-file = app.debug\n", 1)
+    wt.write(ini, text)
+    c.build_ok("--config", ini)
+    app = os.path.join(proj, "app")
+    c.check(os.path.isfile(app + ".spdx.json") and os.path.isfile(app + ".debug"),
+            f"the uncommented keys did nothing: {sorted(os.listdir(proj))}")
+    m = wi.inspect_json(c, app)
+    c.check(m["options"].get("deny_licences") == ["^NOTHING"] and
+            m["python"]["version"].startswith(c.version + "."),
+            f"the manifest's options: {m['options']}, python {m['python']['version']}")
+
+
+C1_LICENCE = "MIT \u009b31mred"
+
+
+def case_licences(c):
+    """unknown SPDX identifiers as LicenseRef-; C1 controls kept off the terminal"""
+    spdx_python = wi.validator(c, "sbom-spdx-requirements.txt", "spdx")
+    args = []
+    for name, expression, licence in (
+            ("pwunk", "MIT OR Foo-Custom-1.0 OR LicenseRef-Mine", "x"),
+            ("pwwith", "Apache-2.0 WITH Nope-exception", "x"),
+            ("pwlow", "mit or apache-2.0", "x"),
+            ("pwcone", "", C1_LICENCE)):
+        d = c.path(name)
+        wt.write(os.path.join(d, "setup.py"), wi.LICENCE_SETUP.format(
+            name=name, expression=expression, licence=licence))
+        wt.write(os.path.join(d, name, "__init__.py"), "")
+        args += ["--setup-py", d]
+    app, work = c.path("app"), c.path("work")
+    args += ["--work-dir", work, "-o", app, "--python-code", "import pwunk"]
+    r = c.build(*args, "--deny-licence", "red")
+    c.check(r.returncode > 0 and "?31mred" in r.err and "\u009b" not in r.err,
+            f"--deny-licence's chain of the C1 licence ({r.returncode}):\n{wt.tail(r.err)}")
+    c.build_ok(*args, "--sbom-format", "spdx")
+    verdict = wi.validate(c, spdx_python, app + ".spdx.json", wi.VALIDATE_SPDX)
+    c.check(verdict == "VALID", f"APP.spdx.json does not validate: {verdict}")
+    doc = load(app + ".spdx.json")
+    lic = {p["name"]: p["licenseDeclared"] for p in doc["packages"]}
+    extracted = {x["licenseId"]: x["extractedText"]
+                 for x in doc.get("hasExtractedLicensingInfos", [])}
+    c.check(lic.get("pwunk") == "MIT OR LicenseRef-Foo-Custom-1.0 OR LicenseRef-Mine" and
+            extracted.get("LicenseRef-Foo-Custom-1.0") == "Foo-Custom-1.0" and
+            extracted.get("LicenseRef-Mine") == "LicenseRef-Mine",
+            f"pwunk: {lic.get('pwunk')}, extracted {extracted}")
+    c.check(lic.get("pwwith", "").startswith("LicenseRef-") and
+            extracted.get(lic.get("pwwith")) == "Apache-2.0 WITH Nope-exception",
+            f"pwwith: {lic.get('pwwith')}, extracted {extracted}")
+    c.check(lic.get("pwlow") == "MIT OR Apache-2.0", f"pwlow: {lic.get('pwlow')}")
+    r = wi.inspect(c, app)
+    c.check(r.returncode == 0 and "?31mred" in r.out and "\u009b" not in r.out,
+            f"inspect's text of the C1 licence ({r.returncode}): "
+            f"{[x for x in r.out.splitlines() if 'pwcone' in x]}")
+
+
 CASES = {
     "sources": case_sources,
     "version_bump": case_version_bump,
     "library_change": case_library_change,
     "debian_patch": case_debian_patch,
+    "demo": case_demo,
+    "combined": case_combined,
+    "init_keys": case_init_keys,
+    "licences": case_licences,
 }
 
 if __name__ == "__main__":

@@ -545,9 +545,20 @@ cli_project_write(const char *path, const struct cli_build_options *c)
 	strbuf_addf(&sb, "static = %s\nstdlib-tests = %s\ndebug = %s\nsource = %s\n",
 	            c->static_link ? "true" : "false", c->stdlib_tests ? "true" : "false",
 	            c->debug ? "true" : "false", c->no_source ? "false" : "true");
+	strbuf_adds(&sb, "# debug-file = FILE: APP stripped, its symbols in FILE (see docs/weld.md)\n");
 	if (c->debug_file)
-		strbuf_addf(&sb, "# APP stripped, its symbols in this file (see docs/weld.md)\n"
-		            "debug-file = %s\n", c->debug_file);
+		strbuf_addf(&sb, "debug-file = %s\n", c->debug_file);
+	strbuf_adds(&sb, "# the CPython welded in, X.Y (`pyweld python list`; 3.11 by default)\n");
+	if (c->python_version)
+		strbuf_addf(&sb, "python = %s\n", c->python_version);
+	else
+		strbuf_adds(&sb, "# python = 3.11\n");
+	strbuf_adds(&sb, "# the SBOM beside APP: cyclonedx (APP.cdx.json) or spdx (APP.spdx.json)\n");
+	strbuf_addf(&sb, "%ssbom-format = %s\n", c->sbom_format ? "" : "# ",
+	            c->sbom_format ? c->sbom_format : "cyclonedx");
+	strbuf_adds(&sb, "# deny-licence = a pcre2 pattern: the weld fails when a licence of what it\n"
+	                 "# would link matches (repeatable; see docs/inspect.md), e.g. GPL\n");
+	add_values(&sb, "deny-licence", &c->deny_licences);
 	strbuf_adds(&sb, "# true: the entry point ends without finalising the interpreter (faster;\n"
 	                 "# __del__ methods do not run at exit, unclosed files are not flushed:\n"
 	                 "# see docs/weld.md)\n");

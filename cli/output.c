@@ -230,12 +230,7 @@ cli_value_text(const char *name, const struct linkdb_value *v, bool short_hash)
 char *
 cli_safe(const char *s)
 {
-	char *c = xstrdup(s ? s : "-");
-
-	for (unsigned char *p = (unsigned char *)c; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	return c;
+	return util_safe_text(xstrdup(s ? s : "-"));
 }
 
 int

@@ -98,23 +98,12 @@ library_label(json_t *l)
 	return xasprintf("%s (%s)", util_basename(path), str(l, "licence"));
 }
 
-/* chain with control characters as '?': package metadata never drives the
- * terminal (in place; returns chain). */
-static char *
-safe(char *chain)
-{
-	for (unsigned char *p = (unsigned char *)chain; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	return chain;
-}
-
 /* Adds a chain to the list of denied ones (its first CHAINS_SHOWN). */
 static void
 add_chain(struct strbuf *sb, size_t *n, char *chain, const char *re)
 {
 	if ((*n)++ < CHAINS_SHOWN)
-		strbuf_addf(sb, "\n  %s: --deny-licence '%s'", safe(chain), re);
+		strbuf_addf(sb, "\n  %s: --deny-licence '%s'", util_safe_text(chain), re);
 }
 
 /* Each chain to a library: denied ones into sb, copyleft ones warned. */
@@ -138,7 +127,7 @@ library_chains(struct itg_weld *w, json_t *m, json_t *l, const char *re, struct 
 		if (re)
 			add_chain(sb, n, chain, re);
 		else
-			itg__warn(w, "%s: that licence reaches the whole binary", safe(chain));
+			itg__warn(w, "%s: that licence reaches the whole binary", util_safe_text(chain));
 		free(chain);
 		free(ext);
 	}
@@ -147,7 +136,7 @@ library_chains(struct itg_weld *w, json_t *m, json_t *l, const char *re, struct 
 		if (re)
 			add_chain(sb, n, chain, re);
 		else
-			itg__warn(w, "%s: that licence reaches the whole binary", safe(chain));
+			itg__warn(w, "%s: that licence reaches the whole binary", util_safe_text(chain));
 		free(chain);
 	}
 out:

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "linkdb.h"
 
@@ -66,6 +67,93 @@ relate(struct doc *d, const char *a, const char *type, const char *b)
 	                      "relationshipType", type, "relatedSpdxElement", b));
 }
 
+/* Whether the document already has an extracted licence of this id. */
+static bool
+taken(struct doc *d, const char *id)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(d->extracted, i, x)
+		if (!strcmp(str(x, "licenseId"), id))
+			return true;
+	return false;
+}
+
+/* The document's LicenseRef- for an identifier SPDX's list does not hold
+ * (or for a LicenseRef- of METADATA's, which this document must define):
+ * LicenseRef-ID, ID's bytes outside [A-Za-z0-9.-] as '-', with the
+ * identifier as its extracted text. */
+static const char *
+licence_ref(struct doc *d, const char *id)
+{
+	char *key = xasprintf("id\n%s", id);
+	const char *ref = str(d->refs, key);
+
+	if (!ref) {
+		char *r = util_starts_with(id, "LicenseRef-") && id[strlen("LicenseRef-")]
+		          ? xstrdup(id) : xasprintf("LicenseRef-%s", id);
+		for (char *p = r + strlen("LicenseRef-"); *p; p++)
+			if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
+				*p = '-';
+		if (taken(d, r)) {
+			char *u = xasprintf("%s-%zu", r, json_array_size(d->extracted) + 1);
+			free(r);
+			r = u;
+		}
+		json_object_set_new(d->refs, key, json_string(r));
+		json_array_append_new(d->extracted, json_pack("{s:s,s:o,s:o,s:s}", "licenseId", r,
+		                      "name", itg__jstr(id), "extractedText", itg__jstr(id), "comment",
+		                      "an identifier of the package's licence expression that is not "
+		                      "on the SPDX licence list"));
+		free(r);
+		ref = str(d->refs, key);
+	}
+	free(key);
+	return ref;
+}
+
+/* An SPDX expression as licenseDeclared: each identifier as SPDX's list
+ * spells it, or a LicenseRef- of the document for one the list does not
+ * hold; an exception after WITH that the list does not hold makes the whole
+ * expression one LicenseRef- (a LicenseRef- cannot follow WITH). */
+static json_t *
+expression(struct doc *d, const char *expr)
+{
+	struct strbuf sb = { 0 };
+	bool with = false, bad = false;
+
+	for (const char *p = expr; *p && !bad;) {
+		if (strchr(" ()", *p)) {
+			strbuf_addc(&sb, *p++);
+			continue;
+		}
+		size_t n = strcspn(p, " ()");
+		char *tok = strndup(p, n);
+		const char *known;
+		p += n;
+		if (!strcasecmp(tok, "AND") || !strcasecmp(tok, "OR") || !strcasecmp(tok, "WITH")) {
+			with = !strcasecmp(tok, "WITH");
+			for (char *c = tok; *c; c++)
+				*c = (char)toupper((unsigned char)*c);
+			strbuf_adds(&sb, tok);
+		} else if (with) {
+			with = false;
+			if ((known = itg_spdx_known(tok, true)))
+				strbuf_adds(&sb, known);
+			else
+				bad = true;
+		} else {
+			known = itg_spdx_known(tok, false);
+			strbuf_adds(&sb, known ? known : licence_ref(d, tok));
+		}
+		free(tok);
+	}
+	json_t *out = json_string(bad || !sb.s ? licence_ref(d, expr) : sb.s);
+	strbuf_free(&sb);
+	return out;
+}
+
 /* licenseDeclared from a CycloneDX component's licences. */
 static json_t *
 declared(struct doc *d, json_t *comp)
@@ -76,7 +164,7 @@ declared(struct doc *d, json_t *comp)
 	const char *id = str(json_object_get(l, "license"), "id");
 
 	if (expr || id)
-		return json_string(expr ? expr : id);
+		return expression(d, expr ? expr : id);
 	if (!name)
 		return json_string("NOASSERTION");
 	const char *ref = str(d->refs, name);

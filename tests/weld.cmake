@@ -138,7 +138,12 @@ endforeach()
 # its SHA-256 (pip's install report), or why it is unknown, in CycloneDX
 # and SPDX, both validated (the sdists from PyPI: the network); a version
 # bump, a static library's new content and another Debian patch level of
-# CPython each change what they must in the SBOM and nothing else.
-foreach(_case sources version_bump library_change debian_patch)
+# CPython each change what they must in the SBOM and nothing else; the
+# README demo's SBOMs validate; a combined weld of five real packages
+# validates, equals pip's list and the final link's archives, and shows
+# zstandard's vendored zstd; pyweld init's keys; SPDX licence references
+# for identifiers the SPDX list lacks, C1 controls kept off the terminal.
+foreach(_case sources version_bump library_change debian_patch demo init_keys licences)
   pyweld_weld_test(weld_sbom_${_case} weld_sbom.py 900 ${_case})
 endforeach()
+pyweld_weld_test(weld_sbom_combined weld_sbom.py 1800 combined)

@@ -39,3 +39,37 @@ util_is_shared_object(const char *path)
 {
 	return util_ends_with(path, ".so") || strstr(util_basename(path), ".so.") != NULL;
 }
+
+/* The length of the UTF-8 sequence at p (2 to 4), or 0 when it is none. */
+static size_t
+utf8_length(const unsigned char *p)
+{
+	size_t n = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
+
+	if (p[0] >= 0xf5)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+char *
+util_safe_text(char *s)
+{
+	unsigned char *in = (unsigned char *)s, *out = in;
+
+	while (*in) {
+		size_t n = *in >= 0x80 ? utf8_length(in) : 1;
+		if (*in < 0x20 || *in == 0x7f || n == 0 || (in[0] == 0xc2 && in[1] <= 0x9f)) {
+			*out++ = '?';
+			in += n ? n : 1;        /* a C1 control (U+0080-U+009F) is one '?' */
+		} else {
+			memmove(out, in, n);
+			out += n;
+			in += n;
+		}
+	}
+	*out = '\0';
+	return s;
+}

@@ -280,6 +280,13 @@ bool util_parse_i64(const char *s, int64_t *out);
  * object: "x.so", or "libx.so.1" with a version after ".so.".
  */
 bool util_is_shared_object(const char *path);
+/*
+ * s with every control character as '?', in place (returns s): C0 and DEL,
+ * the C1 controls U+0080-U+009F in UTF-8 (0xc2 0x80-0x9f: an 8-bit CSI
+ * drives a terminal as ESC [ does), and each byte that begins no UTF-8
+ * sequence.  Text from package metadata or file names, before a terminal.
+ */
+char *util_safe_text(char *s);
 
 /* clock.c: clocks */
 

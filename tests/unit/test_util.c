@@ -169,6 +169,31 @@ test_cmdlog(void **state)
 	free(log);
 }
 
+/* Control characters, C1 ones in UTF-8 and bytes that begin no UTF-8
+ * sequence become '?'; other UTF-8 text stays. */
+static void
+test_safe_text(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "plain text", "plain text" },
+		{ "esc\x1b[31mred\x7f\ttab\n", "esc?[31mred??tab?" },
+		{ "csi\xc2\x9b""31mred nel\xc2\x85 pad\xc2\x80", "csi?31mred nel? pad?" },
+		{ "\xc2\xa0nbsp \xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+		  "\xc2\xa0nbsp \xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" },
+		{ "lone \x9b and \xff and \xc3 cut", "lone ? and ? and ? cut" },
+		{ "", "" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < countof(cases); i++) {
+		char *s = xstrdup(cases[i].in);
+		assert_string_equal(util_safe_text(s), cases[i].out);
+		free(s);
+	}
+}
+
 int
 main(void)
 {
@@ -177,6 +202,7 @@ main(void)
 		cmocka_unit_test(test_strvec_cargv),
 		cmocka_unit_test(test_is_shared_object),
 		cmocka_unit_test(test_cmdlog),
+		cmocka_unit_test(test_safe_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

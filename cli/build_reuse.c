@@ -228,7 +228,10 @@ try_reuse(struct cli_build *b, struct item *it, char *why, size_t whylen)
 	{
 		time_t tt = (time_t)t;
 		struct tm tm;
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime_r(&tt, &tm));
+		/* a time gmtime cannot break down is no reason to build again */
+		if (!gmtime_r(&tt, &tm) ||
+		    !strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm))
+			snprintf(when, sizeof(when), "an unknown time");
 	}
 	cli_build_note(b, "%s %s: reused the build of %s", it->name, it->version, when);
 	rc = 1;

@@ -315,7 +315,7 @@ struct ccshim_env {
 enum {
 	CCSHIM_ENV_TOOLS    = 1 << 0,     /* CC, CXX, AR, RANLIB: the role shims */
 	CCSHIM_ENV_LDSHARED = 1 << 1,     /* LDSHARED, LDCXXSHARED: "cc -shared", "c++ -shared" */
-	CCSHIM_ENV_SKBUILD  = 1 << 2,     /* SKBUILD_INSTALL_STRIP=false */
+	CCSHIM_ENV_SKBUILD  = 1 << 2,     /* SKBUILD_INSTALL_STRIP=false, CMAKE_ARGS */
 };
 
 /*
@@ -335,7 +335,8 @@ void ccshim_env_free(struct ccshim_env *e);
  * PYWELD_SHIM_DIR, then with CCSHIM_ENV_TOOLS CC, CXX, AR, RANLIB, with
  * CCSHIM_ENV_LDSHARED LDSHARED, LDCXXSHARED, then PATH (path_first if not
  * NULL, the shim directory, then $PATH without it, or /usr/bin:/bin), with
- * CCSHIM_ENV_SKBUILD SKBUILD_INSTALL_STRIP=false.  Failure is out->failed.
+ * CCSHIM_ENV_SKBUILD SKBUILD_INSTALL_STRIP=false and CMAKE_ARGS ($CMAKE_ARGS
+ * followed by -DCMAKE_BUILD_WITH_INSTALL_RPATH=ON).  Failure is out->failed.
  */
 void ccshim_env_vars(const struct ccshim_env *e, unsigned flags, const char *path_first,
                      struct strvec *out);
@@ -344,8 +345,10 @@ void ccshim_env_vars(const struct ccshim_env *e, unsigned flags, const char *pat
  * process's, without the variables the wrappers set or that would steer
  * the build's compilers or Python elsewhere (CC, CXX, LD, AR, RANLIB,
  * LDSHARED, LDCXXSHARED, PATH, PYWELD_*, PYTHONPATH, PYTHONHOME,
- * PYTHONSTARTUP, PYTHONUSERBASE) and without the entries starting with one
- * of drop (NULL-terminated, may be NULL), then ccshim_env_vars.
+ * PYTHONSTARTUP, PYTHONUSERBASE; with CCSHIM_ENV_SKBUILD SKBUILD_INSTALL_STRIP
+ * and CMAKE_ARGS, which ccshim_env_vars sets again) and without the entries
+ * starting with one of drop (NULL-terminated, may be NULL), then
+ * ccshim_env_vars.
  */
 void ccshim_env_build(const struct ccshim_env *e, unsigned flags, const char *path_first,
                       const char *const *drop, struct strvec *out);

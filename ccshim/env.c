@@ -23,6 +23,8 @@
 #include "linkdb.h"
 #include "util.h"
 
+#define CMAKE_RPATH_ARG "-DCMAKE_BUILD_WITH_INSTALL_RPATH=ON"
+
 int
 ccshim_env_setup(struct ccshim_env *e, char *err, size_t errlen)
 {
@@ -105,9 +107,19 @@ ccshim_env_vars(const struct ccshim_env *e, unsigned flags, const char *path_fir
 	path_with(&path, e->dir);
 	strvec_push_owned(out, strbuf_detach(&path));
 	/* scikit-build-core strips what it installs by default, and a stripped
-	 * file no longer has the content hash of its recorded link. */
-	if (flags & CCSHIM_ENV_SKBUILD)
+	 * file no longer has the content hash of its recorded link; nor has a
+	 * file whose RUNPATH CMake's install step rewrote, as it does for a
+	 * target whose install RPATH is not the build tree's, unless the link
+	 * wrote the install RPATH already (the caller's CMAKE_ARGS go first). */
+	if (flags & CCSHIM_ENV_SKBUILD) {
+		const char *args = getenv("CMAKE_ARGS");
+
 		strvec_push(out, "SKBUILD_INSTALL_STRIP=false");
+		if (args && *args)
+			strvec_pushf(out, "CMAKE_ARGS=%s %s", args, CMAKE_RPATH_ARG);
+		else
+			strvec_push(out, "CMAKE_ARGS=" CMAKE_RPATH_ARG);
+	}
 }
 
 void
@@ -125,13 +137,17 @@ ccshim_env_build(const struct ccshim_env *e, unsigned flags, const char *path_fi
 
 	while (drop && drop[n])
 		n++;
-	all = calloc(countof(ours) + n + 1, sizeof(*all));
+	all = calloc(countof(ours) + n + 3, sizeof(*all));
 	if (!all) {
 		out->failed = true;
 		return;
 	}
 	for (size_t i = 0; i < countof(ours); i++)
 		all[k++] = ours[i];
+	if (flags & CCSHIM_ENV_SKBUILD) {       /* set again by ccshim_env_vars */
+		all[k++] = "SKBUILD_INSTALL_STRIP=";
+		all[k++] = "CMAKE_ARGS=";
+	}
 	for (size_t i = 0; i < n; i++)
 		all[k++] = drop[i];
 	util_env_without(all, out);

@@ -540,7 +540,7 @@ json.dump({n: os.environb[n.encode()].hex() for n in names if n.encode() in os.e
 """
 
 ENV_VARS = ["PYWELD_DB", "PYWELD_BUILD", "PYWELD_SHIM_DIR", "CC", "CXX", "LDSHARED",
-            "LDCXXSHARED", "AR", "RANLIB", "PATH", "SKBUILD_INSTALL_STRIP"]
+            "LDCXXSHARED", "AR", "RANLIB", "PATH", "SKBUILD_INSTALL_STRIP", "CMAKE_ARGS"]
 
 
 def canaries(top):
@@ -572,7 +572,8 @@ def case_env_eval(c):
     os.mkdir(run)
     c.write("run/x.c", "int f(void) { return 1; }\n")
     path = pathdir + ":" + BASEPATH
-    env = c.env(PATH=path, CC=buildargv_quote(cc_path))
+    # the caller's CMAKE_ARGS, however quoted, come first
+    env = c.env(PATH=path, CC=buildargv_quote(cc_path), CMAKE_ARGS=w)
     r = c.ok([c.pyweld, "env", "--db", db, "--shim-dir", shimdir], env, cwd=run)
     check(not canaries(c.tmp), "pyweld env itself ran something: %r" % canaries(c.tmp))
     with open(os.path.join(c.tmp, "env.out"), "wb") as f:
@@ -582,6 +583,7 @@ def case_env_eval(c):
         "CXX": shimdir + "/c++", "AR": shimdir + "/ar",
         "RANLIB": shimdir + "/ranlib", "PATH": shimdir + ":" + path,
         "SKBUILD_INSTALL_STRIP": "false",
+        "CMAKE_ARGS": w + " -DCMAKE_BUILD_WITH_INSTALL_RPATH=ON",
     }
     for shell in shells:
         dump = os.path.join(c.tmp, "dump-%s.json" % os.path.basename(shell))

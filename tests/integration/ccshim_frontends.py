@@ -23,6 +23,7 @@ missing (said why), 2 usage.
 """
 
 import argparse
+import glob
 import hashlib
 import importlib.machinery
 import json
@@ -437,9 +438,15 @@ def case_skbuild(c):
     # (install.strip = true); `pyweld env` exports SKBUILD_INSTALL_STRIP=false
     # so that the installed .so is byte for byte what the link wrote.
     check_eq(env.get("SKBUILD_INSTALL_STRIP"), "false", "SKBUILD_INSTALL_STRIP from pyweld env")
+    # _skb has an install RPATH: CMake's install step rewrote the installed
+    # copy's RUNPATH (then no recorded link had its content) unless the link
+    # wrote it, which CMAKE_ARGS from `pyweld env` asks for.
+    check_eq(env.get("CMAKE_ARGS"), "-DCMAKE_BUILD_WITH_INSTALL_RPATH=ON",
+             "CMAKE_ARGS from pyweld env")
     shows = c.verify(db, build, [
         Ext("pw_skbuild._skb", ["PyInit__skb"],
-            [obj("skb_main.c.o"), ("archive", "libskbhelper.a")]),
+            [obj("skb_main.c.o"), flag("-Wl,-rpath,$ORIGIN/../pw_skbuild.libs"),
+             ("archive", "libskbhelper.a")]),
     ])
     helper = archive_records(c, db, build, "libskbhelper.a")
     check(helper, "the archive libskbhelper.a that CMake made with ar was not recorded")
@@ -448,6 +455,11 @@ def case_skbuild(c):
              "snapshot of libskbhelper.a in the link versus its archive record")
     check_eq(inp["object"], sha256(os.path.join(src, "build", "libskbhelper.a")),
              "snapshot of libskbhelper.a versus the file CMake left")
+    installed = glob.glob(os.path.join(c.site, "pw_skbuild", "_skb*.so"))
+    check(len(installed) == 1, "installed _skb: %r" % installed)
+    with open(installed[0], "rb") as f:
+        check(b"$ORIGIN/../pw_skbuild.libs" in f.read(),
+              "the installed _skb lost its install RPATH '$ORIGIN/../pw_skbuild.libs'")
     c.python("import pw_skbuild._skb as m\nassert m.square(7) == 49")
 
 

@@ -7,11 +7,11 @@
  * the roots: the entry point, what the runtime imports, the application's
  * extension modules, the modules of the packed distributions' entry
  * points, and what a --keep-module pattern (pcre2, matched here) names
- * (docs/weld.md, "Pruning").  Its
- * input is one record per thing, each a type byte and two length-prefixed
- * fields (a module's name and marshalled code, an extension's name and
- * file, ...), so that no name or path can end a record early; its output
- * the names reached, each NUL-terminated.  A module not reached is dropped
+ * (docs/weld.md, "Pruning").  Its input is one record per thing, each a
+ * type byte and two length-prefixed fields (a module's name and marshalled
+ * code, an extension's name and isolated object, ...), so that no name or
+ * path can end a record early; its output the names reached, each
+ * NUL-terminated.  A module not reached is dropped
  * with the resources of its package; an extension module not reached is
  * listed for the pack step to leave out of the link.
  */
@@ -183,18 +183,18 @@ int
 itg__pack_reach(struct itg_packer *p)
 {
 	const struct itg_pack_options *o = p->o;
-	char *in = util_path_join(o->workdir, "reach.in");
-	char *out = util_path_join(o->workdir, "reach.out");
+	char *in, *out, *data = NULL;
 	struct strbuf sb = { 0 };
 	struct strvec names = { 0 };
-	char *data = NULL;
 	size_t len = 0, nre = 0;
-	pcre2_code **re = NULL;
+	pcre2_code **re;
 	pcre2_match_data *md = NULL;
 	int rc = -1;
 
 	if (!o->reach_script)
 		return 0;
+	in = util_path_join(o->workdir, "reach.in");
+	out = util_path_join(o->workdir, "reach.out");
 	re = xcalloc(o->nkeep_modules + 1, sizeof(*re));
 	for (size_t i = 0; i < o->nkeep_modules; i++) {
 		int code;
@@ -204,8 +204,10 @@ itg__pack_reach(struct itg_packer *p)
 		if (!re[i]) {
 			PCRE2_UCHAR why[256];
 			pcre2_get_error_message(code, why, sizeof(why));
-			rc = itg__pack_fail(p, "bad --keep-module pattern '%s': %s at offset %zu",
-			                    o->keep_modules[i], (const char *)why, (size_t)at);
+			rc = itg__pack_fail(p, "bad --keep-module pattern '%s': %s at offset %zu\n"
+			                    "hint: a pcre2 pattern over dotted module names: "
+			                    "--keep-module '^plugins\\.'", o->keep_modules[i],
+			                    (const char *)why, (size_t)at);
 			goto out;
 		}
 		nre++;

@@ -67,13 +67,15 @@ NOT_FOLLOWED = {
 }
 
 # What a module brings that no import in it says: the modules libpython's
-# built-in modules and the runtime import from C when asked, and the codec
-# a name made at run time looks up.
+# built-in modules and the runtime import from C when asked, and what a
+# name made at run time imports ("prefix*": every module so named).
 IMPLIED = {
     "time": ("_strptime",),                     # time.strptime
     "importlib.resources": ("_pyweld_resources", "importlib.readers"),
     "importlib.metadata": ("_pyweld_resources",),   # runtime/resources.c
     "_socket": ("encodings.idna",),             # host names
+    # a name made at run time: _sysconfigdata_{abiflags}_{platform}_{multiarch}
+    "sysconfig": ("_sysconfigdata_*",),
     # runtime/mpchild.c: a child of this binary's multiprocessing
     "multiprocessing": ("multiprocessing.spawn", "multiprocessing.forkserver",
                         "multiprocessing.resource_tracker"),
@@ -179,7 +181,11 @@ class Reach:
         if (by, name) in NOT_FOLLOWED:
             return
         for n in IMPLIED.get(name, ()):
-            self.add(n)
+            if n.endswith("*"):
+                for k in [k for k in self.known if k.startswith(n[:-1])]:
+                    self.add(k)
+            else:
+                self.add(n)
         parts = name.split(".")
         for i in range(1, len(parts) + 1):
             n = ".".join(parts[:i])

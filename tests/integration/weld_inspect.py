@@ -141,8 +141,10 @@ def weld(c, *args, ok=True, app=None):
         wt.write(os.path.join(d, name, "__init__.py"), "")
         more += ["--setup-py", d]
     app, work = app or c.path("app"), c.path("work")
+    # --no-prune: the cases read the manifest of a whole weld (_ssl, _crypt
+    # and their libraries, which the entry point does not import).
     p = (c.build_ok if ok else c.build)(
-        "--setup-py", src, "--setup-py", pure, *more,
+        "--no-prune", "--setup-py", src, "--setup-py", pure, *more,
         *wt.ext_env("pwinsp", libs=("pwlib", "z"), dirs=(lib,)),
         *args, "--work-dir", work, "-o", app, "--python-code",
         "import pwinsp._ext, pwpure\nprint(pwinsp._ext.value(),\tpwpure.VALUE)")

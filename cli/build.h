@@ -114,5 +114,11 @@ struct cli_reuse {
  * them as given.  Exits on a failed build.
  */
 void cli_build_reuse(struct cli_build *b, struct cli_reuse *r);
+/*
+ * After the install: in <work>/pip-report.json, each wheel that stood for a
+ * local sdist gets the sdist's download_info back (its file:// URL and
+ * SHA-256), as pip would have reported it had it built the sdist there.
+ */
+void cli_build_reuse_report(struct cli_build *b);
 
 #endif

@@ -441,8 +441,8 @@ cli_build_install(struct cli_build *b)
 	strvec_push(&av, "--no-warn-script-location");
 	/* What pip installed and from where, with each archive's hash: the
 	 * manifest's distributions read it (inittab-gen/sources.c); a wheel
-	 * from the build cache stands for the sdist <work>/build-cache.tsv
-	 * names. */
+	 * that stood for a local sdist is named as that sdist afterwards
+	 * (cli_build_reuse_report). */
 	strvec_push(&av, "--report");
 	strvec_push_owned(&av, util_path_join(b->work, "pip-report.json"));
 	for (size_t i = 0; i < r.requirements.n; i++) {
@@ -464,6 +464,7 @@ cli_build_install(struct cli_build *b)
 	strbuf_free(&r.only_binary);
 	if (rc != 0)
 		cli_build_pip_failed(b, rc);
+	cli_build_reuse_report(b);
 	list_dists(b->site, &after);
 	for (size_t i = 0; i < after.n; i++)
 		if (!strvec_has(&before, after.v[i]))

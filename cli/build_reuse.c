@@ -509,3 +509,80 @@ cli_build_reuse(struct cli_build *b, struct cli_reuse *r)
 	free(lines);
 	free(plain);
 }
+
+/* path as a file:// URL, as pip writes one (bytes other than unreserved
+ * ones and '/' as %XX). */
+static char *
+file_url(const char *path)
+{
+	struct strbuf sb = { 0 };
+
+	strbuf_adds(&sb, "file://");
+	for (const unsigned char *c = (const unsigned char *)path; *c; c++)
+		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || strchr("-._~/", *c))
+			strbuf_addc(&sb, (char)*c);
+		else
+			strbuf_addf(&sb, "%%%02X", *c);
+	if (sb.failed)
+		util_fatal("out of memory");
+	return strbuf_detach(&sb);
+}
+
+/* The download_info pip would have written for the sdist: its file:// URL and
+ * its SHA-256, in both of the forms pip's reports use. */
+static json_t *
+sdist_info(const char *sdist, const char *hex)
+{
+	char *url = file_url(sdist), *hash = xasprintf("sha256=%s", hex);
+	json_t *o = json_pack("{s:s, s:{s:s, s:{s:s}}}", "url", url, "archive_info",
+	                      "hash", hash, "hashes", "sha256", hex);
+
+	free(url);
+	free(hash);
+	return o;
+}
+
+void
+cli_build_reuse_report(struct cli_build *b)
+{
+	char *tsv = util_path_join(b->work, "build-cache.tsv");
+	char *path = util_path_join(b->work, "pip-report.json"), *text = NULL, *save = NULL;
+	json_t *report = NULL, *e;
+	size_t i;
+	bool changed = false;
+
+	if (util_read_file(tsv, &text, NULL) < 0 || !text[0] ||
+	    !(report = json_load_file(path, 0, NULL)))
+		goto out;
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *sdist = strchr(l, '\t'), *hex = sdist ? strchr(sdist + 1, '\t') : NULL;
+		char *wheel_url;
+		if (!hex)
+			continue;
+		*sdist++ = '\0';
+		*hex++ = '\0';
+		wheel_url = file_url(l);
+		json_array_foreach(json_object_get(report, "install"), i, e) {
+			json_t *info = json_object_get(e, "download_info"), *neu;
+			const char *url = json_string_value(json_object_get(info, "url"));
+			if (url && !strcmp(url, wheel_url) && (neu = sdist_info(sdist, hex))) {
+				json_object_set_new(e, "download_info", neu);
+				changed = true;
+			}
+		}
+		free(wheel_url);
+	}
+	if (changed) {
+		char *out = json_dumps(report, JSON_INDENT(2));
+		if (!out || util_write_atomic(path, out, strlen(out), 0644, false) < 0)
+			util_warn("cannot write '%s' (the SBOM names the wheels built from local "
+			          "sdists instead of the sdists):", path);
+		free(out);
+	}
+out:
+	json_decref(report);
+	free(text);
+	free(tsv);
+	free(path);
+}

@@ -7,7 +7,8 @@ distribution by --dist), so that nothing another test or user kept is seen.
 
   reuse        a second weld of the same sdist says it reused the build, pip
                builds nothing, the link database holds the same records, the
-               weld's isolated extension object is byte-identical, the app runs
+               weld's isolated extension object is byte-identical, the app runs,
+               pip's report (the SBOM's source) names the sdist, not the wheel
   miss_env     another --env setting is a miss (built again)
   miss_sdist   the same path with other bytes is a miss
   damaged      a truncated wheel, a changed stored object, a truncated
@@ -24,11 +25,13 @@ import argparse
 import glob
 import gzip
 import hashlib
+import json
 import os
 import sqlite3
 import subprocess
 import sys
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import weld_testlib as wt  # noqa: E402
@@ -121,6 +124,26 @@ def entries(c):
                   if os.path.isdir(p))
 
 
+def check_report(c, n, sdist):
+    """pip's report of weld n names the sdist and its SHA-256, not the wheel
+    that stood for it (what the SBOM says a distribution came from)."""
+    with open(c.path(f"w{n}", "pip-report.json")) as f:
+        report = json.load(f)
+    with open(sdist, "rb") as f:
+        want = hashlib.sha256(f.read()).hexdigest()
+    infos = [e.get("download_info", {}) for e in report.get("install", [])
+             if e.get("metadata", {}).get("name", "").lower() == "markupsafe"]
+    c.check(len(infos) == 1, f"weld {n}: markupsafe in pip's report {len(infos)} times")
+    for info in infos:
+        url, arch = info.get("url", ""), info.get("archive_info", {})
+        c.check(url == "file://" + urllib.request.pathname2url(sdist),
+                f"weld {n}: pip's report says markupsafe came from {url!r}, not the sdist")
+        c.check(arch.get("hashes", {}).get("sha256") == want and
+                arch.get("hash") == f"sha256={want}",
+                f"weld {n}: pip's report gives markupsafe's archive hash as {arch!r}, "
+                f"not the sdist's {want}")
+
+
 def case_reuse(c):
     """a second weld of the same sdist reuses the first's build"""
     sdist = sdist_copy(c)
@@ -138,6 +161,8 @@ def case_reuse(c):
                 f"{r1[k]!r:.600}\n{r2[k]!r:.600}")
     c.check(ext_object(c, 1) == ext_object(c, 2),
             "the welded object of markupsafe._speedups differs between weld 1 and 2")
+    check_report(c, 1, sdist)
+    check_report(c, 2, sdist)
     check_app(c, 1)
     check_app(c, 2)
 

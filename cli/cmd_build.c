@@ -84,9 +84,6 @@ parse_options(struct cli_build *b, int argc, char **argv)
 			util_usage_error("--deny-licence '%s' is no pcre2 pattern: %s",
 			                 b->o.deny_licences.v[i], why);
 	}
-	if (b->o.deny_licences.n && b->o.library)
-		util_usage_error("--deny-licence checks an executable's manifest, which --library's "
-		                 "archive does not have yet");
 	if (b->o.size_report && b->o.library)
 		util_usage_error("--size-report is for an executable, not --library's archive");
 	if (b->o.python_version)

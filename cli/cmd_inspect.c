@@ -31,8 +31,9 @@ static const char usage[] =
 	"extensions that use it) and the module blob's bytes per top-level package.\n"
 	"\n"
 	"The weld writes this manifest into APP's .pyweld.manifest section, which\n"
-	"stripping keeps; inspect reads APP alone (no cache, no link database), so\n"
-	"a binary copied elsewhere answers too.\n"
+	"stripping keeps (a --library archive: its member pyweld.manifest); inspect\n"
+	"reads APP alone (no cache, no link database), so a binary copied elsewhere\n"
+	"answers too.\n"
 	"\n"
 	"options:\n"
 	"  --json          print the manifest itself (JSON; docs/inspect.md says\n"
@@ -307,7 +308,7 @@ cli_cmd_inspect(int argc, char **argv)
 		return cannot(app, err, util_starts_with(err, "its ") ? "the file changed after "
 		              "the weld (or pyweld is older than the binary): rebuild it with "
 		              "'pyweld build'" : "inspect reads executables made by 'pyweld "
-		              "build' (not --library archives); one welded before pyweld wrote "
+		              "build' (and --library archives); one welded before pyweld wrote "
 		              "manifests needs a rebuild");
 	m = json_loads(text, 0, &jerr);
 	if (!json_is_object(m) || json_integer_value(json_object_get(m, "manifest_version"))

@@ -324,6 +324,10 @@ int itg__manifest(struct itg_weld *w, const char *bin, const struct strvec *arch
  * licence policy fails the weld before the link runs); -1 with the weld's
  * message. */
 int itg__manifest_make(struct itg_weld *w, const struct strvec *archives);
+/* --library: the manifest written as the file ITG_MANIFEST_MEMBER of the
+ * work directory, the archive's member; its path (malloc'd), or NULL with
+ * the weld's message. */
+char *itg__manifest_member(struct itg_weld *w, const struct strvec *archives);
 /* policy.c: -1 with the weld's message naming each chain when a licence of
  * the manifest m (a jansson object) matches a --deny-licence pattern; warns
  * of the copyleft libraries no pattern denies. */

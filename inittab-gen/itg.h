@@ -283,10 +283,13 @@ void itg_result_free(struct itg_result *res);
 
 /* The ELF section of a welded executable that holds its manifest. */
 #define ITG_MANIFEST_SECTION ".pyweld.manifest"
+/* The member of a --library archive that holds its manifest (the same bytes). */
+#define ITG_MANIFEST_MEMBER "pyweld.manifest"
 
 /*
  * The manifest of the welded executable at path, as JSON text (*json,
- * malloc'd), from its ELF section alone (no database, no cache).  -1 with
+ * malloc'd), from its ELF section alone (or a --library archive's member
+ * ITG_MANIFEST_MEMBER; no database, no cache).  -1 with
  * why in err: the file cannot be read, is not ELF, has no manifest, or one
  * that is damaged.
  */

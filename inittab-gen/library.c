@@ -5,7 +5,8 @@
  * isolated extension and libpython3.11.a's members, and as its member
  * pyweld-linkflags.txt the rest of the link line a program needs after it
  * (the libraries, each once, the C++ runtime when any code is C++); `pyweld
- * link-flags` prints that member.  pyweld.h, the embedding API, is written
+ * link-flags` prints that member.  Its member pyweld.manifest is the
+ * manifest (manifest.c), which `pyweld inspect` reads as an executable's.  pyweld.h, the embedding API, is written
  * beside the archive.  The archive is made in the work directory and
  * written over the output atomically, like an executable.
  */
@@ -105,7 +106,7 @@ itg__write_library(struct itg_weld *w, const struct strvec *archives,
 	char *flags_path = util_path_join(w->plan->work, "pyweld-linkflags.txt");
 	char *ar = util_path_join(w->plan->work, "lib.a");
 	struct strvec av = { 0 }, members = { 0 };
-	char *data = NULL;
+	char *data = NULL, *manifest = NULL;
 	size_t len = 0;
 	int rc = -1;
 
@@ -126,6 +127,9 @@ itg__write_library(struct itg_weld *w, const struct strvec *archives,
 	if (write_link_flags(w, flags_path, archives, dynamic, cxx) < 0)
 		goto out;
 	strvec_push(&av, flags_path);
+	if (!(manifest = itg__manifest_member(w, archives)))
+		goto out;
+	strvec_push(&av, manifest);
 	if (av.failed) {
 		itg__fail(w, "out of memory");
 		goto out;
@@ -145,6 +149,7 @@ itg__write_library(struct itg_weld *w, const struct strvec *archives,
 		goto out;
 	rc = 0;
 out:
+	free(manifest);
 	free(data);
 	strvec_free(&av);
 	strvec_free(&members);

@@ -100,10 +100,6 @@ gather_libs(struct itg_weld *w, struct strvec *archives, struct strvec *dynamic)
 			}
 			char *entry = l->archive ? xstrdup(l->archive) : l->libc ? NULL
 			              : xasprintf("-l%s", l->name);
-			/* An executable's manifest reports them with their chains (policy.c). */
-			if (l->copyleft && w->plan->library)
-				itg__warn(w, "%s links %s (%s): that licence reaches the whole binary",
-				          e->name, l->name, l->licence);
 			if (!entry)
 				continue;
 			/* Keep the last occurrence: after every user. */
@@ -418,7 +414,13 @@ itg__link(struct itg_weld *w)
 	explain_dynamic(w, &dynamic);
 	cxx = any_cxx(w, &archives);
 	if (w->plan->library) {
-		rc = itg__write_library(w, &archives, &dynamic, cxx);
+		/* Its manifest, made first: the licence policy may fail the weld. */
+		if (itg__manifest_make(w, &archives) < 0 ||
+		    itg__write_library(w, &archives, &dynamic, cxx) < 0)
+			goto out;
+		if (itg__write_sbom(w) < 0)
+			itg__warn(w, "no SBOM: %s", w->err);
+		rc = 0;
 		goto out;
 	}
 	/* The manifest before the link: its licence policy may fail the weld. */

@@ -451,18 +451,19 @@ itg__manifest_make(struct itg_weld *w, const struct strvec *archives)
 	return w->manifest ? 0 : -1;
 }
 
-int
-itg__manifest(struct itg_weld *w, const char *bin, const struct strvec *archives)
+/* The manifest's bytes (the header, then the JSON compressed) written to
+ * the work directory's file name; its path (malloc'd), or NULL with the
+ * weld's message.  Consumes w->manifest (made here when not yet). */
+static char *
+manifest_file(struct itg_weld *w, const struct strvec *archives, const char *name)
 {
-	char *json = w->manifest ? w->manifest : manifest_json(w, archives);
-	char *path = NULL, *opt = NULL;
+	char *json = w->manifest ? w->manifest : manifest_json(w, archives), *path = NULL;
 	unsigned char *buf = NULL;
 	uLongf clen;
-	int rc = -1;
 
 	w->manifest = NULL;
 	if (!json)
-		return -1;
+		return NULL;
 	clen = compressBound(strlen(json));
 	buf = xmalloc(MANIFEST_HEADER + clen);
 	memcpy(buf, MANIFEST_MAGIC, 8);
@@ -470,14 +471,39 @@ itg__manifest(struct itg_weld *w, const char *bin, const struct strvec *archives
 	put_le(buf + 12, 0, 4);
 	put_le(buf + 16, strlen(json), 8);
 	if (compress2(buf + MANIFEST_HEADER, &clen, (const Bytef *)json, strlen(json), 9) != Z_OK) {
-		itg__fail(w, "cannot compress the manifest of '%s'", bin);
+		itg__fail(w, "cannot compress the manifest of '%s'", w->plan->output);
 		goto out;
 	}
-	path = util_path_join(w->plan->work, "manifest.bin");
+	path = util_path_join(w->plan->work, name);
 	if (util_write_atomic(path, buf, MANIFEST_HEADER + clen, 0644, false) < 0) {
 		itg__fail(w, "cannot write '%s': %s", path, strerror(errno));
+		free(path);
+		path = NULL;
 		goto out;
 	}
+	itg__note(w, "manifest: %zu bytes of JSON, %lu in %s", strlen(json),
+	          (unsigned long)clen + MANIFEST_HEADER, w->plan->library ? "member "
+	          ITG_MANIFEST_MEMBER : "section " ITG_MANIFEST_SECTION);
+out:
+	free(buf);
+	free(json);
+	return path;
+}
+
+char *
+itg__manifest_member(struct itg_weld *w, const struct strvec *archives)
+{
+	return manifest_file(w, archives, ITG_MANIFEST_MEMBER);
+}
+
+int
+itg__manifest(struct itg_weld *w, const char *bin, const struct strvec *archives)
+{
+	char *path = manifest_file(w, archives, "manifest.bin"), *opt = NULL;
+	int rc = -1;
+
+	if (!path)
+		return -1;
 	opt = xasprintf(ITG_MANIFEST_SECTION "=%s", path);
 	if (itg__run(w, (const char *const[]){ "objcopy", "--add-section", opt,
 	             "--set-section-flags", ITG_MANIFEST_SECTION "=readonly", bin, NULL },
@@ -486,14 +512,10 @@ itg__manifest(struct itg_weld *w, const char *bin, const struct strvec *archives
 		          bin, w->cmd.first_error[0] ? ": " : "", w->cmd.first_error);
 		goto out;
 	}
-	itg__note(w, "manifest: %zu bytes of JSON, %lu in section " ITG_MANIFEST_SECTION,
-	          strlen(json), (unsigned long)clen + MANIFEST_HEADER);
 	rc = 0;
 out:
 	free(opt);
 	free(path);
-	free(buf);
-	free(json);
 	return rc;
 }
 
@@ -534,15 +556,17 @@ section_bytes(Elf *e, unsigned char **out, size_t *len, char *err, size_t errlen
 	return -1;
 }
 
-/* The manifest's JSON from the section's bytes, or -1 with why. */
+/* The manifest's JSON from the bytes of what ("its section ..."), or -1
+ * with why. */
 static int
-unpack(const unsigned char *s, size_t len, char **json, char *err, size_t errlen)
+unpack(const unsigned char *s, size_t len, const char *what, char **json, char *err,
+       size_t errlen)
 {
 	uint64_t n;
 	uLongf got;
 
 	if (len < MANIFEST_HEADER || memcmp(s, MANIFEST_MAGIC, 8)) {
-		snprintf(err, errlen, "its section " ITG_MANIFEST_SECTION " is damaged (no header)");
+		snprintf(err, errlen, "%s is damaged (no header)", what);
 		return -1;
 	}
 	if (get_le(s + 8, 4) != 1) {
@@ -552,22 +576,66 @@ unpack(const unsigned char *s, size_t len, char **json, char *err, size_t errlen
 	}
 	n = get_le(s + 16, 8);
 	if (n == 0 || n > MANIFEST_MAX) {
-		snprintf(err, errlen, "its section " ITG_MANIFEST_SECTION " is damaged (a length "
-		         "of %llu)", (unsigned long long)n);
+		snprintf(err, errlen, "%s is damaged (a length of %llu)", what,
+		         (unsigned long long)n);
 		return -1;
 	}
 	*json = xmalloc(n + 1);
 	got = n;
 	if (uncompress((Bytef *)*json, &got, s + MANIFEST_HEADER, len - MANIFEST_HEADER) != Z_OK
 	    || got != n || memchr(*json, '\0', n)) {
-		snprintf(err, errlen, "its section " ITG_MANIFEST_SECTION " is damaged (the "
-		         "compressed JSON does not decompress to its length)");
+		snprintf(err, errlen, "%s is damaged (the compressed JSON does not decompress "
+		         "to its length)", what);
 		free(*json);
 		*json = NULL;
 		return -1;
 	}
 	(*json)[n] = '\0';
 	return 0;
+}
+
+/* The bytes of the ITG_MANIFEST_MEMBER member of an ar archive open as fd
+ * (--library), or -1 with why. */
+static int
+member_bytes(int fd, off_t size, unsigned char **out, size_t *len, char *err, size_t errlen)
+{
+	char h[60];
+	off_t at = 8;
+
+	while (at + 60 <= size) {
+		long long n;
+		char num[11];
+		if (pread(fd, h, 60, at) != 60 || memcmp(h + 58, "`\n", 2)) {
+			snprintf(err, errlen, "its archive headers are damaged");
+			return -1;
+		}
+		memcpy(num, h + 48, 10);
+		num[10] = '\0';
+		if (sscanf(num, "%lld", &n) != 1 || n < 0 || at + 60 + n > size) {
+			snprintf(err, errlen, "its archive headers are damaged");
+			return -1;
+		}
+		if (!memcmp(h, ITG_MANIFEST_MEMBER "/", 16) || !memcmp(h, ITG_MANIFEST_MEMBER " ", 16)) {
+			if ((uint64_t)n > MANIFEST_MAX + MANIFEST_HEADER) {
+				snprintf(err, errlen, "its member " ITG_MANIFEST_MEMBER " is damaged "
+				         "(%lld bytes)", n);
+				return -1;
+			}
+			*out = xmalloc((size_t)n + 1);
+			if (pread(fd, *out, (size_t)n, at + 60) != (ssize_t)n) {
+				snprintf(err, errlen, "cannot read its member " ITG_MANIFEST_MEMBER);
+				free(*out);
+				*out = NULL;
+				return -1;
+			}
+			*len = (size_t)n;
+			return 0;
+		}
+		at += 60 + n + (n & 1);
+	}
+	snprintf(err, errlen, "it is an archive without a member " ITG_MANIFEST_MEMBER ": not "
+	         "a --library archive welded by pyweld, or welded before they held manifests");
+	return -1;
 }
 
 int
@@ -591,13 +659,19 @@ itg_manifest_read(const char *path, char **json, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
+	char magic[8];
+	if (pread(fd, magic, 8, 0) == 8 && !memcmp(magic, "!<arch>\n", 8)) {
+		if (member_bytes(fd, st.st_size, &bytes, &len, err, errlen) == 0)
+			rc = unpack(bytes, len, "its member " ITG_MANIFEST_MEMBER, json, err, errlen);
+		goto out;
+	}
 	elf_version(EV_CURRENT);
 	if (!(e = elf_begin(fd, ELF_C_READ, NULL))) {
 		snprintf(err, errlen, "not an ELF file (%s)", elf_errmsg(-1));
 		goto out;
 	}
 	if (section_bytes(e, &bytes, &len, err, errlen) < 0 ||
-	    unpack(bytes, len, json, err, errlen) < 0)
+	    unpack(bytes, len, "its section " ITG_MANIFEST_SECTION, json, err, errlen) < 0)
 		goto out;
 	rc = 0;
 out:

@@ -142,8 +142,10 @@ endforeach()
 # README demo's SBOMs validate; a combined weld of five real packages
 # validates, equals pip's list and the final link's archives, and shows
 # zstandard's vendored zstd; pyweld init's keys; SPDX licence references
-# for identifiers the SPDX list lacks, C1 controls kept off the terminal.
-foreach(_case sources version_bump library_change debian_patch demo init_keys licences)
+# for identifiers the SPDX list lacks, C1 controls kept off the terminal;
+# a --library archive's manifest member, its SBOM and --deny-licence.
+foreach(_case sources version_bump library_change debian_patch demo init_keys licences
+        library)
   pyweld_weld_test(weld_sbom_${_case} weld_sbom.py 900 ${_case})
 endforeach()
 pyweld_weld_test(weld_sbom_combined weld_sbom.py 1800 combined)

@@ -468,6 +468,48 @@ def case_licences(c):
             f"{[x for x in r.out.splitlines() if 'pwcone' in x]}")
 
 
+def case_library(c):
+    """--library archives carry the manifest; inspect, SBOM, --deny-licence"""
+    cdx_python = wi.validator(c)
+    reqs = c.path("requirements.txt")
+    wt.write(reqs, MARKUPSAFE)
+    os.makedirs(c.path("out"))
+    lib = c.path("out", "libapp.a")
+    args = ("--library", "-r", reqs, "--work-dir", c.path("work"), "-o", lib)
+    build_or_skip(c, *args)
+    r = c.run(["ar", "t", lib])
+    c.check(r.returncode == 0 and "pyweld.manifest" in r.out.split(),
+            f"ar t: no member pyweld.manifest ({r.returncode})")
+    m = wi.inspect_json(c, lib)
+    ms = [d for d in m["distributions"] if d["name"].lower() == "markupsafe"]
+    c.check(m["options"].get("library") is True and ms and
+            ms[0]["source"]["sha256"] == MARKUPSAFE_SHA256,
+            f"the archive's manifest: library {m['options'].get('library')}, {ms}")
+    r = wi.inspect(c, "--sbom", lib)
+    c.check(r.returncode == 0 and os.path.isfile(lib + ".cdx.json") and
+            r.out == open(lib + ".cdx.json").read(),
+            f"inspect --sbom of the archive ({r.returncode}) is not libapp.a.cdx.json")
+    verdict = wi.validate(c, cdx_python, lib + ".cdx.json")
+    c.check(verdict == "VALID", f"libapp.a.cdx.json does not validate: {verdict}")
+    r = wi.inspect(c, lib)
+    c.check(r.returncode == 0 and "markupsafe" in r.out.lower(),
+            f"inspect's text of the archive ({r.returncode}):\n{wt.tail(r.err)}")
+    # An archive pyweld did not weld, and one whose member is damaged.
+    wt.write(c.path("pyweld.manifest"), "PYWMANIF garbage")
+    for members, why in ((["requirements.txt"], "without a member pyweld.manifest"),
+                         (["pyweld.manifest"], "is damaged")):
+        plain = c.path(f"plain-{len(why)}.a")
+        r = c.run(["ar", "rc", plain, *members])
+        c.require(r.returncode == 0, f"ar rc: {r.err}")
+        wi.check_refused(c, plain, f"an archive {why}")
+        c.check(why in wi.inspect(c, plain).err, f"inspect of an archive {why}: no '{why}'")
+    before = sha256_of(lib)
+    r = c.build(*args, "--deny-licence", "^PSF")
+    c.check_clear_error(r, "--deny-licence ^PSF with --library", (
+        "libapp.a -> libpython3.", ".a (PSF-2.0): --deny-licence '^PSF'"))
+    c.check(sha256_of(lib) == before, "a refused --library weld changed the archive")
+
+
 CASES = {
     "sources": case_sources,
     "version_bump": case_version_bump,
@@ -477,6 +519,7 @@ CASES = {
     "combined": case_combined,
     "init_keys": case_init_keys,
     "licences": case_licences,
+    "library": case_library,
 }
 
 if __name__ == "__main__":

@@ -88,8 +88,11 @@ def stats(stats_log):
     (cacheable calls), local hits, remote hits, misses.  pyweld's own
     compiles of the weld (its runtime and the generated frozen.c, in its
     work directory pyweld-build.*) go through the same PATH but are no
-    package's: counted apart as "weld"."""
-    n = {"calls": 0, "local_hits": 0, "remote_hits": 0, "misses": 0, "weld": 0}
+    package's: counted apart as "weld".  "missed" names the sources that
+    were compiled (a build's feature probes are temporary files of random
+    names: they miss in every build)."""
+    n = {"calls": 0, "local_hits": 0, "remote_hits": 0, "misses": 0, "weld": 0,
+         "missed": []}
     try:
         with open(stats_log, encoding="utf-8", errors="replace") as f:
             entries = f.read().split("\n# ")
@@ -105,6 +108,8 @@ def stats(stats_log):
             continue
         if "cache_miss" in lines:
             n["misses"] += 1
+            if head.lstrip("# ") not in n["missed"]:
+                n["missed"].append(head.lstrip("# "))
         elif "remote_storage_hit" in lines:
             n["remote_hits"] += 1
         elif "local_storage_hit" in lines:

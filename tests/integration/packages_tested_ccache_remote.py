@@ -5,9 +5,10 @@ ccache's remote storage (packages-tested/run --ccache-remote).
 A local Redis (Debian's redis-server, 127.0.0.1, a free port, nothing kept
 on disk) is the remote.  Two runs of the matrix weld and test the same
 package, each in a work directory of its own with a new, empty local ccache
-(two shards on two machines): the first compiles everything (every
-cacheable compile a miss, stored remotely), the second gets every compile
-as a remote hit and compiles nothing.  Both pass the package's own tests,
+(two shards on two machines): the first compiles the package's sources
+(each a miss, stored remotely), the second compiles none of them again:
+each is a remote hit (setup.py's feature probes, temporary files of new
+names, are compiled in every build).  Both pass the package's own tests,
 and the extension's objects in the two binaries are byte-identical (their
 SHA-256 from `pyweld inspect --json`, which the link database recorded).
 
@@ -71,6 +72,9 @@ def run_shard(runner, pyweld, url, package, tmp, label):
     report = os.path.join(tmp, f"{label}-report")
     argv = [sys.executable, runner, "--tier", "quick", "--only", package, "--no-combined",
             "--pyweld", pyweld, "--ccache-remote", url, "--work-dir", work,
+            # each stands for a machine of its own: neither takes the other's
+            # build from pyweld's build cache (nor an earlier run's)
+            "--no-build-cache",
             "--report-dir", report]
     print(f"{label}: {' '.join(argv)}", flush=True)
     p = subprocess.run(argv, capture_output=True, text=True)
@@ -114,17 +118,20 @@ def main():
         for label, entry in (("shard-1", first), ("shard-2", second)):
             if not entry["verdict"].startswith("pass"):
                 problems.append(f"{label}: verdict {entry['verdict']!r}: {entry['problems']}")
-        if not s1 or not s1["calls"]:
+        # shard-1 is cold everywhere: it compiles.  shard-2 (an empty local
+        # cache, the remote warm) compiles none of the sources shard-1
+        # compiled: each is a remote hit (a source compiled twice in one
+        # build is a local hit the second time; a setup.py's feature probes
+        # are temporary files of new names, compiled in every build).
+        if not s1 or not s1["missed"]:
             problems.append(f"shard-1 compiled nothing through ccache: {s1}")
-        elif s1["misses"] != s1["calls"] or s1["remote_hits"] or s1["local_hits"]:
-            problems.append(f"shard-1 (cold everywhere) should miss every compile: {s1}")
-        if not s2 or not s2["calls"]:
-            problems.append(f"shard-2 compiled nothing through ccache: {s2}")
-        elif s2["remote_hits"] != s2["calls"] or s2["misses"] or s2["local_hits"]:
-            problems.append("shard-2 (cold local cache, warm remote) should get every compile "
-                            f"as a remote hit: {s2}")
-        elif s1 and s2["calls"] != s1["calls"]:
-            problems.append(f"the two shards made different compiles: {s1} against {s2}")
+        elif s1["remote_hits"]:
+            problems.append(f"shard-1 had remote hits from an empty remote: {s1}")
+        if not s2 or not s2["remote_hits"]:
+            problems.append(f"shard-2 got no remote hit: {s2}")
+        elif s1 and set(s1["missed"]) & set(s2["missed"]):
+            problems.append("shard-2 compiled again what shard-1 had compiled: "
+                            f"{sorted(set(s1['missed']) & set(s2['missed']))}")
         o1, o2 = objects(pyweld, app1, package), objects(pyweld, app2, package)
         if not o1 or not all(o1.values()):
             problems.append(f"no objects of {package}'s extensions in {app1}: {o1}")

@@ -52,6 +52,7 @@ def read_records(path):
 # a try that does without it.  --keep-module brings one back.
 NOT_FOLLOWED = {
     ("_sitebuiltins", "pydoc"),         # help(): interactive
+    ("_sitebuiltins", "_pyrepl.pager"), # 3.13's license() and credits()
     ("warnings", "tracemalloc"),        # in a try: the allocation traceback
                                         # of a ResourceWarning, when tracing
     ("importlib._bootstrap_external", "importlib.metadata"),
@@ -135,7 +136,7 @@ def main_only(code):
     offsets of its `if __name__ == "__main__":` block, and the names of the
     functions it defines that only that block uses (pickle's _test, which
     imports doctest)."""
-    ins = list(dis.get_instructions(code))
+    ins = [x for x in dis.get_instructions(code) if x.opname != "EXTENDED_ARG"]
     block, start, end = set(), None, None
     for i in range(len(ins) - 3):
         a, b, c, d = ins[i:i + 4]

@@ -133,6 +133,10 @@ pyweld_weld_test_3_13(weld_static_3_13 weld_static.py 600 static static_nss)
 foreach(_case entry_code python_mode venv_cfg prefix_landmark sealed)
   pyweld_weld_test_3_13(weld_isolation_3_13_${_case} weld_isolation.py 600 ${_case})
 endforeach()
+# Pruning with 3.13's start-up, which imports more from the blob.
+foreach(_case hello keep_module)
+  pyweld_weld_test_3_13(weld_prune_3_13_${_case} weld_prune.py 900 ${_case})
+endforeach()
 
 # What the SBOM must show (weld_sbom.py): each distribution's archive and
 # its SHA-256 (pip's install report), or why it is unknown, in CycloneDX

@@ -33,8 +33,35 @@ static const struct {
 };
 
 /*
+ * A word of pkg-config's output that names an archive by its file
+ * (Debian's norm.pc: "Libs.private: libprotokit.a"), bare or by path:
+ * its library name into *libs ("protokit"), a path's directory into *dirs
+ * (searched first, as -L is).  Other words are left alone.
+ */
+static void
+archive_word(const char *word, struct strvec *libs, struct strvec *dirs)
+{
+	const char *base = strrchr(word, '/');
+	size_t n;
+
+	base = base ? base + 1 : word;
+	n = strlen(base);
+	if (n <= 5 || !util_starts_with(base, "lib") || strcmp(base + n - 2, ".a") != 0)
+		return;
+	if (base != word) {
+		char *dir = xasprintf("%.*s", (int)(base - word - 1), word);
+		strvec_push(dirs, *dir ? dir : "/");
+		free(dir);
+	}
+	char *name = xasprintf("%.*s", (int)(n - 5), base + 3);
+	strvec_push(libs, name);
+	free(name);
+}
+
+/*
  * `pkg-config --static --libs PC`: the -l names (without "-l") in *libs and
- * the -L directories in *dirs.  -1 when pkg-config does not know PC.
+ * the -L directories in *dirs; an archive named by its file counts as its
+ * -l name (archive_word).  -1 when pkg-config does not know PC.
  */
 static int
 pkgconfig_libs(const char *pc, struct strvec *libs, struct strvec *dirs)
@@ -53,6 +80,8 @@ pkgconfig_libs(const char *pc, struct strvec *libs, struct strvec *dirs)
 			strvec_push(libs, tok + 2);
 		else if (util_starts_with(tok, "-L") && tok[2])
 			strvec_push(dirs, tok + 2);
+		else if (tok[0] != '-')
+			archive_word(tok, libs, dirs);
 	}
 	free(out);
 	return 0;

@@ -327,6 +327,34 @@ closure_static(void **state)
 	free(bar);
 }
 
+/* A .pc file may name an archive by its file in Libs.private instead of
+ * -lNAME (Debian's norm.pc: "Libs.private: libprotokit.a"): a bare libX.a
+ * found in the -L directories, or a path. */
+static void
+closure_archive_file(void **state)
+{
+	struct libs *L = *state;
+	struct itg_libset set;
+	char *bar = xasprintf("%s/libpwbar.a", L->bar);
+	char *privates[] = { xasprintf("-L%s libpwbar.a", L->bar), xstrdup(bar) };
+
+	for (size_t k = 0; k < 2; k++) {
+		make_lib(L, L->foo, "pwfoo", "int pwbar_value(void); int pwlib_value(void) "
+		         "{ return 40 + pwbar_value(); }\n", privates[k]);
+		resolve_foo(L, true, &set);
+		const struct itg_lib *b = lib_named(&set, "pwbar");
+		assert_non_null(b);
+		assert_non_null(b->archive);
+		assert_string_equal(b->archive, bar);
+		assert_string_equal(b->needed_by, "pwfoo");
+		for (size_t i = 0; i < set.n; i++)
+			assert_false(set.libs[i].missing);
+		itg_libset_free(&set);
+		free(privates[k]);
+	}
+	free(bar);
+}
+
 static void
 closure_shared_dep(void **state)
 {
@@ -413,6 +441,7 @@ main(void)
 		cmocka_unit_test(c_string_reads_back),
 		cmocka_unit_test(c_comment_is_safe),
 		cmocka_unit_test_setup_teardown(closure_static, setup_libs, teardown_libs),
+		cmocka_unit_test_setup_teardown(closure_archive_file, setup_libs, teardown_libs),
 		cmocka_unit_test_setup_teardown(closure_shared_dep, setup_libs, teardown_libs),
 		cmocka_unit_test_setup_teardown(closure_missing, setup_libs, teardown_libs),
 		cmocka_unit_test_setup_teardown(foreign_shared, setup_libs, teardown_libs),

@@ -24,7 +24,7 @@
  * and then with the link's --wrap options: link.c). */
 static const char *const units[] = { "main", "start", "config", "site", "excepthook",
                                      "run", "status", "default_main", "quirks",
-                                     "modules", "importer", "resources", "fixups",
+                                     "modules", "importer", "pruned", "resources", "fixups",
                                      "pyweld_module", "install", "blob", "mpchild",
                                      "selfpath", "fileview", "fileview_files",
                                      "fileview_dirs", "inittab", NULL };

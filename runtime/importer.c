@@ -22,8 +22,8 @@
  *   - as a sys.path_hooks entry for the binary's own path and the package
  *     directories under it, so pkgutil.iter_modules and walk_packages list
  *     what the blob holds;
- *   - for a module pyweld build's pruning left out (rt_pruned_names, in the
- *     weld's generated frozen.c) that no file on the path provides either:
+ *   - for a module pyweld build's pruning left out (rt_pruned, pruned.c)
+ *     that no file on the path provides either:
  *     a ModuleNotFoundError that says so and names the build option.
  *
  * install.c puts it in place before the main phase.  Nothing here touches
@@ -157,16 +157,6 @@ is_dotted_builtin(PyObject *name)
 
 /* find_spec(fullname, path=None, target=None) as a meta path finder, or
  * find_spec(fullname, target=None) as a path entry finder. */
-/* The names the weld's pruning left out, sorted (the generated frozen.c). */
-extern const char *const rt_pruned_names[];
-extern const size_t rt_npruned_names;
-
-static int
-cmp_pruned(const void *key, const void *entry)
-{
-	return strcmp(key, *(const char *const *)entry);
-}
-
 /*
  * The meta path finder's answer for a name not in the blob: None, unless
  * pruning left it out and no file on the path (path, or sys.path) provides
@@ -182,8 +172,7 @@ pruned_answer(PyObject *name, PyObject *path)
 		PyErr_Clear();          /* a name no table holds */
 		Py_RETURN_NONE;
 	}
-	if (!rt_npruned_names || !bsearch(s, rt_pruned_names, rt_npruned_names,
-	                                  sizeof(*rt_pruned_names), cmp_pruned))
+	if (!rt_pruned(s))
 		Py_RETURN_NONE;
 	if (path == Py_None)
 		path = PySys_GetObject("path");

@@ -267,4 +267,12 @@ int rt_frozen_files(void);
  * hook stats or opens a path inside the binary.  -1 with an exception set. */
 int rt_path_hook_first(void);
 
+/* pruned.c: whether pyweld build's pruning left the module NAME out. */
+int rt_pruned(const char *name);
+/* pruned.c: after the main phase, when pruning left codecs out: a codec
+ * search function after encodings' that names the codec module left out
+ * and --keep-module instead of a bare "unknown encoding".  -1 with an
+ * exception set. */
+int rt_pruned_codecs(void);
+
 #endif

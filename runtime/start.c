@@ -256,7 +256,7 @@ static pyweld_status
 finish_start(const struct pyweld_config *cfg)
 {
 	if (rt_frozen_files() < 0 || rt_path_hook_first() < 0 || rt_site_names(cfg) < 0 ||
-	    rt_set_excepthook() < 0) {
+	    rt_set_excepthook() < 0 || rt_pruned_codecs() < 0) {
 		rt_from_exception();
 		return rt_set_error(PYWELD_ERR_INIT, "cannot finish start-up (frozen modules, "
 		                    "path hooks, site's builtins, excepthook): %s", pyweld_error());

@@ -8,7 +8,9 @@ Cases:
                 section naming them; importing a pruned module (by a name made
                 at run time) fails with ModuleNotFoundError naming the module
                 and --keep-module; an unknown name still says only "No module
-                named"; an extension module whose C imports another (_elementtree
+                named"; a codec left out (cp1252, also as windows-1252) is named
+                with --keep-module by codecs.lookup, a kept one (latin-1) works;
+                an extension module whose C imports another (_elementtree
                 imports pyexpat) keeps it.
   keep_module   a local package: `from pkg import sub` and relative imports
                 (from . import beta, from ..util import helper) are followed;
@@ -31,11 +33,18 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import weld_testlib as wt  # noqa: E402
 
-# Prints hello, then imports each argument by a name the weld cannot see.
+# Prints hello, then imports each argument by a name the weld cannot see
+# (codec:NAME: encodes with the codec NAME, found by a name made at run time).
 DYNAMIC = """\
 import importlib, sys
 print("hello")
 for name in sys.argv[1:]:
+    if name.startswith("codec:"):
+        try:
+            print(name, "ok", "\\xe9".encode(name[6:]))
+        except LookupError as e:
+            print(name, "missing", type(e).__name__, str(e))
+        continue
     try:
         m = importlib.import_module(name)
         print(name, "ok", getattr(m, "VALUE", ""))
@@ -95,6 +104,21 @@ def case_hello(c):
     line = next((x for x in out if x.startswith("pw_no_such_module ")), "")
     c.check("No module named 'pw_no_such_module'" in line and "pruning" not in line,
             f"an unknown module's message: {line!r}")
+    # A codec is imported by a name made at run time: one left out is named,
+    # through its aliases too; a kept one works; an unknown one says only so.
+    out = lines_of(c, app, "codec:cp1252", "codec:windows-1252", "codec:latin-1",
+                   "codec:pw-no-such-codec")
+    for arg in ("codec:cp1252", "codec:windows-1252"):
+        line = next((x for x in out if x.startswith(arg + " ")), "")
+        c.check(" missing LookupError unknown encoding: " in line and
+                "encodings.cp1252, was left out of this binary by pyweld's pruning" in line
+                and "--keep-module '^encodings\\.cp1252$'" in line,
+                f"{arg}: not the pruning's message: {line!r}")
+    line = next((x for x in out if x.startswith("codec:latin-1 ")), "")
+    c.check(line == "codec:latin-1 ok b'\\xe9'", f"latin-1 (kept): {line!r}")
+    line = next((x for x in out if x.startswith("codec:pw-no-such-codec ")), "")
+    c.check("unknown encoding: pw-no-such-codec" in line and "pruning" not in line,
+            f"an unknown codec's message: {line!r}")
 
 
 PKG = {

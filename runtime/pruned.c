@@ -1,0 +1,136 @@
+/*
+ * pruned.c: what pyweld build's pruning left out of this binary, said where
+ * it is missed.
+ *
+ * The weld writes the sorted names it left out into the generated frozen.c
+ * (rt_pruned_names).  The importer (importer.c) asks rt_pruned() before it
+ * answers "no such module".  A codec is imported by a name made at run time
+ * ("x".encode("cp1252") imports encodings.cp1252), and encodings' search
+ * function swallows the ImportError and says only "unknown encoding": a
+ * search function registered after it (rt_pruned_codecs) says which codec
+ * module pruning left out and how to keep it.
+ */
+#include "rt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+extern const char *const rt_pruned_names[];
+extern const size_t rt_npruned_names;
+
+static int
+cmp_name(const void *key, const void *entry)
+{
+	return strcmp(key, *(const char *const *)entry);
+}
+
+int
+rt_pruned(const char *name)
+{
+	return rt_npruned_names && name &&
+	       bsearch(name, rt_pruned_names, rt_npruned_names, sizeof(*rt_pruned_names),
+	               cmp_name) != NULL;
+}
+
+/* Whether some pruned name begins with "encodings.". */
+static int
+codecs_pruned(void)
+{
+	static const char prefix[] = "encodings.";
+	size_t lo = 0, hi = rt_npruned_names;
+
+	while (lo < hi) {               /* the first name >= prefix */
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(rt_pruned_names[mid], prefix) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < rt_npruned_names &&
+	       !strncmp(rt_pruned_names[lo], prefix, sizeof(prefix) - 1);
+}
+
+/*
+ * The codec module encodings' own search function would import for NAME
+ * (normalize_encoding, then its alias table, as encodings/__init__.py
+ * does), when that module is one pruning left out: a new reference to its
+ * short name, or NULL (and no exception) when it is not.
+ */
+static PyObject *
+pruned_codec_module(PyObject *name)
+{
+	PyObject *enc = PyImport_ImportModule("encodings");
+	PyObject *norm = NULL, *aliases = NULL, *found = NULL, *result = NULL;
+
+	if (!enc)
+		goto out;
+	norm = PyObject_CallMethod(enc, "normalize_encoding", "O", name);
+	aliases = PyObject_GetAttrString(enc, "_aliases");
+	if (!norm || !PyUnicode_Check(norm) || !aliases || !PyDict_Check(aliases))
+		goto out;
+	found = PyDict_GetItemWithError(aliases, norm);       /* borrowed */
+	if (!found && !PyErr_Occurred()) {
+		PyObject *dot = PyUnicode_FromString("."), *us = PyUnicode_FromString("_");
+		PyObject *alt = dot && us ? PyUnicode_Replace(norm, dot, us, -1) : NULL;
+		found = alt ? PyDict_GetItemWithError(aliases, alt) : NULL;
+		Py_XDECREF(dot);
+		Py_XDECREF(us);
+		Py_XDECREF(alt);
+	}
+	if (PyErr_Occurred())
+		goto out;
+	const char *mod = PyUnicode_AsUTF8(found && PyUnicode_Check(found) ? found : norm);
+	if (!mod || !*mod || strchr(mod, '.'))
+		goto out;
+	char *full = malloc(strlen(mod) + sizeof("encodings."));
+	if (!full)
+		goto out;
+	strcpy(full, "encodings.");
+	strcat(full, mod);
+	if (rt_pruned(full))
+		result = PyUnicode_FromString(mod);
+	free(full);
+out:
+	PyErr_Clear();                  /* no answer is "not ours" */
+	Py_XDECREF(enc);
+	Py_XDECREF(norm);
+	Py_XDECREF(aliases);
+	return result;
+}
+
+/* The codec search function: None, or LookupError naming the option. */
+static PyObject *
+pruned_codec_search(PyObject *self, PyObject *name)
+{
+	PyObject *mod;
+
+	(void)self;
+	if (!PyUnicode_Check(name) || !(mod = pruned_codec_module(name)))
+		Py_RETURN_NONE;
+	PyErr_Format(PyExc_LookupError, "unknown encoding: %U (its codec, encodings.%U, was "
+	             "left out of this binary by pyweld's pruning; rebuild with --keep-module "
+	             "'^encodings\\.%U$')", name, mod, mod);
+	Py_DECREF(mod);
+	return NULL;
+}
+
+static PyMethodDef search_def = {
+	"pyweld_pruned_codec", pruned_codec_search, METH_O,
+	"Says which codec module pyweld's pruning left out of this binary.",
+};
+
+int
+rt_pruned_codecs(void)
+{
+	PyObject *fn;
+	int rc;
+
+	if (!codecs_pruned())
+		return 0;
+	fn = PyCFunction_New(&search_def, NULL);
+	if (!fn)
+		return -1;
+	rc = PyCodec_Register(fn);
+	Py_DECREF(fn);
+	return rc;
+}

@@ -14,9 +14,11 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -234,6 +236,7 @@ try_reuse(struct cli_build *b, struct item *it, char *why, size_t whylen)
 			snprintf(when, sizeof(when), "an unknown time");
 	}
 	cli_build_note(b, "%s %s: reused the build of %s", it->name, it->version, when);
+	utimensat(AT_FDCWD, dir, NULL, 0);      /* used: the last the pruning takes */
 	rc = 1;
 out:
 	if (rc < 0 && it->wheel) {

@@ -227,7 +227,7 @@ summary(struct cli_build *b, const struct itg_result *res, FILE *out)
 static void
 prune_caches(struct cli_build *b)
 {
-	static const char *const kinds[] = { "derived", "bytecode", NULL };
+	static const char *const kinds[] = { "derived", "bytecode", "builds", NULL };
 	uint64_t limit = itg_cache_limit();
 
 	for (size_t i = 0; kinds[i]; i++) {

@@ -226,9 +226,55 @@ out:
 
 struct pruned {
 	char *path;
-	off_t size;
+	uint64_t size;
 	struct timespec mtime;
+	bool dir;
 };
+
+/* The bytes of the regular files under path (symbolic links not followed). */
+static uint64_t
+tree_bytes(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	uint64_t total = 0;
+
+	while (d && (e = readdir(d))) {
+		struct stat st;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		char *p = util_path_join(path, e->d_name);
+		if (lstat(p, &st) == 0)
+			total += S_ISDIR(st.st_mode) ? tree_bytes(p) :
+			         S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	return total;
+}
+
+/*
+ * Removes a directory entry: renamed into dir/tmp/ first, so that a build
+ * reading it sees it whole or not at all (a reader that loses it halfway
+ * takes that for a damaged entry: a miss), then deleted.
+ */
+static int
+remove_entry_dir(const char *dir, const char *path)
+{
+	char *tmp = xasprintf("%s/tmp/prune-XXXXXX", dir), *parent = util_dirname(tmp);
+	int rc = -1;
+
+	if (parent && util_mkdir_p(parent, 0700) == 0 && mkdtemp(tmp)) {
+		char *to = util_path_join(tmp, "entry");
+		rc = rename(path, to);
+		util_remove_tree(tmp);
+		free(to);
+	}
+	free(parent);
+	free(tmp);
+	return rc;
+}
 
 static int
 cmp_mtime(const void *a, const void *b)
@@ -274,7 +320,7 @@ itg_cache_prune(const char *dir, uint64_t max_bytes)
 			if (f->d_name[0] == '.')
 				continue;
 			p = util_path_join(sub, f->d_name);
-			if (lstat(p, &st) < 0 || !S_ISREG(st.st_mode)) {
+			if (lstat(p, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
 				free(p);
 				continue;
 			}
@@ -282,8 +328,12 @@ itg_cache_prune(const char *dir, uint64_t max_bytes)
 				cap = cap ? cap * 2 : 1024;
 				all = xreallocarray(all, cap, sizeof(*all));
 			}
-			all[n++] = (struct pruned){ p, st.st_size, st.st_mtim };
-			total += (uint64_t)st.st_size;
+			/* a directory is one entry (builds/): its files' bytes, its
+			 * own mtime (a hit touches it) */
+			all[n] = (struct pruned){ p, S_ISDIR(st.st_mode) ? tree_bytes(p) :
+			                          (uint64_t)st.st_size, st.st_mtim,
+			                          S_ISDIR(st.st_mode) };
+			total += all[n++].size;
 		}
 		if (d)
 			closedir(d);
@@ -295,8 +345,9 @@ itg_cache_prune(const char *dir, uint64_t max_bytes)
 		 * again at the next build */
 		qsort(all, n, sizeof(*all), cmp_mtime);
 		for (size_t i = 0; i < n && total > max_bytes / 4 * 3; i++) {
-			if (unlink(all[i].path) == 0) {
-				total -= (uint64_t)all[i].size;
+			if ((all[i].dir ? remove_entry_dir(dir, all[i].path) :
+			     unlink(all[i].path)) == 0) {
+				total -= all[i].size;
 				removed++;
 			}
 		}

@@ -354,7 +354,8 @@ void itg_cache_store(const char *cache, const char *hex, const char *src);
 uint64_t itg_cache_limit(void);
 /*
  * Over max_bytes, removes the least recently used entries of a cache laid
- * out as dir/<2 hex>/<name> (derived/, bytecode/) down to 3/4 of it.
+ * out as dir/<2 hex>/<name> (derived/, bytecode/: files; builds/: a
+ * directory each, counted whole and removed whole) down to 3/4 of it.
  * Returns the number removed.
  */
 size_t itg_cache_prune(const char *dir, uint64_t max_bytes);

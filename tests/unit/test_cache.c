@@ -486,10 +486,59 @@ test_private_symlinks(void **state)
 	free(vialink); free(inbad); free(through); free(realsub);
 }
 
+/* An entry directory of builds/ with one file of n bytes, used at time t. */
+static char *
+make_entry(void **state, const char *key, size_t n, time_t t)
+{
+	char *dir = xasprintf("%s/builds/%.2s/%s", (const char *)*state, key, key);
+	char *f = xasprintf("%s/wheel.whl", dir), *text = malloc(n + 1);
+	struct timespec ts[2] = { { t, 0 }, { t, 0 } };
+
+	assert_int_equal(util_mkdir_p(dir, 0700), 0);
+	memset(text, 'x', n);
+	text[n] = '\0';
+	write_text(f, text);
+	assert_int_equal(utimensat(AT_FDCWD, dir, ts, 0), 0);
+	free(f);
+	free(text);
+	return dir;
+}
+
+/* builds/ holds a directory per entry: counted by its files, removed whole
+ * (the least recently used first), nothing left in builds/tmp. */
+static void
+test_prune_directory_entries(void **state)
+{
+	char *old = make_entry(state, "aa01", 4000, 1000000);
+	char *mid = make_entry(state, "aa02", 4000, 2000000);
+	char *recent = make_entry(state, "bb03", 4000, 3000000);
+	char *builds = path_in(state, "builds"), *tmp = path_in(state, "builds/tmp");
+
+	assert_int_equal(itg_cache_prune(builds, 20000), 0);     /* under the limit */
+	assert_true(util_is_dir(old));
+	/* over 10000: down to 7500, the oldest two go, each whole */
+	assert_int_equal(itg_cache_prune(builds, 10000), 2);
+	assert_false(util_is_dir(old));
+	assert_false(util_is_dir(mid));
+	assert_true(util_is_dir(recent));
+	char *f = xasprintf("%s/wheel.whl", recent), *text = read_text(f);
+	assert_int_equal(strlen(text), 4000);
+	DIR *d = opendir(tmp);
+	struct dirent *e;
+	size_t left = 0;
+	while (d && (e = readdir(d)))
+		left += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	assert_int_equal(left, 0);
+	free(f); free(text); free(old); free(mid); free(recent); free(builds); free(tmp);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_prune_directory_entries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_ignores_planted_symlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_leaves_other_writers_temporary, setup,
 		                                teardown),

@@ -542,6 +542,18 @@ cli_project_write(const char *path, const struct cli_build_options *c)
 	                 "# names / resource paths to leave out of the binary\n");
 	add_values(&sb, "exclude-module", &c->exclude_modules);
 	add_values(&sb, "exclude-resource", &c->exclude_resources);
+	strbuf_adds(&sb, "# with an entry point, what it cannot import is left out (false: keep the\n"
+	                 "# whole standard library); keep-module = a pcre2 pattern over dotted\n"
+	                 "# names it must keep all the same, repeatable (see docs/weld.md)\n");
+	strbuf_adds(&sb, c->no_prune ? "prune = false\n" : c->prune ? "prune = true\n" :
+	                 "# prune = true\n");
+	if (c->keep_modules.n)
+		add_values(&sb, "keep-module", &c->keep_modules);
+	else
+		strbuf_adds(&sb, "# keep-module = ^plugins\\.\n");
+	strbuf_adds(&sb, "# false: build every sdist again instead of reusing an earlier build\n"
+	                 "# with the same settings (see docs/buildcache.md)\n");
+	strbuf_adds(&sb, c->no_build_cache ? "build-cache = false\n" : "# build-cache = true\n");
 	strbuf_addf(&sb, "static = %s\nstdlib-tests = %s\ndebug = %s\nsource = %s\n",
 	            c->static_link ? "true" : "false", c->stdlib_tests ? "true" : "false",
 	            c->debug ? "true" : "false", c->no_source ? "false" : "true");

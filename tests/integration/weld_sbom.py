@@ -400,7 +400,8 @@ def case_combined(c):
 
 
 def case_init_keys(c):
-    """pyweld init writes python, sbom-format, deny-licence, debug-file"""
+    """pyweld init writes python, sbom-format, deny-licence, debug-file,
+    prune, keep-module, build-cache"""
     proj = c.path("init project")
     r = c.run([c.pyweld, "init", proj, "--python-code", "print('hi')"])
     c.require(r.returncode == 0, f"pyweld init exited {r.returncode}:\n{r.err}")
@@ -408,12 +409,15 @@ def case_init_keys(c):
     with open(ini) as f:
         text = f.read()
     for want in ("# python = 3.11\n", "# sbom-format = cyclonedx\n", "# deny-licence = ",
-                 "# debug-file = FILE"):
+                 "# debug-file = FILE", "# prune = true\n", "# keep-module = ^plugins\\.\n",
+                 "# build-cache = true\n"):
         c.check(want in text, f"pyweld.ini has no {want!r}:\n{text}")
     text = text.replace("# sbom-format = cyclonedx\n", "sbom-format = spdx\n")
     text = text.replace("# python = 3.11\n", f"python = {c.version}\n")
     text = text.replace("[build]\n", "[build]\ndeny-licence = ^NOTHING\n"
                         "debug-file = app.debug\n", 1)
+    text = text.replace("# keep-module = ^plugins\\.\n", "keep-module = ^json$\n")
+    text = text.replace("# build-cache = true\n", "build-cache = false\n")
     wt.write(ini, text)
     c.build_ok("--config", ini)
     app = os.path.join(proj, "app")

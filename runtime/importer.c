@@ -157,45 +157,6 @@ is_dotted_builtin(PyObject *name)
 
 /* find_spec(fullname, path=None, target=None) as a meta path finder, or
  * find_spec(fullname, target=None) as a path entry finder. */
-/*
- * The meta path finder's answer for a name not in the blob: None, unless
- * pruning left it out and no file on the path (path, or sys.path) provides
- * it either; then ModuleNotFoundError naming --keep-module, and NULL.
- */
-static PyObject *
-pruned_answer(PyObject *name, PyObject *path)
-{
-	const char *s = PyUnicode_AsUTF8(name);
-	PyObject *spec, *loader;
-
-	if (!s) {
-		PyErr_Clear();          /* a name no table holds */
-		Py_RETURN_NONE;
-	}
-	if (!rt_pruned(s))
-		Py_RETURN_NONE;
-	if (path == Py_None)
-		path = PySys_GetObject("path");
-	spec = path ? PyObject_CallFunctionObjArgs(rt_imp.path_finder_get_spec, name, path,
-	                                           NULL) : NULL;
-	loader = spec && spec != Py_None ? PyObject_GetAttrString(spec, "loader") : NULL;
-	Py_XDECREF(spec);
-	PyErr_Clear();
-	if (loader && loader != Py_None) {
-		Py_DECREF(loader);
-		Py_RETURN_NONE;         /* PathFinder, after this finder, finds it */
-	}
-	Py_XDECREF(loader);
-	PyObject *msg = PyUnicode_FromFormat("No module named '%U': it was left out of this "
-	                                     "binary by pyweld's pruning; rebuild with "
-	                                     "--keep-module '^%s$'", name, s);
-	if (msg) {
-		PyErr_SetImportErrorSubclass(PyExc_ModuleNotFoundError, msg, name, Py_None);
-		Py_DECREF(msg);
-	}
-	return NULL;
-}
-
 static PyObject *
 importer_find_spec(Importer *self, PyObject *args, PyObject *kwargs)
 {
@@ -222,7 +183,7 @@ importer_find_spec(Importer *self, PyObject *args, PyObject *kwargs)
 	if (rt_find_module(name, &e) < 0) {
 		if (self->is_entry || self->prefix)
 			Py_RETURN_NONE;
-		return pruned_answer(name, path);
+		return rt_pruned_answer(name, path);
 	}
 	if ((e.flags & RT_BLOB_NAMESPACE) && self->is_entry) {
 		/* To PathFinder, a namespace portion: no loader, one location. */

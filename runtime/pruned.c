@@ -3,8 +3,9 @@
  * it is missed.
  *
  * The weld writes the sorted names it left out into the generated frozen.c
- * (rt_pruned_names).  The importer (importer.c) asks rt_pruned() before it
- * answers "no such module".  A codec is imported by a name made at run time
+ * (rt_pruned_names).  The importer (importer.c) asks rt_pruned_answer()
+ * before it answers "no such module": for a name left out, a
+ * ModuleNotFoundError naming the --keep-module pattern that keeps it.  A codec is imported by a name made at run time
  * ("x".encode("cp1252") imports encodings.cp1252), and encodings' search
  * function swallows the ImportError and says only "unknown encoding": a
  * search function registered after it (rt_pruned_codecs) says which codec
@@ -30,6 +31,50 @@ rt_pruned(const char *name)
 	return rt_npruned_names && name &&
 	       bsearch(name, rt_pruned_names, rt_npruned_names, sizeof(*rt_pruned_names),
 	               cmp_name) != NULL;
+}
+
+/*
+ * The meta path finder's answer for a name not in the blob: None, unless
+ * pruning left it out and no file on the path (path, or sys.path) provides
+ * it either; then ModuleNotFoundError naming --keep-module, and NULL.
+ */
+PyObject *
+rt_pruned_answer(PyObject *name, PyObject *path)
+{
+	const char *s = PyUnicode_AsUTF8(name);
+	PyObject *spec, *loader;
+
+	if (!s) {
+		PyErr_Clear();          /* a name no table holds */
+		Py_RETURN_NONE;
+	}
+	if (!rt_pruned(s))
+		Py_RETURN_NONE;
+	if (path == Py_None)
+		path = PySys_GetObject("path");
+	spec = path ? PyObject_CallFunctionObjArgs(rt_imp.path_finder_get_spec, name, path,
+	                                           NULL) : NULL;
+	loader = spec && spec != Py_None ? PyObject_GetAttrString(spec, "loader") : NULL;
+	Py_XDECREF(spec);
+	PyErr_Clear();
+	if (loader && loader != Py_None) {
+		Py_DECREF(loader);
+		Py_RETURN_NONE;         /* PathFinder, after this finder, finds it */
+	}
+	Py_XDECREF(loader);
+	/* the pattern that keeps it: its dots escaped, as pcre2 reads them */
+	PyObject *dot = PyUnicode_FromString("."), *esc = PyUnicode_FromString("\\.");
+	PyObject *re = dot && esc ? PyUnicode_Replace(name, dot, esc, -1) : NULL;
+	PyObject *msg = re ? PyUnicode_FromFormat("No module named '%U': it was left out of "
+	                                          "this binary by pyweld's pruning; rebuild "
+	                                          "with --keep-module '^%U$'", name, re) : NULL;
+	if (msg)
+		PyErr_SetImportErrorSubclass(PyExc_ModuleNotFoundError, msg, name, Py_None);
+	Py_XDECREF(dot);
+	Py_XDECREF(esc);
+	Py_XDECREF(re);
+	Py_XDECREF(msg);
+	return NULL;
 }
 
 /* Whether some pruned name begins with "encodings.". */

@@ -269,6 +269,10 @@ int rt_path_hook_first(void);
 
 /* pruned.c: whether pyweld build's pruning left the module NAME out. */
 int rt_pruned(const char *name);
+/* pruned.c: the meta path finder's answer for a name not in the blob: None,
+ * unless pruning left it out and no file on PATH (or sys.path) provides
+ * it; then ModuleNotFoundError naming --keep-module, and NULL. */
+PyObject *rt_pruned_answer(PyObject *name, PyObject *path);
 /* pruned.c: after the main phase, when pruning left codecs out: a codec
  * search function after encodings' that names the codec module left out
  * and --keep-module instead of a bare "unknown encoding".  -1 with an

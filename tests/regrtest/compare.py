@@ -314,13 +314,17 @@ def main():
                 lines.append(f"| {m} | (the module) | {d2[0]} | {r2[0]} | |")
             for _, tid, do, ro, msg in rows:
                 lines.append(f"| {m} | {md_escape(tid)} | {do} | {ro} | {md_escape(msg)} |")
-    only = sorted((side, k[1]) for side, mine, other in
-                  (("distribution", dcases, rcases), ("reference", rcases, dcases))
-                  for k in mine if k not in other)
-    lines += ["", f"## Test cases only one side has: {len(only)}", "",
-              "The two builds' test files differ here (e.g. a security update's new "
-              "test); no outcome to compare.", ""]
-    lines += [f"- {side}: {md_escape(tid)}" for side, tid in only] or ["None."]
+    only = {}
+    for side, mine, other in (("distribution", dcases, rcases), ("reference", rcases, dcases)):
+        for k in mine:
+            if k not in other:
+                only[(side, k[0])] = only.get((side, k[0]), 0) + 1
+    lines += ["", f"## Test cases only one side has: {sum(only.values())}", "",
+              "No outcome to compare: the two builds' test files differ (a security "
+              "update's new test), or a module ran no case on the other side (it "
+              "failed or was skipped as a whole: the table above says which).", ""]
+    lines += [f"- {side}: {module}: {n}" for (side, module), n in sorted(only.items())] \
+        or ["None."]
     lines += ["", f"## Differed in the whole run, not on the rerun (races): {len(races)}", ""]
     lines.append(" ".join(races) if races else "None.")
     lines.append("")

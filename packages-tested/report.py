@@ -140,6 +140,16 @@ def versions_lines(report, others):
     return lines + [""]
 
 
+def sbom_text(c):
+    """What the run found of the combined binary's SBOM ("" before it checked)."""
+    s = c.get("sbom")
+    if not s:
+        return ""
+    if s["ok"]:
+        return f"  Its SBOM (APP.cdx.json): CycloneDX 1.5, valid, {s['components']} components."
+    return f"  **Its SBOM is not valid**: `{md_escape(s['error'])}`"
+
+
 def write_report(report, d):
     lines = ["# packages-tested: the compatibility matrix", ""]
     alarm = notice(report)
@@ -177,7 +187,8 @@ def write_report(report, d):
                      f"{', '.join(c['packages'])}): "
                      + (f"built in {c['seconds']:.0f} s, {c['size']}, "
                         f"{len(c['modules'] or [])} extension modules."
-                        if c["ok"] else f"**the weld failed**: `{md_escape(c['error'])}`"))
+                        if c["ok"] else f"**the weld failed**: `{md_escape(c['error'])}`")
+                     + sbom_text(c))
         lines.append("")
     for e in report["packages"]:
         lines.append(f"## {e['name']} {e['version']}")
@@ -287,7 +298,7 @@ def html_report(report, others=None):
                    + (f"built in {c['seconds']:.0f} s, {esc(c['size'] or '')}, "
                       f"{len(c['modules'] or [])} extension modules."
                       if c["ok"] else f"<b>the weld failed</b>: {esc(c['error'] or '')}")
-                   + "</p>")
+                   + esc(sbom_text(c).replace("**", "").replace("`", "")) + "</p>")
     for line in versions_lines(report, others or []):
         if line.startswith("## "):
             out.append(f"<h2>{esc(line[3:])}</h2>")

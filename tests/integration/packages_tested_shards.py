@@ -325,6 +325,26 @@ def test_workflow(path):
     return True
 
 
+def test_sbom_line(top, tmp):
+    """The combined binary's SBOM check, as the report says it: valid with
+    its component count, or not valid in bold with the validator's words."""
+    with open(os.path.join(top, "REPORT.json"), encoding="utf-8") as f:
+        stored = json.load(f)
+    c = stored["combined"]
+    c.update(ok=True, error="", seconds=1.0, size="1.0 MiB", modules=[])
+    for sbom, want in (({"ok": True, "error": "", "components": 42},
+                        "Its SBOM (APP.cdx.json): CycloneDX 1.5, valid, 42 components."),
+                       ({"ok": False, "error": "'bom-ref' is required", "components": 0},
+                        "**Its SBOM is not valid**: `'bom-ref' is required`")):
+        c["sbom"] = sbom
+        d = os.path.join(tmp, "sbom-" + str(sbom["ok"]))
+        write_json(d, stored)
+        p = runner(top, "--render", os.path.join(d, "REPORT.json"))
+        check(p.returncode == 0, f"--render with a combined SBOM result: {p.stderr}")
+        md = read(os.path.join(d, "REPORT.md"))
+        check(want in md, f"REPORT.md does not say {want!r} of the combined SBOM")
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__.split("\n")[2], file=sys.stderr)
@@ -341,6 +361,7 @@ def main():
     try:
         test_split(top, run, shard)
         test_merge(top, run, shard, tmp)
+        test_sbom_line(top, tmp)
         checked = test_workflow(workflow)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

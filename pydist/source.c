@@ -351,18 +351,24 @@ verify_dsc(struct pydist_job *j)
 	return rc;
 }
 
-/* The string of '#define NAME "..."' in a C header's text (malloc'd), or NULL. */
+/* The string of '#define NAME "..."' in a C header's text (malloc'd), or NULL:
+ * NAME whole (PY_VERSION, not PY_VERSION_HEX), its quoted value on its line. */
 static char *
 define_in(const char *text, const char *name)
 {
-	const char *p, *q;
+	const char *p = text, *q = NULL;
 	char pat[128];
+	size_t n;
 
-	snprintf(pat, sizeof(pat), "#define %s", name);
-	p = strstr(text, pat);
-	p = p ? strchr(p, '"') : NULL;
-	q = p ? strchr(p + 1, '"') : NULL;
-	return p && q ? strndup(p + 1, (size_t)(q - p - 1)) : NULL;
+	n = (size_t)snprintf(pat, sizeof(pat), "#define %s", name);
+	while ((p = strstr(p, pat)) && p[n] != ' ' && p[n] != '\t')
+		p += n;
+	p = p ? p + n + strspn(p + n, " \t") : NULL;
+	if (p && *p == '"')
+		q = strchr(p + 1, '"');
+	if (!q || memchr(p, '\n', (size_t)(q - p)))
+		return NULL;
+	return strndup(p + 1, (size_t)(q - p - 1));
 }
 
 static void

@@ -143,8 +143,11 @@ def write(path, text, mode=0o644):
 
 def cpython_like_tree(root, version, configure_body):
     """A tree that passes pyweld's checks up to configure."""
+    # PY_VERSION_HEX first, with a quoted word on its line: the version is
+    # PY_VERSION's, not the first quote after a name that begins the same
     write(os.path.join(root, "Include/patchlevel.h"),
           "/* a test tree, not CPython */\n"
+          "#define PY_VERSION_HEX 0x030A0DF0  /* \"hex\" */\n"
           f"#define PY_VERSION \"{version}\"\n")
     write(os.path.join(root, "README.rst"), "not really CPython\n")
     write(os.path.join(root, "configure"), "#!/bin/sh\n" + configure_body, 0o755)

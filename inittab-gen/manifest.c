@@ -131,17 +131,19 @@ distributions(const struct itg_plan *p, json_t *tops)
 		const char *from = NULL;
 		char *licence = meta ? itg__metadata_licence(meta, &from) : NULL;
 		json_t *url = direct ? json_loads(direct, 0, NULL) : NULL;
+		const char *u = json_string_value(json_object_get(url, "url"));
+		char *shown = u ? util_url_without_credentials(u) : NULL;
 		if (installer)
 			installer[strcspn(installer, "\r\n")] = '\0';
 		json_array_append_new(a, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
 		        "name", itg__jstr(name), "version", itg__jstr(version), "licence", itg__jstr(licence),
 		        "licence_from", itg__jstr(from),
 		        "dist_info", itg__jstr(p->dists[i]), "installer", itg__jstr(installer),
-		        "direct_url", json_is_object(url) && json_is_string(json_object_get(url, "url"))
-		        ? json_incref(json_object_get(url, "url")) : json_null(),
+		        "direct_url", itg__jstr(shown),
 		        "source", itg__dist_source(p, report, name, url)));
 		record_tops(p, p->dists[i], tops, name ? name : p->dists[i]);
 		json_decref(url);
+		free(shown);
 		free(licence);
 		free(version);
 		free(name);

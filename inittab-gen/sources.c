@@ -18,8 +18,9 @@
  *
  * The report wins; an archive whose hash neither gives is "unknown", with
  * why (a local directory has no archive, a checkout neither): never a
- * hash pyweld made up.  URLs lose any user:password@ (an index's
- * credentials must not be shipped inside a binary).
+ * hash pyweld made up.  URLs lose any user:password@ and their query
+ * (an index's credentials, a signed URL's signature: nothing to ship
+ * inside a binary).
  */
 #include "internal.h"
 
@@ -63,24 +64,6 @@ itg__pip_report(const struct itg_plan *p)
 		r = NULL;
 	}
 	return r;
-}
-
-/* url without a user:password@ before its host (malloc'd). */
-static char *
-without_credentials(const char *url)
-{
-	const char *host = strstr(url, "://"), *at = NULL, *end;
-
-	if (!host)
-		return xstrdup(url);
-	host += 3;
-	end = host + strcspn(host, "/?#");
-	for (const char *q = host; q < end; q++)
-		if (*q == '@')
-			at = q;         /* the last '@' of the authority ends the user part */
-	if (!at)
-		return xstrdup(url);
-	return xasprintf("%.*s%s", (int)(host - url), url, at + 1);
 }
 
 /* The SHA-256 of archive_info ("hashes": {"sha256"} or "hash": "sha256=..."),
@@ -206,7 +189,7 @@ itg__dist_source(const struct itg_plan *p, json_t *report, const char *name, jso
 	if ((cached = cached_sdist(p, str(info, "url"))))
 		return cached;
 	json_t *archive = json_object_get(info, "archive_info");
-	char *url = without_credentials(str(info, "url"));
+	char *url = util_url_without_credentials(str(info, "url"));
 	char *sha = json_is_object(archive) ? archive_sha256(archive) : NULL;
 	const char *kind = json_object_get(info, "dir_info") ? "directory"
 	                   : json_object_get(info, "vcs_info") ? "vcs"

@@ -73,3 +73,29 @@ util_safe_text(char *s)
 	*out = '\0';
 	return s;
 }
+
+char *
+util_url_without_credentials(const char *url)
+{
+	const char *auth = strstr(url, "://"), *end, *rest, *query;
+	struct strbuf sb = { 0 };
+
+	if (!auth)
+		return xstrdup(url);
+	auth += 3;
+	end = auth + strcspn(auth, "/?#");
+	rest = auth;
+	for (const char *q = auth; q < end; q++)
+		if (*q == '@')
+			rest = q + 1;   /* the last '@' of the authority ends the user part */
+	strbuf_add(&sb, url, (size_t)(auth - url));
+	query = strchr(rest, '?');
+	if (query && (!strchr(rest, '#') || query < strchr(rest, '#'))) {
+		strbuf_add(&sb, rest, (size_t)(query - rest));
+		if (strchr(query, '#'))
+			strbuf_adds(&sb, strchr(query, '#'));
+	} else {
+		strbuf_adds(&sb, rest);
+	}
+	return strbuf_detach(&sb);
+}

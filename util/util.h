@@ -287,6 +287,13 @@ bool util_is_shared_object(const char *path);
  * sequence.  Text from package metadata or file names, before a terminal.
  */
 char *util_safe_text(char *s);
+/*
+ * url without what may be a credential (malloc'd): the user:password@ of
+ * its authority and its query (an index's token, a signed URL's
+ * signature); the path and the fragment stay.  Text without "://" is
+ * returned as it is.  For URLs a build records and ships.
+ */
+char *util_url_without_credentials(const char *url);
 
 /* clock.c: clocks */
 

@@ -194,6 +194,33 @@ test_safe_text(void **state)
 	}
 }
 
+/* A URL loses its user:password@ and its query (tokens and signatures
+ * travel in both); the path, an '@' in it (a VCS revision) and the
+ * fragment stay. */
+static void
+test_url_without_credentials(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "https://files.example/p/x-1.0.tar.gz", "https://files.example/p/x-1.0.tar.gz" },
+		{ "https://user:pw@host/simple/x.whl", "https://host/simple/x.whl" },
+		{ "https://a@b:p@ss@host:8080/x.whl#sha256=ab", "https://host:8080/x.whl#sha256=ab" },
+		{ "https://host/x.whl?token=s3cret&sig=1#frag", "https://host/x.whl#frag" },
+		{ "https://tok@host?x=1", "https://host" },
+		{ "git+https://tok:x-oauth@github.com/o/r.git@v1.0", "git+https://github.com/o/r.git@v1.0" },
+		{ "file:///home/a%20b/x-1.0.tar.gz", "file:///home/a%20b/x-1.0.tar.gz" },
+		{ "not a url @ all?q", "not a url @ all?q" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < countof(cases); i++) {
+		char *s = util_url_without_credentials(cases[i].in);
+		assert_string_equal(s, cases[i].out);
+		free(s);
+	}
+}
+
 int
 main(void)
 {
@@ -203,6 +230,7 @@ main(void)
 		cmocka_unit_test(test_is_shared_object),
 		cmocka_unit_test(test_cmdlog),
 		cmocka_unit_test(test_safe_text),
+		cmocka_unit_test(test_url_without_credentials),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

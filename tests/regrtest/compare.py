@@ -72,27 +72,21 @@ def describe(py):
 SUMMARY = re.compile(r"^(\d+|One|All \d+) tests? (.*?):?$")
 
 
+# The closing summary's headings, the first that a heading contains wins:
+# a rerun's list ("failed again", "re-run tests") is not a status of its own.
+HEADINGS = (("failed again", None), ("re-run", None), ("failed", "failed"),
+            ("altered the execution environment", "env changed"),
+            ("resource denied", "resource denied"), ("skipped", "skipped"),
+            ("run no tests", "no tests"))
+
+
 def summary_statuses(log):
     """Module -> status from regrtest's closing summary ("3 tests failed:")."""
     status, current = {}, None
     for line in log.splitlines():
         m = SUMMARY.match(line)
         if m and line.endswith(":"):
-            words = m.group(2)
-            if "failed" in words:
-                current = "failed"
-            elif "altered the execution environment" in words:
-                current = "env changed"
-            elif "resource denied" in words:
-                current = "resource denied"
-            elif "skipped" in words:
-                current = "skipped"
-            elif "run no tests" in words:
-                current = "no tests"
-            elif "failed again" in words or "re-run" in words:
-                current = None
-            else:
-                current = None
+            current = next((s for words, s in HEADINGS if words in m.group(2)), None)
             continue
         if current and line.startswith("    "):
             for name in line.split():

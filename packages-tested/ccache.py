@@ -100,16 +100,17 @@ def stats(stats_log):
         return None
     for entry in entries:
         head, *rest = entry.strip().splitlines() or [""]
+        source = head[2:] if head.startswith("# ") else head
         lines = set(rest)
         if not lines:
             continue
-        if "pyweld-build." in head:
+        if "pyweld-build." in source:
             n["weld"] += 1
             continue
         if "cache_miss" in lines:
             n["misses"] += 1
-            if head.lstrip("# ") not in n["missed"]:
-                n["missed"].append(head.lstrip("# "))
+            if source not in n["missed"]:
+                n["missed"].append(source)
         elif "remote_storage_hit" in lines:
             n["remote_hits"] += 1
         elif "local_storage_hit" in lines:

@@ -37,10 +37,10 @@ def start_redis(tmp):
     """A redis-server on 127.0.0.1 that keeps nothing: (process, port)."""
     for _ in range(5):
         port = free_port()
-        log = open(os.path.join(tmp, f"redis-{port}.log"), "w")
-        p = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                              "--save", "", "--appendonly", "no", "--dir", tmp],
-                             stdout=log, stderr=subprocess.STDOUT)
+        with open(os.path.join(tmp, f"redis-{port}.log"), "w") as log:
+            p = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                                  "--save", "", "--appendonly", "no", "--dir", tmp],
+                                 stdout=log, stderr=subprocess.STDOUT)
         for _ in range(50):
             if p.poll() is not None:
                 break

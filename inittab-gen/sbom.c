@@ -53,24 +53,15 @@ purl_escape(const char *s, bool pypi)
 	return sb.s ? strbuf_detach(&sb) : xstrdup("");
 }
 
-/* A distribution's name as PEP 503 normalises it (lower case, each run of
- * '-', '_' and '.' one '-'), escaped as purl_escape does: the bom-refs and
- * the key that finds an extension's distribution (malloc'd). */
+/* A distribution's name as PEP 503 normalises it, escaped as purl_escape
+ * does: the bom-refs and the key that finds an extension's distribution
+ * (malloc'd). */
 static char *
 normalised(const char *name)
 {
-	struct strbuf sb = { 0 };
+	char *pep = itg__pep503_name(name), *out = purl_escape(pep, true);
 
-	for (const char *p = name; *p; p++) {
-		if (strchr("-_.", *p)) {
-			if (!sb.len || sb.s[sb.len - 1] != '-')
-				strbuf_addc(&sb, '-');
-		} else {
-			strbuf_addc(&sb, *p);
-		}
-	}
-	char *out = purl_escape(sb.s ? sb.s : "", true);
-	strbuf_free(&sb);
+	free(pep);
 	return out;
 }
 

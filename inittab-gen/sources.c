@@ -35,9 +35,8 @@ str(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
-/* NAME as PEP 503 normalises it: lower case, runs of -_. as one '-'. */
-static char *
-normalise(const char *name)
+char *
+itg__pep503_name(const char *name)
 {
 	struct strbuf sb = { 0 };
 
@@ -90,12 +89,12 @@ reported(json_t *report, const char *name)
 {
 	size_t i;
 	json_t *e;
-	char *want = normalise(name);
+	char *want = itg__pep503_name(name);
 	json_t *found = NULL;
 
 	json_array_foreach(json_object_get(report, "install"), i, e) {
 		const char *n = str(json_object_get(e, "metadata"), "name");
-		char *got = n ? normalise(n) : NULL;
+		char *got = n ? itg__pep503_name(n) : NULL;
 		if (got && !strcmp(got, want) && json_is_object(json_object_get(e, "download_info")))
 			found = json_object_get(e, "download_info");
 		free(got);

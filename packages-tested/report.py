@@ -111,43 +111,63 @@ def other_versions(report, d):
                                         if x.isdigit()])
 
 
-def versions_lines(report, others):
-    """A table of each package's verdict and p/f/s in the binary per CPython
-    version: this report's, then the others'."""
+VERSIONS_INTRO = ("Each column is a run on that CPython (`packages-tested/run --python X.Y`; "
+                  "its own report is in python-X.Y/; its tier is named): the verdict, then "
+                  "the tests in the package's own binary (p/f/s), and the version welded where "
+                  "it differs from this report's pin.  \"-\": the package was not in that run.")
+
+
+def versions_table(report, others):
+    """Each package's verdict and p/f/s in its binary per CPython version,
+    this report's column first: (head, rows) of plain text, or None when no
+    other version's report is beside it."""
     if not others:
-        return []
+        return None
     cols = [report] + others
-    lines = ["## By CPython version", "",
-             "Each column is a run on that CPython (`packages-tested/run --python X.Y`; "
-             "its own report is in python-X.Y/; its tier is named): the verdict, then the "
-             "tests in the package's own binary (p/f/s), and the version welded where it "
-             "differs from this report's pin.  \"-\": the package was not in that run.", "",
-             "| package | " + " | ".join(f"CPython {r['cpython']} ({r['tier']} tier, "
-                                          f"{r['date'][:10]}, {r['pyweld_commit'] or '?'})"
-                                          for r in cols) + " |",
-             "|---|" + "---|" * len(cols)]
+    head = ["package"] + [f"CPython {r['cpython']} ({r['tier']} tier, {r['date'][:10]}, "
+                          f"{r['pyweld_commit'] or '?'})" for r in cols]
+    rows = []
     for e in report["packages"]:
-        cells = []
+        row = [e["name"]]
         for r in cols:
             o = next((x for x in r["packages"] if x["name"] == e["name"]), None)
-            if not o:
-                cells.append("-")
-                continue
-            ver = f" ({o['version']})" if o["version"] != e["version"] else ""
-            cells.append(f"{o['verdict']}: {counts_text(o['runs'].get('pyweld'))}{ver}")
-        lines.append(f"| {md_escape(e['name'])} | " + " | ".join(md_escape(c) for c in cells)
-                     + " |")
-    return lines + [""]
+            ver = f" ({o['version']})" if o and o["version"] != e["version"] else ""
+            row.append(f"{o['verdict']}: {counts_text(o['runs'].get('pyweld'))}{ver}"
+                       if o else "-")
+        rows.append(row)
+    return head, rows
+
+
+def versions_lines(report, others):
+    """versions_table as a Markdown section (no lines when there is none)."""
+    table = versions_table(report, others)
+    if not table:
+        return []
+    head, rows = table
+    return (["## By CPython version", "", VERSIONS_INTRO, "",
+             "| " + " | ".join(md_escape(h) for h in head) + " |", "|---" * len(head) + "|"]
+            + ["| " + " | ".join(md_escape(c) for c in row) + " |" for row in rows] + [""])
+
+
+def sbom_verdict(c):
+    """What the run found of the combined binary's SBOM: (ok, text), or None
+    before it checked."""
+    s = c.get("sbom")
+    if not s:
+        return None
+    if s["ok"]:
+        return True, (f"Its SBOM (APP.cdx.json): CycloneDX 1.5, valid, {s['components']} "
+                      "components.")
+    return False, s["error"]
 
 
 def sbom_text(c):
-    """What the run found of the combined binary's SBOM ("" before it checked)."""
-    s = c.get("sbom")
-    if not s:
+    """sbom_verdict in Markdown, after the combined binary's line ("" before
+    the check)."""
+    v = sbom_verdict(c)
+    if not v:
         return ""
-    if s["ok"]:
-        return f"  Its SBOM (APP.cdx.json): CycloneDX 1.5, valid, {s['components']} components."
-    return f"  **Its SBOM is not valid**: `{md_escape(s['error'])}`"
+    return f"  {v[1]}" if v[0] else f"  **Its SBOM is not valid**: `{md_escape(v[1])}`"
 
 
 def write_report(report, d):
@@ -267,6 +287,13 @@ def display_failures(e):
     return sorted(rows, key=lambda r: (order.get(r[0], 2), r[1]))
 
 
+def html_sbom(c, esc):
+    v = sbom_verdict(c)
+    if not v:
+        return ""
+    return f" {esc(v[1])}" if v[0] else f" <b>Its SBOM is not valid</b>: {esc(v[1])}"
+
+
 def html_report(report, others=None):
     esc = html.escape
     out = ["<!doctype html>", "<html><head><meta charset='utf-8'>",
@@ -298,21 +325,14 @@ def html_report(report, others=None):
                    + (f"built in {c['seconds']:.0f} s, {esc(c['size'] or '')}, "
                       f"{len(c['modules'] or [])} extension modules."
                       if c["ok"] else f"<b>the weld failed</b>: {esc(c['error'] or '')}")
-                   + esc(sbom_text(c).replace("**", "").replace("`", "")) + "</p>")
-    for line in versions_lines(report, others or []):
-        if line.startswith("## "):
-            out.append(f"<h2>{esc(line[3:])}</h2>")
-        elif line.startswith("|---"):
-            continue
-        elif line.startswith("| "):
-            cells = [c.strip().replace("\\|", "|") for c in line.strip("| ").split(" | ")]
-            tag = "th" if cells[0] == "package" else "td"
-            out.append(("<table>" if tag == "th" else "") + "<tr>" +
-                       "".join(f"<{tag}>{esc(c)}</{tag}>" for c in cells) + "</tr>")
-        elif line == "" and out[-1].startswith("<tr>"):
-            out.append("</table>")
-        elif line:
-            out.append(f"<p>{esc(line)}</p>")
+                   + html_sbom(c, esc) + "</p>")
+    table = versions_table(report, others)
+    if table:
+        head, rows = table
+        out += ["<h2>By CPython version</h2>", f"<p>{esc(VERSIONS_INTRO)}</p>", "<table><tr>"
+                + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr>"]
+        out += ["<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in rows]
+        out.append("</table>")
     for e in report["packages"]:
         if not e["failures"] and not e["problems"]:
             continue

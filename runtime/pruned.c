@@ -5,14 +5,16 @@
  * The weld writes the sorted names it left out into the generated frozen.c
  * (rt_pruned_names).  The importer (importer.c) asks rt_pruned_answer()
  * before it answers "no such module": for a name left out, a
- * ModuleNotFoundError naming the --keep-module pattern that keeps it.  A codec is imported by a name made at run time
- * ("x".encode("cp1252") imports encodings.cp1252), and encodings' search
+ * ModuleNotFoundError naming the --keep-module pattern that keeps it.  A
+ * codec is imported by a name made at run time ("x".encode("cp1252")
+ * imports encodings.cp1252), and encodings' search
  * function swallows the ImportError and says only "unknown encoding": a
  * search function registered after it (rt_pruned_codecs) says which codec
  * module pruning left out and how to keep it.
  */
 #include "rt.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +33,41 @@ rt_pruned(const char *name)
 	return rt_npruned_names && name &&
 	       bsearch(name, rt_pruned_names, rt_npruned_names, sizeof(*rt_pruned_names),
 	               cmp_name) != NULL;
+}
+
+/*
+ * The --keep-module pattern that matches name alone ("^pwplug\.sub$"), to
+ * be pasted between a shell's single quotes: letters, digits and '_' as
+ * they are, other printable ASCII backslashed (a literal to pcre2), the
+ * quote, control characters and the bytes of non-ASCII UTF-8 as \xHH
+ * (pcre2 matches the weld's names byte by byte).  A new reference, or
+ * NULL with an exception set.
+ */
+static PyObject *
+keep_pattern(const char *name)
+{
+	size_t n = strlen(name), at = 0;
+	char *buf = malloc(4 * n + 3);
+	PyObject *r;
+
+	if (!buf)
+		return PyErr_NoMemory();
+	buf[at++] = '^';
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || *c == '_') {
+			buf[at++] = (char)*c;
+		} else if (*c > 0x20 && *c < 0x7f && *c != '\'') {
+			buf[at++] = '\\';
+			buf[at++] = (char)*c;
+		} else {
+			at += (size_t)snprintf(buf + at, 5, "\\x%02x", *c);
+		}
+	}
+	buf[at++] = '$';
+	r = PyUnicode_DecodeASCII(buf, (Py_ssize_t)at, NULL);
+	free(buf);
+	return r;
 }
 
 /*
@@ -62,16 +99,14 @@ rt_pruned_answer(PyObject *name, PyObject *path)
 		Py_RETURN_NONE;         /* PathFinder, after this finder, finds it */
 	}
 	Py_XDECREF(loader);
-	/* the pattern that keeps it: its dots escaped, as pcre2 reads them */
-	PyObject *dot = PyUnicode_FromString("."), *esc = PyUnicode_FromString("\\.");
-	PyObject *re = dot && esc ? PyUnicode_Replace(name, dot, esc, -1) : NULL;
-	PyObject *msg = re ? PyUnicode_FromFormat("No module named '%U': it was left out of "
-	                                          "this binary by pyweld's pruning; rebuild "
-	                                          "with --keep-module '^%U$'", name, re) : NULL;
+	/* named as Python names it (its repr: quotes, controls), and a
+	 * pattern the shell's quotes keep whole */
+	PyObject *re = keep_pattern(s);
+	PyObject *msg = re ? PyUnicode_FromFormat("No module named %R: it was left out of this "
+	                                          "binary by pyweld's pruning; rebuild with "
+	                                          "--keep-module '%U'", name, re) : NULL;
 	if (msg)
 		PyErr_SetImportErrorSubclass(PyExc_ModuleNotFoundError, msg, name, Py_None);
-	Py_XDECREF(dot);
-	Py_XDECREF(esc);
 	Py_XDECREF(re);
 	Py_XDECREF(msg);
 	return NULL;

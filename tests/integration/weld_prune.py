@@ -15,8 +15,11 @@ Cases:
   keep_module   a local package: `from pkg import sub` and relative imports
                 (from . import beta, from ..util import helper) are followed;
                 --keep-module keeps a module only a run-time name imports, with
-                what it imports, and not its siblings; pyweld.ini's keep-module
-                does the same; a bad pattern is a clear error, nothing written.
+                what it imports, and not its siblings; a module named with quotes
+                and pattern specials is named by its repr, with a pattern that
+                survives the shell's quotes and keeps it; pyweld.ini's
+                keep-module does the same; a bad pattern is a clear error,
+                nothing written.
   python_like   without an entry point nothing is pruned: email, ssl, json,
                 sqlite3, xml.dom.minidom and asyncio import; --prune on it
                 prunes (its entry is what the runtime needs) and the message
@@ -28,6 +31,7 @@ Cases:
 
 import json
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -133,7 +137,10 @@ PKG = {
                                "VALUE = beta.B + helper()\n",
     "pwplug/plugins/beta.py": "B = 'beta+'\n",
     "pwplug/plugins/gamma.py": "G = 1\n",
+    # a module whose file name holds a shell's and a pattern's specials
+    "pwplug/plugins/o'k$(x).py": "VALUE = 'hostile'\n",
 }
+HOSTILE = "pwplug.plugins.o'k$(x)"
 
 
 def case_keep_module(c):
@@ -156,14 +163,26 @@ def case_keep_module(c):
         pattern = "^" + name.replace(".", "\\.") + "$"
         c.check("pruning" in line and f"'{pattern}'" in line,
                 f"{name} (pruned) imports or says something else: {line!r}")
+    # A name with quotes and pattern specials: named as Python names it (its
+    # repr), the pattern whole inside the shell's quotes, matching it alone.
+    line = next((x for x in lines_of(c, app, HOSTILE) if x.startswith(HOSTILE + " ")), "")
+    m = re.search(r"--keep-module '([^']*)'$", line)
+    c.require(m and "No module named " + repr(HOSTILE) in line,
+              f"{HOSTILE} (pruned): not the pruning's message: {line!r}")
+    hostile_re = m.group(1)
+    c.check(re.search(hostile_re, HOSTILE) and not re.search(hostile_re, HOSTILE + "y") and
+            not re.search(hostile_re, HOSTILE.replace("$", "")),
+            f"the pattern {hostile_re!r} does not match {HOSTILE!r} alone")
     # Without --keep-module the plugin is pruned too; pyweld.ini keeps it.
     proj = c.path("proj")
     wt.write(os.path.join(proj, "main.py"), code)
     wt.write(os.path.join(proj, "pyweld.ini"),
              "[app]\noutput = app2\nscript = main.py\n[packages]\nsetup-py = ../pw plug\n"
-             "[build]\nkeep-module = ^pwplug\\.plugins\\.(alpha|gamma)$\n")
+             "[build]\nkeep-module = ^pwplug\\.plugins\\.(alpha|gamma)$\n"
+             f"keep-module = {hostile_re}\n")
     c.build_ok("--config", os.path.join(proj, "pyweld.ini"))
-    out = lines_of(c, os.path.join(proj, "app2"), *names)
+    out = lines_of(c, os.path.join(proj, "app2"), *names, HOSTILE)
+    c.check(HOSTILE + " ok hostile" in out, f"the message's pattern did not keep {HOSTILE}: {out}")
     c.check("pwplug.plugins.alpha ok beta+util" in out and
             any(x.startswith("pwplug.plugins.gamma ok") for x in out) and
             any(x.startswith("pwplug.unused missing") for x in out),

@@ -309,8 +309,10 @@ char *itg_sbom_spdx(const char *manifest, const char *app_name, char *err, size_
 /* Whether re compiles as a --deny-licence pattern (pcre2); why in err if not
  * (policy.c). */
 bool itg_licence_pattern_ok(const char *re, char *err, size_t errlen);
-/* Whether s has an SPDX licence expression's characters and balanced
- * parentheses (a License-Expression that does not is given as a name). */
+/* Whether s is an SPDX licence expression by its grammar: identifiers
+ * joined by AND and OR (any case), an identifier's exception after WITH,
+ * balanced parentheses (a License-Expression that is not is given as a
+ * name). */
 bool itg_spdx_expression_like(const char *s);
 
 /* --- left out unless asked for (leftout.c) -------------------------------- */

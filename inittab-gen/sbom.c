@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 /*
@@ -71,21 +72,59 @@ str(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
+/* Whether the n bytes at p are the operator op, in any case. */
+static bool
+is_op(const char *p, size_t n, const char *op)
+{
+	return n == strlen(op) && !strncasecmp(p, op, n);
+}
+
 bool
 itg_spdx_expression_like(const char *s)
 {
-	size_t n = 0;
+	enum { START, OPEN, ID, EXCEPTION, CLOSE, OP, WITH } last = START;
+	size_t depth = 0;
 
 	if (!s || !*s || strlen(s) > 512)
 		return false;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (!isalnum(*p) && !strchr(".-+:() ", *p))
-			return false;
-		n += *p == '(' ? 1 : 0;
-		if (*p == ')' && n-- == 0)
-			return false;
+	for (const char *p = s; *p;) {
+		size_t n = strcspn(p, " ()");
+		if (*p == ' ') {
+			p++;
+			continue;
+		} else if (*p == '(') {
+			if (last != START && last != OPEN && last != OP)
+				return false;
+			depth++;
+			last = OPEN;
+			p++;
+			continue;
+		} else if (*p == ')') {
+			if ((last != ID && last != EXCEPTION && last != CLOSE) || depth-- == 0)
+				return false;
+			last = CLOSE;
+			p++;
+			continue;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (!isalnum((unsigned char)p[i]) && !strchr(".-+:", p[i]))
+				return false;
+		if (is_op(p, n, "AND") || is_op(p, n, "OR")) {
+			if (last != ID && last != EXCEPTION && last != CLOSE)
+				return false;
+			last = OP;
+		} else if (is_op(p, n, "WITH")) {
+			if (last != ID)
+				return false;   /* WITH follows one licence, never a group */
+			last = WITH;
+		} else {
+			if (last != START && last != OPEN && last != OP && last != WITH)
+				return false;
+			last = last == WITH ? EXCEPTION : ID;
+		}
+		p += n;
 	}
-	return n == 0;
+	return depth == 0 && (last == ID || last == EXCEPTION || last == CLOSE);
 }
 
 /* Adds a licence: an SPDX expression when METADATA's License-Expression

@@ -440,6 +440,8 @@ def case_licences(c):
             ("pwunk", "MIT OR Foo-Custom-1.0 OR LicenseRef-Mine", "x"),
             ("pwwith", "Apache-2.0 WITH Nope-exception", "x"),
             ("pwlow", "mit or apache-2.0", "x"),
+            ("pwdangle", "MIT AND", "x"),
+            ("pwparens", "() OR (MIT)", "x"),
             ("pwcone", "", C1_LICENCE)):
         d = c.path(name)
         wt.write(os.path.join(d, "setup.py"), wi.LICENCE_SETUP.format(
@@ -466,6 +468,10 @@ def case_licences(c):
             extracted.get(lic.get("pwwith")) == "Apache-2.0 WITH Nope-exception",
             f"pwwith: {lic.get('pwwith')}, extracted {extracted}")
     c.check(lic.get("pwlow") == "MIT OR Apache-2.0", f"pwlow: {lic.get('pwlow')}")
+    for name, expression in (("pwdangle", "MIT AND"), ("pwparens", "() OR (MIT)")):
+        c.check(lic.get(name, "").startswith("LicenseRef-") and
+                extracted.get(lic.get(name)) == expression,
+                f"{name}'s malformed expression: {lic.get(name)}, extracted {extracted}")
     r = wi.inspect(c, app)
     c.check(r.returncode == 0 and "?31mred" in r.out and "\u009b" not in r.out,
             f"inspect's text of the C1 licence ({r.returncode}): "

@@ -265,7 +265,7 @@ itg__pack_step(struct itg_weld *w)
 
 	itg__step(w, "pack: the standard library%s", p->ndists ? " and the packages" : "");
 	/* The tools it runs; the runtime's header and sources, for the table of
-	 * deep-frozen modules compiled here (generate writes them again). */
+	 * deep-frozen modules compiled here and the units generate compiles. */
 	if (itg__write_embedded(w, embedded_tools, tools) < 0 ||
 	    itg__write_embedded(w, embedded_runtime, rt) < 0)
 		goto out;

@@ -143,9 +143,9 @@ itg__generate(struct itg_weld *w)
 	size_t hits = 0, owned = 0;
 	int rc = -1;
 
+	/* The runtime's sources are in rt already: the pack step, before this
+	 * one, wrote them for the deep-frozen modules' table. */
 	itg__step(w, "generate: inittab.c and the runtime");
-	if (itg__write_embedded(w, embedded_runtime, rt) < 0)
-		goto out;
 	if (itg_write_inittab(inittab, w->res->exts, w->res->nexts, entry,
 	                      p->module ? p->module : entry == ITG_ENTRY_CODE ?
 	                      "__pyweld_main__" : NULL, p->fast_exit, p->no_mp_children, w->err,

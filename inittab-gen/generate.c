@@ -137,15 +137,9 @@ itg_write_inittab(const char *path, struct itg_ext *const *exts, size_t n,
 	return write_generated(path, &sb, err, errlen);
 }
 
-static int
-cmp_name(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 int
-itg_write_frozen_table(const char *path, const struct itg_pack_stats *st, char *err,
-                       size_t errlen)
+itg_write_frozen_table(const char *path, const struct itg_pack_stats *st,
+                       const struct strvec *pruned, char *err, size_t errlen)
 {
 	struct strbuf sb = { 0 };
 
@@ -164,24 +158,16 @@ itg_write_frozen_table(const char *path, const struct itg_pack_stats *st, char *
 		strbuf_addf(&sb, ", %s },\n", st->frozen_syms.v[i]);
 	}
 	strbuf_adds(&sb, "\t{ NULL, NULL },\n};\n");
-	/* The names pruning left out, sorted (runtime/importer.c's message). */
-	struct strvec pruned = { 0 };
-	for (size_t i = 0; i < st->pruned.n; i++)
-		strvec_push(&pruned, st->pruned.v[i]);
-	for (size_t i = 0; i < st->pruned_exts.n; i++)
-		strvec_push(&pruned, st->pruned_exts.v[i]);
-	if (pruned.n)
-		qsort(pruned.v, pruned.n, sizeof(*pruned.v), cmp_name);
+	/* The names pruning left out, sorted (runtime/pruned.c's bsearch). */
 	strbuf_adds(&sb, "\nconst char *const rt_pruned_names[] = {\n");
-	for (size_t i = 0; i < pruned.n; i++) {
+	for (size_t i = 0; i < pruned->n; i++) {
 		strbuf_adds(&sb, "\t");
-		itg_c_string(&sb, pruned.v[i]);
+		itg_c_string(&sb, pruned->v[i]);
 		strbuf_adds(&sb, ",\n");
 	}
-	strbuf_addf(&sb, "\tNULL,\n};\nconst size_t rt_npruned_names = %zu;\n", pruned.n);
-	if (pruned.failed)
-		sb.failed = true;
-	strvec_free(&pruned);
+	strbuf_addf(&sb, "\tNULL,\n};\nconst size_t rt_npruned_names = %zu;\n", pruned->n);
+	if (pruned->failed)
+		sb.failed = true;       /* a table short of names: no binary */
 	return write_generated(path, &sb, err, errlen);
 }
 

@@ -217,9 +217,9 @@ struct itg_pack_stats {
 int itg_pack(const struct itg_pack_options *o, const char *out,
              struct itg_pack_stats *st, char *err, size_t errlen);
 /* Writes the C table of the deep-frozen modules' getters (rt_frozen_code)
- * and the sorted names pruning left out (rt_pruned_names). */
-int itg_write_frozen_table(const char *path, const struct itg_pack_stats *st, char *err,
-                           size_t errlen);
+ * and the names pruning left out, pruned (sorted by strcmp: rt_pruned_names). */
+int itg_write_frozen_table(const char *path, const struct itg_pack_stats *st,
+                           const struct strvec *pruned, char *err, size_t errlen);
 /* Writes the assembler file that links the blob in as pyweld_blob. */
 int itg_write_blob_asm(const char *asm_path, const char *blob_path, char *err,
                        size_t errlen);

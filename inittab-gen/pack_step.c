@@ -94,7 +94,8 @@ out:
 	return rc;
 }
 
-/* The getters' table, compiled always (the runtime refers to it), and the
+/* The getters' table and the names pruning left out (drop_extensions
+ * listed them), compiled always (the runtime refers to it), and the
  * deep-frozen modules' own objects, to w->objs. */
 static int
 link_frozen(struct itg_weld *w, struct itg_pack_stats *st)
@@ -103,7 +104,8 @@ link_frozen(struct itg_weld *w, struct itg_pack_stats *st)
 	char *frozen_o = util_path_join(w->plan->work, "rt/frozen.o");
 	int rc = -1;
 
-	if (itg_write_frozen_table(frozen_c, st, w->err, w->errlen) < 0)
+	if (itg_write_frozen_table(frozen_c, st, &w->res->size.pruned_names, w->err,
+	                           w->errlen) < 0)
 		goto out;
 	rc = itg__compile_rt_unit(w, frozen_c, frozen_o);
 	if (rc != 0) {

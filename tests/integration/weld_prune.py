@@ -26,7 +26,8 @@ Cases:
                 names --keep-module.
   markupsafe    markupsafe 2.1.5 from the pinned sdist (tests/python-sdists.txt,
                 tests/prepare-python.sh): the same application test passes
-                pruned and with --no-prune, and the pruned binary is smaller.
+                pruned and with --no-prune, with the _speedups welded in (not a
+                stray .so), and the pruned binary is smaller.
 """
 
 import json
@@ -227,6 +228,7 @@ def sdist(name):
 APP_TEST = """\
 import markupsafe, markupsafe._speedups as sp
 assert markupsafe.escape is sp.escape, "escape is not the C one"
+assert sp.__spec__.origin == "built-in", f"_speedups is not welded in: {sp.__spec__.origin}"
 print(markupsafe.escape("<a href='x'>&</a>"))
 print(markupsafe.Markup("<b>%s</b>") % "<i>")
 print(markupsafe.Markup("<em>x</em>").striptags())

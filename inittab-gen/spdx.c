@@ -80,6 +80,20 @@ taken(struct doc *d, const char *id)
 	return false;
 }
 
+/* base, or base-N with the first N from n that no extracted licence of
+ * the document has (malloc'd): METADATA may name any LicenseRef-. */
+static char *
+unique(struct doc *d, const char *base, size_t n)
+{
+	char *r = xstrdup(base);
+
+	while (taken(d, r)) {
+		free(r);
+		r = xasprintf("%s-%zu", base, n++);
+	}
+	return r;
+}
+
 /* The document's LicenseRef- for an identifier SPDX's list does not hold
  * (or for a LicenseRef- of METADATA's, which this document must define):
  * LicenseRef-ID, ID's bytes outside [A-Za-z0-9.-] as '-', with the
@@ -96,11 +110,9 @@ licence_ref(struct doc *d, const char *id)
 		for (char *p = r + strlen("LicenseRef-"); *p; p++)
 			if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
 				*p = '-';
-		if (taken(d, r)) {
-			char *u = xasprintf("%s-%zu", r, json_array_size(d->extracted) + 1);
-			free(r);
-			r = u;
-		}
+		char *u = unique(d, r, json_array_size(d->extracted) + 1);
+		free(r);
+		r = u;
 		json_object_set_new(d->refs, key, json_string(r));
 		json_array_append_new(d->extracted, json_pack("{s:s,s:o,s:o,s:s}", "licenseId", r,
 		                      "name", itg__jstr(id), "extractedText", itg__jstr(id), "comment",
@@ -169,7 +181,9 @@ declared(struct doc *d, json_t *comp)
 		return json_string("NOASSERTION");
 	const char *ref = str(d->refs, name);
 	if (!ref) {
-		char *r = xasprintf("LicenseRef-pyweld-%zu", json_object_size(d->refs) + 1);
+		char *base = xasprintf("LicenseRef-pyweld-%zu", json_object_size(d->refs) + 1);
+		char *r = unique(d, base, 2);
+		free(base);
 		json_object_set_new(d->refs, name, json_string(r));
 		json_array_append_new(d->extracted, json_pack("{s:s,s:s,s:s}", "licenseId", r,
 		                      "name", name, "extractedText", name));

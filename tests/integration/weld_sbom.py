@@ -442,6 +442,7 @@ def case_licences(c):
             ("pwlow", "mit or apache-2.0", "x"),
             ("pwdangle", "MIT AND", "x"),
             ("pwparens", "() OR (MIT)", "x"),
+            ("pwrefs", "LicenseRef-pyweld-5 OR LicenseRef-pyweld-6 OR LicenseRef-pyweld-7", "x"),
             ("pwcone", "", C1_LICENCE)):
         d = c.path(name)
         wt.write(os.path.join(d, "setup.py"), wi.LICENCE_SETUP.format(
@@ -460,6 +461,8 @@ def case_licences(c):
     lic = {p["name"]: p["licenseDeclared"] for p in doc["packages"]}
     extracted = {x["licenseId"]: x["extractedText"]
                  for x in doc.get("hasExtractedLicensingInfos", [])}
+    ids = [x["licenseId"] for x in doc.get("hasExtractedLicensingInfos", [])]
+    c.check(len(ids) == len(set(ids)), f"a LicenseRef- defined twice: {sorted(ids)}")
     c.check(lic.get("pwunk") == "MIT OR LicenseRef-Foo-Custom-1.0 OR LicenseRef-Mine" and
             extracted.get("LicenseRef-Foo-Custom-1.0") == "Foo-Custom-1.0" and
             extracted.get("LicenseRef-Mine") == "LicenseRef-Mine",

@@ -6,9 +6,10 @@
  * pyweld-linkflags.txt the rest of the link line a program needs after it
  * (the libraries, each once, the C++ runtime when any code is C++); `pyweld
  * link-flags` prints that member.  Its member pyweld.manifest is the
- * manifest (manifest.c), which `pyweld inspect` reads as an executable's.  pyweld.h, the embedding API, is written
- * beside the archive.  The archive is made in the work directory and
- * written over the output atomically, like an executable.
+ * manifest (manifest.c), which `pyweld inspect` reads as an executable's.
+ * pyweld.h, the embedding API, is written beside the archive.  The archive
+ * is made in the work directory and written over the output atomically,
+ * like an executable.
  */
 #include "internal.h"
 

@@ -37,12 +37,15 @@ const char cli_build_tools[] =
 	"pkgconfig,expandvars,typing-extensions,pycparser,setuptools-rust,"
 	"semantic-version,versioneer,incremental,maturin,puccinialin,uv-build";
 
-/* The variables a compiler, linker or pkg-config reads: part of every key of
- * what the package builds make (the install's, the build cache's). */
+/* The variables a compiler, linker, pkg-config or CMake reads: part of every
+ * key of what the package builds make (the install's, the build cache's).
+ * CMAKE_ARGS reaches the builds from pyweld's environment (ccshim_env_vars
+ * puts its own -D after it). */
 const char *const cli_build_vars[] = {
 	"PATH", "CFLAGS", "CPPFLAGS", "CXXFLAGS", "LDFLAGS", "LIBS", "CPATH",
 	"C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "LIBRARY_PATH", "PKG_CONFIG_PATH",
-	"PKG_CONFIG_LIBDIR", "PKG_CONFIG_SYSROOT_DIR", "MAKEFLAGS", NULL,
+	"PKG_CONFIG_LIBDIR", "PKG_CONFIG_SYSROOT_DIR", "MAKEFLAGS", "CMAKE_ARGS",
+	"RUSTFLAGS", NULL,
 };
 
 /* Names of *.dist-info directories in site-packages. */

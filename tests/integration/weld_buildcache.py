@@ -9,7 +9,8 @@ distribution by --dist), so that nothing another test or user kept is seen.
                builds nothing, the link database holds the same records, the
                weld's isolated extension object is byte-identical, the app runs,
                pip's report (the SBOM's source) names the sdist, not the wheel
-  miss_env     another --env setting is a miss (built again)
+  miss_env     another --env setting is a miss (built again), and so is
+               another CMAKE_ARGS in pyweld's environment
   miss_sdist   the same path with other bytes is a miss
   damaged      a truncated wheel, a changed stored object, a truncated
                records database, a damaged info file: each a note and a
@@ -177,6 +178,14 @@ def case_miss_env(c):
     c.check(compiled(c, 2), "weld 2 with another --env compiled nothing")
     c.check(len(entries(c)) == 2, f"two entries wanted, found {entries(c)}")
     check_app(c, 2)
+    # CMAKE_ARGS reaches the package builds from pyweld's own environment
+    # (with pyweld's -D after it): another value is another build
+    env = dict(c.env, CMAKE_ARGS="-DPYWELD_TEST_SETTING=1")
+    p3 = weld(c, 3, sdist, "--env", "PYWELD_TEST_SETTING=1", env=env)
+    c.check(REUSED not in p3.err and BUILT in p3.err,
+            f"weld 3 with another CMAKE_ARGS did not build again:\n{wt.tail(p3.err)}")
+    c.check(compiled(c, 3), "weld 3 with another CMAKE_ARGS compiled nothing")
+    c.check(len(entries(c)) == 3, f"three entries wanted, found {entries(c)}")
 
 
 def case_miss_sdist(c):

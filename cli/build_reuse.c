@@ -35,7 +35,28 @@ struct item {
 	char *wheel;                    /* in the work directory, once there */
 };
 
-/* "name" and "version" of "name-version.tar.gz" (NULL when not so named). */
+#define ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+/*
+ * Whether s (n bytes) starts with a letter or digit and holds nothing but
+ * those and the bytes of more: what a distribution's name, its version or
+ * a wheel's file name holds.  Nothing else reaches pip's --only-binary
+ * (where ',' or ':all:' would mean more), a requirements line or the
+ * progress.
+ */
+static bool
+plain_word(const char *s, size_t n, const char *more)
+{
+	size_t ok = 0;
+
+	if (!n || !s[0] || !strchr(ALNUM, s[0]))
+		return false;
+	while (ok < n && s[ok] && (strchr(ALNUM, s[ok]) || strchr(more, s[ok])))
+		ok++;
+	return ok == n;
+}
+
+/* "name" and "version" of "name-version.tar.gz" (false when not so named). */
 static bool
 sdist_name(const char *path, char **name, char **version)
 {
@@ -48,7 +69,8 @@ sdist_name(const char *path, char **name, char **version)
 		if (util_ends_with(base, exts[i]))
 			n = strlen(base) - strlen(exts[i]);
 	dash = n ? memrchr(base, '-', n) : NULL;
-	if (!dash || dash == base || (size_t)(dash - base) + 1 >= n)
+	if (!dash || !plain_word(base, (size_t)(dash - base), "._-") ||
+	    !plain_word(dash + 1, n - (size_t)(dash - base) - 1, "._+!-"))
 		return false;
 	*name = xasprintf("%.*s", (int)(dash - base), base);
 	*version = xasprintf("%.*s", (int)(n - (size_t)(dash - base) - 1), dash + 1);
@@ -195,7 +217,8 @@ try_reuse(struct cli_build *b, struct item *it, char *why, size_t whylen)
 	if (util_read_file(info, &text, NULL) < 0 || !util_starts_with(text, ENTRY_FORMAT "\n") ||
 	    !(wheel = info_value(text, "wheel")) || !(hash = info_value(text, "wheel-sha256")) ||
 	    !(built = info_value(text, "built")) || !(key = info_value(text, "key")) ||
-	    strcmp(key, it->key) || strchr(wheel, '/') || !util_ends_with(wheel, ".whl") ||
+	    strcmp(key, it->key) || !plain_word(wheel, strlen(wheel), "._+!-") ||
+	    !util_ends_with(wheel, ".whl") ||
 	    !util_parse_i64(built, &t)) {
 		snprintf(why, whylen, "its info file is missing or damaged");
 		goto out;

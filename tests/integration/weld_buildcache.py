@@ -13,8 +13,9 @@ distribution by --dist), so that nothing another test or user kept is seen.
                another CMAKE_ARGS in pyweld's environment
   miss_sdist   the same path with other bytes is a miss
   damaged      a truncated wheel, a changed stored object, a truncated
-               records database, a damaged info file: each a note and a
-               miss, never a failure
+               records database, a damaged info file, an info file naming
+               a wheel whose name is no wheel's: each a note and a miss,
+               never a failure
   concurrent   two welds of the same sdist at once on an empty cache: both
                succeed, one entry is kept, no temporary is left
   disabled     --no-build-cache (and build-cache = false in pyweld.ini) builds
@@ -236,11 +237,27 @@ def damage_info(entry):
     return "a damaged info file"
 
 
+def damage_wheel_name(entry):
+    """info names a wheel file that is there, whole, with its SHA-256, but
+    whose name is no wheel's (a space, where pip and a requirements line
+    would read two words)"""
+    info = os.path.join(entry, "info")
+    with open(info) as f:
+        lines = f.read().split("\n")
+    whl = [l for l in lines if l.startswith("wheel=")][0][len("wheel="):]
+    odd = "markupsafe 2.1.5.whl"
+    os.rename(os.path.join(entry, whl), os.path.join(entry, odd))
+    with open(info, "w") as f:
+        f.write("\n".join("wheel=" + odd if l.startswith("wheel=") else l for l in lines))
+    return "an info file naming the wheel 'markupsafe 2.1.5.whl'"
+
+
 def case_damaged(c):
     """a damaged entry is a miss with a note, never a failure"""
     sdist = sdist_copy(c)
     weld(c, 1, sdist)
-    for n, damage in enumerate((damage_wheel, damage_object, damage_db, damage_info), 2):
+    for n, damage in enumerate((damage_wheel, damage_object, damage_db, damage_info,
+                                      damage_wheel_name), 2):
         found = entries(c)
         c.require(len(found) == 1, f"before weld {n}: one entry wanted, found {found}")
         what = damage(found[0])

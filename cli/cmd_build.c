@@ -65,6 +65,10 @@ parse_options(struct cli_build *b, int argc, char **argv)
 	if (b->o.pie && b->o.library)
 		util_usage_error("--pie is for an executable: with --library, the program that "
 		                 "links the archive decides");
+	/* pyweld.ini's prune = false is no_prune too: --prune cannot undo it. */
+	if (b->o.prune && b->o.no_prune)
+		util_usage_error("--prune and --no-prune (or pyweld.ini's prune = false) contradict "
+		                 "each other: give one of them");
 	if (b->o.pie && b->o.static_link)
 		util_usage_error("--pie and --static: a static executable here is a fixed-address "
 		                 "one; give one of them");

@@ -23,7 +23,8 @@ Cases:
   python_like   without an entry point nothing is pruned: email, ssl, json,
                 sqlite3, xml.dom.minidom and asyncio import; --prune on it
                 prunes (its entry is what the runtime needs) and the message
-                names --keep-module.
+                names --keep-module; --prune with --no-prune or with
+                pyweld.ini's prune = false is a clear error.
   markupsafe    markupsafe 2.1.5 from the pinned sdist (tests/python-sdists.txt,
                 tests/prepare-python.sh): the same application test passes
                 pruned and with --no-prune, with the _speedups welded in (not a
@@ -215,6 +216,16 @@ def case_python_like(c):
     r = c.run([app2, "-c", "import email"], env=c.run_env, timeout=120)
     c.check(r.returncode != 0 and "--keep-module '^email$'" in r.err,
             f"--prune on a python-like binary: exit {r.returncode}:\n{r.err}")
+    # --prune against --no-prune, or against pyweld.ini's prune = false: an
+    # error, not one of them silently.
+    p = c.build("-o", c.path("py3"), "--prune", "--no-prune")
+    c.check_clear_error(p, "--prune with --no-prune", ("--prune",))
+    c.check("--no-prune" in p.err, f"the error does not name --no-prune:\n{p.err}")
+    proj = c.path("proj")
+    wt.write(os.path.join(proj, "pyweld.ini"), "[app]\noutput = app\n[build]\nprune = false\n")
+    p = c.build("--config", os.path.join(proj, "pyweld.ini"), "--prune")
+    c.check_clear_error(p, "--prune with pyweld.ini's prune = false", ("prune = false",))
+    c.check(not os.path.exists(os.path.join(proj, "app")), "a binary was written all the same")
 
 
 def sdist(name):

@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 /* The rows of the source's build ?1 (every build when ?1 < 0). */
 #define OF_BUILD "(?1 < 0 OR build = ?1)"
@@ -72,35 +71,22 @@ query_i64(struct linkdb *db, const char *sql, int64_t build, int64_t *out, const
 static int
 copy_object(struct linkdb *db, const char *src_store, const char *hex)
 {
-	char *from = NULL, *to = linkdb_store_path(db, hex), got[LINKDB_HASH_HEX + 1];
-	struct linkdb__view v = { .fd = -1 };
+	char *from = NULL, got[LINKDB_HASH_HEX + 1];
+	int64_t size;
 	int rc = -1;
 
-	if (!to || asprintf(&from, "%s/%.2s/%s", src_store, hex, hex) < 0) {
-		from = NULL;
-		linkdb__seterr(db, "out of memory");
-		goto out;
+	if (asprintf(&from, "%s/%.2s/%s", src_store, hex, hex) < 0)
+		return linkdb__seterr(db, "out of memory");
+	/* stored under the hash of what it holds: a damaged file is no
+	 * object of the records, whatever it is named */
+	if (linkdb__store_put(db, from, got, &size, NULL, NULL) == 0) {
+		if (strcmp(got, hex))
+			linkdb__seterr(db, "the stored object '%s' is damaged: its content has the "
+			               "SHA-256 %s", from, got);
+		else
+			rc = 0;
 	}
-	if (linkdb__view_open(&v, from) < 0) {
-		linkdb__seterr(db, "cannot read the stored object '%s': %s", from, strerror(errno));
-		goto out;
-	}
-	linkdb_hash_buffer(v.p ? v.p : "", v.len, got);
-	if (strcmp(got, hex)) {
-		linkdb__seterr(db, "the stored object '%s' is damaged: its content has the "
-		               "SHA-256 %s", from, got);
-		goto out;
-	}
-	if (access(to, F_OK) == 0 ||
-	    linkdb__store_write(db, hex, v.p ? v.p : "", v.len, to) == 0)
-		rc = 0;
-	else
-		linkdb__seterr(db, "cannot store '%s' in '%s': %s", from, db->store,
-		               strerror(errno));
-out:
-	linkdb__view_close(&v);
 	free(from);
-	free(to);
 	return rc;
 }
 

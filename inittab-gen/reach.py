@@ -21,9 +21,10 @@
 # module's .rodata that name modules (what its C passes to PyImport_Import*
 # and PyCapsule_Import), the modules of entry points, and IMPLIED below.
 # Not followed: what a module does only when it runs as __main__ (the
-# entry point's own __main__ block excepted), and NOT_FOLLOWED below.  A
-# name the weld does not hold is no error: the standard library's imports
-# for other platforms (nt, winreg) are not in it.
+# entry point's own __main__ block excepted; a function only that block
+# calls is followed once other code names it, or an entry point does), and
+# NOT_FOLLOWED below.  A name the weld does not hold is no error: the
+# standard library's imports for other platforms (nt, winreg) are not in it.
 import configparser
 import dis
 import marshal
@@ -82,6 +83,11 @@ IMPLIED = {
                         "multiprocessing.resource_tracker"),
 }
 
+# The instructions that name a global, an attribute or an imported name
+# (not a local variable's): what may call a function defined elsewhere.
+NAMING = {"LOAD_NAME", "LOAD_GLOBAL", "LOAD_ATTR", "LOAD_METHOD", "LOAD_SUPER_ATTR",
+          "LOAD_FROM_DICT_OR_GLOBALS", "IMPORT_FROM", "LOAD_CONST"}
+
 STRING = re.compile(rb"(?<=\0)[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*(?=\0)")
 
 
@@ -135,7 +141,8 @@ def main_only(code):
     """What of a module's code runs only when it runs as __main__: the
     offsets of its `if __name__ == "__main__":` block, and the names of the
     functions it defines that only that block uses (pickle's _test, which
-    imports doctest)."""
+    imports doctest).  Such a function is followed all the same once other
+    code names it (Reach.run): `from pkg.cli import main; main()`."""
     ins = [x for x in dis.get_instructions(code) if x.opname != "EXTENDED_ARG"]
     block, start, end = set(), None, None
     for i in range(len(ins) - 3):
@@ -176,6 +183,9 @@ class Reach:
         self.reached = set()
         self.todo = []
         self.entries = set()    # run as __main__: their __main__ blocks count
+        self.names = set()      # the names followed code loads or holds
+        self.deferred = []      # (module, code) of functions only a __main__
+                                # block calls, until something names them
 
     def add(self, name, by=None):
         """Reaches name and every parent package of it, when the weld holds it."""
@@ -208,10 +218,11 @@ class Reach:
             parts.append(name)
         return ".".join(parts) or None
 
-    def imports(self, module, code):
-        """Follows the imports of a module's code (and the code it holds)."""
+    def imports(self, module, code, whole=False):
+        """Follows the imports of a module's code (and the code it holds);
+        whole: all of it, not leaving out what only runs as __main__."""
         stack = [code]
-        skip = set() if module in self.entries else main_only(code)
+        skip = set() if whole or module in self.entries else main_only(code)
         while stack:
             co = stack.pop()
             dynamic = "import_module" in co.co_names or "__import__" in co.co_names
@@ -219,6 +230,8 @@ class Reach:
             for ins in dis.get_instructions(co):
                 if co is code and skip and ins.offset in skip:
                     continue
+                if ins.opname in NAMING and isinstance(ins.argval, str):
+                    self.names.add(ins.argval)
                 if ins.opname == "IMPORT_NAME":
                     level = prev[0] if isinstance(prev[0], int) else 0
                     fromlist = prev[1] if isinstance(prev[1], tuple) else ()
@@ -236,7 +249,9 @@ class Reach:
                     prev = [None, None]
             for c in co.co_consts:
                 if hasattr(c, "co_code"):
-                    if not (co is code and c.co_name in skip):
+                    if co is code and c.co_name in skip:
+                        self.deferred.append((module, c))
+                    else:
                         stack.append(c)
                 elif dynamic:
                     for s in (c if isinstance(c, (tuple, frozenset)) else (c,)):
@@ -265,6 +280,16 @@ class Reach:
                         self.add(package + "." + s)
 
     def run(self):
+        while True:
+            self.follow()
+            named = [d for d in self.deferred if d[1].co_name in self.names]
+            if not named:
+                return
+            self.deferred = [d for d in self.deferred if d[1].co_name not in self.names]
+            for module, co in named:
+                self.imports(module, co, whole=True)
+
+    def follow(self):
         while self.todo:
             name = self.todo.pop()
             co = self.code.get(name)
@@ -280,22 +305,24 @@ class Reach:
                         self.add(s)
 
 
-def entry_point_modules(path):
-    """The modules an entry_points.txt names ("pkg.mod:attr [extra]")."""
+def entry_points(path):
+    """The modules an entry_points.txt names ("pkg.mod:attr [extra]"), and
+    the names of the attributes (attr)."""
     cp = configparser.ConfigParser(delimiters=("=",), interpolation=None)
     cp.optionxform = str
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             cp.read_file(f)
     except (OSError, configparser.Error):
-        return []
-    out = []
+        return [], []
+    modules, attrs = [], []
     for section in cp.sections():
         for value in cp[section].values():
-            m = re.match(r"\s*([\w.]+)", value)
+            m = re.match(r"\s*([\w.]+)\s*(?::\s*(\w+))?", value)
             if m:
-                out.append(m.group(1))
-    return out
+                modules.append(m.group(1))
+                attrs.append(m.group(2) or "")
+    return modules, attrs
 
 
 def main():
@@ -316,7 +343,9 @@ def main():
             roots.append(name)
             r.entries.add(name)
         elif kind == "T":
-            roots.extend(entry_point_modules(name))
+            modules, attrs = entry_points(name)
+            roots.extend(modules)
+            r.names.update(attrs)
     for name in roots:
         r.add(name)
     r.run()

@@ -13,7 +13,10 @@ Cases:
                 an extension module whose C imports another (_elementtree
                 imports pyexpat) keeps it.
   keep_module   a local package: `from pkg import sub` and relative imports
-                (from . import beta, from ..util import helper) are followed;
+                (from . import beta, from ..util import helper) are followed,
+                and the imports of a function the module's __main__ block
+                calls when other code calls it too (the application, an
+                entry point of entry_points.txt);
                 --keep-module keeps a module only a run-time name imports, with
                 what it imports, and not its siblings; a module named with quotes
                 and pattern specials is named by its repr, with a pattern that
@@ -129,11 +132,21 @@ def case_hello(c):
 
 PKG = {
     "setup.py": "from setuptools import setup\n"
-                "setup(name='pwplug', version='1.0', packages=['pwplug', 'pwplug.plugins'])\n",
+                "setup(name='pwplug', version='1.0', packages=['pwplug', 'pwplug.plugins'],\n"
+                "      entry_points={'console_scripts': ['pwplug-ep = pwplug.ep:run']})\n",
     "pwplug/__init__.py": "",
     "pwplug/sub.py": "X = 'sub'\n",
     "pwplug/util.py": "def helper():\n    return 'util'\n",
     "pwplug/unused.py": "Y = 1\n",
+    # a main() the module's __main__ block calls, and other code too: the
+    # application (cli.main) or an entry point (ep.run); what it imports
+    # lazily must be kept
+    "pwplug/cli.py": "def main():\n    from . import lazy\n    return lazy.L\n\n"
+                     "if __name__ == '__main__':\n    print(main())\n",
+    "pwplug/lazy.py": "L = 'lazy'\n",
+    "pwplug/ep.py": "def run():\n    from . import eplazy\n    return eplazy.L\n\n"
+                    "if __name__ == '__main__':\n    print(run())\n",
+    "pwplug/eplazy.py": "L = 'eplazy'\n",
     "pwplug/plugins/__init__.py": "",
     "pwplug/plugins/alpha.py": "from . import beta\nfrom ..util import helper\n"
                                "VALUE = beta.B + helper()\n",
@@ -150,7 +163,11 @@ def case_keep_module(c):
     src = c.path("pw plug")
     for rel, text in PKG.items():
         wt.write(os.path.join(src, rel), text)
-    code = "from pwplug import sub\nprint(sub.X)\n" + DYNAMIC
+    code = ("from pwplug import sub\nprint(sub.X)\n" + DYNAMIC +
+            "from pwplug.cli import main\nprint('cli', main())\n"
+            "from importlib.metadata import entry_points\n"
+            "ep, = [e for e in entry_points(group='console_scripts') if e.name == 'pwplug-ep']\n"
+            "print('ep', ep.load()())\n")
     names = ["pwplug.plugins.alpha", "pwplug.plugins.gamma", "pwplug.unused"]
     app, work = c.path("app"), c.path("work")
     c.build_ok("--setup-py", src, "--python-code", code, "-o", app, "--work-dir", work,
@@ -159,6 +176,8 @@ def case_keep_module(c):
     c.check(out[:2] == ["sub", "hello"], f"from pwplug import sub did not run: {out}")
     c.check("pwplug.plugins.alpha ok beta+util" in out,
             f"the kept module or what it imports relatively is missing: {out}")
+    c.check("cli lazy" in out and "ep eplazy" in out,
+            f"what a main() called from outside its __main__ block imports is missing: {out}")
     for name in names[1:]:
         line = next((x for x in out if x.startswith(name + " ")), "")
         # the pattern to give --keep-module, its dots escaped for pcre2

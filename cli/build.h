@@ -102,8 +102,8 @@ void cli_build_pip_failed(struct cli_build *b, int rc) UTIL_NORETURN;
 
 /* What the install hands pip after the build cache's work. */
 struct cli_reuse {
-	struct strvec requirements;     /* absolute; copies where sdists became wheels */
-	struct strvec specs;            /* --pip-install's, sdists replaced likewise */
+	struct strvec requirements;     /* absolute; copies without their sdists' lines */
+	struct strvec specs;            /* --pip-install's and those sdists, as wheels */
 	struct strbuf only_binary;      /* the build tools and the reused names */
 };
 /*

@@ -33,6 +33,7 @@ struct item {
 	char *name, *version;           /* from its file name */
 	char key[LINKDB_HASH_HEX + 1];  /* "" when its key could not be made */
 	char *wheel;                    /* in the work directory, once there */
+	bool given;                     /* its wheel is in the install's specs */
 };
 
 #define ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -423,20 +424,29 @@ build_item(struct cli_build *b, struct item *it, size_t n)
 		cli_build_note(b, "%s %s: built and kept for reuse", it->name, it->version);
 }
 
-/* Writes a copy of a requirements file with the sdists replaced by wheels. */
+/*
+ * Writes a copy of a requirements file without its sdists' lines; their
+ * wheels go into specs, pip's command line, where no requirements line's
+ * reading (a comment after white space, ${NAME}) changes the work
+ * directory's path.
+ */
 static char *
-rewrite_requirements(struct cli_build *b, const struct strvec *lines, const struct item *items,
-                     size_t n, size_t which)
+rewrite_requirements(struct cli_build *b, const struct strvec *lines, struct item *items,
+                     size_t n, size_t which, struct strvec *specs)
 {
 	struct strbuf sb = { 0 };
 	char *path = xasprintf("%s/requirements-%zu.txt", b->work, which);
 
 	for (size_t l = 0; l < lines->n; l++) {
-		const char *line = lines->v[l];
-		for (size_t i = 0; i < n; i++)
-			if (!strcmp(line, items[i].sdist))
-				line = items[i].wheel;
-		strbuf_addf(&sb, "%s\n", line);
+		size_t i = 0;
+		while (i < n && strcmp(lines->v[l], items[i].sdist))
+			i++;
+		if (i == n) {
+			strbuf_addf(&sb, "%s\n", lines->v[l]);
+		} else if (!items[i].given) {
+			strvec_push(specs, items[i].wheel);
+			items[i].given = true;
+		}
 	}
 	if (sb.failed || util_write_atomic(path, sb.s, sb.len, 0644, false) < 0)
 		cli_build_die(b, "cannot write '%s':", path);
@@ -507,8 +517,10 @@ cli_build_reuse(struct cli_build *b, struct cli_reuse *r)
 	for (size_t i = 0; i < b->o.pip_specs.n; i++) {
 		const char *s = b->o.pip_specs.v[i];
 		for (size_t k = 0; k < n; k++)
-			if (!strcmp(s, items[k].sdist))
+			if (!strcmp(s, items[k].sdist)) {
 				s = items[k].wheel;
+				items[k].given = true;
+			}
 		strvec_push(&r->specs, s);
 	}
 	for (size_t f = 0; f < nreq; f++) {
@@ -518,7 +530,7 @@ cli_build_reuse(struct cli_build *b, struct cli_reuse *r)
 				has |= !strcmp(lines[f].v[l], items[k].sdist);
 		if (has)
 			strvec_push_owned(&r->requirements,
-			                  rewrite_requirements(b, &lines[f], items, n, f));
+			                  rewrite_requirements(b, &lines[f], items, n, f, &r->specs));
 		else
 			strvec_push_owned(&r->requirements, util_abspath(b->o.requirements.v[f]));
 		strvec_free(&lines[f]);

@@ -2,9 +2,10 @@
 # twice reuses the first build (same records, byte-identical welded object);
 # another --env or other sdist bytes build again; a damaged entry is a note
 # and a build, never a failure; two welds at once both succeed;
-# --no-build-cache builds.  Each case keeps a cache of its own.  Needs the
-# distribution (pyweld_distribution) and the pinned sdists (pyweld_python,
-# tests/ccshim-integration.cmake).
+# --no-build-cache builds; a requirements file's sdist is reused with a work
+# directory a requirements line would misread.  Each case keeps a cache of
+# its own.  Needs the distribution (pyweld_distribution) and the pinned
+# sdists (pyweld_python, tests/ccshim-integration.cmake).
 
 if(NOT DEFINED PYWELD_TEST_CACHE)
   if(DEFINED ENV{PYWELD_TEST_CACHE} AND NOT "$ENV{PYWELD_TEST_CACHE}" STREQUAL "")
@@ -16,7 +17,7 @@ endif()
 
 find_package(Python3 COMPONENTS Interpreter)
 
-foreach(_case reuse miss_env miss_sdist damaged concurrent disabled)
+foreach(_case reuse miss_env miss_sdist damaged concurrent disabled requirements)
   add_test(NAME weld_buildcache_${_case}
            COMMAND ${Python3_EXECUTABLE}
                    ${CMAKE_CURRENT_SOURCE_DIR}/integration/weld_buildcache.py

@@ -19,6 +19,8 @@ distribution by --dist), so that nothing another test or user kept is seen.
   concurrent   two welds of the same sdist at once on an empty cache: both
                succeed, one entry is kept, no temporary is left
   disabled     --no-build-cache (and build-cache = false in pyweld.ini) builds
+  requirements an sdist named by a requirements file is kept and reused, with
+               a work directory whose path has '${HOME}' in it
 
 Usage: weld_buildcache.py --pyweld PYWELD --sdists DIR [CASE...]
 """
@@ -297,6 +299,25 @@ def case_concurrent(c):
     check_app(c, 3)
 
 
+def case_requirements(c):
+    """a requirements file's sdist line, with a work directory whose path a
+    requirements line would change (pip puts $HOME's value for '${HOME}')"""
+    sdist = sdist_copy(c)
+    req = c.path("requirements.txt")
+    wt.write(req, "# the pinned sdist\n" + sdist + "\n")
+    for n in (1, 2):
+        work = c.path(f"w${{HOME}}{n}")
+        p = c.build(*["-o", c.path(f"app{n}"), "-r", req, "--env", "CIBUILDWHEEL=1",
+                      "--dist", c.args.dist, "--cache", c.path("cache"), "--work-dir", work,
+                      "--python-code", PROBE])
+        if not c.check(p.returncode == 0, f"weld {n} with the work directory {work!r} "
+                       f"failed ({p.returncode}):\n{wt.tail(p.err)}"):
+            continue
+        want = BUILT if n == 1 else REUSED
+        c.check(want in p.err, f"weld {n} does not say '{want}':\n{wt.tail(p.err)}")
+        check_app(c, n)
+
+
 def case_disabled(c):
     """--no-build-cache and build-cache = false build"""
     sdist = sdist_copy(c)
@@ -322,6 +343,7 @@ CASES = {
     "damaged": case_damaged,
     "concurrent": case_concurrent,
     "disabled": case_disabled,
+    "requirements": case_requirements,
 }
 
 

@@ -5,15 +5,7 @@
 # --no-build-cache builds; a requirements file's sdist is reused with a work
 # directory a requirements line would misread.  Each case keeps a cache of
 # its own.  Needs the distribution (pyweld_distribution) and the pinned
-# sdists (pyweld_python, tests/ccshim-integration.cmake).
-
-if(NOT DEFINED PYWELD_TEST_CACHE)
-  if(DEFINED ENV{PYWELD_TEST_CACHE} AND NOT "$ENV{PYWELD_TEST_CACHE}" STREQUAL "")
-    set(PYWELD_TEST_CACHE "$ENV{PYWELD_TEST_CACHE}")
-  else()
-    set(PYWELD_TEST_CACHE "$ENV{HOME}/.cache/pyweld/test")
-  endif()
-endif()
+# sdists (pyweld_python and PYWELD_TEST_CACHE, tests/ccshim-integration.cmake).
 
 find_package(Python3 COMPONENTS Interpreter)
 

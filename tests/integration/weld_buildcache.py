@@ -41,8 +41,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import weld_testlib as wt  # noqa: E402
 
 SDIST = "MarkupSafe-2.1.5.tar.gz"
-PROBE = ("import markupsafe, markupsafe._speedups as c\n"
+PROBE = ("import sys, markupsafe, markupsafe._speedups as c\n"
          "assert markupsafe.escape is c.escape, markupsafe.escape\n"
+         "assert 'markupsafe._speedups' in sys.builtin_module_names, c.__spec__\n"
          "print(str(markupsafe.escape('<a>&')))\n")
 ESCAPED = "&lt;a&gt;&amp;"
 BUILT = "MarkupSafe 2.1.5: built and kept for reuse"

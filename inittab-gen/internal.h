@@ -278,7 +278,7 @@ int itg__pack_compile(struct itg_packer *p);
 /* Frees what an item holds. */
 void itg__pack_item_free(struct itg_pack_item *it);
 /* reach.c: with reach_script, drops the modules the roots do not reach
- * (and their packages' resources) and lists the extensions they do not
+ * (and the resources of the top-level packages dropped) and lists the extensions they do not
  * reach; -1 with the packer's message. */
 int itg__pack_reach(struct itg_packer *p);
 /* frozen.c: marks the modules the distribution deep-froze, and lists their

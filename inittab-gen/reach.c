@@ -11,8 +11,8 @@
  * type byte and two length-prefixed fields (a module's name and marshalled
  * code, an extension's name and isolated object, ...), so that no name or
  * path can end a record early; its output the names reached, each
- * NUL-terminated.  A module not reached is dropped
- * with the resources of its package; an extension module not reached is
+ * NUL-terminated.  A module not reached is dropped, and the resources of a
+ * top-level package dropped whole; an extension module not reached is
  * listed for the pack step to leave out of the link.
  */
 #include "internal.h"
@@ -114,35 +114,26 @@ file_size(const char *path)
 	return stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
 }
 
-/* Whether the package that holds a resource ("email/architecture.rst":
- * email) or one of its parents was pruned. */
+/* Whether the top-level package that holds a resource ("email" of
+ * "email/architecture.rst") was pruned, and with it everything under it.
+ * A subpackage pruned under a package that was not may hold data that
+ * package reads by path (pkg/assets/logo.png beside pkg/__init__.py). */
 static bool
 resource_pruned(const struct strvec *pruned, const char *rel)
 {
-	char *pkg = xstrdup(rel), *slash = strrchr(pkg, '/');
+	char *top = xstrdup(rel), *slash = strchr(top, '/');
 	bool r = false;
 
 	if (slash) {
 		*slash = '\0';
-		for (char *c = pkg; *c; c++)
-			if (*c == '/')
-				*c = '.';
-		for (char *end = pkg + strlen(pkg); !r; ) {
-			char keep = *end;
-			*end = '\0';
-			r = reached(pruned, pkg);
-			*end = keep;
-			while (end > pkg && *--end != '.')
-				;
-			if (end == pkg)
-				break;
-		}
+		r = reached(pruned, top);
 	}
-	free(pkg);
+	free(top);
 	return r;
 }
 
-/* Drops the modules not reached and their packages' resources. */
+/* Drops the modules not reached and the resources of the top-level
+ * packages among them. */
 static void
 drop_unreached(struct itg_packer *p, const struct strvec *names)
 {

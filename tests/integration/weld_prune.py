@@ -16,7 +16,8 @@ Cases:
                 (from . import beta, from ..util import helper) are followed,
                 and the imports of a function the module's __main__ block
                 calls when other code calls it too (the application, an
-                entry point of entry_points.txt);
+                entry point of entry_points.txt); the data files of a
+                subpackage nothing imports stay, read by path;
                 --keep-module keeps a module only a run-time name imports, with
                 what it imports, and not its siblings; a module named with quotes
                 and pattern specials is named by its repr, with a pattern that
@@ -132,7 +133,9 @@ def case_hello(c):
 
 PKG = {
     "setup.py": "from setuptools import setup\n"
-                "setup(name='pwplug', version='1.0', packages=['pwplug', 'pwplug.plugins'],\n"
+                "setup(name='pwplug', version='1.0',\n"
+                "      packages=['pwplug', 'pwplug.plugins', 'pwplug.assets'],\n"
+                "      package_data={'pwplug.assets': ['logo.txt']},\n"
                 "      entry_points={'console_scripts': ['pwplug-ep = pwplug.ep:run']})\n",
     "pwplug/__init__.py": "",
     "pwplug/sub.py": "X = 'sub'\n",
@@ -147,6 +150,9 @@ PKG = {
     "pwplug/ep.py": "def run():\n    from . import eplazy\n    return eplazy.L\n\n"
                     "if __name__ == '__main__':\n    print(run())\n",
     "pwplug/eplazy.py": "L = 'eplazy'\n",
+    # data in a subpackage nothing imports, read by path through pwplug
+    "pwplug/assets/__init__.py": "",
+    "pwplug/assets/logo.txt": "LOGO",
     "pwplug/plugins/__init__.py": "",
     "pwplug/plugins/alpha.py": "from . import beta\nfrom ..util import helper\n"
                                "VALUE = beta.B + helper()\n",
@@ -167,7 +173,10 @@ def case_keep_module(c):
             "from pwplug.cli import main\nprint('cli', main())\n"
             "from importlib.metadata import entry_points\n"
             "ep, = [e for e in entry_points(group='console_scripts') if e.name == 'pwplug-ep']\n"
-            "print('ep', ep.load()())\n")
+            "print('ep', ep.load()())\n"
+            "import os, pwplug\n"
+            "with open(os.path.join(os.path.dirname(pwplug.__file__), 'assets', 'logo.txt')) as f:\n"
+            "    print('asset', f.read())\n")
     names = ["pwplug.plugins.alpha", "pwplug.plugins.gamma", "pwplug.unused"]
     app, work = c.path("app"), c.path("work")
     c.build_ok("--setup-py", src, "--python-code", code, "-o", app, "--work-dir", work,
@@ -178,6 +187,7 @@ def case_keep_module(c):
             f"the kept module or what it imports relatively is missing: {out}")
     c.check("cli lazy" in out and "ep eplazy" in out,
             f"what a main() called from outside its __main__ block imports is missing: {out}")
+    c.check("asset LOGO" in out, f"the data of a subpackage nothing imports is missing: {out}")
     for name in names[1:]:
         line = next((x for x in out if x.startswith(name + " ")), "")
         # the pattern to give --keep-module, its dots escaped for pcre2

@@ -36,6 +36,7 @@ import tarfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import weld_testlib as wt  # noqa: E402
 import weld_inspect as wi  # noqa: E402
+import weld_packages as wp  # noqa: E402
 
 MARKUPSAFE_SHA256 = "d283d37a890ba4c1ae73ffadf8046435c76e7bc2247bbb63c00bd1a709c6544b"
 # Not pinned with --hash: pip's hash-checking mode refuses a directory
@@ -337,14 +338,12 @@ def case_demo(c):
     check_pinned(c, bom, doc, pinned(reqs))
 
 
-COMBINED = """\
-simplejson==3.19.3 \\
-    --hash=sha256:8e086896c36210ab6050f2f9f095a5f1e03c83fa0e7f296d6cba425411364680
-PyYAML==6.0.2 \\
-    --hash=sha256:d584d9ec91ad65861cc08d42e834324ef890a082e591037abe114850ff7bbc3e
-zstandard==0.23.0 \\
-    --hash=sha256:b2d8c62d08e7255f68f7a740bae85b3c9b8e5466baa9cbf7f57f1cde0ac6bc09
-"""
+# Beside tests/python-sdists.txt's: weld_packages.py's pins of these (one
+# place to bump a version and its hash).
+COMBINED = "".join(
+    m.group(0) for m in re.finditer(r"^([A-Za-z0-9_.-]+)==\S+ \\\n +--hash=\S+\n",
+                                    wp.REQUIREMENTS, re.M)
+    if m.group(1) in ("simplejson", "PyYAML", "zstandard"))
 
 
 def case_combined(c):
@@ -356,7 +355,8 @@ def case_combined(c):
                                   "--python-code", "import markupsafe, psutil, simplejson, "
                                   "yaml, zstandard")
     pins = pinned(reqs)
-    c.require(len(pins) >= 5, f"the requirements pin {sorted(pins)}")
+    c.require(len(pins) >= 5 and {"simplejson", "pyyaml", "zstandard"} <= set(pins),
+              f"the requirements pin {sorted(pins)}")
     check_pinned(c, bom, doc, pins)
     comps = {x["bom-ref"]: x for x in bom["components"]}
     pypi = {re.sub(r"[-_.]+", "-", x["name"]).lower(): x.get("version")

@@ -177,25 +177,6 @@ info_value(const char *text, const char *name)
 	return NULL;
 }
 
-/* Takes a damaged entry away (renamed aside first: readers see all or none). */
-static void
-drop_entry(const struct cli_build *b, const char *dir)
-{
-	char *tmp = xasprintf("%s/builds/tmp/drop-XXXXXX", b->cache_root);
-	char *parent = util_dirname(tmp);
-
-	if (parent && util_mkdir_p(parent, 0700) == 0 && mkdtemp(tmp)) {
-		char *to = util_path_join(tmp, "entry");
-		if (rename(dir, to) == 0)
-			util_remove_tree(tmp);
-		else
-			rmdir(tmp);
-		free(to);
-	}
-	free(parent);
-	free(tmp);
-}
-
 /*
  * The entry of it->key, when whole: its wheel copied into the work
  * directory, its records into the build's link database.  1 (hit), 0 (no
@@ -503,8 +484,10 @@ cli_build_reuse(struct cli_build *b, struct cli_reuse *r)
 		if (hit < 0) {
 			cli_build_note(b, "%s %s: its kept build is not usable (%s): building it again",
 			               items[i].name, items[i].version, why);
-			char *dir = entry_dir(b, items[i].key);
-			drop_entry(b, dir);
+			char *dir = entry_dir(b, items[i].key), *builds;
+			builds = util_path_join(b->cache_root, "builds");
+			itg_cache_remove_entry(builds, dir);
+			free(builds);
 			free(dir);
 		}
 		if (hit <= 0)

@@ -254,13 +254,9 @@ tree_bytes(const char *path)
 	return total;
 }
 
-/*
- * Removes a directory entry: renamed into dir/tmp/ first, so that a build
- * reading it sees it whole or not at all (a reader that loses it halfway
- * takes that for a damaged entry: a miss), then deleted.
- */
-static int
-remove_entry_dir(const char *dir, const char *path)
+/* A reader that loses an entry halfway takes it for a damaged one: a miss. */
+int
+itg_cache_remove_entry(const char *dir, const char *path)
 {
 	char *tmp = xasprintf("%s/tmp/prune-XXXXXX", dir), *parent = util_dirname(tmp);
 	int rc = -1;
@@ -345,7 +341,7 @@ itg_cache_prune(const char *dir, uint64_t max_bytes)
 		 * again at the next build */
 		qsort(all, n, sizeof(*all), cmp_mtime);
 		for (size_t i = 0; i < n && total > max_bytes / 4 * 3; i++) {
-			if ((all[i].dir ? remove_entry_dir(dir, all[i].path) :
+			if ((all[i].dir ? itg_cache_remove_entry(dir, all[i].path) :
 			     unlink(all[i].path)) == 0) {
 				total -= all[i].size;
 				removed++;

@@ -361,6 +361,9 @@ uint64_t itg_cache_limit(void);
  * Returns the number removed.
  */
 size_t itg_cache_prune(const char *dir, uint64_t max_bytes);
+/* Removes path, a directory entry of the cache dir, renamed into dir/tmp/
+ * first so that a reader sees it whole or not at all; 0 or -1. */
+int itg_cache_remove_entry(const char *dir, const char *path);
 
 /* --- RECORD (record.c) ---------------------------------------------------- */
 

@@ -19,7 +19,8 @@
 # package's code holds), string constants that name modules in code that
 # calls importlib.import_module or __import__, the strings in an extension
 # module's .rodata that name modules (what its C passes to PyImport_Import*
-# and PyCapsule_Import), the modules of entry points, and IMPLIED below.
+# and PyCapsule_Import; in Rust's, every module name found in it), the
+# modules of entry points, and IMPLIED below.
 # Not followed: what a module does only when it runs as __main__ (the
 # entry point's own __main__ block excepted; a function only that block
 # calls is followed once other code names it, or an entry point does), and
@@ -91,8 +92,9 @@ NAMING = {"LOAD_NAME", "LOAD_GLOBAL", "LOAD_ATTR", "LOAD_METHOD", "LOAD_SUPER_AT
 STRING = re.compile(rb"(?<=\0)[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*(?=\0)")
 
 
-def elf_rodata(data):
-    """The bytes of an ELF64 little-endian object's .rodata* sections."""
+def elf_sections(data):
+    """(name, bytes) of an ELF64 little-endian object's sections that have
+    bytes in the file."""
     if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1 or len(data) < 64:
         return []
     shoff, = struct.unpack_from("<Q", data, 0x28)
@@ -105,8 +107,8 @@ def elf_rodata(data):
     out = []
     for name, kind, _, _, off, size in heads:
         end = data.find(b"\0", names_at + name)
-        if data[names_at + name:end].startswith(b".rodata") and kind != 8:
-            out.append(data[off:off + size])
+        if kind != 8:               # SHT_NOBITS
+            out.append((data[names_at + name:end], data[off:off + size]))
     return out
 
 
@@ -122,9 +124,13 @@ def ar_members(data):
         at += 60 + size + (size & 1)
 
 
-def file_strings(path):
+def file_strings(path, known):
     """NUL-delimited strings that look like dotted names, in the .rodata of
-    an object, a shared object or each object of an archive."""
+    an object, a shared object or each object of an archive.  Rust's string
+    constants are not NUL-terminated but laid end to end
+    ("pathlibreipaddress": pydantic_core's imports): in an object rustc
+    made (its .comment says so), every name of known, of 4 characters or
+    more, found anywhere in its .rodata."""
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -132,8 +138,14 @@ def file_strings(path):
         return set()
     out = set()
     for member in ar_members(data):
-        for section in elf_rodata(member):
+        sections = elf_sections(member)
+        rodata = [b for n, b in sections if n.startswith(b".rodata")]
+        for section in rodata:
             out.update(m.decode() for m in STRING.findall(b"\0" + section))
+        if any(n == b".comment" and b"rustc version" in b for n, b in sections):
+            joined = b"\0".join(rodata)
+            out.update(k for k in known
+                       if len(k) >= 4 and k.encode("utf-8", "surrogateescape") in joined)
     return out
 
 
@@ -296,7 +308,7 @@ class Reach:
             if co is not None:
                 self.imports(name, co)
             elif name in self.ext_files:
-                for s in file_strings(self.ext_files[name]):
+                for s in file_strings(self.ext_files[name], self.known):
                     # a capsule's name is its module's and an attribute's
                     # ("pyexpat.expat_CAPI"): the longest known prefix
                     while s and s not in self.known:

@@ -33,11 +33,18 @@ Cases:
                 tests/prepare-python.sh): the same application test passes
                 pruned and with --no-prune, with the _speedups welded in (not a
                 stray .so), and the pruned binary is smaller.
+  rust_names    reach.py over a Rust object (rustc lays its strings end to
+                end: "fractionsipaddress") reaches both modules; over a C
+                object, a NUL-terminated name (_struct) and not a name
+                inside a sentence ("no decimal here").
 """
 
 import json
+import marshal
 import os
 import re
+import shutil
+import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -291,11 +298,63 @@ def case_markupsafe(c):
     c.check(sizes["--prune"] < sizes["--no-prune"], f"the pruned binary is not smaller: {sizes}")
 
 
+# Rust lays its string constants end to end, no NUL between them: what its
+# code imports by name ("fractions", "ipaddress") is found in them all the
+# same.  A C string that only holds a name ("no decimal here") is no import.
+RUST_NAMES = """\
+#[no_mangle]
+pub extern "C" fn pw_names(i: usize) -> *const u8 {
+    ["fractions", "ipaddress"][i & 1].as_ptr()
+}
+"""
+C_NAMES = 'const char *pw_c_names[] = { "no decimal here", "_struct" };\n'
+
+
+def reach_record(kind, name, data=b""):
+    n = name.encode()
+    return kind.encode() + struct.pack("<I", len(n)) + n + struct.pack("<I", len(data)) + data
+
+
+def case_rust_names(c):
+    """reach.py: the modules a Rust object names, and a C object's"""
+    rustc = shutil.which("rustc")
+    if not rustc:
+        raise wt.Skip("no rustc on PATH (a Rust object to read)")
+    objs = {}
+    for name, src, argv in (("pw_rs", RUST_NAMES, [rustc, "-O", "--crate-type=lib",
+                                                   "--emit=obj"]),
+                            ("pw_c", C_NAMES, ["gcc", "-c", "-O2", "-x", "c"])):
+        path, objs[name] = c.path(name + ".src"), c.path(name + ".o")
+        wt.write(path, src)
+        r = c.run([*argv, "-o", objs[name], path])
+        c.require(r.returncode == 0, f"{argv[0]} failed:\n{r.out}{r.err}")
+    with open(objs["pw_rs"], "rb") as f:
+        c.require(b"fractionsipaddress" in f.read(),
+                  "rustc did not lay the names end to end: nothing to test")
+    data = b"".join(reach_record("M", m, marshal.dumps(compile("", m, "exec")))
+                    for m in ("fractions", "ipaddress", "statistics", "decimal", "struct"))
+    data += b"".join(reach_record("X", n, p.encode()) + reach_record("R", n)
+                     for n, p in objs.items())
+    data += reach_record("X", "_struct", b"")
+    with open(c.path("reach.in"), "wb") as f:
+        f.write(data)
+    reach = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                         "inittab-gen", "reach.py")
+    r = c.run([sys.executable, "-I", reach, c.path("reach.in"), c.path("reach.out")])
+    c.require(r.returncode == 0, f"reach.py exited {r.returncode}:\n{r.out}{r.err}")
+    with open(c.path("reach.out"), "rb") as f:
+        got = f.read().decode().split("\0")[:-1]
+    c.check(got == ["_struct", "fractions", "ipaddress", "pw_c", "pw_rs"],
+            f"reached (wanted the Rust object's fractions and ipaddress, the C "
+            f"object's _struct, not decimal from a C sentence): {got}")
+
+
 CASES = {
     "hello": case_hello,
     "keep_module": case_keep_module,
     "python_like": case_python_like,
     "markupsafe": case_markupsafe,
+    "rust_names": case_rust_names,
 }
 
 if __name__ == "__main__":

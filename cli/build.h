@@ -100,6 +100,13 @@ void cli_build_pip_failed(struct cli_build *b, int rc) UTIL_NORETURN;
 
 /* build_reuse.c: the build cache (docs/buildcache.md) */
 
+/*
+ * The lines of a requirements file, white space trimmed, appended to lines,
+ * and whether they are requirements alone (no options, no continued lines,
+ * no relative paths); false too when it cannot be read.
+ */
+bool cli_build_requirement_lines(const char *file, struct strvec *lines);
+
 /* What the install hands pip after the build cache's work. */
 struct cli_reuse {
 	struct strvec requirements;     /* absolute; copies without their sdists' lines */

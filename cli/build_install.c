@@ -230,10 +230,20 @@ add_tree(const struct cli_build *b, struct itg_key *k, const char *dir, const ch
 	strvec_free(&names);
 }
 
+/* A requirement that names a local file (an sdist, a wheel) by an absolute
+ * path: its content, which another build may have changed in place. */
+static void
+add_local_file(struct itg_key *k, const char *req)
+{
+	if (req[0] == '/' && util_is_file(req))
+		itg_key_add_file(k, "local file", req);
+}
+
 /*
  * What the installed packages depend on: the interpreter and distribution,
- * what was asked for (requirements files and local projects by content),
- * the build environment and the variables a compiler or pkg-config reads.
+ * what was asked for (requirements files, the local files they and
+ * --pip-install name by absolute paths and local projects by content), the
+ * build environment and the variables a compiler, pkg-config or CMake reads.
  */
 static bool
 compute_install_key(struct cli_build *b, char hex[LINKDB_HASH_HEX + 1])
@@ -246,12 +256,19 @@ compute_install_key(struct cli_build *b, char hex[LINKDB_HASH_HEX + 1])
 	itg_key_add_stat(&k, "python", b->python);
 	itg_key_add(&k, "distribution", b->dist);
 	itg_key_add(&k, "build tools", cli_build_tools);
-	for (size_t i = 0; i < b->o.pip_specs.n; i++)
+	for (size_t i = 0; i < b->o.pip_specs.n; i++) {
 		itg_key_add(&k, "pip", b->o.pip_specs.v[i]);
+		add_local_file(&k, b->o.pip_specs.v[i]);
+	}
 	for (size_t i = 0; i < b->o.requirements.n; i++) {
 		char *p = util_abspath(b->o.requirements.v[i]);
+		struct strvec lines = { 0 };
 		itg_key_add(&k, "requirements", p);
 		itg_key_add_file(&k, "its content", p);
+		cli_build_requirement_lines(p, &lines);
+		for (size_t l = 0; l < lines.n; l++)
+			add_local_file(&k, lines.v[l]);
+		strvec_free(&lines);
 		free(p);
 	}
 	for (size_t i = 0; i < b->o.setup_dirs.n; i++) {

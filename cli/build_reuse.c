@@ -95,13 +95,12 @@ add_item(struct item **items, size_t *n, const char *path)
 }
 
 /*
- * The lines of a requirements file, and whether they are requirements
- * alone (no options, no continued lines, no relative paths).  Only such a
- * file is copied with its sdists replaced: in a copy elsewhere, what a -r
- * or a relative path in it names could be another file.
+ * Only a plain requirements file is copied without its sdists: in a copy
+ * elsewhere, what a -r or a relative path in it names could be another
+ * file.
  */
-static bool
-scan_requirements(const char *file, struct strvec *lines)
+bool
+cli_build_requirement_lines(const char *file, struct strvec *lines)
 {
 	char *text = NULL, *save = NULL;
 	bool plain = true;
@@ -470,7 +469,7 @@ cli_build_reuse(struct cli_build *b, struct cli_reuse *r)
 			add_item(&items, &n, b->o.pip_specs.v[i]);
 	for (size_t f = 0; f < nreq && !b->o.no_build_cache; f++) {
 		char *abs = util_abspath(b->o.requirements.v[f]);
-		plain[f] = scan_requirements(abs, &lines[f]);
+		plain[f] = cli_build_requirement_lines(abs, &lines[f]);
 		for (size_t l = 0; plain[f] && l < lines[f].n; l++)
 			add_item(&items, &n, lines[f].v[l]);
 		free(abs);

@@ -11,7 +11,8 @@ distribution by --dist), so that nothing another test or user kept is seen.
                pip's report (the SBOM's source) names the sdist, not the wheel
   miss_env     another --env setting is a miss (built again), and so is
                another CMAKE_ARGS in pyweld's environment
-  miss_sdist   the same path with other bytes is a miss
+  miss_sdist   the same path with other bytes is a miss, and installs again
+               in a work directory that installed the old bytes
   damaged      a truncated wheel, a changed stored object, a truncated
                records database, a damaged info file, an info file naming
                a wheel whose name is no wheel's: each a note and a miss,
@@ -206,6 +207,23 @@ def case_miss_sdist(c):
             f"weld 2 of a changed sdist did not build again:\n{wt.tail(p2.err)}")
     c.check(compiled(c, 2), "weld 2 of a changed sdist compiled nothing")
     check_app(c, 2)
+    # the install of a work directory is reused only while what it was made
+    # from is unchanged: weld 2's again (w2), with other sdist bytes, and a
+    # requirements file naming the sdist, in w3, then other bytes again
+    # (the gzip header's time makes each rewrite other bytes)
+    with open(sdist, "wb") as f:
+        f.write(gzip.compress(tar, compresslevel=1, mtime=1))
+    req = c.path("requirements.txt")
+    wt.write(req, sdist + "\n")
+    for k, (n, extra) in enumerate(((2, ()), (3, ("-r", req)), (3, ("-r", req))), 2):
+        p = c.build_ok("-o", c.path(f"app{n}"), *(("--pip-install", sdist) if not extra
+                                                   else extra),
+                       "--env", "CIBUILDWHEEL=1", "--dist", c.args.dist, "--cache",
+                       c.path("cache"), "--work-dir", c.path(f"w{n}"), "--python-code", PROBE)
+        c.check("already in" not in p.err and BUILT in p.err,
+                f"weld in w{n} of a changed sdist did not install again:\n{wt.tail(p.err)}")
+        with open(sdist, "wb") as f:
+            f.write(gzip.compress(tar, compresslevel=1, mtime=k))
 
 
 def damage_wheel(entry):

@@ -350,10 +350,11 @@ char *itg__pep503_name(const char *name);
  * or NULL when there is none. */
 struct json_t *itg__pip_report(const struct itg_plan *p);
 /* sources.c: where the distribution name came from, {kind, url, sha256,
- * sha256_from, unknown}, from the report (or NULL), its direct_url.json
- * (parsed, or NULL) and the build cache's record of the sdists it built. */
-struct json_t *itg__dist_source(const struct itg_plan *p, struct json_t *report,
-                                const char *name, struct json_t *direct);
+ * sha256_from, unknown}, from the report (or NULL; the build cache has put
+ * its sdists in place of the wheels it gave pip) or its direct_url.json
+ * (parsed, or NULL). */
+struct json_t *itg__dist_source(struct json_t *report, const char *name,
+                                struct json_t *direct);
 /* vendored.c: the libraries whose sources the extension's own build
  * compiled from a vendored directory, [{name, dir, version, sources:
  * [{path, sha256}]}], as its link database's compiles tell them. */

@@ -140,7 +140,7 @@ distributions(const struct itg_plan *p, json_t *tops)
 		        "licence_from", itg__jstr(from),
 		        "dist_info", itg__jstr(p->dists[i]), "installer", itg__jstr(installer),
 		        "direct_url", itg__jstr(shown),
-		        "source", itg__dist_source(p, report, name, url)));
+		        "source", itg__dist_source(report, name, url)));
 		record_tops(p, p->dists[i], tops, name ? name : p->dists[i]);
 		json_decref(url);
 		free(shown);

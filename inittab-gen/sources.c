@@ -13,8 +13,8 @@
  *                     URL or a path (PEP 610): the same download_info
  *
  * A wheel the build cache made of a local sdist and gave pip in its place
- * is that sdist, with the hash the cache took of it (<work>/build-cache.tsv,
- * cli/build_reuse.c).
+ * is named in the report as that sdist, with the hash the cache took of it:
+ * cli/build_reuse.c rewrites the report when the install is done.
  *
  * The report wins; an archive whose hash neither gives is "unknown", with
  * why (a local directory has no archive, a checkout neither): never a
@@ -105,76 +105,10 @@ reported(json_t *report, const char *name)
 	return found;
 }
 
-/* The path of a file:// URL, its %XX decoded (malloc'd), or NULL. */
-static char *
-file_path(const char *url)
-{
-	struct strbuf sb = { 0 };
-	unsigned hi, lo;
-
-	if (!util_starts_with(url, "file://"))
-		return NULL;
-	for (const char *p = url + strlen("file://"); *p; p++) {
-		if (p[0] == '%' && sscanf(p + 1, "%1x%1x", &hi, &lo) == 2) {
-			strbuf_addc(&sb, (char)(hi << 4 | lo));
-			p += 2;
-		} else {
-			strbuf_addc(&sb, *p);
-		}
-	}
-	return sb.s ? strbuf_detach(&sb) : NULL;
-}
-
-/* path as a file:// URL, bytes other than unreserved ones and '/' as %XX. */
-static char *
-file_url(const char *path)
-{
-	struct strbuf sb = { 0 };
-
-	strbuf_adds(&sb, "file://");
-	for (const unsigned char *p = (const unsigned char *)path; *p; p++)
-		if (isalnum(*p) || strchr("/-._~", *p))
-			strbuf_addc(&sb, (char)*p);
-		else
-			strbuf_addf(&sb, "%%%02X", *p);
-	return strbuf_detach(&sb);
-}
-
-/*
- * A wheel the build cache (cli/build_reuse.c) gave pip in place of a local
- * sdist: its line of <work>/build-cache.tsv, "WHEEL<TAB>SDIST<TAB>SHA-256 of
- * the sdist", as {kind, url, sha256, sha256_from}; or NULL.
- */
-static json_t *
-cached_sdist(const struct itg_plan *p, const char *url)
-{
-	char *wheel = file_path(url), *tsv = p->work ? util_path_join(p->work, "build-cache.tsv")
-	                                              : NULL, *text = NULL, *save = NULL;
-	json_t *o = NULL;
-
-	if (wheel && tsv && util_read_file(tsv, &text, NULL) == 0) {
-		for (char *l = strtok_r(text, "\n", &save); l && !o; l = strtok_r(NULL, "\n", &save)) {
-			char *t1 = strchr(l, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
-			if (!t2 || (size_t)(t1 - l) != strlen(wheel) || strncmp(l, wheel, strlen(wheel)) ||
-			    strlen(t2 + 1) != 64 || strspn(t2 + 1, "0123456789abcdef") != 64)
-				continue;
-			*t2 = '\0';
-			char *sdist = file_url(t1 + 1);
-			o = json_pack("{s:s,s:o,s:s,s:s,s:n}", "kind", "sdist", "url", itg__jstr(sdist),
-			              "sha256", t2 + 1, "sha256_from", "build-cache.tsv", "unknown");
-			free(sdist);
-		}
-	}
-	free(text);
-	free(tsv);
-	free(wheel);
-	return o;
-}
-
 json_t *
-itg__dist_source(const struct itg_plan *p, json_t *report, const char *name, json_t *direct)
+itg__dist_source(json_t *report, const char *name, json_t *direct)
 {
-	json_t *info = name ? reported(report, name) : NULL, *cached;
+	json_t *info = name ? reported(report, name) : NULL;
 	const char *from = "pip-report.json";
 
 	if (!info && json_is_object(direct) && str(direct, "url")) {
@@ -185,8 +119,6 @@ itg__dist_source(const struct itg_plan *p, json_t *report, const char *name, jso
 		return json_pack("{s:n,s:n,s:n,s:n,s:s}", "kind", "url", "sha256", "sha256_from",
 		                 "unknown", report ? "pip's install report does not name it"
 		                 : "no pip install report in the work directory");
-	if ((cached = cached_sdist(p, str(info, "url"))))
-		return cached;
 	json_t *archive = json_object_get(info, "archive_info");
 	char *url = util_url_without_credentials(str(info, "url"));
 	char *sha = json_is_object(archive) ? archive_sha256(archive) : NULL;

@@ -150,6 +150,21 @@ def check_report(c, n, sdist):
                 f"not the sdist's {want}")
 
 
+def check_manifest_source(c, n, sdist):
+    """The manifest of app n (what the SBOM is made from) says markupsafe
+    came from the sdist, with its SHA-256, on a hit as on a miss."""
+    with open(sdist, "rb") as f:
+        want = hashlib.sha256(f.read()).hexdigest()
+    p = c.run([c.pyweld, "inspect", "--json", c.path(f"app{n}")], env=c.run_env)
+    c.require(p.returncode == 0, f"inspect of app{n} exited {p.returncode}:\n{wt.tail(p.err)}")
+    srcs = [d.get("source", {}) for d in json.loads(p.out).get("distributions", [])
+            if d.get("name", "").lower() == "markupsafe"]
+    c.check(len(srcs) == 1 and srcs[0].get("kind") == "sdist" and
+            srcs[0].get("url") == "file://" + urllib.request.pathname2url(sdist) and
+            srcs[0].get("sha256") == want,
+            f"app{n}'s manifest says markupsafe came from {srcs!r}, not the sdist {want}")
+
+
 def case_reuse(c):
     """a second weld of the same sdist reuses the first's build"""
     sdist = sdist_copy(c)
@@ -169,6 +184,8 @@ def case_reuse(c):
             "the welded object of markupsafe._speedups differs between weld 1 and 2")
     check_report(c, 1, sdist)
     check_report(c, 2, sdist)
+    check_manifest_source(c, 1, sdist)
+    check_manifest_source(c, 2, sdist)
     check_app(c, 1)
     check_app(c, 2)
 

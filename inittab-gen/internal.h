@@ -172,6 +172,8 @@ struct itg_pack_options {
 	const char *const *keep_packages;
 	size_t nkeep_packages;
 	bool source;                    /* keep .py sources (tracebacks, inspect) */
+	bool compress_sources;          /* store each source zlib-compressed when
+	                                   that makes it smaller (blob.h's 0x100) */
 	bool file_view;                 /* the binary reads its packed tree by path
 	                                   (runtime/fileview.c): the pre-flight
 	                                   findings it serves are notes */
@@ -211,6 +213,10 @@ struct itg_pack_stats {
 	struct strvec pruned, pruned_exts;
 	size_t pruned_resources;
 	uint64_t pruned_bytes;
+	/* The sources packed: how many compressed, their bytes as read and
+	 * as stored. */
+	size_t sources_compressed;
+	uint64_t source_bytes, source_stored;
 };
 
 /* Writes the blob of modules, resources and metadata to out. */

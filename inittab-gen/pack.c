@@ -22,7 +22,9 @@
  * compile (pack_compile.c), what the entry point does not reach pruned
  * (reach.c), the deep-frozen modules matched (frozen.c), the
  * blob written (here): index sorted by kind and name, then names, then the
- * payloads, each with its CRC-32C.
+ * payloads, each with its CRC-32C; a module's source zlib-compressed when
+ * the options ask and that makes it smaller (only tracebacks, inspect and
+ * reads by path inflate it, in the binary).
  */
 #include "internal.h"
 
@@ -30,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "blob.h"
 
@@ -176,6 +179,51 @@ struct blob_entry {
 };
 
 /*
+ * Appends a module's source (flen bytes at file) to payload and flags e:
+ * compressed (zlib, level 9, after its u32 size) when that is smaller and
+ * the options ask for it, else as it is.  0, or -1 with the packer's
+ * message.
+ */
+static int
+add_source(struct itg_packer *p, struct blob_entry *e, struct strbuf *payload,
+           const char *file, size_t flen)
+{
+	uLongf zlen = compressBound((uLong)flen);
+	unsigned char *z = NULL;
+	int rc;
+
+	e->flags |= RT_BLOB_SOURCE;
+	p->st->source_bytes += flen;
+	if (p->o->compress_sources && flen > RT_BLOB_ZSOURCE_MIN) {
+		z = xmalloc(zlen + 4);
+		rc = compress2(z + 4, &zlen, (const Bytef *)file, (uLong)flen, 9);
+		if (rc != Z_OK) {
+			free(z);
+			return itg__pack_fail(p, "cannot compress a source of %zu bytes: zlib "
+			                      "error %d", flen, rc);
+		}
+		if (zlen + 4 < flen) {
+			z[0] = (unsigned char)flen;
+			z[1] = (unsigned char)(flen >> 8);
+			z[2] = (unsigned char)(flen >> 16);
+			z[3] = (unsigned char)(flen >> 24);
+			e->flags |= RT_BLOB_ZSOURCE;
+			strbuf_add(payload, (const char *)z, zlen + 4);
+			e->second_len = (uint32_t)(zlen + 4);
+			p->st->sources_compressed++;
+			p->st->source_stored += zlen + 4;
+			free(z);
+			return 0;
+		}
+		free(z);
+	}
+	strbuf_add(payload, file, flen);
+	e->second_len = (uint32_t)flen;
+	p->st->source_stored += flen;
+	return 0;
+}
+
+/*
  * Appends item it's name to names and its payloads to payload (a module's
  * code, then its source when sources are kept; a resource's or metadata
  * file's bytes), filling e and the packer's counts.  0, or -1 with the
@@ -208,10 +256,9 @@ add_payload(struct itg_packer *p, const struct itg_pack_item *it, struct blob_en
 			e->first_len = (uint32_t)it->code_len;
 		}
 		e->second_off = payload->len;
-		if (file && p->o->source) {
-			e->flags |= RT_BLOB_SOURCE;
-			strbuf_add(payload, file, flen);
-			e->second_len = (uint32_t)flen;
+		if (file && p->o->source && add_source(p, e, payload, file, flen) < 0) {
+			free(file);
+			return -1;
 		}
 		p->st->modules += !(it->flags & RT_BLOB_NAMESPACE);
 	} else {

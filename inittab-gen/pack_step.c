@@ -8,7 +8,9 @@
  * that hold a welded extension are kept whole even where the default drop
  * of test suites would match them.  The table of packed modules the
  * distribution deep-froze is compiled always (the runtime refers to it),
- * and their objects join the link.
+ * and their objects join the link.  Sources are stored compressed when the
+ * standard library's zlib module is welded in, and pruning keeps it then:
+ * its link brings the libz the runtime inflates them with.
  */
 #include "internal.h"
 
@@ -57,6 +59,10 @@ tell_packed(struct itg_weld *w, const struct itg_pack_stats *st, bool frozen)
 		itg__log(w, "deep-frozen by the distribution: %zu of the packed modules "
 		         "(their code objects are linked in, not unmarshalled)\n",
 		         st->frozen_names.n);
+	if (st->source_bytes)
+		itg__log(w, "sources: %llu bytes, stored in %llu (%zu compressed with zlib)\n",
+		         (unsigned long long)st->source_bytes, (unsigned long long)st->source_stored,
+		         st->sources_compressed);
 	w->res->packed_modules = st->modules;
 	w->res->packed_bytes = st->bytes;
 	w->res->frozen_modules = st->frozen_names.n;
@@ -228,6 +234,24 @@ drop_extensions(struct itg_weld *w, const struct itg_pack_stats *st)
 		          "does not reach", st->pruned.n, st->pruned_exts.n);
 }
 
+/*
+ * The standard library's zlib module, whose link names libz: the runtime
+ * inflates compressed sources with that libz (runtime/blob.c declares
+ * zlib's functions weak, so a binary without the module links without
+ * them).  NULL when the distribution has none, or none linking libz.
+ */
+static const struct itg_ext *
+zlib_module(const struct itg_weld *w)
+{
+	for (size_t i = 0; i < w->res->nexts; i++) {
+		const struct itg_ext *e = w->res->exts[i];
+		if (!strcmp(e->package, "python") && !strcmp(e->name, "zlib") &&
+		    strvec_has(&e->libs, "z"))
+			return e;
+	}
+	return NULL;
+}
+
 /* The packages that hold a welded extension ("greenlet.tests" of
  * greenlet.tests._test_extension). */
 static void
@@ -296,9 +320,17 @@ itg__pack_step(struct itg_weld *w)
 		.code_cache = code_cache,
 		.frozen = p->deep_freeze && util_is_file(manifest) ? frozen : NULL,
 	};
+	/* Sources are compressed when the binary can inflate them: with the
+	 * zlib module kept, and libz with it (zlib_module). */
+	o.compress_sources = p->source && zlib_module(w) != NULL;
 	if (p->prune) {
 		o.reach_script = reach;
 		prune_options(w, &o, &roots, &entries, &exts);
+		if (o.compress_sources) {
+			strvec_push(&roots, "zlib");
+			o.roots = strvec_cargv(&roots);
+			o.nroots = roots.n;
+		}
 	}
 	if (itg_pack(&o, blob, &st, w->err, w->errlen) < 0) {
 		char *why = xstrdup(w->err);
@@ -309,6 +341,11 @@ itg__pack_step(struct itg_weld *w)
 	tell_packed(w, &st, o.frozen != NULL);
 	if (p->prune)
 		drop_extensions(w, &st);
+	if (st.sources_compressed && !zlib_module(w)) {
+		rc = itg__fail(w, "the module blob holds compressed sources, but the zlib "
+		               "module that links libz for them is not welded in");
+		goto out;
+	}
 	if (assemble_blob(w, blob) < 0 || link_frozen(w, &st) < 0)
 		goto out;
 	rc = 0;

@@ -1,9 +1,24 @@
-/* blob.c: reading and checking the resource blob (format in blob.h). */
+/*
+ * blob.c: reading and checking the resource blob (format in blob.h).
+ *
+ * Compressed sources are inflated with zlib, whose functions are declared
+ * weak here: a welded binary links libz only when its blob holds a
+ * compressed source (the weld keeps the zlib module then, whose link names
+ * it), and any other binary must link without it.  Without zlib,
+ * rt_blob_source says so (ENOSYS) instead of inflating.
+ */
 #include "blob.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
+
+#pragma weak inflateInit_
+#pragma weak inflate
+#pragma weak inflateEnd
 
 /* --- CRC-32C ----------------------------------------------------------------- */
 
@@ -82,6 +97,95 @@ rd32(const unsigned char *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
 	       (uint32_t)p[3] << 24;
+}
+
+uint32_t
+rt_blob_source_size(const struct rt_blob_entry *e)
+{
+	if (!e->source)
+		return 0;
+	if ((e->flags & RT_BLOB_ZSOURCE) && e->source_len >= RT_BLOB_ZSOURCE_MIN)
+		return rd32(e->source);
+	return e->source_len;
+}
+
+/* How many sources rt_blob_source inflated. */
+static unsigned long inflated;
+
+/* zlib's inflation of the n bytes at in into exactly want bytes at out:
+ * 0, or -1 (EIO) when the stream is damaged, shorter, longer or followed
+ * by anything. */
+static int
+inflate_exact(const unsigned char *in, uint32_t n, unsigned char *out, uint32_t want)
+{
+	z_stream z;
+	int rc;
+
+	memset(&z, 0, sizeof(z));
+	if (inflateInit(&z) != Z_OK) {
+		errno = ENOMEM;
+		return -1;
+	}
+	z.next_in = (unsigned char *)(uintptr_t)in;
+	z.avail_in = n;
+	z.next_out = out;
+	z.avail_out = want;
+	rc = inflate(&z, Z_FINISH);
+	inflateEnd(&z);
+	if (rc != Z_STREAM_END || z.avail_out != 0 || z.avail_in != 0) {
+		errno = rc == Z_MEM_ERROR ? ENOMEM : EIO;
+		return -1;
+	}
+	return 0;
+}
+
+int
+rt_blob_source(const struct rt_blob_entry *e, const unsigned char **src, uint32_t *len,
+               void **owned)
+{
+	uint32_t want, n;
+	unsigned char *out;
+
+	*owned = NULL;
+	*src = e->source;
+	*len = e->source ? e->source_len : 0;
+	if (!e->source || !(e->flags & RT_BLOB_ZSOURCE))
+		return 0;
+	/* rt_blob_check held the payload to its smallest size; the writer
+	 * compresses only what shrinks, and zlib shrinks at most 1032 to 1. */
+	n = e->source_len - 4;
+	want = rd32(e->source);
+	if (e->source_len < RT_BLOB_ZSOURCE_MIN || want <= e->source_len ||
+	    want / 1032 > n) {
+		errno = EIO;
+		return -1;
+	}
+	if (!inflateInit_ || !inflate || !inflateEnd) {
+		errno = ENOSYS;
+		return -1;
+	}
+	out = malloc(want);
+	if (!out) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (inflate_exact(e->source + 4, n, out, want) < 0) {
+		int saved = errno;
+		free(out);
+		errno = saved;
+		return -1;
+	}
+	__atomic_fetch_add(&inflated, 1, __ATOMIC_RELAXED);
+	*owned = out;
+	*src = out;
+	*len = want;
+	return 0;
+}
+
+unsigned long
+rt_blob_inflated(void)
+{
+	return __atomic_load_n(&inflated, __ATOMIC_RELAXED);
 }
 
 static uint64_t
@@ -189,8 +293,13 @@ rt_blob_check(struct rt_blob *b, const void *data, uint64_t size, char *err,
 		if (kind < RT_BLOB_MODULE || kind > RT_BLOB_METADATA)
 			return bad(err, errlen, "entry %u: unknown kind %u", i, kind);
 		if (flags & ~(uint32_t)(RT_BLOB_KIND_MASK | RT_BLOB_PACKAGE | RT_BLOB_NAMESPACE |
-		                        RT_BLOB_SOURCE | RT_BLOB_FROZEN))
+		                        RT_BLOB_SOURCE | RT_BLOB_FROZEN | RT_BLOB_ZSOURCE))
 			return bad(err, errlen, "entry %u: unknown flags %#x", i, flags);
+		if ((flags & RT_BLOB_ZSOURCE) &&
+		    (kind != RT_BLOB_MODULE || !(flags & RT_BLOB_SOURCE) ||
+		     blen < RT_BLOB_ZSOURCE_MIN))
+			return bad(err, errlen, "entry %u: a compressed source, but not a module's "
+			           "source of at least %u bytes", i, RT_BLOB_ZSOURCE_MIN);
 		if ((flags & RT_BLOB_NAMESPACE) && (alen || (flags & RT_BLOB_SOURCE)))
 			return bad(err, errlen, "entry %u: a namespace package with a payload", i);
 		if ((flags & RT_BLOB_FROZEN) &&

@@ -4,12 +4,12 @@
  * executable.  Shared by the writer (inittab-gen) and the reader
  * (runtime); plain C, no Python.
  *
- * FORMAT (version 3; docs/blob.md says the same).  All integers are
+ * FORMAT (version 4; docs/blob.md says the same).  All integers are
  * little-endian; offsets are from the start of the blob.
  *
  *   header (64 bytes)
  *     0   char[8]  magic "PYWELDB\x01"
- *     8   u32      version (3)
+ *     8   u32      version (4)
  *     12  u32      header size (64)
  *     16  u64      total size of the blob
  *     24  u32      number of entries (N)
@@ -27,7 +27,10 @@
  *                  3 metadata file), 0x10 package, 0x20 namespace
  *                  package, 0x40 source present, 0x80 deep-frozen
  *                  (a module whose code is linked into the binary as C
- *                  data, runtime/rt.h's rt_frozen_code: no code payload)
+ *                  data, runtime/rt.h's rt_frozen_code: no code payload),
+ *                  0x100 source compressed (with 0x40, modules only: the
+ *                  second payload is the u32 size of the source, then
+ *                  the source as one zlib stream; at least 12 bytes)
  *     12  u32      CRC-32C of the entry's payloads (first, then second)
  *     16  u64      first payload offset   module: marshalled code
  *                                         (no .pyc header); resource and
@@ -49,6 +52,13 @@
  * payload, and a deep-frozen module no first payload.  rt_blob_check()
  * verifies all of this before anything is used, and refuses a blob of any
  * other version, so the writer and the reader agree on every flag.
+ *
+ * A compressed source's checksum is over the bytes stored (size and zlib
+ * stream), so a damaged one is reported before it is inflated; one that
+ * then does not inflate to exactly its recorded size is damaged too.  The
+ * writer compresses a source only when that makes it smaller, so the
+ * recorded size is always above the stored one.  Version 3 had no 0x100
+ * flag: every source was stored as it is.
  */
 #ifndef PYWELD_BLOB_H
 #define PYWELD_BLOB_H
@@ -57,9 +67,11 @@
 #include <stdint.h>
 
 #define RT_BLOB_MAGIC "PYWELDB\x01"
-#define RT_BLOB_VERSION 3u
+#define RT_BLOB_VERSION 4u
 #define RT_BLOB_HEADER_SIZE 64u
 #define RT_BLOB_ENTRY_SIZE 40u
+/* The smallest compressed source: its u32 size and an empty zlib stream. */
+#define RT_BLOB_ZSOURCE_MIN 12u
 
 enum rt_blob_kind {
 	RT_BLOB_MODULE = 1,
@@ -73,6 +85,7 @@ enum rt_blob_flags {
 	RT_BLOB_NAMESPACE = 0x20,
 	RT_BLOB_SOURCE = 0x40,
 	RT_BLOB_FROZEN = 0x80,
+	RT_BLOB_ZSOURCE = 0x100,
 };
 
 /* One entry, decoded. */
@@ -82,8 +95,8 @@ struct rt_blob_entry {
 	uint32_t flags;
 	const unsigned char *data;      /* code or file bytes */
 	uint32_t data_len;
-	const unsigned char *source;    /* NULL when absent */
-	uint32_t source_len;
+	const unsigned char *source;    /* NULL when absent; as stored */
+	uint32_t source_len;            /* stored bytes (RT_BLOB_ZSOURCE: compressed) */
 	uint32_t crc;                   /* of data then source */
 };
 
@@ -106,6 +119,24 @@ int rt_blob_check(struct rt_blob *b, const void *data, uint64_t size, char *err,
 uint32_t rt_crc32c(uint32_t crc, const void *p, size_t n);
 /* 0 when entry e's payloads have their recorded checksum, else -1. */
 int rt_blob_verify(const struct rt_blob_entry *e);
+/*
+ * The size of entry e's source as a reader sees it: source_len, or for a
+ * compressed source the size its payload records (read, not verified).
+ */
+uint32_t rt_blob_source_size(const struct rt_blob_entry *e);
+/*
+ * Entry e's source as it was packed, its payloads verified by the caller
+ * (rt_blob_verify): *src points into the blob, or for a compressed source
+ * to an inflated copy that *owned also holds and the caller frees (*owned
+ * NULL otherwise); *len its size.  Returns 0, or -1 with errno: EIO for a
+ * compressed source that does not inflate to its recorded size (damage),
+ * ENOMEM, or ENOSYS when zlib is not linked into the program.
+ */
+int rt_blob_source(const struct rt_blob_entry *e, const unsigned char **src, uint32_t *len,
+                   void **owned);
+/* How many compressed sources rt_blob_source has inflated in this process
+ * (none while a binary starts: only readers of a source inflate it). */
+unsigned long rt_blob_inflated(void);
 /* Entry i (0 <= i < b->count) of a checked blob. */
 void rt_blob_get(const struct rt_blob *b, uint32_t i, struct rt_blob_entry *e);
 /*

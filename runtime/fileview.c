@@ -32,7 +32,9 @@
  *     copy of its bytes in memory (memfd_create, sealed against writes and
  *     resizing, mode 0444), so read, lseek, fstat, mmap (not a writable
  *     shared one) and fdopen work on it and nothing touches a disk; the
- *     entry's checksum is verified first (EIO when it fails);
+ *     entry's checksum is verified first (EIO when it fails), and a source
+ *     stored compressed is inflated into the copy (EIO when it does not
+ *     inflate to its recorded size);
  *   - opening a directory gives a sealed memfd that names it (below), which
  *     fstat, openat, fstatat, faccessat, readlinkat and fdopendir know as
  *     that directory, through dup and fork too (read() of it gives those
@@ -241,8 +243,10 @@ rt_fv_node_find(const char *rel, size_t n, struct fv_node *nd)
 			uint32_t f = nd->e.flags;
 			bool pkg = f & RT_BLOB_PACKAGE, ns = f & RT_BLOB_NAMESPACE;
 			if ((f & RT_BLOB_SOURCE) && (init ? pkg && !ns : !pkg && !ns)) {
+				/* As stored; open inflates a compressed one, stat
+				 * tells the size it inflates to. */
 				nd->data = nd->e.source;
-				nd->size = nd->e.source_len;
+				nd->size = rt_blob_source_size(&nd->e);
 				return nd->type = FV_FILE;
 			}
 		}

@@ -1,7 +1,7 @@
 /*
  * fileview_files.c: the view's files (fileview.c says what the view is):
  * open, openat, fopen and fortify's __open_2 family give a sealed memfd of
- * the bytes; stat, lstat, fstatat, fstat, access and faccessat answer for
+ * the bytes (a compressed source's inflated); stat, lstat, fstatat, fstat, access and faccessat answer for
  * the names inside; realpath resolves them, readlink finds no link, the
  * xattr calls no attribute, statvfs a read-only file system.  Each
  * entry point asks rt_fv_classify once and otherwise calls the C
@@ -18,6 +18,31 @@
 #include <unistd.h>
 
 /* --- open ------------------------------------------------------------------ */
+
+/* The memfd of a file nd whose entry is verified: its bytes, or a
+ * compressed source inflated (EIO when it does not inflate to its size,
+ * or zlib is not linked in); -1 with errno set. */
+static int
+file_fd(const struct fv_path *vp, const struct fv_node *nd, int cloexec)
+{
+	const unsigned char *src;
+	uint32_t len;
+	void *owned;
+	int fd, e;
+
+	if (!(nd->e.flags & RT_BLOB_ZSOURCE) || nd->data != nd->e.source)
+		return rt_fv_memfd("", vp->rel, nd->data, nd->size, 0444, cloexec);
+	if (rt_blob_source(&nd->e, &src, &len, &owned) < 0) {
+		if (errno != ENOMEM)
+			errno = EIO;
+		return -1;
+	}
+	fd = rt_fv_memfd("", vp->rel, src, len, 0444, cloexec);
+	e = errno;
+	free(owned);
+	errno = e;
+	return fd;
+}
 
 /* open of a path inside: a descriptor, or -1 with errno set. */
 static int
@@ -64,7 +89,7 @@ view_open(const struct fv_path *vp, int flags)
 			errno = EIO;
 			return -1;
 		}
-		fd = rt_fv_memfd("", vp->rel, nd.data, nd.size, 0444, flags & O_CLOEXEC);
+		fd = file_fd(vp, &nd, flags & O_CLOEXEC);
 	}
 	if (fd >= 0)
 		errno = saved;

@@ -160,8 +160,9 @@ enum { FV_NONE = 0, FV_FILE = DT_REG, FV_DIR = DT_DIR };
 
 struct fv_node {
 	int type;                       /* FV_NONE, FV_FILE or FV_DIR */
-	const unsigned char *data;      /* a file's bytes */
-	uint32_t size;
+	const unsigned char *data;      /* a file's bytes as stored */
+	uint32_t size;                  /* its size as read (a compressed source's
+	                                   once inflated) */
 	struct rt_blob_entry e;         /* a file's entry, for its checksum */
 };
 

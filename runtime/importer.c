@@ -14,7 +14,8 @@
  *     distribution deep-froze into C data (rt_frozen_code); get_code,
  *     get_source, is_package, get_filename and get_data (for paths under
  *     the binary) work as zipimport's do, so linecache, inspect and
- *     pkgutil.get_data work;
+ *     pkgutil.get_data work; a source stored compressed is inflated only
+ *     then (rt_source_bytes), never to import;
  *   - get_resource_reader() and find_distributions() hand over to the
  *     Python helper _pyweld_resources (importlib.resources and
  *     importlib.metadata need Python classes), which reads through the
@@ -436,10 +437,8 @@ importer_get_source(Importer *self, PyObject *name)
 		return NULL;
 	if (!e.source)
 		Py_RETURN_NONE;
-	if (rt_verified(&e) < 0)
-		return NULL;
 	/* As SourceLoader does: the coding cookie, universal newlines. */
-	PyObject *bytes = PyBytes_FromStringAndSize((const char *)e.source, e.source_len);
+	PyObject *bytes = rt_source_bytes(&e);
 	PyObject *text = bytes ? PyObject_CallOneArg(rt_imp.decode_source, bytes) : NULL;
 	Py_XDECREF(bytes);
 	return text;
@@ -499,11 +498,8 @@ importer_get_data(Importer *self, PyObject *path)
 			PyMem_Free(dotted);
 			if (i >= 0) {
 				rt_blob_get(&rt_imp.blob, (uint32_t)i, &e);
-				if (e.source && rt_verified(&e) < 0)
-					return NULL;
 				if (e.source)
-					return PyBytes_FromStringAndSize((const char *)e.source,
-					                                 e.source_len);
+					return rt_source_bytes(&e);
 			}
 		}
 	}

@@ -7,10 +7,12 @@
  * code that does path arithmetic on __file__ does not crash, and the
  * importer's get_data serves such paths.  An entry's payloads are used
  * only after rt_verified: a damaged module or resource is reported (its
- * name kept for rt_blob_damaged), never run or returned.
+ * name kept for rt_blob_damaged), never run or returned.  A source stored
+ * compressed is inflated by rt_source_bytes, when something reads it.
  */
 #include "rt.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,34 @@ rt_verified(const struct rt_blob_entry *e)
 	PyErr_Format(PyExc_ImportError, "the binary's copy of %s is damaged (it fails "
 	             "its checksum); rebuild the binary", e->name);
 	return -1;
+}
+
+PyObject *
+rt_source_bytes(const struct rt_blob_entry *e)
+{
+	const unsigned char *src;
+	uint32_t len;
+	void *owned;
+	PyObject *bytes;
+
+	if (rt_verified(e) < 0)
+		return NULL;
+	/* A compressed source is inflated here, when something reads it. */
+	if (rt_blob_source(e, &src, &len, &owned) < 0) {
+		if (errno == ENOMEM)
+			return PyErr_NoMemory();
+		if (errno == ENOSYS)
+			return PyErr_Format(PyExc_ImportError, "the binary's copy of the source "
+			                    "of %s is compressed, but the binary has no zlib to "
+			                    "inflate it; rebuild the binary", e->name);
+		/* What a checksum should have caught: damage all the same. */
+		return PyErr_Format(PyExc_ImportError, "the binary's copy of %s is damaged "
+		                    "(its source does not inflate to its recorded size); "
+		                    "rebuild the binary", e->name);
+	}
+	bytes = PyBytes_FromStringAndSize((const char *)src, len);
+	free(owned);
+	return bytes;
 }
 
 const char *

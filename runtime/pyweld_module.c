@@ -4,7 +4,8 @@
  * _pyweld_resources reads through (read, names, deep_frozen), the path
  * hook, the blob's kind and flag constants, the binary's path, whether the
  * packed tree is readable by path (file_view) and what that view answered
- * (file_view_counts, file_view_trace); install.c
+ * (file_view_counts, file_view_trace), how many compressed sources were
+ * inflated (sources_inflated); install.c
  * adds the importer object as _pyweld.importer.  A damaged entry raises
  * ImportError, never returns bytes.
  */
@@ -29,13 +30,13 @@ mod_read(PyObject *mod, PyObject *args)
 	if (i < 0)
 		Py_RETURN_NONE;
 	rt_blob_get(&rt_imp.blob, (uint32_t)i, &e);
-	if (rt_verified(&e) < 0)
-		return NULL;
 	if (kind == RT_BLOB_MODULE) {
 		if (!e.source)
 			Py_RETURN_NONE;
-		return PyBytes_FromStringAndSize((const char *)e.source, e.source_len);
+		return rt_source_bytes(&e);
 	}
+	if (rt_verified(&e) < 0)
+		return NULL;
 	return PyBytes_FromStringAndSize((const char *)e.data, e.data_len);
 }
 
@@ -130,9 +131,19 @@ mod_file_view_trace(PyObject *mod, PyObject *arg)
 	return list;
 }
 
+/* sources_inflated() -> how many compressed sources were inflated so far */
+static PyObject *
+mod_sources_inflated(PyObject *mod, PyObject *unused)
+{
+	return PyLong_FromUnsignedLong(rt_blob_inflated());
+}
+
 static PyMethodDef mod_methods[] = {
 	{ "read", mod_read, METH_VARARGS,
 	  "read(kind, name): the bytes of a blob entry (a module's source), or None." },
+	{ "sources_inflated", mod_sources_inflated, METH_NOARGS,
+	  "sources_inflated(): how many compressed module sources were inflated so far "
+	  "(a traceback's, inspect's or a read by path; never an import's)." },
 	{ "names", mod_names, METH_VARARGS,
 	  "names(kind, prefix): [(name, flags)] of the entries under prefix." },
 	{ "path_hook", rt_path_hook, METH_O, "sys.path_hooks entry for paths in the binary." },

@@ -193,6 +193,10 @@ int64_t rt_find(unsigned kind, const char *name, Py_ssize_t len);
 /* modules.c: 0 when e's payloads have their checksum; -1 with ImportError
  * set (and e remembered for rt_blob_damaged). */
 int rt_verified(const struct rt_blob_entry *e);
+/* modules.c: entry e's source as bytes, verified and, when stored
+ * compressed, inflated; a new reference, or NULL with ImportError set
+ * (damaged) or MemoryError. */
+PyObject *rt_source_bytes(const struct rt_blob_entry *e);
 /* modules.c: the module entry for a str name into e: its index, or -1 (no
  * exception). */
 int64_t rt_find_module(PyObject *name, struct rt_blob_entry *e);

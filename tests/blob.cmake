@@ -3,9 +3,12 @@
 # (pyweld_unit_test, PYWELD_SKIP_CODE, the pyweld_distribution fixture).
 #
 #   test_blob          cmocka: the reader against blobs a small writer in the
-#                      test lays out (format version 3, checksums included),
+#                      test lays out (format version 4, checksums included),
 #                      then truncates, overlaps, garbles and reseals; CRC-32C
 #                      test vectors; rt_blob_verify of damaged payloads
+#   test_blob_zsource  cmocka: compressed sources (the 0x100 flag): its
+#                      rules, inflation to the recorded size, damage caught
+#                      by the checksum or as EIO, version 3 refused
 #   fuzz_blob          libFuzzer on rt_blob_check/find/lower_bound/get/verify
 #                      for 60 s from committed seeds and a real build's
 #                      modules.blob (half of the inputs resealed, so that the
@@ -32,6 +35,11 @@ pyweld_unit_test(test_blob
   SOURCES unit/test_blob.c ${PROJECT_SOURCE_DIR}/runtime/blob.c)
 target_include_directories(test_blob PRIVATE ${PROJECT_SOURCE_DIR}/runtime)
 set_tests_properties(test_blob PROPERTIES TIMEOUT 120)
+
+pyweld_unit_test(test_blob_zsource
+  SOURCES unit/test_blob_zsource.c ${PROJECT_SOURCE_DIR}/runtime/blob.c)
+target_include_directories(test_blob_zsource PRIVATE ${PROJECT_SOURCE_DIR}/runtime)
+target_link_libraries(test_blob_zsource PRIVATE PkgConfig::ZLIB)
 
 # --- the fuzzer --------------------------------------------------------------------
 
@@ -73,7 +81,7 @@ if(_fuzz_skip STREQUAL "")
             -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
             -I${PROJECT_SOURCE_DIR}/runtime
             ${PROJECT_SOURCE_DIR}/runtime/blob.c ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_blob.c
-            -o ${_fuzzer}
+            -lz -o ${_fuzzer}
     DEPENDS ${PROJECT_SOURCE_DIR}/runtime/blob.c ${PROJECT_SOURCE_DIR}/runtime/blob.h
             ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_blob.c
     COMMENT "Building the blob fuzzer with ${PYWELD_CLANG}"
@@ -154,6 +162,17 @@ set(_blob_damaged_cases
   intact header_magic header_size header_count index_checksum index_offset index_kind
   index_order names_nul payload_resource payload_source payload_random truncated)
 pyweld_blob_test(blob_damaged_ blob_damaged.py 300 ${_blob_damaged_cases})
+
+# Compressed sources (format 4): a pruned and an unpruned weld read them back
+# whole through tracebacks, inspect, open() and get_data, start-up inflates
+# none, the SBOM names libz; a damaged compressed source is an ImportError
+# or EIO, also with its checksums recomputed; --no-source stores none.
+foreach(_case pruned unpruned damaged no_source)
+  pyweld_weld_test(blob_zsource_${_case} blob_zsource.py 900 ${_case})
+endforeach()
+foreach(_case pruned damaged)
+  pyweld_weld_test_3_13(blob_zsource_3_13_${_case} blob_zsource.py 900 ${_case})
+endforeach()
 
 # The same, welding CPython 3.13 (the fixture pyweld_distribution_3_13,
 # tests/python.cmake).  Not run for it: deep_frozen and regexes, which

@@ -1,7 +1,7 @@
 /*
  * fuzz_blob: libFuzzer target for the module blob's reader (runtime/blob.c).
  *
- * The format (version 3) seals the index and the names with a CRC-32C (header
+ * The format (version 4) seals the index and the names with a CRC-32C (header
  * offset 28), so nearly every mutated input would be refused for its
  * checksum and the fuzzer would never get past it.  Half of the inputs
  * (those whose last byte is odd) are therefore resealed first: copied into
@@ -20,7 +20,9 @@
  * its own index and rt_blob_lower_bound agrees; lookups of names that are
  * there and names that are not (a few fixed ones, prefixes of real ones,
  * bytes of the input) stay in bounds and answer consistently; rt_blob_verify
- * of every entry answers as a bitwise CRC-32C here says it must.  The bytes of
+ * of every entry answers as a bitwise CRC-32C here says it must, and the
+ * source of every verified entry is read through rt_blob_source (a
+ * compressed one inflated by zlib, to its recorded size or refused).  The bytes of
  * every name and payload are read, so AddressSanitizer sees any read that
  * leaves the input (libFuzzer hands each input in a buffer of exactly its
  * size).  A broken promise aborts with a message.
@@ -277,6 +279,32 @@ check_accepted(const struct rt_blob *bp, const uint8_t *data, size_t size)
 			fprintf(stderr, "fuzz_blob: entry %u ('%s') of a seed that must be valid "
 			        "fails its checksum\n", i, e.name);
 			abort();
+		}
+		if ((e.flags & RT_BLOB_ZSOURCE) &&
+		    (kind != RT_BLOB_MODULE || !e.source || e.source_len < RT_BLOB_ZSOURCE_MIN))
+			BROKEN("entry %u: a compressed source that is not a module's of %u bytes "
+			       "or more accepted", i, RT_BLOB_ZSOURCE_MIN);
+		/* a verified source, as a reader takes it: inflated when compressed
+		 * (to exactly its recorded size, or refused), else in place */
+		if (verified == 0 && e.source) {
+			const unsigned char *src;
+			uint32_t len;
+			void *owned;
+			if (rt_blob_source(&e, &src, &len, &owned) == 0) {
+				if (!(e.flags & RT_BLOB_ZSOURCE) ? owned || src != e.source ||
+				    len != e.source_len : !owned || len != rt_blob_source_size(&e))
+					BROKEN("entry %u: rt_blob_source gave %u bytes, %s", i, len,
+					       owned ? "inflated" : "in place");
+				touch(src, len);
+				free(owned);
+			} else if (!(e.flags & RT_BLOB_ZSOURCE) || owned) {
+				BROKEN("entry %u: rt_blob_source failed on a plain source, or left a "
+				       "copy", i);
+			} else if (expect_valid) {
+				fprintf(stderr, "fuzz_blob: entry %u ('%s') of a seed that must be "
+				        "valid does not inflate\n", i, e.name);
+				abort();
+			}
 		}
 		if ((e.flags & RT_BLOB_NAMESPACE) && (e.data_len || e.source))
 			BROKEN("entry %u: a namespace package with a payload accepted", i);

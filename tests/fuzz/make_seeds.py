@@ -6,7 +6,8 @@
   empty.blob  a blob of no entries: the header alone;
   tiny.blob   every kind and flag once: a package with source, a module
               without, a namespace package, a deep-frozen module (source,
-              no code), a binary resource, an empty resource and a
+              no code), a module whose source is compressed (its size,
+              then zlib), a binary resource, an empty resource and a
               metadata file, laid out as inittab-gen/pack.c
               lays them (names after the index, payloads from a 16-byte
               boundary, in index order).
@@ -23,20 +24,22 @@ caps inputs at 64 KB; the ctest test still checks that one in phase 1):
         --keep-work --work-dir $W -o /tmp/pyweld-seed/app
     cp $W/modules.blob tests/fuzz/corpus/pw_resources.blob
 
-(about 32 KB, 23 entries; its direct_url.json names $W).  Rebuild it when
-the format changes: run_fuzz.sh wants every seed accepted as it is.
+(about 27 KB, 23 entries, 7 of their sources compressed; its
+direct_url.json names $W).  Rebuild it when the format changes: run_fuzz.sh
+wants every seed accepted as it is.
 
-Output is deterministic; the format is runtime/blob.h's, version 3: the
+Output is deterministic; the format is runtime/blob.h's, version 4: the
 header records the CRC-32C of the index and names areas, each entry the
 CRC-32C of its payloads (code then source).
 """
 import os
 import struct
 import sys
+import zlib
 
 MODULE, RESOURCE, METADATA = 1, 2, 3
-PACKAGE, NAMESPACE, SOURCE, FROZEN = 0x10, 0x20, 0x40, 0x80
-VERSION = 3
+PACKAGE, NAMESPACE, SOURCE, FROZEN, ZSOURCE = 0x10, 0x20, 0x40, 0x80, 0x100
+VERSION = 4
 
 
 # One CRC-32C for every test of the blob: blob_testlib's.
@@ -83,6 +86,14 @@ def blob(entries):
     return out
 
 
+ZIPPED = b"".join(b"line %d = 'the same words again and again'\n" % i for i in range(20))
+
+
+def zipped(source):
+    """A source as pack.c stores it compressed: its u32 size, then zlib."""
+    return struct.pack("<I", len(source)) + zlib.compress(source, 9)
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__),
                                                              "corpus")
@@ -95,6 +106,7 @@ def main():
             (MODULE | NAMESPACE, "ns", b"", None),
             (MODULE, "ns.sub", b"\xe3code", b"x = 1\n"),
             (MODULE | FROZEN, "pkg.frozen", b"", b"y = 2\n"),
+            (MODULE | ZSOURCE, "pkg.zipped", b"\xe3code-of-pkg.zipped", zipped(ZIPPED)),
             (RESOURCE, "pkg/data/blob.bin", bytes(range(256)), None),
             (RESOURCE, "pkg/empty.txt", b"", None),
             (METADATA, "pkg-1.0.dist-info/METADATA",

@@ -8,7 +8,7 @@
 # 1. Every seed (each committed file in SEED_DIR, and each EXTRA_SEED that
 #    exists) is run once with PYWELD_FUZZ_EXPECT_VALID=1: each must be valid
 #    input and keep every promise the fuzzer checks.  fuzz_blob's seeds are
-#    blobs of format version 3 (runtime/blob.h) written by pyweld's packer or
+#    blobs of format version 4 (runtime/blob.h) written by pyweld's packer or
 #    by make_seeds.py, plus a real build's modules.blob as EXTRA_SEED: each
 #    must be accepted by rt_blob_check as it is (its index checksum right)
 #    and every entry's payloads must have their checksum (rt_blob_verify).

@@ -6,7 +6,7 @@ one way and runs it (`COPY -c 'import json, pw_resources; ...'`).  The blob
 is found in the file by its header (the linker merges the section
 .rodata.pyweld_blob into .rodata, so `readelf -S` does not name it; see
 blob_testlib.find_blob) and read with blob_testlib.parse_blob to aim at
-exact fields.  Format version 3 (runtime/blob.h): the header records the
+exact fields.  Format version 4 (runtime/blob.h): the header records the
 CRC-32C of the index and names areas, checked at start-up; each entry the
 CRC-32C of its payloads, checked when the entry is first used.  What a
 damaged copy must do (docs/blob.md, runtime/blob.h):

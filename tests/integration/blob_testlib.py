@@ -44,9 +44,9 @@ PACKAGE_SRC = os.path.join(HERE, "packages", "pw_resources")
 # --- the blob inside a binary ----------------------------------------------
 
 MAGIC = b"PYWELDB\x01"
-VERSION = 3                     # RT_BLOB_VERSION (runtime/blob.h)
+VERSION = 4                     # RT_BLOB_VERSION (runtime/blob.h)
 MODULE, RESOURCE, METADATA = 1, 2, 3
-PACKAGE, NAMESPACE, SOURCE, FROZEN = 0x10, 0x20, 0x40, 0x80
+PACKAGE, NAMESPACE, SOURCE, FROZEN, ZSOURCE = 0x10, 0x20, 0x40, 0x80, 0x100
 
 
 def find_blob(data):
@@ -54,7 +54,7 @@ def find_blob(data):
 
     The writer asks for a section .rodata.pyweld_blob, but the linker merges
     it into .rodata, so readelf -S does not name it: the blob is found by its
-    header, the magic followed by version 3 and header size 64 and a total
+    header, the magic followed by version 4 and header size 64 and a total
     size that fits in the file (the runtime's own copy of the magic, a
     string constant, is not followed by those).
     """

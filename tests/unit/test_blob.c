@@ -5,8 +5,9 @@
  * A small writer here lays blobs out the way inittab-gen/pack.c does
  * (header, sorted index, names, payloads aligned to 16, in index order; the
  * CRC-32C of every entry's payloads and of the index and names areas, format
- * version 3) and remembers where each field lies, so that a test can damage
- * exactly one thing.  A test that alters the index or the names to exercise
+ * version 4, whose compressed sources test_blob_zsource.c tests) and
+ * remembers where each field lies, so that a test can damage exactly one
+ * thing.  A test that alters the index or the names to exercise
  * a structural check reseals the index checksum first (reseal()), so that
  * the structural check, not the checksum, is what refuses the blob; a
  * refusal that was not meant to be about the checksum must not mention it.
@@ -44,7 +45,7 @@
  *     change, it is either refused or still sound.  Two header fields are
  *     outside every checksum and tolerated here: the data offset (only a
  *     lower bound) and the entry count, which, lowered, is accepted and
- *     hides the last entries (a known gap of format versions 2 and 3);
+ *     hides the last entries (a known gap of format versions 2 to 4);
  *   - each refusal carries a clear message: non-empty, NUL-terminated even
  *     in a tiny buffer, lower case, no full stop, naming what is wrong.
  */
@@ -605,13 +606,16 @@ test_bad_header(void **state)
 	refused_resealed("magic's version byte", &t, "magic");
 	RESET();
 	put32(t.p + 8, 1);
-	refused_resealed("version 1 (no checksums)", &t, "version 1", "reads 3");
+	refused_resealed("version 1 (no checksums)", &t, "version 1", "reads 4");
 	RESET();
 	put32(t.p + 8, 2);
-	refused_resealed("version 2 (no deep-frozen modules)", &t, "version 2", "reads 3");
+	refused_resealed("version 2 (no deep-frozen modules)", &t, "version 2", "reads 4");
 	RESET();
-	put32(t.p + 8, 4);
-	refused_resealed("version 4", &t, "version 4", "reads 3");
+	put32(t.p + 8, 3);
+	refused_resealed("version 3 (no compressed sources)", &t, "version 3", "reads 4");
+	RESET();
+	put32(t.p + 8, 5);
+	refused_resealed("version 5", &t, "version 5", "reads 4");
 	RESET();
 	put32(t.p + 8, 0);
 	refused_resealed("version 0", &t, "version 0");
@@ -746,7 +750,7 @@ test_bad_kinds_and_flags(void **state)
 		snprintf(needle, sizeof(needle), "unknown kind %u", bad_kinds[k]);
 		refused_resealed(what, &t, "entry 1", needle);
 	}
-	static const uint32_t bad_flags[] = { 0x100, 0x200, 0x8000, 0x10000, 0x80000000u };
+	static const uint32_t bad_flags[] = { 0x200, 0x400, 0x8000, 0x10000, 0x80000000u };
 	for (size_t k = 0; k < sizeof(bad_flags) / sizeof(bad_flags[0]); k++) {
 		memcpy(t.p, orig, t.size);
 		put32(t.p + ent(&t, 1, 8), f1 | bad_flags[k]);

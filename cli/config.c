@@ -123,7 +123,10 @@ static const struct opt opts[] = {
 	  "RE (pcre2; repeatable) and what they import: what only\n"
 	  "a name made at run time imports: --keep-module '^plugins\\.'",
 	  "build", "keep-module", 0, AT(keep_modules) },
-	{ FLAG, "no-source", 0, NULL, "drop .py sources (smaller; tracebacks lose their lines)",
+	{ FLAG, "no-source", 0, NULL,
+	  "drop .py sources (kept, they are stored zlib-compressed\n"
+	  "and inflated only when a traceback, inspect or a read by\n"
+	  "path asks; dropped, tracebacks lose their lines)",
 	  "build", "source", INVERTED, AT(no_source) },
 	{ FLAG, "no-deep-freeze", 0, NULL,
 	  "unmarshal the standard library at each import instead of\n"

@@ -166,8 +166,9 @@ pyweld_blob_test(blob_damaged_ blob_damaged.py 300 ${_blob_damaged_cases})
 # Compressed sources (format 4): a pruned and an unpruned weld read them back
 # whole through tracebacks, inspect, open() and get_data, start-up inflates
 # none, the SBOM names libz; a damaged compressed source is an ImportError
-# or EIO, also with its checksums recomputed; --no-source stores none.
-foreach(_case pruned unpruned damaged no_source)
+# or EIO, also with its checksums recomputed; --no-source stores none;
+# --no-file-view's MemoryPath reads one back whole.
+foreach(_case pruned unpruned damaged no_source no_file_view)
   pyweld_weld_test(blob_zsource_${_case} blob_zsource.py 900 ${_case})
 endforeach()
 foreach(_case pruned damaged)

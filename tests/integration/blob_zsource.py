@@ -30,8 +30,10 @@ compressed) and checks, against the distribution's own files:
             and a copy whose flipped stream has its checksums recomputed
             (what a checksum cannot catch): the same errors, now because
             the source does not inflate to its recorded size;
-  no_source --no-source: no source, no compressed flag, tracebacks without
-            lines (as before).
+  no_source --no-source: no source, no compressed flag, nothing inflated;
+  no_file_view  --no-file-view: importlib.resources.files("json") is a
+            MemoryPath (_pyweld_resources), and its decoder.py reads back
+            as the file's bytes, inflated through _pyweld.read.
 
     blob_zsource.py --pyweld build/bin/pyweld [--python X.Y] [--keep] [CASE...]
 """
@@ -68,6 +70,7 @@ def app_fails():
 
 def lazily():
     import colorsys  # reached, for pruning; never imported (damaged's target)
+    import importlib.resources  # no_file_view's
 
 
 def report(name, fn):
@@ -108,7 +111,13 @@ def decoder_file():
     return sys.executable + "/json/decoder.py"
 
 
-if sys.argv[1:] == ["damaged"]:
+if sys.argv[1:] == ["memory_path"]:
+    import importlib.resources
+    report("memory_path", lambda: [
+        type(importlib.resources.files("json")).__name__,
+        importlib.resources.files("json").joinpath("decoder.py").read_bytes().hex()])
+    OUT["inflated_after"] = _pyweld.sources_inflated()
+elif sys.argv[1:] == ["damaged"]:
     # colorsys is not imported: its source is read, never its code.
     target = sys.executable + "/colorsys.py"
     report("get_source", lambda: json.__loader__.get_source("colorsys"))
@@ -289,8 +298,22 @@ def case_no_source(c):
             f"--no-source binary: exit {p.returncode}, {wt.tail(p.out + p.err)}")
 
 
+def case_no_file_view(c):
+    """--no-file-view: a MemoryPath reads a compressed source back whole"""
+    exe, _ = weld(c, "--no-file-view")
+    decoder = stdlib_file(c, "json/decoder.py")
+    got = run(c, exe, "memory_path")
+    r = got["memory_path"]
+    c.require(not isinstance(r, dict), f"reading json/decoder.py failed: {r}")
+    c.check(r[0] == "MemoryPath", f"importlib.resources.files('json') is a {r[0]}, "
+            "wanted _pyweld_resources.MemoryPath")
+    c.check(bytes.fromhex(r[1]) == decoder, f"MemoryPath read {len(r[1]) // 2} bytes, "
+            f"not json/decoder.py's {len(decoder)}")
+    c.check(got["inflated_after"] > 0, "nothing was inflated reading json/decoder.py")
+
+
 CASES = {"pruned": case_pruned, "unpruned": case_unpruned, "damaged": case_damaged,
-         "no_source": case_no_source}
+         "no_source": case_no_source, "no_file_view": case_no_file_view}
 
 if __name__ == "__main__":
     sys.exit(wt.main(__doc__, CASES, "zsource"))

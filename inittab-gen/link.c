@@ -225,6 +225,12 @@ link_command(struct itg_weld *w, const char *bin, const struct strvec *archives,
 	 * and splits them off afterwards (split_debug). */
 	if (!p->debug && !p->debug_file)
 		strvec_push(av, "-Wl,--strip-all");
+	/* Sections nothing reaches are left out: the deep-frozen strings no
+	 * linked module uses (the distribution puts each in a section of its
+	 * own), a Rust library's unused functions.  A symbol --export-dynamic
+	 * exports is reached, so what ctypes or an extension may look up by
+	 * name stays; only hidden and static ones can go. */
+	strvec_push(av, "-Wl,--gc-sections");
 	itg__push_file_view_wraps(w, av);
 	/* The map of the link, for --size-report: -Xlinker passes the path
 	 * whole (-Wl, would split it at a comma). */

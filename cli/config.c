@@ -130,8 +130,9 @@ static const struct opt opts[] = {
 	  "build", "source", INVERTED, AT(no_source) },
 	{ FLAG, "no-deep-freeze", 0, NULL,
 	  "unmarshal the standard library at each import instead of\n"
-	  "linking the code the distribution deep-froze (about 20 MiB\n"
-	  "smaller; importing it costs about 28% more instructions)",
+	  "linking the code the distribution deep-froze (smaller; each\n"
+	  "import costs about 28% more instructions).  Pruned, only the\n"
+	  "modules the entry point imports as it starts are deep-frozen",
 	  "build", "deep-freeze", INVERTED, AT(no_deep_freeze) },
 	{ FLAG, "no-file-view", 0, NULL,
 	  "leave out the view that makes the packed tree readable\n"

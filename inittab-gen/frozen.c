@@ -97,6 +97,10 @@ itg__match_frozen(struct itg_packer *p)
 		                                         cmp_frozen_row) : NULL;
 		if (!r || strcmp(r->name, it->name))
 			continue;
+		if (it->lazy) {
+			p->st->frozen_lazy++;
+			continue;
+		}
 		char *obj = xasprintf("%s/%s.o", p->o->frozen, r->sym);
 		if (!util_is_file(obj)) {
 			rc = itg__pack_fail(p, "the distribution's deep-frozen standard library lacks '%s' "

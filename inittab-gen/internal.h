@@ -206,6 +206,9 @@ struct itg_pack_stats {
 	/* The strings those objects share (lib/pyweld-frozen/strings.o), when
 	 * any matched and the distribution has it, else NULL. */
 	char *frozen_strings;
+	/* Modules the distribution deep-froze left to unmarshal: pruning found
+	 * nothing imports them as the entry point starts. */
+	size_t frozen_lazy;
 	/* Pruning: the modules left out (sorted), the extension modules of
 	 * reach_exts nothing reached, the resources left out with their
 	 * packages, and the bytes of their marshalled code, sources (when
@@ -245,6 +248,8 @@ struct itg_pack_item {
 	size_t seq;             /* order of arrival: the first of two twins wins */
 	bool from_site;         /* an installed distribution's, not the stdlib's */
 	bool frozen;            /* its code is the distribution's deep-frozen copy */
+	bool lazy;              /* reached, but not as the entry point starts:
+	                         * not worth its deep-frozen code */
 };
 
 /* One itg_pack() at work. */

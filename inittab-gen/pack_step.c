@@ -57,8 +57,9 @@ tell_packed(struct itg_weld *w, const struct itg_pack_stats *st, bool frozen)
 		         st->not_python.v[i]);
 	if (frozen)
 		itg__log(w, "deep-frozen by the distribution: %zu of the packed modules "
-		         "(their code objects are linked in, not unmarshalled)\n",
-		         st->frozen_names.n);
+		         "(their code objects are linked in, not unmarshalled); %zu more "
+		         "unmarshalled, as nothing imports them as the entry point starts\n",
+		         st->frozen_names.n, st->frozen_lazy);
 	if (st->source_bytes)
 		itg__log(w, "sources: %llu bytes, stored in %llu (%zu compressed with zlib)\n",
 		         (unsigned long long)st->source_bytes, (unsigned long long)st->source_stored,

@@ -170,14 +170,40 @@ drop_unreached(struct itg_packer *p, const struct strvec *names)
 		p->items[i].seq = i;
 }
 
+/* Reads reach.py's list at path (names, each NUL-terminated) into names,
+ * sorted; -1 when it cannot be read or is damaged. */
+static int
+read_names(struct itg_packer *p, const char *path, struct strvec *names)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int rc = 0;
+
+	if (util_read_file(path, &data, &len) < 0)
+		return itg__pack_fail(p, "cannot read '%s': %s", path, strerror(errno));
+	for (size_t at = 0; at < len; ) {
+		const char *nul = memchr(data + at, '\0', len - at);
+		if (!nul) {
+			rc = itg__pack_fail(p, "the list of reached modules '%s' is damaged", path);
+			break;
+		}
+		strvec_push(names, data + at);
+		at = (size_t)(nul - data) + 1;
+	}
+	if (names->n)
+		qsort(names->v, names->n, sizeof(*names->v), cmp_str);
+	free(data);
+	return rc;
+}
+
 int
 itg__pack_reach(struct itg_packer *p)
 {
 	const struct itg_pack_options *o = p->o;
-	char *in, *out, *data = NULL;
+	char *in, *out, *start;
 	struct strbuf sb = { 0 };
-	struct strvec names = { 0 };
-	size_t len = 0, nre = 0;
+	struct strvec names = { 0 }, started = { 0 };
+	size_t nre = 0;
 	pcre2_code **re;
 	pcre2_match_data *md = NULL;
 	int rc = -1;
@@ -186,6 +212,7 @@ itg__pack_reach(struct itg_packer *p)
 		return 0;
 	in = util_path_join(o->workdir, "reach.in");
 	out = util_path_join(o->workdir, "reach.out");
+	start = util_path_join(o->workdir, "reach.start");
 	re = xcalloc(o->nkeep_modules + 1, sizeof(*re));
 	for (size_t i = 0; i < o->nkeep_modules; i++) {
 		int code;
@@ -213,33 +240,23 @@ itg__pack_reach(struct itg_packer *p)
 		rc = itg__pack_fail(p, "cannot write '%s': %s", in, strerror(errno));
 		goto out;
 	}
-	rc = util_run((const char *const[]){ o->python, "-I", o->reach_script, in, out, NULL },
-	              NULL);
+	rc = util_run((const char *const[]){ o->python, "-I", o->reach_script, in, out, start,
+	                                     NULL }, NULL);
 	if (rc != 0) {
 		rc = itg__pack_fail(p, "finding the modules the entry point reaches with '%s' "
 		                    "failed (status %d)", o->python, rc);
 		goto out;
 	}
-	if (util_read_file(out, &data, &len) < 0) {
-		rc = itg__pack_fail(p, "cannot read '%s': %s", out, strerror(errno));
+	if ((rc = read_names(p, out, &names)) < 0 || (rc = read_names(p, start, &started)) < 0)
 		goto out;
-	}
-	for (size_t at = 0; at < len; ) {
-		const char *nul = memchr(data + at, '\0', len - at);
-		if (!nul) {
-			rc = itg__pack_fail(p, "the list of reached modules '%s' is damaged", out);
-			goto out;
-		}
-		strvec_push(&names, data + at);
-		at = (size_t)(nul - data) + 1;
-	}
-	if (names.n)
-		qsort(names.v, names.n, sizeof(*names.v), cmp_str);
 	drop_unreached(p, &names);
+	for (size_t i = 0; i < p->n; i++)
+		p->items[i].lazy = p->items[i].kind == RT_BLOB_MODULE &&
+		                   !reached(&started, p->items[i].name);
 	for (size_t i = 0; i < o->nreach_exts; i++)
 		if (!reached(&names, o->reach_exts[i].name))
 			strvec_push(&p->st->pruned_exts, o->reach_exts[i].name);
-	rc = names.failed || p->st->pruned.failed || p->st->pruned_exts.failed
+	rc = names.failed || started.failed || p->st->pruned.failed || p->st->pruned_exts.failed
 	     ? itg__pack_fail(p, "out of memory") : 0;
 out:
 	for (size_t i = 0; i < nre; i++)
@@ -248,8 +265,9 @@ out:
 	pcre2_match_data_free(md);
 	strbuf_free(&sb);
 	strvec_free(&names);
-	free(data);
+	strvec_free(&started);
 	free(in);
 	free(out);
+	free(start);
 	return rc;
 }

@@ -1,7 +1,7 @@
 # reach.py: which modules of a weld its entry point can reach, run by the
 # distribution's own interpreter (its dis and marshal read the blob's code).
 #
-#   python3.X -I reach.py IN OUT
+#   python3.X -I reach.py IN OUT [START]
 #
 # IN is a list of records, each: one type byte, u32 length, name, u32
 # length, data (integers little-endian):
@@ -12,7 +12,9 @@
 #      module, what a --keep-module pattern matched)
 #   E  a root run as __main__: name (the entry point)
 #   T  an entry_points.txt of a packed distribution: its path
-# OUT receives the names reached, each followed by a NUL byte, sorted.
+# OUT receives the names reached, each followed by a NUL byte, sorted;
+# START, when given, those of them the entry points (E) reach as the binary
+# starts, the same way (Reach's start mode says what that follows).
 #
 # Followed: import statements (absolute, relative, every parent package, the
 # names of `from x import y` that are submodules, `*` as the names the
@@ -186,8 +188,33 @@ def main_only(code):
     return block | (used_main - used_else)
 
 
+# co_flags of a function's code (inspect.CO_OPTIMIZED): a class body's and
+# a module's lack it.
+CO_OPTIMIZED = 0x1
+COMPREHENSIONS = {"<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>"}
+
+
+def runs_where_defined(co):
+    """Whether code held by other code runs as that code runs: a class body
+    (its class statement), a comprehension (3.11 makes each a function
+    called on the spot)."""
+    return not co.co_flags & CO_OPTIMIZED or co.co_name in COMPREHENSIONS
+
+
 class Reach:
-    def __init__(self):
+    """The modules the roots reach.  start: only what runs as the modules
+    are imported (the start-up, when the roots are the entry points): a
+    module's top level, its class bodies and the functions of it that
+    followed code names (main() under `if __name__ == "__main__":`, a
+    decorator, `from m import f`); not what a function nothing here names
+    does when later called, nor IMPLIED."""
+
+    def __init__(self, start=False):
+        self.start = start
+        self.called = {}        # (start) module -> names of its functions
+                                # followed code loads or imports
+        self.pool = {}          # (start) module -> its functions not followed
+        self.work = []          # (start) (module, code, top level?) to scan
         self.code = {}          # module name -> code object or None
         self.packages = set()
         self.ext_files = {}     # extension name -> its file
@@ -203,7 +230,7 @@ class Reach:
         """Reaches name and every parent package of it, when the weld holds it."""
         if (by, name) in NOT_FOLLOWED:
             return
-        for n in IMPLIED.get(name, ()):
+        for n in () if self.start else IMPLIED.get(name, ()):
             if n.endswith("*"):
                 for k in [k for k in self.known if k.startswith(n[:-1])]:
                     self.add(k)
@@ -230,6 +257,44 @@ class Reach:
             parts.append(name)
         return ".".join(parts) or None
 
+    def scan(self, module, co, skip=()):
+        """Follows the imports of one code object, not of the code it holds,
+        leaving out the instructions at the offsets in skip; returns the
+        names it loads and the code objects it holds."""
+        dynamic = "import_module" in co.co_names or "__import__" in co.co_names
+        names, held = set(), []
+        prev = [None, None]
+        for ins in dis.get_instructions(co):
+            if ins.offset in skip:
+                continue
+            if ins.opname in NAMING and isinstance(ins.argval, str):
+                names.add(ins.argval)
+            if ins.opname == "IMPORT_NAME":
+                level = prev[0] if isinstance(prev[0], int) else 0
+                fromlist = prev[1] if isinstance(prev[1], tuple) else ()
+                target = self.resolve(module, ins.argval, level)
+                if target:
+                    self.add(target, module)
+                    for y in fromlist:
+                        if y == "*":
+                            self.star(target)
+                        elif target + "." + y in self.known:
+                            self.add(target + "." + y)
+                        elif self.start:
+                            self.call(target, y)
+            if ins.opname in ("LOAD_CONST", "LOAD_SMALL_INT"):
+                prev = [prev[1], ins.argval]
+            elif ins.opname not in ("CACHE", "EXTENDED_ARG"):
+                prev = [None, None]
+        for c in co.co_consts:
+            if hasattr(c, "co_code"):
+                held.append(c)
+            elif dynamic:
+                for s in (c if isinstance(c, (tuple, frozenset)) else (c,)):
+                    self.dynamic_name(module, s)
+        self.names |= names
+        return names, held
+
     def imports(self, module, code, whole=False):
         """Follows the imports of a module's code (and the code it holds);
         whole: all of it, not leaving out what only runs as __main__."""
@@ -237,37 +302,12 @@ class Reach:
         skip = set() if whole or module in self.entries else main_only(code)
         while stack:
             co = stack.pop()
-            dynamic = "import_module" in co.co_names or "__import__" in co.co_names
-            prev = [None, None]
-            for ins in dis.get_instructions(co):
-                if co is code and skip and ins.offset in skip:
-                    continue
-                if ins.opname in NAMING and isinstance(ins.argval, str):
-                    self.names.add(ins.argval)
-                if ins.opname == "IMPORT_NAME":
-                    level = prev[0] if isinstance(prev[0], int) else 0
-                    fromlist = prev[1] if isinstance(prev[1], tuple) else ()
-                    target = self.resolve(module, ins.argval, level)
-                    if target:
-                        self.add(target, module)
-                        for y in fromlist:
-                            if y == "*":
-                                self.star(target)
-                            elif target + "." + y in self.known:
-                                self.add(target + "." + y)
-                if ins.opname in ("LOAD_CONST", "LOAD_SMALL_INT"):
-                    prev = [prev[1], ins.argval]
-                elif ins.opname not in ("CACHE", "EXTENDED_ARG"):
-                    prev = [None, None]
-            for c in co.co_consts:
-                if hasattr(c, "co_code"):
-                    if co is code and c.co_name in skip:
-                        self.deferred.append((module, c))
-                    else:
-                        stack.append(c)
-                elif dynamic:
-                    for s in (c if isinstance(c, (tuple, frozenset)) else (c,)):
-                        self.dynamic_name(module, s)
+            _, held = self.scan(module, co, skip if co is code else ())
+            for c in held:
+                if co is code and c.co_name in skip:
+                    self.deferred.append((module, c))
+                else:
+                    stack.append(c)
 
     def dynamic_name(self, module, s):
         """A string constant of code that imports by name: the module it
@@ -294,6 +334,8 @@ class Reach:
     def run(self):
         while True:
             self.follow()
+            if self.start:
+                return
             named = [d for d in self.deferred if d[1].co_name in self.names]
             if not named:
                 return
@@ -301,11 +343,37 @@ class Reach:
             for module, co in named:
                 self.imports(module, co, whole=True)
 
+    def call(self, module, name):
+        """(start) Followed code names module's function name: it counts."""
+        self.called.setdefault(module, set()).add(name)
+        pool = self.pool.get(module, [])
+        for c in [c for c in pool if c.co_name == name]:
+            pool.remove(c)
+            self.work.append((module, c, False))
+
+    def start_scan(self, module, co, top):
+        """(start) Follows one code object of module and what of the code it
+        holds runs with it; its other functions wait in the pool for a name."""
+        skip = (set() if module in self.entries else main_only(co)) if top else ()
+        names, held = self.scan(module, co, skip)
+        for n in names:
+            self.call(module, n)
+        for c in held:
+            if runs_where_defined(c) or c.co_name in self.called.get(module, ()):
+                self.work.append((module, c, False))
+            else:
+                self.pool.setdefault(module, []).append(c)
+
     def follow(self):
-        while self.todo:
+        while self.todo or self.work:
+            if self.work:
+                self.start_scan(*self.work.pop())
+                continue
             name = self.todo.pop()
             co = self.code.get(name)
-            if co is not None:
+            if co is not None and self.start:
+                self.work.append((name, co, True))
+            elif co is not None:
                 self.imports(name, co)
             elif name in self.ext_files:
                 for s in file_strings(self.ext_files[name], self.known):
@@ -361,8 +429,22 @@ def main():
     for name in roots:
         r.add(name)
     r.run()
-    with open(sys.argv[2], "w", encoding="utf-8", errors="surrogateescape") as out:
-        for name in sorted(r.reached):
+    write_names(sys.argv[2], r.reached)
+    if len(sys.argv) > 3:
+        # What the entry points import as the binary starts: the modules
+        # worth their deep-frozen code (pack.c freezes those alone).
+        s = Reach(start=True)
+        s.known, s.code, s.packages = r.known, r.code, r.packages
+        s.ext_files, s.entries = r.ext_files, r.entries
+        for name in sorted(r.entries):
+            s.add(name)
+        s.run()
+        write_names(sys.argv[3], s.reached & r.reached)
+
+
+def write_names(path, names):
+    with open(path, "w", encoding="utf-8", errors="surrogateescape") as out:
+        for name in sorted(names):
             out.write(name + "\0")
 
 

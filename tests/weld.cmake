@@ -103,8 +103,9 @@ endforeach()
 # Pruning: a binary with an entry point carries what it reaches (the
 # pruned hello's report and message, --keep-module with a local package's
 # relative and from-imports, a python-like binary whole, markupsafe's
-# application test pruned and not, the module names of a Rust object).
-foreach(_case hello keep_module python_like markupsafe rust_names)
+# application test pruned and not, what is deep-frozen: what runs at
+# start-up, the module names of a Rust object).
+foreach(_case hello start_set keep_module python_like markupsafe rust_names)
   pyweld_weld_test(weld_prune_${_case} weld_prune.py 900 ${_case})
 endforeach()
 

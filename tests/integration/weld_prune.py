@@ -33,6 +33,11 @@ Cases:
                 tests/prepare-python.sh): the same application test passes
                 pruned and with --no-prune, with the _speedups welded in (not a
                 stray .so), and the pruned binary is smaller.
+  start_set     reach.py's start set of a small graph (the top level, a class
+                body, main() under the __main__ block, a function imported by
+                name; not a function nothing calls), exactly; in the weld,
+                those modules deep-frozen and the rest unmarshalled, all
+                importable.
   rust_names    reach.py over a Rust object (rustc lays its strings end to
                 end: "fractionsipaddress") reaches both modules; over a C
                 object, a NUL-terminated name (_struct) and not a name
@@ -349,8 +354,99 @@ def case_rust_names(c):
             f"object's _struct, not decimal from a C sentence): {got}")
 
 
+# An application whose imports run at start-up in some places and not in
+# others: the top level, a class body, the __main__ block's main() and a
+# function `from ... import` names run; helper() only by a name made at
+# run time, later.
+START_APP = """\
+import json
+from pw_start_lib import setup
+
+
+def helper():
+    import csv
+    return csv
+
+
+def main():
+    import argparse
+    setup()
+    print("started", json.dumps([argparse.__name__]))
+
+
+class Config:
+    import fractions
+
+
+if __name__ == "__main__":
+    main()
+    import sys
+    if sys.argv[1:] == ["--helper"]:
+        print("later", globals()[sys.argv[1][2:]]().__name__)
+"""
+
+START_LIB = """\
+def setup():
+    import decimal
+    return decimal
+
+
+def unused():
+    import statistics
+"""
+
+
+def case_start_set(c):
+    """deep-frozen: what the entry point imports as it starts, not the rest"""
+    lib = c.path("pw start lib")
+    wt.write(os.path.join(lib, "pw_start_lib.py"), START_LIB)
+    wt.write(os.path.join(lib, "setup.py"), "from setuptools import setup\n"
+             "setup(name='pw-start-lib', version='1.0', py_modules=['pw_start_lib'])\n")
+    wt.write(c.path("app.py"), START_APP)
+    # reach.py itself: the start set of a module graph, exactly.
+    mods = {"__pyweld_main__": START_APP, "pw_start_lib": START_LIB}
+    for m in ("json", "csv", "argparse", "fractions", "decimal", "statistics"):
+        mods[m] = ""
+    data = b"".join(reach_record("M", m, marshal.dumps(compile(src, m, "exec")))
+                    for m, src in mods.items())
+    data += reach_record("E", "__pyweld_main__")
+    with open(c.path("reach.in"), "wb") as f:
+        f.write(data)
+    reach = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                         "inittab-gen", "reach.py")
+    r = c.run([sys.executable, "-I", reach, c.path("reach.in"), c.path("reach.out"),
+               c.path("reach.start")])
+    c.require(r.returncode == 0, f"reach.py exited {r.returncode}:\n{r.out}{r.err}")
+    got = {}
+    for out in ("reach.out", "reach.start"):
+        with open(c.path(out), "rb") as f:
+            got[out] = f.read().decode().split("\0")[:-1]
+    c.check(got["reach.out"] == sorted(mods),
+            f"reached (wanted every module): {got['reach.out']}")
+    c.check(got["reach.start"] == ["__pyweld_main__", "argparse", "decimal", "fractions",
+                                   "json", "pw_start_lib"],
+            f"reached as it starts (wanted not csv: nothing names helper(); not "
+            f"statistics: nothing calls unused()): {got['reach.start']}")
+    # The weld: those deep-frozen, the rest unmarshalled, all importable.
+    app = c.path("app")
+    p = c.build("--setup-py", lib, "--script", c.path("app.py"), "-o", app,
+                "--size-report=json")
+    rep = {m["name"]: m for m in size_json(c, p)["modules"]}
+    for name in ("json", "argparse", "decimal", "fractions", "json.decoder"):
+        c.check(name in rep and rep[name]["deep_frozen"] > 0 and rep[name]["bytecode"] == 0,
+                f"{name}, imported as the app starts, is not deep-frozen: {rep.get(name)}")
+    for name in ("csv", "statistics"):
+        c.check(name in rep and rep[name]["deep_frozen"] == 0 and rep[name]["bytecode"] > 0,
+                f"{name}, imported later or never, is deep-frozen or missing: "
+                f"{rep.get(name)}")
+    out = lines_of(c, app, "--helper")
+    c.check(out == ['started ["argparse"]', "later csv"],
+            f"the app's output: {out}")
+
+
 CASES = {
     "hello": case_hello,
+    "start_set": case_start_set,
     "keep_module": case_keep_module,
     "python_like": case_python_like,
     "markupsafe": case_markupsafe,

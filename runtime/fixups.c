@@ -10,7 +10,9 @@
 /*
  * linecache finds a file by stat() or through module globals, and warnings
  * and traceback.print_stack give it neither: its updatecache learns the
- * welded sources by their path under the binary.  Run from here, not from
+ * welded sources by their path under the binary; a source it cannot have
+ * (damaged, undecodable) is no lines, as linecache's own sources answer,
+ * so that a traceback shows the exception it reports.  Run from here, not from
  * _pyweld_resources, whose imports (importlib.resources, pathlib, tempfile:
  * 40 modules) every program that imports traceback or logging would pay.
  */
@@ -24,9 +26,9 @@ static const char linecache_patch_py[] =
 	"        import _pyweld\n"
 	"        try:\n"
 	"            data = _pyweld.importer.get_data(filename)\n"
-	"        except OSError:\n"
+	"            lines = decode_source(data).splitlines(True)\n"
+	"        except (ImportError, OSError, UnicodeDecodeError, SyntaxError):\n"
 	"            return []\n"
-	"        lines = decode_source(data).splitlines(True)\n"
 	"        if lines and not lines[-1].endswith('\\n'):\n"
 	"            lines[-1] += '\\n'\n"
 	"        lc.cache[filename] = (len(data), None, lines, filename)\n"

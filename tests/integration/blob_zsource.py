@@ -123,6 +123,9 @@ elif sys.argv[1:] == ["damaged"]:
     report("get_source", lambda: json.__loader__.get_source("colorsys"))
     report("get_data", lambda: json.__loader__.get_data(target).hex())
     report("open", lambda: read(target))
+    # what a traceback through the damaged module reads: no lines, no error
+    import linecache
+    report("linecache", lambda: linecache.getline(target, 1))
     OUT["went_on"] = True
 else:
     report("tb_app", tb_app)
@@ -270,7 +273,8 @@ def damaged_copy(c, exe, name, reseal):
 
 
 def case_damaged(c):
-    """a flipped byte in a compressed source: ImportError and EIO, never bytes"""
+    """a flipped byte in a compressed source: ImportError and EIO, never bytes;
+    linecache (a traceback) gets no lines, not an error"""
     exe, _ = weld(c)
     for name, reseal, why in (("flipped", False, "fails its checksum"),
                               ("resealed", True, "does not inflate")):
@@ -285,6 +289,9 @@ def case_damaged(c):
         r = got.get("open")
         c.check(isinstance(r, dict) and r["error"] == "OSError" and r["errno"] == 5,
                 f"{name}: open() of colorsys.py gave {str(r)[:200]}, wanted OSError EIO")
+        r = got.get("linecache")
+        c.check(r == "", f"{name}: linecache.getline of colorsys.py gave {str(r)[:200]}, "
+                "wanted '' (a traceback shows no line, and not an error of its own)")
 
 
 def case_no_source(c):

@@ -80,24 +80,41 @@ path_with(struct strbuf *sb, const char *dir)
 	}
 }
 
+/*
+ * Whether $CC naming the shims by their path would reach a build as more
+ * than that path: distutils splits $CC at spaces and quotes, make hands it
+ * to the shell.  Such a directory's shims are named bare instead, and
+ * found first on $PATH; a ':' (which $PATH cannot hold) keeps the path.
+ */
+static bool
+splits(const char *dir)
+{
+	for (const char *p = dir; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("/._+-,@%=", *p)))
+			return !strchr(dir, ':');
+	return false;
+}
+
 void
 ccshim_env_vars(const struct ccshim_env *e, unsigned flags, const char *path_first,
                 struct strvec *out)
 {
 	struct strbuf path = { 0 };
+	const char *at = splits(e->dir) ? "" : e->dir, *sep = *at ? "/" : "";
 
 	strvec_pushf(out, "PYWELD_DB=%s", e->conf.db);
 	strvec_pushf(out, "PYWELD_BUILD=%lld", (long long)e->build);
 	strvec_pushf(out, "PYWELD_SHIM_DIR=%s", e->dir);
 	if (flags & CCSHIM_ENV_TOOLS) {
-		strvec_pushf(out, "CC=%s/cc", e->dir);
-		strvec_pushf(out, "CXX=%s/c++", e->dir);
-		strvec_pushf(out, "AR=%s/ar", e->dir);
-		strvec_pushf(out, "RANLIB=%s/ranlib", e->dir);
+		strvec_pushf(out, "CC=%s%scc", at, sep);
+		strvec_pushf(out, "CXX=%s%sc++", at, sep);
+		strvec_pushf(out, "AR=%s%sar", at, sep);
+		strvec_pushf(out, "RANLIB=%s%sranlib", at, sep);
 	}
 	if (flags & CCSHIM_ENV_LDSHARED) {
-		strvec_pushf(out, "LDSHARED=%s/cc -shared", e->dir);
-		strvec_pushf(out, "LDCXXSHARED=%s/c++ -shared", e->dir);
+		strvec_pushf(out, "LDSHARED=%s%scc -shared", at, sep);
+		strvec_pushf(out, "LDCXXSHARED=%s%sc++ -shared", at, sep);
 	}
 	strbuf_adds(&path, "PATH=");
 	if (path_first) {

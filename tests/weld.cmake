@@ -77,7 +77,7 @@ pyweld_weld_test(weld_preflight_no_file_view weld_preflight.py 600 no_file_view)
 # What cannot be welded, and bad input: clear errors, the old APP untouched.
 pyweld_weld_test(weld_errors_pycryptodome weld_errors.py 1200 pycryptodome)
 foreach(_case unknown_package compile_error late_failure corrupt_dist missing_dir link_error
-              hostile_metadata hostile_workdir)
+              hostile_metadata hostile_workdir hostile_workdir_ext)
   pyweld_weld_test(weld_errors_${_case} weld_errors.py 600 ${_case})
 endforeach()
 

@@ -578,10 +578,12 @@ def case_env_eval(c):
     check(not canaries(c.tmp), "pyweld env itself ran something: %r" % canaries(c.tmp))
     with open(os.path.join(c.tmp, "env.out"), "wb") as f:
         f.write(r.stdout)
+    # The shim directory's name would be split or run by what reads $CC
+    # (distutils, make's shell): the tools are named bare, found first on
+    # PATH.
     want = {
-        "PYWELD_DB": db, "PYWELD_SHIM_DIR": shimdir, "CC": shimdir + "/cc",
-        "CXX": shimdir + "/c++", "AR": shimdir + "/ar",
-        "RANLIB": shimdir + "/ranlib", "PATH": shimdir + ":" + path,
+        "PYWELD_DB": db, "PYWELD_SHIM_DIR": shimdir, "CC": "cc",
+        "CXX": "c++", "AR": "ar", "RANLIB": "ranlib", "PATH": shimdir + ":" + path,
         "SKBUILD_INSTALL_STRIP": "false",
         "CMAKE_ARGS": w + " -DCMAKE_BUILD_WITH_INSTALL_RPATH=ON",
     }
@@ -603,9 +605,10 @@ def case_env_eval(c):
               % (shell, got.get("PYWELD_BUILD")))
 
     # The shims work from there: the compile runs the real gcc through the
-    # weird path and is recorded in the weird database.
+    # weird path and is recorded in the weird database; $CC is expanded
+    # unquoted, as make's shell does.
     for shell in shells:
-        c.ok([shell, "-c", 'eval "$(cat "$1")" && PYWELD_STRICT=1 cc -c x.c -o "$2"',
+        c.ok([shell, "-c", 'eval "$(cat "$1")" && PYWELD_STRICT=1 $CC -c x.c -o "$2"',
               shell, os.path.join(c.tmp, "env.out"), "x-%s.o" % os.path.basename(shell)],
              env, cwd=run)
     check(not canaries(c.tmp), "compiling ran commands: %r" % canaries(c.tmp))

@@ -45,6 +45,9 @@ escape what they print):
                     default one) and the output directory named with spaces,
                     quotes, $, backticks, a backslash and a newline: the
                     binary is built and runs.
+  hostile_workdir_ext  a setuptools C extension built in such a work
+                    directory (distutils splits $CC at its spaces): welded
+                    in, it runs from the binary.
 
     weld_errors.py --pyweld build/bin/pyweld [--keep] [CASE...]
 """
@@ -370,6 +373,21 @@ def case_hostile_workdir(c):
             f"the binary exited {r.returncode} and printed {r.out!r}:\n{wt.tail(r.err)}")
 
 
+def case_hostile_workdir_ext(c):
+    """a C extension built by setuptools in a work directory with spaces,
+    quotes, $, backticks and a newline: welded in, from the binary"""
+    ext_c = wt.EXT_C.replace("PyLong_FromLong(pwlib_value())", "PyLong_FromLong(7)")
+    src = wt.ext_project(c, "pwspaced", ext_c)
+    app = c.path("app")
+    code = "import pwspaced._ext as e; print(e.value(), e.__spec__.origin)"
+    c.build_ok("--setup-py", src, *wt.ext_env("pwspaced"), "--python-code", code,
+               "--work-dir", c.path(HOSTILE_DIR), "-o", app, timeout=600)
+    r = c.run([app], env=c.run_env, timeout=60)
+    c.check(r.returncode == 0 and r.out.strip() == "7 built-in",
+            f"the binary exited {r.returncode} and printed {r.out!r} (wanted '7 "
+            f"built-in'):\n{wt.tail(r.err)}")
+
+
 CASES = {
     "pycryptodome": case_pycryptodome,
     "unknown_package": case_unknown_package,
@@ -380,6 +398,7 @@ CASES = {
     "link_error": case_link_error,
     "hostile_metadata": case_hostile_metadata,
     "hostile_workdir": case_hostile_workdir,
+    "hostile_workdir_ext": case_hostile_workdir_ext,
 }
 
 if __name__ == "__main__":

@@ -63,7 +63,8 @@ print_modules(const struct itg_size_report *s)
 	char b[5][32];
 
 	printf("\npacked modules: the module blob (%s bytes) and the deep-frozen code "
-	       "(%s bytes); a source's bytes as stored (most zlib-compressed)\n"
+	       "(%s bytes); bytecode and source are the bytes stored (most sources, and\n"
+	       "the code of modules not imported at start, zlib-compressed)\n"
 	       "%15s %13s %13s %13s %13s  %s\n", thousands(b[0], s->blob_bytes),
 	       thousands(b[1], s->frozen_bytes), "bytes", "bytecode", "deep-frozen", "source",
 	       "resources", "module, package's resources or metadata");

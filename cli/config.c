@@ -36,6 +36,7 @@
  *   keep-module = ^plugins\.       ; pcre2, repeatable: kept when pruning
  *   source = true                  ; false: drop .py sources
  *   deep-freeze = true             ; false: unmarshal the standard library
+ *   compress-code = true           ; false: no module's bytecode compressed
  *   file-view = true               ; false: no packed tree readable by path
  *   build-cache = true             ; false: build every sdist again
  *
@@ -123,6 +124,11 @@ static const struct opt opts[] = {
 	  "RE (pcre2; repeatable) and what they import: what only\n"
 	  "a name made at run time imports: --keep-module '^plugins\\.'",
 	  "build", "keep-module", 0, AT(keep_modules) },
+	{ LIST, "reach-file", 0, "PATH",
+	  "when pruning, keep what the Python file PATH (or each\n"
+	  "under the directory PATH; repeatable) imports: code the\n"
+	  "binary runs from outside, a plugin, a script, tests",
+	  "build", "reach-file", PATH, AT(reach_files) },
 	{ FLAG, "no-source", 0, NULL,
 	  "drop .py sources (kept, they are stored zlib-compressed\n"
 	  "and inflated only when a traceback, inspect or a read by\n"
@@ -134,6 +140,12 @@ static const struct opt opts[] = {
 	  "import costs about 28% more instructions).  Pruned, only the\n"
 	  "modules the entry point imports as it starts are deep-frozen",
 	  "build", "deep-freeze", INVERTED, AT(no_deep_freeze) },
+	{ FLAG, "no-compress-code", 0, NULL,
+	  "store all bytecode as it is (by default the code of the\n"
+	  "modules not imported as the binary starts is stored\n"
+	  "zlib-compressed: smaller; each import of one inflates it\n"
+	  "first, start-up is unaffected; docs/weld.md)",
+	  "build", "compress-code", INVERTED, AT(no_compress_code) },
 	{ FLAG, "no-file-view", 0, NULL,
 	  "leave out the view that makes the packed tree readable\n"
 	  "by path (APP/pkg/data.txt for open, stat, opendir ...\n"
@@ -252,8 +264,9 @@ static const char build_synopsis[] =
 	"                    [--with-module NAME]... [--without-module NAME]...\n"
 	"                    [--env NAME=VALUE]... [--work-dir DIR] [--keep-work] [--debug]\n"
 	"                    [--fast-exit] [--no-multiprocessing-children] [--pie]\n"
-	"                    [--no-deep-freeze] [--no-file-view] [--debug-file FILE]\n"
-	"                    [--prune | --no-prune] [--keep-module RE]...\n"
+	"                    [--no-deep-freeze] [--no-compress-code] [--no-file-view]\n"
+	"                    [--debug-file FILE]\n"
+	"                    [--prune | --no-prune] [--keep-module RE]... [--reach-file PATH]...\n"
 	"                    [--size-report[=json]] [--no-build-cache] [-v]\n"
 	"\n"
 	"Builds ONE executable holding CPython, its standard library, the given\n"
@@ -588,6 +601,9 @@ cli_project_write(const char *path, const struct cli_build_options *c)
 	strbuf_adds(&sb, "# false: unmarshal the standard library at each import instead of linking\n"
 	                 "# the code the distribution deep-froze (smaller binary, slower imports)\n");
 	strbuf_addf(&sb, "deep-freeze = %s\n", c->no_deep_freeze ? "false" : "true");
+	strbuf_adds(&sb, "# false: store all bytecode as it is (else the code of the modules not\n"
+	                 "# imported as the binary starts is zlib-compressed, inflated at import)\n");
+	strbuf_addf(&sb, "compress-code = %s\n", c->no_compress_code ? "false" : "true");
 	strbuf_adds(&sb, "# false: leave out the view that reads the packed tree by path\n"
 	                 "# (<APP>/pkg/data.txt beside __file__; see docs/weld.md)\n");
 	strbuf_addf(&sb, "file-view = %s\n", c->no_file_view ? "false" : "true");

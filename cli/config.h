@@ -25,8 +25,10 @@ struct cli_build_options {
 	struct strvec with, without;    /* --with-module, --without-module; [build] */
 	struct strvec exclude_modules, exclude_resources; /* pcre2; [build] exclude-* */
 	bool stdlib_tests, no_source, no_deep_freeze, no_file_view, library;
+	bool no_compress_code;
 	bool prune, no_prune;           /* --prune, --no-prune; [build] prune */
 	struct strvec keep_modules;     /* --keep-module (pcre2); [build] keep-module */
+	struct strvec reach_files;      /* --reach-file; [build] reach-file */
 	char *main_c;                   /* --main-c; [app] main-c: the application's main() */
 	/* what it runs (one at most) */
 	char *code, *module, *script;   /* --python-code, -m, --script; [app] module, script */

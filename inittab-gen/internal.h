@@ -174,6 +174,12 @@ struct itg_pack_options {
 	bool source;                    /* keep .py sources (tracebacks, inspect) */
 	bool compress_sources;          /* store each source zlib-compressed when
 	                                   that makes it smaller (blob.h's 0x100) */
+	/* Store zlib-compressed, when that makes it smaller (blob.h's 0x200),
+	 * the code of each module not imported as the binary starts: with
+	 * pruning the lazy ones, else all but plain_code (the runtime's). */
+	bool compress_code;
+	const char *const *plain_code;
+	size_t nplain_code;
 	bool file_view;                 /* the binary reads its packed tree by path
 	                                   (runtime/fileview.c): the pre-flight
 	                                   findings it serves are notes */
@@ -184,11 +190,12 @@ struct itg_pack_options {
 	const char *frozen;
 	/* Pruning (reach.c): reach.py, or NULL to keep everything; the
 	 * modules imported first (the runtime's), those run as __main__, the
-	 * --keep-module patterns (pcre2), and the extension modules welded in
-	 * (name, isolated object): those nothing reaches are listed. */
+	 * --keep-module patterns (pcre2), the --reach-file paths, and the
+	 * extension modules welded in (name, isolated object): those nothing
+	 * reaches are listed. */
 	const char *reach_script;
-	const char *const *roots, *const *entries, *const *keep_modules;
-	size_t nroots, nentries, nkeep_modules;
+	const char *const *roots, *const *entries, *const *keep_modules, *const *reach_files;
+	size_t nroots, nentries, nkeep_modules, nreach_files;
 	const struct itg_extra_module *reach_exts;
 	size_t nreach_exts;
 };
@@ -220,6 +227,10 @@ struct itg_pack_stats {
 	 * as stored. */
 	size_t sources_compressed;
 	uint64_t source_bytes, source_stored;
+	/* The code payloads packed (deep-frozen modules have none): how many
+	 * compressed, their bytes as compiled and as stored. */
+	size_t code_compressed;
+	uint64_t code_bytes, code_stored;
 };
 
 /* Writes the blob of modules, resources and metadata to out. */

@@ -184,8 +184,14 @@ struct itg_plan {
 	const char *const *keep_modules;        /* pcre2: kept when pruning, with
 	                                           what they import */
 	size_t nkeep_modules;
+	const char *const *reach_files;         /* .py files or directories run
+	                                           from outside: what they import
+	                                           is kept when pruning */
+	size_t nreach_files;
 	bool source;                    /* keep .py sources */
 	bool deep_freeze;               /* link the deep-frozen standard library */
+	bool compress_code;             /* zlib-compress the code of the modules
+	                                   not imported as the binary starts */
 	bool file_view;                 /* the packed tree readable by path: the
 	                                   C library's file entry points wrapped
 	                                   for runtime/fileview.c */

@@ -24,7 +24,9 @@
  * blob written (here): index sorted by kind and name, then names, then the
  * payloads, each with its CRC-32C; a module's source zlib-compressed when
  * the options ask and that makes it smaller (only tracebacks, inspect and
- * reads by path inflate it, in the binary).
+ * reads by path inflate it, in the binary), and likewise the code of a
+ * module the binary does not import as it starts (inflated as it is
+ * imported).
  */
 #include "internal.h"
 
@@ -179,47 +181,90 @@ struct blob_entry {
 };
 
 /*
- * Appends a module's source (flen bytes at file) to payload and flags e:
- * compressed (zlib, level 9, after its u32 size) when that is smaller and
- * the options ask for it, else as it is.  0, or -1 with the packer's
- * message.
+ * Appends n bytes at b to payload: compressed (zlib, level 9, after their
+ * u32 size) when compress is set and that is smaller, else as they are;
+ * *stored their size in the payload.  1 compressed, 0 as is, or -1 with
+ * the packer's message.
  */
+static int
+add_maybe_compressed(struct itg_packer *p, struct strbuf *payload, const void *b, size_t n,
+                     bool compress, uint32_t *stored)
+{
+	uLongf zlen = compressBound((uLong)n);
+	unsigned char *z;
+	int rc;
+
+	if (compress && n > RT_BLOB_ZSOURCE_MIN) {
+		z = xmalloc(zlen + 4);
+		rc = compress2(z + 4, &zlen, (const Bytef *)b, (uLong)n, 9);
+		if (rc != Z_OK) {
+			free(z);
+			return itg__pack_fail(p, "cannot compress a payload of %zu bytes: zlib "
+			                      "error %d", n, rc);
+		}
+		if (zlen + 4 < n) {
+			z[0] = (unsigned char)n;
+			z[1] = (unsigned char)(n >> 8);
+			z[2] = (unsigned char)(n >> 16);
+			z[3] = (unsigned char)(n >> 24);
+			strbuf_add(payload, (const char *)z, zlen + 4);
+			*stored = (uint32_t)(zlen + 4);
+			free(z);
+			return 1;
+		}
+		free(z);
+	}
+	strbuf_add(payload, n ? b : "", n);
+	*stored = (uint32_t)n;
+	return 0;
+}
+
+/* Appends a module's source (flen bytes at file) to payload and flags e,
+ * compressed when the options ask and that is smaller.  0, or -1. */
 static int
 add_source(struct itg_packer *p, struct blob_entry *e, struct strbuf *payload,
            const char *file, size_t flen)
 {
-	uLongf zlen = compressBound((uLong)flen);
-	unsigned char *z = NULL;
-	int rc;
+	int rc = add_maybe_compressed(p, payload, file, flen, p->o->compress_sources,
+	                              &e->second_len);
 
-	e->flags |= RT_BLOB_SOURCE;
+	if (rc < 0)
+		return -1;
+	e->flags |= RT_BLOB_SOURCE | (rc ? RT_BLOB_ZSOURCE : 0);
+	p->st->sources_compressed += (size_t)rc;
 	p->st->source_bytes += flen;
-	if (p->o->compress_sources && flen > RT_BLOB_ZSOURCE_MIN) {
-		z = xmalloc(zlen + 4);
-		rc = compress2(z + 4, &zlen, (const Bytef *)file, (uLong)flen, 9);
-		if (rc != Z_OK) {
-			free(z);
-			return itg__pack_fail(p, "cannot compress a source of %zu bytes: zlib "
-			                      "error %d", flen, rc);
-		}
-		if (zlen + 4 < flen) {
-			z[0] = (unsigned char)flen;
-			z[1] = (unsigned char)(flen >> 8);
-			z[2] = (unsigned char)(flen >> 16);
-			z[3] = (unsigned char)(flen >> 24);
-			e->flags |= RT_BLOB_ZSOURCE;
-			strbuf_add(payload, (const char *)z, zlen + 4);
-			e->second_len = (uint32_t)(zlen + 4);
-			p->st->sources_compressed++;
-			p->st->source_stored += zlen + 4;
-			free(z);
-			return 0;
-		}
-		free(z);
-	}
-	strbuf_add(payload, file, flen);
-	e->second_len = (uint32_t)flen;
-	p->st->source_stored += flen;
+	p->st->source_stored += e->second_len;
+	return 0;
+}
+
+/* Whether the options have module it's code compressed: not imported as
+ * the binary starts (lazy with pruning; without, not the runtime's). */
+static bool
+compress_code(const struct itg_packer *p, const struct itg_pack_item *it)
+{
+	if (!p->o->compress_code)
+		return false;
+	for (size_t i = 0; i < p->o->nplain_code; i++)
+		if (!strcmp(it->name, p->o->plain_code[i]))
+			return false;
+	return p->o->reach_script ? it->lazy : true;
+}
+
+/* Appends a module's marshalled code to payload and flags e, compressed
+ * when compress_code says so and that is smaller.  0, or -1. */
+static int
+add_code(struct itg_packer *p, const struct itg_pack_item *it, struct blob_entry *e,
+         struct strbuf *payload)
+{
+	int rc = add_maybe_compressed(p, payload, it->code, it->code_len,
+	                              compress_code(p, it), &e->first_len);
+
+	if (rc < 0)
+		return -1;
+	e->flags |= rc ? RT_BLOB_ZCODE : 0;
+	p->st->code_compressed += (size_t)rc;
+	p->st->code_bytes += it->code_len;
+	p->st->code_stored += e->first_len;
 	return 0;
 }
 
@@ -251,9 +296,9 @@ add_payload(struct itg_packer *p, const struct itg_pack_item *it, struct blob_en
 		/* A deep-frozen module's code is linked in as C data (frozen.c). */
 		if (it->frozen) {
 			e->flags |= RT_BLOB_FROZEN;
-		} else {
-			strbuf_add(payload, it->code ? (const char *)it->code : "", it->code_len);
-			e->first_len = (uint32_t)it->code_len;
+		} else if (add_code(p, it, e, payload) < 0) {
+			free(file);
+			return -1;
 		}
 		e->second_off = payload->len;
 		if (file && p->o->source && add_source(p, e, payload, file, flen) < 0) {

@@ -8,7 +8,8 @@
  * that hold a welded extension are kept whole even where the default drop
  * of test suites would match them.  The table of packed modules the
  * distribution deep-froze is compiled always (the runtime refers to it),
- * and their objects join the link.  Sources are stored compressed when the
+ * and their objects join the link.  Sources, and the code of the modules
+ * not imported as the binary starts, are stored compressed when the
  * standard library's zlib module is welded in, and pruning keeps it then:
  * its link brings the libz the runtime inflates them with.
  */
@@ -64,6 +65,11 @@ tell_packed(struct itg_weld *w, const struct itg_pack_stats *st, bool frozen)
 		itg__log(w, "sources: %llu bytes, stored in %llu (%zu compressed with zlib)\n",
 		         (unsigned long long)st->source_bytes, (unsigned long long)st->source_stored,
 		         st->sources_compressed);
+	if (st->code_compressed)
+		itg__log(w, "bytecode: %llu bytes, stored in %llu (%zu modules' code compressed "
+		         "with zlib: those not imported as the binary starts)\n",
+		         (unsigned long long)st->code_bytes, (unsigned long long)st->code_stored,
+		         st->code_compressed);
 	w->res->packed_modules = st->modules;
 	w->res->packed_bytes = st->bytes;
 	w->res->frozen_modules = st->frozen_names.n;
@@ -189,6 +195,8 @@ prune_options(const struct itg_weld *w, struct itg_pack_options *o, struct strve
 	o->nentries = entries->n;
 	o->keep_modules = p->keep_modules;
 	o->nkeep_modules = p->nkeep_modules;
+	o->reach_files = p->reach_files;
+	o->nreach_files = p->nreach_files;
 	o->reach_exts = *exts;
 	o->nreach_exts = n;
 }
@@ -321,13 +329,18 @@ itg__pack_step(struct itg_weld *w)
 		.code_cache = code_cache,
 		.frozen = p->deep_freeze && util_is_file(manifest) ? frozen : NULL,
 	};
-	/* Sources are compressed when the binary can inflate them: with the
-	 * zlib module kept, and libz with it (zlib_module). */
+	/* Sources, and the code of the modules not imported as the binary
+	 * starts, are compressed when the binary can inflate them: with the
+	 * zlib module kept, and libz with it (zlib_module).  The runtime's own
+	 * imports (runtime_roots) keep their code as it is, pruned or not. */
 	o.compress_sources = p->source && zlib_module(w) != NULL;
+	o.compress_code = p->compress_code && zlib_module(w) != NULL;
+	o.plain_code = runtime_roots;
+	o.nplain_code = sizeof(runtime_roots) / sizeof(*runtime_roots);
 	if (p->prune) {
 		o.reach_script = reach;
 		prune_options(w, &o, &roots, &entries, &exts);
-		if (o.compress_sources) {
+		if (o.compress_sources || o.compress_code) {
 			strvec_push(&roots, "zlib");
 			o.roots = strvec_cargv(&roots);
 			o.nroots = roots.n;
@@ -342,9 +355,9 @@ itg__pack_step(struct itg_weld *w)
 	tell_packed(w, &st, o.frozen != NULL);
 	if (p->prune)
 		drop_extensions(w, &st);
-	if (st.sources_compressed && !zlib_module(w)) {
-		rc = itg__fail(w, "the module blob holds compressed sources, but the zlib "
-		               "module that links libz for them is not welded in");
+	if ((st.sources_compressed || st.code_compressed) && !zlib_module(w)) {
+		rc = itg__fail(w, "the module blob holds compressed sources or code, but the "
+		               "zlib module that links libz for them is not welded in");
 		goto out;
 	}
 	if (assemble_blob(w, blob) < 0 || link_frozen(w, &st) < 0)

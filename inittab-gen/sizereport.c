@@ -18,7 +18,8 @@
  *             input accounts for (headers, sections the linker makes,
  *             padding) is one row; the sum is the file's size.
  *   modules   the blob's index (runtime/blob.h): each module's bytecode
- *             and source (its bytes as stored: most sources are
+ *             and source (their bytes as stored: most sources, and the code
+ *             of the modules a binary does not import as it starts, are
  *             zlib-compressed), each package's resources, each distribution's
  *             metadata, the blob's header, index and names as a row; and
  *             each deep-frozen module's object (its share of the link, by

@@ -1,11 +1,11 @@
 /*
  * blob.c: reading and checking the resource blob (format in blob.h).
  *
- * Compressed sources are inflated with zlib, whose functions are declared
- * weak here: a welded binary links libz only when its blob holds a
- * compressed source (the weld keeps the zlib module then, whose link names
- * it), and any other binary must link without it.  Without zlib,
- * rt_blob_source says so (ENOSYS) instead of inflating.
+ * Compressed sources and code are inflated with zlib, whose functions are
+ * declared weak here: a welded binary links libz only when its blob holds
+ * a compressed payload (the weld keeps the zlib module then, whose link
+ * names it), and any other binary must link without it.  Without zlib,
+ * rt_blob_source and rt_blob_code say so (ENOSYS) instead of inflating.
  */
 #include "blob.h"
 
@@ -139,24 +139,27 @@ inflate_exact(const unsigned char *in, uint32_t n, unsigned char *out, uint32_t 
 	return 0;
 }
 
-int
-rt_blob_source(const struct rt_blob_entry *e, const unsigned char **src, uint32_t *len,
-               void **owned)
+/*
+ * The n stored bytes at stored (zflag set: the u32 size, then the zlib
+ * stream) into *out and *len, inflated into a buffer *owned holds when
+ * compressed; one more in *count.  As rt_blob_source.
+ */
+static int
+payload(const unsigned char *stored, uint32_t n, uint32_t zflag, const unsigned char **out,
+        uint32_t *len, void **owned, unsigned long *count)
 {
-	uint32_t want, n;
-	unsigned char *out;
+	uint32_t want;
+	unsigned char *buf;
 
 	*owned = NULL;
-	*src = e->source;
-	*len = e->source ? e->source_len : 0;
-	if (!e->source || !(e->flags & RT_BLOB_ZSOURCE))
+	*out = stored;
+	*len = stored ? n : 0;
+	if (!stored || !zflag)
 		return 0;
 	/* rt_blob_check held the payload to its smallest size; the writer
 	 * compresses only what shrinks, and zlib shrinks at most 1032 to 1. */
-	n = e->source_len - 4;
-	want = rd32(e->source);
-	if (e->source_len < RT_BLOB_ZSOURCE_MIN || want <= e->source_len ||
-	    want / 1032 > n) {
+	want = n >= RT_BLOB_ZSOURCE_MIN ? rd32(stored) : 0;
+	if (n < RT_BLOB_ZSOURCE_MIN || want <= n || want / 1032 > n - 4) {
 		errno = EIO;
 		return -1;
 	}
@@ -164,22 +167,47 @@ rt_blob_source(const struct rt_blob_entry *e, const unsigned char **src, uint32_
 		errno = ENOSYS;
 		return -1;
 	}
-	out = malloc(want);
-	if (!out) {
+	buf = malloc(want);
+	if (!buf) {
 		errno = ENOMEM;
 		return -1;
 	}
-	if (inflate_exact(e->source + 4, n, out, want) < 0) {
+	if (inflate_exact(stored + 4, n - 4, buf, want) < 0) {
 		int saved = errno;
-		free(out);
+		free(buf);
 		errno = saved;
 		return -1;
 	}
-	__atomic_fetch_add(&inflated, 1, __ATOMIC_RELAXED);
-	*owned = out;
-	*src = out;
+	__atomic_fetch_add(count, 1, __ATOMIC_RELAXED);
+	*owned = buf;
+	*out = buf;
 	*len = want;
 	return 0;
+}
+
+int
+rt_blob_source(const struct rt_blob_entry *e, const unsigned char **src, uint32_t *len,
+               void **owned)
+{
+	return payload(e->source, e->source_len, e->flags & RT_BLOB_ZSOURCE, src, len, owned,
+	               &inflated);
+}
+
+/* How many code payloads rt_blob_code inflated. */
+static unsigned long code_inflated;
+
+int
+rt_blob_code(const struct rt_blob_entry *e, const unsigned char **code, uint32_t *len,
+             void **owned)
+{
+	return payload(e->data, e->data_len, e->flags & RT_BLOB_ZCODE, code, len, owned,
+	               &code_inflated);
+}
+
+unsigned long
+rt_blob_code_inflated(void)
+{
+	return __atomic_load_n(&code_inflated, __ATOMIC_RELAXED);
 }
 
 unsigned long
@@ -293,13 +321,19 @@ rt_blob_check(struct rt_blob *b, const void *data, uint64_t size, char *err,
 		if (kind < RT_BLOB_MODULE || kind > RT_BLOB_METADATA)
 			return bad(err, errlen, "entry %u: unknown kind %u", i, kind);
 		if (flags & ~(uint32_t)(RT_BLOB_KIND_MASK | RT_BLOB_PACKAGE | RT_BLOB_NAMESPACE |
-		                        RT_BLOB_SOURCE | RT_BLOB_FROZEN | RT_BLOB_ZSOURCE))
+		                        RT_BLOB_SOURCE | RT_BLOB_FROZEN | RT_BLOB_ZSOURCE |
+		                        RT_BLOB_ZCODE))
 			return bad(err, errlen, "entry %u: unknown flags %#x", i, flags);
 		if ((flags & RT_BLOB_ZSOURCE) &&
 		    (kind != RT_BLOB_MODULE || !(flags & RT_BLOB_SOURCE) ||
 		     blen < RT_BLOB_ZSOURCE_MIN))
 			return bad(err, errlen, "entry %u: a compressed source, but not a module's "
 			           "source of at least %u bytes", i, RT_BLOB_ZSOURCE_MIN);
+		if ((flags & RT_BLOB_ZCODE) &&
+		    (kind != RT_BLOB_MODULE || (flags & (RT_BLOB_NAMESPACE | RT_BLOB_FROZEN)) ||
+		     alen < RT_BLOB_ZSOURCE_MIN))
+			return bad(err, errlen, "entry %u: compressed code, but not a module's code "
+			           "of at least %u bytes", i, RT_BLOB_ZSOURCE_MIN);
 		if ((flags & RT_BLOB_NAMESPACE) && (alen || (flags & RT_BLOB_SOURCE)))
 			return bad(err, errlen, "entry %u: a namespace package with a payload", i);
 		if ((flags & RT_BLOB_FROZEN) &&

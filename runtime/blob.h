@@ -30,7 +30,11 @@
  *                  data, runtime/rt.h's rt_frozen_code: no code payload),
  *                  0x100 source compressed (with 0x40, modules only: the
  *                  second payload is the u32 size of the source, then
- *                  the source as one zlib stream; at least 12 bytes)
+ *                  the source as one zlib stream; at least 12 bytes),
+ *                  0x200 code compressed (modules with code only, not
+ *                  deep-frozen: the first payload is the u32 size of
+ *                  the marshalled code, then the code as one zlib
+ *                  stream; at least 12 bytes)
  *     12  u32      CRC-32C of the entry's payloads (first, then second)
  *     16  u64      first payload offset   module: marshalled code
  *                                         (no .pyc header); resource and
@@ -58,7 +62,11 @@
  * then does not inflate to exactly its recorded size is damaged too.  The
  * writer compresses a source only when that makes it smaller, so the
  * recorded size is always above the stored one.  Version 3 had no 0x100
- * flag: every source was stored as it is.
+ * flag: every source was stored as it is.  A compressed code payload
+ * (0x200) follows the same rules; the writer stores that way the code of
+ * modules a binary does not import as it starts.  0x200 came within
+ * version 4: a reader without it refuses such a blob as having unknown
+ * flags, never misreads it.
  */
 #ifndef PYWELD_BLOB_H
 #define PYWELD_BLOB_H
@@ -70,7 +78,8 @@
 #define RT_BLOB_VERSION 4u
 #define RT_BLOB_HEADER_SIZE 64u
 #define RT_BLOB_ENTRY_SIZE 40u
-/* The smallest compressed source: its u32 size and an empty zlib stream. */
+/* The smallest compressed source or code: its u32 size and an empty zlib
+ * stream. */
 #define RT_BLOB_ZSOURCE_MIN 12u
 
 enum rt_blob_kind {
@@ -86,6 +95,7 @@ enum rt_blob_flags {
 	RT_BLOB_SOURCE = 0x40,
 	RT_BLOB_FROZEN = 0x80,
 	RT_BLOB_ZSOURCE = 0x100,
+	RT_BLOB_ZCODE = 0x200,
 };
 
 /* One entry, decoded. */
@@ -93,8 +103,8 @@ struct rt_blob_entry {
 	const char *name;       /* NUL-terminated, inside the blob */
 	uint32_t name_len;
 	uint32_t flags;
-	const unsigned char *data;      /* code or file bytes */
-	uint32_t data_len;
+	const unsigned char *data;      /* code or file bytes, as stored */
+	uint32_t data_len;              /* stored bytes (RT_BLOB_ZCODE: compressed) */
 	const unsigned char *source;    /* NULL when absent; as stored */
 	uint32_t source_len;            /* stored bytes (RT_BLOB_ZSOURCE: compressed) */
 	uint32_t crc;                   /* of data then source */
@@ -137,6 +147,15 @@ int rt_blob_source(const struct rt_blob_entry *e, const unsigned char **src, uin
 /* How many compressed sources rt_blob_source has inflated in this process
  * (none while a binary starts: only readers of a source inflate it). */
 unsigned long rt_blob_inflated(void);
+/*
+ * Module entry e's marshalled code, its payloads verified by the caller:
+ * as rt_blob_source, for the first payload and the RT_BLOB_ZCODE flag
+ * (*owned, when not NULL, is the inflated copy the caller frees).
+ */
+int rt_blob_code(const struct rt_blob_entry *e, const unsigned char **code, uint32_t *len,
+                 void **owned);
+/* How many compressed code payloads rt_blob_code has inflated. */
+unsigned long rt_blob_code_inflated(void);
 /* Entry i (0 <= i < b->count) of a checked blob. */
 void rt_blob_get(const struct rt_blob *b, uint32_t i, struct rt_blob_entry *e);
 /*

@@ -10,7 +10,8 @@
  *     the dotted built-in extension modules of the inittab (CPython 3.11's
  *     BuiltinImporter does not find "pkg.mod" built-ins);
  *   - as the loader: exec_module() runs the module's code, unmarshalled
- *     straight from the blob or, for the standard library, the copy the
+ *     straight from the blob (inflated first where the weld compressed it:
+ *     rt_code_object) or, for the standard library, the copy the
  *     distribution deep-froze into C data (rt_frozen_code); get_code,
  *     get_source, is_package, get_filename and get_data (for paths under
  *     the binary) work as zipimport's do, so linecache, inspect and
@@ -33,7 +34,6 @@
 #include "rt.h"
 
 #include <errno.h>
-#include <marshal.h>
 #include <string.h>
 
 typedef struct rt_importer Importer;
@@ -295,10 +295,8 @@ load_code(const struct rt_blob_entry *e, PyObject *name)
 			return NULL;
 		}
 		code = f->get();
-	} else if (rt_verified(e) < 0) {
-		return NULL;
 	} else {
-		code = PyMarshal_ReadObjectFromString((const char *)e->data, e->data_len);
+		code = rt_code_object(e);
 	}
 	if (!code)
 		return NULL;

@@ -8,11 +8,13 @@
  * importer's get_data serves such paths.  An entry's payloads are used
  * only after rt_verified: a damaged module or resource is reported (its
  * name kept for rt_blob_damaged), never run or returned.  A source stored
- * compressed is inflated by rt_source_bytes, when something reads it.
+ * compressed is inflated by rt_source_bytes, when something reads it;
+ * compressed code by rt_code_object, as its module is imported.
  */
 #include "rt.h"
 
 #include <errno.h>
+#include <marshal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +41,25 @@ rt_verified(const struct rt_blob_entry *e)
 	return -1;
 }
 
+/* The exception for a payload rt_blob_source or rt_blob_code could not
+ * give (errno says why): what of e ("source", "code"); NULL. */
+static PyObject *
+inflate_failed(const struct rt_blob_entry *e, const char *what)
+{
+	if (errno == ENOMEM)
+		return PyErr_NoMemory();
+	if (errno == ENOSYS)
+		return PyErr_Format(PyExc_ImportError, "the binary's copy of the %s of %s is "
+		                    "compressed, but the binary has no zlib to inflate it; "
+		                    "rebuild the binary", what, e->name);
+	/* What a checksum should have caught: damage all the same. */
+	if (!damaged[0])
+		snprintf(damaged, sizeof(damaged), "%.*s", (int)e->name_len, e->name);
+	return PyErr_Format(PyExc_ImportError, "the binary's copy of %s is damaged (its %s "
+	                    "does not inflate to its recorded size); rebuild the binary",
+	                    e->name, what);
+}
+
 PyObject *
 rt_source_bytes(const struct rt_blob_entry *e)
 {
@@ -50,21 +71,30 @@ rt_source_bytes(const struct rt_blob_entry *e)
 	if (rt_verified(e) < 0)
 		return NULL;
 	/* A compressed source is inflated here, when something reads it. */
-	if (rt_blob_source(e, &src, &len, &owned) < 0) {
-		if (errno == ENOMEM)
-			return PyErr_NoMemory();
-		if (errno == ENOSYS)
-			return PyErr_Format(PyExc_ImportError, "the binary's copy of the source "
-			                    "of %s is compressed, but the binary has no zlib to "
-			                    "inflate it; rebuild the binary", e->name);
-		/* What a checksum should have caught: damage all the same. */
-		return PyErr_Format(PyExc_ImportError, "the binary's copy of %s is damaged "
-		                    "(its source does not inflate to its recorded size); "
-		                    "rebuild the binary", e->name);
-	}
+	if (rt_blob_source(e, &src, &len, &owned) < 0)
+		return inflate_failed(e, "source");
 	bytes = PyBytes_FromStringAndSize((const char *)src, len);
 	free(owned);
 	return bytes;
+}
+
+PyObject *
+rt_code_object(const struct rt_blob_entry *e)
+{
+	const unsigned char *code;
+	uint32_t len;
+	void *owned;
+	PyObject *obj;
+
+	if (rt_verified(e) < 0)
+		return NULL;
+	/* Compressed code is inflated into a buffer that lives only while
+	 * it is unmarshalled. */
+	if (rt_blob_code(e, &code, &len, &owned) < 0)
+		return inflate_failed(e, "code");
+	obj = PyMarshal_ReadObjectFromString((const char *)code, len);
+	free(owned);
+	return obj;
 }
 
 const char *

@@ -4,8 +4,8 @@
  * _pyweld_resources reads through (read, names, deep_frozen), the path
  * hook, the blob's kind and flag constants, the binary's path, whether the
  * packed tree is readable by path (file_view) and what that view answered
- * (file_view_counts, file_view_trace), how many compressed sources were
- * inflated (sources_inflated); install.c
+ * (file_view_counts, file_view_trace), how many compressed sources and
+ * code payloads were inflated (sources_inflated, code_inflated); install.c
  * adds the importer object as _pyweld.importer.  A damaged entry raises
  * ImportError, never returns bytes.
  */
@@ -138,12 +138,22 @@ mod_sources_inflated(PyObject *mod, PyObject *unused)
 	return PyLong_FromUnsignedLong(rt_blob_inflated());
 }
 
+/* code_inflated() -> how many compressed code payloads were inflated so far */
+static PyObject *
+mod_code_inflated(PyObject *mod, PyObject *unused)
+{
+	return PyLong_FromUnsignedLong(rt_blob_code_inflated());
+}
+
 static PyMethodDef mod_methods[] = {
 	{ "read", mod_read, METH_VARARGS,
 	  "read(kind, name): the bytes of a blob entry (a module's source), or None." },
 	{ "sources_inflated", mod_sources_inflated, METH_NOARGS,
 	  "sources_inflated(): how many compressed module sources were inflated so far "
 	  "(a traceback's, inspect's or a read by path; never an import's)." },
+	{ "code_inflated", mod_code_inflated, METH_NOARGS,
+	  "code_inflated(): how many modules' compressed code was inflated so far (one per "
+	  "import of a module whose code the weld stored compressed)." },
 	{ "names", mod_names, METH_VARARGS,
 	  "names(kind, prefix): [(name, flags)] of the entries under prefix." },
 	{ "path_hook", rt_path_hook, METH_O, "sys.path_hooks entry for paths in the binary." },

@@ -197,6 +197,10 @@ int rt_verified(const struct rt_blob_entry *e);
  * compressed, inflated; a new reference, or NULL with ImportError set
  * (damaged) or MemoryError. */
 PyObject *rt_source_bytes(const struct rt_blob_entry *e);
+/* modules.c: module entry e's code unmarshalled, verified and, when stored
+ * compressed, inflated first; a new reference, or NULL with ImportError
+ * set (damaged), MemoryError or marshal's error. */
+PyObject *rt_code_object(const struct rt_blob_entry *e);
 /* modules.c: the module entry for a str name into e: its index, or -1 (no
  * exception). */
 int64_t rt_find_module(PyObject *name, struct rt_blob_entry *e);

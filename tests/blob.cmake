@@ -9,6 +9,9 @@
 #   test_blob_zsource  cmocka: compressed sources (the 0x100 flag): its
 #                      rules, inflation to the recorded size, damage caught
 #                      by the checksum or as EIO, version 3 refused
+#   test_blob_zcode    cmocka: compressed code (the 0x200 flag): its rules,
+#                      inflation to the recorded size, damage caught by the
+#                      checksum or as EIO
 #   fuzz_blob          libFuzzer on rt_blob_check/find/lower_bound/get/verify
 #                      for 60 s from committed seeds and a real build's
 #                      modules.blob (half of the inputs resealed, so that the
@@ -40,6 +43,11 @@ pyweld_unit_test(test_blob_zsource
   SOURCES unit/test_blob_zsource.c ${PROJECT_SOURCE_DIR}/runtime/blob.c)
 target_include_directories(test_blob_zsource PRIVATE ${PROJECT_SOURCE_DIR}/runtime)
 target_link_libraries(test_blob_zsource PRIVATE PkgConfig::ZLIB)
+
+pyweld_unit_test(test_blob_zcode
+  SOURCES unit/test_blob_zcode.c ${PROJECT_SOURCE_DIR}/runtime/blob.c)
+target_include_directories(test_blob_zcode PRIVATE ${PROJECT_SOURCE_DIR}/runtime)
+target_link_libraries(test_blob_zcode PRIVATE PkgConfig::ZLIB)
 
 # --- the fuzzer --------------------------------------------------------------------
 
@@ -173,6 +181,18 @@ foreach(_case pruned unpruned damaged no_source no_file_view)
 endforeach()
 foreach(_case pruned damaged)
   pyweld_weld_test_3_13(blob_zsource_3_13_${_case} blob_zsource.py 900 ${_case})
+endforeach()
+
+# Compressed code: a pruned weld stores the code of csv (imported after
+# start-up) compressed and inflates it at import, none at start; a
+# python-like --no-deep-freeze weld imports email, sqlite3 and asyncio from
+# compressed code; damaged compressed code is an ImportError, also with its
+# checksums recomputed; --no-compress-code stores none compressed.
+foreach(_case pruned python_like damaged no_compress_code)
+  pyweld_weld_test(blob_zcode_${_case} blob_zcode.py 900 ${_case})
+endforeach()
+foreach(_case pruned damaged)
+  pyweld_weld_test_3_13(blob_zcode_3_13_${_case} blob_zcode.py 900 ${_case})
 endforeach()
 
 # The same, welding CPython 3.13 (the fixture pyweld_distribution_3_13,

@@ -21,8 +21,9 @@
  * there and names that are not (a few fixed ones, prefixes of real ones,
  * bytes of the input) stay in bounds and answer consistently; rt_blob_verify
  * of every entry answers as a bitwise CRC-32C here says it must, and the
- * source of every verified entry is read through rt_blob_source (a
- * compressed one inflated by zlib, to its recorded size or refused).  The bytes of
+ * source of every verified entry is read through rt_blob_source and every
+ * verified module's code through rt_blob_code (a compressed one inflated
+ * by zlib, to its recorded size or refused).  The bytes of
  * every name and payload are read, so AddressSanitizer sees any read that
  * leaves the input (libFuzzer hands each input in a buffer of exactly its
  * size).  A broken promise aborts with a message.
@@ -303,6 +304,32 @@ check_accepted(const struct rt_blob *bp, const uint8_t *data, size_t size)
 			} else if (expect_valid) {
 				fprintf(stderr, "fuzz_blob: entry %u ('%s') of a seed that must be "
 				        "valid does not inflate\n", i, e.name);
+				abort();
+			}
+		}
+		if ((e.flags & RT_BLOB_ZCODE) &&
+		    (kind != RT_BLOB_MODULE || (e.flags & (RT_BLOB_NAMESPACE | RT_BLOB_FROZEN)) ||
+		     e.data_len < RT_BLOB_ZSOURCE_MIN))
+			BROKEN("entry %u: compressed code that is not a module's of %u bytes or "
+			       "more accepted", i, RT_BLOB_ZSOURCE_MIN);
+		/* verified code, as the importer takes it: inflated when compressed
+		 * (to exactly its recorded size, or refused), else in place */
+		if (verified == 0 && kind == RT_BLOB_MODULE) {
+			const unsigned char *code;
+			uint32_t len;
+			void *owned;
+			if (rt_blob_code(&e, &code, &len, &owned) == 0) {
+				if (!(e.flags & RT_BLOB_ZCODE) ? owned || code != e.data ||
+				    len != e.data_len : !owned || len <= e.data_len)
+					BROKEN("entry %u: rt_blob_code gave %u bytes, %s", i, len,
+					       owned ? "inflated" : "in place");
+				touch(code, len);
+				free(owned);
+			} else if (!(e.flags & RT_BLOB_ZCODE) || owned) {
+				BROKEN("entry %u: rt_blob_code failed on plain code, or left a copy", i);
+			} else if (expect_valid) {
+				fprintf(stderr, "fuzz_blob: entry %u ('%s') of a seed that must be "
+				        "valid does not inflate its code\n", i, e.name);
 				abort();
 			}
 		}

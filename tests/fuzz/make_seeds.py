@@ -38,7 +38,7 @@ import sys
 import zlib
 
 MODULE, RESOURCE, METADATA = 1, 2, 3
-PACKAGE, NAMESPACE, SOURCE, FROZEN, ZSOURCE = 0x10, 0x20, 0x40, 0x80, 0x100
+PACKAGE, NAMESPACE, SOURCE, FROZEN, ZSOURCE, ZCODE = 0x10, 0x20, 0x40, 0x80, 0x100, 0x200
 VERSION = 4
 
 
@@ -90,7 +90,8 @@ ZIPPED = b"".join(b"line %d = 'the same words again and again'\n" % i for i in r
 
 
 def zipped(source):
-    """A source as pack.c stores it compressed: its u32 size, then zlib."""
+    """A source (or code) as pack.c stores it compressed: its u32 size, then
+    zlib."""
     return struct.pack("<I", len(source)) + zlib.compress(source, 9)
 
 
@@ -107,6 +108,7 @@ def main():
             (MODULE, "ns.sub", b"\xe3code", b"x = 1\n"),
             (MODULE | FROZEN, "pkg.frozen", b"", b"y = 2\n"),
             (MODULE | ZSOURCE, "pkg.zipped", b"\xe3code-of-pkg.zipped", zipped(ZIPPED)),
+            (MODULE | ZCODE, "pkg.zcode", zipped(b"\xe3" + ZIPPED), None),
             (RESOURCE, "pkg/data/blob.bin", bytes(range(256)), None),
             (RESOURCE, "pkg/empty.txt", b"", None),
             (METADATA, "pkg-1.0.dist-info/METADATA",

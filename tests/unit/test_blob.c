@@ -750,7 +750,7 @@ test_bad_kinds_and_flags(void **state)
 		snprintf(needle, sizeof(needle), "unknown kind %u", bad_kinds[k]);
 		refused_resealed(what, &t, "entry 1", needle);
 	}
-	static const uint32_t bad_flags[] = { 0x200, 0x400, 0x8000, 0x10000, 0x80000000u };
+	static const uint32_t bad_flags[] = { 0x400, 0x800, 0x8000, 0x10000, 0x80000000u };
 	for (size_t k = 0; k < sizeof(bad_flags) / sizeof(bad_flags[0]); k++) {
 		memcpy(t.p, orig, t.size);
 		put32(t.p + ent(&t, 1, 8), f1 | bad_flags[k]);

@@ -301,6 +301,9 @@ check_inputs(struct cli_build *b)
 	for (size_t i = 0; i < b->o.setup_dirs.n; i++)
 		if (!util_is_dir(b->o.setup_dirs.v[i]))
 			util_fatal("cannot use '%s' with --setup-py: not a directory", b->o.setup_dirs.v[i]);
+	for (size_t i = 0; i < b->o.reach_files.n; i++)
+		if (access(b->o.reach_files.v[i], R_OK) < 0)
+			util_fatal("cannot read '%s' of --reach-file:", b->o.reach_files.v[i]);
 }
 
 /* --work-dir's, prepared; or a new one in $TMPDIR, removed after a success. */

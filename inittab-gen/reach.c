@@ -91,6 +91,8 @@ write_input(const struct itg_packer *p, pcre2_code *const *re, size_t nre,
 		put_record(sb, 'R', o->roots[i], NULL, 0);
 	for (size_t i = 0; i < o->nentries; i++)
 		put_record(sb, 'E', o->entries[i], NULL, 0);
+	for (size_t i = 0; i < o->nreach_files; i++)
+		put_record(sb, 'F', o->reach_files[i], NULL, 0);
 }
 
 static int

@@ -12,6 +12,8 @@
 #      module, what a --keep-module pattern matched)
 #   E  a root run as __main__: name (the entry point)
 #   T  an entry_points.txt of a packed distribution: its path
+#   F  a Python file, or a directory of them, the binary runs from outside
+#      (--reach-file): its path; what each file imports is a root
 # OUT receives the names reached, each followed by a NUL byte, sorted;
 # START, when given, those of them the entry points (E) reach as the binary
 # starts, the same way (Reach's start mode says what that follows).
@@ -31,6 +33,7 @@
 import configparser
 import dis
 import marshal
+import os
 import re
 import struct
 import sys
@@ -244,9 +247,12 @@ class Reach:
                 self.todo.append(n)
 
     def resolve(self, module, name, level):
-        """The absolute name of an import in module, or None."""
+        """The absolute name of an import in module, or None (a relative
+        import in a file of --reach-file, whose package is not packed)."""
         if level == 0:
             return name
+        if module.startswith("<"):
+            return None
         base = module if module in self.packages else module.rpartition(".")[0]
         parts = base.split(".") if base else []
         if level - 1 > len(parts):
@@ -405,9 +411,34 @@ def entry_points(path):
     return modules, attrs
 
 
+def python_files(path):
+    """The .py files of a --reach-file path: the file, or a directory's."""
+    if not os.path.isdir(path):
+        return [path]
+    found = []
+    for dirpath, dirnames, filenames in os.walk(path):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        found.extend(os.path.join(dirpath, f) for f in sorted(filenames) if f.endswith(".py"))
+    return found
+
+
+def reach_files(r, path):
+    """Follows the imports of the Python files at path, all of their code;
+    a file that does not compile (another Python's, or no Python) adds
+    nothing."""
+    for f in python_files(path):
+        try:
+            with open(f, "rb") as fh:
+                code = compile(fh.read(), f, "exec", dont_inherit=True)
+        except (OSError, SyntaxError, ValueError):
+            continue
+        r.imports("<file>", code, whole=True)
+
+
 def main():
     r = Reach()
     roots = []
+    files = []
     for kind, name, data in read_records(sys.argv[1]):
         if kind in "MP":
             r.known.add(name)
@@ -426,8 +457,12 @@ def main():
             modules, attrs = entry_points(name)
             roots.extend(modules)
             r.names.update(attrs)
+        elif kind == "F":
+            files.append(name)
     for name in roots:
         r.add(name)
+    for path in files:
+        reach_files(r, path)
     r.run()
     write_names(sys.argv[2], r.reached)
     if len(sys.argv) > 3:

@@ -105,7 +105,8 @@ endforeach()
 # relative and from-imports, a python-like binary whole, markupsafe's
 # application test pruned and not, what is deep-frozen: what runs at
 # start-up, the module names of a Rust object).
-foreach(_case hello start_set keep_module python_like markupsafe rust_names)
+foreach(_case hello start_set reach_file keep_module python_like markupsafe
+              rust_names)
   pyweld_weld_test(weld_prune_${_case} weld_prune.py 900 ${_case})
 endforeach()
 

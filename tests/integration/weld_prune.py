@@ -38,6 +38,11 @@ Cases:
                 name; not a function nothing calls), exactly; in the weld,
                 those modules deep-frozen and the rest unmarshalled, all
                 importable.
+  reach_file    --reach-file: a runner of files pruned; what a directory of
+                files and a file alone import is kept (email, xml.dom.minidom),
+                a file of Python 2 or with a relative import adds nothing and
+                breaks nothing; a missing path is a clear error, the old
+                output untouched.
   rust_names    reach.py over a Rust object (rustc lays its strings end to
                 end: "fractionsipaddress") reaches both modules; over a C
                 object, a NUL-terminated name (_struct) and not a name
@@ -444,8 +449,55 @@ def case_start_set(c):
             f"the app's output: {out}")
 
 
+# Runs the Python file given as its argument, as a plugin host or a test
+# runner does: the weld cannot see what that file imports.
+RUNNER = "import runpy, sys\nrunpy.run_path(sys.argv[1], run_name='__main__')\n"
+
+
+def case_reach_file(c):
+    """--reach-file: what a file or a directory of files run from outside
+    imports is kept; a file that does not compile, or imports relatively,
+    adds nothing and breaks nothing; a missing path is a clear error"""
+    plugins = c.path("plug ins")
+    wt.write(os.path.join(plugins, "mail.py"),
+             "import email.message\nm = email.message.Message()\nm['x'] = 'y'\n"
+             "print('mail', m['x'])\n")
+    wt.write(os.path.join(plugins, "sub", "dom.py"),
+             "from . import sibling\nfrom xml.dom import minidom\n"
+             "print('dom', minidom.parseString('<a/>').documentElement.tagName)\n")
+    wt.write(os.path.join(plugins, "sub", "old.py"), "print 'python 2'\n")
+    app = c.path("runner")
+    c.build_ok("--python-code", RUNNER, "-o", app)
+    r = c.run([app, os.path.join(plugins, "mail.py")], env=c.run_env, timeout=60)
+    c.check(r.returncode != 0 and "rebuild with --keep-module '^email$'" in r.err,
+            f"without --reach-file, the plugin's email should be pruned: exit "
+            f"{r.returncode}\n{wt.tail(r.err)}")
+    c.build_ok("--python-code", RUNNER, "-o", app, "--reach-file", plugins)
+    for rel, want in (("mail.py", "mail y"), ("sub/dom.py", "dom a")):
+        path = os.path.join(plugins, rel)
+        if rel == "sub/dom.py":     # run as a file: its relative import has no package
+            with open(path) as f:
+                text = f.read().replace("from . import sibling\n", "")
+            path = c.path("dom.py")
+            wt.write(path, text)
+        out = lines_of(c, app, path)
+        c.check(out == [want], f"{rel} through the runner printed {out}, wanted [{want!r}]")
+    # one file alone
+    c.build_ok("--python-code", RUNNER, "-o", app,
+               "--reach-file", os.path.join(plugins, "mail.py"))
+    out = lines_of(c, app, os.path.join(plugins, "mail.py"))
+    c.check(out == ["mail y"], f"mail.py given alone: {out}")
+    os.mkdir(c.path("out"))
+    sentinel = c.path("out", "app")
+    before = c.sentinel(sentinel)
+    p = c.build("--python-code", RUNNER, "-o", sentinel, "--reach-file", c.path("no such 'f'"))
+    c.check_clear_error(p, "a missing --reach-file", ["no such 'f'"])
+    c.check_sentinel(sentinel, before, "a missing --reach-file")
+
+
 CASES = {
     "hello": case_hello,
+    "reach_file": case_reach_file,
     "start_set": case_start_set,
     "keep_module": case_keep_module,
     "python_like": case_python_like,

@@ -193,7 +193,8 @@ def write_report(report, d):
              f"- run: {report['date']}, {report['seconds'] / 60:.1f} minutes on "
              f"{report['machine']}, {report['jobs']} at a time",
              f"- pyweld: {report['pyweld_commit'] or 'unknown commit'}, CPython "
-             f"{report['cpython']}", ""]
+             f"{report['cpython']}" + (", every binary pruned (`run --prune`)"
+                                       if report.get("pruned") else ""), ""]
     lines.append("| " + " | ".join(HEAD) + " |")
     lines.append("|" + "---|" * len(HEAD))
     for row in table_rows(report):

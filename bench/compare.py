@@ -245,7 +245,7 @@ def artifact(env, tool, app, src, extra_key=""):
     tool_id = env.pyweld_id if tool.startswith("pyweld") else env.versions[tool]
     pkgs, penv = APP_PKGS.get(app, ([], []))
     key = hashlib.sha256(json.dumps([tool, tool_id, app, app_hash, pkgs, PYWELD_ENV,
-                                     extra_key]).encode()).hexdigest()[:16]
+                                     extra_key, "debug-file"]).encode()).hexdigest()[:16]
     d = os.path.join(CACHE, "artifacts", "%s-%s-%s" % (tool, app, key))
     exe = os.path.join(d, "app")
     meta_path = os.path.join(d, "meta.json")
@@ -265,6 +265,10 @@ def artifact(env, tool, app, src, extra_key=""):
             argv += ["--script", src]
         if tool == "pyweld-fx":             # the opt-in end without finalisation
             argv.append("--fast-exit")
+        # Stripped, as by default; its symbols go to app.debug beside it (a
+        # .gnu_debuglink section of a few bytes more), which callgrind reads
+        # for "where the instructions go".
+        argv += ["--debug-file", os.path.join(d, "app.debug")]
         for p in pkgs:
             argv += ["--pip-install", p]
         for e in penv:

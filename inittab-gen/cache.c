@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "linkdb.h"
@@ -293,6 +294,36 @@ itg_cache_limit(void)
 	return (uint64_t)1024 << 20;
 }
 
+/* What a writer that died left in dir/tmp (an entry half written, one
+ * half removed) is a day old at least: no live writer keeps one so long. */
+#define STALE_TMP_SECONDS (24 * 60 * 60)
+
+static void
+sweep_stale_tmp(const char *dir)
+{
+	char *tmp = util_path_join(dir, "tmp");
+	DIR *d = opendir(tmp);
+	struct dirent *e;
+	time_t now = time(NULL);
+
+	while (d && (e = readdir(d))) {
+		struct stat st;
+		if (e->d_name[0] == '.')
+			continue;
+		char *p = util_path_join(tmp, e->d_name);
+		if (lstat(p, &st) == 0 && now - st.st_mtime > STALE_TMP_SECONDS) {
+			if (S_ISDIR(st.st_mode))
+				util_remove_tree(p);
+			else
+				unlink(p);
+		}
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	free(tmp);
+}
+
 size_t
 itg_cache_prune(const char *dir, uint64_t max_bytes)
 {
@@ -304,6 +335,7 @@ itg_cache_prune(const char *dir, uint64_t max_bytes)
 
 	if (!top)
 		return 0;
+	sweep_stale_tmp(dir);
 	while ((e = readdir(top))) {
 		if (strlen(e->d_name) != 2 || e->d_name[0] == '.')
 			continue;

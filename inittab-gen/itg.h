@@ -363,8 +363,9 @@ uint64_t itg_cache_limit(void);
 /*
  * Over max_bytes, removes the least recently used entries of a cache laid
  * out as dir/<2 hex>/<name> (derived/, bytecode/: files; builds/: a
- * directory each, counted whole and removed whole) down to 3/4 of it.
- * Returns the number removed.
+ * directory each, counted whole and removed whole) down to 3/4 of it;
+ * and, whatever the size, what dead writers left in dir/tmp a day ago or
+ * more.  Returns the number of entries removed for the size.
  */
 size_t itg_cache_prune(const char *dir, uint64_t max_bytes);
 /* Removes path, a directory entry of the cache dir, renamed into dir/tmp/

@@ -44,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -534,10 +535,40 @@ test_prune_directory_entries(void **state)
 	free(f); free(text); free(old); free(mid); free(recent); free(builds); free(tmp);
 }
 
+/* What dead writers left in builds/tmp (an entry half written, one half
+ * removed) goes once a day old; a live writer's, recent, stays. */
+static void
+test_prune_sweeps_stale_tmp(void **state)
+{
+	char *recent = make_entry(state, "cc04", 100, time(NULL));
+	char *builds = path_in(state, "builds");
+	char *dead = path_in(state, "builds/tmp/entry-dead01");
+	char *dead_file = path_in(state, "builds/tmp/entry-dead01/wheel.whl");
+	char *live = path_in(state, "builds/tmp/entry-live01");
+	char *stray = path_in(state, "builds/tmp/prune-stray1");
+	time_t two_days_ago = time(NULL) - 2 * 24 * 60 * 60;
+	struct timespec ts[2] = { { two_days_ago, 0 }, { two_days_ago, 0 } };
+
+	assert_int_equal(util_mkdir_p(dead, 0700), 0);
+	write_text(dead_file, "half a wheel");
+	assert_int_equal(utimensat(AT_FDCWD, dead, ts, 0), 0);
+	assert_int_equal(util_mkdir_p(live, 0700), 0);
+	write_text(stray, "x");
+	assert_int_equal(utimensat(AT_FDCWD, stray, ts, 0), 0);
+	/* under the limit: no entry goes, the stale leftovers do */
+	assert_int_equal(itg_cache_prune(builds, 1 << 30), 0);
+	assert_false(util_is_dir(dead));
+	assert_false(util_is_file(stray));
+	assert_true(util_is_dir(live));
+	assert_true(util_is_dir(recent));
+	free(recent); free(builds); free(dead); free(dead_file); free(live); free(stray);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_prune_sweeps_stale_tmp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_directory_entries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_ignores_planted_symlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_leaves_other_writers_temporary, setup,

@@ -229,8 +229,12 @@ def text_rows(c, out, title):
     lines = out.splitlines()
     start = next((i for i, l in enumerate(lines) if l.startswith(title)), None)
     c.require(start is not None, f"no view '{title}' in the report:\n{wt.tail(out)}")
+    # the title's lines, then the column heads: the rows follow those
+    head = next((i for i in range(start, len(lines))
+                 if re.match(r"^\s+bytes\s", lines[i])), None)
+    c.require(head is not None, f"no column heads under '{title}':\n{wt.tail(out)}")
     rows = []
-    for l in lines[start + 2:]:
+    for l in lines[head + 1:]:
         m = re.match(r"^\s*([\d,]+)\s+(.*)$", l)
         if not m:
             break

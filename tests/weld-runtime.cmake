@@ -99,12 +99,13 @@ set_tests_properties(weld_stdlib PROPERTIES
 
 # The same regression tests welding CPython 3.13, compared with the 3.13
 # distribution's own python3.13 (the fixture pyweld_distribution_3_13).
+# Long (label "long"): on demand, `bash .ci/test -L long`.
 add_test(NAME weld_stdlib_3_13
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/integration/weld_stdlib.py
           --pyweld $<TARGET_FILE:pyweld> --python 3.13 --jobs 2
           --report ${CMAKE_CURRENT_BINARY_DIR}/weld_stdlib_3_13-report.txt)
 set_tests_properties(weld_stdlib_3_13 PROPERTIES
-  LABELS integration
+  LABELS "integration;long"
   FIXTURES_REQUIRED pyweld_distribution_3_13
   SKIP_RETURN_CODE ${PYWELD_SKIP_CODE}
   TIMEOUT 3600)

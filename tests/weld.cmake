@@ -131,6 +131,8 @@ function(pyweld_weld_test_3_13 name script timeout)
   set_tests_properties(${name} PROPERTIES FIXTURES_REQUIRED pyweld_distribution_3_13)
 endfunction()
 pyweld_weld_test_3_13(weld_packages_3_13 weld_packages.py 1800 seven_packages)
+# Long (2 and 4 minutes): run on demand, `bash .ci/test -L long`.
+set_tests_properties(weld_packages_3_13 PROPERTIES LABELS "integration;long")
 pyweld_weld_test_3_13(weld_static_3_13 weld_static.py 600 static static_nss)
 foreach(_case entry_code python_mode venv_cfg prefix_landmark sealed)
   pyweld_weld_test_3_13(weld_isolation_3_13_${_case} weld_isolation.py 600 ${_case})

@@ -104,7 +104,8 @@ make(struct zblob *t, const struct ze *e, uint32_t n)
 		put32(x + 24, 0);
 		put32(x + 28, e[i].src_len);
 		put64(x + 32, (e[i].flags & RT_BLOB_SOURCE) ? pos : 0);
-		memcpy(t->p + pos, e[i].src, e[i].src_len);
+		if (e[i].src_len)       /* an entry without a source has src NULL */
+			memcpy(t->p + pos, e[i].src, e[i].src_len);
 		t->src_off[i] = pos;
 		/* pack.c's checksum: over the bytes stored */
 		put32(x + 12, rt_crc32c(0, t->p + pos, e[i].src_len));

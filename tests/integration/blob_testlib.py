@@ -125,6 +125,50 @@ def reseal(blob):
     return bytes(out)
 
 
+def blob_entries(exe):
+    """A welded binary's bytes, its blob's offset in them, the blob, and its
+    entries by (kind, name)."""
+    with open(exe, "rb") as f:
+        data = f.read()
+    off, size = find_blob(data)
+    blob = data[off:off + size]
+    by = {(e["kind"], e["name"]): e for e in parse_blob(blob)["entries"]}
+    return data, off, blob, by
+
+
+def flipped_copy(c, exe, name, at, entry=None):
+    """A copy of exe, at <case>/bin/<name>, with the byte at offset at of its
+    blob flipped; given entry (one of blob_entries'), that entry's checksum
+    and the index's are recomputed over the flipped bytes, so that only
+    what lies beyond the checksums can catch it."""
+    data, off, blob, _ = blob_entries(exe)
+    out = bytearray(blob)
+    out[at] ^= 0x10
+    if entry is not None:
+        e = entry
+        payload = bytes(out[e["aoff"]:e["aoff"] + e["alen"]])
+        if e["blen"]:
+            payload += bytes(out[e["boff"]:e["boff"] + e["blen"]])
+        struct.pack_into("<I", out, e["entry"] + 12, crc32c(payload))
+        out = bytearray(reseal(bytes(out)))
+    path = c.path("bin", name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data[:off] + bytes(out) + data[off + len(blob):])
+    os.chmod(path, 0o755)
+    return path
+
+
+def result_of(c, exe, *argv, timeout=300):
+    """Runs exe with argv; the JSON of its one "@@" line."""
+    p = c.run([exe, *argv], env=c.run_env, timeout=timeout)
+    c.require(p.returncode == 0, f"'{os.path.basename(exe)} {' '.join(argv)}' exited "
+              f"{p.returncode}:\n{wt.tail(p.err)}")
+    lines = [l for l in p.out.splitlines() if l.startswith("@@")]
+    c.require(len(lines) == 1, f"no result line from the binary:\n{wt.tail(p.out + p.err)}")
+    return json.loads(lines[0][2:])
+
+
 # --- the fixture ------------------------------------------------------------
 
 def save_weld(c, out, info, keys):

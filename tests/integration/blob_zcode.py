@@ -30,7 +30,6 @@ code").  Cases:
 
     blob_zcode.py --pyweld build/bin/pyweld [--python X.Y] [--keep] [CASE...]
 """
-import json
 import os
 import struct
 import sys
@@ -97,24 +96,6 @@ def weld(c, *extra):
     return out
 
 
-def run(c, exe, *argv):
-    p = c.run([exe, *argv], env=c.run_env, timeout=300)
-    c.require(p.returncode == 0, f"'{os.path.basename(exe)}' exited {p.returncode}:\n"
-              f"{wt.tail(p.err)}")
-    lines = [l for l in p.out.splitlines() if l.startswith("@@")]
-    c.require(len(lines) == 1, f"no result line from the binary:\n{wt.tail(p.out + p.err)}")
-    return json.loads(lines[0][2:])
-
-
-def blob_entries(exe):
-    with open(exe, "rb") as f:
-        data = f.read()
-    off, size = bt.find_blob(data)
-    blob = data[off:off + size]
-    by = {(e["kind"], e["name"]): e for e in bt.parse_blob(blob)["entries"]}
-    return data, off, blob, by
-
-
 def check_compressed(c, blob, by, name):
     """name's code is stored compressed: the flag, and the size its payload
     records (the marshalled code's) above the bytes stored."""
@@ -130,14 +111,14 @@ def check_compressed(c, blob, by, name):
 def case_pruned(c):
     """pruned: csv's code compressed, inflated as it is imported, none at start"""
     exe = weld(c)
-    _, _, blob, by = blob_entries(exe)
+    _, _, blob, by = bt.blob_entries(exe)
     check_compressed(c, blob, by, "csv")
     plain = [n for n in ("json", "json.decoder", "__pyweld_main__", "runpy", "warnings",
                          "traceback", "linecache")
              if (bt.MODULE, n) in by and by[(bt.MODULE, n)]["flags"] & ZCODE]
     c.check(not plain, f"modules imported as the binary starts have compressed code: "
             f"{plain}")
-    got = run(c, exe)
+    got = bt.result_of(c, exe)
     c.check(got["at_start"] == 0, f"start-up inflated {got['at_start']} modules' code, "
             "wanted none")
     c.check(got["rows"] == [["a", "b"], ["1", "2,3"]], f"csv read {got['rows']}")
@@ -149,9 +130,9 @@ def case_python_like(c):
     out = c.path("out dir", "py")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     c.build_ok("-o", out, "--no-deep-freeze")
-    _, _, blob, by = blob_entries(out)
+    _, _, blob, by = bt.blob_entries(out)
     check_compressed(c, blob, by, "email.message")
-    got = run(c, out, "-c", PY_LIKE)
+    got = bt.result_of(c, out, "-c", PY_LIKE)
     c.check(got["subject"] == "weld" and got["row"] == 42 and got["async"] == "ran",
             f"the functions gave {got}")
     c.check(got["after"] > got["at_start"], f"importing email, sqlite3 and asyncio "
@@ -161,23 +142,11 @@ def case_python_like(c):
 def damaged_copy(c, exe, name, reseal):
     """A copy of exe with one byte in the middle of colorsys's compressed code
     flipped; with reseal, the entry's and the index's checksums recomputed."""
-    data, off, blob, by = blob_entries(exe)
+    _, _, blob, by = bt.blob_entries(exe)
     check_compressed(c, blob, by, "colorsys")
     e = by[(bt.MODULE, "colorsys")]
-    out = bytearray(blob)
-    out[e["aoff"] + 4 + (e["alen"] - 4) // 2] ^= 0x10
-    if reseal:
-        payload = bytes(out[e["aoff"]:e["aoff"] + e["alen"]])
-        if e["flags"] & bt.SOURCE:
-            payload += bytes(out[e["boff"]:e["boff"] + e["blen"]])
-        struct.pack_into("<I", out, e["entry"] + 12, bt.crc32c(payload))
-        out = bytearray(bt.reseal(bytes(out)))
-    path = c.path("bin", name)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(data[:off] + bytes(out) + data[off + len(blob):])
-    os.chmod(path, 0o755)
-    return path
+    return bt.flipped_copy(c, exe, name, e["aoff"] + 4 + (e["alen"] - 4) // 2,
+                           e if reseal else None)
 
 
 def case_damaged(c):
@@ -185,7 +154,7 @@ def case_damaged(c):
     exe = weld(c)
     for name, reseal, why in (("flipped", False, "fails its checksum"),
                               ("resealed", True, "does not inflate")):
-        got = run(c, damaged_copy(c, exe, name, reseal), "damaged")
+        got = bt.result_of(c, damaged_copy(c, exe, name, reseal), "damaged")
         c.check(got.get("went_on") is True, f"{name}: the program did not go on: {got}")
         r = got.get("damaged")
         c.check(isinstance(r, dict) and r["error"] == "ImportError" and
@@ -197,11 +166,11 @@ def case_damaged(c):
 def case_no_compress_code(c):
     """--no-compress-code: no code compressed, nothing inflated"""
     exe = weld(c, "--no-compress-code")
-    _, _, _, by = blob_entries(exe)
+    _, _, _, by = bt.blob_entries(exe)
     bad = [n for (k, n), e in by.items() if e["flags"] & ZCODE]
     c.check(not bad, f"--no-compress-code, yet compressed code in the blob: {bad[:5]}")
     c.require((bt.MODULE, "csv") in by, "no csv in the blob")
-    got = run(c, exe)
+    got = bt.result_of(c, exe)
     c.check(got["rows"] == [["a", "b"], ["1", "2,3"]], f"csv read {got['rows']}")
     c.check(got["after"] == 0, f"{got['after']} modules' code inflated, wanted none")
     # pyweld init writes the setting; pyweld.ini's "compress-code = false" is
@@ -217,7 +186,7 @@ def case_no_compress_code(c):
     wt.write(os.path.join(proj, "pyweld.ini"), ini.replace("compress-code = true",
                                                            "compress-code = false"))
     c.build_ok("--config", os.path.join(proj, "pyweld.ini"))
-    _, _, _, by = blob_entries(os.path.join(proj, "app"))
+    _, _, _, by = bt.blob_entries(os.path.join(proj, "app"))
     bad = [n for (k, n), e in by.items() if e["flags"] & ZCODE]
     c.check(not bad, f"compress-code = false, yet compressed code: {bad[:5]}")
 

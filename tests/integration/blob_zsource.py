@@ -40,7 +40,6 @@ compressed) and checks, against the distribution's own files:
 import hashlib
 import json
 import os
-import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -158,25 +157,6 @@ def weld(c, *extra):
     return out, app
 
 
-def run(c, exe, *argv):
-    p = c.run([exe, *argv], env=c.run_env, timeout=120)
-    c.require(p.returncode == 0, f"'{os.path.basename(exe)} {' '.join(argv)}' exited "
-              f"{p.returncode}:\n{wt.tail(p.err)}")
-    lines = [l for l in p.out.splitlines() if l.startswith("@@")]
-    c.require(len(lines) == 1, f"no result line from the binary:\n{wt.tail(p.out + p.err)}")
-    return json.loads(lines[0][2:])
-
-
-def blob_entries(exe):
-    with open(exe, "rb") as f:
-        data = f.read()
-    off, size = bt.find_blob(data)
-    blob = data[off:off + size]
-    parsed = bt.parse_blob(blob)
-    by = {(e["kind"], e["name"]): e for e in parsed["entries"]}
-    return data, off, blob, by
-
-
 def traceback_lines(c, tb, path_suffix, text):
     """Each frame of tb in a file ending with path_suffix shows its line of text
     (the file's own bytes) under it; how many such frames there were."""
@@ -198,13 +178,13 @@ def check_sources(c, exe, app):
     decoder = stdlib_file(c, "json/decoder.py")
     with open(app, "rb") as f:
         app_bytes = f.read()
-    _, _, _, by = blob_entries(exe)
+    _, _, _, by = bt.blob_entries(exe)
     for name in ("json.decoder", "__pyweld_main__"):
         e = by.get((bt.MODULE, name))
         c.require(e is not None, f"no module {name} in the blob")
         c.check(e["flags"] & bt.ZSOURCE and e["blen"] > 0,
                 f"{name}'s source is not stored compressed (flags {e['flags']:#x})")
-    got = run(c, exe)
+    got = bt.result_of(c, exe)
     c.check(got["inflated_at_start"] == 0, f"start-up inflated {got['inflated_at_start']} "
             "sources, wanted none (only readers of a source inflate it)")
     for key in ("tb_app", "tb_stdlib", "getsource", "open_stdlib", "get_data_stdlib",
@@ -253,23 +233,11 @@ def damaged_copy(c, exe, name, reseal):
     """A copy of exe with one byte in the middle of colorsys's compressed
     source flipped; with reseal, its entry's and the index's checksums
     recomputed over the flipped bytes."""
-    data, off, blob, by = blob_entries(exe)
+    _, _, _, by = bt.blob_entries(exe)
     e = by.get((bt.MODULE, "colorsys"))
     c.require(e is not None and e["flags"] & bt.ZSOURCE, "colorsys's source is not "
               "compressed in the blob")
-    out = bytearray(blob)
-    out[e["boff"] + e["blen"] // 2] ^= 0x10
-    if reseal:
-        payload = bytes(out[e["aoff"]:e["aoff"] + e["alen"]]) + \
-            bytes(out[e["boff"]:e["boff"] + e["blen"]])
-        struct.pack_into("<I", out, e["entry"] + 12, bt.crc32c(payload))
-        out = bytearray(bt.reseal(bytes(out)))
-    path = c.path("bin", name)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(data[:off] + bytes(out) + data[off + len(blob):])
-    os.chmod(path, 0o755)
-    return path
+    return bt.flipped_copy(c, exe, name, e["boff"] + e["blen"] // 2, e if reseal else None)
 
 
 def case_damaged(c):
@@ -278,7 +246,7 @@ def case_damaged(c):
     exe, _ = weld(c)
     for name, reseal, why in (("flipped", False, "fails its checksum"),
                               ("resealed", True, "does not inflate")):
-        got = run(c, damaged_copy(c, exe, name, reseal), "damaged")
+        got = bt.result_of(c, damaged_copy(c, exe, name, reseal), "damaged")
         c.check(got.get("went_on") is True, f"{name}: the program did not go on: {got}")
         for key in ("get_source", "get_data"):
             r = got.get(key)
@@ -297,7 +265,7 @@ def case_damaged(c):
 def case_no_source(c):
     """--no-source: no source and no compressed flag"""
     exe, _ = weld(c, "--no-source")
-    _, _, _, by = blob_entries(exe)
+    _, _, _, by = bt.blob_entries(exe)
     bad = [n for (k, n), e in by.items() if e["flags"] & (bt.SOURCE | bt.ZSOURCE)]
     c.check(not bad, f"--no-source, yet sources in the blob: {bad[:5]}")
     p = c.run([exe], env=c.run_env, timeout=120)
@@ -309,7 +277,7 @@ def case_no_file_view(c):
     """--no-file-view: a MemoryPath reads a compressed source back whole"""
     exe, _ = weld(c, "--no-file-view")
     decoder = stdlib_file(c, "json/decoder.py")
-    got = run(c, exe, "memory_path")
+    got = bt.result_of(c, exe, "memory_path")
     r = got["memory_path"]
     c.require(not isinstance(r, dict), f"reading json/decoder.py failed: {r}")
     c.check(r[0] == "MemoryPath", f"importlib.resources.files('json') is a {r[0]}, "

@@ -419,7 +419,8 @@ def python_files(path):
     for dirpath, dirnames, filenames in os.walk(path):
         dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
         found.extend(os.path.join(dirpath, f) for f in sorted(filenames) if f.endswith(".py"))
-    return found
+    # a regular file only: reading a FIFO named x.py would wait forever
+    return [f for f in found if os.path.isfile(f)]
 
 
 def reach_files(r, path):

@@ -41,8 +41,8 @@ Cases:
   reach_file    --reach-file: a runner of files pruned; what a directory of
                 files and a file alone import is kept (email, xml.dom.minidom),
                 a file of Python 2 or with a relative import adds nothing and
-                breaks nothing; a missing path is a clear error, the old
-                output untouched.
+                breaks nothing, a FIFO named .py is not read; a missing path
+                is a clear error, the old output untouched.
   rust_names    reach.py over a Rust object (rustc lays its strings end to
                 end: "fractionsipaddress") reaches both modules; over a C
                 object, a NUL-terminated name (_struct) and not a name
@@ -466,6 +466,7 @@ def case_reach_file(c):
              "from . import sibling\nfrom xml.dom import minidom\n"
              "print('dom', minidom.parseString('<a/>').documentElement.tagName)\n")
     wt.write(os.path.join(plugins, "sub", "old.py"), "print 'python 2'\n")
+    os.mkfifo(os.path.join(plugins, "sub", "fifo.py"))    # never opened
     app = c.path("runner")
     c.build_ok("--python-code", RUNNER, "-o", app)
     r = c.run([app, os.path.join(plugins, "mail.py")], env=c.run_env, timeout=60)

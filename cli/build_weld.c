@@ -130,6 +130,7 @@ make_plan(struct cli_build *b, struct itg_plan *p)
 		.reach_files = strvec_cargv(&b->o.reach_files),
 		.nreach_files = b->o.reach_files.n,
 		.source = !b->o.no_source, .deep_freeze = !b->o.no_deep_freeze,
+		.deep_freeze_all = b->o.deep_freeze_all,
 		.compress_code = !b->o.no_compress_code,
 		.file_view = !b->o.no_file_view,
 		.code = b->o.code, .script = b->o.script, .module = b->o.module,

@@ -69,6 +69,9 @@ parse_options(struct cli_build *b, int argc, char **argv)
 	if (b->o.prune && b->o.no_prune)
 		util_usage_error("--prune and --no-prune (or pyweld.ini's prune = false) contradict "
 		                 "each other: give one of them");
+	if (b->o.deep_freeze_all && b->o.no_deep_freeze)
+		util_usage_error("--deep-freeze-all and --no-deep-freeze (or pyweld.ini's deep-freeze "
+		                 "= false) contradict each other: give one of them");
 	if (b->o.pie && b->o.static_link)
 		util_usage_error("--pie and --static: a static executable here is a fixed-address "
 		                 "one; give one of them");

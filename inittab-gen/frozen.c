@@ -97,7 +97,7 @@ itg__match_frozen(struct itg_packer *p)
 		                                         cmp_frozen_row) : NULL;
 		if (!r || strcmp(r->name, it->name))
 			continue;
-		if (it->lazy) {
+		if (it->lazy && !p->o->freeze_all) {
 			p->st->frozen_lazy++;
 			continue;
 		}

@@ -175,8 +175,8 @@ struct itg_pack_options {
 	bool compress_sources;          /* store each source zlib-compressed when
 	                                   that makes it smaller (blob.h's 0x100) */
 	/* Store zlib-compressed, when that makes it smaller (blob.h's 0x200),
-	 * the code of each module not imported as the binary starts: with
-	 * pruning the lazy ones, else all but plain_code (the runtime's). */
+	 * the code of each module not imported as the binary starts (the lazy
+	 * ones), but never plain_code's (the runtime's). */
 	bool compress_code;
 	const char *const *plain_code;
 	size_t nplain_code;
@@ -186,14 +186,20 @@ struct itg_pack_options {
 	int optimize;                   /* compile() optimize level */
 	const char *code_cache;         /* compiled code kept by content, or NULL */
 	/* The distribution's deep-frozen standard library (lib/pyweld-frozen:
-	 * manifest.tsv and one object per module), or NULL. */
+	 * manifest.tsv and one object per module), or NULL; its code linked
+	 * for the modules imported as the binary starts, or all with
+	 * freeze_all. */
 	const char *frozen;
-	/* Pruning (reach.c): reach.py, or NULL to keep everything; the
-	 * modules imported first (the runtime's), those run as __main__, the
-	 * --keep-module patterns (pcre2), the --reach-file paths, and the
-	 * extension modules welded in (name, isolated object): those nothing
-	 * reaches are listed. */
+	bool freeze_all;
+	/* Reachability (reach.c): reach.py, or NULL when there is no entry
+	 * point (every module lazy, nothing dropped); the modules imported
+	 * first (the runtime's), those run as __main__, the --keep-module
+	 * patterns (pcre2), the --reach-file paths, and the extension modules
+	 * welded in (name, isolated object).  With prune, what nothing reaches
+	 * is dropped (extension modules: listed); without, reach.py only says
+	 * which modules the entry point imports as it starts. */
 	const char *reach_script;
+	bool prune;
 	const char *const *roots, *const *entries, *const *keep_modules, *const *reach_files;
 	size_t nroots, nentries, nkeep_modules, nreach_files;
 	const struct itg_extra_module *reach_exts;
@@ -259,8 +265,10 @@ struct itg_pack_item {
 	size_t seq;             /* order of arrival: the first of two twins wins */
 	bool from_site;         /* an installed distribution's, not the stdlib's */
 	bool frozen;            /* its code is the distribution's deep-frozen copy */
-	bool lazy;              /* reached, but not as the entry point starts:
-	                         * not worth its deep-frozen code */
+	bool lazy;              /* not imported as the binary starts (reached,
+	                         * but not as the entry point starts; with no
+	                         * entry point, every module): not worth its
+	                         * deep-frozen code */
 };
 
 /* One itg_pack() at work. */

@@ -189,7 +189,10 @@ struct itg_plan {
 	                                           is kept when pruning */
 	size_t nreach_files;
 	bool source;                    /* keep .py sources */
-	bool deep_freeze;               /* link the deep-frozen standard library */
+	bool deep_freeze;               /* link the deep-frozen standard library: the
+	                                   code of the modules imported as the
+	                                   binary starts */
+	bool deep_freeze_all;           /* ... of every packed module */
 	bool compress_code;             /* zlib-compress the code of the modules
 	                                   not imported as the binary starts */
 	bool file_view;                 /* the packed tree readable by path: the

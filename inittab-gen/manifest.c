@@ -383,10 +383,11 @@ plan_parts(const struct itg_plan *p, json_t *m)
 	        : p->code ? itg__jstr(p->code) : p->main_c ? itg__jstr(util_basename(p->main_c))
 	        : json_null()));
 	json_object_set_new(m, "options", json_pack("{s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,"
-	        "s:b,s:o,s:o,s:o,s:o,s:o}",
+	        "s:b,s:b,s:o,s:o,s:o,s:o,s:o}",
 	        "static", p->static_link, "pie", p->pie, "debug", p->debug,
 	        "debug_file", p->debug_file != NULL, "source", p->source,
-	        "deep_freeze", p->deep_freeze, "file_view", p->file_view,
+	        "deep_freeze", p->deep_freeze, "deep_freeze_all", p->deep_freeze && p->deep_freeze_all,
+	        "file_view", p->file_view,
 	        "stdlib_tests", p->stdlib_tests, "fast_exit", p->fast_exit,
 	        "no_mp_children", p->no_mp_children, "library", p->library,
 	        "with", jstrv(p->with, p->nwith), "without", jstrv(p->without, p->nwithout),

@@ -238,7 +238,7 @@ add_source(struct itg_packer *p, struct blob_entry *e, struct strbuf *payload,
 }
 
 /* Whether the options have module it's code compressed: not imported as
- * the binary starts (lazy with pruning; without, not the runtime's). */
+ * the binary starts (lazy), not one the runtime imports. */
 static bool
 compress_code(const struct itg_packer *p, const struct itg_pack_item *it)
 {
@@ -247,7 +247,7 @@ compress_code(const struct itg_packer *p, const struct itg_pack_item *it)
 	for (size_t i = 0; i < p->o->nplain_code; i++)
 		if (!strcmp(it->name, p->o->plain_code[i]))
 			return false;
-	return p->o->reach_script ? it->lazy : true;
+	return it->lazy;
 }
 
 /* Appends a module's marshalled code to payload and flags e, compressed

@@ -59,7 +59,8 @@ tell_packed(struct itg_weld *w, const struct itg_pack_stats *st, bool frozen)
 	if (frozen)
 		itg__log(w, "deep-frozen by the distribution: %zu of the packed modules "
 		         "(their code objects are linked in, not unmarshalled); %zu more "
-		         "unmarshalled, as nothing imports them as the entry point starts\n",
+		         "unmarshalled, as nothing imports them as the binary starts "
+		         "(--deep-freeze-all links theirs too)\n",
 		         st->frozen_names.n, st->frozen_lazy);
 	if (st->source_bytes)
 		itg__log(w, "sources: %llu bytes, stored in %llu (%zu compressed with zlib)\n",
@@ -328,6 +329,8 @@ itg__pack_step(struct itg_weld *w)
 		.optimize = 0,
 		.code_cache = code_cache,
 		.frozen = p->deep_freeze && util_is_file(manifest) ? frozen : NULL,
+		.freeze_all = p->deep_freeze_all,
+		.prune = p->prune,
 	};
 	/* Sources, and the code of the modules not imported as the binary
 	 * starts, are compressed when the binary can inflate them: with the
@@ -337,7 +340,10 @@ itg__pack_step(struct itg_weld *w)
 	o.compress_code = p->compress_code && zlib_module(w) != NULL;
 	o.plain_code = runtime_roots;
 	o.nplain_code = sizeof(runtime_roots) / sizeof(*runtime_roots);
-	if (p->prune) {
+	/* An entry point has reach.py find what it imports as the binary
+	 * starts, pruned or not: those modules alone are deep-frozen and keep
+	 * their code uncompressed. */
+	if (p->prune || p->code || p->script || p->module) {
 		o.reach_script = reach;
 		prune_options(w, &o, &roots, &entries, &exts);
 		if (o.compress_sources || o.compress_code) {

@@ -13,7 +13,9 @@
  * path can end a record early; its output the names reached, each
  * NUL-terminated.  A module not reached is dropped, and the resources of a
  * top-level package dropped whole; an extension module not reached is
- * listed for the pack step to leave out of the link.
+ * listed for the pack step to leave out of the link.  Pruned or not, the
+ * modules the entry point imports as the binary starts are told from the
+ * others (lazy): only theirs is deep-frozen code worth linking.
  */
 #include "internal.h"
 
@@ -210,8 +212,13 @@ itg__pack_reach(struct itg_packer *p)
 	pcre2_match_data *md = NULL;
 	int rc = -1;
 
-	if (!o->reach_script)
+	if (!o->reach_script) {
+		/* No entry point: python, whose start imports nothing from the
+		 * blob (CPython's own frozen modules serve it). */
+		for (size_t i = 0; i < p->n; i++)
+			p->items[i].lazy = p->items[i].kind == RT_BLOB_MODULE;
 		return 0;
+	}
 	in = util_path_join(o->workdir, "reach.in");
 	out = util_path_join(o->workdir, "reach.out");
 	start = util_path_join(o->workdir, "reach.start");
@@ -251,11 +258,12 @@ itg__pack_reach(struct itg_packer *p)
 	}
 	if ((rc = read_names(p, out, &names)) < 0 || (rc = read_names(p, start, &started)) < 0)
 		goto out;
-	drop_unreached(p, &names);
+	if (o->prune)
+		drop_unreached(p, &names);
 	for (size_t i = 0; i < p->n; i++)
 		p->items[i].lazy = p->items[i].kind == RT_BLOB_MODULE &&
 		                   !reached(&started, p->items[i].name);
-	for (size_t i = 0; i < o->nreach_exts; i++)
+	for (size_t i = 0; o->prune && i < o->nreach_exts; i++)
 		if (!reached(&names, o->reach_exts[i].name))
 			strvec_push(&p->st->pruned_exts, o->reach_exts[i].name);
 	rc = names.failed || started.failed || p->st->pruned.failed || p->st->pruned_exts.failed

@@ -185,7 +185,7 @@ endforeach()
 
 # Compressed code: a pruned weld stores the code of csv (imported after
 # start-up) compressed and inflates it at import, none at start; a
-# python-like --no-deep-freeze weld imports email, sqlite3 and asyncio from
+# python-like weld (which deep-freezes nothing) imports email, sqlite3 and asyncio from
 # compressed code; damaged compressed code is an ImportError, also with its
 # checksums recomputed; --no-compress-code stores none compressed.
 foreach(_case pruned python_like damaged no_compress_code)

@@ -14,8 +14,9 @@ code").  Cases:
                 the runtime's own imports are not;
               - _pyweld.code_inflated() is 0 as the script starts, and
                 above 0 once csv is imported, whose reader works;
-  python_like  no entry point, --no-deep-freeze (the standard library's
-            code in the blob): email.message's code is stored compressed;
+  python_like  no entry point, the default (nothing deep-frozen: the
+            standard library's code in the blob, the summary says 0 of the
+            modules deep-frozen): email.message's code is stored compressed;
             `APP -c` imports email, sqlite3 and asyncio, runs a function of
             each, and inflated their code;
   damaged   a copy of the pruned binary with one byte of colorsys's
@@ -31,6 +32,7 @@ code").  Cases:
     blob_zcode.py --pyweld build/bin/pyweld [--python X.Y] [--keep] [CASE...]
 """
 import os
+import re
 import struct
 import sys
 
@@ -129,7 +131,10 @@ def case_python_like(c):
     """a python-like binary imports email, sqlite3, asyncio from compressed code"""
     out = c.path("out dir", "py")
     os.makedirs(os.path.dirname(out), exist_ok=True)
-    c.build_ok("-o", out, "--no-deep-freeze")
+    p = c.build_ok("-o", out)
+    c.check(re.search(r"\d+ Python modules packed, 0 of them deep-frozen", p.out),
+            f"a binary without an entry point deep-froze modules by default:\n"
+            f"{wt.tail(p.out)}")
     _, _, blob, by = bt.blob_entries(out)
     check_compressed(c, blob, by, "email.message")
     got = bt.result_of(c, out, "-c", PY_LIKE)

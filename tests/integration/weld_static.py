@@ -45,12 +45,16 @@ Cases:
                standard library's C code with the same answers; --pie with
                --static or --library is refused; pyweld.ini's pie = true is
                --pie.
-  deep_freeze  by default the standard library's code is the distribution's
-               deep-frozen copy (500 or more modules, the summary says how
-               many; _pyweld.deep_frozen says yes for json.decoder and
-               email.message); --no-deep-freeze unmarshals it instead (none
-               deep-frozen, 10 MiB or more smaller); both answer the same;
-               pyweld.ini's deep-freeze = false is --no-deep-freeze.
+  deep_freeze  an entry point welded with --no-prune: by default the code of
+               the modules it imports as it starts is the distribution's
+               deep-frozen copy (_pyweld.deep_frozen says yes for
+               json.decoder and email.message; fewer than 200 modules, the
+               summary says how many), the rest unmarshalled;
+               --deep-freeze-all deep-freezes every module (500 or more, 10
+               MiB or more larger); --no-deep-freeze none (smaller than the
+               default); all three answer the same; pyweld.ini's
+               deep-freeze = false and deep-freeze-all = true are the
+               options; the two options together are refused.
   closure_static  a static library (libpwfoo.a, made here) whose pkg-config
                file's Libs.private names an archive in a directory only its
                own -L gives (libpwbar.a) and zlib: the whole closure is found
@@ -554,14 +558,15 @@ def case_pie(c):
 
 
 def case_deep_freeze(c):
-    """the standard library deep-frozen by default; --no-deep-freeze unmarshals it, smaller"""
+    """what starts is deep-frozen; --deep-freeze-all all of it, --no-deep-freeze none"""
     os.mkdir(c.path("out"))
     probe = ("import json, _pyweld, email.message\n"
              "print(json.dumps({'json': _pyweld.deep_frozen('json.decoder'), "
              "'email': _pyweld.deep_frozen('email.message'), "
              "'loads': json.loads('[1, {\"a\": null}]')}))\n")
     facts, sizes = {}, {}
-    for name, flags in (("frozen", []), ("unfrozen", ["--no-deep-freeze"])):
+    for name, flags in (("frozen", []), ("all", ["--deep-freeze-all"]),
+                        ("unfrozen", ["--no-deep-freeze"])):
         app = c.path("out", name)
         # --no-prune: the checks count the whole standard library's modules.
         p = c.build_ok(*flags, "--no-prune", "--python-code", probe, "-o", app)
@@ -576,16 +581,24 @@ def case_deep_freeze(c):
         frozen = int(m.group(2))
         print(f"     {name}: {m.group(1)} modules packed, {frozen} deep-frozen, "
               f"{sizes[name] / 2**20:.1f} MiB")
-        if flags:
+        if name == "unfrozen":
             c.check(frozen == 0, f"--no-deep-freeze: {frozen} modules deep-frozen")
+        elif name == "all":
+            c.check(frozen >= 500, f"--deep-freeze-all: only {frozen} modules deep-frozen")
         else:
-            c.check(frozen >= 500, f"default: only {frozen} modules deep-frozen")
-    c.check(facts["frozen"] == {"json": True, "email": True, "loads": [1, {"a": None}]},
-            f"default: {facts['frozen']}")
+            c.check(0 < frozen < 200, f"default: {frozen} modules deep-frozen, wanted those "
+                    "the probe imports as it starts (json, email ...: fewer than 200)")
+    for name in ("frozen", "all"):
+        c.check(facts[name] == {"json": True, "email": True, "loads": [1, {"a": None}]},
+                f"{name}: {facts[name]}")
     c.check(facts["unfrozen"] == {"json": False, "email": False, "loads": [1, {"a": None}]},
             f"--no-deep-freeze: {facts['unfrozen']}")
-    c.check(sizes["unfrozen"] < sizes["frozen"] - 10 * 2**20, f"--no-deep-freeze is not "
-            f"smaller by 10 MiB: {sizes}")
+    c.check(sizes["unfrozen"] < sizes["frozen"] < sizes["all"] - 10 * 2**20,
+            f"wanted --no-deep-freeze < the default < --deep-freeze-all by 10 MiB: {sizes}")
+    p = c.build("--deep-freeze-all", "--no-deep-freeze", "--python-code", "pass",
+                "-o", c.path("out", "refused"))
+    c.check_clear_error(p, "--deep-freeze-all with --no-deep-freeze",
+                        ["--deep-freeze-all", "--no-deep-freeze"])
     # pyweld.ini's "deep-freeze = false" is --no-deep-freeze.
     proj = c.path("proj")
     wt.write(os.path.join(proj, "main.py"), "import _pyweld\nprint(_pyweld.deep_frozen('json'))\n")
@@ -595,6 +608,20 @@ def case_deep_freeze(c):
     r = c.run([os.path.join(proj, "app")], env=c.run_env, timeout=60)
     c.check(r.returncode == 0 and r.out == "False\n",
             f"deep-freeze = false in pyweld.ini: exit {r.returncode}, {r.out!r}")
+    # deep-freeze-all = true is --deep-freeze-all: a module imported only
+    # later (by a name made at run time) is deep-frozen all the same.
+    wt.write(os.path.join(proj, "main.py"),
+             "import _pyweld, importlib, sys\n"
+             "importlib.import_module(sys.argv[1])\n"
+             "print(_pyweld.deep_frozen(sys.argv[1]))\n")
+    wt.write(os.path.join(proj, "pyweld.ini"),
+             "[app]\noutput = app\nscript = main.py\n[build]\nprune = false\n"
+             "deep-freeze-all = true\n")
+    c.build_ok("--config", os.path.join(proj, "pyweld.ini"))
+    r = c.run([os.path.join(proj, "app"), "csv"], env=c.run_env, timeout=60)
+    c.check(r.returncode == 0 and r.out == "True\n",
+            f"deep-freeze-all = true in pyweld.ini: csv deep-frozen? exit {r.returncode}, "
+            f"{r.out!r}")
 
 
 PWBAR_C = "int pwbar_value(void) { return 2; }\n"

@@ -191,6 +191,38 @@ def main_only(code):
     return block | (used_main - used_else)
 
 
+# The instructions after which the next one does not run (a return, a
+# raise, an unconditional jump: the jump's target runs instead).
+NO_FALL_THROUGH = {"RETURN_VALUE", "RETURN_CONST", "RAISE_VARARGS", "RERAISE",
+                   "JUMP_FORWARD", "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT",
+                   "JUMP_ABSOLUTE", "JUMP", "JUMP_NO_INTERRUPT"}
+JUMPS = set(dis.hasjrel) | set(dis.hasjabs) | set(getattr(dis, "hasjump", ()))
+
+
+def handler_only(co):
+    """The offsets of co's instructions that run only when an exception was
+    raised: those no path from the first instruction reaches without going
+    through an exception handler (`except ImportError: import _pydecimal`,
+    hashlib's `except ValueError: import logging`).  Empty when a jump's
+    target is not an instruction (nothing is left out then)."""
+    ins = list(dis.get_instructions(co))
+    at = {x.offset: i for i, x in enumerate(ins)}
+    seen, todo = set(), [0] if ins else []
+    while todo:
+        i = todo.pop()
+        while i < len(ins) and i not in seen:
+            seen.add(i)
+            x = ins[i]
+            if x.opcode in JUMPS:
+                if x.argval not in at:
+                    return set()
+                todo.append(at[x.argval])
+            if x.opname in NO_FALL_THROUGH:
+                break
+            i += 1
+    return {x.offset for i, x in enumerate(ins) if i not in seen}
+
+
 # co_flags of a function's code (inspect.CO_OPTIMIZED): a class body's and
 # a module's lack it.
 CO_OPTIMIZED = 0x1
@@ -210,7 +242,8 @@ class Reach:
     module's top level, its class bodies and the functions of it that
     followed code names (main() under `if __name__ == "__main__":`, a
     decorator, `from m import f`); not what a function nothing here names
-    does when later called, nor IMPLIED."""
+    does when later called, not what only an exception handler runs
+    (handler_only), nor IMPLIED."""
 
     def __init__(self, start=False):
         self.start = start
@@ -360,8 +393,8 @@ class Reach:
     def start_scan(self, module, co, top):
         """(start) Follows one code object of module and what of the code it
         holds runs with it; its other functions wait in the pool for a name."""
-        skip = (set() if module in self.entries else main_only(co)) if top else ()
-        names, held = self.scan(module, co, skip)
+        skip = (set() if module in self.entries else main_only(co)) if top else set()
+        names, held = self.scan(module, co, skip | handler_only(co))
         for n in names:
             self.call(module, n)
         for c in held:

@@ -35,7 +35,8 @@ Cases:
                 stray .so), and the pruned binary is smaller.
   start_set     reach.py's start set of a small graph (the top level, a class
                 body, main() under the __main__ block, a function imported by
-                name; not a function nothing calls), exactly; in the weld,
+                name, a with statement's body; not a function nothing calls,
+                not an except clause), exactly; in the weld,
                 those modules deep-frozen and the rest unmarshalled, all
                 importable.
   reach_file    --reach-file: a runner of files pruned; what a directory of
@@ -361,10 +362,14 @@ def case_rust_names(c):
 
 # An application whose imports run at start-up in some places and not in
 # others: the top level, a class body, the __main__ block's main() and a
-# function `from ... import` names run; helper() only by a name made at
-# run time, later.
+# function `from ... import` names run, a with statement's body too;
+# helper() only by a name made at run time, later; an except clause only
+# when what it guards fails (json does not).
 START_APP = """\
-import json
+try:
+    import json
+except ImportError:
+    import wave
 from pw_start_lib import setup
 
 
@@ -392,7 +397,9 @@ if __name__ == "__main__":
 
 START_LIB = """\
 def setup():
-    import decimal
+    import contextlib
+    with contextlib.suppress(ValueError):
+        import decimal
     return decimal
 
 
@@ -410,7 +417,8 @@ def case_start_set(c):
     wt.write(c.path("app.py"), START_APP)
     # reach.py itself: the start set of a module graph, exactly.
     mods = {"__pyweld_main__": START_APP, "pw_start_lib": START_LIB}
-    for m in ("json", "csv", "argparse", "fractions", "decimal", "statistics"):
+    for m in ("json", "csv", "argparse", "fractions", "decimal", "statistics", "wave",
+              "contextlib"):
         mods[m] = ""
     data = b"".join(reach_record("M", m, marshal.dumps(compile(src, m, "exec")))
                     for m, src in mods.items())
@@ -428,19 +436,20 @@ def case_start_set(c):
             got[out] = f.read().decode().split("\0")[:-1]
     c.check(got["reach.out"] == sorted(mods),
             f"reached (wanted every module): {got['reach.out']}")
-    c.check(got["reach.start"] == ["__pyweld_main__", "argparse", "decimal", "fractions",
-                                   "json", "pw_start_lib"],
+    c.check(got["reach.start"] == ["__pyweld_main__", "argparse", "contextlib", "decimal",
+                                   "fractions", "json", "pw_start_lib"],
             f"reached as it starts (wanted not csv: nothing names helper(); not "
-            f"statistics: nothing calls unused()): {got['reach.start']}")
+            f"statistics: nothing calls unused(); not wave: only an except clause "
+            f"imports it): {got['reach.start']}")
     # The weld: those deep-frozen, the rest unmarshalled, all importable.
     app = c.path("app")
     p = c.build("--setup-py", lib, "--script", c.path("app.py"), "-o", app,
                 "--size-report=json")
     rep = {m["name"]: m for m in size_json(c, p)["modules"]}
-    for name in ("json", "argparse", "decimal", "fractions", "json.decoder"):
+    for name in ("json", "argparse", "decimal", "fractions", "json.decoder", "contextlib"):
         c.check(name in rep and rep[name]["deep_frozen"] > 0 and rep[name]["bytecode"] == 0,
                 f"{name}, imported as the app starts, is not deep-frozen: {rep.get(name)}")
-    for name in ("csv", "statistics"):
+    for name in ("csv", "statistics", "wave"):
         c.check(name in rep and rep[name]["deep_frozen"] == 0 and rep[name]["bytecode"] > 0,
                 f"{name}, imported later or never, is deep-frozen or missing: "
                 f"{rep.get(name)}")

@@ -72,7 +72,7 @@ cli_cmd_init(int argc, char **argv)
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "hr:m:o:", longopts, NULL)) != -1) {
 		switch (ch) {
-		case OPT_PIP: strvec_push(&c.pip_specs, optarg); break;
+		case OPT_PIP: strvec_push_owned(&c.pip_specs, cli_local_spec(".", optarg)); break;
 		case 'r': strvec_push(&reqs, optarg); break;
 		case OPT_SETUP: strvec_push(&setups, optarg); break;
 		case OPT_CODE: code = optarg; entries++; break;

@@ -69,6 +69,9 @@ enum {
 	ENTRY = 1 << 1,         /* an entry point: at most one of them */
 	NAME_VALUE = 1 << 2,    /* NAME=VALUE */
 	INVERTED = 1 << 3,      /* pyweld.ini's key says the opposite: source = false */
+	LOCAL = 1 << 4,         /* a pip requirement, which may name a local file or
+	                           directory by a relative path: made absolute (pip
+	                           runs in the work directory) */
 };
 
 struct opt {
@@ -87,8 +90,9 @@ struct opt {
 /* In the order of --help. */
 static const struct opt opts[] = {
 	{ GROUP, "what goes in:", 0, NULL, NULL, NULL, NULL, 0, 0 },
-	{ LIST, "pip-install", 0, "SPEC", "a pip requirement (repeatable): 'markupsafe==2.1.5'",
-	  "packages", "pip-install", 0, AT(pip_specs) },
+	{ LIST, "pip-install", 0, "SPEC", "a pip requirement (repeatable): 'markupsafe==2.1.5',\n"
+	  "or a local sdist or project: ./vendor/pkg-1.0.tar.gz",
+	  "packages", "pip-install", LOCAL, AT(pip_specs) },
 	{ LIST, "requirements", 'r', "FILE", "a requirements file (repeatable)",
 	  "packages", "requirements", PATH, AT(requirements) },
 	{ LIST, "setup-py", 0, "DIR", "a local project directory (repeatable)",
@@ -333,6 +337,27 @@ name_value(const char *v)
 }
 
 /* Puts the value of an option (a string or a list entry; consumes v). */
+char *
+cli_local_spec(const char *dir, const char *v)
+{
+	char *j, *abs;
+
+	if (v[0] == '/' || !strchr(v, '/') || strstr(v, "://"))
+		return xstrdup(v);
+	j = util_path_join(dir, v);
+	if (!j)
+		util_fatal("out of memory");
+	if (!util_is_file(j) && !util_is_dir(j)) {
+		free(j);
+		return xstrdup(v);
+	}
+	abs = util_abspath(j);
+	free(j);
+	if (!abs)
+		util_fatal("out of memory");
+	return abs;
+}
+
 static void
 set_value(struct cli_build_options *o, const struct opt *r, char *v)
 {
@@ -391,6 +416,8 @@ cli_build_args(struct cli_build_options *o, int argc, char **argv)
 			util_usage_error("--%s wants NAME=VALUE, not '%s'", r->name, optarg);
 		if (r->kind == FLAG)
 			*FIELD(o, r, bool) = true;
+		else if (r->flags & LOCAL)
+			set_value(o, r, cli_local_spec(".", optarg));
 		else
 			set_value(o, r, xstrdup(optarg ? optarg : ""));
 		entries += (r->flags & ENTRY) != 0;
@@ -456,7 +483,8 @@ handler(void *user, const char *section, const char *name, const char *value)
 		if ((ok = parse_bool(value, &v)))
 			*FIELD(x->o, r, bool) = r->flags & INVERTED ? !v : v;
 	} else {
-		set_value(x->o, r, r->flags & PATH ? in_dir(x, value) : xstrdup(value));
+		set_value(x->o, r, r->flags & PATH ? in_dir(x, value) :
+		          r->flags & LOCAL ? cli_local_spec(x->dir, value) : xstrdup(value));
 	}
 	if (!ok && !x->failed) {
 		snprintf(x->err, x->errlen, "'%s': [%s] %s = %s is not a setting pyweld knows "

@@ -61,6 +61,14 @@ void cli_build_usage(FILE *f);
  * (--python-code, -m, --script) were given, repeats included.
  */
 int cli_build_args(struct cli_build_options *o, int argc, char **argv);
+
+/*
+ * A pip requirement as pip, running in the work directory, must see it: one
+ * that names an existing file or directory by a relative path (it holds a
+ * '/' and no "://"), relative to dir, made absolute; any other as it is.
+ * Allocated.
+ */
+char *cli_local_spec(const char *dir, const char *v);
 /*
  * Reads a pyweld.ini into o (zeroed first); relative paths in it are made
  * absolute against its directory.  -1 with a message in err naming the

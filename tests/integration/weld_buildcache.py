@@ -22,6 +22,11 @@ distribution by --dist), so that nothing another test or user kept is seen.
   disabled     --no-build-cache (and build-cache = false in pyweld.ini) builds
   requirements an sdist named by a requirements file is kept and reused, with
                a work directory whose path has '${HOME}' in it
+  relative     --pip-install ./sdists/<sdist> (relative to the current
+               directory, while pip runs in the work directory) builds, and
+               pyweld.ini's pip-install = ../sdists/<sdist> (relative to the
+               file's directory, pyweld run from elsewhere) names the same
+               file: its build is reused
 
 Usage: weld_buildcache.py --pyweld PYWELD --sdists DIR [CASE...]
 """
@@ -354,6 +359,33 @@ def case_requirements(c):
         check_app(c, n)
 
 
+def case_relative(c):
+    """--pip-install and pyweld.ini's pip-install name a local sdist by a relative path"""
+    sdist = sdist_copy(c)
+    rel = os.path.relpath(sdist, c.dir)
+    c.require(rel.startswith("sdists" + os.sep), f"the sdist is not under the case: {rel}")
+    common = ["--env", "CIBUILDWHEEL=1", "--dist", c.args.dist, "--cache", c.path("cache"),
+              "--python-code", PROBE]
+    p = c.build("-o", c.path("app1"), "--pip-install", "." + os.sep + rel, *common,
+                "--work-dir", c.path("w1"), cwd=c.dir)
+    if c.check(p.returncode == 0, f"--pip-install ./{rel} from {c.dir} failed "
+               f"({p.returncode}):\n{wt.tail(p.err)}"):
+        c.check(BUILT in p.err, f"weld 1 does not say '{BUILT}':\n{wt.tail(p.err)}")
+        check_app(c, 1)
+    proj = c.path("proj")
+    wt.write(os.path.join(proj, "pyweld.ini"),
+             "[packages]\npip-install = .." + os.sep + rel + "\n")
+    elsewhere = c.path("elsewhere")
+    os.makedirs(elsewhere, exist_ok=True)
+    p = c.build("-o", c.path("app2"), "--config", os.path.join(proj, "pyweld.ini"), *common,
+                "--work-dir", c.path("w2"), cwd=elsewhere)
+    if c.check(p.returncode == 0, f"pip-install = ../{rel} in {proj}/pyweld.ini, pyweld "
+               f"run in {elsewhere}, failed ({p.returncode}):\n{wt.tail(p.err)}"):
+        c.check(REUSED in p.err, f"weld 2 (the same file by another relative path) does "
+                f"not say '{REUSED}':\n{wt.tail(p.err)}")
+        check_app(c, 2)
+
+
 def case_disabled(c):
     """--no-build-cache and build-cache = false build"""
     sdist = sdist_copy(c)
@@ -380,6 +412,7 @@ CASES = {
     "concurrent": case_concurrent,
     "disabled": case_disabled,
     "requirements": case_requirements,
+    "relative": case_relative,
 }
 
 

@@ -156,8 +156,11 @@ def sbom_verdict(c):
     if not s:
         return None
     if s["ok"]:
+        spdx = s.get("spdx")        # not checked before 2026-12-07
         return True, (f"Its SBOM (APP.cdx.json): CycloneDX 1.5, valid, {s['components']} "
-                      "components.")
+                      "components" + (f"; as SPDX 2.3 (pyweld inspect --sbom --sbom-format "
+                                      f"spdx), valid, {spdx['packages']} packages"
+                                      if spdx else "") + ".")
     return False, s["error"]
 
 

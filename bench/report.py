@@ -233,6 +233,7 @@ def goals(res):
         L.append(goal(ok, "zero bytes written at run time: " + "; ".join(
             "%s %d B to files, %d files created, /proc io wchar less output %d B" % x
             for x in wrote)))
+    L += size_goals(res)
     rl = relink_results()
     if rl:
         best = rl["edit_reuse"]["median"]
@@ -247,6 +248,47 @@ def goals(res):
     else:
         L.append("- relink: not measured in this run (`bench/run relink`).")
     L.append("")
+    return L
+
+
+def size_goals(res):
+    """The lean-binary goals: sizes, cold start, peak RSS (pyweld's default
+    build against the others of the same run)."""
+    L = []
+
+    def cmd(app, tool):
+        return res["apps"].get(app, {}).get("commands", {}).get(tool)
+
+    def peers(app):
+        return ", ".join("%s %s" % (name, mib(cmd(app, t)["size"]))
+                         for t, name in (("pyinstaller", "PyInstaller"), ("nuitka", "Nuitka"))
+                         if cmd(app, t))
+
+    h = cmd("hello", "pyweld")
+    if h:
+        L.append(goal(h["size"] <= 8 * 2**20, "hello (pruned) ≤ 8 MiB: %s (%s)"
+                      % (mib(h["size"]), peers("hello") or "no peers in this run")))
+    pl = res.get("python_like")
+    if pl:
+        L.append(goal(pl["size"] <= 25 * 2**20, "a binary without an entry point (the "
+                      "whole standard library importable) ≤ 25 MiB: %s" % mib(pl["size"])))
+    r, rp = cmd("real", "pyweld"), cmd("real", "pyinstaller")
+    if r and rp:
+        L.append(goal(r["size"] < rp["size"], "real smaller than PyInstaller --onefile's: "
+                      "%s against %s" % (mib(r["size"]), mib(rp["size"]))))
+    for app, limit in (("hello", 1.0), ("real", 0.8)):
+        p, s = cmd(app, "pyweld"), cmd(app, "stock")
+        if p and s and p.get("cold") and s.get("cold"):
+            L.append(goal(p["cold"] / s["cold"] <= limit, "%s cold start ≤ %.1f of stock: "
+                          "%.2f (%.1f ms against %.1f ms, page cache dropped)" % (
+                              app, limit, p["cold"] / s["cold"], p["cold"] * 1e3,
+                              s["cold"] * 1e3)))
+    s = cmd("hello", "stock")
+    if h and s and h.get("maxrss_kib") and s.get("maxrss_kib"):
+        L.append(goal(h["maxrss_kib"] / s["maxrss_kib"] <= 1.5, "hello peak RSS ≤ 1.5 of "
+                      "stock: %.2f (%.1f MiB against %.1f MiB)" % (
+                          h["maxrss_kib"] / s["maxrss_kib"], h["maxrss_kib"] / 1024,
+                          s["maxrss_kib"] / 1024)))
     return L
 
 

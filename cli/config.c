@@ -336,7 +336,6 @@ name_value(const char *v)
 	return strchr(v, '=') && v[0] != '=';
 }
 
-/* Puts the value of an option (a string or a list entry; consumes v). */
 char *
 cli_local_spec(const char *dir, const char *v)
 {
@@ -358,6 +357,7 @@ cli_local_spec(const char *dir, const char *v)
 	return abs;
 }
 
+/* Puts the value of an option (a string or a list entry; consumes v). */
 static void
 set_value(struct cli_build_options *o, const struct opt *r, char *v)
 {

@@ -25,7 +25,7 @@ struct cli_build_options {
 	struct strvec with, without;    /* --with-module, --without-module; [build] */
 	struct strvec exclude_modules, exclude_resources; /* pcre2; [build] exclude-* */
 	bool stdlib_tests, no_source, no_deep_freeze, no_file_view, library;
-	bool deep_freeze_all;                /* --deep-freeze-all; [build] deep-freeze-all */
+	bool deep_freeze_all;           /* --deep-freeze-all; [build] deep-freeze-all */
 	bool no_compress_code;
 	bool prune, no_prune;           /* --prune, --no-prune; [build] prune */
 	struct strvec keep_modules;     /* --keep-module (pcre2); [build] keep-module */

@@ -40,10 +40,12 @@ def parse_spec(text):
 def times_files(top, tier, pyver):
     """The REPORT.json files whose recorded seconds weigh the packages, the
     first holding a package wins: the tier's own report (python-X.Y/ for
-    --python X.Y), then the default version's main and rust reports."""
-    own = os.path.join(top, tier) if tier == "rust" else top
+    --python X.Y), then the default version's main, large-tier and rust
+    reports."""
+    own = os.path.join(top, tier) if tier in ("rust", "large") else top
     files = [os.path.join(own, f"python-{pyver}", "REPORT.json")] if pyver else []
     files += [os.path.join(own, "REPORT.json"), os.path.join(top, "REPORT.json"),
+              os.path.join(top, "large", "REPORT.json"),
               os.path.join(top, "rust", "REPORT.json")]
     out = []
     for f in files:

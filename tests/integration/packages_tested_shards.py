@@ -4,7 +4,7 @@
     packages_tested_shards.py PACKAGES_TESTED_DIR WORKFLOW_FILE
 
 No package is built: the split is computed from packages.toml, the merge is
-fed shards cut out of the stored REPORT.json (the large tier).
+fed shards cut out of the stored large-tier report (large/REPORT.json).
 1. --shard K/N of every tier, N = 1..5: every package in exactly one shard,
    a package in the shard of the listed packages it requires, the same split
    twice, with the recorded seconds and without any (the stable fallback);
@@ -152,14 +152,14 @@ def cut(report, parts, n):
 
 
 def test_merge(top, run, shard, tmp):
-    with open(os.path.join(top, "REPORT.json"), encoding="utf-8") as f:
+    with open(os.path.join(top, "large", "REPORT.json"), encoding="utf-8") as f:
         stored = json.load(f)
     check(stored.get("combined") and not stored["combined"]["ok"],
-          "the stored REPORT.json is no longer one whose combined weld failed: "
+          "the stored large/REPORT.json is no longer one whose combined weld failed: "
           "pick another for the warning check")
     # The stored report says at the top that its combined weld failed.
-    p = runner(top, "--render", os.path.join(top, "REPORT.json"), "--report-dir",
-               os.path.join(tmp, "stored"))
+    write_json(os.path.join(tmp, "stored"), stored)
+    p = runner(top, "--render", os.path.join(tmp, "stored", "REPORT.json"))
     check(p.returncode == 0, f"--render: status {p.returncode}: {p.stderr}")
     md = (read(os.path.join(tmp, "stored", "REPORT.md")) + "\n\n\n").split("\n")
     check(md[2].startswith("**WARNING: The combined weld failed"),
@@ -328,16 +328,21 @@ def test_workflow(path):
 def test_sbom_line(top, tmp):
     """The combined binary's SBOM check, as the report says it: valid with
     its component count, or not valid in bold with the validator's words."""
-    with open(os.path.join(top, "REPORT.json"), encoding="utf-8") as f:
+    with open(os.path.join(top, "large", "REPORT.json"), encoding="utf-8") as f:
         stored = json.load(f)
     c = stored["combined"]
     c.update(ok=True, error="", seconds=1.0, size="1.0 MiB", modules=[])
     for sbom, want in (({"ok": True, "error": "", "components": 42},
                         "Its SBOM (APP.cdx.json): CycloneDX 1.5, valid, 42 components."),
+                       ({"ok": True, "error": "", "components": 42,
+                         "spdx": {"ok": True, "error": "", "packages": 7}},
+                        "Its SBOM (APP.cdx.json): CycloneDX 1.5, valid, 42 components; as "
+                        "SPDX 2.3 (pyweld inspect --sbom --sbom-format spdx), valid, 7 "
+                        "packages."),
                        ({"ok": False, "error": "'bom-ref' is required", "components": 0},
                         "**Its SBOM is not valid**: `'bom-ref' is required`")):
         c["sbom"] = sbom
-        d = os.path.join(tmp, "sbom-" + str(sbom["ok"]))
+        d = os.path.join(tmp, "sbom-" + str(sbom["ok"]) + str("spdx" in sbom))
         write_json(d, stored)
         p = runner(top, "--render", os.path.join(d, "REPORT.json"))
         check(p.returncode == 0, f"--render with a combined SBOM result: {p.stderr}")

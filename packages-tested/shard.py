@@ -42,7 +42,7 @@ def times_files(top, tier, pyver):
     first holding a package wins: the tier's own report (python-X.Y/ for
     --python X.Y), then the default version's main, large-tier and rust
     reports."""
-    own = os.path.join(top, tier) if tier in ("rust", "large") else top
+    own = os.path.join(top, tier) if tier == "rust" else top
     files = [os.path.join(own, f"python-{pyver}", "REPORT.json")] if pyver else []
     files += [os.path.join(own, "REPORT.json"), os.path.join(top, "REPORT.json"),
               os.path.join(top, "large", "REPORT.json"),

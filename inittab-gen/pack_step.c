@@ -160,13 +160,13 @@ static const char *const runtime_roots[] = {
 };
 
 /*
- * The roots of the pruning, into o: the runtime's, the application's
+ * The roots of reach.py's walk, into o: the runtime's, the application's
  * extension modules, the entry point; and every extension module as a
- * module it may reach (the standard library's left out when it does not).
- * The vectors hold what o points at.
+ * module it may reach (with pruning, the standard library's left out when
+ * it does not).  The vectors hold what o points at.
  */
 static void
-prune_options(const struct itg_weld *w, struct itg_pack_options *o, struct strvec *roots,
+reach_options(const struct itg_weld *w, struct itg_pack_options *o, struct strvec *roots,
               struct strvec *entries, struct itg_extra_module **exts)
 {
 	const struct itg_plan *p = w->plan;
@@ -345,7 +345,7 @@ itg__pack_step(struct itg_weld *w)
 	 * their code uncompressed. */
 	if (p->prune || p->code || p->script || p->module) {
 		o.reach_script = reach;
-		prune_options(w, &o, &roots, &entries, &exts);
+		reach_options(w, &o, &roots, &entries, &exts);
 		if (o.compress_sources || o.compress_code) {
 			strvec_push(&roots, "zlib");
 			o.roots = strvec_cargv(&roots);

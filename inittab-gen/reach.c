@@ -214,7 +214,9 @@ itg__pack_reach(struct itg_packer *p)
 
 	if (!o->reach_script) {
 		/* No entry point: python, whose start imports nothing from the
-		 * blob (CPython's own frozen modules serve it). */
+		 * blob on 3.11 (libpython's frozen modules serve it); 3.13's
+		 * encodings come from the blob, their code kept uncompressed as
+		 * the runtime's (plain_code), and 3.13 deep-freezes nothing. */
 		for (size_t i = 0; i < p->n; i++)
 			p->items[i].lazy = p->items[i].kind == RT_BLOB_MODULE;
 		return 0;

@@ -22,8 +22,9 @@
 # names of `from x import y` that are submodules, `*` as the names the
 # package's code holds), string constants that name modules in code that
 # calls importlib.import_module or __import__, the strings in an extension
-# module's .rodata that name modules (what its C passes to PyImport_Import*
-# and PyCapsule_Import; in Rust's, every module name found in it), the
+# module's .rodata that name modules when its code can import by name
+# (what its C passes to PyImport_Import* and PyCapsule_Import; in Rust's,
+# every module name found in it), the
 # modules of entry points, and IMPLIED below.
 # Not followed: what a module does only when it runs as __main__ (the
 # entry point's own __main__ block excepted; a function only that block
@@ -98,8 +99,8 @@ STRING = re.compile(rb"(?<=\0)[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)
 
 
 def elf_sections(data):
-    """(name, bytes) of an ELF64 little-endian object's sections that have
-    bytes in the file."""
+    """(name, type, link, bytes) of an ELF64 little-endian object's sections
+    that have bytes in the file."""
     if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1 or len(data) < 64:
         return []
     shoff, = struct.unpack_from("<Q", data, 0x28)
@@ -107,14 +108,51 @@ def elf_sections(data):
     if not shoff or shentsize < 64 or shstrndx >= shnum or \
             shoff + shnum * shentsize > len(data):
         return []
-    heads = [struct.unpack_from("<IIQQQQ", data, shoff + i * shentsize) for i in range(shnum)]
+    heads = [struct.unpack_from("<IIQQQQI", data, shoff + i * shentsize)
+             for i in range(shnum)]
     names_at = heads[shstrndx][4]
     out = []
-    for name, kind, _, _, off, size in heads:
+    for name, kind, _, _, off, size, link in heads:
         end = data.find(b"\0", names_at + name)
         if kind != 8:               # SHT_NOBITS
-            out.append((data[names_at + name:end], data[off:off + size]))
+            out.append((data[names_at + name:end], kind, link, data[off:off + size]))
+        else:
+            out.append((data[names_at + name:end], kind, link, b""))
     return out
+
+
+def undefined_symbols(sections):
+    """The names of the symbols an object's symbol table (SHT_SYMTAB) leaves
+    undefined, or None when it has none to read."""
+    for name, kind, link, body in sections:
+        if kind != 2 or link >= len(sections):
+            continue
+        names = sections[link][3]
+        out = set()
+        for at in range(24, len(body) - 23, 24):        # entry 0 is null
+            st_name, _, _, shndx = struct.unpack_from("<IBBH", body, at)
+            if shndx == 0 and st_name:
+                out.add(names[st_name:names.find(b"\0", st_name)])
+        return out
+    return None
+
+
+# What lets C import a module by a name it holds: the import API (and the
+# internal calls libpython's own modules use), a capsule import, code run
+# from a string.  An object that calls none of them imports nothing, and
+# its strings are only names (unicodedata's method "decimal", _sha3's
+# "copy").
+IMPORTING = re.compile(rb"^(?:_?PyImport_Import|_PyImport_GetModuleAttr|PyCapsule_Import|"
+                       rb"PyRun_|Py_CompileString|PyEval_EvalCode|PyImport_ExecCode)")
+
+
+def imports_by_name(sections):
+    """Whether an object may import a module by a name in its strings."""
+    undefined = undefined_symbols(sections)
+    if undefined is None:
+        return True
+    return any(IMPORTING.match(s) for s in undefined) or \
+        any(b"__import__" in body for n, _, _, body in sections if n.startswith(b".rodata"))
 
 
 def ar_members(data):
@@ -135,19 +173,22 @@ def file_strings(path, known):
     constants are not NUL-terminated but laid end to end
     ("pathlibreipaddress": pydantic_core's imports): in an object rustc
     made (its .comment says so), every name of known, of 4 characters or
-    more, found anywhere in its .rodata."""
+    more, found anywhere in its .rodata.  None when no object of the file
+    can import by name (imports_by_name)."""
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError:
         return set()
+    members = [elf_sections(m) for m in ar_members(data)]
+    if not any(imports_by_name(sections) for sections in members if sections):
+        return set()
     out = set()
-    for member in ar_members(data):
-        sections = elf_sections(member)
-        rodata = [b for n, b in sections if n.startswith(b".rodata")]
+    for sections in members:
+        rodata = [b for n, _, _, b in sections if n.startswith(b".rodata")]
         for section in rodata:
             out.update(m.decode() for m in STRING.findall(b"\0" + section))
-        if any(n == b".comment" and b"rustc version" in b for n, b in sections):
+        if any(n == b".comment" and b"rustc version" in b for n, _, _, b in sections):
             joined = b"\0".join(rodata)
             out.update(k for k in known
                        if len(k) >= 4 and k.encode("utf-8", "surrogateescape") in joined)

@@ -47,7 +47,9 @@ Cases:
   rust_names    reach.py over a Rust object (rustc lays its strings end to
                 end: "fractionsipaddress") reaches both modules; over a C
                 object, a NUL-terminated name (_struct) and not a name
-                inside a sentence ("no decimal here").
+                inside a sentence ("no decimal here"); over a C object that
+                calls nothing that imports, none of its names (statistics,
+                struct: method names).
 """
 
 import json
@@ -313,12 +315,22 @@ def case_markupsafe(c):
 # code imports by name ("fractions", "ipaddress") is found in them all the
 # same.  A C string that only holds a name ("no decimal here") is no import.
 RUST_NAMES = """\
+extern "C" {
+    fn PyImport_Import(name: *const u8) -> *const u8;
+}
 #[no_mangle]
 pub extern "C" fn pw_names(i: usize) -> *const u8 {
-    ["fractions", "ipaddress"][i & 1].as_ptr()
+    unsafe { PyImport_Import(["fractions", "ipaddress"][i & 1].as_ptr()) }
 }
 """
-C_NAMES = 'const char *pw_c_names[] = { "no decimal here", "_struct" };\n'
+C_NAMES = """\
+extern void *PyImport_ImportModule(const char *);
+const char *pw_c_names[] = { "no decimal here", "_struct" };
+void *pw_c_import(int i) { return PyImport_ImportModule(pw_c_names[i & 1]); }
+"""
+# Names that are a module's (statistics) in an object that calls nothing
+# that imports: method names, as unicodedata's "decimal" or _sha3's "copy".
+C_METHOD_NAMES = 'const char *pw_m_names[] = { "statistics", "struct" };\n'
 
 
 def reach_record(kind, name, data=b""):
@@ -334,7 +346,8 @@ def case_rust_names(c):
     objs = {}
     for name, src, argv in (("pw_rs", RUST_NAMES, [rustc, "-O", "--crate-type=lib",
                                                    "--emit=obj"]),
-                            ("pw_c", C_NAMES, ["gcc", "-c", "-O2", "-x", "c"])):
+                            ("pw_c", C_NAMES, ["gcc", "-c", "-O2", "-x", "c"]),
+                            ("pw_m", C_METHOD_NAMES, ["gcc", "-c", "-O2", "-x", "c"])):
         path, objs[name] = c.path(name + ".src"), c.path(name + ".o")
         wt.write(path, src)
         r = c.run([*argv, "-o", objs[name], path])
@@ -355,9 +368,10 @@ def case_rust_names(c):
     c.require(r.returncode == 0, f"reach.py exited {r.returncode}:\n{r.out}{r.err}")
     with open(c.path("reach.out"), "rb") as f:
         got = f.read().decode().split("\0")[:-1]
-    c.check(got == ["_struct", "fractions", "ipaddress", "pw_c", "pw_rs"],
+    c.check(got == ["_struct", "fractions", "ipaddress", "pw_c", "pw_m", "pw_rs"],
             f"reached (wanted the Rust object's fractions and ipaddress, the C "
-            f"object's _struct, not decimal from a C sentence): {got}")
+            f"object's _struct, not decimal from a C sentence, nothing from an "
+            f"object that cannot import: statistics, struct): {got}")
 
 
 # An application whose imports run at start-up in some places and not in

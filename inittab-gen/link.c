@@ -12,7 +12,7 @@
  * that can only be linked as a shared object under --static.
  *
  * The binary is stripped (ld's --strip-all: .symtab, .strtab and the
- * debugging information go, .dynsym stays for --export-dynamic) unless
+ * debugging information go, .dynsym stays: push_exports) unless
  * --debug keeps it all or --debug-file moves it to a file of its own.
  * The manifest of what is inside is made before the link (its licence
  * policy, policy.c, ends a weld that --deny-licence refuses and warns of
@@ -203,6 +203,30 @@ itg__push_file_view_wraps(const struct itg_weld *w, struct strvec *av)
 		strvec_pushf(av, "-Wl,--wrap=%s", wrapped[i]);
 }
 
+/*
+ * What the binary's dynamic symbol table holds: the Python API (Py* and
+ * _Py*: what ctypes.pythonapi, ctypes.CDLL(None) and an extension .so
+ * loaded at run time look up), and nothing else unless a shared object is
+ * linked in.  Such a library may call into one the binary holds statically
+ * (libxslt.so into libxml2): then every global symbol is exported, or it
+ * would bind to a second copy loaded beside the binary.  A symbol left out
+ * is not exported, so --gc-sections can drop it when nothing calls it, and
+ * the table shrinks: 9,517 entries to 1,655 for bench's real application.
+ * A --static binary has no dynamic symbol table.
+ */
+static void
+push_exports(struct strvec *av, const struct itg_plan *p, const struct strvec *dynamic)
+{
+	if (p->static_link)
+		return;
+	if (dynamic->n) {
+		strvec_push(av, "-Wl,--export-dynamic");
+		return;
+	}
+	strvec_push(av, "-Wl,--export-dynamic-symbol=Py*");
+	strvec_push(av, "-Wl,--export-dynamic-symbol=_Py*");
+}
+
 /* The link line of the executable bin. */
 static void
 link_command(struct itg_weld *w, const char *bin, const struct strvec *archives,
@@ -221,15 +245,15 @@ link_command(struct itg_weld *w, const char *bin, const struct strvec *archives,
 	strvec_push(av, p->pie ? "-pie" : "-no-pie");
 	/* Stripped by the linker unless asked: .symtab and .strtab (a sixth of
 	 * a hello's binary) and the debugging information serve debuggers and
-	 * nm only; .dynsym stays (--export-dynamic).  --debug-file links them
+	 * nm only; .dynsym stays (push_exports).  --debug-file links them
 	 * and splits them off afterwards (split_debug). */
 	if (!p->debug && !p->debug_file)
 		strvec_push(av, "-Wl,--strip-all");
 	/* Sections nothing reaches are left out: the deep-frozen strings no
 	 * linked module uses (the distribution puts each in a section of its
-	 * own), a Rust library's unused functions.  A symbol --export-dynamic
-	 * exports is reached, so what ctypes or an extension may look up by
-	 * name stays; only hidden and static ones can go. */
+	 * own), a Rust library's unused functions, what only an exported
+	 * symbol would have kept (push_exports).  An exported symbol is
+	 * reached, so what ctypes or an extension may look up by name stays. */
 	strvec_push(av, "-Wl,--gc-sections");
 	itg__push_file_view_wraps(w, av);
 	/* The map of the link, for --size-report: -Xlinker passes the path
@@ -244,8 +268,7 @@ link_command(struct itg_weld *w, const char *bin, const struct strvec *archives,
 		strvec_push(av, w->objs.v[i]);
 	for (size_t i = 0; i < w->res->nexts; i++)
 		strvec_push(av, w->res->exts[i]->isolated);
-	if (!p->static_link)
-		strvec_push(av, "-Wl,--export-dynamic");
+	push_exports(av, p, dynamic);
 	strvec_push(av, "-Wl,--start-group");
 	strvec_push(av, libpython);
 	for (size_t i = 0; i < archives->n; i++)

@@ -169,7 +169,7 @@ linker_made(const char *sect)
 
 	for (size_t i = 0; dynsym[i]; i++)
 		if (!strcmp(sect, dynsym[i]))
-			return "dynamic symbols (--export-dynamic)";
+			return "dynamic symbols (the exported API)";
 	for (size_t i = 0; other[i]; i++)
 		if (!strcmp(sect, other[i]))
 			return "linker-made: PLT, GOT, relocations, .eh_frame_hdr";

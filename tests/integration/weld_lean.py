@@ -3,8 +3,8 @@
 
 Cases:
   strip_default   a default weld has no .symtab, .strtab or DWARF (readelf
-                  -S), keeps .dynsym (--export-dynamic: ctypes.pythonapi finds
-                  the API), and still runs: a traceback with its source line,
+                  -S), keeps .dynsym (the Python API: ctypes.pythonapi finds
+                  it), and still runs: a traceback with its source line,
                   faulthandler's dump of a crash, the summary's size.
   strip_debug     --debug (and pyweld.ini's debug = true) keeps .symtab and
                   the debugging information.
@@ -313,7 +313,7 @@ def case_size_report(c):
     want = {"libpython3.11.a": "library", "libssl.a": "library", "libcrypto.a": "library",
             "_ssl": "stdlib extension", "pwsize._ext": "extension",
             "module blob": "module blob", "deep-frozen modules": "deep-frozen",
-            "pyweld runtime": "runtime", "dynamic symbols (--export-dynamic)": "linker"}
+            "pyweld runtime": "runtime", "dynamic symbols (the exported API)": "linker"}
     if c.version != "3.11":
         want[f"libpython{c.version}.a"] = want.pop("libpython3.11.a")
     for name, kind in want.items():

@@ -58,10 +58,12 @@ Cases:
   closure_static  a static library (libpwfoo.a, made here) whose pkg-config
                file's Libs.private names an archive in a directory only its
                own -L gives (libpwbar.a) and zlib: the whole closure is found
-               and linked statically; the binary needs glibc only.
+               and linked statically; the binary needs glibc only and
+               exports the Python API alone.
   closure_shared_dep  libpwfoo.a's Libs.private names libcmocka, which Debian
                ships only as a shared object: libpwfoo stays static, libcmocka
-               is linked dynamically and said so (dynamic:, needs:); --static
+               is linked dynamically and said so (dynamic:, needs:), and
+               every global symbol is exported; --static
                refuses naming libcmocka, libpwfoo and the extension.
   closure_missing  libpwfoo.a's Libs.private names a library that is not
                installed at all, then one installed only as its run-time
@@ -675,13 +677,20 @@ def case_closure_static(c):
     needed, text = wt.needed_libs(app)
     bad = [n for n in needed or [] if n not in wt.LIBC_FAMILY]
     c.check(needed is not None and not bad, f"the binary needs more than glibc: {needed}")
+    # No shared object linked in: the Python API alone is exported, not
+    # the binary's other functions.
+    syms = wt.dynamic_symbols(app)
+    c.check("Py_Initialize" in syms and "__wrap_open" not in syms,
+            f"the dynamic symbols are not the Python API alone: "
+            f"{sorted(s for s in syms if not s.startswith(('Py', '_Py')))}")
     r = c.run([app], env=c.run_env, timeout=60)
     c.check(r.returncode == 0 and r.out.strip() == "42 built-in True",
             f"the binary exited {r.returncode} and printed {r.out!r}:\n{wt.tail(r.err)}")
 
 
 def case_closure_shared_dep(c):
-    """Libs.private names a shared-only library: linked dynamically, --static refused"""
+    """Libs.private names a shared-only library: linked dynamically, everything
+    exported, --static refused"""
     c.require(os.path.exists("/usr/lib/x86_64-linux-gnu/libcmocka.so") and
               not os.path.exists("/usr/lib/x86_64-linux-gnu/libcmocka.a"),
               "this case needs Debian's libcmocka-dev (a shared libcmocka, no archive)")
@@ -698,6 +707,11 @@ def case_closure_shared_dep(c):
     needed, text = wt.needed_libs(app)
     c.check(needed is not None and any(n.startswith("libcmocka.so") for n in needed),
             f"the binary's NEEDED does not name libcmocka: {needed}\n{text}")
+    # A shared object linked in may call what the binary holds statically:
+    # every global symbol is exported, not the Python API alone (the file
+    # view's __wrap_open; libpwfoo is inside the isolated extension, local).
+    c.check("__wrap_open" in wt.dynamic_symbols(app),
+            "with libcmocka.so linked in, the binary's own functions are not exported")
     r = c.run([app], env=c.run_env, timeout=60)
     c.check(r.returncode == 0 and r.out.strip() == "42 built-in True",
             f"the binary exited {r.returncode} and printed {r.out!r}:\n{wt.tail(r.err)}")

@@ -103,6 +103,14 @@ def needed_libs(path):
     return re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", p.stdout), p.stdout
 
 
+def dynamic_symbols(path):
+    """The names an ELF file's dynamic symbol table defines (nm -D)."""
+    p = subprocess.run(["nm", "-D", "--defined-only", path], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise Failure(f"nm -D '{path}' exited {p.returncode}: {p.stderr.strip()}")
+    return {line.split()[-1] for line in p.stdout.splitlines() if line.strip()}
+
+
 def ldd(path, env):
     """(exit status, the library names ldd lists, its text)."""
     p = subprocess.run(["ldd", path], capture_output=True, text=True, env=env)

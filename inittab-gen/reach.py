@@ -264,6 +264,35 @@ def handler_only(co):
     return {x.offset for i, x in enumerate(ins) if i not in seen}
 
 
+# What a loaded value meets first when it is put in a container, not called
+# (shutil's `_UNPACK_FORMATS = {"tar": ([...], _unpack_tarfile, ...)}`), and
+# what calls, stores or returns it.
+INTO_CONTAINER = {"BUILD_TUPLE", "BUILD_LIST", "BUILD_SET", "BUILD_MAP",
+                  "BUILD_CONST_KEY_MAP", "LIST_APPEND", "SET_ADD", "MAP_ADD"}
+USES = {"PRECALL", "CALL", "CALL_KW", "CALL_FUNCTION_EX", "RETURN_VALUE", "YIELD_VALUE",
+        "STORE_NAME", "STORE_GLOBAL", "STORE_FAST", "STORE_DEREF", "STORE_ATTR",
+        "STORE_SUBSCR", "IMPORT_NAME"}
+
+
+def contained_only(co, skip):
+    """(start) The names every load of which in co (not at the offsets in
+    skip) goes into a container before anything calls, stores or returns
+    it: a table of functions built as a module starts, whose functions run
+    later if at all.  The first of those instructions after the load
+    decides; a call of anything before it (`(f, g(1))`) keeps the name, so
+    no function handed to a call is missed."""
+    ins = [x for x in dis.get_instructions(co)
+           if x.opname not in ("CACHE", "EXTENDED_ARG", "NOP")]
+    contained, other = set(), set()
+    for i, x in enumerate(ins):
+        if x.offset in skip or x.opname not in NAMING or not isinstance(x.argval, str):
+            continue
+        first = next((y.opname for y in ins[i + 1:]
+                      if y.opname in INTO_CONTAINER or y.opname in USES), None)
+        (contained if first in INTO_CONTAINER else other).add(x.argval)
+    return contained - other
+
+
 # co_flags of a function's code (inspect.CO_OPTIMIZED): a class body's and
 # a module's lack it.
 CO_OPTIMIZED = 0x1
@@ -282,7 +311,8 @@ class Reach:
     are imported (the start-up, when the roots are the entry points): a
     module's top level, its class bodies and the functions of it that
     followed code names (main() under `if __name__ == "__main__":`, a
-    decorator, `from m import f`); not what a function nothing here names
+    decorator, `from m import f`, a function handed to a call); not what a
+    function nothing here names, or only puts in a table (contained_only),
     does when later called, not what only an exception handler runs
     (handler_only), nor IMPLIED."""
 
@@ -435,8 +465,9 @@ class Reach:
         """(start) Follows one code object of module and what of the code it
         holds runs with it; its other functions wait in the pool for a name."""
         skip = (set() if module in self.entries else main_only(co)) if top else set()
-        names, held = self.scan(module, co, skip | handler_only(co))
-        for n in names:
+        skip |= handler_only(co)
+        names, held = self.scan(module, co, skip)
+        for n in names - contained_only(co, skip):
             self.call(module, n)
         for c in held:
             if runs_where_defined(c) or c.co_name in self.called.get(module, ()):

@@ -35,7 +35,8 @@ Cases:
                 stray .so), and the pruned binary is smaller.
   start_set     reach.py's start set of a small graph (the top level, a class
                 body, main() under the __main__ block, a function imported by
-                name, a with statement's body; not a function nothing calls,
+                name, a with statement's body, a function handed to a call;
+                not a function nothing calls, not one only put in a table,
                 not an except clause), exactly; in the weld,
                 those modules deep-frozen and the rest unmarshalled, all
                 importable.
@@ -419,6 +420,23 @@ def setup():
 
 def unused():
     import statistics
+
+
+def unpack_later():
+    import tarfile
+
+
+def on_start(f):
+    return f()
+
+
+def started():
+    import numbers
+    return numbers
+
+
+FORMATS = {"tar": (["tar"], unpack_later)}  # a table: run later, if ever
+VALUE = on_start(started)                   # handed to a call: runs now
 """
 
 
@@ -432,7 +450,7 @@ def case_start_set(c):
     # reach.py itself: the start set of a module graph, exactly.
     mods = {"__pyweld_main__": START_APP, "pw_start_lib": START_LIB}
     for m in ("json", "csv", "argparse", "fractions", "decimal", "statistics", "wave",
-              "contextlib"):
+              "contextlib", "tarfile", "numbers"):
         mods[m] = ""
     data = b"".join(reach_record("M", m, marshal.dumps(compile(src, m, "exec")))
                     for m, src in mods.items())
@@ -451,19 +469,21 @@ def case_start_set(c):
     c.check(got["reach.out"] == sorted(mods),
             f"reached (wanted every module): {got['reach.out']}")
     c.check(got["reach.start"] == ["__pyweld_main__", "argparse", "contextlib", "decimal",
-                                   "fractions", "json", "pw_start_lib"],
-            f"reached as it starts (wanted not csv: nothing names helper(); not "
-            f"statistics: nothing calls unused(); not wave: only an except clause "
-            f"imports it): {got['reach.start']}")
+                                   "fractions", "json", "numbers", "pw_start_lib"],
+            f"reached as it starts (wanted numbers: started() is handed to a call; "
+            f"not csv: nothing names helper(); not statistics: nothing calls "
+            f"unused(); not wave: only an except clause imports it; not tarfile: "
+            f"unpack_later() is only put in a table): {got['reach.start']}")
     # The weld: those deep-frozen, the rest unmarshalled, all importable.
     app = c.path("app")
     p = c.build("--setup-py", lib, "--script", c.path("app.py"), "-o", app,
                 "--size-report=json")
     rep = {m["name"]: m for m in size_json(c, p)["modules"]}
-    for name in ("json", "argparse", "decimal", "fractions", "json.decoder", "contextlib"):
+    for name in ("json", "argparse", "decimal", "fractions", "json.decoder", "contextlib",
+                 "numbers"):
         c.check(name in rep and rep[name]["deep_frozen"] > 0 and rep[name]["bytecode"] == 0,
                 f"{name}, imported as the app starts, is not deep-frozen: {rep.get(name)}")
-    for name in ("csv", "statistics", "wave"):
+    for name in ("csv", "statistics", "wave", "tarfile"):
         c.check(name in rep and rep[name]["deep_frozen"] == 0 and rep[name]["bytecode"] > 0,
                 f"{name}, imported later or never, is deep-frozen or missing: "
                 f"{rep.get(name)}")

@@ -36,6 +36,19 @@ set_tests_properties(packages_tested_shards PROPERTIES
   SKIP_RETURN_CODE ${PYWELD_SKIP_CODE}
   TIMEOUT 120)
 
+# The sdists from the index by name and hash (seconds, no network: a local
+# index on 127.0.0.1 in the test's own process): the pinned file fetched
+# through the JSON and the HTML simple API, a file the index does not list
+# with the pinned hash, tampered bytes, an unknown project, an index or a
+# file URL that is not http(s) refused with nothing written; pip's index.
+add_test(NAME packages_tested_fetch
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/integration/packages_tested_fetch.py
+          ${PROJECT_SOURCE_DIR}/packages-tested)
+set_tests_properties(packages_tested_fetch PROPERTIES
+  LABELS "integration"
+  SKIP_RETURN_CODE ${PYWELD_SKIP_CODE}
+  TIMEOUT 120)
+
 add_test(NAME packages_tested_quick
   COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/packages-tested/run --tier quick
           --pyweld $<TARGET_FILE:pyweld>

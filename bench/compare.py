@@ -245,7 +245,9 @@ def artifact(env, tool, app, src, extra_key=""):
     tool_id = env.pyweld_id if tool.startswith("pyweld") else env.versions[tool]
     pkgs, penv = APP_PKGS.get(app, ([], []))
     key = hashlib.sha256(json.dumps([tool, tool_id, app, app_hash, pkgs, PYWELD_ENV,
-                                     extra_key, "debug-file"]).encode()).hexdigest()[:16]
+                                     extra_key, "debug-file",
+                                     "size-report" if tool == "pyweld" else ""]
+                                    ).encode()).hexdigest()[:16]
     d = os.path.join(CACHE, "artifacts", "%s-%s-%s" % (tool, app, key))
     exe = os.path.join(d, "app")
     meta_path = os.path.join(d, "meta.json")
@@ -269,6 +271,10 @@ def artifact(env, tool, app, src, extra_key=""):
         # .gnu_debuglink section of a few bytes more), which callgrind reads
         # for "where the instructions go".
         argv += ["--debug-file", os.path.join(d, "app.debug")]
+        # Where the default build's bytes are, for "Where the bytes are":
+        # the JSON on stdout (size.json), the summary in build.log.
+        if tool == "pyweld":
+            argv.append("--size-report=json")
         for p in pkgs:
             argv += ["--pip-install", p]
         for e in penv:
@@ -291,9 +297,12 @@ def artifact(env, tool, app, src, extra_key=""):
     # A build from nothing: no tool's own cache from an earlier build (PyInstaller: --clean).
     benv["NUITKA_CACHE_DIR"] = os.path.join(work, "nuitka-cache")
     t0 = time.perf_counter()
-    with open(os.path.join(d, "build.log"), "w") as lf:
-        rc = subprocess.run(argv, cwd=work, stdin=subprocess.DEVNULL, stdout=lf,
-                            stderr=subprocess.STDOUT, env=benv).returncode
+    json_out = os.path.join(d, "size.json") if "--size-report=json" in argv else None
+    with open(os.path.join(d, "build.log"), "w") as lf, \
+            open(json_out or os.devnull, "w") as jf:
+        rc = subprocess.run(argv, cwd=work, stdin=subprocess.DEVNULL,
+                            stdout=jf if json_out else lf, stderr=subprocess.STDOUT if not json_out
+                            else lf, env=benv).returncode
     secs = time.perf_counter() - t0
     if rc != 0 or not os.path.isfile(built):
         with open(os.path.join(d, "build.log")) as f:
@@ -306,11 +315,27 @@ def artifact(env, tool, app, src, extra_key=""):
     meta = {"tool": tool, "app": app, "argv": argv, "build_seconds": secs,
             "size": os.path.getsize(exe), "built_at": datetime.datetime.now().isoformat(
                 timespec="seconds"), "key": key, "loadavg": open("/proc/loadavg").read().split()[:3]}
+    if json_out:
+        meta["size_report"] = size_summary(json_out)
     with open(meta_path, "w") as f:
         json.dump(meta, f, indent=1)
     meta["cached"] = False
     log("built %s %s in %.1f s, %.1f MiB" % (tool, app, secs, meta["size"] / 2**20))
     return exe, meta
+
+
+def size_summary(path):
+    """The final link's inputs of a --size-report=json (name, kind, bytes),
+    with the file's size; None when it cannot be read."""
+    try:
+        with open(path) as f:
+            rep = json.load(f)
+        return {"bytes": rep["bytes"], "blob_bytes": rep["blob_bytes"],
+                "deep_frozen_bytes": rep["deep_frozen_bytes"],
+                "inputs": [[i["name"], i["kind"], i["bytes"]] for i in rep["inputs"]]}
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        log("no size report in %s: %s" % (path, e))
+        return None
 
 
 def stock_footprint(python, stdlib, extra=()):
@@ -685,6 +710,7 @@ def main():
                 exe, meta = arts[i]
                 c["size"] = meta["size"]
                 c["build_seconds"] = meta["build_seconds"]
+                c["size_report"] = meta.get("size_report")
                 c["build_cached"] = meta.get("cached", False)
                 c["built_at"] = meta.get("built_at")
             else:

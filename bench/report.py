@@ -167,6 +167,7 @@ def write(res, path):
             L += ["Left in TMPDIR after the runs: %s." % ", ".join(a["tmp_leftover"][:5]), ""]
 
     L += goals(res)
+    L += where_bytes(res)
     L += notes(res)
     L += analysis(res)
     with open(path + ".tmp", "w") as fh:
@@ -290,6 +291,45 @@ def size_goals(res):
                           h["maxrss_kib"] / s["maxrss_kib"], h["maxrss_kib"] / 1024,
                           s["maxrss_kib"] / 1024)))
     return L
+
+
+# The kinds of --size-report's inputs that are Python modules; every other
+# kind is machine code and its data (libraries, extensions, the runtime,
+# what the linker makes, headers).
+MODULE_KINDS = {"deep-frozen": "deep-frozen modules (C data)",
+                "module blob": "the module blob (bytecode, sources, resources)"}
+
+
+def where_bytes(res):
+    """Each pyweld binary's bytes by the final link's inputs (its
+    --size-report of this run), against PyInstaller's whole file."""
+    L = []
+    for app in ("hello", "real", "stdlib"):
+        cmds = res["apps"].get(app, {}).get("commands", {})
+        rep = (cmds.get("pyweld") or {}).get("size_report")
+        if not rep:
+            continue
+        if not L:
+            L += ["## Where the bytes are", "",
+                  "pyweld's default build of each application, by the final link's inputs "
+                  "(`pyweld build --size-report`, this run). Machine code and its data run "
+                  "in place from the file: they are not compressed.", ""]
+        code = sum(b for _, k, b in rep["inputs"] if k not in MODULE_KINDS)
+        mods = [(MODULE_KINDS[k], b) for _, k, b in rep["inputs"] if k in MODULE_KINDS]
+        top = [(n, b) for n, k, b in rep["inputs"] if k not in MODULE_KINDS][:6]
+        L.append("- **%s**, %s: machine code and data %s (%s); %s." % (
+            app, mib(rep["bytes"]), mib(code),
+            ", ".join("%s %s" % (n, mib(b)) for n, b in top),
+            "; ".join("%s %s" % (n, mib(b)) for n, b in mods)))
+        pi = cmds.get("pyinstaller")
+        if pi:
+            w = (pi.get("strace") or {}).get("bytes_to_files")
+            L.append("  PyInstaller --onefile's whole file: %s, its interpreter, libraries "
+                     "and modules zlib-compressed inside it and written out to TMPDIR on "
+                     "every run%s; pyweld's machine code alone is %.2f of it." % (
+                         mib(pi["size"]), " (%s here)" % mib(w) if w else "",
+                         code / pi["size"]))
+    return L + [""] if L else L
 
 
 def analysis(res):

@@ -2,13 +2,15 @@
  * excepthook.c: uncaught exceptions print through
  * traceback.print_exception.  CPython's own printer opens source files by
  * name, and the welded sources are not files; linecache asks the importer
- * (fixups.c).  sys.__excepthook__ stays as it was, and is the fallback
- * when traceback cannot print.
+ * (fixups.c).  On 3.11 sys.__excepthook__ is the fallback when traceback
+ * cannot print.
  *
  * From 3.13 on CPython's own sys.excepthook prints through traceback
- * (and keeps the KeyboardInterrupt record), so there is nothing to
- * replace; 3.12's prints with its C printer, which cannot show the lines
- * of welded sources (docs/distribution.md says so).
+ * (and keeps the KeyboardInterrupt record), so the hook calls it; 3.12's
+ * prints with its C printer, which cannot show the lines of welded
+ * sources (docs/distribution.md says so).  On every version the hook
+ * first notes what pruning left out when `from pkg import sub` failed for
+ * it (rt_pruned_note).  sys.__excepthook__ stays as it was.
  */
 #include "rt.h"
 
@@ -18,8 +20,9 @@
  * resets it. */
 extern int _Py_UnhandledKeyboardInterrupt;
 
+/* 3.11: traceback.print_exception, sys.__excepthook__ when it fails. */
 static PyObject *
-excepthook(PyObject *self, PyObject *args)
+print_uncaught(PyObject *args)
 {
 	int interrupted = _Py_UnhandledKeyboardInterrupt;
 	PyObject *tb = PyImport_ImportModule("traceback"), *r = NULL;
@@ -40,6 +43,32 @@ excepthook(PyObject *self, PyObject *args)
 	_Py_UnhandledKeyboardInterrupt = interrupted;
 	return r;
 }
+#else
+/* 3.12 on: CPython's own hook, sys.__excepthook__. */
+static PyObject *
+print_uncaught(PyObject *args)
+{
+	PyObject *hook = PySys_GetObject("__excepthook__");
+
+	if (!hook) {
+		PyErr_SetString(PyExc_RuntimeError, "lost sys.__excepthook__");
+		return NULL;
+	}
+	return PyObject_Call(hook, args, NULL);
+}
+#endif
+
+static PyObject *
+excepthook(PyObject *self, PyObject *args)
+{
+	PyObject *type, *value, *tb;
+
+	(void)self;
+	if (PyArg_ParseTuple(args, "OOO", &type, &value, &tb))
+		rt_pruned_note(value);
+	PyErr_Clear();
+	return print_uncaught(args);
+}
 
 static PyMethodDef excepthook_def = {
 	"excepthook", excepthook, METH_VARARGS,
@@ -55,10 +84,3 @@ rt_set_excepthook(void)
 	Py_XDECREF(f);
 	return rc;
 }
-#else
-int
-rt_set_excepthook(void)
-{
-	return 0;
-}
-#endif

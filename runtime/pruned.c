@@ -112,6 +112,85 @@ rt_pruned_answer(PyObject *name, PyObject *path)
 	return NULL;
 }
 
+/*
+ * The package's name and the name `from package import name` asked for, of
+ * an ImportError that IMPORT_FROM raised ("cannot import name 'sub' from
+ * 'pkg' (...)"; 3.12 on also keeps name_from): new references, or -1
+ * (and no exception) when exc is no such error.
+ */
+static int
+from_import_names(PyObject *exc, PyObject **pkg, PyObject **sub)
+{
+	static const char head[] = "cannot import name '";
+	PyObject *msg = NULL;
+
+	*pkg = *sub = NULL;
+	if (!PyObject_TypeCheck(exc, (PyTypeObject *)PyExc_ImportError) ||
+	    PyObject_TypeCheck(exc, (PyTypeObject *)PyExc_ModuleNotFoundError))
+		return -1;
+	*pkg = PyObject_GetAttrString(exc, "name");
+	if (!*pkg || !PyUnicode_Check(*pkg))
+		goto fail;
+#if PY_VERSION_HEX >= 0x030C0000
+	*sub = PyObject_GetAttrString(exc, "name_from");
+	if (*sub && PyUnicode_Check(*sub))
+		return 0;
+	Py_CLEAR(*sub);
+	PyErr_Clear();
+#endif
+	msg = PyObject_GetAttrString(exc, "msg");
+	const char *m = msg && PyUnicode_Check(msg) ? PyUnicode_AsUTF8(msg) : NULL;
+	const char *end = m && !strncmp(m, head, sizeof(head) - 1) ?
+	                  strstr(m + sizeof(head) - 1, "' from ") : NULL;
+	if (!end)
+		goto fail;
+	*sub = PyUnicode_FromStringAndSize(m + sizeof(head) - 1,
+	                                   end - (m + sizeof(head) - 1));
+	if (!*sub)
+		goto fail;
+	Py_DECREF(msg);
+	return 0;
+fail:
+	PyErr_Clear();
+	Py_XDECREF(msg);
+	Py_CLEAR(*pkg);
+	Py_CLEAR(*sub);
+	return -1;
+}
+
+/*
+ * `from pkg import sub` of a module pruning left out: importlib's
+ * _handle_fromlist swallows the ModuleNotFoundError rt_pruned_answer
+ * raised (a fromlist name that is no module may be an attribute), and
+ * IMPORT_FROM then says only "cannot import name 'sub' from 'pkg'".  An
+ * uncaught one gets the pruning's words as a note (PEP 678), which the
+ * printer shows after it.  Nothing happens to any other exception; a
+ * failure here only loses the note.
+ */
+void
+rt_pruned_note(PyObject *exc)
+{
+	PyObject *pkg, *sub, *full = NULL, *re = NULL, *note = NULL, *r = NULL;
+	const char *s;
+
+	if (!rt_npruned_names || from_import_names(exc, &pkg, &sub) < 0)
+		return;
+	full = PyUnicode_FromFormat("%U.%U", pkg, sub);
+	s = full ? PyUnicode_AsUTF8(full) : NULL;
+	if (s && rt_pruned(s) && (re = keep_pattern(s)) != NULL)
+		note = PyUnicode_FromFormat("%R was left out of this binary by pyweld's "
+		                            "pruning; rebuild with --keep-module '%U'", full, re);
+	if (note)
+		r = PyObject_CallMethod(exc, "add_note", "O", note);
+	PyErr_Clear();
+	Py_XDECREF(r);
+	Py_XDECREF(note);
+	Py_XDECREF(re);
+	Py_XDECREF(full);
+	Py_DECREF(pkg);
+	Py_DECREF(sub);
+}
+
 /* Whether some pruned name begins with "encodings.". */
 static int
 codecs_pruned(void)

@@ -286,5 +286,8 @@ PyObject *rt_pruned_answer(PyObject *name, PyObject *path);
  * and --keep-module instead of a bare "unknown encoding".  -1 with an
  * exception set. */
 int rt_pruned_codecs(void);
+/* pruned.c: an uncaught exception exc that `from pkg import sub` raised
+ * because pruning left pkg.sub out gets a note saying so (excepthook.c). */
+void rt_pruned_note(PyObject *exc);
 
 #endif

@@ -10,6 +10,9 @@ Cases:
                 and --keep-module; an unknown name still says only "No module
                 named"; a codec left out (cp1252, also as windows-1252) is named
                 with --keep-module by codecs.lookup, a kept one (latin-1) works;
+                `from encodings import cp1252` (importlib swallows the
+                import's own error there) ends with ImportError and a note
+                naming --keep-module, one of a name never a module with none;
                 an extension module whose C imports another (_elementtree
                 imports pyexpat) keeps it.
   keep_module   a local package: `from pkg import sub` and relative imports
@@ -75,6 +78,10 @@ for name in sys.argv[1:]:
             print(name, "ok", "\\xe9".encode(name[6:]))
         except LookupError as e:
             print(name, "missing", type(e).__name__, str(e))
+        continue
+    if name.startswith("from:"):            # from:PKG:NAME, uncaught
+        pkg, sub = name[5:].split(":")
+        exec("from %s import %s" % (pkg, sub))
         continue
     try:
         m = importlib.import_module(name)
@@ -150,6 +157,20 @@ def case_hello(c):
     line = next((x for x in out if x.startswith("codec:pw-no-such-codec ")), "")
     c.check("unknown encoding: pw-no-such-codec" in line and "pruning" not in line,
             f"an unknown codec's message: {line!r}")
+    # `from encodings import cp1252`: importlib swallows the pruning's
+    # ModuleNotFoundError there; the uncaught ImportError gets it as a note.
+    r = c.run([app, "from:encodings:cp1252"], env=c.run_env, timeout=120)
+    c.check(r.returncode == 1 and
+            "ImportError: cannot import name 'cp1252' from 'encodings'" in r.err and
+            "'encodings.cp1252' was left out of this binary by pyweld's pruning; rebuild "
+            "with --keep-module '^encodings\\.cp1252$'" in r.err,
+            f"from encodings import cp1252: exit {r.returncode}, not the pruning's note:\n"
+            f"{r.err}")
+    r = c.run([app, "from:encodings:pw_nothing"], env=c.run_env, timeout=120)
+    c.check(r.returncode == 1 and "cannot import name 'pw_nothing'" in r.err and
+            "pruning" not in r.err,
+            f"from encodings import pw_nothing: exit {r.returncode}, a note where none "
+            f"belongs:\n{r.err}")
 
 
 PKG = {

@@ -10,7 +10,7 @@
  * prints with its C printer, which cannot show the lines of welded
  * sources (docs/distribution.md says so).  On every version the hook
  * first notes what pruning left out when `from pkg import sub` failed for
- * it (rt_pruned_note).  sys.__excepthook__ stays as it was.
+ * it (rt_pruned_note).
  */
 #include "rt.h"
 
@@ -43,31 +43,23 @@ print_uncaught(PyObject *args)
 	_Py_UnhandledKeyboardInterrupt = interrupted;
 	return r;
 }
-#else
-/* 3.12 on: CPython's own hook, sys.__excepthook__. */
-static PyObject *
-print_uncaught(PyObject *args)
-{
-	PyObject *hook = PySys_GetObject("__excepthook__");
-
-	if (!hook) {
-		PyErr_SetString(PyExc_RuntimeError, "lost sys.__excepthook__");
-		return NULL;
-	}
-	return PyObject_Call(hook, args, NULL);
-}
 #endif
 
+/* self: 3.12 on, CPython's own hook, which prints; 3.11, NULL. */
 static PyObject *
 excepthook(PyObject *self, PyObject *args)
 {
 	PyObject *type, *value, *tb;
 
-	(void)self;
 	if (PyArg_ParseTuple(args, "OOO", &type, &value, &tb))
 		rt_pruned_note(value);
 	PyErr_Clear();
+#if PY_VERSION_HEX < 0x030C0000
+	(void)self;
 	return print_uncaught(args);
+#else
+	return PyObject_Call(self, args, NULL);
+#endif
 }
 
 static PyMethodDef excepthook_def = {
@@ -75,12 +67,27 @@ static PyMethodDef excepthook_def = {
 	"Print an uncaught exception with the source lines of welded modules.",
 };
 
+/*
+ * 3.11: sys.excepthook, sys.__excepthook__ left as it was.  3.12 on: both,
+ * around CPython's own, so that `sys.excepthook is sys.__excepthook__`
+ * still holds (code.InteractiveInterpreter and 3.13's prompt then format
+ * tracebacks themselves, as in stock CPython).
+ */
 int
 rt_set_excepthook(void)
 {
+#if PY_VERSION_HEX < 0x030C0000
 	PyObject *f = PyCFunction_New(&excepthook_def, NULL);
 	int rc = f ? PySys_SetObject("excepthook", f) : -1;
+#else
+	PyObject *orig = PySys_GetObject("__excepthook__");         /* borrowed */
+	PyObject *f = orig ? PyCFunction_New(&excepthook_def, orig) : NULL;
+	int rc = f && PySys_SetObject("excepthook", f) == 0 &&
+	         PySys_SetObject("__excepthook__", f) == 0 ? 0 : -1;
 
+	if (!orig && !PyErr_Occurred())
+		PyErr_SetString(PyExc_RuntimeError, "sys.__excepthook__ is missing");
+#endif
 	Py_XDECREF(f);
 	return rc;
 }

@@ -179,7 +179,9 @@ info_value(const char *text, const char *name)
 /*
  * The entry of it->key, when whole: its wheel copied into the work
  * directory, its records into the build's link database.  1 (hit), 0 (no
- * entry), -1 (damaged: why says what).
+ * entry), -1 (damaged: why says what), -2 (the entry may be whole, but this
+ * build could not take it: the work directory or its link database failed;
+ * why says what).
  */
 static int
 try_reuse(struct cli_build *b, struct item *it, char *why, size_t whylen)
@@ -222,12 +224,17 @@ try_reuse(struct cli_build *b, struct item *it, char *why, size_t whylen)
 		    util_write_atomic(it->wheel, data, len, 0644, false) < 0) {
 			snprintf(why, whylen, "cannot write '%s': %s", it->wheel, strerror(errno));
 			free(d);
+			rc = -2;
 			goto out;
 		}
 		free(d);
 	}
-	if (linkdb_begin_build(b->appdb, "build-cache", b->work, it->sdist, &id) < 0 ||
-	    linkdb_copy_build(b->appdb, db, -1, id) < 0) {
+	if (linkdb_begin_build(b->appdb, "build-cache", b->work, it->sdist, &id) < 0) {
+		snprintf(why, whylen, "this build's link database: %s", linkdb_errmsg(b->appdb));
+		rc = -2;
+		goto out;
+	}
+	if (linkdb_copy_build(b->appdb, db, -1, id) < 0) {
 		snprintf(why, whylen, "its records: %s", linkdb_errmsg(b->appdb));
 		goto out;
 	}
@@ -480,7 +487,11 @@ cli_build_reuse(struct cli_build *b, struct cli_reuse *r)
 
 		item_key(b, &items[i]);
 		hit = items[i].key[0] ? try_reuse(b, &items[i], why, sizeof(why)) : 0;
-		if (hit < 0) {
+		if (hit == -2)
+			cli_build_note(b, "%s %s: cannot take its kept build (%s): building it "
+			               "again, the kept build left as it is", items[i].name,
+			               items[i].version, why);
+		if (hit == -1) {
 			cli_build_note(b, "%s %s: its kept build is not usable (%s): building it again",
 			               items[i].name, items[i].version, why);
 			char *dir = entry_dir(b, items[i].key), *builds;

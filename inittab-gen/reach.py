@@ -311,7 +311,8 @@ class Reach:
     are imported (the start-up, when the roots are the entry points): a
     module's top level, its class bodies and the functions of it that
     followed code names (main() under `if __name__ == "__main__":`, a
-    decorator, `from m import f`, a function handed to a call); not what a
+    decorator, a function handed to a call, `f` of `from m import f` once
+    followed code names it); not what a
     function nothing here names, or only puts in a table (contained_only),
     does when later called, not what only an exception handler runs
     (handler_only), nor IMPLIED."""
@@ -332,6 +333,8 @@ class Reach:
         self.names = set()      # the names followed code loads or holds
         self.deferred = []      # (module, code) of functions only a __main__
                                 # block calls, until something names them
+        self.bound = {}         # (start) (module, local name) -> what
+                                # `from x import y as local` bound: (x, y)
 
     def add(self, name, by=None):
         """Reaches name and every parent package of it, when the weld holds it."""
@@ -374,10 +377,14 @@ class Reach:
         dynamic = "import_module" in co.co_names or "__import__" in co.co_names
         names, held = set(), []
         prev = [None, None]
-        for ins in dis.get_instructions(co):
+        target = None
+        code = [x for x in dis.get_instructions(co) if x.opname not in ("CACHE", "EXTENDED_ARG")]
+        for i, ins in enumerate(code):
             if ins.offset in skip:
                 continue
-            if ins.opname in NAMING and isinstance(ins.argval, str):
+            # (start: an imported name counts once followed code names it)
+            if ins.opname in NAMING and isinstance(ins.argval, str) and \
+                    not (self.start and ins.opname == "IMPORT_FROM"):
                 names.add(ins.argval)
             if ins.opname == "IMPORT_NAME":
                 level = prev[0] if isinstance(prev[0], int) else 0
@@ -390,8 +397,13 @@ class Reach:
                             self.star(target)
                         elif target + "." + y in self.known:
                             self.add(target + "." + y)
-                        elif self.start:
-                            self.call(target, y)
+            elif (ins.opname == "IMPORT_FROM" and self.start and target and
+                  target + "." + ins.argval not in self.known):
+                # `from target import f as g`: g stands for target's f
+                after = code[i + 1] if i + 1 < len(code) else None
+                local = after.argval if after and after.opname.startswith("STORE_") \
+                    and isinstance(after.argval, str) else ins.argval
+                self.bind(module, local, target, ins.argval)
             if ins.opname in ("LOAD_CONST", "LOAD_SMALL_INT"):
                 prev = [prev[1], ins.argval]
             elif ins.opname not in ("CACHE", "EXTENDED_ARG"):
@@ -454,12 +466,26 @@ class Reach:
                 self.imports(module, co, whole=True)
 
     def call(self, module, name):
-        """(start) Followed code names module's function name: it counts."""
-        self.called.setdefault(module, set()).add(name)
+        """(start) Followed code names module's function name: it counts;
+        so does the function name stands for when module imported it by
+        name (bind)."""
+        called = self.called.setdefault(module, set())
+        if name in called:
+            return
+        called.add(name)
         pool = self.pool.get(module, [])
         for c in [c for c in pool if c.co_name == name]:
             pool.remove(c)
             self.work.append((module, c, False))
+        for target, original in self.bound.get((module, name), ()):
+            self.call(target, original)
+
+    def bind(self, module, local, target, name):
+        """(start) `from target import name as local` in module: module's
+        followed code naming local names target's name."""
+        self.bound.setdefault((module, local), set()).add((target, name))
+        if local in self.called.get(module, ()):
+            self.call(target, name)
 
     def start_scan(self, module, co, top):
         """(start) Follows one code object of module and what of the code it

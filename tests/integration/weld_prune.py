@@ -39,7 +39,8 @@ Cases:
   start_set     reach.py's start set of a small graph (the top level, a class
                 body, main() under the __main__ block, a function imported by
                 name, a with statement's body, a function handed to a call;
-                not a function nothing calls, not one only put in a table,
+                not a function nothing calls, not one only put in a table
+                or only imported by name (`from m import later`),
                 not an except clause), exactly; in the weld,
                 those modules deep-frozen and the rest unmarshalled, all
                 importable.
@@ -406,7 +407,7 @@ try:
     import json
 except ImportError:
     import wave
-from pw_start_lib import setup
+from pw_start_lib import setup, later as run_later
 
 
 def helper():
@@ -447,6 +448,10 @@ def unpack_later():
     import tarfile
 
 
+def later():
+    import shelve
+
+
 def on_start(f):
     return f()
 
@@ -471,7 +476,7 @@ def case_start_set(c):
     # reach.py itself: the start set of a module graph, exactly.
     mods = {"__pyweld_main__": START_APP, "pw_start_lib": START_LIB}
     for m in ("json", "csv", "argparse", "fractions", "decimal", "statistics", "wave",
-              "contextlib", "tarfile", "numbers"):
+              "contextlib", "tarfile", "numbers", "shelve"):
         mods[m] = ""
     data = b"".join(reach_record("M", m, marshal.dumps(compile(src, m, "exec")))
                     for m, src in mods.items())
@@ -494,7 +499,8 @@ def case_start_set(c):
             f"reached as it starts (wanted numbers: started() is handed to a call; "
             f"not csv: nothing names helper(); not statistics: nothing calls "
             f"unused(); not wave: only an except clause imports it; not tarfile: "
-            f"unpack_later() is only put in a table): {got['reach.start']}")
+            f"unpack_later() is only put in a table; not shelve: later() is imported by "
+            f"name, never named after): {got['reach.start']}")
     # The weld: those deep-frozen, the rest unmarshalled, all importable.
     app = c.path("app")
     p = c.build("--setup-py", lib, "--script", c.path("app.py"), "-o", app,
@@ -504,7 +510,7 @@ def case_start_set(c):
                  "numbers"):
         c.check(name in rep and rep[name]["deep_frozen"] > 0 and rep[name]["bytecode"] == 0,
                 f"{name}, imported as the app starts, is not deep-frozen: {rep.get(name)}")
-    for name in ("csv", "statistics", "wave", "tarfile"):
+    for name in ("csv", "statistics", "wave", "tarfile", "shelve"):
         c.check(name in rep and rep[name]["deep_frozen"] == 0 and rep[name]["bytecode"] > 0,
                 f"{name}, imported later or never, is deep-frozen or missing: "
                 f"{rep.get(name)}")

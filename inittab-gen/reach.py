@@ -240,12 +240,15 @@ NO_FALL_THROUGH = {"RETURN_VALUE", "RETURN_CONST", "RAISE_VARARGS", "RERAISE",
 JUMPS = set(dis.hasjrel) | set(dis.hasjabs) | set(getattr(dis, "hasjump", ()))
 
 
-def handler_only(co):
-    """The offsets of co's instructions that run only when an exception was
-    raised: those no path from the first instruction reaches without going
-    through an exception handler (`except ImportError: import _pydecimal`,
-    hashlib's `except ValueError: import logging`).  Empty when a jump's
-    target is not an instruction (nothing is left out then)."""
+def not_run(co, decided=None):
+    """The offsets of co's instructions that do not run as it runs: those
+    no path from the first instruction reaches without going through an
+    exception handler (`except ImportError: import _pydecimal`, hashlib's
+    `except ValueError: import logging`) or through the other side of a
+    test decided (a jump's offset -> the truth of what it tests: the
+    platform's and the version's, below).  Empty when a jump's target is
+    not an instruction (nothing is left out then)."""
+    decided = decided or {}
     ins = list(dis.get_instructions(co))
     at = {x.offset: i for i, x in enumerate(ins)}
     seen, todo = set(), [0] if ins else []
@@ -254,14 +257,145 @@ def handler_only(co):
         while i < len(ins) and i not in seen:
             seen.add(i)
             x = ins[i]
-            if x.opcode in JUMPS:
+            jumps, falls = x.opcode in JUMPS, x.opname not in NO_FALL_THROUGH
+            if x.offset in decided:
+                # IF_FALSE jumps when what it tests is false; IF_TRUE when true
+                jumps = decided[x.offset] == ("IF_TRUE" in x.opname)
+                falls = not jumps
+            if jumps:
                 if x.argval not in at:
                     return set()
                 todo.append(at[x.argval])
-            if x.opname in NO_FALL_THROUGH:
+            if not falls:
                 break
             i += 1
     return {x.offset for i, x in enumerate(ins) if i not in seen}
+
+
+# What the binary's tests of its platform and version give: the
+# distribution's interpreter runs this file, the one the binary embeds.
+UNKNOWN, NULL = object(), object()
+SYS = {"platform": sys.platform, "version_info": sys.version_info, "byteorder": sys.byteorder}
+OS = {"name": os.name}
+COMPARE = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
+           "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
+STR_TESTS = {"startswith", "endswith"}
+
+
+class Const:
+    def __init__(self, value):
+        self.value = value
+
+
+class Method:
+    def __init__(self, value, name):
+        self.value, self.name = value, name
+
+
+class Imported:
+    def __init__(self, level, name):
+        self.level, self.name = level, name
+
+
+def evaluate(co, known, imported=None):
+    """The tests of co decided by what is known: {offset of a conditional
+    jump: truth}, and {name: value} of what co stores (UNKNOWN when not
+    known, or stored twice).  An abstract stack over the instructions in
+    their order, of constants, the modules sys and os (their attributes in
+    SYS and OS), names in known, `from m import x` (imported(level, m, x)
+    gives x's value or UNKNOWN), and what str.startswith or endswith, a
+    subscript, a slice, a comparison, `in`, `is` and `not` make of them;
+    anything else is unknown, and so is the stack where a jump lands."""
+    decided, stored = {}, {}
+    ins = [x for x in dis.get_instructions(co) if x.opname not in ("CACHE", "EXTENDED_ARG")]
+    targets = {x.argval for x in ins if x.opcode in JUMPS}
+    stack = []
+
+    def pop():
+        return stack.pop() if stack else UNKNOWN
+
+    def value(v):
+        return v.value if isinstance(v, Const) else UNKNOWN
+
+    for x in ins:
+        if x.offset in targets:
+            stack = []
+        op, arg = x.opname, x.argval
+        try:
+            if op == "LOAD_CONST":
+                stack.append(Const(arg))
+            elif op in ("LOAD_NAME", "LOAD_GLOBAL"):
+                if op == "LOAD_GLOBAL" and (x.arg or 0) & 1:
+                    stack.append(NULL)
+                stack.append(Const(known[arg]) if arg in known else
+                             {"sys": SYS, "os": OS}.get(arg, UNKNOWN))
+            elif op in ("LOAD_ATTR", "LOAD_METHOD"):
+                v = pop()
+                if v is SYS or v is OS:
+                    r = Const(v[arg]) if arg in v else UNKNOWN
+                elif isinstance(v, Const) and isinstance(v.value, str) and arg in STR_TESTS:
+                    r = Method(v.value, arg)
+                else:
+                    r = UNKNOWN
+                method = op == "LOAD_METHOD" or (op == "LOAD_ATTR" and (x.arg or 0) & 1 and
+                                                 sys.version_info >= (3, 12))
+                stack += [r, NULL] if method else [r]
+            elif op == "PUSH_NULL":
+                stack.append(NULL)
+            elif op in ("PRECALL", "NOP", "RESUME", "TO_BOOL"):
+                pass
+            elif op == "CALL":
+                args = [pop() for _ in range(x.arg)][::-1]
+                f = [v for v in (pop(), pop()) if v is not NULL]
+                m = f[0] if f else UNKNOWN
+                ok = isinstance(m, Method) and len(args) == 1 and isinstance(args[0], Const)
+                stack.append(Const(getattr(m.value, m.name)(args[0].value)) if ok else UNKNOWN)
+            elif op == "BINARY_SUBSCR":
+                i, v = value(pop()), value(pop())
+                stack.append(UNKNOWN if UNKNOWN in (i, v) else Const(v[i]))
+            elif op == "BINARY_SLICE":                  # 3.12 on: x[a:b]
+                end, begin, v = value(pop()), value(pop()), value(pop())
+                stack.append(UNKNOWN if UNKNOWN in (end, begin, v) else Const(v[begin:end]))
+            elif op == "BUILD_SLICE":
+                parts = [value(pop()) for _ in range(x.arg)][::-1]
+                stack.append(UNKNOWN if UNKNOWN in parts else Const(slice(*parts)))
+            elif op == "COMPARE_OP":
+                b, a = value(pop()), value(pop())
+                cmp = COMPARE.get(str(arg).replace("bool(", "").rstrip(")"))
+                stack.append(Const(cmp(a, b)) if cmp and UNKNOWN not in (a, b) else UNKNOWN)
+            elif op in ("CONTAINS_OP", "IS_OP"):
+                b, a = value(pop()), value(pop())
+                r = (a in b) if op == "CONTAINS_OP" else (a is b)
+                stack.append(UNKNOWN if UNKNOWN in (a, b) else Const(r != bool(x.arg)))
+            elif op == "UNARY_NOT":
+                v = value(pop())
+                stack.append(UNKNOWN if v is UNKNOWN else Const(not v))
+            elif op == "IMPORT_NAME":
+                pop()
+                level = value(pop())
+                stack.append(Imported(level, arg) if isinstance(level, int) else UNKNOWN)
+            elif op == "IMPORT_FROM":
+                m = stack[-1] if stack else UNKNOWN
+                v = imported(m.level, m.name, arg) if imported and isinstance(m, Imported) \
+                    else UNKNOWN
+                stack.append(UNKNOWN if v is UNKNOWN else Const(v))
+            elif op == "POP_TOP":
+                pop()
+            elif op in ("STORE_NAME", "STORE_GLOBAL"):
+                v = pop()
+                stored[arg] = v.value if isinstance(v, Const) and arg not in stored else UNKNOWN
+            elif "JUMP" in op and "IF_" in op and "NONE" not in op:
+                v = stack[-1] if stack else UNKNOWN
+                if isinstance(v, Const):
+                    decided[x.offset] = bool(v.value)
+                stack = []
+            else:
+                stack = []
+        except Exception:           # a test this cannot evaluate is unknown
+            stack = []
+    return decided, stored
+
+
 
 
 # What a loaded value meets first when it is put in a container, not called
@@ -314,8 +448,9 @@ class Reach:
     decorator, a function handed to a call, `f` of `from m import f` once
     followed code names it); not what a
     function nothing here names, or only puts in a table (contained_only),
-    does when later called, not what only an exception handler runs
-    (handler_only), nor IMPLIED."""
+    does when later called, not what only an exception handler runs nor
+    the side of a test of the platform or the version that is not taken
+    (not_run), nor IMPLIED."""
 
     def __init__(self, start=False):
         self.start = start
@@ -335,6 +470,7 @@ class Reach:
                                 # block calls, until something names them
         self.bound = {}         # (start) (module, local name) -> what
                                 # `from x import y as local` bound: (x, y)
+        self.consts = {}        # (start) module -> its names known (constants)
 
     def add(self, name, by=None):
         """Reaches name and every parent package of it, when the weld holds it."""
@@ -491,7 +627,8 @@ class Reach:
         """(start) Follows one code object of module and what of the code it
         holds runs with it; its other functions wait in the pool for a name."""
         skip = (set() if module in self.entries else main_only(co)) if top else set()
-        skip |= handler_only(co)
+        known = self.constants(module)
+        skip |= not_run(co, evaluate(co, known, self.imported_value(module))[0])
         names, held = self.scan(module, co, skip)
         for n in names - contained_only(co, skip):
             self.call(module, n)
@@ -500,6 +637,36 @@ class Reach:
                 self.work.append((module, c, False))
             else:
                 self.pool.setdefault(module, []).append(c)
+
+    def constants(self, module):
+        """(start) What module's top level stores once, known as the binary
+        runs (`LINUX = sys.platform.startswith("linux")`, `from ._common
+        import LINUX`), and no function of it rebinds (`global`)."""
+        if module in self.consts:
+            return self.consts[module]
+        self.consts[module] = {}            # an import cycle: nothing known
+        co = self.code.get(module)
+        if co is None:
+            return {}
+        _, stored = evaluate(co, {}, self.imported_value(module))
+        rebound, stack = set(), [c for c in co.co_consts if hasattr(c, "co_code")]
+        while stack:
+            c = stack.pop()
+            rebound.update(x.argval for x in dis.get_instructions(c)
+                           if x.opname in ("STORE_GLOBAL", "DELETE_GLOBAL"))
+            stack.extend(k for k in c.co_consts if hasattr(k, "co_code"))
+        known = {n: v for n, v in stored.items() if v is not UNKNOWN and n not in rebound}
+        self.consts[module] = known
+        return known
+
+    def imported_value(self, module):
+        """(start) The value of `from m import x` in module, when known."""
+        def value(level, name, attr):
+            target = self.resolve(module, name, level)
+            if not target or target not in self.code:
+                return UNKNOWN
+            return self.constants(target).get(attr, UNKNOWN)
+        return value
 
     def follow(self):
         while self.todo or self.work:

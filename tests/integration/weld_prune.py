@@ -40,7 +40,9 @@ Cases:
                 body, main() under the __main__ block, a function imported by
                 name, a with statement's body, a function handed to a call;
                 not a function nothing calls, not one only put in a table
-                or only imported by name (`from m import later`),
+                or only imported by name (`from m import later`), not the
+                side of a test of the platform or the version (in another
+                module too: `from m import ON_LINUX`) not taken,
                 not an except clause), exactly; in the weld,
                 those modules deep-frozen and the rest unmarshalled, all
                 importable.
@@ -407,8 +409,10 @@ try:
     import json
 except ImportError:
     import wave
-from pw_start_lib import setup, later as run_later
+from pw_start_lib import setup, later as run_later, ON_LINUX
 
+if not ON_LINUX:                            # known as the binary runs: never
+    import sched
 
 def helper():
     import csv
@@ -463,6 +467,15 @@ def started():
 
 FORMATS = {"tar": (["tar"], unpack_later)}  # a table: run later, if ever
 VALUE = on_start(started)                   # handed to a call: runs now
+
+import sys
+ON_LINUX = sys.platform.startswith("linux")
+if sys.platform == "win32":                 # tests of the platform and the
+    import mailbox                          # version: only the side taken
+elif ON_LINUX:
+    import quopri
+if sys.version_info >= (3, 99):
+    import getopt
 """
 
 
@@ -476,7 +489,8 @@ def case_start_set(c):
     # reach.py itself: the start set of a module graph, exactly.
     mods = {"__pyweld_main__": START_APP, "pw_start_lib": START_LIB}
     for m in ("json", "csv", "argparse", "fractions", "decimal", "statistics", "wave",
-              "contextlib", "tarfile", "numbers", "shelve"):
+              "contextlib", "tarfile", "numbers", "shelve", "sched", "mailbox", "quopri",
+              "getopt"):
         mods[m] = ""
     data = b"".join(reach_record("M", m, marshal.dumps(compile(src, m, "exec")))
                     for m, src in mods.items())
@@ -495,22 +509,24 @@ def case_start_set(c):
     c.check(got["reach.out"] == sorted(mods),
             f"reached (wanted every module): {got['reach.out']}")
     c.check(got["reach.start"] == ["__pyweld_main__", "argparse", "contextlib", "decimal",
-                                   "fractions", "json", "numbers", "pw_start_lib"],
+                                   "fractions", "json", "numbers", "pw_start_lib", "quopri"],
             f"reached as it starts (wanted numbers: started() is handed to a call; "
             f"not csv: nothing names helper(); not statistics: nothing calls "
             f"unused(); not wave: only an except clause imports it; not tarfile: "
             f"unpack_later() is only put in a table; not shelve: later() is imported by "
-            f"name, never named after): {got['reach.start']}")
+            f"name, never named after; quopri and not mailbox, getopt or sched: the "
+            f"tests of the platform and the version): {got['reach.start']}")
     # The weld: those deep-frozen, the rest unmarshalled, all importable.
     app = c.path("app")
     p = c.build("--setup-py", lib, "--script", c.path("app.py"), "-o", app,
                 "--size-report=json")
     rep = {m["name"]: m for m in size_json(c, p)["modules"]}
     for name in ("json", "argparse", "decimal", "fractions", "json.decoder", "contextlib",
-                 "numbers"):
+                 "numbers", "quopri"):
         c.check(name in rep and rep[name]["deep_frozen"] > 0 and rep[name]["bytecode"] == 0,
                 f"{name}, imported as the app starts, is not deep-frozen: {rep.get(name)}")
-    for name in ("csv", "statistics", "wave", "tarfile", "shelve"):
+    for name in ("csv", "statistics", "wave", "tarfile", "shelve", "mailbox", "getopt",
+                 "sched"):
         c.check(name in rep and rep[name]["deep_frozen"] == 0 and rep[name]["bytecode"] > 0,
                 f"{name}, imported later or never, is deep-frozen or missing: "
                 f"{rep.get(name)}")

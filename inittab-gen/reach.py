@@ -180,11 +180,11 @@ def file_strings(path, known):
             data = f.read()
     except OSError:
         return set()
-    members = [elf_sections(m) for m in ar_members(data)]
-    if not any(imports_by_name(sections) for sections in members if sections):
+    if not any(imports_by_name(sections) for sections in map(elf_sections, ar_members(data))
+               if sections):
         return set()
     out = set()
-    for sections in members:
+    for sections in map(elf_sections, ar_members(data)):
         rodata = [b for n, _, _, b in sections if n.startswith(b".rodata")]
         for section in rodata:
             out.update(m.decode() for m in STRING.findall(b"\0" + section))
@@ -327,7 +327,10 @@ def evaluate(co, known, imported=None):
             elif op in ("LOAD_NAME", "LOAD_GLOBAL"):
                 if op == "LOAD_GLOBAL" and (x.arg or 0) & 1:
                     stack.append(NULL)
-                stack.append(Const(known[arg]) if arg in known else
+                # what this code stored first (a class body's own names)
+                v = stored[arg] if op == "LOAD_NAME" and arg in stored else \
+                    known.get(arg, UNKNOWN)
+                stack.append(Const(v) if v is not UNKNOWN else
                              {"sys": SYS, "os": OS}.get(arg, UNKNOWN))
             elif op in ("LOAD_ATTR", "LOAD_METHOD"):
                 v = pop()
@@ -394,8 +397,6 @@ def evaluate(co, known, imported=None):
         except Exception:           # a test this cannot evaluate is unknown
             stack = []
     return decided, stored
-
-
 
 
 # What a loaded value meets first when it is put in a container, not called

@@ -25,7 +25,7 @@
 # module's .rodata that name modules when its code can import by name
 # (what its C passes to PyImport_Import* and PyCapsule_Import; in Rust's,
 # every module name found in it), the
-# modules of entry points, and IMPLIED below.
+# modules of entry points, and IMPLIED and IMPLIED_BY_NAME below.
 # Not followed: what a module does only when it runs as __main__ (the
 # entry point's own __main__ block excepted; a function only that block
 # calls is followed once other code names it, or an entry point does), and
@@ -79,7 +79,6 @@ NOT_FOLLOWED = {
 # built-in modules and the runtime import from C when asked, and what a
 # name made at run time imports ("prefix*": every module so named).
 IMPLIED = {
-    "time": ("_strptime",),                     # time.strptime
     "importlib.resources": ("_pyweld_resources", "importlib.readers"),
     "importlib.metadata": ("_pyweld_resources",),   # runtime/resources.c
     "_socket": ("encodings.idna",),             # host names
@@ -88,6 +87,15 @@ IMPLIED = {
     # runtime/mpchild.c: a child of this binary's multiprocessing
     "multiprocessing": ("multiprocessing.spawn", "multiprocessing.forkserver",
                         "multiprocessing.resource_tracker"),
+}
+
+# The same, once followed code names the function that imports it (an
+# attribute, `from time import strptime`, a string): module -> (function's
+# name, what it imports); the name alone decides (time is libpython's, not
+# the weld's).  Every pruned binary imports time (zipimport does), and
+# _strptime brings datetime, calendar and _datetime.
+IMPLIED_BY_NAME = {
+    "time": (("strptime", "_strptime"),),       # time.strptime
 }
 
 # The instructions that name a global, an attribute or an imported name
@@ -595,8 +603,12 @@ class Reach:
             self.follow()
             if self.start:
                 return
+            implied = [m for pairs in IMPLIED_BY_NAME.values() for name, m in pairs
+                       if name in self.names and m in self.known and m not in self.reached]
+            for m in implied:
+                self.add(m)
             named = [d for d in self.deferred if d[1].co_name in self.names]
-            if not named:
+            if not named and not implied:
                 return
             self.deferred = [d for d in self.deferred if d[1].co_name not in self.names]
             for module, co in named:

@@ -14,7 +14,8 @@ Cases:
                 import's own error there) ends with ImportError and a note
                 naming --keep-module, one of a name never a module with none;
                 an extension module whose C imports another (_elementtree
-                imports pyexpat) keeps it.
+                imports pyexpat) keeps it; no _strptime or datetime unless
+                code names strptime (then time.strptime works).
   keep_module   a local package: `from pkg import sub` and relative imports
                 (from . import beta, from ..util import helper) are followed,
                 and the imports of a function the module's __main__ block
@@ -121,8 +122,11 @@ def case_hello(c):
         c.check(name in mods, f"{name} is not among the packed modules: {sorted(mods)}")
     for name in ("ssl", "email", "email.mime", "json", "asyncio", "unittest", "http.client"):
         c.check(name not in mods, f"{name} is packed in a pruned hello")
-    for name in ("_ssl", "libssl.a", "libcrypto.a", "_sqlite3"):
+    for name in ("_ssl", "libssl.a", "libcrypto.a", "_sqlite3", "_datetime"):
         c.check(name not in inputs, f"{name} is linked into a pruned hello: {sorted(inputs)}")
+    for name in ("_strptime", "datetime"):
+        c.check(name not in mods, f"{name} is packed in a pruned hello (nothing names "
+                f"time.strptime)")
     c.check("_elementtree" in inputs and "pyexpat" in inputs,
             f"_elementtree and the pyexpat its C imports are not both linked: "
             f"{sorted(inputs)}")
@@ -160,6 +164,12 @@ def case_hello(c):
     line = next((x for x in out if x.startswith("codec:pw-no-such-codec ")), "")
     c.check("unknown encoding: pw-no-such-codec" in line and "pruning" not in line,
             f"an unknown codec's message: {line!r}")
+    # time.strptime named: the _strptime its C imports is kept, and works.
+    app2 = c.path("strptime")
+    c.build_ok("--python-code", "import time\nprint(time.strptime('2026-12', '%Y-%m').tm_mon)\n",
+               "-o", app2)
+    out = lines_of(c, app2)
+    c.check(out == ["12"], f"time.strptime in a pruned binary: {out}")
     # `from encodings import cp1252`: importlib swallows the pruning's
     # ModuleNotFoundError there; the uncaught ImportError gets it as a note.
     r = c.run([app, "from:encodings:cp1252"], env=c.run_env, timeout=120)

@@ -17,13 +17,13 @@ https://pypi.org/simple/.
 
 import hashlib
 import html.parser
+import http.client
 import json
 import os
 import re
 import ssl
 import subprocess
 import tempfile
-import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -47,6 +47,20 @@ def index_url(python):
         if found.get(scope):
             return found[scope]
     return DEFAULT_INDEX
+
+
+def shown(url):
+    """url for a message: a password in it replaced, control characters
+    escaped."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        if parts.password is not None:
+            netloc = f"{parts.username}:****@{parts.hostname}" + \
+                (f":{parts.port}" if parts.port else "")
+            url = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    except ValueError:
+        pass
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in url)
 
 
 def normalize(name):
@@ -107,23 +121,24 @@ def fetch(index, name, filename, sha256, dest_dir, opener=None):
                                                              context=tls_context()))
     page = index.rstrip("/") + "/" + normalize(name) + "/"
     if urllib.parse.urlparse(page).scheme not in ("http", "https"):
-        return None, f"the index '{index}' is not an http(s) URL"
+        return None, f"the index '{shown(index)}' is not an http(s) URL"
     try:
         req = urllib.request.Request(page, headers={
             "Accept": f"{JSON_TYPE}, text/html;q=0.1"})
         with open_url(req) as r:
             body, ctype = r.read(), r.headers.get("Content-Type", "")
         files = listed_files(body, ctype, page)
-    except (OSError, ValueError, urllib.error.URLError) as e:
-        return None, f"reading {page} failed: {e}"
+    except (OSError, ValueError, http.client.HTTPException) as e:
+        return None, f"reading {shown(page)} failed: {shown(str(e))}"
     match = [(u, h) for f, u, h in files if f == filename]
     if not match:
-        return None, f"{page} lists no file '{filename}'"
+        return None, f"{shown(page)} lists no file '{filename}'"
     url = next((u for u, h in match if h == sha256), None)
     if url is None:
-        return None, f"{page} lists '{filename}' with another SHA-256 than the pinned {sha256}"
+        return None, (f"{shown(page)} lists '{filename}' with another SHA-256 than the pinned "
+                      f"{sha256}")
     if urllib.parse.urlparse(url).scheme not in ("http", "https"):
-        return None, f"{page} gives '{filename}' a URL that is not http(s)"
+        return None, f"{shown(page)} gives '{filename}' a URL that is not http(s)"
     fd, tmp = tempfile.mkstemp(prefix=".fetch-", dir=dest_dir)
     try:
         digest = hashlib.sha256()
@@ -135,15 +150,15 @@ def fetch(index, name, filename, sha256, dest_dir, opener=None):
                 digest.update(chunk)
                 out.write(chunk)
         if digest.hexdigest() != sha256:
-            return None, (f"{url} has SHA-256 {digest.hexdigest()}, pinned {sha256}: "
+            return None, (f"{shown(url)} has SHA-256 {digest.hexdigest()}, pinned {sha256}: "
                           f"refused")
         path = os.path.join(dest_dir, filename)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
         tmp = None
         return path, None
-    except (OSError, urllib.error.URLError) as e:
-        return None, f"downloading {url} failed: {e}"
+    except (OSError, ValueError, http.client.HTTPException) as e:
+        return None, f"downloading {shown(url)} failed: {shown(str(e))}"
     finally:
         if tmp is not None:
             try:

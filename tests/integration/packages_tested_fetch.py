@@ -12,7 +12,8 @@ pages (PEP 503), and their files.
    not list for the file, a file the index does not list, bytes that do
    not have the hash the index lists (a tampered file), a project the index
    does not know (404), an index that is not http(s), a file whose URL is
-   not http(s).
+   not http(s); a reason never shows a password of the index's URL or a
+   control character.
 3. index_url: PIP_INDEX_URL wins; without it, pip's configured index-url
    (a pip.conf given by PIP_CONFIG_FILE to this python's pip; skipped, 77,
    after the rest passed, when this python has no pip); without either,
@@ -133,6 +134,11 @@ def main():
                   f"{what}: not refused with {words}: {path}, {why}")
             check(sorted(os.listdir(d)) == before,
                   f"{what}: the directory changed: {sorted(os.listdir(d))}")
+        # a password in the index's URL is not shown; nor is a newline
+        path, why = fetch.fetch(index.replace("http://", "http://pw:s3cret@") + "x\ny/",
+                                "pw-fetch", "pw_fetch-1.0.tar.gz", H_GOOD, d)
+        check(path is None and why and "s3cret" not in why and "\n" not in why and
+              "pw:****@" in why, f"the reason shows the password or a newline: {why!r}")
         # 3. index_url
         conf = os.path.join(d, "pip.conf")
         with open(conf, "w") as f:

@@ -180,7 +180,12 @@ rt_pruned_note(PyObject *exc)
 	if (s && rt_pruned(s) && (re = keep_pattern(s)) != NULL)
 		note = PyUnicode_FromFormat("%R was left out of this binary by pyweld's "
 		                            "pruning; rebuild with --keep-module '%U'", full, re);
-	if (note)
+	/* once: a hook called again for the same exception adds nothing */
+	PyObject *notes = note ? PyObject_GetAttrString(exc, "__notes__") : NULL;
+	int has = notes && PySequence_Check(notes) ? PySequence_Contains(notes, note) : 0;
+	Py_XDECREF(notes);
+	PyErr_Clear();
+	if (note && has == 0)
 		r = PyObject_CallMethod(exc, "add_note", "O", note);
 	PyErr_Clear();
 	Py_XDECREF(r);

@@ -27,6 +27,8 @@ import tempfile
 import urllib.parse
 import urllib.request
 
+from shard import norm          # PEP 503's normalized project name
+
 DEFAULT_INDEX = "https://pypi.org/simple/"
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 TIMEOUT = 60
@@ -61,11 +63,6 @@ def shown(url):
     except ValueError:
         pass
     return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in url)
-
-
-def normalize(name):
-    """PEP 503's normalized project name."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def tls_context():
@@ -119,7 +116,7 @@ def fetch(index, name, filename, sha256, dest_dir, opener=None):
     (None, why)."""
     open_url = opener or (lambda req: urllib.request.urlopen(req, timeout=TIMEOUT,
                                                              context=tls_context()))
-    page = index.rstrip("/") + "/" + normalize(name) + "/"
+    page = index.rstrip("/") + "/" + norm(name) + "/"
     if urllib.parse.urlparse(page).scheme not in ("http", "https"):
         return None, f"the index '{shown(index)}' is not an http(s) URL"
     try:

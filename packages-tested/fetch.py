@@ -116,6 +116,8 @@ def fetch(index, name, filename, sha256, dest_dir, opener=None):
     (None, why)."""
     open_url = opener or (lambda req: urllib.request.urlopen(req, timeout=TIMEOUT,
                                                              context=tls_context()))
+    if os.path.basename(filename) != filename or filename in ("", ".", ".."):
+        return None, f"'{shown(filename)}' is not a file name"
     page = index.rstrip("/") + "/" + norm(name) + "/"
     if urllib.parse.urlparse(page).scheme not in ("http", "https"):
         return None, f"the index '{shown(index)}' is not an http(s) URL"

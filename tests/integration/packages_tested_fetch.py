@@ -70,6 +70,8 @@ class Index(http.server.BaseHTTPRequestHandler):
                  "hashes": {"sha256": H_CLAIMED}},
                 {"filename": "pw_fetch-3.0.tar.gz", "url": "file:///etc/passwd",
                  "hashes": {"sha256": H_CLAIMED}},
+                {"filename": "../pw_escape-1.0.tar.gz", "url": "/files/pw_fetch-1.0.tar.gz",
+                 "hashes": {"sha256": H_GOOD}},
             ]
             self.send(json.dumps({"meta": {"api-version": "1.0"}, "name": "pw-fetch",
                                   "files": files}).encode(),
@@ -128,12 +130,16 @@ def main():
                                                      "pw_fetch-1.0.tar.gz", H_GOOD),
                  ["not an http(s) URL"]),
                 ("a file URL that is no http(s) URL", (index, "pw-fetch", "pw_fetch-3.0.tar.gz",
-                                                       H_CLAIMED), ["not http(s)"])):
+                                                       H_CLAIMED), ["not http(s)"]),
+                ("a file name that is a path", (index, "pw-fetch", "../pw_escape-1.0.tar.gz",
+                                                H_GOOD), ["is not a file name"])):
             path, why = fetch.fetch(*args, d)
             check(path is None and why and all(w in why for w in words),
                   f"{what}: not refused with {words}: {path}, {why}")
             check(sorted(os.listdir(d)) == before,
                   f"{what}: the directory changed: {sorted(os.listdir(d))}")
+            check(not os.path.exists(os.path.join(os.path.dirname(d), "pw_escape-1.0.tar.gz")),
+                  f"{what}: a file was written beside the directory")
         # a password in the index's URL is not shown; nor is a newline
         path, why = fetch.fetch(index.replace("http://", "http://pw:s3cret@") + "x\ny/",
                                 "pw-fetch", "pw_fetch-1.0.tar.gz", H_GOOD, d)

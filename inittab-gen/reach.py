@@ -33,11 +33,19 @@
 # standard library's imports for other platforms (nt, winreg) are not in it.
 import configparser
 import dis
+import functools
 import marshal
 import os
 import re
 import struct
 import sys
+
+
+@functools.lru_cache(maxsize=32)
+def instructions(co):
+    """co's instructions, once for the several walks over the same code
+    object (scan, not_run, evaluate, contained_only, main_only)."""
+    return tuple(dis.get_instructions(co))
 
 
 def read_records(path):
@@ -209,7 +217,7 @@ def main_only(code):
     functions it defines that only that block uses (pickle's _test, which
     imports doctest).  Such a function is followed all the same once other
     code names it (Reach.run): `from pkg.cli import main; main()`."""
-    ins = [x for x in dis.get_instructions(code) if x.opname != "EXTENDED_ARG"]
+    ins = [x for x in instructions(code) if x.opname != "EXTENDED_ARG"]
     block, start, end = set(), None, None
     for i in range(len(ins) - 3):
         a, b, c, d = ins[i:i + 4]
@@ -257,7 +265,7 @@ def not_run(co, decided=None):
     platform's and the version's, below).  Empty when a jump's target is
     not an instruction (nothing is left out then)."""
     decided = decided or {}
-    ins = list(dis.get_instructions(co))
+    ins = list(instructions(co))
     at = {x.offset: i for i, x in enumerate(ins)}
     seen, todo = set(), [0] if ins else []
     while todo:
@@ -315,7 +323,7 @@ def evaluate(co, known, imported=None):
     subscript, a slice, a comparison, `in`, `is` and `not` make of them;
     anything else is unknown, and so is the stack where a jump lands."""
     decided, stored = {}, {}
-    ins = [x for x in dis.get_instructions(co) if x.opname not in ("CACHE", "EXTENDED_ARG")]
+    ins = [x for x in instructions(co) if x.opname not in ("CACHE", "EXTENDED_ARG")]
     targets = {x.argval for x in ins if x.opcode in JUMPS}
     stack = []
 
@@ -424,7 +432,7 @@ def contained_only(co, skip):
     later if at all.  The first of those instructions after the load
     decides; a call of anything before it (`(f, g(1))`) keeps the name, so
     no function handed to a call is missed."""
-    ins = [x for x in dis.get_instructions(co)
+    ins = [x for x in instructions(co)
            if x.opname not in ("CACHE", "EXTENDED_ARG", "NOP")]
     contained, other = set(), set()
     for i, x in enumerate(ins):
@@ -523,7 +531,7 @@ class Reach:
         names, held = set(), []
         prev = [None, None]
         target = None
-        code = [x for x in dis.get_instructions(co) if x.opname not in ("CACHE", "EXTENDED_ARG")]
+        code = [x for x in instructions(co) if x.opname not in ("CACHE", "EXTENDED_ARG")]
         for i, ins in enumerate(code):
             if ins.offset in skip:
                 continue
@@ -665,7 +673,7 @@ class Reach:
         rebound, stack = set(), [c for c in co.co_consts if hasattr(c, "co_code")]
         while stack:
             c = stack.pop()
-            rebound.update(x.argval for x in dis.get_instructions(c)
+            rebound.update(x.argval for x in instructions(c)
                            if x.opname in ("STORE_GLOBAL", "DELETE_GLOBAL"))
             stack.extend(k for k in c.co_consts if hasattr(k, "co_code"))
         known = {n: v for n, v in stored.items() if v is not UNKNOWN and n not in rebound}

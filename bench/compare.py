@@ -298,11 +298,11 @@ def artifact(env, tool, app, src, extra_key=""):
     benv["NUITKA_CACHE_DIR"] = os.path.join(work, "nuitka-cache")
     t0 = time.perf_counter()
     json_out = os.path.join(d, "size.json") if "--size-report=json" in argv else None
-    with open(os.path.join(d, "build.log"), "w") as lf, \
-            open(json_out or os.devnull, "w") as jf:
-        rc = subprocess.run(argv, cwd=work, stdin=subprocess.DEVNULL,
-                            stdout=jf if json_out else lf, stderr=subprocess.STDOUT if not json_out
-                            else lf, env=benv).returncode
+    with open(os.path.join(d, "build.log"), "w") as lf:
+        out = open(json_out, "w") if json_out else lf
+        with out:
+            rc = subprocess.run(argv, cwd=work, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=lf, env=benv).returncode
     secs = time.perf_counter() - t0
     if rc != 0 or not os.path.isfile(built):
         with open(os.path.join(d, "build.log")) as f:

@@ -91,8 +91,16 @@ void cli_build_install(struct cli_build *b);
 extern const char cli_build_tools[];
 /* The variables a compiler, linker or pkg-config reads (NULL-terminated). */
 extern const char *const cli_build_vars[];
-/* The environment of the package builds (the shims, --env) appended to env. */
-void cli_build_install_env(struct cli_build *b, struct strvec *env);
+/*
+ * The setting of --env entry e in the build of project name, or NULL when
+ * the entry is not for that build: "NAME=VALUE" is for every build,
+ * "PKG:NAME=VALUE" for PKG's own alone (names compared as PEP 503 does;
+ * name NULL, the install of everything, takes only the former).
+ */
+const char *cli_build_env_for(const char *e, const char *name);
+/* The environment of the build of project name (NULL: of the install),
+ * the shims and its --env settings, appended to env. */
+void cli_build_install_env(struct cli_build *b, const char *name, struct strvec *env);
 /* pip's options of every package build, only_binary its --only-binary. */
 void cli_build_pip_options(struct strvec *av, const char *only_binary);
 /* Fails the build after pip exited rc: the failed compile or pip's error. */

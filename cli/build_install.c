@@ -62,10 +62,48 @@ list_dists(const char *site, struct strvec *out)
 		closedir(d);
 }
 
+/* The project name of the n bytes at s as PEP 503 compares names: ASCII
+ * letters in lower case, each run of '-', '_' and '.' one '-'. */
+static char *
+project_key(const char *s, size_t n)
+{
+	char *k = xmalloc(n + 1), *o = k;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] && strchr("-_.", s[i])) {
+			if (o == k || o[-1] != '-')
+				*o++ = '-';
+		} else {
+			*o++ = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') : s[i];
+		}
+	}
+	*o = '\0';
+	return k;
+}
+
+const char *
+cli_build_env_for(const char *e, const char *name)
+{
+	const char *colon = strchr(e, ':'), *eq = strchr(e, '=');
+	char *k1, *k2;
+	bool same;
+
+	if (!colon || (eq && eq < colon))
+		return e;
+	if (!name)
+		return NULL;
+	k1 = project_key(e, (size_t)(colon - e));
+	k2 = project_key(name, strlen(name));
+	same = !strcmp(k1, k2);
+	free(k1);
+	free(k2);
+	return same ? colon + 1 : NULL;
+}
+
 /* The environment of the package builds: the shims, as `pyweld env` sets
  * them, and LDSHARED so that setuptools links through them too. */
 void
-cli_build_install_env(struct cli_build *b, struct strvec *env)
+cli_build_install_env(struct cli_build *b, const char *name, struct strvec *env)
 {
 	static const char *const drop[] = { "PIP_", "VIRTUAL_ENV=", NULL };
 	char *bin = util_path_join(b->venv, "bin");
@@ -75,8 +113,11 @@ cli_build_install_env(struct cli_build *b, struct strvec *env)
 	strvec_pushf(env, "VIRTUAL_ENV=%s", b->venv);
 	strvec_push(env, "PIP_DISABLE_PIP_VERSION_CHECK=1");
 	strvec_push(env, "PIP_NO_INPUT=1");
-	for (size_t i = 0; i < b->o.env.n; i++)
-		strvec_push(env, b->o.env.v[i]);
+	for (size_t i = 0; i < b->o.env.n; i++) {
+		const char *v = cli_build_env_for(b->o.env.v[i], name);
+		if (v)
+			strvec_push(env, v);
+	}
 	if (env->failed || !bin)
 		util_fatal("out of memory");
 	free(bin);
@@ -474,7 +515,7 @@ cli_build_install(struct cli_build *b)
 	for (size_t i = 0; i < r.specs.n; i++)
 		strvec_push(&av, r.specs.v[i]);
 	free(pip);
-	cli_build_install_env(b, &env);
+	cli_build_install_env(b, NULL, &env);
 	rc = cli_build_run(b, strvec_cargv(&av), strvec_cargv(&env), b->work);
 	strvec_free(&env);
 	ccshim_env_free(&b->shims);

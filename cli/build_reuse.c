@@ -139,8 +139,11 @@ item_key(struct cli_build *b, struct item *it)
 	itg_key_add(&k, "distribution", b->dist);
 	itg_key_add_stat(&k, "python", b->python);
 	itg_key_add(&k, "build tools", cli_build_tools);
-	for (size_t i = 0; i < b->o.env.n; i++)
-		itg_key_add(&k, "--env", b->o.env.v[i]);
+	for (size_t i = 0; i < b->o.env.n; i++) {
+		const char *v = cli_build_env_for(b->o.env.v[i], it->name);
+		if (v)
+			itg_key_add(&k, "--env", v);
+	}
 	for (size_t i = 0; cli_build_vars[i]; i++) {
 		const char *v = getenv(cli_build_vars[i]);
 		itg_key_add(&k, cli_build_vars[i], v ? v : "(unset)");
@@ -388,7 +391,7 @@ build_item(struct cli_build *b, struct item *it, size_t n)
 	strvec_push(&av, "-w");
 	strvec_push(&av, out);
 	strvec_push(&av, it->sdist);
-	cli_build_install_env(b, &env);
+	cli_build_install_env(b, it->name, &env);
 	for (size_t i = 0; i < env.n; i++)
 		if (util_starts_with(env.v[i], "PYWELD_BUILD=")) {
 			free(env.v[i]);
@@ -461,6 +464,55 @@ write_sources(struct cli_build *b, const struct item *items, size_t n)
 	free(path);
 }
 
+static void
+free_item(struct item *it)
+{
+	free(it->sdist);
+	free(it->name);
+	free(it->version);
+	free(it->wheel);
+}
+
+/*
+ * Checks that each package's own --env (PKG:NAME=VALUE) names one of the
+ * local sdists, which alone are built one by one; with --no-build-cache,
+ * only those sdists are, the rest left to the install.  Returns how many
+ * items are left.
+ */
+static size_t
+own_settings(struct cli_build *b, struct item *items, size_t n)
+{
+	size_t kept = 0;
+
+	for (size_t e = 0; e < b->o.env.n; e++) {
+		const char *v = b->o.env.v[e];
+		bool found = false;
+		if (cli_build_env_for(v, NULL))
+			continue;
+		for (size_t i = 0; i < n && !found; i++)
+			found = cli_build_env_for(v, items[i].name) != NULL;
+		if (!found) {
+			util_error("cannot apply --env '%s': no sdist of '%.*s' is among the "
+			           "requirements", v, (int)strcspn(v, ":"), v);
+			util_hint("a package's own setting is for the build of its sdist named by "
+			          "path: 'pip download --no-binary :all: --no-deps %.*s==VERSION', "
+			          "then give the file (-r, --pip-install)", (int)strcspn(v, ":"), v);
+			exit(2);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		bool own = false;
+		for (size_t e = 0; e < b->o.env.n && !own; e++)
+			own = !cli_build_env_for(b->o.env.v[e], NULL) &&
+			      cli_build_env_for(b->o.env.v[e], items[i].name);
+		if (b->o.no_build_cache && !own)
+			free_item(&items[i]);
+		else
+			items[kept++] = items[i];
+	}
+	return kept;
+}
+
 void
 cli_build_reuse(struct cli_build *b, struct cli_reuse *r)
 {
@@ -472,20 +524,21 @@ cli_build_reuse(struct cli_build *b, struct cli_reuse *r)
 	lines = xcalloc(nreq + 1, sizeof(*lines));
 	plain = xcalloc(nreq + 1, sizeof(*plain));
 	for (size_t i = 0; i < b->o.pip_specs.n; i++)
-		if (!b->o.no_build_cache)
-			add_item(&items, &n, b->o.pip_specs.v[i]);
-	for (size_t f = 0; f < nreq && !b->o.no_build_cache; f++) {
+		add_item(&items, &n, b->o.pip_specs.v[i]);
+	for (size_t f = 0; f < nreq; f++) {
 		char *abs = util_abspath(b->o.requirements.v[f]);
 		plain[f] = cli_build_requirement_lines(abs, &lines[f]);
 		for (size_t l = 0; plain[f] && l < lines[f].n; l++)
 			add_item(&items, &n, lines[f].v[l]);
 		free(abs);
 	}
+	n = own_settings(b, items, n);
 	for (size_t i = 0; i < n; i++) {
 		char why[1024];
 		int hit;
 
-		item_key(b, &items[i]);
+		if (!b->o.no_build_cache)
+			item_key(b, &items[i]);
 		hit = items[i].key[0] ? try_reuse(b, &items[i], why, sizeof(why)) : 0;
 		if (hit == -2)
 			cli_build_note(b, "%s %s: cannot take its kept build (%s): building it "
@@ -530,12 +583,8 @@ cli_build_reuse(struct cli_build *b, struct cli_reuse *r)
 	}
 	if (r->only_binary.failed || r->specs.failed || r->requirements.failed)
 		util_fatal("out of memory");
-	for (size_t i = 0; i < n; i++) {
-		free(items[i].sdist);
-		free(items[i].name);
-		free(items[i].version);
-		free(items[i].wheel);
-	}
+	for (size_t i = 0; i < n; i++)
+		free_item(&items[i]);
 	free(items);
 	free(lines);
 	free(plain);

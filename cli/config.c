@@ -21,7 +21,7 @@
  *   setup-py = .                    ; a local project; repeatable
  *
  *   [build]
- *   env = REQUIRE_SPEEDUPS=1        ; repeatable
+ *   env = REQUIRE_SPEEDUPS=1        ; repeatable; grpcio:NAME=VALUE for one
  *   with-module = _tkinter          ; repeatable (and without-module)
  *   static = false
  *   stdlib-tests = false
@@ -97,7 +97,10 @@ static const struct opt opts[] = {
 	  "packages", "requirements", PATH, AT(requirements) },
 	{ LIST, "setup-py", 0, "DIR", "a local project directory (repeatable)",
 	  "packages", "setup-py", PATH, AT(setup_dirs) },
-	{ LIST, "env", 0, "NAME=VALUE", "set for the package builds (e.g. REQUIRE_SPEEDUPS=1)",
+	{ LIST, "env", 0, "[PKG:]NAME=VALUE",
+	  "set for the package builds (e.g. REQUIRE_SPEEDUPS=1);\n"
+	  "PKG:NAME=VALUE for PKG's build alone (its sdist\n"
+	  "named by path)",
 	  "build", "env", NAME_VALUE, AT(env) },
 	{ LIST, "with-module", 0, "NAME",
 	  "weld in a standard-library module left out by default\n"
@@ -274,8 +277,8 @@ static const char build_synopsis[] =
 	"                    [--python-code CODE | -m MODULE | --script FILE]\n"
 	"                    [--dist DIR] [--cache DIR] [--static] [--stdlib-tests]\n"
 	"                    [--with-module NAME]... [--without-module NAME]...\n"
-	"                    [--env NAME=VALUE]... [--work-dir DIR] [--keep-work] [--debug]\n"
-	"                    [--fast-exit] [--no-multiprocessing-children] [--pie]\n"
+	"                    [--env [PKG:]NAME=VALUE]... [--work-dir DIR] [--keep-work]\n"
+	"                    [--debug] [--fast-exit] [--no-multiprocessing-children] [--pie]\n"
 	"                    [--no-deep-freeze | --deep-freeze-all] [--no-compress-code]\n"
 	"                    [--no-file-view] [--debug-file FILE]\n"
 	"                    [--prune | --no-prune] [--keep-module RE]... [--reach-file PATH]...\n"
@@ -329,11 +332,24 @@ cli_build_usage(FILE *f)
 	}
 }
 
-/* Whether v is NAME=VALUE (a name before the first '='). */
+/* Whether v is NAME=VALUE (a name before the first '='), or PKG:NAME=VALUE
+ * with a project's name before a ':' ahead of the '='. */
 static bool
 name_value(const char *v)
 {
-	return strchr(v, '=') && v[0] != '=';
+	const char *eq = strchr(v, '='), *colon = strchr(v, ':');
+
+	if (!eq || eq == v)
+		return false;
+	if (!colon || colon > eq)
+		return true;
+	if (colon == v || colon + 1 == eq)
+		return false;
+	for (const char *c = v; c < colon; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || strchr("._-", *c)))
+			return false;
+	return true;
 }
 
 char *
@@ -413,7 +429,7 @@ cli_build_args(struct cli_build_options *o, int argc, char **argv)
 			exit(2);
 		}
 		if ((r->flags & NAME_VALUE) && !name_value(optarg))
-			util_usage_error("--%s wants NAME=VALUE, not '%s'", r->name, optarg);
+			util_usage_error("--%s wants [PKG:]NAME=VALUE, not '%s'", r->name, optarg);
 		if (r->kind == FLAG)
 			*FIELD(o, r, bool) = true;
 		else if (r->flags & LOCAL)
@@ -474,7 +490,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 	if (!r) {
 		ok = false;
 	} else if ((r->flags & NAME_VALUE) && !name_value(value)) {
-		snprintf(x->err, x->errlen, "'%s': %s wants NAME=VALUE, not '%s'", x->path, name,
+		snprintf(x->err, x->errlen, "'%s': %s wants [PKG:]NAME=VALUE, not '%s'", x->path, name,
 		         value);
 		x->failed = true;
 		return 0;

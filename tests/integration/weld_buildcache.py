@@ -22,6 +22,12 @@ distribution by --dist), so that nothing another test or user kept is seen.
   disabled     --no-build-cache (and build-cache = false in pyweld.ini) builds
   requirements an sdist named by a requirements file is kept and reused, with
                a work directory whose path has '${HOME}' in it
+  own_env      --env PKG:NAME=VALUE reaches PKG's build alone (its compiles
+               carry the flag, the other sdist's do not) and is part of PKG's
+               key only: the other sdist welded without it is reused, PKG
+               spelled another way (PEP 503) is reused; with --no-build-cache
+               PKG is built with it; a PKG no sdist is, or a malformed PKG,
+               is a clear error
   relative     --pip-install ./sdists/<sdist> (relative to the current
                directory, while pip runs in the work directory) builds, and
                pyweld.ini's pip-install = ../sdists/<sdist> (relative to the
@@ -386,6 +392,70 @@ def case_relative(c):
         check_app(c, 2)
 
 
+PSUTIL = "psutil-5.9.8.tar.gz"
+OWN_FLAG = "-DPYWELD_OWN_SETTING=1"
+
+
+def compiles_of(c, n, source):
+    """The argv (text) of weld n's compiles of a source file whose path ends so."""
+    db = sqlite3.connect(f"file:{c.path(f'w{n}', 'app.linkdb')}?mode=ro", uri=True)
+    try:
+        return [str(a) for (a,) in db.execute(
+            "SELECT c.argv FROM compile c JOIN compile_source s ON s.compile = c.id"
+            " WHERE s.path LIKE ?", ("%" + source,))]
+    finally:
+        db.close()
+
+
+def case_own_env(c):
+    """--env PKG:NAME=VALUE is for PKG's build alone, and for its key alone"""
+    sdist = sdist_copy(c)
+    src = os.path.join(c.args.sdists, PSUTIL)
+    if not os.path.isfile(src):
+        raise wt.Skip(f"no {src} (run tests/prepare-python.sh)")
+    other = c.path("sdists", PSUTIL)
+    with open(src, "rb") as f, open(other, "wb") as g:
+        g.write(f.read())
+    own = f"markupsafe:CFLAGS={OWN_FLAG}"
+    p1 = weld(c, 1, sdist, "--pip-install", other, "--env", own)
+    c.check(BUILT in p1.err and "psutil 5.9.8: built and kept for reuse" in p1.err,
+            f"weld 1 did not build and keep both sdists:\n{wt.tail(p1.err)}")
+    ms, ps = compiles_of(c, 1, "_speedups.c"), compiles_of(c, 1, "_psutil_linux.c")
+    c.require(ms and ps, f"weld 1 recorded no compile of _speedups.c ({len(ms)}) or "
+              f"_psutil_linux.c ({len(ps)})")
+    c.check(all(OWN_FLAG in a for a in ms),
+            f"markupsafe's own CFLAGS did not reach its compile: {ms[0]:.400}")
+    c.check(not any(OWN_FLAG in a for a in ps),
+            f"markupsafe's own CFLAGS reached psutil's compile: {ps[0]:.400}")
+    check_app(c, 1)
+    # psutil's key does not hold markupsafe's setting; markupsafe without it
+    # is another build
+    p2 = weld(c, 2, sdist, "--pip-install", other)
+    c.check("psutil 5.9.8: reused the build of " in p2.err,
+            f"weld 2 did not reuse psutil's build of weld 1:\n{wt.tail(p2.err)}")
+    c.check(BUILT in p2.err, f"weld 2 (markupsafe without its setting) did not build "
+            f"markupsafe again:\n{wt.tail(p2.err)}")
+    p3 = weld(c, 3, sdist, "--env", f"MarkupSafe:CFLAGS={OWN_FLAG}")
+    c.check(REUSED in p3.err, f"weld 3 (the setting for 'MarkupSafe') did not reuse "
+            f"weld 1's build:\n{wt.tail(p3.err)}")
+    p4 = weld(c, 4, sdist, "--no-build-cache", "--env", own)
+    c.check(REUSED not in p4.err and BUILT not in p4.err,
+            f"weld 4 with --no-build-cache used the cache:\n{wt.tail(p4.err)}")
+    ms = compiles_of(c, 4, "_speedups.c")
+    c.check(ms and all(OWN_FLAG in a for a in ms),
+            f"with --no-build-cache, markupsafe's own CFLAGS did not reach its compile: "
+            f"{ms!r:.400}")
+    check_app(c, 4)
+    p5 = weld(c, 5, sdist, "--env", "nosuch:X=1", ok=False)
+    c.check_clear_error(p5, "--env for a package no sdist is", ("nosuch:X=1", "pip download"))
+    c.check(p5.returncode == 2, f"--env nosuch:X=1 exited {p5.returncode}, wanted 2")
+    for bad in (":X=1", "a b:X=1", "markupsafe:=1"):
+        p = weld(c, 6, sdist, "--env", bad, ok=False)
+        c.check(p.returncode == 2 and "[PKG:]NAME=VALUE" in p.err,
+                f"--env {bad!r} exited {p.returncode}, wanted a usage error:\n"
+                f"{wt.tail(p.err)}")
+
+
 def case_disabled(c):
     """--no-build-cache and build-cache = false build"""
     sdist = sdist_copy(c)
@@ -413,6 +483,7 @@ CASES = {
     "disabled": case_disabled,
     "requirements": case_requirements,
     "relative": case_relative,
+    "own_env": case_own_env,
 }
 
 

@@ -24,6 +24,8 @@
 
 #include "itg.h"
 
+extern char **environ;
+
 #define ENTRY_FORMAT "pyweld build cache entry 1"
 #define ENTRY_DB "records.linkdb"
 
@@ -123,6 +125,81 @@ cli_build_requirement_lines(const char *file, struct strvec *lines)
 	return plain;
 }
 
+/* pip's command line building it's wheel into out. */
+static void
+wheel_argv(const struct cli_build *b, const struct item *it, const char *out,
+           struct strvec *av)
+{
+	strvec_push_owned(av, util_path_join(b->venv, "bin/python"));
+	strvec_push(av, "-m");
+	strvec_push(av, "pip");
+	strvec_push(av, "wheel");
+	strvec_push(av, "--no-deps");
+	cli_build_pip_options(av, cli_build_tools);
+	strvec_push(av, "-w");
+	strvec_push(av, out);
+	strvec_push(av, it->sdist);
+}
+
+/* s with each whole path component run equal to work (followed by '/',
+ * ':', '=', a space or the end) written as "<work>". */
+static char *
+without_work(const char *s, const char *work)
+{
+	struct strbuf sb = { 0 };
+	size_t n = strlen(work);
+	const char *p = s, *at;
+
+	while ((at = strstr(p, work))) {
+		char next = at[n];
+		bool whole = !next || strchr("/:= ", next);
+		strbuf_add(&sb, p, (size_t)(at - p) + (whole ? 0 : n));
+		if (whole)
+			strbuf_adds(&sb, "<work>");
+		p = at + n;
+	}
+	strbuf_adds(&sb, p);
+	if (sb.failed)
+		util_fatal("out of memory");
+	return strbuf_detach(&sb);
+}
+
+/*
+ * pyweld's part of it's build, into k: pip's command line and the variables
+ * of the build's environment that pyweld set or changed (the shims, the
+ * venv, pip's settings, --env), the work directory's path and the build's
+ * record id left out.  The caller's own variables are the key's through
+ * cli_build_vars.  So a pyweld rebuilt that hands pip the same reuses the
+ * builds kept before.
+ */
+static void
+key_add_pip(struct cli_build *b, const struct item *it, struct itg_key *k)
+{
+	struct strvec av = { 0 }, env = { 0 };
+
+	wheel_argv(b, it, "<out>", &av);
+	for (size_t i = 0; i < av.n; i++) {
+		char *v = without_work(av.v[i], b->work);
+		itg_key_add(k, "pip", v);
+		free(v);
+	}
+	cli_build_install_env(b, it->name, &env);
+	for (size_t i = 0; i < env.n; i++) {
+		bool theirs = false;
+		for (char **e = environ; e && *e && !theirs; e++)
+			theirs = !strcmp(*e, env.v[i]);
+		if (theirs || util_starts_with(env.v[i], "PYWELD_BUILD="))
+			continue;
+		char *v = without_work(env.v[i], b->work);
+		itg_key_add(k, "pip's environment", v);
+		free(v);
+	}
+	if (av.failed || env.failed)
+		util_fatal("out of memory");
+	strvec_free(&av);
+	strvec_free(&env);
+}
+
 /* The key of an item: everything that could change the build's result. */
 static void
 item_key(struct cli_build *b, struct item *it)
@@ -131,9 +208,13 @@ item_key(struct cli_build *b, struct item *it)
 
 	char *shim = cli_shim_exe();
 
-	itg_key_init(&k, "build-reuse 1");
-	itg_key_add_stat(&k, "pyweld-cc", shim);    /* what writes the records */
+	/* Not pyweld's own file (itg_key_init's): what of pyweld reaches the
+	 * build is in key_add_pip, and the wrapper that writes the records is
+	 * here by content. */
+	itg_key_init_plain(&k, "build-reuse 2");
+	itg_key_add_file(&k, "pyweld-cc", shim);
 	free(shim);
+	key_add_pip(b, it, &k);
 	itg_key_add_file(&k, "sdist", it->sdist);
 	itg_key_add(&k, "sdist name", util_basename(it->sdist));
 	itg_key_add(&k, "distribution", b->dist);
@@ -382,15 +463,7 @@ build_item(struct cli_build *b, struct item *it, size_t n)
 		cli_build_die(b, "cannot create '%s':", out);
 	if (linkdb_begin_build(b->appdb, "build", b->work, it->sdist, &id) < 0)
 		cli_build_die(b, "%s", linkdb_errmsg(b->appdb));
-	strvec_push_owned(&av, util_path_join(b->venv, "bin/python"));
-	strvec_push(&av, "-m");
-	strvec_push(&av, "pip");
-	strvec_push(&av, "wheel");
-	strvec_push(&av, "--no-deps");
-	cli_build_pip_options(&av, cli_build_tools);
-	strvec_push(&av, "-w");
-	strvec_push(&av, out);
-	strvec_push(&av, it->sdist);
+	wheel_argv(b, it, out, &av);
 	cli_build_install_env(b, it->name, &env);
 	for (size_t i = 0; i < env.n; i++)
 		if (util_starts_with(env.v[i], "PYWELD_BUILD=")) {

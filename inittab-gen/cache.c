@@ -39,12 +39,18 @@ add_field(struct itg_key *k, const char *label, const char *value)
 }
 
 void
+itg_key_init_plain(struct itg_key *k, const char *kind)
+{
+	memset(k, 0, sizeof(*k));
+	add_field(k, "kind", kind);
+}
+
+void
 itg_key_init(struct itg_key *k, const char *kind)
 {
 	char *self = util_self_exe();
 
-	memset(k, 0, sizeof(*k));
-	add_field(k, "kind", kind);
+	itg_key_init_plain(k, kind);
 	itg_key_add_stat(k, "pyweld", self ? self : "");
 	free(self);
 }

@@ -343,6 +343,8 @@ struct itg_key {
 };
 /* Starts a key for a kind of result; pyweld's own executable is an input. */
 void itg_key_init(struct itg_key *k, const char *kind);
+/* Starts a key whose inputs say what of pyweld reaches the result. */
+void itg_key_init_plain(struct itg_key *k, const char *kind);
 void itg_key_add(struct itg_key *k, const char *label, const char *value);
 /* A file by its path, size and modification time (tools, pyweld). */
 void itg_key_add_stat(struct itg_key *k, const char *label, const char *path);

@@ -28,6 +28,9 @@ distribution by --dist), so that nothing another test or user kept is seen.
                spelled another way (PEP 503) is reused; with --no-build-cache
                PKG is built with it; a PKG no sdist is, or a malformed PKG,
                is a clear error
+  rebuilt      pyweld and pyweld-cc copied elsewhere (another path, another
+               mtime: a rebuild that changed nothing of the build) reuse the
+               first weld's build; a pyweld-cc with other bytes builds again
   relative     --pip-install ./sdists/<sdist> (relative to the current
                directory, while pip runs in the work directory) builds, and
                pyweld.ini's pip-install = ../sdists/<sdist> (relative to the
@@ -392,6 +395,38 @@ def case_relative(c):
         check_app(c, 2)
 
 
+def case_rebuilt(c):
+    """a pyweld rebuilt reuses the builds while pyweld-cc and what pip gets
+    are the same; a pyweld-cc with other bytes builds again"""
+    sdist = sdist_copy(c)
+    weld(c, 1, sdist)
+    bindir = c.path("bin")
+    os.makedirs(bindir)
+    here = os.path.dirname(c.pyweld)
+    for name in ("pyweld", "pyweld-cc"):
+        with open(os.path.join(here, name), "rb") as f, \
+                open(os.path.join(bindir, name), "wb") as g:
+            g.write(f.read())
+        os.chmod(os.path.join(bindir, name), 0o755)
+    original, c.pyweld = c.pyweld, os.path.join(bindir, "pyweld")
+    try:
+        p2 = weld(c, 2, sdist)
+        c.check(REUSED in p2.err, f"weld 2 by a copy of pyweld (another path and mtime) "
+                f"did not reuse weld 1's build:\n{wt.tail(p2.err)}")
+        c.check(not compiled(c, 2), "weld 2 by a copy of pyweld compiled markupsafe again")
+        check_app(c, 2)
+        # bytes appended to an ELF file change nothing it runs, but they are
+        # another wrapper to the key
+        with open(os.path.join(bindir, "pyweld-cc"), "ab") as f:
+            f.write(b"\0pyweld test: another pyweld-cc\0")
+        p3 = weld(c, 3, sdist)
+        c.check(REUSED not in p3.err and BUILT in p3.err,
+                f"weld 3 with another pyweld-cc did not build again:\n{wt.tail(p3.err)}")
+        check_app(c, 3)
+    finally:
+        c.pyweld = original
+
+
 PSUTIL = "psutil-5.9.8.tar.gz"
 OWN_FLAG = "-DPYWELD_OWN_SETTING=1"
 
@@ -484,6 +519,7 @@ CASES = {
     "requirements": case_requirements,
     "relative": case_relative,
     "own_env": case_own_env,
+    "rebuilt": case_rebuilt,
 }
 
 

@@ -110,25 +110,66 @@ def listed_files(body, content_type, page):
     return out
 
 
-def fetch(index, name, filename, sha256, dest_dir, opener=None):
-    """Downloads filename of project name from index into dest_dir when the
-    index lists it with sha256 and the bytes have it.  (path, None), or
-    (None, why)."""
-    open_url = opener or (lambda req: urllib.request.urlopen(req, timeout=TIMEOUT,
-                                                             context=tls_context()))
-    if os.path.basename(filename) != filename or filename in ("", ".", ".."):
-        return None, f"'{shown(filename)}' is not a file name"
+def opener_of(opener):
+    return opener or (lambda req: urllib.request.urlopen(req, timeout=TIMEOUT,
+                                                         context=tls_context()))
+
+
+def project_files(index, name, open_url):
+    """(page, [(filename, url, sha256 or None)]) of project name's page of
+    index, or (page, why) when it cannot be read."""
     page = index.rstrip("/") + "/" + norm(name) + "/"
     if urllib.parse.urlparse(page).scheme not in ("http", "https"):
-        return None, f"the index '{shown(index)}' is not an http(s) URL"
+        return page, f"the index '{shown(index)}' is not an http(s) URL"
     try:
         req = urllib.request.Request(page, headers={
             "Accept": f"{JSON_TYPE}, text/html;q=0.1"})
         with open_url(req) as r:
             body, ctype = r.read(), r.headers.get("Content-Type", "")
-        files = listed_files(body, ctype, page)
+        return page, listed_files(body, ctype, page)
     except (OSError, ValueError, http.client.HTTPException) as e:
-        return None, f"reading {shown(page)} failed: {shown(str(e))}"
+        return page, f"reading {shown(page)} failed: {shown(str(e))}"
+
+
+SDIST_NAME = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)-([A-Za-z0-9][A-Za-z0-9._+!]*)"
+                        r"\.(tar\.gz|zip)")
+
+
+def fetch_release(index, name, version, dest_dir, opener=None):
+    """Downloads the sdist of name==version the index lists with a SHA-256
+    into dest_dir (a .tar.gz before a .zip), checked against that hash: a
+    dependency pinned by version alone, which pip would take from the same
+    index.  (path, sha256, None), or (None, None, why)."""
+    open_url = opener_of(opener)
+    page, files = project_files(index, name, open_url)
+    if isinstance(files, str):
+        return None, None, files
+    found = []
+    for f, u, h in files:
+        m = SDIST_NAME.fullmatch(f)
+        if m and norm(m.group(1)) == norm(name) and m.group(2) == version:
+            found.append((m.group(3) != "tar.gz", f, u, h))
+    if not found:
+        return None, None, f"{shown(page)} lists no sdist of {name} {version}"
+    _, filename, url, sha256 = min(found)
+    if not sha256 or not re.fullmatch(r"[0-9a-f]{64}", sha256):
+        return None, None, f"{shown(page)} lists '{filename}' without a SHA-256"
+    if urllib.parse.urlparse(url).scheme not in ("http", "https"):
+        return None, None, f"{shown(page)} gives '{filename}' a URL that is not http(s)"
+    path, why = download(url, filename, sha256, dest_dir, open_url)
+    return path, (sha256 if path else None), why
+
+
+def fetch(index, name, filename, sha256, dest_dir, opener=None):
+    """Downloads filename of project name from index into dest_dir when the
+    index lists it with sha256 and the bytes have it.  (path, None), or
+    (None, why)."""
+    open_url = opener_of(opener)
+    if os.path.basename(filename) != filename or filename in ("", ".", ".."):
+        return None, f"'{shown(filename)}' is not a file name"
+    page, files = project_files(index, name, open_url)
+    if isinstance(files, str):
+        return None, files
     match = [(u, h) for f, u, h in files if f == filename]
     if not match:
         return None, f"{shown(page)} lists no file '{filename}'"
@@ -138,6 +179,24 @@ def fetch(index, name, filename, sha256, dest_dir, opener=None):
                       f"{sha256}")
     if urllib.parse.urlparse(url).scheme not in ("http", "https"):
         return None, f"{shown(page)} gives '{filename}' a URL that is not http(s)"
+    return download(url, filename, sha256, dest_dir, open_url)
+
+
+def fetch_url(url, filename, sha256, dest_dir, opener=None):
+    """Downloads url into dest_dir/filename when its bytes have sha256 (a
+    file from elsewhere than the index: the tests of a package whose sdist
+    ships none).  (path, None), or (None, why)."""
+    open_url = opener_of(opener)
+    if os.path.basename(filename) != filename or filename in ("", ".", ".."):
+        return None, f"'{shown(filename)}' is not a file name"
+    if urllib.parse.urlparse(url).scheme not in ("http", "https"):
+        return None, f"'{shown(url)}' is not an http(s) URL"
+    return download(url, filename, sha256, dest_dir, open_url)
+
+
+def download(url, filename, sha256, dest_dir, open_url):
+    """url's bytes as dest_dir/filename, renamed into place once they have
+    sha256.  (path, None), or (None, why)."""
     fd, tmp = tempfile.mkstemp(prefix=".fetch-", dir=dest_dir)
     try:
         digest = hashlib.sha256()

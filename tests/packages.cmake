@@ -40,13 +40,24 @@ set_tests_properties(packages_tested_shards PROPERTIES
 # index on 127.0.0.1 in the test's own process): the pinned file fetched
 # through the JSON and the HTML simple API, a file the index does not list
 # with the pinned hash, tampered bytes, an unknown project, an index or a
-# file URL that is not http(s) refused with nothing written; pip's index.
+# file URL that is not http(s) refused with nothing written; a tests_source
+# fetched from its URL by hash, and refused likewise; pip's index.
 add_test(NAME packages_tested_fetch
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/integration/packages_tested_fetch.py
           ${PROJECT_SOURCE_DIR}/packages-tested)
 set_tests_properties(packages_tested_fetch PROPERTIES
   LABELS "integration"
   SKIP_RETURN_CODE ${PYWELD_SKIP_CODE}
+  TIMEOUT 120)
+
+# A package's own build settings (build_env, build_constraints) reach its
+# build alone as --env PKG:NAME=VALUE, the constraints a file named by its
+# content; copy reads a tests_source tarball; malformed entries are refused.
+add_test(NAME packages_tested_settings
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/integration/packages_tested_settings.py
+          ${PROJECT_SOURCE_DIR}/packages-tested)
+set_tests_properties(packages_tested_settings PROPERTIES
+  LABELS "integration"
   TIMEOUT 120)
 
 add_test(NAME packages_tested_quick

@@ -14,7 +14,15 @@ pages (PEP 503), and their files.
    does not know (404), an index that is not http(s), a file whose URL is
    not http(s); a reason never shows a password of the index's URL or a
    control character.
-3. index_url: PIP_INDEX_URL wins; without it, pip's configured index-url
+3. fetch_release (a dependency pinned by version alone): the .tar.gz of
+   that version the index lists (before its .zip, not another version's,
+   its name normalized), checked against the listed hash; refused, nothing
+   written, for a version without an sdist and for a file listed without a
+   hash.
+4. fetch_url (a package's tests_source, from a URL pinned with its hash):
+   fetched when the bytes have the hash; refused, nothing written, for
+   other bytes, a URL that is not http(s), a file name that is a path.
+5. index_url: PIP_INDEX_URL wins; without it, pip's configured index-url
    (a pip.conf given by PIP_CONFIG_FILE to this python's pip; skipped, 77,
    after the rest passed, when this python has no pip); without either,
    PyPI's.
@@ -72,6 +80,14 @@ class Index(http.server.BaseHTTPRequestHandler):
                  "hashes": {"sha256": H_CLAIMED}},
                 {"filename": "../pw_escape-1.0.tar.gz", "url": "/files/pw_fetch-1.0.tar.gz",
                  "hashes": {"sha256": H_GOOD}},
+                {"filename": "pw.fetch-1.0.zip", "url": "/files/tampered.tar.gz",
+                 "hashes": {"sha256": H_CLAIMED}},
+                {"filename": "pw_fetch-1.0.1.tar.gz", "url": "/files/tampered.tar.gz",
+                 "hashes": {"sha256": H_CLAIMED}},
+                {"filename": "pw_fetch-1.0-py3-none-any.whl", "url": "/files/tampered.tar.gz",
+                 "hashes": {"sha256": H_CLAIMED}},
+                {"filename": "pw_fetch-4.0.tar.gz", "url": "/files/pw_fetch-1.0.tar.gz",
+                 "hashes": {}},
             ]
             self.send(json.dumps({"meta": {"api-version": "1.0"}, "name": "pw-fetch",
                                   "files": files}).encode(),
@@ -145,7 +161,48 @@ def main():
                                 "pw-fetch", "pw_fetch-1.0.tar.gz", H_GOOD, d)
         check(path is None and why and "s3cret" not in why and "\n" not in why and
               "pw:****@" in why, f"the reason shows the password or a newline: {why!r}")
-        # 3. index_url
+        # 3. fetch_release
+        rd = os.path.join(d, "release")
+        os.makedirs(rd)
+        path, digest, why = fetch.fetch_release(index, "PW.Fetch", "1.0", rd)
+        check(path == os.path.join(rd, "pw_fetch-1.0.tar.gz") and digest == H_GOOD and
+              why is None, f"fetch_release did not fetch the .tar.gz of 1.0: {path}, {digest}, "
+              f"{why}")
+        for what, version, words in (("a version without an sdist", "9.9", ["lists no sdist"]),
+                                     ("a file listed without a hash", "4.0",
+                                      ["without a SHA-256"])):
+            path, digest, why = fetch.fetch_release(index, "pw-fetch", version, rd)
+            check(path is None and digest is None and why and all(w in why for w in words),
+                  f"fetch_release, {what}: not refused with {words}: {path}, {why}")
+        check(sorted(os.listdir(rd)) == ["pw_fetch-1.0.tar.gz"],
+              f"fetch_release: the directory holds {sorted(os.listdir(rd))}")
+        # 4. fetch_url
+        base = f"http://127.0.0.1:{server.server_address[1]}/files/"
+        td = os.path.join(d, "tests-sources")
+        os.makedirs(td)
+        path, why = fetch.fetch_url(base + "pw-html-1.0.tar.gz", "pw_tests-1.0.tar.gz", H_HTML,
+                                    td)
+        check(path == os.path.join(td, "pw_tests-1.0.tar.gz") and why is None,
+              f"fetch_url did not fetch the pinned file: {path}, {why}")
+        if path:
+            with open(path, "rb") as f:
+                check(f.read() == HTML_BYTES, "fetch_url: other bytes than the URL's")
+        for what, args, words in (
+                ("other bytes", (base + "tampered.tar.gz", "pw_t-2.tar.gz", H_GOOD),
+                 ["has SHA-256", "refused"]),
+                ("a URL that is no http(s) URL", ("file:///etc/passwd", "pw_t-3.tar.gz",
+                                                  H_GOOD), ["not an http(s) URL"]),
+                ("a file name that is a path", (base + "pw-html-1.0.tar.gz",
+                                                "../pw_t-4.tar.gz", H_HTML),
+                 ["is not a file name"])):
+            path, why = fetch.fetch_url(*args, td)
+            check(path is None and why and all(w in why for w in words),
+                  f"fetch_url, {what}: not refused with {words}: {path}, {why}")
+            check(sorted(os.listdir(td)) == ["pw_tests-1.0.tar.gz"],
+                  f"fetch_url, {what}: the directory changed: {sorted(os.listdir(td))}")
+            check(not os.path.exists(os.path.join(d, "pw_t-4.tar.gz")),
+                  f"fetch_url, {what}: a file was written beside the directory")
+        # 5. index_url
         conf = os.path.join(d, "pip.conf")
         with open(conf, "w") as f:
             f.write("[global]\nindex-url = http://127.0.0.1:9/pw-configured/\n")

@@ -50,7 +50,7 @@ set_tests_properties(packages_tested_fetch PROPERTIES
   SKIP_RETURN_CODE ${PYWELD_SKIP_CODE}
   TIMEOUT 120)
 
-# A package's own build settings (build_env, build_constraints) reach its
+# A package's own build settings (env, build_constraints) reach its
 # build alone as --env PKG:NAME=VALUE, the constraints a file named by its
 # content; copy reads a tests_source tarball; malformed entries are refused.
 add_test(NAME packages_tested_settings

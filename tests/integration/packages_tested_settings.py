@@ -5,9 +5,9 @@
 
 No package is built: packages-tested/run is loaded as a module and fed
 entries of its own making.
-1. build_env and build_constraints reach pyweld build's argv as
-   `--env PKG:NAME=VALUE` of their package alone, after the settings every
-   build gets (env); the constraints are a file named by their content in
+1. env and build_constraints reach pyweld build's argv as
+   `--env PKG:NAME=VALUE` of their package alone, the same whatever else is
+   welded with it; the constraints are a file named by their content in
    the download cache: the same constraints give the same path (the build
    cache's key) in another run, other constraints another path.
 2. packages.toml's grpcio entry is read so: its PIP_CONSTRAINT file holds
@@ -18,10 +18,10 @@ entries of its own making.
    with its hash, so that a later run takes the file without asking the
    index, and asks again when the file no longer has that hash.
 5. A malformed entry is refused with `packages-tested/run: error:` naming the
-   key: a build_env name that is not a variable's, a value that is not a
+   key: an env name that is not a variable's, a value that is not a
    string, constraints that are not strings, a tests_source whose file is a
    path, whose URL is not http(s), whose hash is not 64 hex digits, a stock
-   side built from the sdist with build settings.
+   side built from the sdist with build constraints.
 """
 
 import io
@@ -85,32 +85,33 @@ def main():
             tests_sources={})
         os.makedirs(ctx.dl)
         # 1. the argv
-        own = run.Package(dict(BASE, env={"PW_ALL": "1"}, build_env={"PW_JOBS": "2"},
+        own = run.Package(dict(BASE, env={"PW_JOBS": "2"},
                                build_constraints=["setuptools<70"]), {}, "own")
         other = run.Package(dict(BASE, name="pw-other", sdist="pw_other-1.0.tar.gz",
-                                 env={"PW_ALL": "1"}), {}, "other")
-        argv = run.build_argv(ctx, [own, other], None, "/app", "/req.txt")
+                                 env={"PW_JOBS": "1", "PW_ALL": "1"}), {}, "other")
+        argv = run.build_argv(ctx, [own, other], "/app", "/req.txt")
         envs = [argv[i + 1] for i, a in enumerate(argv) if a == "--env"]
         cpath = os.path.join(ctx.dl, "constraints")
         files = sorted(os.listdir(cpath)) if os.path.isdir(cpath) else []
         check(len(files) == 1, f"one constraints file wanted: {files}")
-        want = ["PW_ALL=1", f"pw-own:PIP_CONSTRAINT={os.path.join(cpath, files[0])}"
-                if files else "?", "pw-own:PW_JOBS=2"]
+        want = [f"pw-own:PIP_CONSTRAINT={os.path.join(cpath, files[0])}"
+                if files else "?", "pw-own:PW_JOBS=2", "pw-other:PW_ALL=1",
+                "pw-other:PW_JOBS=1"]
         check(envs == want, f"the --env settings are {envs}, wanted {want}")
         if files:
             with open(os.path.join(cpath, files[0])) as f:
                 check(f.read() == "setuptools<70\n", "the constraints file holds other text")
-        again = run.build_argv(ctx, [other, own], None, "/app2", "/req2.txt")
-        check([a for a in again if "PIP_CONSTRAINT" in a] ==
-              [a for a in envs if "PIP_CONSTRAINT" in a],
-              "the same constraints in another build are another file")
+        again = run.build_argv(ctx, [own], "/app2", "/req2.txt")
+        check([a for a in again if a.startswith("pw-own:")] ==
+              [a for a in envs if a.startswith("pw-own:")],
+              f"pw-own welded alone has other settings: {again}")
         more = run.Package(dict(BASE, build_constraints=["setuptools<69"]), {}, "more")
-        third = run.build_argv(ctx, [more], None, "/app3", "/req3.txt")
+        third = run.build_argv(ctx, [more], "/app3", "/req3.txt")
         check(not set(third) & set(envs) - {"--env"} and len(os.listdir(cpath)) == 2,
               f"other constraints share a file: {third}")
-        alone = run.build_argv(ctx, [other], None, "/app4", "/req4.txt")
-        check(not any(":" in a.split("=")[0] for a in alone if a.startswith("pw")),
-              f"a package without settings of its own got some: {alone}")
+        bare = run.Package(dict(BASE, name="pw-bare", sdist="pw_bare-1.0.tar.gz"), {}, "bare")
+        alone = run.build_argv(ctx, [bare], "/app4", "/req4.txt")
+        check("--env" not in alone, f"a package without settings got some: {alone}")
         # 2. the grpcio entry
         _, pkgs, by = run.load_list(os.path.join(top, "packages.toml"))
         g = by.get("grpcio")
@@ -173,10 +174,8 @@ def main():
         '"\ntier = "full"\ntests = ["t"]\n'
     good_ts = 'file = "x.tar.gz", url = "http://h/x.tar.gz", sha256 = "' + "1" * 64 + '"'
     for what, extra, words in (
-            ("a build_env name that is no variable's", 'build_env = { "A-B" = "1" }\n',
-             ["build_env", "A-B"]),
-            ("a build_env value that is no string", "build_env = { A = 1 }\n",
-             ["build_env"]),
+            ("an env name that is no variable's", 'env = { "A-B" = "1" }\n', ["env", "A-B"]),
+            ("an env value that is no string", "env = { A = 1 }\n", ["env"]),
             ("constraints that are not strings", "build_constraints = [1]\n",
              ["build_constraints"]),
             ("a tests_source file that is a path",

@@ -403,6 +403,10 @@ bool itg__defines(const char *path, const char *sym, bool prefix);
 /* With plan->file_view: "-Wl,--wrap=NAME" for each C library entry point
  * the view of the packed tree takes (runtime/fileview.h), pushed to av. */
 void itg__push_file_view_wraps(const struct itg_weld *w, struct strvec *av);
+/* The link options of what the binary exports (the Python API, or every
+ * global when dynamic, the shared objects linked, is not empty). */
+void itg__push_exports(struct strvec *av, const struct itg_plan *p,
+                       const struct strvec *dynamic);
 /*
  * --library: the archive of the runtime, the blob, the extensions and
  * libpython3.11.a's members, with the link line a program needs inside it,

@@ -26,7 +26,7 @@ write_link_flags(struct itg_weld *w, const char *path, const struct strvec *arch
                  const struct strvec *dynamic, bool cxx)
 {
 	struct strbuf flags = { 0 };
-	struct strvec wraps = { 0 };
+	struct strvec wraps = { 0 }, exports = { 0 };
 	int rc = 0;
 
 	/* The view of the packed tree (runtime/fileview.c, in the archive)
@@ -35,6 +35,8 @@ write_link_flags(struct itg_weld *w, const char *path, const struct strvec *arch
 	for (size_t i = 0; i < wraps.n; i++)
 		strbuf_addf(&flags, "%s ", wraps.v[i]);
 	strvec_free(&wraps);
+	/* The program exports what a welded executable would (link.c). */
+	itg__push_exports(&exports, w->plan, dynamic);
 	strbuf_addf(&flags, "-Wl,--start-group %s", w->plan->out_abs);
 	for (size_t i = 0; i < archives->n; i++)
 		strbuf_addf(&flags, " %s", archives->v[i]);
@@ -44,8 +46,11 @@ write_link_flags(struct itg_weld *w, const char *path, const struct strvec *arch
 		strbuf_addf(&flags, " %s", dynamic->v[i]);
 	if (cxx)
 		strbuf_adds(&flags, " -Wl,-Bstatic -lstdc++ -Wl,-Bdynamic");
-	strbuf_adds(&flags, " -Wl,--end-group -static-libgcc -Wl,--export-dynamic -ldl -lm "
-	                    "-lpthread -lutil\n");
+	strbuf_adds(&flags, " -Wl,--end-group -static-libgcc");
+	for (size_t i = 0; i < exports.n; i++)
+		strbuf_addf(&flags, " %s", exports.v[i]);
+	strvec_free(&exports);
+	strbuf_adds(&flags, " -ldl -lm -lpthread -lutil\n");
 	if (flags.failed || util_write_atomic(path, flags.s, flags.len, 0644, false) < 0)
 		rc = itg__fail(w, "cannot write '%s': %s", path,
 		               flags.failed ? "out of memory" : strerror(errno));

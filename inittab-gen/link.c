@@ -214,8 +214,8 @@ itg__push_file_view_wraps(const struct itg_weld *w, struct strvec *av)
  * the table shrinks: 9,517 entries to 1,655 for bench's real application.
  * A --static binary has no dynamic symbol table.
  */
-static void
-push_exports(struct strvec *av, const struct itg_plan *p, const struct strvec *dynamic)
+void
+itg__push_exports(struct strvec *av, const struct itg_plan *p, const struct strvec *dynamic)
 {
 	if (p->static_link)
 		return;
@@ -268,7 +268,7 @@ link_command(struct itg_weld *w, const char *bin, const struct strvec *archives,
 		strvec_push(av, w->objs.v[i]);
 	for (size_t i = 0; i < w->res->nexts; i++)
 		strvec_push(av, w->res->exts[i]->isolated);
-	push_exports(av, p, dynamic);
+	itg__push_exports(av, p, dynamic);
 	strvec_push(av, "-Wl,--start-group");
 	strvec_push(av, libpython);
 	for (size_t i = 0; i < archives->n; i++)

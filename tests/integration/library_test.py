@@ -155,6 +155,12 @@ def do_weld(args):
                   f"['-I{out}']")
         lflags = link_flags(c, lib)
         c.require(lib in lflags, f"pyweld link-flags does not name the archive: {lflags}")
+        # the program exports the Python API only, as a welded executable
+        # without shared objects does (markupsafe links none)
+        c.check("-Wl,--export-dynamic-symbol=Py*" in lflags and
+                "-Wl,--export-dynamic-symbol=_Py*" in lflags and
+                "-Wl,--export-dynamic" not in lflags,
+                f"pyweld link-flags does not export the Python API alone: {lflags}")
         api = os.path.join(out, "library_api")
         obj = os.path.join(c.dir, "library_api.o")
         p = c.run([cc, "-std=c11", "-Wall", "-Wextra", "-Werror", "-g", *cflags,
@@ -162,6 +168,12 @@ def do_weld(args):
         c.require(p.returncode == 0, f"compiling library_api.c failed:\n{p.out}{p.err}")
         p = c.run([cc, "-o", api, obj, *lflags], timeout=600)
         c.require(p.returncode == 0, f"linking library_api failed:\n{wt.tail(p.out + p.err)}")
+        p = c.run(["nm", "-D", "--defined-only", api], timeout=60)
+        names = {line.split()[-1] for line in p.out.splitlines() if line.strip()}
+        c.check("PyRun_SimpleString" in names and "pyweld_start" not in names,
+                f"library_api's dynamic symbols: PyRun_SimpleString "
+                f"{'in' if 'PyRun_SimpleString' in names else 'missing'}, pyweld_start "
+                f"{'exported' if 'pyweld_start' in names else 'not exported'}")
     except wt.Failure as e:
         print(f"FAIL: {e}\n(the work directory is kept: {c.dir})")
         return 1

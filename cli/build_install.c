@@ -62,25 +62,6 @@ list_dists(const char *site, struct strvec *out)
 		closedir(d);
 }
 
-/* The project name of the n bytes at s as PEP 503 compares names: ASCII
- * letters in lower case, each run of '-', '_' and '.' one '-'. */
-static char *
-project_key(const char *s, size_t n)
-{
-	char *k = xmalloc(n + 1), *o = k;
-
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] && strchr("-_.", s[i])) {
-			if (o == k || o[-1] != '-')
-				*o++ = '-';
-		} else {
-			*o++ = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') : s[i];
-		}
-	}
-	*o = '\0';
-	return k;
-}
-
 const char *
 cli_build_env_for(const char *e, const char *name)
 {
@@ -92,8 +73,10 @@ cli_build_env_for(const char *e, const char *name)
 		return e;
 	if (!name)
 		return NULL;
-	k1 = project_key(e, (size_t)(colon - e));
-	k2 = project_key(name, strlen(name));
+	k1 = xasprintf("%.*s", (int)(colon - e), e);
+	k2 = util_pep503_name(k1);
+	free(k1);
+	k1 = util_pep503_name(name);
 	same = !strcmp(k1, k2);
 	free(k1);
 	free(k2);

@@ -373,9 +373,6 @@ char *itg__metadata_field(const char *text, const char *key);
  * License-Expression, else a short License:, else the licence classifiers;
  * *from names the field (NULL: none says).  NULL or malloc'd. */
 char *itg__metadata_licence(const char *text, const char **from);
-/* sources.c: a distribution's name as PEP 503 normalises it: lower case,
- * each run of '-', '_' and '.' one '-' (malloc'd). */
-char *itg__pep503_name(const char *name);
 /* sources.c: the work directory's pip-report.json (pip install --report),
  * or NULL when there is none. */
 struct json_t *itg__pip_report(const struct itg_plan *p);

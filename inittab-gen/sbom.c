@@ -60,7 +60,7 @@ purl_escape(const char *s, bool pypi)
 static char *
 normalised(const char *name)
 {
-	char *pep = itg__pep503_name(name), *out = purl_escape(pep, true);
+	char *pep = util_pep503_name(name), *out = purl_escape(pep, true);
 
 	free(pep);
 	return out;

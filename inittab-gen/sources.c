@@ -35,22 +35,6 @@ str(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
-char *
-itg__pep503_name(const char *name)
-{
-	struct strbuf sb = { 0 };
-
-	for (const char *p = name; *p; p++) {
-		if (strchr("-_.", *p)) {
-			if (!sb.len || sb.s[sb.len - 1] != '-')
-				strbuf_addc(&sb, '-');
-		} else {
-			strbuf_addc(&sb, (char)tolower((unsigned char)*p));
-		}
-	}
-	return sb.s ? strbuf_detach(&sb) : xstrdup("");
-}
-
 json_t *
 itg__pip_report(const struct itg_plan *p)
 {
@@ -89,12 +73,12 @@ reported(json_t *report, const char *name)
 {
 	size_t i;
 	json_t *e;
-	char *want = itg__pep503_name(name);
+	char *want = util_pep503_name(name);
 	json_t *found = NULL;
 
 	json_array_foreach(json_object_get(report, "install"), i, e) {
 		const char *n = str(json_object_get(e, "metadata"), "name");
-		char *got = n ? itg__pep503_name(n) : NULL;
+		char *got = n ? util_pep503_name(n) : NULL;
 		if (got && !strcmp(got, want) && json_is_object(json_object_get(e, "download_info")))
 			found = json_object_get(e, "download_info");
 		free(got);

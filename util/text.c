@@ -1,6 +1,7 @@
 /* text.c: small predicates and parsers over C strings. */
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,24 @@ util_ends_with(const char *s, const char *suffix)
 {
 	size_t ls = strlen(s), lx = strlen(suffix);
 	return ls >= lx && memcmp(s + ls - lx, suffix, lx) == 0;
+}
+
+char *
+util_pep503_name(const char *name)
+{
+	struct strbuf sb = { 0 };
+
+	for (const char *p = name; *p; p++) {
+		if (strchr("-_.", *p)) {
+			if (!sb.len || sb.s[sb.len - 1] != '-')
+				strbuf_addc(&sb, '-');
+		} else {
+			strbuf_addc(&sb, (char)tolower((unsigned char)*p));
+		}
+	}
+	if (sb.failed)
+		util_fatal("out of memory");
+	return sb.s ? strbuf_detach(&sb) : xstrdup("");
 }
 
 bool

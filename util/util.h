@@ -273,6 +273,9 @@ int util_cmdlog_run(struct util_cmdlog *c, const char *const argv[], const char 
 /* Whether s begins / ends with the given text. */
 bool util_starts_with(const char *s, const char *prefix);
 bool util_ends_with(const char *s, const char *suffix);
+/* A distribution's name as PEP 503 normalises it (lower case, each run of
+ * '-', '_' and '.' one '-'; malloc'd). */
+char *util_pep503_name(const char *name);
 /* Parses a whole decimal int64; false on junk or overflow. */
 bool util_parse_i64(const char *s, int64_t *out);
 /*

@@ -72,6 +72,23 @@ test_strvec_cargv(void **state)
 	strvec_free(&sv);
 }
 
+/* PEP 503's normalisation, shared by the SBOM, pip's report and --env PKG: */
+static void
+test_pep503_name(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "MarkupSafe", "markupsafe" }, { "zope.interface", "zope-interface" },
+		{ "Foo__Bar-.baz", "foo-bar-baz" }, { "_x_", "-x-" }, { "", "" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < countof(cases); i++) {
+		char *got = util_pep503_name(cases[i][0]);
+		assert_string_equal(got, cases[i][1]);
+		free(got);
+	}
+}
+
 static void
 test_is_shared_object(void **state)
 {
@@ -227,6 +244,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_countof),
 		cmocka_unit_test(test_strvec_cargv),
+		cmocka_unit_test(test_pep503_name),
 		cmocka_unit_test(test_is_shared_object),
 		cmocka_unit_test(test_cmdlog),
 		cmocka_unit_test(test_safe_text),

@@ -220,11 +220,6 @@ item_key(struct cli_build *b, struct item *it)
 	itg_key_add(&k, "distribution", b->dist);
 	itg_key_add_stat(&k, "python", b->python);
 	itg_key_add(&k, "build tools", cli_build_tools);
-	for (size_t i = 0; i < b->o.env.n; i++) {
-		const char *v = cli_build_env_for(b->o.env.v[i], it->name);
-		if (v)
-			itg_key_add(&k, "--env", v);
-	}
 	for (size_t i = 0; cli_build_vars[i]; i++) {
 		const char *v = getenv(cli_build_vars[i]);
 		itg_key_add(&k, cli_build_vars[i], v ? v : "(unset)");
